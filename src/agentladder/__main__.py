@@ -1,0 +1,3 @@
+from agentladder.cli import app
+
+app()

@@ -1,0 +1,134 @@
+"""The `agentladder` command. Every command parses, calls a service, prints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agentladder import __version__
+from agentladder.cli_output import console, fail
+from agentladder.config import get_settings
+from agentladder.db import session_scope, upgrade_schema
+from agentladder.errors import DomainError
+from agentladder.org.cli import org_app, users_app
+
+app = typer.Typer(
+    name="agentladder",
+    help="Fair, explainable evaluation and automatic promotion of call-centre agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(org_app, name="org")
+app.add_typer(users_app, name="users")
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """agentladder: 座席自动晋级系统."""
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def init() -> None:
+    """Create the database schema, or upgrade it to this version."""
+    settings = get_settings()
+    settings.resolved_secret_key()
+    before, after = upgrade_schema(settings)
+    where = settings.resolved_database_url.split("@")[-1]
+    if before == after:
+        console.print(f"schema is up to date (revision {after}) at {where}")
+    else:
+        console.print(f"schema upgraded from {before or 'empty'} to {after} at {where}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Upgrade the schema before serving.")] = True,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the web UI and the REST API (/api/docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    if migrate:
+        upgrade_schema(settings)
+    settings.resolved_secret_key()
+    console.print(f"agentladder {__version__} on http://{host}:{port}/  (API docs: /api/docs)")
+    uvicorn.run(
+        "agentladder.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    agents: Annotated[int, typer.Option(min=1, max=20000, help="How many agents.")] = 120,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed builds the same centre.")
+    ] = 42,
+    reset: Annotated[bool, typer.Option(help="Delete the demo centre and build it again.")] = False,
+) -> None:
+    """Build a realistic synthetic call centre in the configured database and show how to use it."""
+    from agentladder.demo import service as demo_service
+
+    settings = get_settings()
+    upgrade_schema(settings)
+    try:
+        with console.status("building the demo centre..."), session_scope(settings) as session:
+            summary = demo_service.build_demo(
+                session=session, settings=settings, agents=agents, seed=seed, reset=reset
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    _print_demo_summary(summary, settings.resolved_database_url)
+
+
+def _print_demo_summary(summary: object, database_url: str) -> None:
+    from agentladder.demo.service import DemoSummary
+    from agentladder.ladder import service as ladder_service
+
+    assert isinstance(summary, DemoSummary)
+    if summary.created:
+        console.print(f"[green]Built the demo centre[/green] (seed {summary.seed}).")
+    else:
+        console.print(
+            f"The demo centre is already built (seed {summary.seed}); "
+            "run with --reset to build it again."
+        )
+    teams = Table(title="Teams 班组")
+    for column in ("code", "name", "active agents", "lead"):
+        teams.add_column(column)
+    for code, name, count, leads in summary.teams:
+        teams.add_row(code, name, str(count), ", ".join(leads))
+    console.print(teams)
+    pyramid = Table(title="Level pyramid 级别金字塔")
+    pyramid.add_column("level")
+    pyramid.add_column("agents", justify="right")
+    pyramid.add_column("")
+    peak = max(summary.pyramid.values()) or 1
+    for level in reversed(ladder_service.LEVELS):
+        count = summary.pyramid[level.id]
+        pyramid.add_row(f"{level.zh}  {level.en}", str(count), "█" * round(30 * count / peak))
+    console.print(pyramid)
+    console.print(f"{summary.agents} active agents in {database_url}")
+    if summary.roster_file:
+        console.print(f"Roster file written and imported: {summary.roster_file}")
+    console.print("\n[bold]Open the UI[/bold]: agentladder serve   then http://127.0.0.1:8000/")
+    password = summary.password or "(the password printed when the demo was built)"
+    console.print(
+        f"Log in as admin, manager, qa or trainer, or as an agent by employee number "
+        f"(e.g. 100001); password: [bold]{password}[/bold]"
+    )

@@ -1,0 +1,58 @@
+"""What every CLI command shares: the console, error exits and table/json/csv output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentladder.errors import DomainError
+
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    """How list commands print."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+
+
+def fail(error: DomainError) -> typer.Exit:
+    """Print a domain error and return the exit (code 1) to raise."""
+    console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+def cell_text(value: object) -> str:
+    """A value as a table cell."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def emit(rows: list[dict[str, object]], columns: list[str], fmt: OutputFormat, title: str) -> None:
+    """Print rows as a Rich table, a JSON list or CSV."""
+    if fmt is OutputFormat.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    elif fmt is OutputFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: cell_text(v) for k, v in row.items()} for row in rows)
+    else:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(cell_text(row.get(column)) for column in columns))
+        console.print(table)

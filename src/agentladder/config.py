@@ -1,0 +1,111 @@
+"""Settings: the one place that reads the environment (AGENTLADDER_*) and the optional file."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Language = Literal["zh_Hans", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh_Hans", "en")
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment variables win over `agentladder.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENTLADDER_",
+        toml_file="agentladder.toml",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default=Path("agentladder-data"))
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory"
+    )
+    timezone: str = "Asia/Shanghai"
+    default_language: Language = "zh_Hans"
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs cookies; default: generated once into <data_dir>/secret_key",
+        repr=False,
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Send cookies only over HTTPS (turn on behind TLS)"
+    )
+    session_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost; the defaults are RFC 9106's second recommended profile.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The centre's time zone, in which periods and dates are read."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'agentladder.db').resolve()}"
+
+    def today(self) -> date:
+        """Today's date in the centre's time zone."""
+        return datetime.now(self.tz).date()
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory when missing and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or the one generated into the data directory on first use."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        return path.read_text(encoding="ascii").strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,401 @@
+"""The demo centre: a realistic synthetic call centre built from a seed.
+
+The build is a list of steps (`DEMO_STEPS`), each taking the shared `DemoContext`; later
+subsystems (calls, QA, exams, knowledge) add their own steps that read the agents' latent
+true skill from `DemoAgentTruth` to generate evidence. The product never reads that table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.demo.models import DemoAgentTruth, DemoRun
+from agentladder.demo.names import chinese_name
+from agentladder.errors import Conflict
+from agentladder.ladder import service as ladder_service
+from agentladder.org import service as org_service
+from agentladder.org.schemas import (
+    AgentFilter,
+    SkillGroupCreate,
+    TeamCreate,
+    TeamUpdate,
+    UserCreate,
+)
+from agentladder.tables import metadata
+
+DEMO_PASSWORD = "agentladder-demo"  # noqa: S105 - printed by the demo, set only by the demo
+AGENTS_PER_TEAM = 15
+MONTHS_PER_LEVEL = 3  # nobody in the demo climbs faster than one level a quarter
+# Share of agents per level, bottom to top: a pyramid.
+LEVEL_SHARES = (0.20, 0.17, 0.15, 0.13, 0.11, 0.09, 0.07, 0.05, 0.03)
+SKILL_GROUPS: tuple[tuple[str, str], ...] = (
+    ("general", "普通话热线"),
+    ("billing", "账务咨询"),
+    ("complaints", "投诉处理"),
+    ("sales", "销售外呼"),
+    ("vip", "VIP专席"),
+    ("english", "英语热线"),
+)
+STAFF_USERS: tuple[tuple[str, str, str], ...] = (
+    ("admin", "系统管理员", "admin"),
+    ("manager", "运营经理·周丽", "manager"),
+    ("qa", "质检员·孙婷", "qa"),
+    ("trainer", "培训师·马超", "trainer"),
+)
+_CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+@dataclass
+class DemoContext:
+    """What every step shares: the session, the settings, one seeded random source, the facts
+    built so far, and the lines of the summary."""
+
+    session: Session
+    settings: Settings
+    rng: random.Random
+    agents_wanted: int
+    today: date
+    password: str
+    password_hash: str
+    agent_ids: list[int] = field(default_factory=list)
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+DemoStep = Callable[[DemoContext], None]
+
+
+@dataclass
+class DemoSummary:
+    """What the demo built, for printing."""
+
+    created: bool
+    seed: int
+    agents: int
+    teams: list[tuple[str, str, int, list[str]]]
+    pyramid: dict[str, int]
+    users: list[tuple[str, str]]
+    password: str | None
+    roster_file: str | None
+    facts: dict[str, object]
+
+
+def _team_name(index: int) -> str:
+    number = index + 1
+    if number <= 10:
+        return f"客服{_CHINESE_NUMERALS[number - 1]}组"
+    return f"客服{number}组"
+
+
+def _months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
+def step_organisation(ctx: DemoContext) -> None:
+    """Teams, skill groups, and the agents with their latent skill, imported through the roster
+    importer from a GB18030 CSV as Chinese Excel writes it."""
+    rng, session = ctx.rng, ctx.session
+    team_count = max(1, math.ceil(ctx.agents_wanted / AGENTS_PER_TEAM))
+    teams = [
+        org_service.create_team(
+            session=session, team_in=TeamCreate(code=f"T{i + 1:02d}", name=_team_name(i))
+        )
+        for i in range(team_count)
+    ]
+    for code, name in SKILL_GROUPS:
+        org_service.create_skill_group(
+            session=session, group_in=SkillGroupCreate(code=code, name=name)
+        )
+
+    earliest = _add_months(ctx.today, -36)
+    rows = []
+    truths = []
+    for index in range(ctx.agents_wanted):
+        hire = earliest + timedelta(days=rng.randrange((ctx.today - earliest).days - 20))
+        groups = [
+            "general",
+            *rng.sample([c for c, _ in SKILL_GROUPS[1:]], k=rng.choice((0, 1, 1, 2))),
+        ]
+        rows.append(
+            {
+                "工号": f"{100001 + index}",
+                "姓名": chinese_name(rng),
+                "入职日期": hire.strftime("%Y/%m/%d"),
+                "班组": teams[index % team_count].code,
+                "技能组": "、".join(groups),
+                "分机": f"Agent/{8001 + index}; SIP/{8001 + index}",
+            }
+        )
+        skill = rng.gauss(0.0, 1.0)
+        learning = rng.lognormvariate(math.log(0.035), 0.5)
+        archetype = rng.choices(
+            ("steady", "fast_learner", "plateaued", "struggling", "star"),
+            weights=(45, 20, 20, 10, 5),
+        )[0]
+        if archetype == "fast_learner":
+            learning *= 2.0
+        elif archetype == "plateaued":
+            learning *= 0.3
+        elif archetype == "struggling":
+            skill -= 0.8
+        elif archetype == "star":
+            skill += 1.0
+        truths.append(
+            (skill, learning, skill + rng.uniform(0.8, 2.5), rng.betavariate(2, 5), archetype)
+        )
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    data = buffer.getvalue().encode("gb18030")
+    roster_path = ctx.settings.ensure_data_dir() / "demo" / "roster.csv"
+    roster_path.parent.mkdir(parents=True, exist_ok=True)
+    roster_path.write_bytes(data)
+    result = org_service.apply_roster(
+        session=session, data=data, file_name="roster.csv", today=ctx.today
+    )
+    if not result.applied:
+        raise RuntimeError(f"the demo roster did not import: {result.preview.errors[:3]}")
+    ctx.summary["roster_file"] = str(roster_path)
+
+    for row, (skill, learning, ceiling, volatility, archetype) in zip(rows, truths, strict=True):
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no=row["工号"])
+        assert agent is not None
+        ctx.agent_ids.append(agent.id)
+        session.add(
+            DemoAgentTruth(
+                agent_id=agent.id,
+                skill_at_hire=skill,
+                learning_per_month=learning,
+                ceiling=ceiling,
+                volatility=volatility,
+                archetype=archetype,
+            )
+        )
+    session.flush()
+
+
+def true_skill(truth: DemoAgentTruth, hire_date: date, on: date) -> float:
+    """An agent's latent skill on a date: grows with experience up to the ceiling."""
+    months = max(0, _months_between(hire_date, on))
+    return min(truth.ceiling, truth.skill_at_hire + truth.learning_per_month * months)
+
+
+def step_levels(ctx: DemoContext) -> None:
+    """Place agents on the pyramid by current true skill (plus noise) within what their tenure
+    allows, with a believable history of one-level promotions since hire."""
+    session, rng = ctx.session, ctx.rng
+    agents = [
+        org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=_EVERYONE)
+        for agent_id in ctx.agent_ids
+    ]
+    truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
+    ranked = sorted(
+        agents,
+        key=lambda a: true_skill(truths[a.id], a.hire_date, ctx.today) + rng.gauss(0, 0.35),
+        reverse=True,
+    )
+    quotas = [round(share * len(agents)) for share in reversed(LEVEL_SHARES)]
+    targets: dict[int, int] = {}
+    position = 0
+    top = len(ladder_service.LEVELS) - 1
+    for offset, quota in enumerate(quotas):
+        for agent in ranked[position : position + quota]:
+            targets[agent.id] = top - offset
+        position += quota
+    for agent in ranked[position:]:
+        targets[agent.id] = 0
+    for agent in agents:
+        tenure = _months_between(agent.hire_date, ctx.today)
+        target = min(targets[agent.id], tenure // MONTHS_PER_LEVEL)
+        if target == 0:
+            continue
+        # Spread the promotions over the tenure, at month starts, oldest first.
+        span = max(1, tenure - 1)
+        months = sorted(rng.sample(range(1, span + 1), k=min(target, span)))
+        while len(months) < target:
+            months.append(months[-1])
+        for step, month in enumerate(months, start=1):
+            effective = _add_months(agent.hire_date, month).replace(day=1)
+            effective = max(effective, agent.level_since)
+            org_service.change_level(
+                session=session,
+                agent=agent,
+                to_level=ladder_service.LEVELS[step].id,
+                effective_on=min(effective, ctx.today),
+                source="demo",
+                reason="demo history",
+            )
+
+
+_EVERYONE = org_service.AgentScope(everyone=True, team_ids=frozenset(), agent_id=None)
+
+
+def step_users(ctx: DemoContext) -> None:
+    """Staff accounts, one team lead per team (a senior agent of that team), and an account per
+    agent (username = employee number), all with the demo password."""
+    session, settings = ctx.session, ctx.settings
+    for username, display_name, role in STAFF_USERS:
+        org_service.create_user(
+            session=session,
+            settings=settings,
+            user_in=UserCreate(
+                username=username, password=ctx.password, display_name=display_name, roles=[role]
+            ),
+            password_hash=ctx.password_hash,
+        )
+    leads: dict[int, int] = {}
+    page = org_service.list_agents(
+        session=session, scope=_EVERYONE, filters=AgentFilter(per_page=500, status="all")
+    )
+    agents = list(page.agents)
+    while len(agents) < page.total:
+        agents += org_service.list_agents(
+            session=session,
+            scope=_EVERYONE,
+            filters=AgentFilter(per_page=500, status="all", page=len(agents) // 500 + 1),
+        ).agents
+    rank = {level.id: index for index, level in enumerate(ladder_service.LEVELS)}
+    for team in org_service.list_teams(session=session):
+        members = [a for a in agents if a.team_code == team.code]
+        if members:
+            lead = max(members, key=lambda a: (rank[a.current_level], -a.hire_date.toordinal()))
+            leads[lead.id] = team.id
+    for agent in agents:
+        roles = ["agent", "team_lead"] if agent.id in leads else ["agent"]
+        org_service.create_user(
+            session=session,
+            settings=settings,
+            user_in=UserCreate(
+                username=agent.employee_no,
+                password=ctx.password,
+                display_name=agent.name,
+                roles=roles,
+                employee_no=agent.employee_no,
+            ),
+            password_hash=ctx.password_hash,
+        )
+        if agent.id in leads:
+            org_service.update_team(
+                session=session,
+                team_id=leads[agent.id],
+                team_in=TeamUpdate(lead_usernames=[agent.employee_no]),
+            )
+
+
+DEMO_STEPS: list[tuple[str, DemoStep]] = [
+    ("organisation", step_organisation),
+    ("levels", step_levels),
+    ("users", step_users),
+]
+
+
+def _delete_everything(session: Session) -> None:
+    for table in reversed(metadata.sorted_tables):
+        session.execute(delete(table))
+    session.flush()
+
+
+def _is_demo_database(session: Session) -> bool | None:
+    """True for a demo database, False for real data, None for an empty one."""
+    if session.scalar(select(func.count()).select_from(DemoRun)):
+        return True
+    agents = org_service.list_agents(
+        session=session, scope=_EVERYONE, filters=AgentFilter(per_page=1, status="all")
+    ).total
+    users = len(org_service.list_users(session=session))
+    return None if agents == 0 and users == 0 else False
+
+
+def build_demo(
+    *,
+    session: Session,
+    settings: Settings,
+    agents: int = 120,
+    seed: int = 42,
+    reset: bool = False,
+    password: str = DEMO_PASSWORD,
+    today: date | None = None,
+) -> DemoSummary:
+    """Build the demo centre (or report the one already built); `reset` starts it over.
+
+    Refuses to touch a database that holds real (non-demo) agents or users.
+    """
+    state = _is_demo_database(session)
+    if state is False:
+        raise Conflict(
+            "this database holds real agents or users; the demo only runs on an empty or demo "
+            "database (set AGENTLADDER_DATA_DIR or AGENTLADDER_DATABASE_URL elsewhere)"
+        )
+    if state is True and not reset:
+        run = session.scalars(select(DemoRun).order_by(DemoRun.id.desc())).first()
+        assert run is not None
+        return _summary(
+            session, created=False, seed=run.seed, password=password, roster_file=None, facts={}
+        )
+    if state is True:
+        _delete_everything(session)
+    # Demo accounts share one salted hash: hashing every account separately costs a tenth of
+    # a second each, and the demo password is printed anyway.
+    ctx = DemoContext(
+        session=session,
+        settings=settings,
+        rng=random.Random(seed),
+        agents_wanted=agents,
+        today=today or settings.today(),
+        password=password,
+        password_hash=org_service.hash_password(password, settings),
+    )
+    for _name, step in DEMO_STEPS:
+        step(ctx)
+    session.add(DemoRun(seed=seed, agents=agents, steps=",".join(n for n, _ in DEMO_STEPS)))
+    session.flush()
+    return _summary(
+        session,
+        created=True,
+        seed=seed,
+        password=password,
+        roster_file=str(ctx.summary.get("roster_file")),
+        facts=ctx.summary,
+    )
+
+
+def _summary(
+    session: Session,
+    *,
+    created: bool,
+    seed: int,
+    password: str | None,
+    roster_file: str | None,
+    facts: dict[str, object],
+) -> DemoSummary:
+    teams = org_service.list_teams(session=session)
+    pyramid = org_service.level_counts(session=session, scope=_EVERYONE)
+    users = [(u.username, ", ".join(u.roles)) for u in org_service.list_users(session=session)]
+    return DemoSummary(
+        created=created,
+        seed=seed,
+        agents=sum(pyramid.values()),
+        teams=[(t.code, t.name, t.active_agents, t.lead_usernames) for t in teams],
+        pyramid=pyramid,
+        users=users,
+        password=password,
+        roster_file=roster_file,
+        facts=facts,
+    )

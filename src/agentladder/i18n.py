@@ -1,0 +1,65 @@
+"""Translations (Babel catalogs under locale/) for the web UI, messages and the CLI.
+
+Source strings are English; the Simplified Chinese catalog translates every one of them.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date as _babel_format_date
+from babel.support import Translations
+
+from agentladder.config import LANGUAGES, Language
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+LANGUAGE_NAMES: dict[Language, str] = {"zh_Hans": "简体中文", "en": "English"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now (it is translated on display)."""
+    return message
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(language: Language) -> _gettext.NullTranslations:
+    """The compiled catalog for a language; English is the source language."""
+    if language == "en":
+        return _gettext.NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain=DOMAIN)
+
+
+def normalize_language(value: str | None, default: Language) -> Language:
+    """Map what a browser or user says (zh-CN, zh_Hans, en-US...) to a supported language."""
+    if not value:
+        return default
+    lowered = value.replace("-", "_").lower()
+    if lowered.startswith("zh"):
+        return "zh_Hans"
+    if lowered.startswith("en"):
+        return "en"
+    return default
+
+
+def translate(language: Language, message: str, **params: Any) -> str:
+    """Translate a msgid and fill its `{named}` placeholders."""
+    text = translations(language).gettext(message)
+    return text.format(**params) if params else text
+
+
+def babel_locale(language: Language) -> Locale:
+    """The Babel locale used to format dates and numbers."""
+    return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else "en_US")
+
+
+def format_date(value: date | None, language: Language) -> str:
+    """A date in the reader's language (2024年3月1日 / Mar 1, 2024)."""
+    if value is None:
+        return ""
+    return str(_babel_format_date(value, format="medium", locale=babel_locale(language)))

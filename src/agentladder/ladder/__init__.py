@@ -1,0 +1,1 @@
+"""The ladder: levels, policy, evaluation, decisions, explanations."""

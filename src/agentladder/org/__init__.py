@@ -1,0 +1,1 @@
+"""The organisation: agents, teams, skill groups, ACD identity aliases, users and roles."""

@@ -1,0 +1,268 @@
+"""Users, roles, passwords (argon2id), login sessions and login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+
+from agentladder.config import Settings
+from agentladder.db import utcnow
+from agentladder.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from agentladder.org.models import Agent, LoginAttempt, User, UserRole, UserSession
+from agentladder.org.schemas import UserCreate, UserRead, UserUpdate
+
+# Hash something once so that unknown usernames take as long as wrong passwords.
+_DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    return _hasher(time_cost, memory_kib).hash(_DUMMY_PASSWORD)
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    """The argon2id hasher with the configured cost."""
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+
+
+def hash_password(password: str, settings: Settings) -> str:
+    """An argon2id hash of the password."""
+    return password_hasher(settings).hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def user_read(user: User) -> UserRead:
+    """The public shape of a user (never the hash)."""
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=sorted(user.roles),
+        is_active=user.is_active,
+        employee_no=user.agent.employee_no if user.agent else None,
+        agent_id=user.agent_id,
+        language=user.language,
+        led_teams=[team.code for team in user.led_teams],
+        last_login_at=user.last_login_at,
+    )
+
+
+def get_user_by_username(*, session: Session, username: str) -> User | None:
+    """The user with this username, if any."""
+    return session.scalar(select(User).where(User.username == username.strip()))
+
+
+def get_user_or_raise(*, session: Session, user_id: int) -> User:
+    """The user or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def list_users(*, session: Session) -> list[UserRead]:
+    """Every user, by username."""
+    query = (
+        select(User)
+        .options(
+            selectinload(User.role_rows), selectinload(User.agent), selectinload(User.led_teams)
+        )
+        .order_by(User.username)
+    )
+    return [user_read(user) for user in session.scalars(query)]
+
+
+def _agent_for(session: Session, employee_no: str | None, user: User | None) -> Agent | None:
+    if not employee_no:
+        return None
+    agent = session.scalar(select(Agent).where(Agent.employee_no == employee_no.strip()))
+    if agent is None:
+        raise InvalidInput("unknown employee number {no}", no=employee_no)
+    holder = session.scalar(select(User).where(User.agent_id == agent.id))
+    if holder is not None and holder is not user:
+        raise Conflict(
+            "agent {no} is already linked to user {username}",
+            no=employee_no,
+            username=holder.username,
+        )
+    return agent
+
+
+def create_user(
+    *, session: Session, settings: Settings, user_in: UserCreate, password_hash: str | None = None
+) -> User:
+    """Create a user with roles; an agent role needs the user's own agent record.
+
+    `password_hash` (a hash of `user_in.password`) saves rehashing when creating many at once.
+    """
+    if get_user_by_username(session=session, username=user_in.username):
+        raise Conflict("user {username} exists", username=user_in.username)
+    agent = _agent_for(session, user_in.employee_no, None)
+    if "agent" in user_in.roles and agent is None:
+        raise InvalidInput("a user with the agent role must be linked to an employee number")
+    user = User(
+        username=user_in.username,
+        display_name=user_in.display_name or (agent.name if agent else user_in.username),
+        password_hash=password_hash or hash_password(user_in.password, settings),
+        language=user_in.language,
+        agent=agent,
+        role_rows=[UserRole(role=role) for role in dict.fromkeys(user_in.roles)],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(
+    *, session: Session, settings: Settings, user_id: int, user_in: UserUpdate, acting: User
+) -> User:
+    """Change a user's roles, link, status or password; admins cannot lock themselves out."""
+    user = get_user_or_raise(session=session, user_id=user_id)
+    if user_in.display_name is not None:
+        user.display_name = user_in.display_name
+    if user_in.employee_no is not None:
+        user.agent = _agent_for(session, user_in.employee_no, user)
+    if user_in.roles is not None:
+        if user is acting and "admin" not in user_in.roles:
+            raise InvalidInput("you cannot remove your own admin role")
+        user.role_rows = [UserRole(role=role) for role in dict.fromkeys(user_in.roles)]
+    if "agent" in user.roles and user.agent is None:
+        raise InvalidInput("a user with the agent role must be linked to an employee number")
+    if user_in.is_active is not None:
+        if user is acting and not user_in.is_active:
+            raise InvalidInput("you cannot deactivate yourself")
+        user.is_active = user_in.is_active
+        if not user.is_active:
+            session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    if user_in.password is not None:
+        user.password_hash = hash_password(user_in.password, settings)
+        # A new password ends every other session of that user.
+        session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.flush()
+    return user
+
+
+def set_language(*, session: Session, user: User, language: str) -> None:
+    """Remember the user's language."""
+    user.language = language
+    session.flush()
+
+
+def _recent_failures(
+    session: Session, settings: Settings, column: InstrumentedAttribute[str], value: str
+) -> int:
+    """Failed logins for this username or address since the window opened or the last success."""
+    since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(
+            column == value, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    if last_success is not None and last_success > since:
+        since = last_success
+    failures = session.scalar(
+        select(func.count()).where(
+            column == value,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.attempted_at > since,
+        )
+    )
+    return failures or 0
+
+
+def authenticate(
+    *, session: Session, settings: Settings, username: str, password: str, client_ip: str
+) -> User:
+    """The user whose password this is; throttled per username and per client address.
+
+    Every try is recorded. After `login_max_failures` failures within the lockout window a
+    username is refused until the window passes; an address gets four times as many tries.
+    """
+    username = username.strip()
+    if (
+        _recent_failures(session, settings, LoginAttempt.username, username)
+        >= settings.login_max_failures
+        or _recent_failures(session, settings, LoginAttempt.client_ip, client_ip)
+        >= 4 * settings.login_max_failures
+    ):
+        raise TooManyAttempts(
+            "too many failed logins; try again in {minutes} minutes",
+            minutes=settings.login_lockout_minutes,
+        )
+    user = get_user_by_username(session=session, username=username)
+    hasher = password_hasher(settings)
+    ok = False
+    try:
+        if user is None:
+            dummy = _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib)
+            hasher.verify(dummy, password + "x")
+        else:
+            ok = hasher.verify(user.password_hash, password) and user.is_active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    session.add(LoginAttempt(username=username[:80], client_ip=client_ip[:64], succeeded=ok))
+    session.flush()
+    if not ok or user is None:
+        raise InvalidInput("wrong username or password")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def start_session(*, session: Session, settings: Settings, user: User, client_ip: str) -> str:
+    """Open a login session and return its token (only the token's hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.execute(delete(UserSession).where(UserSession.expires_at < now))
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            expires_at=now + timedelta(hours=settings.session_hours),
+            client_ip=client_ip[:64],
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_session(*, session: Session, token: str) -> User | None:
+    """The active user behind a session token, or None when it is unknown or expired."""
+    row = session.scalar(
+        select(UserSession)
+        .where(UserSession.token_hash == _token_hash(token))
+        .options(
+            selectinload(UserSession.user).selectinload(User.role_rows),
+            selectinload(UserSession.user).selectinload(User.led_teams),
+        )
+    )
+    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row.user
+
+
+def end_session(*, session: Session, token: str) -> None:
+    """Log a session out."""
+    session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    session.flush()
+
+
+def generate_password() -> str:
+    """A random password that people can type."""
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,376 @@
+"""`agentladder org ...` and `agentladder users ...`: the organisation from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agentladder.cli_output import FormatOption, OutputFormat, cell_text, console, emit, fail
+from agentladder.config import get_settings
+from agentladder.db import session_scope
+from agentladder.errors import DomainError, NotFound
+from agentladder.i18n import translate
+from agentladder.org import service as org_service
+from agentladder.org.schemas import (
+    AgentFilter,
+    RosterPreview,
+    SkillGroupCreate,
+    TeamCreate,
+    TeamUpdate,
+    UserCreate,
+    UserUpdate,
+)
+
+org_app = typer.Typer(
+    help="Teams, skill groups, agents, aliases and roster import.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams (班组).", no_args_is_help=True)
+groups_app = typer.Typer(help="Skill groups (技能组).", no_args_is_help=True)
+alias_app = typer.Typer(help="ACD identity aliases.", no_args_is_help=True)
+roster_app = typer.Typer(help="Roster import from CSV or XLSX.", no_args_is_help=True)
+agents_app = typer.Typer(help="Agents.", no_args_is_help=True)
+org_app.add_typer(teams_app, name="teams")
+org_app.add_typer(groups_app, name="skill-groups")
+org_app.add_typer(alias_app, name="alias")
+org_app.add_typer(roster_app, name="roster")
+org_app.add_typer(agents_app, name="agents")
+EVERYONE = org_service.AgentScope(everyone=True, team_ids=frozenset(), agent_id=None)
+
+
+# --- teams and skill groups ----------------------------------------------------------------
+
+
+@teams_app.command("list")
+def teams_list(fmt: FormatOption = OutputFormat.table) -> None:
+    """List teams with their leads and active agents."""
+    with session_scope() as session:
+        rows = [team.model_dump() for team in org_service.list_teams(session=session)]
+    emit(rows, ["code", "name", "lead_usernames", "active_agents"], fmt, "Teams")
+
+
+@teams_app.command("create")
+def teams_create(code: str, name: str) -> None:
+    """Create a team."""
+    try:
+        with session_scope() as session:
+            team = org_service.create_team(
+                session=session, team_in=TeamCreate(code=code, name=name)
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"team {team.code} created")
+
+
+@teams_app.command("set-leads")
+def teams_set_leads(code: str, usernames: Annotated[list[str], typer.Argument()]) -> None:
+    """Set who leads a team (users holding the team_lead role)."""
+    try:
+        with session_scope() as session:
+            team = org_service.get_team_by_code(session=session, code=code)
+            if team is None:
+                raise NotFound("team not found")
+            org_service.update_team(
+                session=session, team_id=team.id, team_in=TeamUpdate(lead_usernames=usernames)
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"team {code} is led by {', '.join(usernames)}")
+
+
+@groups_app.command("list")
+def groups_list(fmt: FormatOption = OutputFormat.table) -> None:
+    """List skill groups."""
+    with session_scope() as session:
+        rows = [group.model_dump() for group in org_service.list_skill_groups(session=session)]
+    emit(rows, ["code", "name"], fmt, "Skill groups")
+
+
+@groups_app.command("create")
+def groups_create(code: str, name: str) -> None:
+    """Create a skill group."""
+    try:
+        with session_scope() as session:
+            org_service.create_skill_group(
+                session=session, group_in=SkillGroupCreate(code=code, name=name)
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"skill group {code} created")
+
+
+# --- agents and aliases --------------------------------------------------------------------
+
+
+@agents_app.command("list")
+def agents_list(
+    q: Annotated[str | None, typer.Option(help="Name or employee number contains.")] = None,
+    team: Annotated[str | None, typer.Option(help="Team code.")] = None,
+    level: Annotated[str | None, typer.Option(help="Level id.")] = None,
+    skill_group: Annotated[str | None, typer.Option(help="Skill group code.")] = None,
+    status: Annotated[str, typer.Option(help="active, left or all.")] = "active",
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List agents."""
+    filters = AgentFilter.model_validate(
+        {
+            "q": q,
+            "team": team,
+            "level": level,
+            "skill_group": skill_group,
+            "status": status,
+            "per_page": 500,
+        }
+    )
+    rows: list[dict[str, object]] = []
+    with session_scope() as session:
+        while True:
+            page = org_service.list_agents(session=session, scope=EVERYONE, filters=filters)
+            rows += [agent.model_dump() for agent in page.agents]
+            if len(rows) >= page.total or not page.agents:
+                break
+            filters = filters.model_copy(update={"page": filters.page + 1})
+    emit(
+        rows,
+        [
+            "employee_no",
+            "name",
+            "team_code",
+            "skill_groups",
+            "current_level",
+            "level_since",
+            "hire_date",
+            "status",
+        ],
+        fmt,
+        f"Agents ({len(rows)})",
+    )
+
+
+@alias_app.command("add")
+def alias_add(
+    employee_no: str,
+    identity: str,
+    source: Annotated[
+        str, typer.Option(help="Where the identity comes from (asterisk, crm...).")
+    ] = "",
+) -> None:
+    """Map a source identity (Agent/1001, SIP/1001, a name...) to an agent."""
+    try:
+        with session_scope() as session:
+            agent = org_service.get_agent_by_employee_no(session=session, employee_no=employee_no)
+            if agent is None:
+                raise NotFound("agent not found")
+            org_service.add_alias(session=session, agent=agent, identity=identity, source=source)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"{identity} -> {employee_no}")
+
+
+@alias_app.command("resolve")
+def alias_resolve(identities: list[str]) -> None:
+    """Show which agent each source identity resolves to."""
+    with session_scope() as session:
+        resolve = org_service.identity_resolver(session=session)
+        found = {identity: resolve(identity) for identity in identities}
+        agents = {
+            a.id: a
+            for a in org_service.agents_by_ids(
+                session=session, agent_ids=[i for i in found.values() if i is not None]
+            )
+        }
+    for identity, agent_id in found.items():
+        agent = agents.get(agent_id) if agent_id is not None else None
+        console.print(
+            f"{identity} -> {f'{agent.employee_no} {agent.name}' if agent else 'unmapped'}"
+        )
+
+
+# --- roster --------------------------------------------------------------------------------
+
+
+def _print_preview(preview: RosterPreview) -> None:
+    language = get_settings().default_language
+    console.print(
+        f"{preview.file_name} ({preview.encoding}): {preview.rows_read} rows read, "
+        f"{preview.count('create')} new, {preview.count('update')} changed, "
+        f"{preview.count('unchanged')} unchanged, {len(preview.errors)} errors"
+    )
+    if preview.issues:
+        table = Table(title="Problems")
+        for column in ("row", "column", "value", "problem"):
+            table.add_column(column)
+        for issue in preview.issues:
+            style = "red" if issue.severity == "error" else "yellow"
+            table.add_row(
+                cell_text(issue.row),
+                cell_text(issue.column),
+                cell_text(issue.value),
+                f"[{style}]{translate(language, issue.message, **issue.params)}[/{style}]",
+            )
+        console.print(table)
+    changed = [row for row in preview.rows if row.action != "unchanged"]
+    if changed:
+        table = Table(title="Changes")
+        for column in ("row", "employee no", "name", "action", "changes"):
+            table.add_column(column)
+        for row in changed:
+            table.add_row(
+                str(row.row),
+                row.employee_no,
+                row.name,
+                row.action,
+                "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in row.changes.items()),
+            )
+        console.print(table)
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="CSV text encoding (default: detect; gb18030 for Chinese Excel)."),
+    ] = None,
+) -> None:
+    """Import agents from a CSV or XLSX roster; a file with any error changes nothing."""
+    settings = get_settings()
+    data = file.read_bytes()
+    try:
+        with session_scope(settings) as session:
+            if dry_run:
+                preview = org_service.preview_roster(
+                    session=session, data=data, file_name=file.name, encoding=encoding
+                )
+                applied = False
+            else:
+                result = org_service.apply_roster(
+                    session=session,
+                    data=data,
+                    file_name=file.name,
+                    encoding=encoding,
+                    today=settings.today(),
+                )
+                preview, applied = result.preview, result.applied
+    except DomainError as exc:
+        raise fail(exc) from exc
+    _print_preview(preview)
+    if preview.errors:
+        console.print("[red]nothing imported:[/red] correct the rows above and import again")
+        raise typer.Exit(code=1)
+    console.print(
+        "dry run: nothing written"
+        if dry_run
+        else ("[green]imported[/green]" if applied else "nothing imported")
+    )
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def _ask_password(password: str | None) -> str:
+    if password:
+        return password
+    return str(typer.prompt("password (10+ characters)", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    username: Annotated[str, typer.Argument()] = "admin",
+    password: Annotated[str | None, typer.Option(help="Omit to be asked (not echoed).")] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Generate a password and print it once.")
+    ] = False,
+) -> None:
+    """Create an administrator account."""
+    secret = org_service.generate_password() if generate else _ask_password(password)
+    try:
+        with session_scope() as session:
+            org_service.create_user(
+                session=session,
+                settings=get_settings(),
+                user_in=UserCreate(username=username, password=secret, roles=["admin"]),
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"admin {username} created")
+    if generate:
+        console.print(f"password: [bold]{secret}[/bold]  (shown once; change it after logging in)")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    roles: Annotated[
+        list[str],
+        typer.Option(
+            "--role", help="admin, manager, team_lead, qa, trainer or agent; repeat for several."
+        ),
+    ],
+    employee_no: Annotated[
+        str | None, typer.Option(help="Link to this agent (required for the agent role).")
+    ] = None,
+    password: Annotated[str | None, typer.Option(help="Omit to be asked (not echoed).")] = None,
+) -> None:
+    """Create a user with one or more roles."""
+    secret = _ask_password(password)
+    try:
+        with session_scope() as session:
+            org_service.create_user(
+                session=session,
+                settings=get_settings(),
+                user_in=UserCreate.model_validate(
+                    {
+                        "username": username,
+                        "password": secret,
+                        "roles": roles,
+                        "employee_no": employee_no,
+                    }
+                ),
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"user {username} created")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="Omit to be asked (not echoed).")] = None,
+) -> None:
+    """Set a user's password (ends their sessions)."""
+    secret = _ask_password(password)
+    try:
+        with session_scope() as session:
+            user = org_service.get_user_by_username(session=session, username=username)
+            if user is None:
+                raise NotFound("user not found")
+            org_service.update_user(
+                session=session,
+                settings=get_settings(),
+                user_id=user.id,
+                user_in=UserUpdate(password=secret),
+                acting=user,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"password of {username} changed")
+
+
+@users_app.command("list")
+def users_list(fmt: FormatOption = OutputFormat.table) -> None:
+    """List users and their roles."""
+    with session_scope() as session:
+        rows = [user.model_dump() for user in org_service.list_users(session=session)]
+    emit(
+        rows,
+        ["username", "display_name", "roles", "employee_no", "led_teams", "is_active"],
+        fmt,
+        "Users",
+    )

@@ -1,0 +1,56 @@
+"""The one permission matrix: which roles may do what. Routes declare one permission each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from agentladder.i18n import N_
+from agentladder.org.models import ROLES
+
+
+class Permission(StrEnum):
+    """Something a route lets a user do."""
+
+    SELF = "self"  # own account: language, logout, own home page
+    AGENTS_LIST = "agents.list"
+    AGENTS_VIEW = "agents.view"  # object-scoped: all, own teams, or self
+    AGENTS_EDIT = "agents.edit"
+    TEAMS_VIEW = "teams.view"
+    TEAMS_MANAGE = "teams.manage"
+    ROSTER_IMPORT = "roster.import"
+    USERS_MANAGE = "users.manage"
+
+
+_EVERYONE = frozenset(ROLES)
+_STAFF = frozenset({"admin", "manager", "team_lead", "qa", "trainer"})
+_MANAGEMENT = frozenset({"admin", "manager"})
+
+MATRIX: dict[Permission, frozenset[str]] = {
+    Permission.SELF: _EVERYONE,
+    Permission.AGENTS_LIST: _STAFF,
+    Permission.AGENTS_VIEW: _EVERYONE,
+    Permission.AGENTS_EDIT: _MANAGEMENT,
+    Permission.TEAMS_VIEW: _STAFF,
+    Permission.TEAMS_MANAGE: _MANAGEMENT,
+    Permission.ROSTER_IMPORT: _MANAGEMENT,
+    Permission.USERS_MANAGE: frozenset({"admin"}),
+}
+
+# Roles that see every agent; team leads see their teams' agents, agents only themselves.
+ALL_AGENTS_ROLES = frozenset({"admin", "manager", "qa", "trainer"})
+
+
+def allows(roles: Iterable[str], permission: Permission) -> bool:
+    """Whether any of the roles grants the permission."""
+    return not MATRIX[permission].isdisjoint(roles)
+
+
+ROLE_NAMES: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "manager": N_("Operations manager"),
+    "team_lead": N_("Team lead"),
+    "qa": N_("QA evaluator"),
+    "trainer": N_("Trainer"),
+    "agent": N_("Agent"),
+}

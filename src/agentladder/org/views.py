@@ -1,0 +1,557 @@
+"""Organisation routes: pages (`pages`) and REST (`api`, mounted under /api). Thin: parse,
+authorize (by the dependency each route declares), call the service, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import RedirectResponse
+
+from agentladder.errors import DomainError
+from agentladder.ladder import service as ladder_service
+from agentladder.org import service as org_service
+from agentladder.org.permissions import Permission, allows
+from agentladder.org.schemas import (
+    AgentDetail,
+    AgentFilter,
+    AgentPage,
+    AliasCreate,
+    AliasRead,
+    LevelChange,
+    RosterResult,
+    SkillGroupCreate,
+    SkillGroupRead,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from agentladder.web.auth import (
+    AgentsEditUser,
+    AgentsListUser,
+    AgentsViewUser,
+    RosterImportUser,
+    SelfUser,
+    SessionDep,
+    SettingsDep,
+    TeamsManageUser,
+    TeamsViewUser,
+    UsersManageUser,
+)
+from agentladder.web.templating import render
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["organisation"])
+
+
+def _roster_page(
+    request: Request, session: SessionDep, status_code: int = 200, **context: object
+) -> Response:
+    return render(
+        request,
+        "org/roster.html",
+        {
+            "imports": org_service.list_roster_imports(session=session),
+            "row_actions": org_service.ROSTER_ACTION_NAMES,
+            "roster_fields": org_service.ROSTER_FIELD_NAMES,
+            "preview": None,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _filters(
+    q: str | None,
+    team: str | None,
+    level: str | None,
+    skill_group: str | None,
+    status: str,
+    page: int,
+) -> AgentFilter:
+    return AgentFilter.model_validate(
+        {
+            "q": q or None,
+            "team": team or None,
+            "level": level or None,
+            "skill_group": skill_group or None,
+            "status": status if status in {"active", "left", "all"} else "active",
+            "page": page,
+        }
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@pages.get("/agents")
+def agents_page(
+    request: Request,
+    session: SessionDep,
+    user: AgentsListUser,
+    q: str | None = None,
+    team: str | None = None,
+    level: str | None = None,
+    skill_group: str | None = None,
+    status: str = "active",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Agent list with search and filters, inside the user's scope."""
+    scope = org_service.agent_scope(user)
+    filters = _filters(q, team, level, skill_group, status, page)
+    return render(
+        request,
+        "org/agents.html",
+        {
+            "result": org_service.list_agents(session=session, scope=scope, filters=filters),
+            "filters": filters,
+            "teams": org_service.list_teams(session=session, scope=scope),
+            "skill_groups": org_service.list_skill_groups(session=session),
+            "pyramid": org_service.level_counts(session=session, scope=scope),
+        },
+    )
+
+
+@pages.get("/agents/{agent_id}")
+def agent_page(
+    request: Request, session: SessionDep, user: AgentsViewUser, agent_id: int
+) -> Response:
+    """An agent's profile with level history; others' profiles are hidden from agents."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return render(
+        request,
+        "org/agent.html",
+        {
+            "agent": org_service.agent_detail(agent),
+            "can_edit": allows(user.roles, Permission.AGENTS_EDIT),
+            "level_sources": org_service.LEVEL_SOURCE_NAMES,
+        },
+    )
+
+
+@pages.post("/agents/{agent_id}/level")
+def agent_level_form(
+    session: SessionDep,
+    user: AgentsEditUser,
+    agent_id: int,
+    level: Annotated[str, Form()],
+    effective_on: Annotated[str, Form()],
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    """A manual level change (kept in the history with its reason and author)."""
+    change = LevelChange.model_validate(
+        {"level": level, "effective_on": effective_on, "reason": reason}
+    )
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    org_service.change_level(
+        session=session,
+        agent=agent,
+        to_level=change.level,
+        effective_on=change.effective_on,
+        source="manual",
+        reason=change.reason,
+        recorded_by=user,
+    )
+    return _redirect(f"/agents/{agent_id}")
+
+
+@pages.post("/agents/{agent_id}/aliases")
+def agent_alias_form(
+    session: SessionDep,
+    user: AgentsEditUser,
+    agent_id: int,
+    identity: Annotated[str, Form(min_length=1, max_length=200)],
+    source: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Map one more source identity to this agent."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    org_service.add_alias(session=session, agent=agent, identity=identity, source=source)
+    return _redirect(f"/agents/{agent_id}")
+
+
+@pages.post("/agents/{agent_id}/aliases/{alias_id}/delete")
+def agent_alias_delete_form(
+    session: SessionDep, user: AgentsEditUser, agent_id: int, alias_id: int
+) -> Response:
+    """Remove an alias."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    org_service.remove_alias(session=session, agent=agent, alias_id=alias_id)
+    return _redirect(f"/agents/{agent_id}")
+
+
+@pages.get("/teams")
+def teams_page(request: Request, session: SessionDep, user: TeamsViewUser) -> Response:
+    """Teams with their leads and sizes, and the skill groups."""
+    return render(
+        request,
+        "org/teams.html",
+        {
+            "teams": org_service.list_teams(session=session, scope=org_service.agent_scope(user)),
+            "skill_groups": org_service.list_skill_groups(session=session),
+            "can_manage": allows(user.roles, Permission.TEAMS_MANAGE),
+        },
+    )
+
+
+@pages.post("/teams")
+def team_create_form(
+    session: SessionDep,
+    user: TeamsManageUser,
+    code: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+) -> Response:
+    """Create a team."""
+    org_service.create_team(session=session, team_in=TeamCreate(code=code, name=name))
+    return _redirect("/teams")
+
+
+@pages.post("/teams/{team_id}")
+def team_update_form(
+    session: SessionDep,
+    user: TeamsManageUser,
+    team_id: int,
+    name: Annotated[str, Form()],
+    leads: Annotated[str, Form()] = "",
+) -> Response:
+    """Rename a team or change its leads (comma-separated usernames)."""
+    org_service.update_team(
+        session=session,
+        team_id=team_id,
+        team_in=TeamUpdate(name=name, lead_usernames=list(leads.replace("，", ",").split(","))),
+    )
+    return _redirect("/teams")
+
+
+@pages.post("/skill-groups")
+def skill_group_create_form(
+    session: SessionDep,
+    user: TeamsManageUser,
+    code: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+) -> Response:
+    """Create a skill group."""
+    org_service.create_skill_group(session=session, group_in=SkillGroupCreate(code=code, name=name))
+    return _redirect("/teams")
+
+
+@pages.get("/roster/import")
+def roster_page(request: Request, session: SessionDep, user: RosterImportUser) -> Response:
+    """Upload form and the recent imports."""
+    return _roster_page(request, session)
+
+
+@pages.post("/roster/import")
+async def roster_preview_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: RosterImportUser,
+    file: Annotated[UploadFile, File()],
+    encoding: Annotated[str, Form()] = "",
+) -> Response:
+    """Read the uploaded file and show what importing it would do; nothing is written yet."""
+    data = await file.read()
+    file_name = file.filename or "roster.csv"
+    token = org_service.stash_upload(
+        data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
+    )
+    try:
+        preview = org_service.preview_roster(
+            session=session, data=data, file_name=file_name, encoding=encoding or None
+        )
+    except DomainError as exc:
+        return _roster_page(request, session, 422, file_error=exc)
+    return _roster_page(
+        request,
+        session,
+        422 if preview.errors else 200,
+        preview=preview,
+        token=token,
+        encoding=encoding,
+    )
+
+
+@pages.post("/roster/import/{token}/apply")
+def roster_apply_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: RosterImportUser,
+    token: str,
+    encoding: Annotated[str, Form()] = "",
+) -> Response:
+    """Import the previewed file: all rows, or none when any row has an error."""
+    data, file_name = org_service.load_upload(data_dir=settings.ensure_data_dir(), token=token)
+    result = org_service.apply_roster(
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding or None,
+        today=settings.today(),
+        imported_by=user,
+    )
+    return _roster_page(
+        request,
+        session,
+        200 if result.applied else 422,
+        preview=result.preview,
+        token=token,
+        applied=result.applied,
+        encoding=encoding,
+    )
+
+
+@pages.get("/users")
+def users_page(request: Request, session: SessionDep, user: UsersManageUser) -> Response:
+    """Every user with roles; the form to add one."""
+    return render(request, "org/users.html", {"users": org_service.list_users(session=session)})
+
+
+@pages.post("/users")
+def user_create_form(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UsersManageUser,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    roles: Annotated[list[str], Form()],
+    display_name: Annotated[str, Form()] = "",
+    employee_no: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a user."""
+    created = org_service.create_user(
+        session=session,
+        settings=settings,
+        user_in=UserCreate.model_validate(
+            {
+                "username": username,
+                "password": password,
+                "roles": roles,
+                "display_name": display_name,
+                "employee_no": employee_no or None,
+            }
+        ),
+    )
+    return _redirect(f"/users/{created.id}")
+
+
+@pages.get("/users/{user_id}")
+def user_page(
+    request: Request, session: SessionDep, user: UsersManageUser, user_id: int
+) -> Response:
+    """One user's roles, link, status and password reset."""
+    target = org_service.get_user_or_raise(session=session, user_id=user_id)
+    return render(request, "org/user.html", {"account": org_service.user_read(target)})
+
+
+@pages.post("/users/{user_id}")
+def user_update_form(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UsersManageUser,
+    user_id: int,
+    roles: Annotated[list[str], Form()],
+    display_name: Annotated[str, Form()] = "",
+    employee_no: Annotated[str, Form()] = "",
+    is_active: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Save a user's roles, link, status and (optionally) a new password."""
+    org_service.update_user(
+        session=session,
+        settings=settings,
+        user_id=user_id,
+        acting=user,
+        user_in=UserUpdate.model_validate(
+            {
+                "display_name": display_name,
+                "roles": roles,
+                "employee_no": employee_no,
+                "is_active": bool(is_active),
+                "password": password or None,
+            }
+        ),
+    )
+    return _redirect(f"/users/{user_id}")
+
+
+# --- REST ----------------------------------------------------------------------------------
+
+
+@api.get("/levels")
+def api_levels(user: SelfUser) -> list[dict[str, str]]:
+    """The nine levels, bottom to top."""
+    return [
+        {"id": level.id, "tier": level.tier, "zh": level.zh, "en": level.en}
+        for level in ladder_service.LEVELS
+    ]
+
+
+@api.get("/agents", response_model=AgentPage)
+def api_agents(
+    session: SessionDep,
+    user: AgentsListUser,
+    q: str | None = None,
+    team: str | None = None,
+    level: str | None = None,
+    skill_group: str | None = None,
+    status: str = "active",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> AgentPage:
+    """Agents in the caller's scope, filtered and paged."""
+    return org_service.list_agents(
+        session=session,
+        scope=org_service.agent_scope(user),
+        filters=_filters(q, team, level, skill_group, status, page),
+    )
+
+
+@api.get("/agents/{agent_id}", response_model=AgentDetail)
+def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: int) -> AgentDetail:
+    """One agent with level history and aliases (404 outside the caller's scope)."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return org_service.agent_detail(agent)
+
+
+@api.post("/agents/{agent_id}/level", response_model=AgentDetail)
+def api_agent_level(
+    session: SessionDep, user: AgentsEditUser, agent_id: int, change: LevelChange
+) -> AgentDetail:
+    """Change an agent's level by hand, with a reason."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    org_service.change_level(
+        session=session,
+        agent=agent,
+        to_level=change.level,
+        effective_on=change.effective_on,
+        source="manual",
+        reason=change.reason,
+        recorded_by=user,
+    )
+    return org_service.agent_detail(agent)
+
+
+@api.post("/agents/{agent_id}/aliases", response_model=AliasRead, status_code=201)
+def api_agent_alias(
+    session: SessionDep, user: AgentsEditUser, agent_id: int, alias_in: AliasCreate
+) -> AliasRead:
+    """Map a source identity to the agent."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    alias = org_service.add_alias(
+        session=session, agent=agent, identity=alias_in.identity, source=alias_in.source
+    )
+    return AliasRead.model_validate(alias)
+
+
+@api.get("/teams", response_model=list[TeamRead])
+def api_teams(session: SessionDep, user: TeamsViewUser) -> list[TeamRead]:
+    """Teams (a team lead sees the teams they lead)."""
+    return org_service.list_teams(session=session, scope=org_service.agent_scope(user))
+
+
+@api.post("/teams", response_model=TeamRead, status_code=201)
+def api_team_create(session: SessionDep, user: TeamsManageUser, team_in: TeamCreate) -> TeamRead:
+    """Create a team."""
+    return org_service.create_team(session=session, team_in=team_in)
+
+
+@api.patch("/teams/{team_id}", response_model=TeamRead)
+def api_team_update(
+    session: SessionDep, user: TeamsManageUser, team_id: int, team_in: TeamUpdate
+) -> TeamRead:
+    """Rename a team or set its leads."""
+    return org_service.update_team(session=session, team_id=team_id, team_in=team_in)
+
+
+@api.get("/skill-groups", response_model=list[SkillGroupRead])
+def api_skill_groups(session: SessionDep, user: TeamsViewUser) -> list[SkillGroupRead]:
+    """Skill groups."""
+    return org_service.list_skill_groups(session=session)
+
+
+@api.post("/skill-groups", response_model=SkillGroupRead, status_code=201)
+def api_skill_group_create(
+    session: SessionDep, user: TeamsManageUser, group_in: SkillGroupCreate
+) -> SkillGroupRead:
+    """Create a skill group."""
+    return org_service.create_skill_group(session=session, group_in=group_in)
+
+
+@api.post("/roster/import", response_model=RosterResult)
+async def api_roster_import(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: RosterImportUser,
+    file: Annotated[UploadFile, File()],
+    dry_run: bool = False,
+    encoding: str | None = None,
+) -> RosterResult:
+    """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing."""
+    data = await file.read()
+    file_name = file.filename or "roster.csv"
+    if dry_run:
+        preview = org_service.preview_roster(
+            session=session, data=data, file_name=file_name, encoding=encoding
+        )
+        return RosterResult(applied=False, preview=preview)
+    return org_service.apply_roster(
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        today=settings.today(),
+        imported_by=user,
+    )
+
+
+@api.get("/users", response_model=list[UserRead])
+def api_users(session: SessionDep, user: UsersManageUser) -> list[UserRead]:
+    """Every user."""
+    return org_service.list_users(session=session)
+
+
+@api.post("/users", response_model=UserRead, status_code=201)
+def api_user_create(
+    session: SessionDep, settings: SettingsDep, user: UsersManageUser, user_in: UserCreate
+) -> UserRead:
+    """Create a user."""
+    return org_service.user_read(
+        org_service.create_user(session=session, settings=settings, user_in=user_in)
+    )
+
+
+@api.patch("/users/{user_id}", response_model=UserRead)
+def api_user_update(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UsersManageUser,
+    user_id: int,
+    user_in: UserUpdate,
+) -> UserRead:
+    """Change a user's roles, link, status or password."""
+    return org_service.user_read(
+        org_service.update_user(
+            session=session, settings=settings, user_id=user_id, user_in=user_in, acting=user
+        )
+    )

@@ -1,0 +1,9 @@
+"""Imports every domain's models so that `Base.metadata` knows every table (for Alembic)."""
+
+from agentladder.db import Base
+from agentladder.demo import models as demo_models
+from agentladder.org import models as org_models
+
+metadata = Base.metadata
+
+__all__ = ["demo_models", "metadata", "org_models"]

@@ -1,0 +1,124 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agentladder import __version__
+from agentladder.config import Settings, get_settings
+from agentladder.errors import DomainError
+from agentladder.i18n import translate
+from agentladder.web.auth import CSRF_COOKIE, LoginRequired, new_csrf_nonce, request_language
+from agentladder.web.templating import render
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Pages may load scripts and styles only from this site; nothing may frame them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/healthz"
+
+
+def _error_response(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web application for the given (or process) settings."""
+    settings = settings or get_settings()
+    settings.resolved_secret_key()  # create it now, not during the first request
+    app = FastAPI(
+        title="agentladder",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def csrf_cookie_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        nonce = request.cookies.get(CSRF_COOKIE)
+        request.state.csrf_nonce = nonce or new_csrf_nonce()
+        request.state.user = None
+        response = await call_next(request)
+        if nonce is None:
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.csrf_nonce,
+                httponly=True,
+                samesite="lax",
+                secure=settings.cookie_secure,
+            )
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "not authenticated"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        language = request_language(request, getattr(request.state, "user", None))
+        return _error_response(
+            request, exc.status_code, translate(language, exc.message, **exc.params)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        language = request_language(request, getattr(request.state, "user", None))
+        messages = {404: "page not found", 405: "method not allowed"}
+        message = messages.get(exc.status_code, str(exc.detail))
+        return _error_response(request, exc.status_code, translate(language, message))
+
+    async def validation_error(
+        request: Request, exc: RequestValidationError | ValidationError
+    ) -> Response:
+        errors = exc.errors()
+        if _wants_json(request):
+            return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        language = request_language(request, getattr(request.state, "user", None))
+        fields = ", ".join(str(error["loc"][-1]) for error in errors if error.get("loc"))
+        return _error_response(
+            request, 422, translate(language, "invalid input in: {fields}", fields=fields)
+        )
+
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ValidationError, validation_error)  # type: ignore[arg-type]
+
+    from agentladder.org import views as org_views
+    from agentladder.web import views as web_views
+
+    app.include_router(web_views.router)
+    app.include_router(org_views.pages)
+    app.include_router(org_views.api, prefix="/api")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

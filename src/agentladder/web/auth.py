@@ -1,0 +1,149 @@
+"""Request dependencies: database session, current user, permission checks and CSRF.
+
+Every route depends on `requires(Permission.X)` (or is listed as public), so the permission
+matrix is enforced in one place and tests can enumerate what each route needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from agentladder.config import Language, Settings
+from agentladder.db import session_scope
+from agentladder.errors import DomainError, Forbidden
+from agentladder.i18n import normalize_language
+from agentladder.org import service as org_service
+from agentladder.org.models import User
+from agentladder.org.permissions import Permission, allows
+
+SESSION_COOKIE = "al_session"
+CSRF_COOKIE = "al_csrf"
+LANGUAGE_COOKIE = "al_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(DomainError):
+    """No valid session: pages redirect to the login page, the API answers 401."""
+
+    status_code = 401
+
+
+class CsrfFailed(DomainError):
+    """The form or header token does not match the cookie."""
+
+    status_code = 403
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns without error."""
+    with session_scope(request.app.state.settings) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def csrf_nonce(request: Request) -> str:
+    """The browser's CSRF nonce (set by the middleware when it has none yet)."""
+    nonce: str = request.state.csrf_nonce
+    return nonce
+
+
+def csrf_token_for(nonce: str, settings: Settings) -> str:
+    """The token forms carry: an HMAC of the cookie nonce, so a planted cookie cannot forge it."""
+    key = settings.resolved_secret_key().encode()
+    return hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_nonce() -> str:
+    """A fresh nonce for the CSRF cookie."""
+    return secrets.token_urlsafe(24)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse an unsafe request whose token (form field or header) does not match the cookie."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    nonce = request.cookies.get(CSRF_COOKIE)
+    expected = csrf_token_for(nonce, request.app.state.settings) if nonce else None
+    if not sent or expected is None or not hmac.compare_digest(sent, expected):
+        raise CsrfFailed("the form has expired or did not come from this site; reload and retry")
+
+
+def current_user_optional(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    user = org_service.resolve_session(session=session, token=token) if token else None
+    request.state.user = user
+    return user
+
+
+OptionalUserDep = Annotated[User | None, Depends(current_user_optional)]
+
+
+def request_language(request: Request, user: User | None) -> Language:
+    """The user's chosen language, else the cookie, else the browser's, else the default."""
+    settings: Settings = request.app.state.settings
+    chosen = (user.language if user else None) or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen:
+        return normalize_language(chosen, settings.default_language)
+    accept = request.headers.get("accept-language", "").split(",")[0]
+    return normalize_language(accept, settings.default_language)
+
+
+PermissionDependency = Callable[..., Coroutine[Any, Any, User]]
+
+
+def requires(permission: Permission) -> PermissionDependency:
+    """A dependency that lets the request through only for a user whose roles grant `permission`;
+    unsafe methods must also carry the CSRF token."""
+
+    async def dependency(request: Request, user: OptionalUserDep) -> User:
+        if user is None:
+            raise LoginRequired("please log in")
+        await verify_csrf(request)
+        if not allows(user.roles, permission):
+            raise Forbidden("you do not have permission for this page")
+        return user
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+# One alias per permission, so a route's signature says what it needs.
+SelfUser = Annotated[User, Depends(requires(Permission.SELF))]
+AgentsListUser = Annotated[User, Depends(requires(Permission.AGENTS_LIST))]
+AgentsViewUser = Annotated[User, Depends(requires(Permission.AGENTS_VIEW))]
+AgentsEditUser = Annotated[User, Depends(requires(Permission.AGENTS_EDIT))]
+TeamsViewUser = Annotated[User, Depends(requires(Permission.TEAMS_VIEW))]
+TeamsManageUser = Annotated[User, Depends(requires(Permission.TEAMS_MANAGE))]
+RosterImportUser = Annotated[User, Depends(requires(Permission.ROSTER_IMPORT))]
+UsersManageUser = Annotated[User, Depends(requires(Permission.USERS_MANAGE))]
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (a proxy in front should set it via uvicorn's --proxy-headers)."""
+    return request.client.host if request.client else "unknown"

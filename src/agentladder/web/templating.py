@@ -1,0 +1,113 @@
+"""Server-rendered pages: one Jinja environment over every domain's templates/ folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from agentladder.config import Language
+from agentladder.i18n import LANGUAGE_NAMES, N_, format_date, translate, translations
+from agentladder.ladder import service as ladder_service
+from agentladder.org.models import User
+from agentladder.org.permissions import ROLE_NAMES, Permission, allows
+from agentladder.web.auth import csrf_nonce, csrf_token_for, request_language
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = sorted(PACKAGE_DIR.glob("*/templates"))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The shared Jinja environment; `_` and `tr` come with each render, in the reader's tongue."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(path)) for path in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the navigation bar."""
+
+    label: str
+    href: str
+
+
+NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
+    (N_("Agents"), "/agents", Permission.AGENTS_LIST),
+    (N_("Teams"), "/teams", Permission.TEAMS_VIEW),
+    (N_("Roster import"), "/roster/import", Permission.ROSTER_IMPORT),
+    (N_("Users"), "/users", Permission.USERS_MANAGE),
+)
+
+
+def navigation(user: User | None, language: Language) -> list[NavItem]:
+    """The menu for this user's roles; an agent's own profile comes first."""
+    if user is None:
+        return []
+    items = []
+    if user.agent_id is not None:
+        items.append(NavItem(translate(language, "My profile"), f"/agents/{user.agent_id}"))
+    items += [
+        NavItem(translate(language, label), href)
+        for label, href, permission in NAVIGATION
+        if allows(user.roles, permission)
+    ]
+    return items
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page in the request's language with the user, menu and CSRF token."""
+    user: User | None = getattr(request.state, "user", None)
+    language = request_language(request, user)
+    catalog = translations(language)
+
+    def level_label(level_id: str | None) -> str:
+        if not level_id:
+            return ""
+        return ladder_service.get_level(level_id).label(language)
+
+    def fmt_date(value: date | None) -> str:
+        return format_date(value, language)
+
+    def tr(message: str, **params: Any) -> str:
+        return translate(language, message, **params)
+
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            {
+                "request": request,
+                "user": user,
+                "lang": language,
+                "html_lang": "zh-Hans" if language == "zh_Hans" else "en",
+                "languages": LANGUAGE_NAMES,
+                "nav": navigation(user, language),
+                "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
+                "gettext": catalog.gettext,
+                "ngettext": catalog.ngettext,
+                "_": catalog.gettext,
+                "tr": tr,
+                "levels": ladder_service.LEVELS,
+                "tier_names": ladder_service.TIER_NAMES,
+                "role_names": ROLE_NAMES,
+                "level_label": level_label,
+                "format_date": fmt_date,
+                **(context or {}),
+            }
+        )
+    )
+    return HTMLResponse(page, status_code=status_code)

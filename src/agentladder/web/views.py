@@ -1,0 +1,176 @@
+"""Shell routes: login, logout, language, home, health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import text
+
+from agentladder import __version__
+from agentladder.config import LANGUAGES
+from agentladder.db import current_revision, head_revision
+from agentladder.errors import InvalidInput, TooManyAttempts
+from agentladder.i18n import translate
+from agentladder.org import service as org_service
+from agentladder.org.permissions import Permission, allows
+from agentladder.org.schemas import UserRead
+from agentladder.web.auth import (
+    LANGUAGE_COOKIE,
+    SESSION_COOKIE,
+    OptionalUserDep,
+    SelfUser,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    request_language,
+    verify_csrf,
+)
+from agentladder.web.templating import render
+
+router = APIRouter()
+
+# Routes anyone may reach without logging in; every other route declares a permission.
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language", "/static"})
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link borrow our login page.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, user: OptionalUserDep, next: str | None = None) -> Response:
+    """The login form (already logged-in users go home)."""
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the password, open a session and go where the user was heading."""
+    try:
+        user = org_service.authenticate(
+            session=session,
+            settings=settings,
+            username=username,
+            password=password,
+            client_ip=client_ip(request),
+        )
+    except (InvalidInput, TooManyAttempts) as exc:
+        # Rendering (not raising) lets the request commit, so the failed attempt is kept.
+        language = request_language(request, None)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": _safe_next(next),
+                "error": translate(language, exc.message, **exc.params),
+                "username": username,
+            },
+            status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 401,
+        )
+    token = org_service.start_session(
+        session=session, settings=settings, user=user, client_ip=client_ip(request)
+    )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: SessionDep, user: SelfUser) -> Response:
+    """End the session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        org_service.end_session(session=session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/language", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def choose_language(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUserDep,
+    language: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Switch the UI language; remembered on the user (and in a cookie for the login page)."""
+    if language not in LANGUAGES:
+        raise InvalidInput("unknown language {language}", language=language)
+    if user is not None:
+        org_service.set_language(session=session, user=user, language=language)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+    return response
+
+
+@router.get("/", include_in_schema=False)
+def home(user: SelfUser) -> Response:
+    """Agents land on their own profile; staff on the agent list."""
+    if allows(user.roles, Permission.AGENTS_LIST):
+        return RedirectResponse("/agents", status_code=303)
+    if user.agent_id is not None:
+        return RedirectResponse(f"/agents/{user.agent_id}", status_code=303)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.get("/account", include_in_schema=False)
+def account(request: Request, user: SelfUser) -> Response:
+    """The user's own account: roles, language, linked agent."""
+    return render(request, "account.html", {"account": org_service.user_read(user)})
+
+
+@router.get("/api/me", response_model=UserRead, tags=["account"])
+def api_me(user: SelfUser) -> UserRead:
+    """The logged-in user."""
+    return org_service.user_read(user)
+
+
+@router.get("/healthz", tags=["health"])
+def healthz(session: SessionDep, settings: SettingsDep) -> Response:
+    """Liveness and schema state: 200 when the database answers and is at the newest revision."""
+    try:
+        session.execute(text("SELECT 1"))
+        revision = current_revision(settings.resolved_database_url)
+    except Exception as exc:  # any database failure means unhealthy
+        return JSONResponse({"status": "error", "detail": type(exc).__name__}, status_code=503)
+    head = head_revision()
+    ok = revision == head
+    return JSONResponse(
+        {
+            "status": "ok" if ok else "migrate",
+            "version": __version__,
+            "schema": revision,
+            "schema_head": head,
+        },
+        status_code=200 if ok else 503,
+    )
