@@ -63,3 +63,25 @@ def format_date(value: date | None, language: Language) -> str:
     if value is None:
         return ""
     return str(_babel_format_date(value, format="medium", locale=babel_locale(language)))
+
+
+# Calls whose argument is a msgid, in pybabel `-k` syntax (`translate:2`: the second argument).
+# Babel's default keywords apply as well. The one list: scripts/update_catalog.py extracts with
+# it and tests/test_i18n.py checks that every DomainError subclass is in it.
+EXTRACTION_KEYWORDS: tuple[str, ...] = (
+    "_",
+    "gettext",
+    "ngettext:1,2",
+    "N_",
+    "tr",
+    "translate:2",
+    "DomainError",
+    "NotFound",
+    "Forbidden",
+    "Conflict",
+    "InvalidInput",
+    "TooManyAttempts",
+    "LoginRequired",
+    "CsrfFailed",
+    "RosterFileError",
+)

@@ -263,10 +263,9 @@ class _Lookups:
         self.team_by_id = {team.id: team for team in self.teams.values()}
         self.group_by_id = {group.id: group for group in self.groups.values()}
         self.present: set[str] = set()
-        self.alias_owner: dict[str, int] = {
-            key: agent_id
-            for key, agent_id in session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id))
-        }
+        self.alias_owner: dict[str, int] = dict(
+            session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id)).all()
+        )
 
 
 def _map_columns(header: list[str], issues: list[RosterIssue]) -> dict[str, int]:

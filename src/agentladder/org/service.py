@@ -368,7 +368,8 @@ def level_counts(*, session: Session, scope: AgentScope) -> dict[str, int]:
         select(query.c.current_level, func.count()).group_by(query.c.current_level)
     )
     counts = dict.fromkeys((level.id for level in ladder_service.LEVELS), 0)
-    counts.update(rows.tuples().all())
+    for level, count in rows:
+        counts[level] = count
     return counts
 
 
@@ -409,10 +410,9 @@ def identity_resolver(*, session: Session) -> Callable[[str], int | None]:
 
     Aliases win; then the employee number itself; then a display name that names one agent.
     """
-    by_key: dict[str, int] = {
-        key: agent_id
-        for key, agent_id in session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id))
-    }
+    by_key: dict[str, int] = dict(
+        session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id)).all()
+    )
     by_employee_no: dict[str, int] = {}
     by_name: dict[str, int | None] = {}
     for agent_id, employee_no, name in session.execute(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,7 +20,14 @@ from agentladder import __version__
 from agentladder.config import Settings, get_settings
 from agentladder.errors import DomainError
 from agentladder.i18n import translate
-from agentladder.web.auth import CSRF_COOKIE, LoginRequired, new_csrf_nonce, request_language
+from agentladder.org.permissions import Permission
+from agentladder.web.auth import (
+    CSRF_COOKIE,
+    LoginRequired,
+    new_csrf_nonce,
+    request_language,
+    route_permission,
+)
 from agentladder.web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +54,36 @@ def _error_response(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+def routers() -> list[tuple[APIRouter, str]]:
+    """Every domain's routers with the prefix each is mounted under."""
+    from agentladder.org import views as org_views
+    from agentladder.web import views as web_views
+
+    return [(web_views.router, ""), (org_views.pages, ""), (org_views.api, "/api")]
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A route as mounted, with the permission it declares (None for public routes)."""
+
+    method: str
+    path: str
+    permission: Permission | None
+
+
+def declared_routes() -> list[RouteInfo]:
+    """Every mounted route and method with its declared permission, for audits and tests."""
+    found = []
+    for router, prefix in routers():
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                permission = route_permission(route)
+                found += [
+                    RouteInfo(m, prefix + route.path, permission) for m in sorted(route.methods)
+                ]
+    return found
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web application for the given (or process) settings."""
     settings = settings or get_settings()
@@ -64,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         nonce = request.cookies.get(CSRF_COOKIE)
         request.state.csrf_nonce = nonce or new_csrf_nonce()
-        request.state.user = None
+        request.state.viewer = None
         response = await call_next(request)
         if nonce is None:
             response.set_cookie(
@@ -87,14 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        language = request_language(request, getattr(request.state, "user", None))
+        language = request_language(request)
         return _error_response(
             request, exc.status_code, translate(language, exc.message, **exc.params)
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        language = request_language(request, getattr(request.state, "user", None))
+        language = request_language(request)
         messages = {404: "page not found", 405: "method not allowed"}
         message = messages.get(exc.status_code, str(exc.detail))
         return _error_response(request, exc.status_code, translate(language, message))
@@ -105,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         errors = exc.errors()
         if _wants_json(request):
             return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
-        language = request_language(request, getattr(request.state, "user", None))
+        language = request_language(request)
         fields = ", ".join(str(error["loc"][-1]) for error in errors if error.get("loc"))
         return _error_response(
             request, 422, translate(language, "invalid input in: {fields}", fields=fields)
@@ -114,11 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, validation_error)  # type: ignore[arg-type]
 
-    from agentladder.org import views as org_views
-    from agentladder.web import views as web_views
-
-    app.include_router(web_views.router)
-    app.include_router(org_views.pages)
-    app.include_router(org_views.api, prefix="/api")
+    for router, prefix in routers():
+        app.include_router(router, prefix=prefix)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -10,9 +10,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language, Settings
@@ -93,20 +95,44 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfFailed("the form has expired or did not come from this site; reload and retry")
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, as the page frame needs it; outlives the request's database session
+    (error pages render after it has closed)."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    agent_id: int | None
+    language: str | None
+
+
+def viewer(request: Request) -> Viewer | None:
+    """The logged-in user of this request, if any."""
+    found: Viewer | None = getattr(request.state, "viewer", None)
+    return found
+
+
 def current_user_optional(request: Request, session: SessionDep) -> User | None:
     """The logged-in user, or None."""
     token = request.cookies.get(SESSION_COOKIE)
     user = org_service.resolve_session(session=session, token=token) if token else None
-    request.state.user = user
+    request.state.viewer = (
+        Viewer(user.id, user.username, user.display_name, user.roles, user.agent_id, user.language)
+        if user
+        else None
+    )
     return user
 
 
 OptionalUserDep = Annotated[User | None, Depends(current_user_optional)]
 
 
-def request_language(request: Request, user: User | None) -> Language:
+def request_language(request: Request) -> Language:
     """The user's chosen language, else the cookie, else the browser's, else the default."""
     settings: Settings = request.app.state.settings
+    user = viewer(request)
     chosen = (user.language if user else None) or request.cookies.get(LANGUAGE_COOKIE)
     if chosen:
         return normalize_language(chosen, settings.default_language)
@@ -131,6 +157,18 @@ def requires(permission: Permission) -> PermissionDependency:
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def route_permission(route: APIRoute) -> Permission | None:
+    """The permission a route declares through `requires`, or None for a public route."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        permission = getattr(dependant.call, "permission", None)
+        if isinstance(permission, Permission):
+            return permission
+        stack.extend(dependant.dependencies)
+    return None
 
 
 # One alias per permission, so a route's signature says what it needs.

@@ -15,9 +15,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from agentladder.config import Language
 from agentladder.i18n import LANGUAGE_NAMES, N_, format_date, translate, translations
 from agentladder.ladder import service as ladder_service
-from agentladder.org.models import User
 from agentladder.org.permissions import ROLE_NAMES, Permission, allows
-from agentladder.web.auth import csrf_nonce, csrf_token_for, request_language
+from agentladder.web.auth import Viewer, csrf_nonce, csrf_token_for, request_language, viewer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = sorted(PACKAGE_DIR.glob("*/templates"))
@@ -51,7 +50,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
 )
 
 
-def navigation(user: User | None, language: Language) -> list[NavItem]:
+def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
     """The menu for this user's roles; an agent's own profile comes first."""
     if user is None:
         return []
@@ -70,8 +69,8 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page in the request's language with the user, menu and CSRF token."""
-    user: User | None = getattr(request.state, "user", None)
-    language = request_language(request, user)
+    user = viewer(request)
+    language = request_language(request)
     catalog = translations(language)
 
     def level_label(level_id: str | None) -> str:

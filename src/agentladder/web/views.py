@@ -70,7 +70,7 @@ def login(
         )
     except (InvalidInput, TooManyAttempts) as exc:
         # Rendering (not raising) lets the request commit, so the failed attempt is kept.
-        language = request_language(request, None)
+        language = request_language(request)
         return render(
             request,
             "login.html",

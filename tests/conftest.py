@@ -1,0 +1,116 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when
+AGENTLADDER_TEST_DATABASE_URL is set) built by the migrations, emptied after every test."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings, get_settings
+from agentladder.db import get_engine, session_scope, upgrade_schema
+from agentladder.tables import metadata
+
+PG_URL_ENV = "AGENTLADDER_TEST_DATABASE_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+
+
+def fresh_database_url(tmp_dir: Path, name: str) -> str:
+    """A new, empty database: a SQLite file, or a freshly created PostgreSQL database."""
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        return f"sqlite:///{tmp_dir / (name + '.db')}"
+    url = make_url(base)
+    database = re.sub(r"\W", "_", f"{url.database}_{name}")[:60]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap argon2 (the real cost is tested separately), a fixed secret."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "default_language": "zh_Hans",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def worker_name(request: pytest.FixtureRequest) -> str:
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    return f"t_{worker}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_name: str) -> str:
+    url = fresh_database_url(tmp_path_factory.mktemp("db"), worker_name)
+    upgrade_schema(make_settings(tmp_path_factory.mktemp("migrate"), url))
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Iterator[Settings]:
+    yield make_settings(tmp_path / "data", database_url)
+    _empty_all_tables(database_url)
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(delete(table))
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    """A session for arranging and checking data; commits when the test ends cleanly."""
+    with session_scope(settings) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Point the CLI's process settings at the test database and data directory."""
+    monkeypatch.setenv("AGENTLADDER_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("AGENTLADDER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("AGENTLADDER_SECRET_KEY", "test-secret-key-not-for-production")
+    monkeypatch.setenv("AGENTLADDER_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("AGENTLADDER_ARGON2_MEMORY_KIB", "64")
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def corpus_path(*parts: str) -> Path:
+    """A file of the shared real-world corpus; the test is skipped when it is absent."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"corpus file {path} is not available")
+    return path

@@ -1,0 +1,205 @@
+"""Every route x every role, generated from the permission matrix, plus object-level checks."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.org import service as org_service
+from agentladder.org.models import ROLES
+from agentladder.org.permissions import MATRIX, Permission
+from agentladder.web.app import create_app, declared_routes
+from agentladder.web.views import PUBLIC_PATHS
+from tests.factories import PASSWORD, login, make_agent, make_team, make_user
+
+ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".encode()
+
+
+def _routes() -> list[tuple[str, str, Permission | None]]:
+    return [(r.method, r.path, r.permission) for r in declared_routes()]
+
+
+ROUTES = _routes()
+PROTECTED = [(m, p, perm) for m, p, perm in ROUTES if perm is not None]
+
+
+def test_every_route_declares_a_permission_or_is_public() -> None:
+    undeclared = [
+        (method, path)
+        for method, path, permission in ROUTES
+        if permission is None
+        and path not in PUBLIC_PATHS
+        and not path.startswith("/api/docs")
+        and path != "/api/openapi.json"
+    ]
+    assert undeclared == []
+    assert len(PROTECTED) >= 25
+
+
+@dataclass
+class World:
+    """One centre: team T01 (led by `team_lead`, agent A1 is `agent`), team T02 with A2."""
+
+    settings: Settings
+    ids: dict[str, Any]
+
+
+@pytest.fixture
+def world(settings: Settings) -> World:
+    with session_scope(settings) as session:
+        t1 = make_team(session, "T01", "客服一组")
+        t2 = make_team(session, "T02", "客服二组")
+        a1 = make_agent(session, employee_no="A0001", name="王芳", team_code="T01")
+        a2 = make_agent(session, employee_no="A0002", name="李强", team_code="T02")
+        alias = org_service.add_alias(session=session, agent=a1, identity="Agent/1001")
+        for role in ROLES:
+            make_user(
+                session,
+                settings,
+                role,
+                [role],
+                agent=a1 if role == "agent" else None,
+                lead_team_id=t1 if role == "team_lead" else None,
+            )
+        target = make_user(session, settings, "target", ["qa"])
+        token = org_service.stash_upload(
+            data_dir=settings.ensure_data_dir(), data=ROSTER_CSV, file_name="roster.csv"
+        )
+        ids = {
+            "agent_id": a1.id,
+            "other_agent_id": a2.id,
+            "team_id": t1,
+            "other_team_id": t2,
+            "alias_id": alias.id,
+            "user_id": target.id,
+            "token": token,
+        }
+    return World(settings=settings, ids=ids)
+
+
+def _payload(method: str, path: str) -> dict[str, Any]:
+    """A valid request body for each unsafe route, so allowed roles can succeed."""
+    roster = {"file": ("roster.csv", io.BytesIO(ROSTER_CSV), "text/csv")}
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/logout"): {},
+        ("POST", "/agents/{agent_id}/level"): {
+            "data": {"level": "basic_sophomore", "effective_on": "2025-01-01", "reason": "test"}
+        },
+        ("POST", "/agents/{agent_id}/aliases"): {"data": {"identity": "SIP/7777"}},
+        ("POST", "/agents/{agent_id}/aliases/{alias_id}/delete"): {},
+        ("POST", "/teams"): {"data": {"code": "T09", "name": "新班组"}},
+        ("POST", "/teams/{team_id}"): {"data": {"name": "客服一组", "leads": "team_lead"}},
+        ("POST", "/skill-groups"): {"data": {"code": "vip", "name": "VIP专席"}},
+        ("POST", "/roster/import"): {"files": roster},
+        ("POST", "/roster/import/{token}/apply"): {"data": {}},
+        ("POST", "/users"): {
+            "data": {"username": "newbie", "password": PASSWORD, "roles": ["trainer"]}
+        },
+        ("POST", "/users/{user_id}"): {"data": {"roles": ["qa", "trainer"], "is_active": "1"}},
+        ("POST", "/api/agents/{agent_id}/level"): {
+            "json": {"level": "basic_sophomore", "effective_on": "2025-01-01", "reason": "test"}
+        },
+        ("POST", "/api/agents/{agent_id}/aliases"): {"json": {"identity": "PJSIP/7777"}},
+        ("POST", "/api/teams"): {"json": {"code": "T09", "name": "新班组"}},
+        ("PATCH", "/api/teams/{team_id}"): {"json": {"name": "一组"}},
+        ("POST", "/api/skill-groups"): {"json": {"code": "vip", "name": "VIP专席"}},
+        ("POST", "/api/roster/import"): {"files": roster, "params": {"dry_run": "true"}},
+        ("POST", "/api/users"): {
+            "json": {"username": "newbie", "password": PASSWORD, "roles": ["trainer"]}
+        },
+        ("PATCH", "/api/users/{user_id}"): {"json": {"roles": ["qa", "trainer"]}},
+    }
+    if method == "GET":
+        return {}
+    return bodies[(method, path)]
+
+
+def test_every_unsafe_route_has_a_payload() -> None:
+    for method, path, _ in PROTECTED:
+        _payload(method, path)
+
+
+def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> int:
+    url = path.format(**ids)
+    response = client.request(method, url, follow_redirects=False, **_payload(method, path))
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "permission"), PROTECTED)
+def test_route_by_role(
+    world: World, role: str, method: str, path: str, permission: Permission
+) -> None:
+    client = login(TestClient(create_app(world.settings)), role)
+    status = _call(client, method, path, world.ids)
+    if role in MATRIX[permission]:
+        assert status < 400, f"{role} should be allowed {method} {path}, got {status}"
+    else:
+        assert status == 403, f"{role} should be refused {method} {path}, got {status}"
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), PROTECTED)
+def test_route_without_login(world: World, method: str, path: str, permission: Permission) -> None:
+    client = TestClient(create_app(world.settings))
+    status = _call(client, method, path, world.ids)
+    if path.startswith("/api"):
+        assert status == 401
+    elif method == "GET":
+        assert status == 303
+    else:
+        # Unsafe pages without a session are refused (login first, then CSRF).
+        assert status in {303, 403}
+
+
+@pytest.mark.parametrize("path", ["/agents/{other_agent_id}", "/api/agents/{other_agent_id}"])
+def test_agent_cannot_see_another_agent(world: World, path: str) -> None:
+    client = login(TestClient(create_app(world.settings)), "agent")
+    assert client.get(path.format(**world.ids)).status_code == 404
+    own = client.get(path.replace("other_agent_id", "agent_id").format(**world.ids))
+    assert own.status_code == 200
+    assert "王芳" in own.text
+
+
+@pytest.mark.parametrize("path", ["/agents/{other_agent_id}", "/api/agents/{other_agent_id}"])
+def test_team_lead_sees_only_their_team(world: World, path: str) -> None:
+    client = login(TestClient(create_app(world.settings)), "team_lead")
+    assert client.get(path.format(**world.ids)).status_code == 404
+    assert (
+        client.get(path.replace("other_agent_id", "agent_id").format(**world.ids)).status_code
+        == 200
+    )
+    listed = client.get("/api/agents").json()
+    assert [a["employee_no"] for a in listed["agents"]] == ["A0001"]
+    teams = client.get("/api/teams").json()
+    assert [t["code"] for t in teams] == ["T01"]
+
+
+def test_agent_lands_on_own_profile(world: World) -> None:
+    client = login(TestClient(create_app(world.settings)), "agent")
+    response = client.get("/", follow_redirects=False)
+    assert response.headers["location"] == f"/agents/{world.ids['agent_id']}"
+
+
+def test_agent_cannot_edit_another_agents_level_even_with_api(world: World) -> None:
+    client = login(TestClient(create_app(world.settings)), "agent")
+    response = client.post(
+        f"/api/agents/{world.ids['agent_id']}/level",
+        json={"level": "super", "effective_on": "2025-01-01", "reason": "me"},
+    )
+    assert response.status_code == 403
+    with session_scope(world.settings) as session:
+        assert _level(session, world.ids["agent_id"]) == "basic_fresh"
+
+
+def _level(session: Session, agent_id: int) -> str:
+    scope = org_service.AgentScope(everyone=True, team_ids=frozenset(), agent_id=None)
+    return org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=scope
+    ).current_level
