@@ -78,9 +78,8 @@ def declared_routes() -> list[RouteInfo]:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 permission = route_permission(route)
-                found += [
-                    RouteInfo(m, prefix + route.path, permission) for m in sorted(route.methods)
-                ]
+                path = prefix + route.path
+                found += [RouteInfo(m, path, permission) for m in sorted(route.methods or ())]
     return found
 
 
