@@ -417,7 +417,7 @@ def identity_resolver(*, session: Session) -> Callable[[str], int | None]:
     by_name: dict[str, int | None] = {}
     for agent_id, employee_no, name in session.execute(
         select(Agent.id, Agent.employee_no, Agent.name)
-    ).tuples():
+    ):
         by_employee_no[identity_key(employee_no)] = agent_id
         name_key = identity_key(name)
         by_name[name_key] = None if name_key in by_name else agent_id

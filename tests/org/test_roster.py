@@ -1,0 +1,255 @@
+"""Roster import on real files: Chinese and English headers, GBK/GB18030, XLSX, all-or-nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.org import service as org_service
+from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport
+from agentladder.org.roster import RosterFileError, parse_date
+from tests.factories import make_skill_group, make_team
+
+TODAY = date(2026, 11, 23)
+
+GOOD = """工号,姓名,入职日期,班组,技能组,分机
+100001,王芳,2024-03-01,T01,general,Agent/8001
+100002,李强,2024/7/15,T01,general、billing,SIP/8002
+100003,张伟,2025年1月6日,T02,billing,
+100004,刘洋,2023.11.20,客服二组,,PJSIP/8004
+"""
+
+BAD = GOOD.replace("2024/7/15", "2024-13-45").replace("2025年1月6日,T02", "2025年1月6日,T99")
+
+
+@pytest.fixture
+def centre(session: Session) -> None:
+    make_team(session, "T01", "客服一组")
+    make_team(session, "T02", "客服二组")
+    make_skill_group(session, "general", "普通话热线")
+    make_skill_group(session, "billing", "账务咨询")
+    session.commit()
+
+
+def _apply(settings: Settings, data: bytes, name: str = "roster.csv", **kwargs: object):  # type: ignore[no-untyped-def]
+    with session_scope(settings) as session:
+        return org_service.apply_roster(
+            session=session, data=data, file_name=name, today=TODAY, **kwargs
+        )
+
+
+def _count(settings: Settings, model: type) -> int:
+    with session_scope(settings) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_two_bad_rows_are_both_reported_and_nothing_is_stored(
+    settings: Settings, centre: None
+) -> None:
+    result = _apply(settings, BAD.encode())
+    assert not result.applied
+    errors = [(e.row, e.column, e.value) for e in result.preview.errors]
+    assert errors == [(3, "入职日期", "2024-13-45"), (4, "班组", "T99")]
+    assert _count(settings, Agent) == 0
+    assert _count(settings, RosterImport) == 0
+    assert _count(settings, AgentAlias) == 0
+
+
+def test_corrected_file_stores_all_and_reimport_changes_nothing(
+    settings: Settings, centre: None
+) -> None:
+    first = _apply(settings, GOOD.encode())
+    assert first.applied
+    assert first.preview.count("create") == 4
+    assert _count(settings, Agent) == 4
+    with session_scope(settings) as session:
+        li = org_service.get_agent_by_employee_no(session=session, employee_no="100002")
+        assert li is not None
+        assert li.hire_date == date(2024, 7, 15)
+        assert li.team is not None and li.team.code == "T01"
+        assert [g.code for g in li.skill_groups] == ["billing", "general"]
+        assert [a.identity for a in li.aliases] == ["SIP/8002"]
+        liu = org_service.get_agent_by_employee_no(session=session, employee_no="100004")
+        assert liu is not None and liu.team is not None and liu.team.code == "T02"  # by name
+        assert liu.current_level == "basic_fresh"
+        history = session.scalars(select(LevelHistory)).all()
+        assert len(history) == 4
+
+    second = _apply(settings, GOOD.encode())
+    assert second.applied
+    assert second.preview.count("unchanged") == 4
+    assert second.preview.count("create") == second.preview.count("update") == 0
+    assert _count(settings, Agent) == 4
+    assert _count(settings, AgentAlias) == 3
+    assert _count(settings, LevelHistory) == 4
+
+
+def test_reimport_updates_instead_of_duplicating(settings: Settings, centre: None) -> None:
+    _apply(settings, GOOD.encode())
+    moved = GOOD.replace("100001,王芳,2024-03-01,T01", "100001,王芳芳,2024-03-01,T02")
+    result = _apply(settings, moved.encode())
+    assert result.applied
+    [row] = [r for r in result.preview.rows if r.action == "update"]
+    assert row.employee_no == "100001"
+    assert row.changes == {"name": ("王芳", "王芳芳"), "team": ("T01", "T02")}
+    assert _count(settings, Agent) == 4
+
+
+def test_gbk_csv_with_chinese_headers_imports(settings: Settings, centre: None) -> None:
+    data = GOOD.encode("gbk")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    result = _apply(settings, data)
+    assert result.applied, result.preview.errors
+    assert result.preview.encoding == "gb18030"
+    with session_scope(settings) as session:
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no="100003")
+        assert agent is not None and agent.name == "张伟"
+
+
+def test_explicit_encoding_and_wrong_encoding(settings: Settings, centre: None) -> None:
+    data = GOOD.encode("gb18030")
+    assert _apply(settings, data, encoding="gbk").applied
+    with session_scope(settings) as session, pytest.raises(RosterFileError) as caught:
+        org_service.preview_roster(session=session, data=data, file_name="r.csv", encoding="utf-8")
+    assert "utf-8" in str(caught.value)
+
+
+def test_utf8_bom_tab_separated_english_headers(settings: Settings, centre: None) -> None:
+    text = (
+        "Employee No\tName\tHire Date\tTeam\tSkill Groups\tLevel\n"
+        "200001\tAnna Li\t2022-05-01\tT01\tgeneral\tBasic Junior\n"
+        "200002\tBo Chen\t2021-01-04\tt02\t\t中级座席·潜力\n"
+    )
+    result = _apply(settings, b"\xef\xbb\xbf" + text.encode())
+    assert result.applied, result.preview.issues
+    with session_scope(settings) as session:
+        anna = org_service.get_agent_by_employee_no(session=session, employee_no="200001")
+        bo = org_service.get_agent_by_employee_no(session=session, employee_no="200002")
+        assert anna is not None and anna.current_level == "basic_junior"
+        assert bo is not None and bo.current_level == "potential"
+
+
+def test_xlsx_with_date_cells_and_numeric_employee_numbers(
+    settings: Settings, centre: None
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["工号", "姓名", "入职日期", "班组", "状态", "离职日期"])
+    sheet.append([300001, "赵敏", datetime(2023, 4, 3), "T01", "在职", None])
+    sheet.append([300002, "周杰", datetime(2022, 9, 1), "T02", "离职", datetime(2025, 6, 30)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = _apply(settings, buffer.getvalue(), name="名单.xlsx")
+    assert result.applied, result.preview.issues
+    assert result.preview.encoding == "xlsx"
+    with session_scope(settings) as session:
+        zhou = org_service.get_agent_by_employee_no(session=session, employee_no="300002")
+        assert zhou is not None
+        assert (zhou.status, zhou.left_on, zhou.hire_date) == (
+            "left",
+            date(2025, 6, 30),
+            date(2022, 9, 1),
+        )
+
+
+def test_missing_required_column_names_it(settings: Settings, centre: None) -> None:
+    result = _apply(settings, "工号,姓名,班组\n1,王芳,T01\n".encode())
+    assert not result.applied
+    assert [(e.row, e.column, e.message) for e in result.preview.errors] == [
+        (1, "入职日期", "required column is missing")
+    ]
+
+
+def test_duplicate_employee_number_and_alias_in_file(settings: Settings, centre: None) -> None:
+    text = (
+        "工号,姓名,入职日期,班组,分机\n"
+        "1,王芳,2024-01-01,T01,Agent/1\n"
+        "1,李强,2024-01-01,T01,\n"
+        "2,赵敏,2024-01-01,T01,SIP/1\n"
+    )
+    result = _apply(settings, text.encode())
+    assert not result.applied
+    assert [(e.row, e.column, e.params) for e in result.preview.errors] == [
+        (3, "工号", {"row": 2}),
+        (4, "分机", {"row": 2}),
+    ]
+
+
+def test_alias_owned_by_another_agent_is_refused(settings: Settings, centre: None) -> None:
+    _apply(settings, GOOD.encode())
+    text = "工号,姓名,入职日期,班组,分机\n100009,新人,2024-01-01,T01,Agent/8001\n"
+    result = _apply(settings, text.encode())
+    assert [(e.row, e.column, e.value) for e in result.preview.errors] == [
+        (2, "分机", "Agent/8001")
+    ]
+
+
+def test_dry_run_preview_writes_nothing(settings: Settings, centre: None) -> None:
+    with session_scope(settings) as session:
+        preview = org_service.preview_roster(session=session, data=GOOD.encode(), file_name="r.csv")
+    assert preview.count("create") == 4
+    assert preview.columns["hire_date"] == "入职日期"
+    assert _count(settings, Agent) == 0
+
+
+def test_unknown_columns_are_warnings_and_old_xls_is_refused(
+    settings: Settings, centre: None
+) -> None:
+    text = GOOD.replace("分机", "备注")
+    result = _apply(settings, text.encode())
+    assert result.applied
+    assert [(w.column, w.severity) for w in result.preview.issues] == [("备注", "warning")]
+    with session_scope(settings) as session, pytest.raises(RosterFileError):
+        org_service.preview_roster(
+            session=session,
+            data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100,
+            file_name="a.xls",
+        )
+
+
+def test_roster_level_change_on_existing_agent_keeps_history(
+    settings: Settings, centre: None
+) -> None:
+    _apply(settings, GOOD.encode())
+    text = "工号,姓名,入职日期,班组,级别\n100001,王芳,2024-03-01,T01,basic_senior\n"
+    assert _apply(settings, text.encode()).applied
+    with session_scope(settings) as session:
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no="100001")
+        assert agent is not None
+        assert [(h.from_level, h.to_level, h.effective_on) for h in agent.level_history] == [
+            (None, "basic_fresh", date(2024, 3, 1)),
+            ("basic_fresh", "basic_senior", TODAY),
+        ]
+
+
+@given(st.dates(min_value=date(1970, 1, 1), max_value=date(2100, 12, 31)))
+def test_parse_date_reads_every_common_spelling(day: date) -> None:
+    spellings = [
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        f"{day.year}.{day.month:02d}.{day.day:02d}",
+        f"{day.year}年{day.month}月{day.day}日",
+        day.strftime("%Y%m%d"),
+        f"{day.isoformat()} 00:00:00",
+    ]
+    assert {parse_date(text) for text in spellings} == {day}
+
+
+@given(st.text(max_size=12))
+def test_parse_date_never_returns_garbage(text: str) -> None:
+    try:
+        parsed = parse_date(text)
+    except ValueError:
+        return
+    assert isinstance(parsed, date)

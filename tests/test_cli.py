@@ -1,0 +1,86 @@
+"""The command line, through Typer's runner, on the test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agentladder.cli import app
+from agentladder.config import Settings
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=input)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_init_reports_the_schema(cli_env: Settings) -> None:
+    assert "up to date" in run("init")
+    assert (cli_env.data_dir / "secret_key").exists() is False  # the env gives the secret
+
+
+def test_secret_key_is_generated_into_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://")
+    key = settings.resolved_secret_key()
+    assert len(key) > 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert Settings(data_dir=tmp_path, database_url="sqlite://").resolved_secret_key() == key
+
+
+def test_demo_then_lists(cli_env: Settings) -> None:
+    output = run("demo", "--agents", "30", "--seed", "11")
+    assert "Built the demo centre" in output
+    assert "agentladder-demo" in output
+    assert "already built" in run("demo", "--agents", "30")
+    agents = json.loads(run("org", "agents", "list", "--format", "json"))
+    assert len(agents) == 30
+    csv_out = run("org", "agents", "list", "--team", "T01", "--format", "csv")
+    assert csv_out.splitlines()[0].startswith("employee_no,name,team_code")
+    assert len(csv_out.splitlines()) == 1 + sum(1 for a in agents if a["team_code"] == "T01")
+    users = json.loads(run("users", "list", "--format", "json"))
+    assert {"admin", "manager", "qa", "trainer"} <= {u["username"] for u in users}
+    assert "100001" in run("org", "alias", "resolve", "SIP/8001-0000abcd")
+
+
+def test_roster_import_cli(cli_env: Settings, tmp_path: Path) -> None:
+    run("org", "teams", "create", "T01", "客服一组")
+    run("org", "skill-groups", "create", "general", "普通话热线")
+    roster = tmp_path / "花名册.csv"
+    roster.write_bytes(
+        "工号,姓名,入职日期,班组,技能组\n9001,王芳,2024-03-01,T01,general\n".encode("gbk")
+    )
+    dry = run("org", "roster", "import", str(roster), "--dry-run")
+    assert "1 new" in dry and "nothing written" in dry
+    assert json.loads(run("org", "agents", "list", "--format", "json")) == []
+    assert "imported" in run("org", "roster", "import", str(roster))
+    assert "1 unchanged" in run("org", "roster", "import", str(roster))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("工号,姓名,入职日期,班组\n9002,李强,2024-02-30,T01\n", encoding="utf-8")
+    result = runner.invoke(app, ["org", "roster", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "入职日期" in result.output and "nothing imported" in result.output
+
+
+def test_users_create_admin(cli_env: Settings) -> None:
+    run("users", "create-admin", "boss", input="long-enough-password\nlong-enough-password\n")
+    generated = run("users", "create-admin", "boss2", "--generate")
+    assert "password:" in generated
+    result = runner.invoke(
+        app, ["users", "create-admin", "boss", "--password", "long-enough-password"]
+    )
+    assert result.exit_code == 1 and "exists" in result.output
+    users = json.loads(run("users", "list", "--format", "json"))
+    assert [u["roles"] for u in users] == [["admin"], ["admin"]]
+
+
+def test_agent_role_needs_an_employee_number(cli_env: Settings) -> None:
+    result = runner.invoke(
+        app, ["users", "create", "x1", "--role", "agent", "--password", "long-enough-password"]
+    )
+    assert result.exit_code == 1
+    assert "employee number" in result.output

@@ -1,0 +1,55 @@
+"""Conventions checked by code: thin views and CLI, documented settings and commands."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import typer.main
+
+from agentladder.cli import app
+from agentladder.config import Settings
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "agentladder"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ORM_CALLS = {"select", "add", "delete", "execute", "scalar", "scalars", "query", "commit", "flush"}
+
+
+def test_views_and_cli_never_touch_the_orm() -> None:
+    offenders = []
+    for path in [*SRC.glob("**/views.py"), *SRC.glob("**/cli.py"), SRC / "cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                owner = getattr(func, "value", None)
+                if name in ORM_CALLS and (
+                    isinstance(func, ast.Name) or getattr(owner, "id", "") == "session"
+                ):
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {name}()")
+    assert offenders == []
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"AGENTLADDER_{name.upper()}" not in text]
+    assert missing == []
+
+
+def _command_paths(group: object, prefix: str = "") -> list[str]:
+    paths = []
+    for name, command in getattr(group, "commands", {}).items():
+        path = f"{prefix} {name}".strip()
+        if getattr(command, "commands", None):
+            paths += _command_paths(command, path)
+        else:
+            paths.append(path)
+    return paths
+
+
+def test_every_cli_command_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    commands = _command_paths(typer.main.get_command(app))
+    assert len(commands) > 10
+    missing = [c for c in commands if f"agentladder {c}" not in text]
+    assert missing == []

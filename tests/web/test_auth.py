@@ -1,0 +1,160 @@
+"""Login, sessions, CSRF, throttling, language, security headers."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.org import service as org_service
+from agentladder.org.accounts import hash_password, password_hasher
+from agentladder.web.app import create_app
+from agentladder.web.auth import SESSION_COOKIE
+from tests.factories import PASSWORD, csrf_token, login, make_agent, make_user
+
+
+@pytest.fixture
+def client(settings: Settings, session: Session) -> TestClient:
+    agent = make_agent(session, employee_no="A1", name="王芳")
+    make_user(session, settings, "admin", ["admin"])
+    make_user(session, settings, "wang", ["agent"], agent=agent)
+    session.commit()
+    return TestClient(create_app(settings))
+
+
+def test_login_page_and_healthz(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+
+
+def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    cookie = response.headers["set-cookie"]
+    assert SESSION_COOKIE in cookie
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client: TestClient) -> None:
+    token = csrf_token(client)
+    wrong = client.post(
+        "/login", data={"username": "admin", "password": "nope-nope-nope", "csrf_token": token}
+    )
+    unknown = client.post(
+        "/login", data={"username": "ghost", "password": "nope-nope-nope", "csrf_token": token}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_login_form_without_csrf_token_is_refused(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 403
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_forms_need_the_token_of_this_browser(client: TestClient, settings: Settings) -> None:
+    login(client, "admin")
+    del client.headers["X-CSRF-Token"]
+    refused = client.post("/teams", data={"code": "T1", "name": "一组"}, follow_redirects=False)
+    assert refused.status_code == 403
+    other_browser = TestClient(create_app(settings))
+    foreign_token = csrf_token(other_browser)
+    forged = client.post(
+        "/teams",
+        data={"code": "T1", "name": "一组", "csrf_token": foreign_token},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    good = client.post(
+        "/teams",
+        data={"code": "T1", "name": "一组", "csrf_token": csrf_token(client, "/teams")},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+
+
+def test_login_is_throttled_after_repeated_failures(client: TestClient, settings: Settings) -> None:
+    token = csrf_token(client)
+    for _ in range(settings.login_max_failures):
+        response = client.post(
+            "/login", data={"username": "admin", "password": "wrong-password", "csrf_token": token}
+        )
+        assert response.status_code == 401
+    locked = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}
+    )
+    assert locked.status_code == 429
+    assert SESSION_COOKIE not in client.cookies
+    # Another user from the same address is not locked out by admin's failures.
+    assert login(TestClient(create_app(settings)), "wang")
+
+
+def test_logout_ends_the_session_server_side(client: TestClient) -> None:
+    login(client, "admin")
+    stolen = client.cookies.get(SESSION_COOKIE)
+    assert client.get("/api/me").json()["username"] == "admin"
+    client.post("/logout", follow_redirects=False)
+    replay = TestClient(client.app)
+    replay.cookies.set(SESSION_COOKIE, stolen or "")
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_next_parameter_cannot_redirect_off_site(client: TestClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_language_is_remembered_per_user(client: TestClient, settings: Settings) -> None:
+    login(client, "admin")
+    assert '<html lang="zh-Hans">' in client.get("/agents").text
+    client.post("/language", data={"language": "en", "next": "/agents"}, follow_redirects=False)
+    assert '<html lang="en">' in client.get("/agents").text
+    fresh = login(TestClient(create_app(settings)), "admin")
+    assert '<html lang="en">' in fresh.get("/agents").text
+    with session_scope(settings) as session:
+        user = org_service.get_user_by_username(session=session, username="admin")
+        assert user is not None and user.language == "en"
+
+
+def test_deactivated_user_is_logged_out(client: TestClient, settings: Settings) -> None:
+    agent_client = login(TestClient(create_app(settings)), "wang")
+    admin = login(client, "admin")
+    with session_scope(settings) as session:
+        wang = org_service.get_user_by_username(session=session, username="wang")
+        assert wang is not None
+        wang_id = wang.id
+    response = admin.patch(f"/api/users/{wang_id}", json={"is_active": False})
+    assert response.status_code == 200
+    assert agent_client.get("/api/me").status_code == 401
+
+
+def test_passwords_are_argon2id_and_never_returned(settings: Settings, client: TestClient) -> None:
+    digest = hash_password("s3cret-password", settings)
+    assert digest.startswith("$argon2id$")
+    assert password_hasher(settings).verify(digest, "s3cret-password")
+    admin = login(client, "admin")
+    assert "password" not in str(admin.get("/api/users").json())
