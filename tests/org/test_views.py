@@ -1,0 +1,215 @@
+"""Organisation pages and API end to end: list filters, profile, roster upload, users admin."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.org import service as org_service
+from agentladder.web.app import create_app
+from tests.factories import (
+    PASSWORD,
+    csrf_token,
+    login,
+    make_agent,
+    make_skill_group,
+    make_team,
+    make_user,
+)
+
+
+@pytest.fixture
+def admin(settings: Settings, session: Session) -> TestClient:
+    make_team(session, "T01", "客服一组")
+    make_team(session, "T02", "客服二组")
+    make_skill_group(session, "general", "普通话热线")
+    make_skill_group(session, "vip", "VIP专席")
+    make_agent(
+        session, employee_no="100001", name="王芳", team_code="T01", skill_group_codes=["general"]
+    )
+    make_agent(
+        session,
+        employee_no="100002",
+        name="李强",
+        team_code="T02",
+        skill_group_codes=["vip"],
+        level="skilled",
+    )
+    make_agent(
+        session,
+        employee_no="100003",
+        name="王磊",
+        team_code="T02",
+        skill_group_codes=["general", "vip"],
+    )
+    make_user(session, settings, "admin", ["admin"])
+    session.commit()
+    return login(TestClient(create_app(settings)), "admin")
+
+
+def _numbers(html: str) -> list[str]:
+    return re.findall(r'<a href="/agents/\d+">(\d{6})</a>', html)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["100001", "100002", "100003"]),
+        ("?q=王", ["100001", "100003"]),
+        ("?q=100002", ["100002"]),
+        ("?team=T02", ["100002", "100003"]),
+        ("?level=skilled", ["100002"]),
+        ("?skill_group=general", ["100001", "100003"]),
+        ("?team=T02&skill_group=general", ["100003"]),
+    ],
+)
+def test_agent_list_filters(admin: TestClient, query: str, expected: list[str]) -> None:
+    page = admin.get("/agents" + query)
+    assert page.status_code == 200
+    assert _numbers(page.text) == expected
+    api = admin.get("/api/agents" + query).json()
+    assert [a["employee_no"] for a in api["agents"]] == expected
+    assert api["total"] == len(expected)
+
+
+def test_profile_shows_level_history_and_manual_change(
+    admin: TestClient, settings: Settings
+) -> None:
+    agents = admin.get("/api/agents?q=100001").json()["agents"]
+    agent_id = agents[0]["id"]
+    response = admin.post(
+        f"/agents/{agent_id}/level",
+        data={
+            "level": "basic_sophomore",
+            "effective_on": "2025-06-01",
+            "reason": "组长推荐",
+            "csrf_token": csrf_token(admin, "/agents"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    page = admin.get(f"/agents/{agent_id}").text
+    assert "组长推荐" in page and 'id="level-history"' in page
+    detail = admin.get(f"/api/agents/{agent_id}").json()
+    assert [(h["from_level"], h["to_level"], h["source"]) for h in detail["level_history"]] == [
+        (None, "basic_fresh", "manual"),
+        ("basic_fresh", "basic_sophomore", "manual"),
+    ]
+
+
+def test_level_change_before_current_level_is_refused(admin: TestClient) -> None:
+    agent_id = admin.get("/api/agents?q=100001").json()["agents"][0]["id"]
+    response = admin.post(
+        f"/api/agents/{agent_id}/level",
+        json={"level": "basic_junior", "effective_on": "2020-01-01", "reason": "x"},
+    )
+    assert response.status_code == 422
+    assert "cannot take effect" in response.json()["detail"]
+
+
+def test_roster_upload_preview_then_apply(admin: TestClient, settings: Settings) -> None:
+    data = (
+        "工号,姓名,入职日期,班组\n100004,赵敏,2024-05-06,T01\n100001,王芳,2024-03-01,T02\n".encode(
+            "gb18030"
+        )
+    )
+    preview = admin.post(
+        "/roster/import",
+        data={"csrf_token": csrf_token(admin, "/roster/import")},
+        files={"file": ("花名册.csv", io.BytesIO(data), "text/csv")},
+    )
+    assert preview.status_code == 200
+    assert "赵敏" in preview.text and "T01 → T02" in preview.text
+    with session_scope(settings) as session:
+        assert org_service.get_agent_by_employee_no(session=session, employee_no="100004") is None
+    action = re.search(r'action="(/roster/import/[0-9a-f]{64}/apply)"', preview.text)
+    assert action
+    applied = admin.post(action.group(1), data={"csrf_token": csrf_token(admin, "/roster/import")})
+    assert applied.status_code == 200
+    with session_scope(settings) as session:
+        zhao = org_service.get_agent_by_employee_no(session=session, employee_no="100004")
+        wang = org_service.get_agent_by_employee_no(session=session, employee_no="100001")
+        assert zhao is not None and wang is not None and wang.team is not None
+        assert wang.team.code == "T02"
+    assert "花名册.csv" in admin.get("/roster/import").text
+
+
+def test_roster_upload_with_errors_shows_them_and_offers_no_apply(admin: TestClient) -> None:
+    data = "工号,姓名,入职日期,班组\n100004,赵敏,2024-02-30,T09\n".encode()
+    preview = admin.post(
+        "/roster/import",
+        data={"csrf_token": csrf_token(admin, "/roster/import")},
+        files={"file": ("r.csv", io.BytesIO(data), "text/csv")},
+    )
+    assert preview.status_code == 422
+    assert "2024-02-30" in preview.text and "T09" in preview.text
+    assert "/apply" not in preview.text
+
+
+def test_api_roster_import_dry_run_and_apply(admin: TestClient) -> None:
+    data = "Employee No,Name,Hire Date,Team\n100005,Anna,2024-01-02,T01\n".encode()
+    dry = admin.post("/api/roster/import?dry_run=true", files={"file": ("r.csv", data)}).json()
+    assert dry["applied"] is False and dry["preview"]["rows"][0]["action"] == "create"
+    done = admin.post("/api/roster/import", files={"file": ("r.csv", data)}).json()
+    assert done["applied"] is True and done["import_id"]
+    assert admin.get("/api/agents?q=Anna").json()["total"] == 1
+
+
+def test_users_admin_creates_and_edits_users(admin: TestClient, settings: Settings) -> None:
+    token = csrf_token(admin, "/users")
+    created = admin.post(
+        "/users",
+        data={
+            "username": "wangfang",
+            "password": PASSWORD,
+            "roles": ["agent", "team_lead"],
+            "employee_no": "100001",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    users = {u["username"]: u for u in admin.get("/api/users").json()}
+    assert users["wangfang"]["roles"] == ["agent", "team_lead"]
+    assert users["wangfang"]["employee_no"] == "100001"
+    team = next(t for t in admin.get("/api/teams").json() if t["code"] == "T01")
+    assert (
+        admin.patch(f"/api/teams/{team['id']}", json={"lead_usernames": ["wangfang"]}).status_code
+        == 200
+    )
+    lead = login(TestClient(create_app(settings)), "wangfang")
+    assert [a["employee_no"] for a in lead.get("/api/agents").json()["agents"]] == ["100001"]
+    # Without the team_lead role the same user sees only their own profile.
+    user_id = users["wangfang"]["id"]
+    assert admin.patch(f"/api/users/{user_id}", json={"roles": ["agent"]}).status_code == 200
+    assert lead.get("/api/agents").status_code == 403
+
+
+def test_duplicate_team_code_is_a_clear_error(admin: TestClient) -> None:
+    response = admin.post("/api/teams", json={"code": "t01", "name": "重复"})
+    assert response.status_code == 409
+    page = admin.post(
+        "/teams", data={"code": "T01", "name": "x", "csrf_token": csrf_token(admin, "/teams")}
+    )
+    assert page.status_code == 409
+    assert "T01" in page.text
+
+
+def test_admin_cannot_lock_themselves_out(admin: TestClient) -> None:
+    me = admin.get("/api/me").json()
+    assert admin.patch(f"/api/users/{me['id']}", json={"roles": ["qa"]}).status_code == 422
+    assert admin.patch(f"/api/users/{me['id']}", json={"is_active": False}).status_code == 422
+
+
+def test_user_text_is_escaped(admin: TestClient, settings: Settings) -> None:
+    with session_scope(settings) as session:
+        make_agent(session, employee_no="100009", name="<script>alert(1)</script>", team_code="T01")
+    page = admin.get("/agents?q=100009").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
