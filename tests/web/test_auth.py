@@ -158,3 +158,18 @@ def test_passwords_are_argon2id_and_never_returned(settings: Settings, client: T
     assert password_hasher(settings).verify(digest, "s3cret-password")
     admin = login(client, "admin")
     assert "password" not in str(admin.get("/api/users").json())
+
+
+def test_openapi_spec_lists_the_rest_api(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert {
+        "/api/agents",
+        "/api/agents/{agent_id}",
+        "/api/teams",
+        "/api/roster/import",
+        "/api/me",
+    } <= set(spec["paths"])
+    assert not any(path.startswith("/agents") for path in spec["paths"]), (
+        "pages stay out of the API spec"
+    )

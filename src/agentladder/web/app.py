@@ -42,6 +42,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# FastAPI's interactive API page loads Swagger UI from its CDN and starts it inline; only that
+# page may do so (the spec itself, /api/openapi.json, needs nothing from outside).
+API_DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
+    "https://cdn.jsdelivr.net; frame-ancestors 'none'"
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -112,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 samesite="lax",
                 secure=settings.cookie_secure,
             )
+        if request.url.path == "/api/docs":
+            response.headers["Content-Security-Policy"] = API_DOCS_CSP
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         return response
