@@ -55,7 +55,8 @@ def test_roster_import_cli(cli_env: Settings, tmp_path: Path) -> None:
         "工号,姓名,入职日期,班组,技能组\n9001,王芳,2024-03-01,T01,general\n".encode("gbk")
     )
     dry = run("org", "roster", "import", str(roster), "--dry-run")
-    assert "1 new" in dry and "nothing written" in dry
+    assert "1 new" in dry
+    assert "nothing written" in dry
     assert json.loads(run("org", "agents", "list", "--format", "json")) == []
     assert "imported" in run("org", "roster", "import", str(roster))
     assert "1 unchanged" in run("org", "roster", "import", str(roster))
@@ -63,7 +64,8 @@ def test_roster_import_cli(cli_env: Settings, tmp_path: Path) -> None:
     bad.write_text("工号,姓名,入职日期,班组\n9002,李强,2024-02-30,T01\n", encoding="utf-8")
     result = runner.invoke(app, ["org", "roster", "import", str(bad)])
     assert result.exit_code == 1
-    assert "入职日期" in result.output and "nothing imported" in result.output
+    assert "入职日期" in result.output
+    assert "nothing imported" in result.output
 
 
 def test_users_create_admin(cli_env: Settings) -> None:
@@ -73,7 +75,8 @@ def test_users_create_admin(cli_env: Settings) -> None:
     result = runner.invoke(
         app, ["users", "create-admin", "boss", "--password", "long-enough-password"]
     )
-    assert result.exit_code == 1 and "exists" in result.output
+    assert result.exit_code == 1
+    assert "exists" in result.output
     users = json.loads(run("users", "list", "--format", "json"))
     assert [u["roles"] for u in users] == [["admin"], ["admin"]]
 

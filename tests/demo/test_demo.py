@@ -45,14 +45,16 @@ def test_demo_builds_a_realistic_centre(settings: Settings) -> None:
         assert session.scalar(select(func.count()).select_from(DemoAgentTruth)) == 120
         for agent in agents:
             history = agent.level_history
-            assert history[0].from_level is None and history[0].effective_on == agent.hire_date
+            assert history[0].from_level is None
+            assert history[0].effective_on == agent.hire_date
             ranks = [ladder_service.level_rank(h.to_level) for h in history]
             assert ranks == list(range(len(ranks))), "one level at a time, never skipping"
             assert history[-1].to_level == agent.current_level
             assert all(h.effective_on <= TODAY for h in history)
         users = session.scalars(select(User)).all()
         roles = Counter(role for user in users for role in user.roles)
-        assert roles["agent"] == 120 and roles["team_lead"] == 8
+        assert roles["agent"] == 120
+        assert roles["team_lead"] == 8
         assert roles["admin"] == roles["manager"] == roles["qa"] == roles["trainer"] == 1
 
 
@@ -74,11 +76,13 @@ def test_rerun_is_safe_and_reset_starts_over(settings: Settings) -> None:
         assert session.scalar(select(func.count()).select_from(Agent)) == 20
         history_rows = session.scalar(select(func.count()).select_from(LevelHistory))
     again = _build(settings, agents=25, seed=2, reset=True)
-    assert again.created and again.agents == 25
+    assert again.created
+    assert again.agents == 25
     with session_scope(settings) as session:
         assert session.scalar(select(func.count()).select_from(Agent)) == 25
         assert session.scalar(select(func.count()).select_from(LevelHistory)) >= 25
-    assert history_rows is not None and history_rows >= 20
+    assert history_rows is not None
+    assert history_rows >= 20
 
 
 def test_demo_refuses_a_database_with_real_agents(settings: Settings, session: Session) -> None:

@@ -75,11 +75,14 @@ def test_corrected_file_stores_all_and_reimport_changes_nothing(
         li = org_service.get_agent_by_employee_no(session=session, employee_no="100002")
         assert li is not None
         assert li.hire_date == date(2024, 7, 15)
-        assert li.team is not None and li.team.code == "T01"
+        assert li.team is not None
+        assert li.team.code == "T01"
         assert [g.code for g in li.skill_groups] == ["billing", "general"]
         assert [a.identity for a in li.aliases] == ["SIP/8002"]
         liu = org_service.get_agent_by_employee_no(session=session, employee_no="100004")
-        assert liu is not None and liu.team is not None and liu.team.code == "T02"  # by name
+        assert liu is not None
+        assert liu.team is not None
+        assert liu.team.code == "T02"
         assert liu.current_level == "basic_fresh"
         history = session.scalars(select(LevelHistory)).all()
         assert len(history) == 4
@@ -113,7 +116,8 @@ def test_gbk_csv_with_chinese_headers_imports(settings: Settings, centre: None) 
     assert result.preview.encoding == "gb18030"
     with session_scope(settings) as session:
         agent = org_service.get_agent_by_employee_no(session=session, employee_no="100003")
-        assert agent is not None and agent.name == "张伟"
+        assert agent is not None
+        assert agent.name == "张伟"
 
 
 def test_explicit_encoding_and_wrong_encoding(settings: Settings, centre: None) -> None:
@@ -135,8 +139,10 @@ def test_utf8_bom_tab_separated_english_headers(settings: Settings, centre: None
     with session_scope(settings) as session:
         anna = org_service.get_agent_by_employee_no(session=session, employee_no="200001")
         bo = org_service.get_agent_by_employee_no(session=session, employee_no="200002")
-        assert anna is not None and anna.current_level == "basic_junior"
-        assert bo is not None and bo.current_level == "potential"
+        assert anna is not None
+        assert anna.current_level == "basic_junior"
+        assert bo is not None
+        assert bo.current_level == "potential"
 
 
 def test_xlsx_with_date_cells_and_numeric_employee_numbers(

@@ -95,7 +95,8 @@ def test_profile_shows_level_history_and_manual_change(
     )
     assert response.status_code == 303
     page = admin.get(f"/agents/{agent_id}").text
-    assert "组长推荐" in page and 'id="level-history"' in page
+    assert "组长推荐" in page
+    assert 'id="level-history"' in page
     detail = admin.get(f"/api/agents/{agent_id}").json()
     assert [(h["from_level"], h["to_level"], h["source"]) for h in detail["level_history"]] == [
         (None, "basic_fresh", "manual"),
@@ -125,7 +126,8 @@ def test_roster_upload_preview_then_apply(admin: TestClient, settings: Settings)
         files={"file": ("花名册.csv", io.BytesIO(data), "text/csv")},
     )
     assert preview.status_code == 200
-    assert "赵敏" in preview.text and "T01 → T02" in preview.text
+    assert "赵敏" in preview.text
+    assert "T01 → T02" in preview.text
     with session_scope(settings) as session:
         assert org_service.get_agent_by_employee_no(session=session, employee_no="100004") is None
     action = re.search(r'action="(/roster/import/[0-9a-f]{64}/apply)"', preview.text)
@@ -135,7 +137,9 @@ def test_roster_upload_preview_then_apply(admin: TestClient, settings: Settings)
     with session_scope(settings) as session:
         zhao = org_service.get_agent_by_employee_no(session=session, employee_no="100004")
         wang = org_service.get_agent_by_employee_no(session=session, employee_no="100001")
-        assert zhao is not None and wang is not None and wang.team is not None
+        assert zhao is not None
+        assert wang is not None
+        assert wang.team is not None
         assert wang.team.code == "T02"
     assert "花名册.csv" in admin.get("/roster/import").text
 
@@ -148,16 +152,19 @@ def test_roster_upload_with_errors_shows_them_and_offers_no_apply(admin: TestCli
         files={"file": ("r.csv", io.BytesIO(data), "text/csv")},
     )
     assert preview.status_code == 422
-    assert "2024-02-30" in preview.text and "T09" in preview.text
+    assert "2024-02-30" in preview.text
+    assert "T09" in preview.text
     assert "/apply" not in preview.text
 
 
 def test_api_roster_import_dry_run_and_apply(admin: TestClient) -> None:
-    data = "Employee No,Name,Hire Date,Team\n100005,Anna,2024-01-02,T01\n".encode()
+    data = b"Employee No,Name,Hire Date,Team\n100005,Anna,2024-01-02,T01\n"
     dry = admin.post("/api/roster/import?dry_run=true", files={"file": ("r.csv", data)}).json()
-    assert dry["applied"] is False and dry["preview"]["rows"][0]["action"] == "create"
+    assert dry["applied"] is False
+    assert dry["preview"]["rows"][0]["action"] == "create"
     done = admin.post("/api/roster/import", files={"file": ("r.csv", data)}).json()
-    assert done["applied"] is True and done["import_id"]
+    assert done["applied"] is True
+    assert done["import_id"]
     assert admin.get("/api/agents?q=Anna").json()["total"] == 1
 
 

@@ -137,7 +137,8 @@ def test_language_is_remembered_per_user(client: TestClient, settings: Settings)
     assert '<html lang="en">' in fresh.get("/agents").text
     with session_scope(settings) as session:
         user = org_service.get_user_by_username(session=session, username="admin")
-        assert user is not None and user.language == "en"
+        assert user is not None
+        assert user.language == "en"
 
 
 def test_deactivated_user_is_logged_out(client: TestClient, settings: Settings) -> None:
