@@ -109,6 +109,7 @@ class _Table:
 @dataclass
 class _Plan:
     preview: RosterPreview
+    lookups: _Lookups
     records: list[_RowRecord] = field(default_factory=list)
 
 
@@ -246,7 +247,7 @@ def _split_list(text: str) -> list[str]:
 class _Lookups:
     """Teams, skill groups, agents and aliases loaded once for the whole file."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, present: set[str]) -> None:
         from sqlalchemy import select
 
         from agentladder.org.models import Team
@@ -262,7 +263,7 @@ class _Lookups:
         self.agents = {agent.employee_no: agent for agent in session.scalars(select(Agent))}
         self.team_by_id = {team.id: team for team in self.teams.values()}
         self.group_by_id = {group.id: group for group in self.groups.values()}
-        self.present: set[str] = set()
+        self.present = present  # the canonical fields the file has columns for
         self.alias_owner: dict[str, int] = dict(
             session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id)).all()
         )
@@ -454,8 +455,7 @@ def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -
     rows: list[RosterRowPlan] = []
     records: list[_RowRecord] = []
     columns = _map_columns(table.header, issues)
-    lookups = _Lookups(session)
-    lookups.present = set(columns)
+    lookups = _Lookups(session, present=set(columns))
     data_rows = [(number, cells) for number, cells in table.rows if any(cells)]
     if not any(issue.severity == "error" for issue in issues):
         seen_numbers: dict[str, int] = {}
@@ -492,7 +492,7 @@ def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -
         rows=rows,
         issues=issues,
     )
-    return _Plan(preview=preview, records=records)
+    return _Plan(preview=preview, lookups=lookups, records=records)
 
 
 def preview_roster(
@@ -516,7 +516,7 @@ def apply_roster(
     preview = plan.preview
     if preview.errors:
         return RosterResult(applied=False, preview=preview)
-    lookups = _Lookups(session)
+    lookups = plan.lookups
     for record in plan.records:
         agent = lookups.agents.get(record.employee_no)
         groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
