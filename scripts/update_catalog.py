@@ -21,6 +21,7 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale
@@ -46,10 +47,6 @@ COMMENT_TAGS = ("Translators:",)
 
 # Msgids the code translates without marking them, so no keyword finds them:
 # msgid -> the file that uses it. Better to wrap them in N_() there and drop them here.
-UNMARKED_MSGIDS: dict[str, str] = {
-    "page not found": "src/agentladder/web/app.py",
-    "method not allowed": "src/agentladder/web/app.py",
-}
 
 # Header lines that change on every run; a file differing only in them is left alone.
 _VOLATILE = re.compile(rb'^"(?:POT-Creation-Date|PO-Revision-Date): .*\n', re.MULTILINE)
@@ -70,7 +67,7 @@ def keywords() -> dict[str, object]:
     return {**DEFAULT_KEYWORDS, **parse_keywords(EXTRACTION_KEYWORDS)}
 
 
-def extract() -> Catalog:
+def extract(source_dir: Path = SOURCE_DIR) -> Catalog:
     """Every msgid in the sources (per babel.cfg and EXTRACTION_KEYWORDS), plus the unmarked."""
     with MAPPING_FILE.open(encoding="utf-8") as mapping:
         method_map, options_map = parse_mapping_cfg(mapping, str(MAPPING_FILE))
@@ -83,7 +80,7 @@ def extract() -> Catalog:
     )
     prefix = SOURCE_DIR.relative_to(ROOT).as_posix()
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(SOURCE_DIR),
+        str(source_dir),
         method_map,
         options_map,
         keywords=keywords(),
@@ -92,12 +89,6 @@ def extract() -> Catalog:
     ):
         location = (f"{prefix}/{Path(filename).as_posix()}", lineno)
         catalog.add(message, None, [location], auto_comments=comments, context=context)
-    for msgid, path in UNMARKED_MSGIDS.items():
-        if msgid in catalog:
-            print(f"note: {msgid!r} is now marked in the code; drop it from UNMARKED_MSGIDS")
-            continue
-        comment = "not marked in the code; listed in scripts/update_catalog.py"
-        catalog.add(msgid, None, [(path, None)], auto_comments=[comment])
     return catalog
 
 
@@ -108,13 +99,16 @@ def render_po(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
-def save(path: Path, data: bytes) -> bool:
-    """Write the file unless it already holds the same (dates aside); say whether it changed."""
-    if path.exists() and _VOLATILE.sub(b"", path.read_bytes()) == _VOLATILE.sub(b"", data):
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return True
+def differs(path: Path, data: bytes) -> bool:
+    """Whether the file is missing or holds something other than `data`, dates aside."""
+    return not path.exists() or _VOLATILE.sub(b"", path.read_bytes()) != _VOLATILE.sub(b"", data)
+
+
+def save(path: Path, data: bytes) -> None:
+    """Write the file unless it already holds the same, dates aside."""
+    if differs(path, data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def write_template(path: Path = TEMPLATE_FILE) -> Catalog:
@@ -144,7 +138,11 @@ def update(template: Catalog, language: str) -> Catalog:
         catalog.update(template)
     catalog.last_translator = "agentladder maintainers"
     catalog.language_team = f"{locale.english_name} <{language}>"
-    save(path, render_po(catalog))
+    data = render_po(catalog)
+    if differs(path, data):
+        catalog.revision_date = datetime.now(UTC)
+        data = render_po(catalog)
+    save(path, data)
     with path.open("rb") as file:
         return read_po(file, locale=language)
 
@@ -157,7 +155,7 @@ def compile_mo(catalog: Catalog, path: Path) -> None:
 
 
 def pybabel_command() -> list[str]:
-    """The `pybabel extract` call equivalent to the extraction here (minus UNMARKED_MSGIDS)."""
+    """The `pybabel extract` call equivalent to the extraction here."""
     command = ["pybabel", "extract", "-F", "babel.cfg", "--no-location"]
     for keyword in EXTRACTION_KEYWORDS:
         command += ["-k", keyword]

@@ -108,6 +108,7 @@ def test_level_change_before_current_level_is_refused(admin: TestClient) -> None
     agent_id = admin.get("/api/agents?q=100001").json()["agents"][0]["id"]
     response = admin.post(
         f"/api/agents/{agent_id}/level",
+        headers={"Accept-Language": "en-US,en;q=0.9"},
         json={"level": "basic_junior", "effective_on": "2020-01-01", "reason": "x"},
     )
     assert response.status_code == 422

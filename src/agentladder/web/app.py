@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agentladder import __version__
 from agentladder.config import Settings, get_settings
 from agentladder.errors import DomainError
-from agentladder.i18n import translate
+from agentladder.i18n import N_, translate
 from agentladder.org.permissions import Permission
 from agentladder.web.auth import (
     CSRF_COOKIE,
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         language = request_language(request)
-        messages = {404: "page not found", 405: "method not allowed"}
+        messages = {404: N_("page not found"), 405: N_("method not allowed")}
         message = messages.get(exc.status_code, str(exc.detail))
         return _error_response(request, exc.status_code, translate(language, message))
 
