@@ -174,3 +174,56 @@ def test_openapi_spec_lists_the_rest_api(client: TestClient) -> None:
     assert not any(path.startswith("/agents") for path in spec["paths"]), (
         "pages stay out of the API spec"
     )
+
+
+def test_writes_are_committed_before_the_response_is_sent(
+    client: TestClient, settings: Settings
+) -> None:
+    """A redirect must not reach the browser before its write is committed (it did, on SQLite:
+    the next page sometimes still saw the old state)."""
+    import anyio
+    from sqlalchemy import func, select
+
+    from agentladder.org.models import UserSession
+
+    token = csrf_token(client)
+    nonce = client.cookies.get("al_csrf")
+    body = f"username=admin&password={PASSWORD}&csrf_token={token}".encode()
+    sessions_when_sent: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            with session_scope(settings) as check:
+                count = check.scalar(select(func.count()).select_from(UserSession))
+            sessions_when_sent.append(count or 0)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/login",
+        "raw_path": b"/login",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cookie", f"al_csrf={nonce}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    app = create_app(settings)
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)  # type: ignore[arg-type]
+
+    anyio.run(run)
+    assert sessions_when_sent == [1]
