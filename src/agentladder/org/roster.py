@@ -6,23 +6,21 @@ changes nothing. Re-importing updates agents by employee number instead of dupli
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from charset_normalizer import from_bytes
 from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError, InvalidInput
+from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
 from agentladder.ladder import service as ladder_service
 from agentladder.org.identity import identity_key
 from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport, SkillGroup, User
 from agentladder.org.schemas import RosterIssue, RosterPreview, RosterResult, RosterRowPlan
+from agentladder.tabular import TableFileError, cell_text, read_table
 
 # Canonical field -> header spellings seen in Chinese and English exports (compared folded).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -93,19 +91,6 @@ _HEADER_LOOKUP = {
 }
 
 
-class RosterFileError(DomainError):
-    """The file as a whole cannot be read (wrong format, no header, undecodable)."""
-
-    status_code = 422
-
-
-@dataclass
-class _Table:
-    encoding: str
-    header: list[str]
-    rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
-
-
 @dataclass
 class _Plan:
     preview: RosterPreview
@@ -127,104 +112,7 @@ class _RowRecord:
     aliases: list[str]
 
 
-# --- reading -------------------------------------------------------------------------------
-
-
-def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:
-    """Text and the encoding used: the given one, else UTF-8 (BOM or not), else GB18030, else
-    what charset-normalizer finds. GB18030 is a superset of GBK and GB2312 (Chinese Excel)."""
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise RosterFileError(
-                "the file cannot be read as {encoding}: {error}", encoding=encoding, error=str(exc)
-            ) from exc
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    for candidate in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-        return text, "utf-8" if candidate == "utf-8-sig" else candidate
-    best = from_bytes(data).best()
-    if best is None:
-        raise RosterFileError("the file's text encoding cannot be recognised; give --encoding")
-    return str(best), best.encoding
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes) -> _Table:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise RosterFileError(
-            "the file is not a readable XLSX workbook: {error}", error=str(exc)
-        ) from exc
-    sheet = workbook.worksheets[0]
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [_cell_text(v) for v in values]
-        if header is None:
-            if any(cells):
-                header = cells
-            continue
-        rows.append((number, cells))
-    workbook.close()
-    if header is None:
-        raise RosterFileError("the file has no header row")
-    return _Table(encoding="xlsx", header=header, rows=rows)
-
-
-def _read_csv(data: bytes, encoding: str | None) -> _Table:
-    text, used = decode_csv_bytes(data, encoding)
-    sample = text[:8192]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    # Row numbers count records as a spreadsheet would show them (the header is row 1).
-    for number, cells in enumerate(reader, start=1):
-        cells = [cell.strip() for cell in cells]
-        if header is None:
-            if any(cells):
-                header = cells
-            continue
-        rows.append((number, cells))
-    if header is None:
-        raise RosterFileError("the file has no header row")
-    return _Table(encoding=used, header=header, rows=rows)
-
-
-def read_roster_table(data: bytes, file_name: str, encoding: str | None = None) -> _Table:
-    """The header and rows of a CSV/TSV or XLSX roster file."""
-    suffix = Path(file_name).suffix.lower()
-    if suffix in {".xlsx", ".xlsm"} or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise RosterFileError(
-            "old .xls workbooks are not supported; save the sheet as .xlsx or CSV"
-        )
-    return _read_csv(data, encoding)
-
+RosterFileError = TableFileError  # the roster's name for an unreadable file
 
 # --- validating ----------------------------------------------------------------------------
 
@@ -428,7 +316,7 @@ def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, t
 
     def compare(field_name: str, old: object, new: object) -> None:
         if old != new:
-            changes[field_name] = (_cell_text(old), _cell_text(new))
+            changes[field_name] = (cell_text(old), cell_text(new))
 
     compare("name", agent.name, record.name)
     compare("hire_date", agent.hire_date, record.hire_date)
@@ -450,7 +338,7 @@ def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, t
 
 
 def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -> _Plan:
-    table = read_roster_table(data, file_name, encoding)
+    table = read_table(data, file_name, encoding)
     issues: list[RosterIssue] = []
     rows: list[RosterRowPlan] = []
     records: list[_RowRecord] = []
@@ -599,7 +487,7 @@ _TOKEN = re.compile(r"^[0-9a-f]{64}$")
 def stash_upload(*, data_dir: Path, data: bytes, file_name: str) -> str:
     """Keep an uploaded roster until it is applied; the token is the file's SHA-256."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise RosterFileError("the file is larger than {mb} MB", mb=MAX_UPLOAD_BYTES // 2**20)
+        raise TableFileError("the file is larger than {mb} MB", mb=MAX_UPLOAD_BYTES // 2**20)
     token = hashlib.sha256(data).hexdigest()
     folder = data_dir / "uploads" / "roster"
     folder.mkdir(parents=True, exist_ok=True)
@@ -612,7 +500,7 @@ def load_upload(*, data_dir: Path, token: str) -> tuple[bytes, str]:
     """The stashed file and its original name."""
     folder = data_dir / "uploads" / "roster"
     if not _TOKEN.match(token) or not (folder / token).exists():
-        raise RosterFileError("the uploaded file is no longer available; upload it again")
+        raise TableFileError("the uploaded file is no longer available; upload it again")
     return (folder / token).read_bytes(), (folder / f"{token}.name").read_text(encoding="utf-8")
 
 

@@ -1,0 +1,1 @@
+"""Ingest: one adapter per source format -> normalized Parquet datasets; the import ledger."""

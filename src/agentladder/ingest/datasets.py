@@ -1,0 +1,129 @@
+"""The normalized datasets (Arrow schemas) and their Parquet store, partitioned by month.
+
+Files live at `<data_dir>/events/<dataset>/month=YYYY-MM/batch-<id>.parquet`. Only files of
+batches recorded in the ledger are ever read, so a crash between writing a file and committing
+its ledger row leaves nothing that counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from agentladder.config import Settings
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+INTERACTIONS = pa.schema(
+    [
+        ("key", pa.string()),  # natural key: source call id + queue + enter time (+ leg)
+        ("callid", pa.string()),
+        ("queue", pa.string()),
+        ("row_kind", pa.string()),  # call (offered to a queue) | leg (offered to an agent)
+        ("direction", pa.string()),  # inbound | outbound
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),  # when the interaction began (enter time)
+        ("answer_at", UTC_TS),
+        ("end_at", UTC_TS),
+        ("wait_s", pa.float64()),
+        ("ring_s", pa.float64()),
+        ("talk_s", pa.float64()),
+        ("hold_s", pa.float64()),
+        ("acw_s", pa.float64()),
+        ("outcome", pa.string()),
+        ("transferred", pa.bool_()),
+        ("topic", pa.string()),
+        ("caller_hash", pa.string()),
+    ]
+)
+
+SURVEYS = pa.schema(
+    [
+        ("key", pa.string()),
+        ("callid", pa.string()),
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),
+        ("score", pa.float64()),
+        ("scale_max", pa.float64()),
+        ("resolved", pa.bool_()),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {"interactions": INTERACTIONS, "surveys": SURVEYS}
+
+
+def caller_hash(number: str | None, settings: Settings) -> str | None:
+    """A salted hash of a caller number (the number itself is never stored)."""
+    digits = "".join(ch for ch in number or "" if ch.isdigit() or ch == "+")
+    if not digits or digits.lower() == "anonymous":
+        return None
+    key = ("caller:" + settings.resolved_secret_key()).encode()
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def dataset_dir(settings: Settings, dataset: str) -> Path:
+    """Where a dataset's Parquet files live."""
+    return settings.data_dir / "events" / dataset
+
+
+def month_of_rows(table: pa.Table, settings: Settings) -> pa.Array:
+    """The centre-local month (YYYY-MM) of each row's event time."""
+    local = pc.cast(table["event_at"], pa.timestamp("us", tz=settings.timezone))
+    return pc.strftime(local, format="%Y-%m")
+
+
+def batch_files(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> list[Path]:
+    """The Parquet files of the given (applied) batches."""
+    wanted = {f"batch-{batch_id}.parquet" for batch_id in batch_ids}
+    root = dataset_dir(settings, dataset)
+    if not root.exists():
+        return []
+    return sorted(path for path in root.glob("month=*/*.parquet") if path.name in wanted)
+
+
+def existing_keys(
+    settings: Settings, dataset: str, months: Iterable[str], batch_ids: Iterable[int]
+) -> set[str]:
+    """Keys already stored for these months by applied batches (overlapping files)."""
+    wanted = {f"batch-{batch_id}.parquet" for batch_id in batch_ids}
+    root = dataset_dir(settings, dataset)
+    files = [
+        str(path)
+        for month in months
+        for path in (root / f"month={month}").glob("*.parquet")
+        if path.name in wanted
+    ]
+    if not files:
+        return set()
+    keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
+    return set(keys.column("key").to_pylist())
+
+
+def write_batch(settings: Settings, dataset: str, table: pa.Table, batch_id: int) -> list[Path]:
+    """Write a batch's rows, one file per month; returns the files written."""
+    months = month_of_rows(table, settings)
+    written = []
+    for month in sorted(set(months.to_pylist())):
+        part = table.filter(pc.equal(months, month))
+        folder = dataset_dir(settings, dataset) / f"month={month}"
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"batch-{batch_id}.parquet"
+        temporary = final.with_suffix(".parquet.tmp")
+        pq.write_table(part, temporary, compression="zstd")
+        temporary.replace(final)
+        written.append(final)
+    return written
+
+
+def scan(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> pa.Table:
+    """Every stored row of a dataset from the given (applied) batches."""
+    files = batch_files(settings, dataset, batch_ids)
+    if not files:
+        return SCHEMAS[dataset].empty_table()
+    return pq.ParquetDataset([str(f) for f in files], schema=SCHEMAS[dataset]).read()

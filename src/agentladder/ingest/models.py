@@ -1,0 +1,67 @@
+"""The import ledger: every file read, what became of each row, which identities it named."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agentladder.db import Base, UtcDateTime, utcnow
+
+
+class ImportBatch(Base):
+    """One imported file: its hash, adapter and row counts (read = accepted+rejected+ignored)."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("adapter", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adapter: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_accepted: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    rows_ignored: Mapped[int] = mapped_column(Integer)
+    # Records already stored by an overlapping earlier file, not stored again.
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    first_event_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_event_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: notes, unknown verbs...
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    imported_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    rejected: Mapped[list[RejectedRow]] = relationship(
+        cascade="all, delete-orphan", order_by="RejectedRow.line_no"
+    )
+    identities: Mapped[list[SeenIdentity]] = relationship(cascade="all, delete-orphan")
+
+
+class RejectedRow(Base):
+    """A row that could not be used, kept with its line number, field and reason."""
+
+    __tablename__ = "rejected_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    line_no: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text, default="")
+
+
+class SeenIdentity(Base):
+    """An agent identity as a file spelled it, and on how many rows."""
+
+    __tablename__ = "seen_identities"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity: Mapped[str] = mapped_column(String(200), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)

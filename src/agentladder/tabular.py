@@ -1,0 +1,123 @@
+"""Reading tabular files people export: CSV/TSV in UTF-8, UTF-16 or GBK/GB18030, and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from agentladder.errors import DomainError
+
+
+class TableFileError(DomainError):
+    """The file as a whole cannot be read (wrong format, no header, undecodable)."""
+
+    status_code = 422
+
+
+@dataclass
+class Table:
+    """A file's header and its rows, each with the row number a spreadsheet would show."""
+
+    encoding: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
+
+
+def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Text and the encoding used: the given one, else UTF-8 (BOM or not), else GB18030, else
+    what charset-normalizer finds. GB18030 is a superset of GBK and GB2312 (Chinese Excel)."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise TableFileError(
+                "the file cannot be read as {encoding}: {error}", encoding=encoding, error=str(exc)
+            ) from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    for candidate in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return text, "utf-8" if candidate == "utf-8-sig" else candidate
+    best = from_bytes(data).best()
+    if best is None:
+        raise TableFileError("the file's text encoding cannot be recognised; give --encoding")
+    return str(best), best.encoding
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: dates ISO, whole floats without .0, strings stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise TableFileError(
+            "the file is not a readable XLSX workbook: {error}", error=str(exc)
+        ) from exc
+    sheet = workbook.worksheets[0]
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [cell_text(v) for v in values]
+        if header is None:
+            if any(cells):
+                header = cells
+            continue
+        rows.append((number, cells))
+    workbook.close()
+    if header is None:
+        raise TableFileError("the file has no header row")
+    return Table(encoding="xlsx", header=header, rows=rows)
+
+
+def _read_csv(data: bytes, encoding: str | None) -> Table:
+    text, used = decode_csv_bytes(data, encoding)
+    sample = text[:8192]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    # Row numbers count records as a spreadsheet would show them (the header is row 1).
+    for number, cells in enumerate(reader, start=1):
+        cells = [cell.strip() for cell in cells]
+        if header is None:
+            if any(cells):
+                header = cells
+            continue
+        rows.append((number, cells))
+    if header is None:
+        raise TableFileError("the file has no header row")
+    return Table(encoding=used, header=header, rows=rows)
+
+
+def read_table(data: bytes, file_name: str, encoding: str | None = None) -> Table:
+    """The header and rows of a CSV/TSV (any common encoding) or XLSX file."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix in {".xlsx", ".xlsm"} or data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise TableFileError("old .xls workbooks are not supported; save the sheet as .xlsx or CSV")
+    return _read_csv(data, encoding)
