@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agentladder.cli import app
@@ -87,3 +88,34 @@ def test_agent_role_needs_an_employee_number(cli_env: Settings) -> None:
     )
     assert result.exit_code == 1
     assert "employee number" in result.output
+
+
+def test_import_calls_table_cli(cli_env: Settings) -> None:
+    from agentladder.ingest.adapters import shipped_mapping
+    from tests.conftest import corpus_path
+
+    corpus = str(corpus_path("calls_table", "Call-Center-Dataset.csv"))
+    mapping = str(shipped_mapping("call_center_dataset"))
+    dry = run("import", "calls-table", corpus, "--mapping", mapping, "--dry-run")
+    assert "read 5000, accepted 5000, rejected 0" in dry
+    assert "nothing written" in dry
+    assert "Becky (631)" in dry
+    assert "batch 1" in run("import", "calls-table", corpus, "--mapping", mapping)
+    assert "already imported" in run("import", "calls-table", corpus, "--mapping", mapping)
+    unknown = runner.invoke(app, ["import", "nope", corpus])
+    assert unknown.exit_code == 1
+    assert "calls-table" in unknown.output
+
+
+def test_commands_refuse_an_old_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentladder.config import get_settings
+
+    monkeypatch.setenv("AGENTLADDER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AGENTLADDER_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["users", "list"])
+        assert result.exit_code == 1
+        assert "agentladder init" in result.output
+    finally:
+        get_settings.cache_clear()

@@ -10,8 +10,9 @@ from rich.table import Table
 from agentladder import __version__
 from agentladder.cli_output import console, fail
 from agentladder.config import get_settings
-from agentladder.db import session_scope, upgrade_schema
+from agentladder.db import current_revision, head_revision, session_scope, upgrade_schema
 from agentladder.errors import DomainError
+from agentladder.ingest.cli import import_files
 from agentladder.org.cli import org_app, users_app
 
 app = typer.Typer(
@@ -22,16 +23,32 @@ app = typer.Typer(
 )
 app.add_typer(org_app, name="org")
 app.add_typer(users_app, name="users")
+app.command("import")(import_files)
+
+
+# Commands that create or upgrade the schema themselves.
+MIGRATING_COMMANDS = frozenset({"init", "serve", "demo"})
 
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """agentladder: 座席自动晋级系统."""
     if version:
         console.print(__version__)
         raise typer.Exit()
+    if ctx.invoked_subcommand in MIGRATING_COMMANDS or ctx.resilient_parsing:
+        return
+    settings = get_settings()
+    current, head = current_revision(settings.resolved_database_url), head_revision()
+    if current != head:
+        console.print(
+            f"[red]error:[/red] the database schema is at {current or 'nothing'}, this version "
+            f"needs {head}: run `agentladder init` first"
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -83,5 +83,5 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "TooManyAttempts",
     "LoginRequired",
     "CsrfFailed",
-    "RosterFileError",
+    "TableFileError",
 )

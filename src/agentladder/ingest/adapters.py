@@ -1,0 +1,84 @@
+"""What every adapter returns, and the registry of adapters by name."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from agentladder.config import Settings
+from agentladder.errors import InvalidInput
+
+
+@dataclass
+class Rejected:
+    """A source row that could not be used: where it is, which field, why."""
+
+    line_no: int
+    field: str
+    reason: str
+    raw: str = ""
+
+
+@dataclass
+class ParsedFile:
+    """One file turned into normalized rows, with every source row accounted for:
+    rows_read = rows_accepted + len(rejected) + rows_ignored."""
+
+    datasets: dict[str, pa.Table]
+    rows_read: int
+    rows_accepted: int
+    rows_ignored: int
+    rejected: list[Rejected] = field(default_factory=list)
+    identities: Counter[str] = field(default_factory=Counter)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdapterInput:
+    """What an adapter is given: the bytes, the name, the optional mapping, the settings."""
+
+    data: bytes
+    file_name: str
+    settings: Settings
+    mapping: dict[str, Any] | None = None
+    encoding: str | None = None
+
+
+Adapter = Callable[[AdapterInput], ParsedFile]
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    """An adapter as the CLI and the imports page list it."""
+
+    name: str
+    parse: Adapter
+    needs_mapping: bool
+    description: str
+
+
+def load_mapping(path: Path) -> dict[str, Any]:
+    """A column-mapping file (YAML), or a clear error naming the file."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(
+            "cannot read mapping {file}: {error}", file=str(path), error=str(exc)
+        ) from exc
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict):
+        raise InvalidInput("mapping {file} needs a 'columns' section", file=str(path))
+    return loaded
+
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+
+
+def shipped_mapping(name: str) -> Path:
+    """A mapping file that ships with agentladder (ingest/mappings/<name>.yaml)."""
+    return MAPPINGS_DIR / f"{name}.yaml"

@@ -1,0 +1,84 @@
+"""`agentladder import ADAPTER FILE...`: files into the normalized store through the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agentladder.cli_output import console, fail
+from agentladder.config import get_settings
+from agentladder.db import session_scope
+from agentladder.errors import DomainError
+from agentladder.ingest import service as ingest_service
+from agentladder.ingest.adapters import load_mapping
+from agentladder.ingest.service import ImportReport
+
+MAX_REJECTED_SHOWN = 20
+
+
+def _print(report: ImportReport) -> None:
+    if report.already_imported:
+        console.print(
+            f"{report.file_name}: already imported (batch {report.batch_id}); nothing to do"
+        )
+        return
+    span = (
+        f", {report.first_event_at:%Y-%m-%d %H:%M} .. {report.last_event_at:%Y-%m-%d %H:%M} UTC"
+        if report.first_event_at and report.last_event_at
+        else ""
+    )
+    console.print(
+        f"{report.file_name}: read {report.rows_read}, accepted {report.rows_accepted}, "
+        f"rejected {report.rows_rejected}, ignored {report.rows_ignored}, "
+        f"already stored {report.rows_duplicate}{span}"
+    )
+    console.print("stored: " + ", ".join(f"{k} {v}" for k, v in report.stored.items()))
+    for key, value in report.notes.items():
+        console.print(f"  {key}: {value}")
+    if report.rejected:
+        table = Table(title=f"Rejected rows ({report.rows_rejected})")
+        for column in ("line", "field", "reason"):
+            table.add_column(column)
+        for row in report.rejected[:MAX_REJECTED_SHOWN]:
+            table.add_row(str(row.line_no), row.field, row.reason)
+        console.print(table)
+        if report.rows_rejected > MAX_REJECTED_SHOWN:
+            console.print(f"  ... and {report.rows_rejected - MAX_REJECTED_SHOWN} more")
+    if report.unmapped_identities:
+        shown = ", ".join(f"{identity} ({rows})" for identity, rows in report.unmapped_identities)
+        console.print(
+            f"[yellow]unmapped identities[/yellow] (map them with `agentladder org alias add`): "
+            f"{shown}"
+        )
+    console.print("dry run: nothing written" if report.dry_run else f"batch {report.batch_id}")
+
+
+def import_files(
+    adapter: Annotated[str, typer.Argument(help="Adapter name, e.g. calls-table.")],
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    mapping: Annotated[Path | None, typer.Option(help="Column-mapping YAML file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
+) -> None:
+    """Import ACD/CTI files; each file is stored completely or not at all."""
+    settings = get_settings()
+    try:
+        loaded = load_mapping(mapping) if mapping else None
+        for path in files:
+            with session_scope(settings) as session:
+                report = ingest_service.import_file(
+                    session=session,
+                    settings=settings,
+                    adapter=adapter,
+                    data=path.read_bytes(),
+                    file_name=path.name,
+                    mapping=loaded,
+                    encoding=encoding,
+                    dry_run=dry_run,
+                )
+            _print(report)
+    except DomainError as exc:
+        raise fail(exc) from exc

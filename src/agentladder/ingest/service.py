@@ -1,0 +1,215 @@
+"""Importing files through the ledger: hash, parse, de-duplicate, store, account for every row.
+
+A file is stored completely or not at all. The same file twice is a no-op; records that an
+overlapping earlier file already stored are counted as duplicates and not stored again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.errors import InvalidInput, NotFound
+from agentladder.ingest import calls_table, datasets
+from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
+from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
+from agentladder.org import service as org_service
+from agentladder.org.models import User
+
+ADAPTERS: dict[str, AdapterInfo] = {
+    info.name: info
+    for info in (
+        AdapterInfo(
+            "calls-table", calls_table.parse, True, "per-call table (CSV/XLSX) with a mapping"
+        ),
+    )
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    adapter: str
+    file_name: str
+    file_sha256: str
+    dry_run: bool
+    already_imported: bool
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_ignored: int = 0
+    rows_duplicate: int = 0
+    stored: dict[str, int] = field(default_factory=dict)
+    first_event_at: datetime | None = None
+    last_event_at: datetime | None = None
+    rejected: list[Rejected] = field(default_factory=list)
+    unmapped_identities: list[tuple[str, int]] = field(default_factory=list)
+    notes: dict[str, object] = field(default_factory=dict)
+    batch_id: int | None = None
+
+
+def get_adapter(name: str) -> AdapterInfo:
+    """The adapter with this name, or a clear error listing the known ones."""
+    try:
+        return ADAPTERS[name]
+    except KeyError:
+        raise InvalidInput(
+            "unknown adapter {name}; known: {known}", name=name, known=", ".join(sorted(ADAPTERS))
+        ) from None
+
+
+def applied_batch_ids(*, session: Session) -> list[int]:
+    """Ids of every batch in the ledger (only their files are ever read)."""
+    return list(session.scalars(select(ImportBatch.id).order_by(ImportBatch.id)))
+
+
+def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
+    lows, highs = [], []
+    for table in parsed.datasets.values():
+        if table.num_rows:
+            lows.append(pc.min(table["event_at"]).as_py())
+            highs.append(pc.max(table["event_at"]).as_py())
+    return (min(lows) if lows else None, max(highs) if highs else None)
+
+
+def _new_rows(
+    settings: Settings, dataset: str, table: pa.Table, batch_ids: Iterable[int]
+) -> pa.Table:
+    """The rows whose key is neither stored already nor repeated earlier in the same file."""
+    if table.num_rows == 0:
+        return table
+    months = set(datasets.month_of_rows(table, settings).to_pylist())
+    stored = datasets.existing_keys(settings, dataset, months, batch_ids)
+    keys = table["key"].to_pylist()
+    seen: set[str] = set(stored)
+    keep = []
+    for key in keys:
+        keep.append(key not in seen)
+        seen.add(key)
+    return table.filter(pa.array(keep))
+
+
+def import_file(
+    *,
+    session: Session,
+    settings: Settings,
+    adapter: str,
+    data: bytes,
+    file_name: str,
+    mapping: dict[str, object] | None = None,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    imported_by: User | None = None,
+) -> ImportReport:
+    """Import one file through an adapter; with `dry_run`, report everything and write nothing."""
+    info = get_adapter(adapter)
+    digest = hashlib.sha256(data).hexdigest()
+    report = ImportReport(adapter, Path(file_name).name, digest, dry_run, already_imported=False)
+    previous = session.scalar(
+        select(ImportBatch).where(ImportBatch.adapter == adapter, ImportBatch.file_sha256 == digest)
+    )
+    if previous is not None:
+        report.already_imported = True
+        report.batch_id = previous.id
+        return report
+    if info.needs_mapping and mapping is None:
+        raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
+    parsed = info.parse(AdapterInput(data, file_name, settings, mapping, encoding))
+    batch_ids = applied_batch_ids(session=session)
+    fresh = {
+        name: _new_rows(settings, name, table, batch_ids) for name, table in parsed.datasets.items()
+    }
+    main = "interactions" if "interactions" in parsed.datasets else next(iter(parsed.datasets))
+    report.rows_read = parsed.rows_read
+    report.rows_rejected = len(parsed.rejected)
+    report.rows_ignored = parsed.rows_ignored
+    report.rows_accepted = parsed.rows_accepted
+    report.rows_duplicate = parsed.datasets[main].num_rows - fresh[main].num_rows
+    report.stored = {name: table.num_rows for name, table in fresh.items()}
+    report.first_event_at, report.last_event_at = _time_range(parsed)
+    report.rejected = parsed.rejected
+    report.notes = parsed.notes
+    resolve = org_service.identity_resolver(session=session)
+    report.unmapped_identities = sorted(
+        (identity, rows)
+        for identity, rows in parsed.identities.items()
+        if resolve(identity) is None
+    )
+    if dry_run:
+        return report
+
+    batch = ImportBatch(
+        adapter=adapter,
+        file_name=report.file_name,
+        file_sha256=digest,
+        rows_read=report.rows_read,
+        rows_accepted=report.rows_accepted,
+        rows_rejected=report.rows_rejected,
+        rows_ignored=report.rows_ignored,
+        rows_duplicate=report.rows_duplicate,
+        first_event_at=report.first_event_at,
+        last_event_at=report.last_event_at,
+        details=json.dumps(parsed.notes, default=str),
+        imported_by_user_id=imported_by.id if imported_by else None,
+        rejected=[
+            RejectedRow(line_no=r.line_no, field=r.field, reason=r.reason, raw=r.raw[:2000])
+            for r in parsed.rejected
+        ],
+        identities=[
+            SeenIdentity(identity=identity[:200], rows=rows)
+            for identity, rows in parsed.identities.items()
+        ],
+    )
+    session.add(batch)
+    session.flush()
+    written: list[Path] = []
+    try:
+        for name, table in fresh.items():
+            if table.num_rows:
+                written += datasets.write_batch(settings, name, table, batch.id)
+        session.flush()
+    except BaseException:
+        # Nothing half-written: the ledger row rolls back with the session, the files go here.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    report.batch_id = batch.id
+    return report
+
+
+def list_batches(*, session: Session, limit: int = 50) -> list[ImportBatch]:
+    """The most recent imports."""
+    return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def get_batch_or_raise(*, session: Session, batch_id: int) -> ImportBatch:
+    """One import with its rejected rows."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound("import not found")
+    return batch
+
+
+def unmapped_identities(*, session: Session) -> list[tuple[str, int]]:
+    """Source identities no agent is mapped to yet, with how many rows name them."""
+    resolve = org_service.identity_resolver(session=session)
+    totals: dict[str, int] = {}
+    for identity, rows in session.execute(select(SeenIdentity.identity, SeenIdentity.rows)):
+        totals[identity] = totals.get(identity, 0) + rows
+    return sorted((i, n) for i, n in totals.items() if resolve(i) is None)
+
+
+def read_dataset(*, session: Session, settings: Settings, dataset: str) -> pa.Table:
+    """Every stored row of a dataset (from batches in the ledger)."""
+    return datasets.scan(settings, dataset, applied_batch_ids(session=session))
