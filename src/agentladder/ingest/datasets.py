@@ -8,7 +8,6 @@ its ledger row leaves nothing that counts.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,16 +54,43 @@ SURVEYS = pa.schema(
     ]
 )
 
-SCHEMAS: dict[str, pa.Schema] = {"interactions": INTERACTIONS, "surveys": SURVEYS}
+AGENT_STATES = pa.schema(
+    [
+        ("key", pa.string()),
+        ("agent_identity", pa.string()),
+        ("state", pa.string()),  # login | member | pause
+        ("queue", pa.string()),  # null: all queues
+        ("reason", pa.string()),  # pause reason
+        ("event_at", UTC_TS),  # start
+        ("end_at", UTC_TS),
+        ("closed_by", pa.string()),  # event | queuestart | end_of_file
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "interactions": INTERACTIONS,
+    "surveys": SURVEYS,
+    "agent_states": AGENT_STATES,
+}
+
+
+def caller_salt(settings: Settings) -> str:
+    """The installation's salt for caller hashes (derived from the secret key, never stored)."""
+    return hashlib.sha256(("caller-salt:" + settings.resolved_secret_key()).encode()).hexdigest()
+
+
+def caller_digits(number: str | None) -> str:
+    """The dialable part of a caller number: digits and a leading plus."""
+    return "".join(ch for ch in number or "" if ch.isdigit() or ch == "+")
 
 
 def caller_hash(number: str | None, settings: Settings) -> str | None:
-    """A salted hash of a caller number (the number itself is never stored)."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit() or ch == "+")
-    if not digits or digits.lower() == "anonymous":
+    """A salted hash of a caller number (the number itself is never stored). SQL adapters
+    compute the same value as `left(sha256(salt || digits), 32)`."""
+    digits = caller_digits(number)
+    if not digits:
         return None
-    key = ("caller:" + settings.resolved_secret_key()).encode()
-    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+    return hashlib.sha256((caller_salt(settings) + digits).encode()).hexdigest()[:32]
 
 
 def dataset_dir(settings: Settings, dataset: str) -> Path:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput, NotFound
-from agentladder.ingest import calls_table, datasets
+from agentladder.ingest import calls_table, datasets, queue_log
 from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
 from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
 from agentladder.org import service as org_service
@@ -31,6 +31,12 @@ ADAPTERS: dict[str, AdapterInfo] = {
     for info in (
         AdapterInfo(
             "calls-table", calls_table.parse, True, "per-call table (CSV/XLSX) with a mapping"
+        ),
+        AdapterInfo(
+            "queue_log",
+            queue_log.parse,
+            False,
+            "Asterisk queue_log: flat file, realtime/QueueMetrics table export, PBXware export",
         ),
     )
 }

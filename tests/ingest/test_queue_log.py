@@ -1,0 +1,367 @@
+"""Asterisk queue_log: the PBXware corpus export, hand-built flat files of every stock event,
+realtime table exports, and property tests of the parser."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from agentladder.config import Settings
+from agentladder.ingest import queue_log
+from agentladder.ingest.adapters import AdapterInput, ParsedFile
+from tests.conftest import corpus_path
+
+SETTINGS = Settings(secret_key="queue-log-tests", database_url="sqlite://")
+
+
+def parse(text: str | bytes, name: str = "queue_log") -> ParsedFile:
+    data = text.encode() if isinstance(text, str) else text
+    return queue_log.parse(AdapterInput(data, name, SETTINGS))
+
+
+def query(parsed: ParsedFile, sql: str) -> list[tuple[Any, ...]]:
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.register("calls", parsed.datasets["interactions"])
+    connection.register("states", parsed.datasets["agent_states"])
+    return connection.sql(sql).fetchall()
+
+
+def accounted(parsed: ParsedFile) -> bool:
+    return parsed.rows_read == parsed.rows_accepted + len(parsed.rejected) + parsed.rows_ignored
+
+
+# --- the PBXware corpus ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pbxware() -> ParsedFile:
+    return parse(corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes(), "queue_log.csv")
+
+
+def test_pbxware_queue_figures(pbxware: ParsedFile) -> None:
+    assert pbxware.notes["layout"] == "pbxware"
+    assert (pbxware.rows_read, len(pbxware.rejected)) == (1000, 0)
+    assert accounted(pbxware)
+    [(entered, connected, abandoned, timed_out)] = query(
+        pbxware,
+        """SELECT count(*), count(answer_at), count(*) FILTER (WHERE outcome = 'abandoned'),
+                  count(*) FILTER (WHERE outcome = 'timeout')
+           FROM calls WHERE row_kind = 'call' AND direction = 'inbound' AND queue = 'IT'""",
+    )
+    assert (entered, connected, abandoned, timed_out) == (108, 93, 12, 1)
+    [(ring_no_answer,)] = query(
+        pbxware, "SELECT count(*) FROM calls WHERE outcome = 'ring_no_answer'"
+    )
+    assert ring_no_answer == 360
+
+
+def test_pbxware_per_agent_completed_calls_and_talk(pbxware: ParsedFile) -> None:
+    # Completed = ended by COMPLETEAGENT/COMPLETECALLER (Agent/1128 also transferred two calls).
+    rows = query(
+        pbxware,
+        """SELECT agent_identity, count(*), sum(talk_s)::INT FROM calls
+           WHERE row_kind = 'call' AND direction = 'inbound' AND outcome = 'answered'
+             AND NOT transferred GROUP BY 1 ORDER BY 1""",
+    )
+    assert rows == [
+        ("Agent/1109", 16, 5524),
+        ("Agent/1126", 13, 3887),
+        ("Agent/1127", 17, 3842),
+        ("Agent/1128", 11, 2042),
+        ("Agent/1141", 22, 5358),
+        ("Agent/1144", 10, 3192),
+    ]
+
+
+def test_pbxware_wait_and_talk_match_the_raw_events(pbxware: ParsedFile) -> None:
+    """Wait and talk derived from the events' timestamps equal PBXware's htime/ttime, except
+    four calls whose talk differs by one second: PBXware measures talk to the sub-second while
+    the file's timestamps are whole seconds (the answer and the hang-up fall on either side of
+    a second boundary)."""
+    differing = query(
+        pbxware,
+        """SELECT callid, wait_s - (epoch(answer_at) - epoch(event_at)),
+                  talk_s - (epoch(end_at) - epoch(answer_at))
+           FROM calls WHERE row_kind = 'call' AND direction = 'inbound' AND outcome = 'answered'
+             AND (wait_s <> epoch(answer_at) - epoch(event_at)
+                  OR talk_s <> epoch(end_at) - epoch(answer_at))
+           ORDER BY callid""",
+    )
+    assert differing == [
+        ("1543607369.532", 0.0, -1.0),
+        ("1543618399.120", 0.0, -1.0),
+        ("1543860293.3232", 0.0, -1.0),
+        ("1543881269.5175", 0.0, -1.0),
+    ]
+
+
+def test_pbxware_open_calls_are_reported_not_completed(pbxware: ParsedFile) -> None:
+    # Two callers were connected and two were still waiting when the export ends.
+    assert pbxware.notes["open calls (not counted as completed)"] == {"end_of_file": 4}
+    rows = query(
+        pbxware, "SELECT callid, answer_at IS NOT NULL FROM calls WHERE outcome = 'open' ORDER BY 1"
+    )
+    assert rows == [
+        ("1543942189.2194", True),
+        ("1543942358.2226", True),
+        ("1543942788.2389", False),
+        ("1543942842.2438", False),
+    ]
+
+
+def test_pbxware_outbound_and_sessions(pbxware: ParsedFile) -> None:
+    [(dialled, answered)] = query(
+        pbxware,
+        """SELECT count(*), count(*) FILTER (WHERE outcome = 'answered')
+           FROM calls WHERE direction = 'outbound'""",
+    )
+    assert (dialled, answered) == (110, 73)
+    logins = query(pbxware, "SELECT count(*) FROM states WHERE state = 'login'")
+    assert logins == [(14,)]
+    assert pbxware.identities["Agent/1141"] > 0
+
+
+# --- flat files: every stock event -------------------------------------------------------
+
+FLAT = """\
+1700000000|NONE|NONE|NONE|QUEUESTART|
+1700000001|NONE|support|SIP/1001|ADDMEMBER|
+1700000002|NONE|sales|SIP/1001|ADDMEMBER|
+1700000010|c1.1|support|NONE|ENTERQUEUE||13800138000|1
+1700000015|c1.1|support|SIP/1002|RINGNOANSWER|5000
+1700000020|c1.1|support|SIP/1001|CONNECT|10|c1.2|4
+1700000140|c1.1|support|SIP/1001|COMPLETECALLER|10|120|1
+1700000200|c2.1|support|NONE|ENTERQUEUE||13900000000|1
+1700000230|c2.1|support|NONE|EXITWITHTIMEOUT|1|1|30
+1700000231|c2.1|sales|NONE|ENTERQUEUE||13900000000|1
+1700000235|c2.1|sales|SIP/1001|CONNECT|4|c2.2
+1700000300|c2.1|sales|SIP/1001|ATTENDEDTRANSFER|LINK|SIP/1001-0001|SIP/2000-0002|4|65|1
+1700000400|NONE|NONE|SIP/1001|PAUSEALL|lunch
+1700000400|NONE|support|SIP/1001|PAUSE|lunch
+1700000400|NONE|sales|SIP/1001|PAUSE|lunch
+1700000500|NONE|NONE|SIP/1001|PAUSEALL|lunch
+1700002200|NONE|NONE|SIP/1001|UNPAUSEALL|
+1700002200|NONE|support|SIP/1001|UNPAUSE|
+1700002200|NONE|sales|SIP/1001|UNPAUSE|
+1700003000|c3.1|support|NONE|ENTERQUEUE||13800138000|1
+1700003005|c3.1|support|NONE|ABANDON|1|1|5
+1700003100|c4.1|support|NONE|ENTERQUEUE||anonymous|1
+1700003110|c4.1|support|SIP/1001|CONNECT|10|c4.2|3
+1700003200|c4.1|support|SIP/1001|BLINDTRANSFER|8000|from-internal|10|90|1
+1700003300|c5.1|support|NONE|ENTERQUEUE||13700000000|1
+1700003301|c5.1|support|SIP/1001|CONNECT|1|c5.2
+1700003400|c5.1|support|SIP/1001|MYVENDORVERB|x
+1700003401|c6.1|support|NONE|ENTERQUEUE||13600000000|1
+1700003500|NONE|NONE|NONE|QUEUESTART|
+this is not a queue_log line
+
+1700003600|c7.1|support|NONE|ENTERQUEUE||13500000000|1
+"""
+
+
+@pytest.fixture(scope="module")
+def flat() -> ParsedFile:
+    return parse(FLAT)
+
+
+def test_flat_calls_overflow_transfers_and_open(flat: ParsedFile) -> None:
+    rows = query(
+        flat,
+        """SELECT callid, queue, agent_identity, outcome, wait_s, ring_s, talk_s, transferred
+           FROM calls WHERE row_kind = 'call' ORDER BY event_at""",
+    )
+    assert rows == [
+        ("c1.1", "support", "SIP/1001", "answered", 10.0, 4.0, 120.0, False),
+        ("c2.1", "support", None, "timeout", 30.0, None, None, False),
+        # The same callid overflowing to another queue is a second call; old CONNECT has no ring.
+        ("c2.1", "sales", "SIP/1001", "answered", 4.0, None, 65.0, True),
+        ("c3.1", "support", None, "abandoned", 5.0, None, None, False),
+        ("c4.1", "support", "SIP/1001", "answered", 10.0, 3.0, 90.0, True),
+        ("c5.1", "support", "SIP/1001", "open", 1.0, None, None, False),
+        ("c6.1", "support", None, "open", None, None, None, False),
+        ("c7.1", "support", None, "open", None, None, None, False),
+    ]
+    assert flat.notes["open calls (not counted as completed)"] == {
+        "queuestart": 2,
+        "end_of_file": 1,
+    }
+    legs = query(flat, "SELECT agent_identity, outcome, ring_s FROM calls WHERE row_kind = 'leg'")
+    assert legs == [("SIP/1002", "ring_no_answer", 5.0)]
+
+
+def test_flat_caller_numbers_are_hashed_consistently(flat: ParsedFile) -> None:
+    rows = query(
+        flat, "SELECT callid, caller_hash FROM calls WHERE row_kind = 'call' ORDER BY event_at"
+    )
+    hashes = dict(rows)
+    assert hashes["c1.1"] == hashes["c3.1"] is not None  # the same caller twice
+    assert hashes["c4.1"] is None  # anonymous
+    assert "13800138000" not in str(flat.datasets["interactions"].to_pylist())
+
+
+def test_flat_pauseall_counts_once_and_states_close_at_queuestart(flat: ParsedFile) -> None:
+    pauses = query(
+        flat,
+        """SELECT reason, epoch(end_at) - epoch(event_at), closed_by FROM states
+           WHERE state = 'pause'""",
+    )
+    # PAUSEALL + two per-queue PAUSE lines + a repeated PAUSEALL: one interval of 1800 s.
+    assert pauses == [("lunch", 1800.0, "event")]
+    members = query(
+        flat,
+        "SELECT queue, closed_by FROM states WHERE state = 'member' ORDER BY queue",
+    )
+    assert members == [("sales", "queuestart"), ("support", "queuestart")]
+
+
+def test_flat_accounting_unknown_verbs_and_rejects(flat: ParsedFile) -> None:
+    assert accounted(flat)
+    assert [(r.line_no, r.reason[:20]) for r in flat.rejected] == [(30, "fewer than 5 fields ")]
+    assert flat.notes["unknown verbs (ignored)"] == {"MYVENDORVERB": 1}
+    assert flat.rows_read == 32  # 33 physical lines, the trailing newline ends the last
+
+
+# --- realtime / QueueMetrics table exports -----------------------------------------------
+
+
+def test_realtime_table_export_with_data_columns() -> None:
+    text = (
+        "time,callid,queuename,agent,event,data1,data2,data3,data4,data5\n"
+        "2026-10-08 09:00:00,r1,support,NONE,ENTERQUEUE,,13800138000,1,,\n"
+        "2026-10-08 09:00:12,r1,support,PJSIP/301,CONNECT,12,r1.2,3,,\n"
+        "2026-10-08 09:03:12,r1,support,PJSIP/301,COMPLETEAGENT,12,180,1,,\n"
+        "not a time,r2,support,NONE,ENTERQUEUE,,,,,\n"
+    )
+    parsed = parse(text, "queue_log_table.csv")
+    assert parsed.notes["layout"] == "table"
+    assert [(r.line_no, r.field) for r in parsed.rejected] == [(5, "line")]
+    rows = query(parsed, "SELECT hour(event_at), talk_s FROM calls WHERE row_kind = 'call'")
+    # A DATETIME column is read in the centre's time zone (Asia/Shanghai, UTC+8).
+    assert rows == [(1, 180.0)]
+
+
+def test_table_export_with_single_data_column() -> None:
+    text = (
+        "time,callid,queuename,agent,event,data\n"
+        "2026-10-08 09:00:00,r1,support,NONE,ENTERQUEUE,|13800138000|1\n"
+        "2026-10-08 09:00:05,r1,support,NONE,ABANDON,1|1|5\n"
+    )
+    parsed = parse(text, "queue_log_table.csv")
+    assert query(parsed, "SELECT outcome, wait_s FROM calls") == [("abandoned", 5.0)]
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+def _calls(rng: random.Random, count: int) -> list[list[str]]:
+    calls = []
+    t = 1_700_000_000
+    for n in range(count):
+        t += rng.randint(1, 300)
+        callid, queue, agent = (
+            f"{t}.{n}",
+            rng.choice(["support", "sales"]),
+            f"SIP/{rng.randint(100, 105)}",
+        )
+        lines = [f"{t}|{callid}|{queue}|NONE|ENTERQUEUE||1380013{n:04d}|1"]
+        wait = rng.randint(0, 60)
+        if rng.random() < 0.2:
+            lines.append(f"{t + wait}|{callid}|{queue}|NONE|ABANDON|1|1|{wait}")
+        else:
+            lines.append(f"{t + wait}|{callid}|{queue}|{agent}|CONNECT|{wait}|x|2")
+            talk = rng.randint(5, 600)
+            lines.append(
+                f"{t + wait + talk}|{callid}|{queue}|{agent}|COMPLETEAGENT|{wait}|{talk}|1"
+            )
+        calls.append(lines)
+    return calls
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    count=st.integers(1, 25),
+    cut=st.floats(0.0, 1.0),
+    garbage=st.lists(st.text(max_size=40), max_size=5),
+)
+def test_any_shuffle_truncation_or_garbage(
+    seed: int, count: int, cut: float, garbage: list[str]
+) -> None:
+    rng = random.Random(seed)
+    calls = _calls(rng, count)
+    rng.shuffle(calls)
+    lines = [line for call in calls for line in call]
+    lines = lines[: int(len(lines) * cut) + 1]
+    for junk in garbage:
+        lines.insert(rng.randint(0, len(lines)), junk.replace("\n", " ").replace("\r", " "))
+    parsed = parse("\n".join(lines) + "\n")
+    assert accounted(parsed)
+    table = parsed.datasets["interactions"]
+    assert isinstance(table, pa.Table)
+    # Every ENTERQUEUE that survived the cut is a call; none is lost or doubled.
+    enters = sum(
+        1
+        for line in lines
+        if line.count("|") >= 4 and "|ENTERQUEUE|" in line and line.split("|")[0].isdigit()
+    )
+    assert table.num_rows == enters
+    completed = query(
+        parsed, "SELECT count(*) FROM calls WHERE outcome IN ('answered', 'abandoned')"
+    )
+    closes = sum(
+        1
+        for line in lines
+        if ("|COMPLETEAGENT|" in line or "|ABANDON|" in line) and line.split("|")[0].isdigit()
+    )
+    assert completed[0][0] <= closes
+
+
+def test_gb18030_caller_names_and_control_characters_do_not_break_reading() -> None:
+    text = (
+        "1700000010|g1|support|NONE|ENTERQUEUE||13800138000|1|张三\n"
+        "1700000020|g1|support|SIP/1001|CONNECT|10|x|2\n"
+        "\x1f\x1e garbage\n"
+        "1700000080|g1|support|SIP/1001|COMPLETEAGENT|10|60|1\n"
+    )
+    parsed = parse(text.encode("gb18030"))
+    assert accounted(parsed)
+    assert [r.line_no for r in parsed.rejected] == [3]
+    assert query(parsed, "SELECT outcome, talk_s FROM calls") == [("answered", 60.0)]
+
+
+def test_overlapping_queue_logs_through_the_ledger(settings: Settings) -> None:
+    from agentladder.db import session_scope
+    from agentladder.ingest import service as ingest_service
+
+    lines = FLAT.splitlines(keepends=True)
+    first, whole = "".join(lines[:12]), FLAT
+
+    def run(text: str) -> ingest_service.ImportReport:
+        with session_scope(settings) as session:
+            return ingest_service.import_file(
+                session=session,
+                settings=settings,
+                adapter="queue_log",
+                data=text.encode(),
+                file_name="queue_log",
+            )
+
+    early = run(first)
+    later = run(whole)
+    assert early.stored["interactions"] == 4  # c1 (+ its ring leg), c2 in support and in sales
+    assert later.rows_duplicate == 4
+    with session_scope(settings) as session:
+        calls = ingest_service.read_dataset(
+            session=session, settings=settings, dataset="interactions"
+        )
+    keys = calls["key"].to_pylist()
+    assert len(keys) == len(set(keys)) == 9
+    assert run(whole).already_imported
