@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 import typer.main
 
 from agentladder.cli import app
 from agentladder.config import Settings
+
+_spec = importlib.util.spec_from_file_location(
+    "update_cli_docs", Path(__file__).resolve().parent.parent / "scripts" / "update_cli_docs.py"
+)
+assert _spec
+assert _spec.loader
+_docs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_docs)
+command_paths = _docs.command_paths
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "agentladder"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -36,20 +46,9 @@ def test_every_setting_is_documented() -> None:
     assert missing == []
 
 
-def _command_paths(group: object, prefix: str = "") -> list[str]:
-    paths = []
-    for name, command in getattr(group, "commands", {}).items():
-        path = f"{prefix} {name}".strip()
-        if getattr(command, "commands", None):
-            paths += _command_paths(command, path)
-        else:
-            paths.append(path)
-    return paths
-
-
 def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    commands = _command_paths(typer.main.get_command(app))
+    commands = command_paths(typer.main.get_command(app))
     assert len(commands) > 10
     missing = [c for c in commands if f"agentladder {c}" not in text]
     assert missing == []

@@ -13,6 +13,7 @@ from agentladder.config import get_settings
 from agentladder.db import current_revision, head_revision, session_scope, upgrade_schema
 from agentladder.errors import DomainError
 from agentladder.ingest.cli import import_files
+from agentladder.metrics.cli import metrics_app
 from agentladder.org.cli import org_app, users_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(org_app, name="org")
 app.add_typer(users_app, name="users")
 app.command("import")(import_files)
+app.add_typer(metrics_app, name="metrics")
 
 
 # Commands that create or upgrade the schema themselves.

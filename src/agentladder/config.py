@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    service_level_s: float = Field(default=20.0, gt=0)
+    short_abandon_s: float = Field(default=5.0, ge=0)
+    short_call_s: float = Field(default=10.0, ge=0)
+    fcr_window_days: int = Field(default=7, ge=1, le=90)
     # argon2id cost; the defaults are RFC 9106's second recommended profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

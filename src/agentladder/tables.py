@@ -3,8 +3,9 @@
 from agentladder.db import Base
 from agentladder.demo import models as demo_models
 from agentladder.ingest import models as ingest_models
+from agentladder.metrics import models as metrics_models
 from agentladder.org import models as org_models
 
 metadata = Base.metadata
 
-__all__ = ["demo_models", "ingest_models", "metadata", "org_models"]
+__all__ = ["demo_models", "ingest_models", "metadata", "metrics_models", "org_models"]

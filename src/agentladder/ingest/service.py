@@ -216,6 +216,17 @@ def unmapped_identities(*, session: Session) -> list[tuple[str, int]]:
     return sorted((i, n) for i, n in totals.items() if resolve(i) is None)
 
 
+def seen_identities(*, session: Session) -> list[str]:
+    """Every agent identity any imported file named."""
+    return list(session.scalars(select(SeenIdentity.identity).distinct()))
+
+
+def dataset_files(*, session: Session, settings: Settings) -> dict[str, list[Path]]:
+    """The stored Parquet files of every dataset, from batches in the ledger."""
+    batch_ids = applied_batch_ids(session=session)
+    return {name: datasets.batch_files(settings, name, batch_ids) for name in datasets.SCHEMAS}
+
+
 def read_dataset(*, session: Session, settings: Settings, dataset: str) -> pa.Table:
     """Every stored row of a dataset (from batches in the ledger)."""
     return datasets.scan(settings, dataset, applied_batch_ids(session=session))

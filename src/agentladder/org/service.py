@@ -434,6 +434,11 @@ def resolve_identity(*, session: Session, identity: str) -> int | None:
     return identity_resolver(session=session)(identity)
 
 
+def all_agents(*, session: Session) -> list[Agent]:
+    """Every agent, active or not, by employee number."""
+    return list(session.scalars(select(Agent).order_by(Agent.employee_no)))
+
+
 def agents_by_ids(*, session: Session, agent_ids: Iterable[int]) -> list[AgentRead]:
     """Several agents at once, in id order."""
     return [
@@ -475,6 +480,7 @@ __all__ = [
     "agent_read",
     "agent_scope",
     "agents_by_ids",
+    "all_agents",
     "apply_roster",
     "authenticate",
     "change_level",

@@ -1,0 +1,1 @@
+"""Metrics: the KPI catalog, periods, the engine (Ibis on DuckDB or Spark), stored results."""

@@ -1,0 +1,427 @@
+"""The KPI catalog: every metric once, with its names, unit, direction, definition, sources
+and its Ibis expression. Reports, the ladder and the UI refer to metrics by id.
+
+Each metric aggregates one *frame* (prepared by the engine for the period) into a numerator,
+an optional denominator and a sample size; the value is numerator / denominator (null when
+the denominator is 0), or the numerator for counts and totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+
+Measure = tuple[ir.NumericScalar, ir.NumericScalar | None, ir.IntegerScalar]
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    """Thresholds the definitions use (settings AGENTLADDER_*)."""
+
+    service_level_s: float = 20.0
+    short_abandon_s: float = 5.0
+    short_call_s: float = 10.0
+    fcr_window_days: int = 7
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One metric: identity, presentation, definition and how to compute it."""
+
+    id: str
+    zh: str
+    en: str
+    unit: str  # count | s | rate | score
+    direction: str  # up | down | neutral
+    scope: str  # agent | queue | both (agents and queues, e.g. speed of answer)
+    frame: str  # calls | offers | outbound | surveys | queue_calls
+    sources: tuple[str, ...]
+    definition: str
+    measure: Callable[[ir.Table, MetricConfig], Measure]
+
+    def name(self, language: str) -> str:
+        """The metric's name in the reader's language."""
+        return self.zh if language == "zh_Hans" else self.en
+
+
+def _answered(t: ir.Table) -> ir.BooleanValue:
+    return t.outcome == "answered"
+
+
+def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    return condition.ifelse(1, 0).sum()
+
+
+def _mean(value: ir.NumericValue, where: ir.BooleanValue) -> Measure:
+    return value.sum(where=where), value.count(where=where), value.count(where=where)
+
+
+def _rate(hits: ir.BooleanValue, base: ir.BooleanValue) -> Measure:
+    return _count(hits & base), _count(base), _count(base)
+
+
+def _total(value: ir.NumericValue, where: ir.BooleanValue) -> Measure:
+    return value.sum(where=where).fill_null(0), None, value.count(where=where)
+
+
+def _counted(condition: ir.BooleanValue) -> Measure:
+    return _count(condition), None, _count(condition)
+
+
+FRAME_SCOPES = {
+    "calls": "agent",
+    "offers": "agent",
+    "outbound": "agent",
+    "surveys": "agent",
+    "queue_calls": "queue",
+}
+
+
+def frame_members(kpis: tuple[Kpi, ...], frame: str) -> list[Kpi]:
+    """The metrics computed over a frame; `both`-scope metrics of the agents' calls frame also
+    run over the queues' calls frame."""
+    members = [kpi for kpi in kpis if kpi.frame == frame]
+    if frame == "queue_calls":
+        members += [kpi for kpi in kpis if kpi.scope == "both"]
+    return members
+
+
+def _handle_s(t: ir.Table) -> ir.NumericValue:
+    # Hold and after-call work are unknown in many sources (queue_log has neither): 0 then.
+    return t.talk_s.fill_null(0) + t.hold_s.fill_null(0) + t.acw_s.fill_null(0)
+
+
+INTERACTIONS = ("queue_log", "calls-table", "asterisk-cdr", "freeswitch-cdr")
+
+CATALOG: tuple[Kpi, ...] = (
+    Kpi(
+        "handled_calls",
+        "接听量",
+        "Handled calls",
+        "count",
+        "up",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Inbound calls the agent answered (a transferred call counts for the agent "
+        "who answered it).",
+        lambda t, c: _counted(_answered(t)),
+    ),
+    Kpi(
+        "offered_to_agent",
+        "分配量",
+        "Calls offered to the agent",
+        "count",
+        "neutral",
+        "agent",
+        "offers",
+        INTERACTIONS,
+        "Times a call rang at the agent: answered, not answered, or cancelled while ringing.",
+        lambda t, c: _counted(t.outcome.notnull()),
+    ),
+    Kpi(
+        "ring_no_answer",
+        "振铃未接",
+        "Ring, no answer",
+        "count",
+        "down",
+        "agent",
+        "offers",
+        ("queue_log",),
+        "Calls that rang at the agent and were not answered (RINGNOANSWER).",
+        lambda t, c: _counted(t.outcome == "ring_no_answer"),
+    ),
+    Kpi(
+        "avg_ring_s",
+        "平均响应速度",
+        "Average answer speed",
+        "s",
+        "down",
+        "agent",
+        "calls",
+        ("queue_log",),
+        "Mean ring time before the agent answered, over answered calls that record it.",
+        lambda t, c: _mean(t.ring_s, _answered(t) & t.ring_s.notnull()),
+    ),
+    Kpi(
+        "avg_talk_s",
+        "平均通话时长",
+        "Average talk time",
+        "s",
+        "neutral",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Talk seconds of answered calls / answered calls that record talk.",
+        lambda t, c: _mean(t.talk_s, _answered(t) & t.talk_s.notnull()),
+    ),
+    Kpi(
+        "total_talk_s",
+        "总通话时长",
+        "Total talk time",
+        "s",
+        "neutral",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Sum of the talk seconds of answered calls.",
+        lambda t, c: _total(t.talk_s, _answered(t)),
+    ),
+    Kpi(
+        "avg_hold_s",
+        "平均保持时长",
+        "Average hold time",
+        "s",
+        "down",
+        "agent",
+        "calls",
+        ("calls-table",),
+        "Hold seconds / answered calls that record hold.",
+        lambda t, c: _mean(t.hold_s, _answered(t) & t.hold_s.notnull()),
+    ),
+    Kpi(
+        "avg_acw_s",
+        "平均话后处理时长",
+        "Average after-call work",
+        "s",
+        "down",
+        "agent",
+        "calls",
+        ("calls-table",),
+        "After-call work seconds / answered calls that record it.",
+        lambda t, c: _mean(t.acw_s, _answered(t) & t.acw_s.notnull()),
+    ),
+    Kpi(
+        "aht_s",
+        "平均处理时长",
+        "Average handle time",
+        "s",
+        "down",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "(talk + hold + after-call work) / handled calls; a part a source does "
+        "not record counts as 0.",
+        lambda t, c: _mean(_handle_s(t), _answered(t)),
+    ),
+    Kpi(
+        "transfer_rate",
+        "转接率",
+        "Transfer rate",
+        "rate",
+        "down",
+        "agent",
+        "calls",
+        ("queue_log",),
+        "Answered calls the agent transferred / answered calls.",
+        lambda t, c: _rate(t.transferred, _answered(t) & t.transferred.notnull()),
+    ),
+    Kpi(
+        "fcr_rate",
+        "首次解决率",
+        "First-contact resolution",
+        "rate",
+        "up",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Repeat-contact method: answered calls not followed by another call from "
+        "the same caller within the window (default 7 days) / answered calls with a known "
+        "caller. Credited to the agent of the first call.",
+        lambda t, c: _rate(~t.repeated, _answered(t) & t.repeated.notnull()),
+    ),
+    Kpi(
+        "short_call_rate",
+        "短通话率",
+        "Short-call rate",
+        "rate",
+        "down",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Answered calls shorter than the short-call threshold (default 10 s) / "
+        "answered calls that record talk.",
+        lambda t, c: _rate(t.talk_s < c.short_call_s, _answered(t) & t.talk_s.notnull()),
+    ),
+    Kpi(
+        "csat_rate",
+        "满意率",
+        "Customer satisfaction",
+        "rate",
+        "up",
+        "agent",
+        "surveys",
+        ("calls-table", "surveys"),
+        "Top-two-box answers (4-5 of 5, scaled for other scales) / answers.",
+        lambda t, c: _rate(t.score >= t.scale_max * 0.8, t.score.notnull() & (t.scale_max <= 5)),
+    ),
+    Kpi(
+        "csat_avg",
+        "平均满意度",
+        "Average satisfaction score",
+        "score",
+        "up",
+        "agent",
+        "surveys",
+        ("calls-table", "surveys"),
+        "Mean survey score on the survey's own scale.",
+        lambda t, c: _mean(t.score, t.score.notnull()),
+    ),
+    Kpi(
+        "nps",
+        "净推荐值",
+        "Net promoter score",
+        "score",
+        "up",
+        "agent",
+        "surveys",
+        ("surveys",),
+        "% promoters (9-10) - % detractors (0-6) on 0-10 answers.",
+        lambda t, c: (
+            _count(t.score >= 9) * 100 - _count(t.score <= 6) * 100,
+            _count(t.scale_max == 10),
+            _count(t.scale_max == 10),
+        ),
+    ),
+    Kpi(
+        "outbound_calls",
+        "外呼量",
+        "Outbound calls",
+        "count",
+        "neutral",
+        "agent",
+        "outbound",
+        ("queue_log",),
+        "Outbound call attempts by the agent.",
+        lambda t, c: _counted(t.outcome.notnull()),
+    ),
+    Kpi(
+        "outbound_connect_rate",
+        "外呼接通率",
+        "Outbound connect rate",
+        "rate",
+        "up",
+        "agent",
+        "outbound",
+        ("queue_log",),
+        "Answered outbound calls / outbound attempts.",
+        lambda t, c: _rate(t.outcome == "answered", t.outcome.notnull()),
+    ),
+    # --- queues ---
+    Kpi(
+        "offered",
+        "呼入量",
+        "Offered",
+        "count",
+        "neutral",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Calls that entered the queue.",
+        lambda t, c: _counted(t.outcome.notnull()),
+    ),
+    Kpi(
+        "answered",
+        "接通量",
+        "Answered",
+        "count",
+        "up",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Calls an agent answered (connected), including ones still open at the end of the data.",
+        lambda t, c: _counted(t.answer_at.notnull() | _answered(t)),
+    ),
+    Kpi(
+        "abandoned",
+        "放弃量",
+        "Abandoned",
+        "count",
+        "down",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Callers who hung up while waiting.",
+        lambda t, c: _counted(t.outcome == "abandoned"),
+    ),
+    Kpi(
+        "short_abandoned",
+        "短时放弃量",
+        "Short abandons",
+        "count",
+        "neutral",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Abandons within the short-abandon threshold (default 5 s).",
+        lambda t, c: _counted((t.outcome == "abandoned") & (t.wait_s <= c.short_abandon_s)),
+    ),
+    Kpi(
+        "timed_out",
+        "超时转出量",
+        "Timed out",
+        "count",
+        "down",
+        "queue",
+        "queue_calls",
+        ("queue_log",),
+        "Callers who left on the queue timeout.",
+        lambda t, c: _counted(t.outcome == "timeout"),
+    ),
+    Kpi(
+        "asa_s",
+        "平均应答速度",
+        "Average speed of answer",
+        "s",
+        "down",
+        "both",
+        "calls",
+        INTERACTIONS,
+        "Wait until answer / answered calls (abandons excluded).",
+        lambda t, c: _mean(t.wait_s, _answered(t) & t.wait_s.notnull()),
+    ),
+    Kpi(
+        "service_level",
+        "服务水平",
+        "Service level",
+        "rate",
+        "up",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Answered within the threshold (default 20 s, inclusive) / (answered + "
+        "abandoned - short abandons).",
+        lambda t, c: (
+            _count(_answered(t) & (t.wait_s <= c.service_level_s)),
+            _count(_answered(t))
+            + _count(t.outcome == "abandoned")
+            - _count((t.outcome == "abandoned") & (t.wait_s <= c.short_abandon_s)),
+            _count(_answered(t) | (t.outcome == "abandoned")),
+        ),
+    ),
+    Kpi(
+        "abandon_rate",
+        "放弃率",
+        "Abandon rate",
+        "rate",
+        "down",
+        "queue",
+        "queue_calls",
+        INTERACTIONS,
+        "Abandons beyond the short-abandon threshold / calls offered.",
+        lambda t, c: (
+            _count((t.outcome == "abandoned") & ~(t.wait_s <= c.short_abandon_s).fill_null(False)),
+            _count(t.outcome.notnull()),
+            _count(t.outcome.notnull()),
+        ),
+    ),
+)
+
+BY_ID: dict[str, Kpi] = {kpi.id: kpi for kpi in CATALOG}
+
+
+def get_kpi(kpi_id: str) -> Kpi:
+    """A metric by id."""
+    return BY_ID[kpi_id]

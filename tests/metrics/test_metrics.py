@@ -1,0 +1,206 @@
+"""KPIs end to end: import real and declarative files, compute a period, read the values."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.errors import InvalidInput
+from agentladder.ingest import service as ingest_service
+from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.metrics import service as metrics_service
+from agentladder.metrics.models import MetricValue
+from agentladder.metrics.periods import parse_period, periods_between
+from agentladder.org import service as org_service
+from tests.conftest import corpus_path, make_settings
+from tests.factories import make_agent
+
+
+@pytest.fixture
+def utc_settings(settings: Settings) -> Settings:
+    return make_settings(settings.data_dir, settings.resolved_database_url, timezone="UTC")
+
+
+def _import(settings: Settings, adapter: str, data: bytes, mapping: str | None = None) -> None:
+    with session_scope(settings) as session:
+        ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter=adapter,
+            data=data,
+            file_name="f",
+            mapping=load_mapping(shipped_mapping(mapping)) if mapping else None,
+        )
+
+
+def _values(settings: Settings, period: str) -> dict:  # type: ignore[type-arg]
+    with session_scope(settings) as session:
+        metrics_service.compute_period(session=session, settings=settings, period=period)
+    with session_scope(settings) as session:
+        return metrics_service.period_values(session=session, period=period)
+
+
+def test_periods() -> None:
+    assert parse_period("2026-10").end_day == date(2026, 11, 1)
+    assert parse_period("2026-q4").first_day == date(2026, 10, 1)
+    assert parse_period("2026-Q4").end_day == date(2027, 1, 1)
+    assert parse_period("2026-W01").first_day == date(2025, 12, 29)
+    assert parse_period("2026-10-08").kind == "day"
+    with pytest.raises(InvalidInput):
+        parse_period("2026-13")
+    labels = [p.label for p in periods_between("month", date(2026, 1, 30), date(2026, 3, 1))]
+    assert labels == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_per_call_table_per_agent(utc_settings: Settings) -> None:
+    data = corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes()
+    _import(utc_settings, "calls-table", data, "call_center_dataset")
+    values = _values(utc_settings, "2021-Q1")
+    found = {
+        entry["agent"]: (
+            entry["metrics"]["offered_to_agent"],
+            entry["metrics"]["handled_calls"],
+            round(entry["metrics"]["asa_s"], 2),
+            round(entry["metrics"]["csat_avg"], 2),
+        )
+        for entry in values["agents"]
+    }
+    assert found == {
+        "Becky": (631, 517, 65.33, 3.37),
+        "Dan": (633, 523, 67.28, 3.45),
+        "Diane": (633, 501, 66.27, 3.41),
+        "Greg": (624, 502, 68.44, 3.40),
+        "Jim": (666, 536, 66.34, 3.39),
+        "Joe": (593, 484, 70.99, 3.33),
+        "Martha": (638, 514, 69.49, 3.47),
+        "Stewart": (582, 477, 66.18, 3.40),
+    }
+    becky = next(e for e in values["agents"] if e["agent"] == "Becky")
+    assert becky["metrics"]["transfer_rate"] is None  # the table does not record transfers
+    assert becky["samples"]["handled_calls"] == 517
+    assert becky["samples"]["transfer_rate"] == 0
+
+
+def test_pbxware_queue_and_agents_and_alias_mapping(
+    utc_settings: Settings, session: Session
+) -> None:
+    data = corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes()
+    _import(utc_settings, "queue_log", data)
+    values = _values(utc_settings, "2018-Q4")
+    [it] = values["queues"]
+    assert it["queue"] == "IT"
+    metrics = it["metrics"]
+    assert (
+        metrics["offered"],
+        metrics["answered"],
+        metrics["abandoned"],
+        metrics["timed_out"],
+    ) == (
+        108,
+        93,
+        12,
+        1,
+    )
+    agents = {entry["agent"]: entry["metrics"] for entry in values["agents"]}
+    assert agents["Agent/1128"]["handled_calls"] == 13  # 11 completed + 2 transferred
+    assert agents["Agent/1128"]["transfer_rate"] == pytest.approx(2 / 13)
+    assert sum(a["ring_no_answer"] or 0 for a in agents.values()) == 360
+
+    # Mapping the identities later makes the next computation credit the agent.
+    wang = make_agent(session, employee_no="100001", name="王芳")
+    org_service.add_alias(session=session, agent=wang, identity="Agent/1128")
+    session.commit()
+    again = _values(utc_settings, "2018-Q4")
+    names = [entry["agent"] for entry in again["agents"]]
+    assert "100001" in names
+    assert "Agent/1128" not in names
+    with session_scope(utc_settings) as check:
+        stored = check.scalar(
+            select(MetricValue.agent_id).where(
+                MetricValue.subject == "100001", MetricValue.metric_id == "handled_calls"
+            )
+        )
+        assert stored == wang.id
+
+
+SCENARIO = """\
+1760000000|a1|support|NONE|ENTERQUEUE||13800000001|1
+1760000010|a1|support|SIP/1001|CONNECT|10|x|3
+1760000100|a1|support|SIP/1001|COMPLETECALLER|10|90|1
+1760000200|a2|support|NONE|ENTERQUEUE||13800000002|1
+1760000230|a2|support|SIP/1001|CONNECT|30|x|5
+1760000235|a2|support|SIP/1001|COMPLETEAGENT|30|5|1
+1760000300|a3|support|NONE|ENTERQUEUE||13800000003|1
+1760000303|a3|support|NONE|ABANDON|1|1|3
+1760000400|a4|support|NONE|ENTERQUEUE||13800000004|1
+1760000440|a4|support|NONE|ABANDON|1|1|40
+1760001000|a5|support|NONE|ENTERQUEUE||13800000001|1
+1760001020|a5|support|SIP/1002|CONNECT|20|x|2
+1760001080|a5|support|SIP/1002|BLINDTRANSFER|8000|ctx|20|60|1
+"""
+
+
+def test_declarative_scenario_exact_values(utc_settings: Settings) -> None:
+    _import(utc_settings, "queue_log", SCENARIO.encode())
+    values = _values(utc_settings, "2025-10-09")
+    queue = values["queues"][0]["metrics"]
+    assert queue["offered"] == 5
+    assert queue["answered"] == 3
+    assert queue["abandoned"] == 2
+    assert queue["short_abandoned"] == 1  # waited 3 s <= 5 s
+    # Within 20 s: a1 (10 s) and a5 (20 s, inclusive); base: 3 answered + 2 abandoned - 1 short.
+    assert queue["service_level"] == pytest.approx(2 / 4)
+    assert queue["abandon_rate"] == pytest.approx(1 / 5)
+    assert queue["asa_s"] == pytest.approx(20.0)
+    agents = {entry["agent"]: entry for entry in values["agents"]}
+    sip1001 = agents["SIP/1001"]["metrics"]
+    assert sip1001["handled_calls"] == 2
+    assert sip1001["avg_ring_s"] == pytest.approx(4.0)
+    assert sip1001["short_call_rate"] == pytest.approx(1 / 2)  # 5 s < 10 s
+    # Caller ...001 called again (a5) within 7 days of a1: a1 was not resolved first time.
+    assert sip1001["fcr_rate"] == pytest.approx(1 / 2)
+    assert agents["SIP/1002"]["metrics"]["transfer_rate"] == 1.0
+    assert agents["SIP/1002"]["metrics"]["csat_rate"] is None
+    assert agents["SIP/1002"]["samples"]["csat_rate"] == 0
+
+
+def test_recompute_is_idempotent(utc_settings: Settings) -> None:
+    _import(utc_settings, "queue_log", SCENARIO.encode())
+    first = _values(utc_settings, "2025-10-09")
+    with session_scope(utc_settings) as session:
+        count = session.scalar(select(func.count()).select_from(MetricValue))
+    assert _values(utc_settings, "2025-10-09") == first
+    with session_scope(utc_settings) as session:
+        assert session.scalar(select(func.count()).select_from(MetricValue)) == count
+
+
+def test_metrics_cli(cli_env: Settings, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from agentladder.cli import app
+
+    runner = CliRunner()
+    log = tmp_path / "queue_log"
+    log.write_text(SCENARIO)
+    assert runner.invoke(app, ["import", "queue_log", str(log)]).exit_code == 0
+    computed = runner.invoke(app, ["metrics", "compute", "--period", "2025-10"])
+    assert computed.exit_code == 0, computed.output
+    assert "2 agents and 1 queues" in computed.output
+    shown = runner.invoke(app, ["metrics", "show", "--period", "2025-10", "--format", "json"])
+    document = json.loads(shown.output)
+    assert document["period"] == "2025-10"
+    assert {a["agent"] for a in document["agents"]} == {"SIP/1001", "SIP/1002"}
+    assert document["queues"][0]["queue"] == "support"
+    assert document["agents"][0]["metrics"]["nps"] is None
+    catalog = runner.invoke(app, ["metrics", "catalog", "--format", "json"])
+    assert {"handled_calls", "service_level", "fcr_rate"} <= {
+        m["id"] for m in json.loads(catalog.output)
+    }
