@@ -204,3 +204,39 @@ def test_metrics_cli(cli_env: Settings, tmp_path: Path) -> None:
     assert {"handled_calls", "service_level", "fcr_rate"} <= {
         m["id"] for m in json.loads(catalog.output)
     }
+
+
+STATES = """\
+1760000000|NONE|NONE|Agent/7|AGENTLOGIN|SIP/7
+1760000000|NONE|support|SIP/7|ADDMEMBER|
+1760000000|NONE|sales|SIP/7|ADDMEMBER|
+1760000100|s1|support|NONE|ENTERQUEUE||13800000009|1
+1760000110|s1|support|SIP/7|CONNECT|10|x|2
+1760000710|s1|support|SIP/7|COMPLETEAGENT|10|600|1
+1760001000|NONE|NONE|SIP/7|PAUSEALL|lunch
+1760001000|NONE|support|SIP/7|PAUSE|lunch
+1760001000|NONE|sales|SIP/7|PAUSE|lunch
+1760002800|NONE|NONE|SIP/7|UNPAUSEALL|
+1760002800|NONE|support|SIP/7|UNPAUSE|
+1760002800|NONE|sales|SIP/7|UNPAUSE|
+1760003600|NONE|support|SIP/7|REMOVEMEMBER|
+1760003600|NONE|sales|SIP/7|REMOVEMEMBER|
+1760003600|NONE|NONE|Agent/7|AGENTLOGOFF|SIP/7|3600
+"""
+
+
+def test_login_pause_occupancy_count_overlaps_once(
+    utc_settings: Settings, session: Session
+) -> None:
+    agent = make_agent(session, employee_no="700007", name="周杰")
+    org_service.add_alias(session=session, agent=agent, identity="SIP/7")
+    session.commit()
+    _import(utc_settings, "queue_log", STATES.encode())
+    values = _values(utc_settings, "2025-10-09")
+    [entry] = values["agents"]
+    assert entry["agent"] == "700007"  # Agent/7 and SIP/7 are one person
+    metrics = entry["metrics"]
+    assert metrics["login_s"] == 3600.0  # login + two memberships over the same hour
+    assert metrics["pause_s"] == 1800.0  # PAUSEALL + two per-queue PAUSE lines: once
+    assert metrics["occupancy"] == pytest.approx(600 / 1800)
+    assert metrics["idle_busy_ratio"] == pytest.approx((1800 - 600) / 600)

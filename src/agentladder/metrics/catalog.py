@@ -39,7 +39,12 @@ class Kpi:
     frame: str  # calls | offers | outbound | surveys | queue_calls
     sources: tuple[str, ...]
     definition: str
-    measure: Callable[[ir.Table, MetricConfig], Measure]
+    measure: Callable[[ir.Table, MetricConfig], Measure] | None = None
+    # Metrics made of other metrics of the same subject (frame "derived"): values by id ->
+    # (numerator, denominator, sample size).
+    derive: Callable[[dict[str, float | None]], tuple[float | None, float | None, int]] | None = (
+        None
+    )
 
     def name(self, language: str) -> str:
         """The metric's name in the reader's language."""
@@ -76,6 +81,7 @@ FRAME_SCOPES = {
     "outbound": "agent",
     "surveys": "agent",
     "queue_calls": "queue",
+    "states": "agent",
 }
 
 
@@ -86,6 +92,16 @@ def frame_members(kpis: tuple[Kpi, ...], frame: str) -> list[Kpi]:
     if frame == "queue_calls":
         members += [kpi for kpi in kpis if kpi.scope == "both"]
     return members
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None else a - (b or 0)
+
+
+def _ratio(num: float | None, den: float | None) -> tuple[float | None, float | None, int]:
+    if num is None or den is None:
+        return None, None, 0
+    return num, den, 1
 
 
 def _handle_s(t: ir.Table) -> ir.NumericValue:
@@ -308,6 +324,68 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Answered outbound calls / outbound attempts.",
         lambda t, c: _rate(t.outcome == "answered", t.outcome.notnull()),
+    ),
+    Kpi(
+        "total_handle_s",
+        "总处理时长",
+        "Total handle time",
+        "s",
+        "neutral",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Sum of talk + hold + after-call work of answered calls.",
+        lambda t, c: _total(_handle_s(t), _answered(t)),
+    ),
+    Kpi(
+        "login_s",
+        "登录时长",
+        "Logged-in time",
+        "s",
+        "neutral",
+        "agent",
+        "states",
+        ("queue_log",),
+        "Time logged in or a member of any queue, overlaps counted once.",
+        lambda t, c: _total(t.duration_s, t.group == "online"),
+    ),
+    Kpi(
+        "pause_s",
+        "示忙时长",
+        "Paused time",
+        "s",
+        "neutral",
+        "agent",
+        "states",
+        ("queue_log",),
+        "Time paused (not ready), in any or all queues, overlaps counted once.",
+        lambda t, c: _total(t.duration_s, t.group == "pause"),
+    ),
+    Kpi(
+        "occupancy",
+        "占用率",
+        "Occupancy",
+        "rate",
+        "neutral",
+        "agent",
+        "derived",
+        ("queue_log",),
+        "Handle time / (logged-in time - paused time).",
+        derive=lambda v: _ratio(v["total_handle_s"], _minus(v["login_s"], v["pause_s"])),
+    ),
+    Kpi(
+        "idle_busy_ratio",
+        "闲忙比",
+        "Idle / busy ratio",
+        "ratio",
+        "down",
+        "agent",
+        "derived",
+        ("queue_log",),
+        "Available idle time (logged in, not paused, not handling) / handle time.",
+        derive=lambda v: _ratio(
+            _minus(_minus(v["login_s"], v["pause_s"]), v["total_handle_s"]), v["total_handle_s"]
+        ),
     ),
     # --- queues ---
     Kpi(

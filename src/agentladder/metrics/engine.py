@@ -104,6 +104,13 @@ def frames(
             lambda t: t.subject.notnull()
         )
 
+    states = agent_subject(_dataset(con, files.get("agent_states", []), "agent_states"))
+    states = states.filter((states.event_at < end) & (states.end_at > start))
+    states = states.mutate(
+        group=ibis.ifelse(states.state == "pause", "pause", "online"),
+        clipped_start=ibis.greatest(states.event_at, ibis.literal(start)),
+        clipped_end=ibis.least(states.end_at, ibis.literal(end)),
+    )
     calls = in_period(inbound_all)
     offers = in_period(interactions.filter(interactions.direction == "inbound"))
     surveys = in_period(_dataset(con, files.get("surveys", []), "surveys"))
@@ -115,7 +122,31 @@ def frames(
         ),
         "surveys": agent_subject(surveys),
         "queue_calls": calls.filter(calls.queue.notnull()).mutate(subject=calls.queue),
+        "states": _islands(states),
     }
+
+
+def _islands(states: ir.Table) -> ir.Table:
+    """Merge overlapping intervals per agent and group (online, pause) so nothing is counted
+    twice (PAUSEALL and its per-queue PAUSE lines; membership of several queues)."""
+    keys = ["subject", "group"]
+    before = ibis.window(group_by=keys, order_by=["clipped_start", "clipped_end"], rows=(None, -1))
+    upto = ibis.window(group_by=keys, order_by=["clipped_start", "clipped_end"], rows=(None, 0))
+    marked = states.mutate(previous_end=states.clipped_end.max().over(before))
+    marked = marked.mutate(
+        starts_island=ibis.ifelse(
+            marked.previous_end.isnull() | (marked.clipped_start > marked.previous_end), 1, 0
+        )
+    )
+    marked = marked.mutate(island=marked.starts_island.sum().over(upto))
+    islands = marked.group_by([*keys, "island"]).aggregate(
+        island_start=marked.clipped_start.min(), island_end=marked.clipped_end.max()
+    )
+    return islands.mutate(
+        duration_s=(islands.island_end.epoch_seconds() - islands.island_start.epoch_seconds()).cast(
+            "float64"
+        )
+    )
 
 
 def compute(
@@ -136,12 +167,13 @@ def compute(
             continue
         aggregates: dict[str, ir.Scalar] = {}
         for kpi in members:
+            assert kpi.measure is not None, f"{kpi.id} is measured on frame {kpi.frame}"
             numerator, denominator, sample = kpi.measure(table, config)
             aggregates[f"{kpi.id}__num"] = numerator.cast("float64")
             if denominator is not None:
                 aggregates[f"{kpi.id}__den"] = denominator.cast("float64")
             aggregates[f"{kpi.id}__n"] = sample.cast("int64")
-        result = table.group_by("subject").aggregate(**aggregates).to_pyarrow().to_pylist()
+        result = con.to_pyarrow(table.group_by("subject").aggregate(**aggregates)).to_pylist()
         for record in result:
             for kpi in members:
                 rows.append(
@@ -154,4 +186,26 @@ def compute(
                         sample_size=record[f"{kpi.id}__n"] or 0,
                     )
                 )
-    return rows
+    return rows + _derived(rows, kpis)
+
+
+def _derived(rows: list[MetricRow], kpis: tuple[Kpi, ...]) -> list[MetricRow]:
+    values: dict[str, dict[str, float | None]] = {}
+    for row in rows:
+        if row.scope == "agent":
+            values.setdefault(row.subject, {})[row.metric_id] = row.value
+    derived = []
+    for subject, known in values.items():
+        for kpi in kpis:
+            if kpi.derive is None:
+                continue
+            numerator, denominator, sample = kpi.derive(_Defaulting(known))
+            derived.append(MetricRow("agent", subject, kpi.id, numerator, denominator, sample))
+    return derived
+
+
+class _Defaulting(dict[str, float | None]):
+    """Metric values by id; a metric the subject has no row for reads as null."""
+
+    def __missing__(self, key: str) -> None:
+        return None
