@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,12 +38,30 @@ class MetricRow:
         return self.numerator / self.denominator
 
 
-def connect(engine: str, spark: Any = None) -> Any:
+@dataclass
+class Backend:
+    """An Ibis connection and, for Spark, the session (Ibis's Spark reader takes one path)."""
+
+    name: str
+    con: Any
+    spark: Any = None
+
+    def read_parquet(self, files: list[Path], dataset: str) -> ir.Table:
+        """A dataset's Parquet files as one table."""
+        paths = [str(f) for f in files]
+        if self.spark is None:
+            return self.con.read_parquet(paths)
+        view = f"al_{dataset}_{uuid.uuid4().hex[:8]}"
+        self.spark.read.parquet(*paths).createOrReplaceTempView(view)
+        return self.con.table(view)
+
+
+def connect(engine: str, spark: Any = None) -> Backend:
     """An Ibis backend: `duckdb` in process, or `spark` on the given (or a local) session."""
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
-        return con
+        return Backend("duckdb", con)
     if engine == "spark":
         from pyspark.sql import SparkSession
 
@@ -53,18 +72,18 @@ def connect(engine: str, spark: Any = None) -> Any:
             .config("spark.ui.enabled", "false")
             .getOrCreate()
         )
-        return ibis.pyspark.connect(session)
+        return Backend("spark", ibis.pyspark.connect(session), session)
     raise ValueError(f"unknown engine {engine}")
 
 
-def _dataset(con: Any, files: list[Path], name: str) -> ir.Table:
+def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
     if not files:
         return ibis.memtable(SCHEMAS[name].empty_table())
-    return con.read_parquet([str(f) for f in files])
+    return backend.read_parquet(files, name)
 
 
 def frames(
-    con: Any,
+    con: Backend,
     files: dict[str, list[Path]],
     start: datetime,
     end: datetime,
@@ -150,7 +169,7 @@ def _islands(states: ir.Table) -> ir.Table:
 
 
 def compute(
-    con: Any,
+    con: Backend,
     files: dict[str, list[Path]],
     start: datetime,
     end: datetime,
@@ -173,7 +192,7 @@ def compute(
             if denominator is not None:
                 aggregates[f"{kpi.id}__den"] = denominator.cast("float64")
             aggregates[f"{kpi.id}__n"] = sample.cast("int64")
-        result = con.to_pyarrow(table.group_by("subject").aggregate(**aggregates)).to_pylist()
+        result = con.con.to_pyarrow(table.group_by("subject").aggregate(**aggregates)).to_pylist()
         for record in result:
             for kpi in members:
                 rows.append(

@@ -1,0 +1,89 @@
+"""The same KPI definitions on PySpark (local mode) give the same numbers as on DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.ingest import service as ingest_service
+from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.metrics import engine as metrics_engine
+from agentladder.metrics import service as metrics_service
+from agentladder.metrics.periods import parse_period
+from tests.conftest import corpus_path, make_settings
+from tests.metrics.test_metrics import SCENARIO, STATES
+
+pyspark = pytest.importorskip("pyspark")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("agentladder-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def _rows(
+    settings: Settings, engine: str, period: str, spark: Any
+) -> dict[tuple[str, str, str], Any]:
+    with session_scope(settings) as session:
+        files = ingest_service.dataset_files(session=session, settings=settings)
+    start, end = parse_period(period).bounds_utc(settings.tz)
+    rows = metrics_engine.compute(
+        metrics_engine.connect(engine, spark),
+        files,
+        start,
+        end,
+        {},
+        metrics_service.metric_config(settings),
+    )
+    return {
+        (r.scope, r.subject, r.metric_id): (r.numerator, r.denominator, r.sample_size) for r in rows
+    }
+
+
+def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
+    utc = make_settings(settings.data_dir, settings.resolved_database_url, timezone="UTC")
+    sources = [
+        ("queue_log", corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes(), None),
+        ("queue_log", SCENARIO.encode(), None),
+        ("queue_log", STATES.encode(), None),
+        (
+            "calls-table",
+            corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes(),
+            "call_center_dataset",
+        ),
+    ]
+    for adapter, data, mapping in sources:
+        with session_scope(utc) as session:
+            ingest_service.import_file(
+                session=session,
+                settings=utc,
+                adapter=adapter,
+                data=data,
+                file_name="f",
+                mapping=load_mapping(shipped_mapping(mapping)) if mapping else None,
+            )
+    for period in ("2018-Q4", "2021-02", "2025-10-09"):
+        on_duckdb = _rows(utc, "duckdb", period, spark)
+        on_spark = _rows(utc, "spark", period, spark)
+        assert on_duckdb, period
+        assert on_duckdb.keys() == on_spark.keys()
+        for key, (numerator, denominator, sample) in on_duckdb.items():
+            other = on_spark[key]
+            assert other[2] == sample, key
+            assert other[0] == pytest.approx(numerator), key
+            assert other[1] == pytest.approx(denominator), key
