@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -53,11 +53,14 @@ def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:
 
 
 def cell_text(value: object) -> str:
-    """A cell as text: dates ISO, whole floats without .0, strings stripped."""
+    """A cell as text: dates ISO (with the time when it is not midnight), whole floats without
+    .0, strings stripped."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        if value.time() == time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -94,10 +97,12 @@ def _read_csv(data: bytes, encoding: str | None) -> Table:
     text, used = decode_csv_bytes(data, encoding)
     sample = text[:8192]
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    # Only the delimiter is sniffed: exports quote with '"', and a guessed "'" would join the
+    # lines between two apostrophes (O'Brien, 客户's) into one record.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     # Row numbers count records as a spreadsheet would show them (the header is row 1).

@@ -240,3 +240,16 @@ def test_login_pause_occupancy_count_overlaps_once(
     assert metrics["pause_s"] == 1800.0  # PAUSEALL + two per-queue PAUSE lines: once
     assert metrics["occupancy"] == pytest.approx(600 / 1800)
     assert metrics["idle_busy_ratio"] == pytest.approx((1800 - 600) / 600)
+
+
+def test_a_call_open_in_one_file_and_completed_in_the_next(utc_settings: Settings) -> None:
+    lines = SCENARIO.splitlines(keepends=True)
+    _import(utc_settings, "queue_log", "".join(lines[:2]).encode())  # a1 connected, not ended
+    early = _values(utc_settings, "2025-10-09")
+    assert early["queues"][0]["metrics"]["answered"] == 1
+    assert early["agents"][0]["metrics"]["handled_calls"] == 0  # open: not completed
+    _import(utc_settings, "queue_log", SCENARIO.encode())
+    values = _values(utc_settings, "2025-10-09")
+    assert values["queues"][0]["metrics"]["offered"] == 5  # a1 counted once
+    sip1001 = next(e for e in values["agents"] if e["agent"] == "SIP/1001")["metrics"]
+    assert sip1001["handled_calls"] == 2

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
+from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.permissions import MATRIX, Permission
@@ -69,6 +70,13 @@ def world(settings: Settings) -> World:
                 lead_team_id=t1 if role == "team_lead" else None,
             )
         target = make_user(session, settings, "target", ["qa"])
+        batch = ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter="queue_log",
+            data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n",
+            file_name="queue_log",
+        )
         token = org_service.stash_upload(
             data_dir=settings.ensure_data_dir(), data=ROSTER_CSV, file_name="roster.csv"
         )
@@ -80,6 +88,7 @@ def world(settings: Settings) -> World:
             "alias_id": alias.id,
             "user_id": target.id,
             "token": token,
+            "batch_id": batch.batch_id,
         }
     return World(settings=settings, ids=ids)
 
@@ -103,6 +112,9 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "data": {"username": "newbie", "password": PASSWORD, "roles": ["trainer"]}
         },
         ("POST", "/users/{user_id}"): {"data": {"roles": ["qa", "trainer"], "is_active": "1"}},
+        ("POST", "/imports/identities"): {
+            "data": {"identity": "Agent/9999", "employee_no": "A0002"}
+        },
         ("POST", "/api/agents/{agent_id}/level"): {
             "json": {"level": "basic_sophomore", "effective_on": "2025-01-01", "reason": "test"}
         },

@@ -3,6 +3,9 @@
 The build is a list of steps (`DEMO_STEPS`), each taking the shared `DemoContext`; later
 subsystems (calls, QA, exams, knowledge) add their own steps that read the agents' latent
 true skill from `DemoAgentTruth` to generate evidence. The product never reads that table.
+
+The calls step writes months of raw Asterisk queue_log files (see `demo.calls`) and imports
+them through the real adapter; the metrics step computes every month from what was imported.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ import csv
 import io
 import math
 import random
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
+from agentladder.demo import calls as demo_calls
 from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict
+from agentladder.ingest import service as ingest_service
 from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import (
@@ -53,6 +61,7 @@ STAFF_USERS: tuple[tuple[str, str, str], ...] = (
     ("trainer", "培训师·马超", "trainer"),
 )
 _CHINESE_NUMERALS = "一二三四五六七八九十"
+CALL_MONTHS = 6  # full calendar months of calls before today
 
 
 @dataclass
@@ -67,6 +76,7 @@ class DemoContext:
     today: date
     password: str
     password_hash: str
+    call_months: int = CALL_MONTHS
     agent_ids: list[int] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
 
@@ -299,10 +309,104 @@ def step_users(ctx: DemoContext) -> None:
             )
 
 
+def _call_agents(session: Session) -> list[demo_calls.CallAgent]:
+    """The active agents as the call simulation sees them, by employee number."""
+    truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
+    members = []
+    for agent in org_service.all_agents(session=session):
+        truth = truths.get(agent.id)
+        number = next(
+            (a.identity.split("/", 1)[1] for a in agent.aliases if a.identity.startswith("Agent/")),
+            None,
+        )
+        if truth is None or number is None or agent.status != "active":
+            continue
+        # A detached copy: the simulation reads it from a worker thread.
+        copy = DemoAgentTruth(
+            agent_id=truth.agent_id,
+            skill_at_hire=truth.skill_at_hire,
+            learning_per_month=truth.learning_per_month,
+            ceiling=truth.ceiling,
+            volatility=truth.volatility,
+            archetype=truth.archetype,
+        )
+        members.append(
+            demo_calls.CallAgent(
+                number=number,
+                groups=tuple(group.code for group in agent.skill_groups),
+                start_day=agent.hire_date + timedelta(days=demo_calls.TRAINING_DAYS),
+                skill=partial(true_skill, copy, agent.hire_date),
+                volatility=truth.volatility,
+            )
+        )
+    return members
+
+
+def queue_log_folder(settings: Settings) -> Path:
+    """Where the demo writes its queue_log files."""
+    return settings.data_dir / "demo" / "queue_log"
+
+
+def step_calls(ctx: DemoContext) -> None:
+    """Months of Asterisk queue_log files, one per day, imported through the queue_log adapter
+    as `agentladder import` would."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    folder = queue_log_folder(ctx.settings)
+    calls, imported = demo_calls.generate_and_import(
+        session=ctx.session,
+        settings=ctx.settings,
+        folder=folder,
+        agents=_call_agents(ctx.session),
+        first=first,
+        last=last,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+    )
+    per_agent_month = sorted(calls.handled_by_agent_month.values())
+    ctx.summary.update(
+        {
+            "queue_log_dir": str(folder),
+            "queue_log_files": imported.files,
+            "queue_log_first_day": first.isoformat(),
+            "queue_log_last_day": last.isoformat(),
+            "queue_log_lines": imported.rows_read,
+            "queue_log_rows_rejected": imported.rows_rejected,
+            "queue_log_rows_ignored": imported.rows_ignored,
+            "queue_log_unmapped": sorted(imported.unmapped),
+            "calls_offered": calls.offered,
+            "calls_handled": calls.handled,
+            "calls_abandoned": calls.abandoned,
+            "calls_by_month": dict(sorted(calls.offered_by_month.items())),
+            "handled_by_month": dict(sorted(calls.handled_by_month.items())),
+            "handled_per_agent_day": round(calls.handled / max(1, calls.agent_days), 1),
+            "handled_per_agent_month": (
+                (per_agent_month[0], statistics.median(per_agent_month), per_agent_month[-1])
+                if per_agent_month
+                else None
+            ),
+        }
+    )
+
+
+def step_metrics(ctx: DemoContext) -> None:
+    """Every month of the calls computed by the metrics engine."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    reports = demo_calls.compute_months(
+        session=ctx.session, settings=ctx.settings, first=first, last=last
+    )
+    ctx.summary["months_computed"] = [report.period.label for report in reports]
+    ctx.summary["metric_values"] = sum(report.values for report in reports)
+
+
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("organisation", step_organisation),
     ("levels", step_levels),
     ("users", step_users),
+    ("calls", step_calls),
+    ("metrics", step_metrics),
 ]
 
 
@@ -310,6 +414,18 @@ def _delete_everything(session: Session) -> None:
     for table in reversed(metadata.sorted_tables):
         session.execute(delete(table))
     session.flush()
+
+
+def _set_aside_imported_files(session: Session, settings: Settings) -> list[tuple[Path, Path]]:
+    """Move the Parquet files of the demo's imports out of the store before a reset: the new
+    build may reuse batch ids, and a stale file under a reused id would count as stored."""
+    moved = []
+    for paths in ingest_service.dataset_files(session=session, settings=settings).values():
+        for path in paths:
+            aside = path.with_name(path.name + ".demo-reset")
+            path.replace(aside)
+            moved.append((path, aside))
+    return moved
 
 
 def _is_demo_database(session: Session) -> bool | None:
@@ -332,10 +448,13 @@ def build_demo(
     reset: bool = False,
     password: str = DEMO_PASSWORD,
     today: date | None = None,
+    call_months: int = CALL_MONTHS,
 ) -> DemoSummary:
     """Build the demo centre (or report the one already built); `reset` starts it over.
 
-    Refuses to touch a database that holds real (non-demo) agents or users.
+    `call_months` full months of queue_log files are generated and imported, and their
+    metrics computed (0: none). Refuses to touch a database that holds real (non-demo) agents
+    or users.
     """
     state = _is_demo_database(session)
     if state is False:
@@ -349,7 +468,9 @@ def build_demo(
         return _summary(
             session, created=False, seed=run.seed, password=password, roster_file=None, facts={}
         )
+    moved: list[tuple[Path, Path]] = []
     if state is True:
+        moved = _set_aside_imported_files(session, settings)
         _delete_everything(session)
     # Demo accounts share one salted hash: hashing every account separately costs a tenth of
     # a second each, and the demo password is printed anyway.
@@ -361,9 +482,17 @@ def build_demo(
         today=today or settings.today(),
         password=password,
         password_hash=org_service.hash_password(password, settings),
+        call_months=call_months,
     )
-    for _name, step in DEMO_STEPS:
-        step(ctx)
+    try:
+        for _name, step in DEMO_STEPS:
+            step(ctx)
+    except BaseException:
+        for original, aside in moved:  # the old demo stays as it was
+            aside.replace(original)
+        raise
+    for _original, aside in moved:
+        aside.unlink(missing_ok=True)
     session.add(DemoRun(seed=seed, agents=agents, steps=",".join(n for n, _ in DEMO_STEPS)))
     session.flush()
     return _summary(

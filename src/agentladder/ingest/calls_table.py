@@ -7,17 +7,14 @@ satisfaction score (when present) a `surveys` row.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
 from agentladder.errors import InvalidInput
-from agentladder.ingest.adapters import AdapterInput, ParsedFile, Rejected
+from agentladder.ingest.adapters import AdapterInput, ParsedFile
 from agentladder.ingest.datasets import INTERACTIONS, SURVEYS, caller_hash
-from agentladder.tabular import read_table
+from agentladder.ingest.mapped import Layout, MappedSheet, OneOf, Row
 
 FIELDS = (
     "call_id",
@@ -43,7 +40,7 @@ _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
-def _flag(text: str) -> bool | None:
+def _flag(text: str) -> bool:
     folded = text.strip().casefold()
     if folded in YES:
         return True
@@ -77,87 +74,45 @@ def _when(day: str, clock: str, stamp: str, zone: ZoneInfo) -> datetime:
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
 
 
-def _columns(mapping: dict[str, Any], header: list[str]) -> dict[str, int]:
-    wanted: dict[str, str] = mapping["columns"]
-    unknown = sorted(set(wanted) - set(FIELDS))
-    if unknown:
-        raise InvalidInput("the mapping names unknown fields: {fields}", fields=", ".join(unknown))
-    positions = {title.strip(): index for index, title in enumerate(header)}
-    columns: dict[str, int] = {}
-    for name, title in wanted.items():
-        if title not in positions:
-            raise InvalidInput(
-                "column {column} (for {field}) is not in the file's header",
-                column=title,
-                field=name,
-            )
-        columns[name] = positions[title]
-    missing = [name for name in REQUIRED if name not in columns]
-    if "datetime" not in columns and not {"date", "time"} <= set(columns):
-        missing.append("datetime (or date and time)")
-    if missing:
-        raise InvalidInput("the mapping lacks {fields}", fields=", ".join(missing))
-    return columns
+LAYOUT = Layout(
+    "calls-table",
+    FIELDS,
+    (*REQUIRED, OneOf("datetime (or date and time)", (("datetime",), ("date", "time")))),
+    skip_totals=False,
+)
 
 
 def parse(source: AdapterInput) -> ParsedFile:
     """Read a per-call table through its mapping."""
     if source.mapping is None:
         raise InvalidInput("the calls-table adapter needs --mapping")
-    table = read_table(source.data, source.file_name, source.encoding)
-    columns = _columns(source.mapping, table.header)
+    sheet = MappedSheet.open(source, LAYOUT)
     zone = ZoneInfo(source.mapping.get("timezone") or source.settings.timezone)
     scale = float(source.mapping.get("satisfaction_scale", 5))
-    calls: list[dict[str, Any]] = []
-    surveys: list[dict[str, Any]] = []
-    rejected: list[Rejected] = []
-    identities: Counter[str] = Counter()
-    ignored = 0
-    for line_no, cells in table.rows:
-        if not any(cells):
-            ignored += 1
-            continue
 
-        def cell(name: str, cells: list[str] = cells) -> str:
-            index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+    def satisfaction(text: str) -> float:
+        score = float(text)
+        if not 0 <= score <= scale:
+            raise ValueError(f"outside 0..{scale:g}")
+        return score
 
-        field = "call_id"
-        try:
-            call_id, agent = cell("call_id"), cell("agent")
-            if not call_id:
-                raise ValueError("empty")
-            field = "agent"
-            if not agent:
-                raise ValueError("empty")
-            field = "datetime" if "datetime" in columns else "date"
-            started = _when(cell("date"), cell("time"), cell("datetime"), zone)
-            field = "answered"
-            answered = _flag(cell("answered")) if cell("answered") else True
-            field = "wait_s"
-            wait = duration_s(cell("wait_s")) if cell("wait_s") else None
-            field = "talk"
-            talk = duration_s(cell("talk")) if cell("talk") else None
-            field = "hold"
-            hold = duration_s(cell("hold")) if cell("hold") else None
-            field = "acw"
-            acw = duration_s(cell("acw")) if cell("acw") else None
-            field = "resolved"
-            resolved = _flag(cell("resolved")) if cell("resolved") else None
-            field = "satisfaction"
-            score = float(cell("satisfaction")) if cell("satisfaction") else None
-            if score is not None and not 0 <= score <= scale:
-                raise ValueError(f"outside 0..{scale:g}")
-        except ValueError as exc:
-            rejected.append(
-                Rejected(line_no, field, f"cannot read {field}: {exc}", ",".join(cells))
-            )
-            continue
-        queue = cell("queue") or cell("topic")
-        identities[agent] += 1
+    def build(row: Row) -> dict[str, dict[str, Any]]:
+        call_id, agent = row.need("call_id"), row.need("agent")
+        started = row.check(
+            "datetime" if row.mapped("datetime") else "date",
+            lambda: _when(row.text("date"), row.text("time"), row.text("datetime"), zone),
+        )
+        answered = row.read_or("answered", _flag, True)
+        wait = row.read("wait_s", duration_s)
+        talk = row.read("talk", duration_s)
+        hold = row.read("hold", duration_s)
+        acw = row.read("acw", duration_s)
+        resolved = row.read("resolved", _flag)
+        score = row.read("satisfaction", satisfaction)
+        queue = row.text("queue") or row.text("topic")
         key = f"{call_id}|{queue}|{started.isoformat()}"
-        calls.append(
-            {
+        records = {
+            "interactions": {
                 "key": key,
                 "callid": call_id,
                 "queue": queue or None,
@@ -174,31 +129,20 @@ def parse(source: AdapterInput) -> ParsedFile:
                 "acw_s": acw,
                 "outcome": "answered" if answered else "unanswered",
                 "transferred": None,
-                "topic": cell("topic") or None,
-                "caller_hash": caller_hash(cell("caller"), source.settings),
+                "topic": row.text("topic") or None,
+                "caller_hash": caller_hash(row.text("caller"), source.settings),
             }
-        )
+        }
         if score is not None:
-            surveys.append(
-                {
-                    "key": key,
-                    "callid": call_id,
-                    "agent_identity": agent,
-                    "event_at": started,
-                    "score": score,
-                    "scale_max": scale,
-                    "resolved": resolved,
-                }
-            )
-    return ParsedFile(
-        datasets={
-            "interactions": pa.Table.from_pylist(calls, schema=INTERACTIONS),
-            "surveys": pa.Table.from_pylist(surveys, schema=SURVEYS),
-        },
-        rows_read=len(table.rows),
-        rows_accepted=len(calls),
-        rows_ignored=ignored,
-        rejected=rejected,
-        identities=identities,
-        notes={"encoding": table.encoding},
-    )
+            records["surveys"] = {
+                "key": key,
+                "callid": call_id,
+                "agent_identity": agent,
+                "event_at": started,
+                "score": score,
+                "scale_max": scale,
+                "resolved": resolved,
+            }
+        return records
+
+    return sheet.parse(build, {"interactions": INTERACTIONS, "surveys": SURVEYS})

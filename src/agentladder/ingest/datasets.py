@@ -67,10 +67,91 @@ AGENT_STATES = pa.schema(
     ]
 )
 
+# Per-agent daily statistics as ACD reports give them (one row per agent, day and queue).
+DAILY_STATS = pa.schema(
+    [
+        ("key", pa.string()),  # day + agent + queue
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),  # the day: local midnight in UTC
+        ("queue", pa.string()),  # null: the report is not split by queue
+        ("login_s", pa.float64()),
+        ("talk_s", pa.float64()),  # total talk time of the day
+        ("hold_s", pa.float64()),
+        ("acw_s", pa.float64()),  # after-call work, total
+        ("ready_s", pa.float64()),  # ready / idle (示闲)
+        ("pause_s", pa.float64()),  # not ready (示忙)
+        ("ring_s", pa.float64()),  # total ringing time
+        ("asa_s", pa.float64()),  # average speed of answer, as the report gives it
+        ("offered", pa.int64()),
+        ("answered", pa.int64()),
+        ("missed", pa.int64()),  # offered to the agent, not answered (ring no answer)
+        ("transferred", pa.int64()),
+        ("outbound_calls", pa.int64()),
+        ("outbound_connected", pa.int64()),
+        ("outbound_talk_s", pa.float64()),
+    ]
+)
+
+# Customer complaints and praise about an agent.
+FEEDBACK = pa.schema(
+    [
+        ("key", pa.string()),  # the reference, else kind + agent + time
+        ("reference", pa.string()),
+        ("callid", pa.string()),
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),
+        ("kind", pa.string()),  # complaint | praise
+        ("severity", pa.string()),  # as the source grades it
+        ("valid", pa.bool_()),  # false: judged invalid on review; null: not reviewed
+    ]
+)
+
+# Tickets (工单) an agent created.
+TICKETS = pa.schema(
+    [
+        ("key", pa.string()),  # the ticket id
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),  # created
+        ("valid", pa.bool_()),
+        ("category", pa.string()),
+    ]
+)
+
+# Sales leads (销售线索) an agent created.
+LEADS = pa.schema(
+    [
+        ("key", pa.string()),  # the lead id
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),  # created
+        ("qualified", pa.bool_()),
+        ("converted", pa.bool_()),
+        ("campaign", pa.string()),
+    ]
+)
+
+# Rostered shifts and absences (排班), for attendance.
+SCHEDULES = pa.schema(
+    [
+        ("key", pa.string()),  # agent + day + shift start
+        ("agent_identity", pa.string()),
+        ("day", pa.date32()),  # the roster day (local)
+        ("event_at", UTC_TS),  # shift start; a day without times: local midnight
+        ("end_at", UTC_TS),  # shift end (the next day when it ends before it starts)
+        ("shift", pa.string()),  # the shift's name (早班, 晚班 ...)
+        ("planned", pa.bool_()),
+        ("absence", pa.string()),  # absence reason (事假, 病假, 年假 ...); null: to be worked
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "interactions": INTERACTIONS,
     "surveys": SURVEYS,
     "agent_states": AGENT_STATES,
+    "daily_stats": DAILY_STATS,
+    "feedback": FEEDBACK,
+    "tickets": TICKETS,
+    "leads": LEADS,
+    "schedules": SCHEDULES,
 }
 
 
@@ -116,7 +197,9 @@ def batch_files(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> l
 def existing_keys(
     settings: Settings, dataset: str, months: Iterable[str], batch_ids: Iterable[int]
 ) -> set[str]:
-    """Keys already stored for these months by applied batches (overlapping files)."""
+    """Keys already stored for these months by applied batches (overlapping files). A call
+    stored while still open does not count: a later file that completes it is stored too, and
+    readers prefer the settled row (see `settled_interactions`)."""
     wanted = {f"batch-{batch_id}.parquet" for batch_id in batch_ids}
     root = dataset_dir(settings, dataset)
     files = [
@@ -127,8 +210,12 @@ def existing_keys(
     ]
     if not files:
         return set()
-    keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
-    return set(keys.column("key").to_pylist())
+    if dataset != "interactions":
+        keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
+        return set(keys.column("key").to_pylist())
+    stored = pq.ParquetDataset(files, schema=INTERACTIONS).read(["key", "outcome"])
+    settled = stored.filter(pc.invert(pc.fill_null(pc.equal(stored["outcome"], "open"), False)))
+    return set(settled.column("key").to_pylist())
 
 
 def write_batch(settings: Settings, dataset: str, table: pa.Table, batch_id: int) -> list[Path]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput, NotFound
-from agentladder.ingest import calls_table, datasets, queue_log
+from agentladder.ingest import calls_table, cdr, daily_stats, datasets, evidence, queue_log
 from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
 from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
 from agentladder.org import service as org_service
@@ -37,6 +37,35 @@ ADAPTERS: dict[str, AdapterInfo] = {
             queue_log.parse,
             False,
             "Asterisk queue_log: flat file, realtime/QueueMetrics table export, PBXware export",
+        ),
+        AdapterInfo(
+            "asterisk-cdr",
+            cdr.parse_asterisk,
+            False,
+            "Asterisk CDR: cdr_csv Master.csv, or a cdr table export with a header (PBXware)",
+        ),
+        AdapterInfo(
+            "freeswitch-cdr",
+            cdr.parse_freeswitch,
+            False,
+            "FreeSWITCH mod_cdr_csv; --mapping for templates other than the stock default",
+        ),
+        AdapterInfo(
+            "daily-stats",
+            daily_stats.parse,
+            True,
+            "per-agent daily statistics report (CSV/XLSX) with a mapping",
+        ),
+        AdapterInfo(
+            "surveys", evidence.parse_surveys, True, "satisfaction surveys (CSAT, NPS), mapping"
+        ),
+        AdapterInfo(
+            "feedback", evidence.parse_feedback, True, "complaints and praise with a mapping"
+        ),
+        AdapterInfo("tickets", evidence.parse_tickets, True, "tickets (工单) with a mapping"),
+        AdapterInfo("leads", evidence.parse_leads, True, "sales leads with a mapping"),
+        AdapterInfo(
+            "schedules", evidence.parse_schedules, True, "rosters: shifts and absences, mapping"
         ),
     )
 }
@@ -230,3 +259,9 @@ def dataset_files(*, session: Session, settings: Settings) -> dict[str, list[Pat
 def read_dataset(*, session: Session, settings: Settings, dataset: str) -> pa.Table:
     """Every stored row of a dataset (from batches in the ledger)."""
     return datasets.scan(settings, dataset, applied_batch_ids(session=session))
+
+
+def batch_notes(batch: ImportBatch) -> dict[str, object]:
+    """What the adapter noted about a file (open calls, unknown verbs, encoding...)."""
+    notes = json.loads(batch.details or "{}")
+    return notes if isinstance(notes, dict) else {}

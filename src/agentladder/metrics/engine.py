@@ -82,6 +82,14 @@ def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
     return backend.read_parquet(files, name)
 
 
+def settled_interactions(interactions: ir.Table) -> ir.Table:
+    """Interactions without the open copies of calls a later file completed (same key)."""
+    is_open = interactions.outcome == "open"
+    settled = interactions.filter(~is_open)
+    still_open = interactions.filter(is_open).anti_join(settled.select("key"), "key")
+    return settled.union(still_open)
+
+
 def frames(
     con: Backend,
     files: dict[str, list[Path]],
@@ -98,7 +106,9 @@ def frames(
             schema=pa.schema([("identity", pa.string()), ("employee_no", pa.string())]),
         )
     )
-    interactions = _dataset(con, files.get("interactions", []), "interactions")
+    interactions = settled_interactions(
+        _dataset(con, files.get("interactions", []), "interactions")
+    )
     # Repeat contacts look past the period's end (a call on the 31st repeated on the 2nd).
     inbound_all = interactions.filter(
         (interactions.row_kind == "call") & (interactions.direction == "inbound")

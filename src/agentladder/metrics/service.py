@@ -18,7 +18,22 @@ from agentladder.metrics.models import MetricValue
 from agentladder.metrics.periods import Period, parse_period
 from agentladder.org import service as org_service
 
-__all__ = ["CATALOG", "ComputeReport", "Kpi", "compute_period", "metric_config", "period_values"]
+__all__ = [
+    "AGENT_METRIC_IDS",
+    "CATALOG",
+    "QUEUE_METRIC_IDS",
+    "AgentMetrics",
+    "ComputeReport",
+    "Kpi",
+    "TrendPoint",
+    "agent_table",
+    "agent_trends",
+    "available_periods",
+    "compute_period",
+    "metric_config",
+    "period_values",
+    "queue_table",
+]
 
 
 def metric_config(settings: Settings) -> MetricConfig:
@@ -141,3 +156,126 @@ def period_values(*, session: Session, period: str, subject: str | None = None) 
 def get_kpi(kpi_id: str) -> Kpi:
     """A metric of the catalog."""
     return BY_ID[kpi_id]
+
+
+@dataclass
+class AgentMetrics:
+    """One agent's (or unmapped identity's) metrics in a period, for tables."""
+
+    subject: str
+    agent_id: int | None
+    name: str
+    team: str
+    metrics: dict[str, float | None]
+    samples: dict[str, int]
+
+
+AGENT_METRIC_IDS = tuple(kpi.id for kpi in CATALOG if kpi.scope in {"agent", "both"})
+QUEUE_METRIC_IDS = tuple(kpi.id for kpi in CATALOG if kpi.scope in {"queue", "both"})
+
+
+def available_periods(*, session: Session) -> list[str]:
+    """Periods that have stored values, newest first."""
+    labels = session.scalars(select(MetricValue.period).distinct())
+    return sorted(labels, reverse=True)
+
+
+def agent_table(
+    *,
+    session: Session,
+    period: str,
+    scope: org_service.AgentScope,
+    team: str | None = None,
+) -> list[AgentMetrics]:
+    """Every agent in the viewer's scope with values in the period; identities not mapped to
+    an agent yet are listed only to viewers who see every agent."""
+    chosen = parse_period(period)
+    values = session.scalars(
+        select(MetricValue).where(
+            MetricValue.period_kind == chosen.kind,
+            MetricValue.period == chosen.label,
+            MetricValue.scope == "agent",
+        )
+    )
+    agents = {agent.id: agent for agent in org_service.all_agents(session=session)}
+    rows: dict[str, AgentMetrics] = {}
+    for value in values:
+        agent = agents.get(value.agent_id) if value.agent_id is not None else None
+        if agent is None and not scope.everyone:
+            continue
+        if agent is not None and not scope.allows(agent):
+            continue
+        team_code = agent.team.code if agent is not None and agent.team else ""
+        if team and team_code.lower() != team.lower():
+            continue
+        row = rows.setdefault(
+            value.subject,
+            AgentMetrics(
+                subject=value.subject,
+                agent_id=agent.id if agent else None,
+                name=agent.name if agent else "",
+                team=team_code,
+                metrics=dict.fromkeys(AGENT_METRIC_IDS),
+                samples=dict.fromkeys(AGENT_METRIC_IDS, 0),
+            ),
+        )
+        row.metrics[value.metric_id] = value.value
+        row.samples[value.metric_id] = value.sample_size
+    return sorted(rows.values(), key=lambda r: r.subject)
+
+
+def queue_table(*, session: Session, period: str) -> list[dict[str, Any]]:
+    """Every queue's metrics in the period."""
+    return period_values(session=session, period=period)["queues"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class TrendPoint:
+    """One period of one metric."""
+
+    period: str
+    value: float | None
+    sample_size: int
+
+
+def agent_trends(
+    *, session: Session, agent_id: int, period_kind: str = "month", limit: int = 6
+) -> tuple[list[str], dict[str, list[TrendPoint]]]:
+    """An agent's metrics over the most recent periods of a kind (oldest first)."""
+    stored = session.scalars(
+        select(MetricValue).where(
+            MetricValue.agent_id == agent_id,
+            MetricValue.period_kind == period_kind,
+            MetricValue.scope == "agent",
+        )
+    ).all()
+    periods = sorted({value.period for value in stored})[-limit:]
+    by_metric: dict[str, dict[str, MetricValue]] = {}
+    for value in stored:
+        by_metric.setdefault(value.metric_id, {})[value.period] = value
+    trends = {
+        metric_id: [
+            TrendPoint(p, found.value, found.sample_size)
+            if (found := by_metric.get(metric_id, {}).get(p))
+            else TrendPoint(p, None, 0)
+            for p in periods
+        ]
+        for metric_id in AGENT_METRIC_IDS
+    }
+    return periods, trends
+
+
+def display_value(value: float | None, unit: str, language: str) -> str:
+    """A metric value as people read it: rates in %, seconds with one decimal, counts whole."""
+    from babel.numbers import format_decimal, format_percent
+
+    from agentladder.i18n import babel_locale
+
+    if value is None:
+        return "—"
+    locale = babel_locale("zh_Hans" if language == "zh_Hans" else "en")
+    if unit == "rate":
+        return str(format_percent(value, format="#,##0.0%", locale=locale))
+    if unit == "count":
+        return str(format_decimal(round(value), locale=locale))
+    return str(format_decimal(round(value, 2 if unit in {"score", "ratio"} else 1), locale=locale))

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     TEAMS_MANAGE = "teams.manage"
     ROSTER_IMPORT = "roster.import"
     USERS_MANAGE = "users.manage"
+    IMPORTS_MANAGE = "imports.manage"
+    METRICS_VIEW = "metrics.view"  # team and queue KPI tables; a team lead sees their teams
 
 
 _EVERYONE = frozenset(ROLES)
@@ -35,6 +37,8 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.TEAMS_MANAGE: _MANAGEMENT,
     Permission.ROSTER_IMPORT: _MANAGEMENT,
     Permission.USERS_MANAGE: frozenset({"admin"}),
+    Permission.IMPORTS_MANAGE: _MANAGEMENT,
+    Permission.METRICS_VIEW: _STAFF,
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

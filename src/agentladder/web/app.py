@@ -63,10 +63,20 @@ def _error_response(request: Request, status: int, message: str) -> Response:
 
 def routers() -> list[tuple[APIRouter, str]]:
     """Every domain's routers with the prefix each is mounted under."""
+    from agentladder.ingest import views as ingest_views
+    from agentladder.metrics import views as metrics_views
     from agentladder.org import views as org_views
     from agentladder.web import views as web_views
 
-    return [(web_views.router, ""), (org_views.pages, ""), (org_views.api, "/api")]
+    return [
+        (web_views.router, ""),
+        (org_views.pages, ""),
+        (org_views.api, "/api"),
+        (metrics_views.pages, ""),
+        (metrics_views.api, "/api"),
+        (ingest_views.pages, ""),
+        (ingest_views.api, "/api"),
+    ]
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,8 @@ TeamsViewUser = Annotated[User, Depends(requires(Permission.TEAMS_VIEW))]
 TeamsManageUser = Annotated[User, Depends(requires(Permission.TEAMS_MANAGE))]
 RosterImportUser = Annotated[User, Depends(requires(Permission.ROSTER_IMPORT))]
 UsersManageUser = Annotated[User, Depends(requires(Permission.USERS_MANAGE))]
+ImportsManageUser = Annotated[User, Depends(requires(Permission.IMPORTS_MANAGE))]
+MetricsViewUser = Annotated[User, Depends(requires(Permission.METRICS_VIEW))]
 
 
 def client_ip(request: Request) -> str:

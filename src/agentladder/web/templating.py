@@ -45,6 +45,8 @@ class NavItem:
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Agents"), "/agents", Permission.AGENTS_LIST),
     (N_("Teams"), "/teams", Permission.TEAMS_VIEW),
+    (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
+    (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Roster import"), "/roster/import", Permission.ROSTER_IMPORT),
     (N_("Users"), "/users", Permission.USERS_MANAGE),
 )

@@ -1,0 +1,1 @@
+"""Reports: scorecards, dashboards and exports (CSV, XLSX)."""

@@ -1,0 +1,111 @@
+"""KPI pages and the imports page, end to end through the web app."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.ingest import service as ingest_service
+from agentladder.metrics import service as metrics_service
+from agentladder.org import service as org_service
+from agentladder.web.app import create_app
+from tests.factories import csrf_token, login, make_agent, make_team, make_user
+from tests.metrics.test_metrics import SCENARIO
+
+
+@pytest.fixture
+def centre(settings: Settings, session: Session) -> dict[str, int]:
+    make_team(session, "T01", "客服一组")
+    make_team(session, "T02", "客服二组")
+    wang = make_agent(session, employee_no="100001", name="王芳", team_code="T01")
+    li = make_agent(session, employee_no="100002", name="李强", team_code="T02")
+    org_service.add_alias(session=session, agent=wang, identity="SIP/1001")
+    make_user(session, settings, "boss", ["manager"])
+    make_user(session, settings, "lead", ["team_lead"], lead_team_id=li.team_id)
+    make_user(session, settings, "wang", ["agent"], agent=wang)
+    session.commit()
+    with session_scope(settings) as work:
+        ingest_service.import_file(
+            session=work,
+            settings=settings,
+            adapter="queue_log",
+            data=SCENARIO.encode(),
+            file_name="queue_log",
+        )
+    with session_scope(settings) as work:
+        metrics_service.compute_period(session=work, settings=settings, period="2025-10")
+    return {"wang": wang.id, "li": li.id}
+
+
+def test_agent_table_sort_and_export(settings: Settings, centre: dict[str, int]) -> None:
+    boss = login(TestClient(create_app(settings)), "boss")
+    page = boss.get("/kpis/agents?period=2025-10")
+    assert page.status_code == 200
+    assert "王芳" in page.text
+    assert "SIP/1002" in page.text
+    assert "未映射" in page.text or "unmapped" in page.text
+    by_talk = boss.get("/kpis/agents?period=2025-10&sort=handled_calls&desc=true").text
+    assert by_talk.index("100001") < by_talk.index("SIP/1002")
+    xlsx = boss.get("/kpis/agents?period=2025-10&export=xlsx")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("employee_no", "name", "team")
+    assert rows[1][:3] == ("100001", "王芳", "T01")
+    csv_body = boss.get("/kpis/agents?period=2025-10&export=csv").content
+    assert csv_body.startswith(b"\xef\xbb\xbf")  # Excel in China needs the BOM for UTF-8
+    queues = boss.get("/kpis/queues?period=2025-10")
+    assert "support" in queues.text
+
+
+def test_team_lead_sees_only_their_team(settings: Settings, centre: dict[str, int]) -> None:
+    lead = login(TestClient(create_app(settings)), "lead")
+    page = lead.get("/kpis/agents?period=2025-10").text
+    assert "王芳" not in page
+    assert "SIP/1002" not in page
+    api = lead.get("/api/metrics?period=2025-10").json()
+    assert api["agents"] == []
+
+
+def test_agent_sees_own_kpis_only(settings: Settings, centre: dict[str, int]) -> None:
+    wang = login(TestClient(create_app(settings)), "wang")
+    own = wang.get(f"/agents/{centre['wang']}/kpis")
+    assert own.status_code == 200
+    assert "2025-10" in own.text
+    assert 'id="agent-kpis"' in own.text
+    assert wang.get(f"/agents/{centre['li']}/kpis").status_code == 404
+    assert wang.get("/kpis/agents").status_code == 403
+    data = wang.get(f"/api/agents/{centre['wang']}/metrics").json()
+    assert data["metrics"]["handled_calls"] == [{"period": "2025-10", "value": 2.0, "sample": 2}]
+
+
+def test_imports_page_maps_identities(settings: Settings, centre: dict[str, int]) -> None:
+    boss = login(TestClient(create_app(settings)), "boss")
+    page = boss.get("/imports")
+    assert "SIP/1002" in page.text
+    assert 'id="ledger"' in page.text
+    response = boss.post(
+        "/imports/identities",
+        data={
+            "identity": "SIP/1002",
+            "employee_no": "100002",
+            "csrf_token": csrf_token(boss, "/imports"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "SIP/1002" not in boss.get("/imports").text.split('id="ledger"')[0]
+    with session_scope(settings) as work:
+        metrics_service.compute_period(session=work, settings=settings, period="2025-10")
+    assert "李强" in boss.get("/kpis/agents?period=2025-10").text
+    batch = boss.get("/api/imports").json()[0]
+    detail = boss.get(f"/imports/{batch['id']}")
+    assert detail.status_code == 200
+    assert boss.get("/imports/999999").status_code == 404

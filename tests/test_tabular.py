@@ -1,0 +1,35 @@
+"""Reading exported tables: both were bugs once (times dropped from XLSX cells; an apostrophe
+taken for the quote character joined lines)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from openpyxl import Workbook
+
+from agentladder.tabular import read_table
+
+
+def test_xlsx_datetime_cells_keep_their_time() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["时间", "日期"])
+    sheet.append([datetime(2026, 10, 8, 9, 30, 5), datetime(2026, 10, 8)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(buffer.getvalue(), "x.xlsx")
+    assert table.rows == [(2, ["2026-10-08 09:30:05", "2026-10-08"])]
+
+
+def test_apostrophes_do_not_join_lines() -> None:
+    text = "agent,comment,score\nLi,'urgent',4\nWang,'s fine,5\nZhao,ok,3\n"
+    table = read_table(text.encode(), "x.csv")
+    assert [number for number, _ in table.rows] == [2, 3, 4]
+    assert table.rows[1][1] == ["Wang", "'s fine", "5"]
+
+
+def test_semicolon_and_tab_delimiters_are_still_found() -> None:
+    assert read_table(b"a;b\n1;2\n", "x.csv").rows == [(2, ["1", "2"])]
+    assert read_table(b"a\tb\n1\t2\n", "x.tsv").rows == [(2, ["1", "2"])]
