@@ -547,3 +547,11 @@ def test_any_truncation_or_garbage_line_is_accounted_for(
     assert parsed.rows_read == len(physical) - header
     assert {r.line_no for r in parsed.rejected} <= set(range(1, len(physical) + 1))
     assert parsed.rows_accepted <= len(corpus_lines[which])
+
+
+def test_a_column_list_mapping_loads_from_a_file(tmp_path: Path) -> None:
+    from agentladder.ingest.adapters import load_mapping
+
+    path = tmp_path / "m.yaml"
+    path.write_text("columns: [accountcode, src, dst]\n", encoding="utf-8")
+    assert load_mapping(path)["columns"] == ["accountcode", "src", "dst"]

@@ -71,7 +71,8 @@ def load_mapping(path: Path) -> dict[str, Any]:
         raise InvalidInput(
             "cannot read mapping {file}: {error}", file=str(path), error=str(exc)
         ) from exc
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict):
+    # columns: {field: header} for tables, or [names in file order] for headerless CDR files.
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict | list):
         raise InvalidInput("mapping {file} needs a 'columns' section", file=str(path))
     return loaded
 

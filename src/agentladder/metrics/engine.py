@@ -152,6 +152,10 @@ def frames(
         "surveys": agent_subject(surveys),
         "queue_calls": calls.filter(calls.queue.notnull()).mutate(subject=calls.queue),
         "states": _islands(states),
+        **{
+            name: agent_subject(in_period(_dataset(con, files.get(name, []), name)))
+            for name in ("feedback", "tickets", "leads", "schedules")
+        },
     }
 
 
