@@ -52,3 +52,11 @@ def test_every_cli_command_is_documented() -> None:
     assert len(commands) > 10
     missing = [c for c in commands if f"agentladder {c}" not in text]
     assert missing == []
+
+
+def test_every_metric_is_documented() -> None:
+    from agentladder.metrics.catalog import CATALOG
+
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    missing = [kpi.id for kpi in CATALOG if f"`{kpi.id}`" not in text]
+    assert missing == []
