@@ -78,16 +78,5 @@ def show(
 @metrics_app.command("catalog")
 def catalog(fmt: FormatOption = OutputFormat.table) -> None:
     """List every metric with its unit, direction and definition."""
-    rows: list[dict[str, object]] = [
-        {
-            "id": k.id,
-            "zh": k.zh,
-            "en": k.en,
-            "unit": k.unit,
-            "direction": k.direction,
-            "scope": k.scope,
-            "definition": k.definition,
-        }
-        for k in metrics_service.CATALOG
-    ]
+    rows: list[dict[str, object]] = list(metrics_service.catalog_rows())
     emit(rows, ["id", "zh", "en", "unit", "direction", "scope", "definition"], fmt, "Metrics")

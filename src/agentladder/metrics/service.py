@@ -29,11 +29,29 @@ __all__ = [
     "agent_table",
     "agent_trends",
     "available_periods",
+    "catalog_rows",
     "compute_period",
     "metric_config",
     "period_values",
     "queue_table",
 ]
+
+
+def catalog_rows() -> list[dict[str, Any]]:
+    """Every metric as a plain record: id, names, unit, direction, scope, definition, sources."""
+    return [
+        {
+            "id": k.id,
+            "zh": k.zh,
+            "en": k.en,
+            "unit": k.unit,
+            "direction": k.direction,
+            "scope": k.scope,
+            "definition": k.definition,
+            "sources": list(k.sources),
+        }
+        for k in CATALOG
+    ]
 
 
 def metric_config(settings: Settings) -> MetricConfig:

@@ -150,19 +150,7 @@ def agent_kpis_page(
 @api.get("/metrics/catalog")
 def api_catalog(user: SelfUser) -> list[dict[str, Any]]:
     """Every metric: id, names, unit, direction, scope, definition, sources."""
-    return [
-        {
-            "id": k.id,
-            "zh": k.zh,
-            "en": k.en,
-            "unit": k.unit,
-            "direction": k.direction,
-            "scope": k.scope,
-            "definition": k.definition,
-            "sources": list(k.sources),
-        }
-        for k in metrics_service.CATALOG
-    ]
+    return metrics_service.catalog_rows()
 
 
 @api.get("/metrics")
