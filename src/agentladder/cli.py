@@ -145,9 +145,48 @@ def _print_demo_summary(summary: object, database_url: str) -> None:
     console.print(f"{summary.agents} active agents in {database_url}")
     if summary.roster_file:
         console.print(f"Roster file written and imported: {summary.roster_file}")
+    _print_demo_facts(summary.facts)
     console.print("\n[bold]Open the UI[/bold]: agentladder serve   then http://127.0.0.1:8000/")
     password = summary.password or "(the password printed when the demo was built)"
     console.print(
         f"Log in as admin, manager, qa or trainer, or as an agent by employee number "
         f"(e.g. 100001); password: [bold]{password}[/bold]"
     )
+
+
+def _print_demo_facts(facts: dict[str, object]) -> None:
+    """The calls and metrics the demo generated (nothing when the demo was already built)."""
+    if "queue_log_files" in facts:
+        console.print(
+            f"Queue logs written to {facts['queue_log_dir']} and imported through the "
+            f"queue_log adapter: {facts['queue_log_files']} files "
+            f"({facts['queue_log_first_day']} to {facts['queue_log_last_day']}), "
+            f"{facts['queue_log_lines']:,} lines, {facts['queue_log_rows_rejected']:,} rejected"
+        )
+        offered = facts["calls_by_month"]
+        handled = facts["handled_by_month"]
+        assert isinstance(offered, dict)
+        assert isinstance(handled, dict)
+        calls = Table(title="Calls per month 月度话务")
+        for column in ("month", "offered", "handled"):
+            calls.add_column(column, justify="right")
+        for month, count in offered.items():
+            calls.add_row(month, f"{count:,}", f"{handled.get(month, 0):,}")
+        calls.add_row(
+            "total", f"{facts['calls_offered']:,}", f"{facts['calls_handled']:,}", style="bold"
+        )
+        console.print(calls)
+        spread = facts.get("handled_per_agent_month")
+        if isinstance(spread, tuple):
+            low, middle, high = spread
+            console.print(
+                f"Handled calls per agent and month: median {middle:,}, from {low:,} to "
+                f"{high:,} ({facts['handled_per_agent_day']} per agent and day worked)"
+            )
+    months = facts.get("months_computed")
+    if isinstance(months, list) and months:
+        console.print(
+            f"Metrics computed for {len(months)} months ({months[0]} to {months[-1]}): "
+            f"{facts['metric_values']:,} values; see "
+            f"`agentladder metrics show --period {months[-1]}`"
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,10 @@ from agentladder.db import session_scope
 from agentladder.demo import service as demo_service
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import Conflict
+from agentladder.ingest import service as ingest_service
+from agentladder.ingest.models import ImportBatch
 from agentladder.ladder import service as ladder_service
+from agentladder.metrics.models import MetricValue
 from agentladder.org.models import Agent, LevelHistory, User
 from tests.factories import make_agent
 
@@ -22,6 +26,8 @@ TODAY = date(2026, 11, 23)
 
 
 def _build(settings: Settings, **kwargs: object) -> demo_service.DemoSummary:
+    # Calls are generated only by the tests that look at them (below): they cost seconds.
+    kwargs.setdefault("call_months", 0)
     with session_scope(settings) as session:
         return demo_service.build_demo(session=session, settings=settings, today=TODAY, **kwargs)  # type: ignore[arg-type]
 
@@ -107,3 +113,138 @@ def test_demo_logins_work(settings: Settings) -> None:
     me = client.get("/api/me").json()
     assert me["employee_no"] == "100001"
     assert client.get(f"/agents/{me['agent_id']}").status_code == 200
+
+
+# --- calls: raw queue_log files imported through the real adapter ----------------------------
+
+
+def _ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    for rank, index in enumerate(order):
+        ranks[index] = float(rank)
+    return ranks
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    ra, rb = _ranks(a), _ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    var_a = sum((x - ma) ** 2 for x in ra)
+    var_b = sum((y - mb) ** 2 for y in rb)
+    return cov / (var_a * var_b) ** 0.5
+
+
+def _queue_logs(settings: Settings) -> dict[str, bytes]:
+    folder = demo_service.queue_log_folder(settings)
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("queue_log-*"))}
+
+
+def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> None:
+    summary = _build(settings, agents=12, seed=21, call_months=6)
+    months = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    files = _queue_logs(settings)
+    assert summary.facts["queue_log_files"] == len(files) >= 26  # weekly, May to October
+    assert min(files) == "queue_log-20260501"
+    assert summary.facts["months_computed"] == months
+    assert summary.facts["queue_log_unmapped"] == []
+    first_line = next(iter(files.values())).decode().splitlines()[0]
+    assert first_line.split("|")[4] == "QUEUESTART"
+    with session_scope(settings) as session:
+        batches = session.scalars(select(ImportBatch)).all()
+        assert len(batches) == len(files)
+        assert {b.adapter for b in batches} == {"queue_log"}
+        for batch in batches:
+            assert batch.rows_rejected == 0, batch.file_name
+            assert batch.rows_duplicate == 0, batch.file_name
+            assert batch.rows_read == batch.rows_accepted + batch.rows_rejected + batch.rows_ignored
+        assert sum(b.rows_read for b in batches) == summary.facts["queue_log_lines"]
+
+        agents = session.scalars(select(Agent)).all()
+        values = session.scalars(
+            select(MetricValue).where(MetricValue.period_kind == "month")
+        ).all()
+        by_metric: dict[tuple[str, str], dict[int, float | None]] = {}
+        for value in values:
+            if value.scope == "agent" and value.agent_id is not None:
+                by_metric.setdefault((value.period, value.metric_id), {})[value.agent_id] = (
+                    value.value
+                )
+        for month in months:
+            handled = by_metric[(month, "handled_calls")]
+            assert len(handled) >= 0.75 * len(agents), month
+            assert sum(1 for n in handled.values() if (n or 0) >= 100) >= 0.75 * len(agents)
+            for metric in ("avg_talk_s", "fcr_rate", "transfer_rate", "login_s", "occupancy"):
+                assert len(by_metric[(month, metric)]) == len(handled), (month, metric)
+        queues = {v.subject for v in values if v.scope == "queue"}
+        assert {"kf-general", "kf-vip", "kf-complaints"} <= queues
+
+        # The evidence follows the hidden skill: better agents talk shorter and resolve more.
+        truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
+        hires = {a.id: a.hire_date for a in agents}
+        ids = sorted(
+            agent_id
+            for agent_id in hires
+            if all(agent_id in by_metric[(m, "avg_talk_s")] for m in months[-3:])
+        )
+        assert len(ids) >= 9
+        skill = [demo_service.true_skill(truths[i], hires[i], date(2026, 9, 15)) for i in ids]
+
+        def mean_of(metric: str, agent_id: int) -> float:
+            numbers = [by_metric[(m, metric)][agent_id] for m in months[-3:]]
+            return sum(n for n in numbers if n is not None) / len(numbers)
+
+        talk = [mean_of("avg_talk_s", i) for i in ids]
+        fcr = [mean_of("fcr_rate", i) for i in ids]
+        assert _spearman(skill, talk) < -0.3
+        assert _spearman(skill, fcr) > 0.3
+
+
+def _stored_files(settings: Settings) -> dict[Path, bytes]:
+    with session_scope(settings) as session:
+        files = ingest_service.dataset_files(session=session, settings=settings)
+    return {path: path.read_bytes() for paths in files.values() for path in paths}
+
+
+def test_demo_calls_same_seed_same_files_and_reset_regenerates(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _build(settings, agents=12, seed=5, call_months=1)
+    first = _queue_logs(settings)
+    assert first
+    stored = _stored_files(settings)
+    assert stored
+
+    # A reset that fails after importing leaves the old demo and its stored files as they were.
+    def explode(ctx: demo_service.DemoContext) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(demo_service, "DEMO_STEPS", [*demo_service.DEMO_STEPS, ("x", explode)])
+    with pytest.raises(RuntimeError):
+        _build(settings, agents=12, seed=6, call_months=1, reset=True)
+    monkeypatch.undo()
+    assert _stored_files(settings) == stored
+    events = settings.data_dir / "events"
+    assert sorted(events.rglob("*.parquet*")) == sorted(stored)
+    assert not _build(settings, agents=12, seed=5).created
+
+    (demo_service.queue_log_folder(settings) / "queue_log-19990101").write_text("stale")
+    again = _build(settings, agents=12, seed=5, call_months=1, reset=True)
+    assert again.created
+    assert _queue_logs(settings) == first  # byte for byte, and the stale file is gone
+    with session_scope(settings) as session:
+        batches = session.scalars(select(ImportBatch)).all()
+        assert len(batches) == len(first)
+        # Nothing of the first build's store was taken for already stored.
+        assert all(b.rows_duplicate == 0 and b.rows_rejected == 0 for b in batches)
+        handled = session.scalars(
+            select(MetricValue.value).where(
+                MetricValue.period == "2026-10", MetricValue.metric_id == "handled_calls"
+            )
+        ).all()
+        by_month = again.facts["handled_by_month"]
+        assert isinstance(by_month, dict)
+        assert sum(v or 0 for v in handled) == by_month["2026-10"]
+    other = _build(settings, agents=12, seed=6, call_months=1, reset=True)
+    assert other.created
+    assert _queue_logs(settings) != first

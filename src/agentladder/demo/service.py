@@ -10,6 +10,7 @@ them through the real adapter; the metrics step computes every month from what w
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -321,21 +322,12 @@ def _call_agents(session: Session) -> list[demo_calls.CallAgent]:
         )
         if truth is None or number is None or agent.status != "active":
             continue
-        # A detached copy: the simulation reads it from a worker thread.
-        copy = DemoAgentTruth(
-            agent_id=truth.agent_id,
-            skill_at_hire=truth.skill_at_hire,
-            learning_per_month=truth.learning_per_month,
-            ceiling=truth.ceiling,
-            volatility=truth.volatility,
-            archetype=truth.archetype,
-        )
         members.append(
             demo_calls.CallAgent(
                 number=number,
                 groups=tuple(group.code for group in agent.skill_groups),
                 start_day=agent.hire_date + timedelta(days=demo_calls.TRAINING_DAYS),
-                skill=partial(true_skill, copy, agent.hire_date),
+                skill=partial(true_skill, truth, agent.hire_date),
                 volatility=truth.volatility,
             )
         )
@@ -348,8 +340,8 @@ def queue_log_folder(settings: Settings) -> Path:
 
 
 def step_calls(ctx: DemoContext) -> None:
-    """Months of Asterisk queue_log files, one per day, imported through the queue_log adapter
-    as `agentladder import` would."""
+    """Months of raw Asterisk queue_log files (see `demo.calls`), imported through the
+    queue_log adapter and the import ledger as `agentladder import` would."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
@@ -488,7 +480,12 @@ def build_demo(
         for _name, step in DEMO_STEPS:
             step(ctx)
     except BaseException:
-        for original, aside in moved:  # the old demo stays as it was
+        # The session rolls back: the files of this build's imports go, the old demo's return.
+        with contextlib.suppress(Exception):
+            for paths in ingest_service.dataset_files(session=session, settings=settings).values():
+                for path in paths:
+                    path.unlink(missing_ok=True)
+        for original, aside in moved:
             aside.replace(original)
         raise
     for _original, aside in moved:
