@@ -298,3 +298,48 @@ def test_evidence_metrics_from_registers(utc_settings: Settings) -> None:
     month = _values(utc_settings, "2025-10")
     monthly = next(e for e in month["agents"] if e["agent"] == "SIP/1001")["metrics"]
     assert monthly["attendance_rate"] == pytest.approx(1 / 2)  # sick on the 10th
+
+
+def test_identical_intervals_over_several_days_are_not_merged(utc_settings: Settings) -> None:
+    """AGENTLOGIN and ADDMEMBER in the same second make identical intervals; both island
+    windows must order them the same way (they did not: sessions of two days merged)."""
+    lines = []
+    for agent in range(1, 21):
+        for day in range(3):
+            start = 1_760_000_000 + day * 86_400 + agent
+            lines += [
+                f"{start}|NONE|NONE|Agent/{agent}|AGENTLOGIN|SIP/{agent}",
+                f"{start}|NONE|support|SIP/{agent}|ADDMEMBER|",
+                f"{start + 3600}|NONE|support|SIP/{agent}|REMOVEMEMBER|",
+                f"{start + 3600}|NONE|NONE|Agent/{agent}|AGENTLOGOFF|SIP/{agent}|3600",
+            ]
+    _import(utc_settings, "queue_log", ("\n".join(lines) + "\n").encode())
+    values = _values(utc_settings, "2025-10")
+    logins = {e["agent"]: e["metrics"]["login_s"] for e in values["agents"]}
+    # Unmapped, Agent/N and SIP/N are separate subjects: each logged 3 one-hour sessions.
+    assert set(logins.values()) == {3 * 3600.0}
+
+
+def test_files_of_a_rolled_back_import_are_never_read(utc_settings: Settings) -> None:
+    october = SCENARIO.encode()
+    november = SCENARIO.replace("|a", "|n").replace("17600", "17625").encode()  # ~Nov 7th
+
+    def import_then_fail() -> None:
+        with session_scope(utc_settings) as session:
+            ingest_service.import_file(
+                session=session,
+                settings=utc_settings,
+                adapter="queue_log",
+                data=november,
+                file_name="november",
+            )
+            raise RuntimeError("the surrounding transaction fails after the files were written")
+
+    with pytest.raises(RuntimeError):
+        import_then_fail()
+    _import(utc_settings, "queue_log", october)
+    with session_scope(utc_settings) as session:
+        calls = ingest_service.read_dataset(
+            session=session, settings=utc_settings, dataset="interactions"
+        )
+    assert not any(callid.startswith("n") for callid in calls["callid"].to_pylist())

@@ -185,9 +185,15 @@ def month_of_rows(table: pa.Table, settings: Settings) -> pa.Array:
     return pc.strftime(local, format="%Y-%m")
 
 
-def batch_files(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> list[Path]:
+def batch_token(batch_id: int, file_sha256: str) -> str:
+    """What names a batch's files: its id and the start of its file's hash, so that a file left
+    by a rolled-back batch (SQLite reuses ids) or another database never passes for this one."""
+    return f"{batch_id}-{file_sha256[:16]}"
+
+
+def batch_files(settings: Settings, dataset: str, batches: Iterable[str]) -> list[Path]:
     """The Parquet files of the given (applied) batches."""
-    wanted = {f"batch-{batch_id}.parquet" for batch_id in batch_ids}
+    wanted = {f"batch-{token}.parquet" for token in batches}
     root = dataset_dir(settings, dataset)
     if not root.exists():
         return []
@@ -195,12 +201,12 @@ def batch_files(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> l
 
 
 def existing_keys(
-    settings: Settings, dataset: str, months: Iterable[str], batch_ids: Iterable[int]
+    settings: Settings, dataset: str, months: Iterable[str], batches: Iterable[str]
 ) -> set[str]:
     """Keys already stored for these months by applied batches (overlapping files). A call
     stored while still open does not count: a later file that completes it is stored too, and
     readers prefer the settled row (see `settled_interactions`)."""
-    wanted = {f"batch-{batch_id}.parquet" for batch_id in batch_ids}
+    wanted = {f"batch-{token}.parquet" for token in batches}
     root = dataset_dir(settings, dataset)
     files = [
         str(path)
@@ -218,7 +224,7 @@ def existing_keys(
     return set(settled.column("key").to_pylist())
 
 
-def write_batch(settings: Settings, dataset: str, table: pa.Table, batch_id: int) -> list[Path]:
+def write_batch(settings: Settings, dataset: str, table: pa.Table, token: str) -> list[Path]:
     """Write a batch's rows, one file per month; returns the files written."""
     months = month_of_rows(table, settings)
     written = []
@@ -226,7 +232,7 @@ def write_batch(settings: Settings, dataset: str, table: pa.Table, batch_id: int
         part = table.filter(pc.equal(months, month))
         folder = dataset_dir(settings, dataset) / f"month={month}"
         folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"batch-{batch_id}.parquet"
+        final = folder / f"batch-{token}.parquet"
         temporary = final.with_suffix(".parquet.tmp")
         pq.write_table(part, temporary, compression="zstd")
         temporary.replace(final)
@@ -234,9 +240,9 @@ def write_batch(settings: Settings, dataset: str, table: pa.Table, batch_id: int
     return written
 
 
-def scan(settings: Settings, dataset: str, batch_ids: Iterable[int]) -> pa.Table:
+def scan(settings: Settings, dataset: str, batches: Iterable[str]) -> pa.Table:
     """Every stored row of a dataset from the given (applied) batches."""
-    files = batch_files(settings, dataset, batch_ids)
+    files = batch_files(settings, dataset, batches)
     if not files:
         return SCHEMAS[dataset].empty_table()
     return pq.ParquetDataset([str(f) for f in files], schema=SCHEMAS[dataset]).read()

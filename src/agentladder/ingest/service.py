@@ -104,9 +104,12 @@ def get_adapter(name: str) -> AdapterInfo:
         ) from None
 
 
-def applied_batch_ids(*, session: Session) -> list[int]:
-    """Ids of every batch in the ledger (only their files are ever read)."""
-    return list(session.scalars(select(ImportBatch.id).order_by(ImportBatch.id)))
+def applied_batches(*, session: Session) -> list[str]:
+    """The file tokens of every batch in the ledger (only their files are ever read)."""
+    rows = session.execute(
+        select(ImportBatch.id, ImportBatch.file_sha256).order_by(ImportBatch.id)
+    ).all()
+    return [datasets.batch_token(batch_id, digest) for batch_id, digest in rows]
 
 
 def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
@@ -119,13 +122,13 @@ def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
 
 
 def _new_rows(
-    settings: Settings, dataset: str, table: pa.Table, batch_ids: Iterable[int]
+    settings: Settings, dataset: str, table: pa.Table, batches: Iterable[str]
 ) -> pa.Table:
     """The rows whose key is neither stored already nor repeated earlier in the same file."""
     if table.num_rows == 0:
         return table
     months = set(datasets.month_of_rows(table, settings).to_pylist())
-    stored = datasets.existing_keys(settings, dataset, months, batch_ids)
+    stored = datasets.existing_keys(settings, dataset, months, batches)
     keys = table["key"].to_pylist()
     seen: set[str] = set(stored)
     keep = []
@@ -161,9 +164,9 @@ def import_file(
     if info.needs_mapping and mapping is None:
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
     parsed = info.parse(AdapterInput(data, file_name, settings, mapping, encoding))
-    batch_ids = applied_batch_ids(session=session)
+    batches = applied_batches(session=session)
     fresh = {
-        name: _new_rows(settings, name, table, batch_ids) for name, table in parsed.datasets.items()
+        name: _new_rows(settings, name, table, batches) for name, table in parsed.datasets.items()
     }
     main = "interactions" if "interactions" in parsed.datasets else next(iter(parsed.datasets))
     report.rows_read = parsed.rows_read
@@ -212,7 +215,9 @@ def import_file(
     try:
         for name, table in fresh.items():
             if table.num_rows:
-                written += datasets.write_batch(settings, name, table, batch.id)
+                written += datasets.write_batch(
+                    settings, name, table, datasets.batch_token(batch.id, digest)
+                )
         session.flush()
     except BaseException:
         # Nothing half-written: the ledger row rolls back with the session, the files go here.
@@ -252,13 +257,13 @@ def seen_identities(*, session: Session) -> list[str]:
 
 def dataset_files(*, session: Session, settings: Settings) -> dict[str, list[Path]]:
     """The stored Parquet files of every dataset, from batches in the ledger."""
-    batch_ids = applied_batch_ids(session=session)
-    return {name: datasets.batch_files(settings, name, batch_ids) for name in datasets.SCHEMAS}
+    batches = applied_batches(session=session)
+    return {name: datasets.batch_files(settings, name, batches) for name in datasets.SCHEMAS}
 
 
 def read_dataset(*, session: Session, settings: Settings, dataset: str) -> pa.Table:
     """Every stored row of a dataset (from batches in the ledger)."""
-    return datasets.scan(settings, dataset, applied_batch_ids(session=session))
+    return datasets.scan(settings, dataset, applied_batches(session=session))
 
 
 def batch_notes(batch: ImportBatch) -> dict[str, object]:

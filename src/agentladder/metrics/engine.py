@@ -163,8 +163,11 @@ def _islands(states: ir.Table) -> ir.Table:
     """Merge overlapping intervals per agent and group (online, pause) so nothing is counted
     twice (PAUSEALL and its per-queue PAUSE lines; membership of several queues)."""
     keys = ["subject", "group"]
-    before = ibis.window(group_by=keys, order_by=["clipped_start", "clipped_end"], rows=(None, -1))
-    upto = ibis.window(group_by=keys, order_by=["clipped_start", "clipped_end"], rows=(None, 0))
+    # The key breaks ties: identical intervals (AGENTLOGIN and ADDMEMBER in one second) must
+    # sort the same way in both windows, or two days' sessions merge into one island.
+    order = ["clipped_start", "clipped_end", "key"]
+    before = ibis.window(group_by=keys, order_by=order, rows=(None, -1))
+    upto = ibis.window(group_by=keys, order_by=order, rows=(None, 0))
     marked = states.mutate(previous_end=states.clipped_end.max().over(before))
     marked = marked.mutate(
         starts_island=ibis.ifelse(
