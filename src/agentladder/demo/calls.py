@@ -408,6 +408,13 @@ class _Centre:
             else:
                 report.exit_empty += 1
 
+        def cancel_ring(call: _Call, agent: _Agent, qname: str, at: float) -> None:
+            # The caller hangs up while the agent's phone is still ringing.
+            gone = max(call.deadline, at)
+            emit(gone, call.callid, qname, agent.name, "RINGCANCELED", str(int((gone - at) * 1000)))
+            caller_leaves(call, gone, "ABANDON", 1)
+            push(gone + 1.0, _FREE, agent)
+
         def offer(call: _Call, agent: _Agent, at: float) -> None:
             agent.state = _BUSY
             agent.version += 1
@@ -415,17 +422,7 @@ class _Centre:
             if random_() < agent.p_rna:
                 ring_end = at + RING_TIMEOUT_S + rng.uniform(0.0, 0.3)
                 if call.deadline < ring_end:
-                    gone = max(call.deadline, at)
-                    emit(
-                        gone,
-                        call.callid,
-                        qname,
-                        agent.name,
-                        "RINGCANCELED",
-                        str(int((gone - at) * 1000)),
-                    )
-                    caller_leaves(call, gone, "ABANDON", 1)
-                    push(gone + 1.0, _FREE, agent)
+                    cancel_ring(call, agent, qname, at)
                     return
                 emit(
                     ring_end,
@@ -441,17 +438,7 @@ class _Centre:
             ring = min(RING_TIMEOUT_S - 1.0, 0.8 + rng.lognormvariate(agent.ring_mu, 0.45))
             connect = at + ring
             if call.deadline < connect:
-                gone = max(call.deadline, at)
-                emit(
-                    gone,
-                    call.callid,
-                    qname,
-                    agent.name,
-                    "RINGCANCELED",
-                    str(int((gone - at) * 1000)),
-                )
-                caller_leaves(call, gone, "ABANDON", 1)
-                push(gone + 1.0, _FREE, agent)
+                cancel_ring(call, agent, qname, at)
                 return
             hold = int(connect - call.enter)
             emit(
