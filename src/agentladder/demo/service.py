@@ -272,16 +272,7 @@ def step_users(ctx: DemoContext) -> None:
             password_hash=ctx.password_hash,
         )
     leads: dict[int, int] = {}
-    page = org_service.list_agents(
-        session=session, scope=_EVERYONE, filters=AgentFilter(per_page=500, status="all")
-    )
-    agents = list(page.agents)
-    while len(agents) < page.total:
-        agents += org_service.list_agents(
-            session=session,
-            scope=_EVERYONE,
-            filters=AgentFilter(per_page=500, status="all", page=len(agents) // 500 + 1),
-        ).agents
+    agents = [org_service.agent_read(agent) for agent in org_service.all_agents(session=session)]
     rank = {level.id: index for index, level in enumerate(ladder_service.LEVELS)}
     for team in org_service.list_teams(session=session):
         members = [a for a in agents if a.team_code == team.code]

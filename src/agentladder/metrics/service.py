@@ -31,9 +31,11 @@ __all__ = [
     "available_periods",
     "catalog_rows",
     "compute_period",
+    "default_period",
     "metric_config",
     "period_values",
     "queue_table",
+    "sort_agent_rows",
 ]
 
 
@@ -240,6 +242,27 @@ def agent_table(
         row.metrics[value.metric_id] = value.value
         row.samples[value.metric_id] = value.sample_size
     return sorted(rows.values(), key=lambda r: r.subject)
+
+
+def default_period(*, session: Session, period: str | None = None) -> str | None:
+    """The period asked for, else the latest month with values, else the latest period."""
+    if period:
+        return period
+    periods = available_periods(session=session)
+    months = [p for p in periods if len(p) == 7 and p[4] == "-"]
+    choices = months or periods
+    return choices[0] if choices else None
+
+
+def sort_agent_rows(rows: list[AgentMetrics], sort: str, desc: bool) -> list[AgentMetrics]:
+    """Rows ordered by a metric (agents without a value last) or by number, name or team."""
+    if sort in BY_ID:
+        present = [r for r in rows if r.metrics.get(sort) is not None]
+        missing = [r for r in rows if r.metrics.get(sort) is None]
+        present.sort(key=lambda r: r.metrics[sort] or 0.0, reverse=desc)
+        return present + missing
+    fields: dict[str, Any] = {"name": lambda r: r.name, "team": lambda r: r.team}
+    return sorted(rows, key=fields.get(sort, lambda r: r.subject), reverse=desc)
 
 
 def queue_table(*, session: Session, period: str) -> list[dict[str, Any]]:

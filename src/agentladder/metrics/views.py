@@ -25,25 +25,6 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["metrics"])
 
 
-def _period(session: SessionDep, period: str | None) -> str | None:
-    if period:
-        return period
-    periods = metrics_service.available_periods(session=session)
-    months = [p for p in periods if len(p) == 7 and p[4] == "-"]
-    choices = months or periods
-    return choices[0] if choices else None
-
-
-def _sorted(rows: list[metrics_service.AgentMetrics], sort: str, desc: bool) -> list[Any]:
-    if sort in BY_ID:
-        present = [r for r in rows if r.metrics.get(sort) is not None]
-        missing = [r for r in rows if r.metrics.get(sort) is None]
-        present.sort(key=lambda r: r.metrics[sort] or 0.0, reverse=desc)
-        return present + missing
-    key = {"name": lambda r: r.name, "team": lambda r: r.team}.get(sort, lambda r: r.subject)
-    return sorted(rows, key=key, reverse=desc)
-
-
 @pages.get("/kpis")
 def kpis_home(user: MetricsViewUser) -> Response:
     """The KPI section starts at the agents table."""
@@ -62,10 +43,10 @@ def agents_table_page(
     export: str | None = None,
 ) -> Response:
     """Every agent's KPIs in a period, sortable and exportable (CSV, XLSX)."""
-    chosen = _period(session, period)
+    chosen = metrics_service.default_period(session=session, period=period)
     scope = org_service.agent_scope(user)
     rows = (
-        _sorted(
+        metrics_service.sort_agent_rows(
             metrics_service.agent_table(session=session, period=chosen, scope=scope, team=team),
             sort,
             desc,
@@ -106,7 +87,7 @@ def queues_page(
     request: Request, session: SessionDep, user: MetricsViewUser, period: str | None = None
 ) -> Response:
     """Every queue's KPIs in a period."""
-    chosen = _period(session, period)
+    chosen = metrics_service.default_period(session=session, period=period)
     return render(
         request,
         "metrics/queues.html",
@@ -159,7 +140,7 @@ def api_metrics(
 ) -> dict[str, Any]:
     """A period's metrics (default: the latest month) for the agents in the caller's scope, and
     the queues."""
-    chosen = _period(session, period)
+    chosen = metrics_service.default_period(session=session, period=period)
     if chosen is None:
         return {"period": None, "agents": [], "queues": []}
     rows = metrics_service.agent_table(
