@@ -37,6 +37,9 @@ class ParsedFile:
     rejected: list[Rejected] = field(default_factory=list)
     identities: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
+    # Rows that complete calls an earlier file left open (rotated logs), counted as ignored
+    # until the importer finds the open call they belong to (see `ingest.stitching`).
+    continuations: pa.Table | None = None
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,12 @@ def import_files(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
 ) -> None:
-    """Import ACD/CTI files; each file is stored completely or not at all."""
+    """Import ACD/CTI files; each file is stored completely or not at all. Rotated queue_logs
+    are imported oldest first, whatever the order given."""
     settings = get_settings()
     try:
         loaded = load_mapping(mapping) if mapping else None
-        for path in files:
+        for path in ingest_service.import_order(adapter, files):
             with session_scope(settings) as session:
                 report = ingest_service.import_file(
                     session=session,

@@ -143,6 +143,28 @@ SCHEDULES = pa.schema(
     ]
 )
 
+# Not stored: the rest of calls whose ENTERQUEUE is in an earlier file (a rotated queue_log),
+# per (callid, queue) a `call` part with its outcome and one `leg` part per ring.
+CONTINUATIONS = pa.schema(
+    [
+        ("callid", pa.string()),
+        ("queue", pa.string()),
+        ("part", pa.string()),  # call | leg
+        ("leg_suffix", pa.string()),  # a leg's key after its call's key
+        ("first_at", UTC_TS),  # the first event of the part in this file
+        ("events", pa.int64()),  # source events it uses
+        ("agent_identity", pa.string()),
+        ("event_at", UTC_TS),  # a leg's ring time
+        ("answer_at", UTC_TS),
+        ("end_at", UTC_TS),
+        ("wait_s", pa.float64()),
+        ("ring_s", pa.float64()),
+        ("talk_s", pa.float64()),
+        ("outcome", pa.string()),
+        ("transferred", pa.bool_()),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "interactions": INTERACTIONS,
     "surveys": SURVEYS,
@@ -202,10 +224,10 @@ def batch_files(settings: Settings, dataset: str, batches: Iterable[str]) -> lis
 
 def existing_keys(
     settings: Settings, dataset: str, months: Iterable[str], batches: Iterable[str]
-) -> set[str]:
-    """Keys already stored for these months by applied batches (overlapping files). A call
-    stored while still open does not count: a later file that completes it is stored too, and
-    readers prefer the settled row (see `settled_interactions`)."""
+) -> tuple[set[str], set[str]]:
+    """Keys already stored for these months by applied batches (overlapping files): settled
+    ones, and calls stored while still open (a later file that completes such a call is stored
+    too, and readers prefer the settled row; see `settled_interactions`)."""
     wanted = {f"batch-{token}.parquet" for token in batches}
     root = dataset_dir(settings, dataset)
     files = [
@@ -215,13 +237,14 @@ def existing_keys(
         if path.name in wanted
     ]
     if not files:
-        return set()
+        return set(), set()
     if dataset != "interactions":
         keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
-        return set(keys.column("key").to_pylist())
+        return set(keys.column("key").to_pylist()), set()
     stored = pq.ParquetDataset(files, schema=INTERACTIONS).read(["key", "outcome"])
-    settled = stored.filter(pc.invert(pc.fill_null(pc.equal(stored["outcome"], "open"), False)))
-    return set(settled.column("key").to_pylist())
+    is_open = pc.fill_null(pc.equal(stored["outcome"], "open"), False)
+    settled = stored.filter(pc.invert(is_open)).column("key").to_pylist()
+    return set(settled), set(stored.filter(is_open).column("key").to_pylist())
 
 
 def write_batch(settings: Settings, dataset: str, table: pa.Table, token: str) -> list[Path]:

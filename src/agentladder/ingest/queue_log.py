@@ -28,7 +28,7 @@ import duckdb
 
 from agentladder.errors import InvalidInput
 from agentladder.ingest.adapters import AdapterInput, ParsedFile, Rejected
-from agentladder.ingest.datasets import AGENT_STATES, INTERACTIONS, caller_salt
+from agentladder.ingest.datasets import AGENT_STATES, CONTINUATIONS, INTERACTIONS, caller_salt
 
 CALLER_END_VERBS = ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW")
 AGENT_END_VERBS = (
@@ -68,6 +68,7 @@ OUTBOUND_VERBS = (
     "OUTCONGESTION",
     "OUTTRANSFER",
 )
+ORPHANS_NOTE = "call events before their ENTERQUEUE (ignored)"
 # Known verbs that carry nothing the KPIs use.
 QUIET_VERBS = ("CONFIGRELOAD", "PENALTY", "RINGINUSE", "INFO", "DID", "QUEUESTART")
 ACCEPTED_VERBS = (*CALL_VERBS, *STATE_VERBS, *OUTBOUND_VERBS, "QUEUESTART")
@@ -251,32 +252,28 @@ def _num(expression: str) -> str:
     return f"TRY_CAST(NULLIF(trim({expression}), '') AS DOUBLE)"
 
 
+# Per (callid, queue, seg): seg 0 holds the events before the file's first ENTERQUEUE of that
+# call, the rest of a call whose ENTERQUEUE is in the previous (rotated) file.
 ASSEMBLE_CALLS = f"""
 CREATE TABLE seg AS
 SELECT *, sum(CASE WHEN verb = 'ENTERQUEUE' THEN 1 ELSE 0 END)
           OVER (PARTITION BY callid, queue ORDER BY line_no ROWS UNBOUNDED PRECEDING) AS seg
 FROM ev WHERE verb IN {_sql_list(CALL_VERBS)} AND queue IS NOT NULL AND queue <> 'NONE';
 
-CREATE TABLE calls AS
-WITH enter AS (
-  SELECT callid, queue, seg, line_no AS enter_line, ts AS enter_at, d[2] AS caller
-  FROM seg WHERE verb = 'ENTERQUEUE'
-),
-conn AS (
-  SELECT callid, queue, seg, arg_min(agent, line_no) AS agent, min(line_no) AS connect_line,
-         arg_min(ts, line_no) AS answer_at, arg_min({_num("d[1]")}, line_no) AS wait_s,
-         arg_min({_num("d[3]")}, line_no) AS ring_s
-  FROM seg WHERE verb = 'CONNECT' AND seg > 0 GROUP BY ALL
-),
-fin AS (
-  SELECT callid, queue, seg, arg_min(verb, line_no) AS end_verb, min(line_no) AS end_line,
-         arg_min(ts, line_no) AS end_at, arg_min(d, line_no) AS end_d,
-         arg_min(agent, line_no) AS end_agent
-  FROM seg WHERE verb IN {_sql_list((*CALLER_END_VERBS, *AGENT_END_VERBS))} AND seg > 0
-  GROUP BY ALL
-),
-restart AS (SELECT line_no FROM ev WHERE verb = 'QUEUESTART')
-SELECT e.callid, e.queue, e.seg, e.enter_line, e.enter_at, e.caller,
+CREATE TABLE conn AS
+SELECT callid, queue, seg, arg_min(agent, line_no) AS agent, min(line_no) AS connect_line,
+       arg_min(ts, line_no) AS answer_at, arg_min({_num("d[1]")}, line_no) AS wait_s,
+       arg_min({_num("d[3]")}, line_no) AS ring_s
+FROM seg WHERE verb = 'CONNECT' GROUP BY ALL;
+
+CREATE TABLE fin AS
+SELECT callid, queue, seg, arg_min(verb, line_no) AS end_verb, min(line_no) AS end_line,
+       arg_min(ts, line_no) AS end_at, arg_min(d, line_no) AS end_d,
+       arg_min(agent, line_no) AS end_agent
+FROM seg WHERE verb IN {_sql_list((*CALLER_END_VERBS, *AGENT_END_VERBS))} GROUP BY ALL;
+
+CREATE TABLE outcomes AS
+SELECT callid, queue, seg,
        coalesce(c.agent, CASE WHEN f.end_verb IN {_sql_list(AGENT_END_VERBS)} THEN f.end_agent END)
          AS agent,
        c.answer_at, c.ring_s, f.end_verb, f.end_at,
@@ -301,23 +298,41 @@ SELECT e.callid, e.queue, e.seg, e.enter_line, e.enter_at, e.caller,
          ELSE 'open'
        END AS outcome,
        coalesce(f.end_verb IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'), false)
-         AS transferred,
-       CASE WHEN f.end_verb IS NULL THEN
+         AS transferred
+FROM conn c FULL JOIN fin f USING (callid, queue, seg);
+
+CREATE TABLE calls AS
+WITH enter AS (
+  SELECT callid, queue, seg, line_no AS enter_line, ts AS enter_at, d[2] AS caller
+  FROM seg WHERE verb = 'ENTERQUEUE'
+),
+restart AS (SELECT line_no FROM ev WHERE verb = 'QUEUESTART')
+SELECT e.callid, e.queue, e.seg, e.enter_line, e.enter_at, e.caller, o.agent, o.answer_at,
+       o.ring_s, o.end_verb, o.end_at, o.talk_s, o.wait_s, coalesce(o.outcome, 'open') AS outcome,
+       coalesce(o.transferred, false) AS transferred,
+       CASE WHEN o.end_verb IS NULL THEN
          CASE WHEN EXISTS (SELECT 1 FROM restart r WHERE r.line_no > e.enter_line)
               THEN 'queuestart' ELSE 'end_of_file' END
        END AS open_until
-FROM enter e
-LEFT JOIN conn c USING (callid, queue, seg)
-LEFT JOIN fin f USING (callid, queue, seg);
+FROM enter e LEFT JOIN outcomes o USING (callid, queue, seg);
+
+CREATE TABLE continued AS
+SELECT callid, queue, min(line_no) AS line_no, min(ts) AS first_at, count(*) AS events
+FROM seg WHERE seg = 0 GROUP BY ALL;
 """
 
 ASSEMBLE_LEGS = """
 CREATE TABLE legs AS
 SELECT s.callid, s.queue, s.seg, s.line_no, s.agent, s.ts, c.enter_at, c.caller,
        CASE s.verb WHEN 'RINGNOANSWER' THEN 'ring_no_answer' ELSE 'ring_canceled' END AS outcome,
-       TRY_CAST(NULLIF(trim(s.d[1]), '') AS DOUBLE) / 1000.0 AS ring_s
-FROM seg s JOIN calls c USING (callid, queue, seg)
-WHERE s.verb IN ('RINGNOANSWER', 'RINGCANCELED') AND s.seg > 0;
+       TRY_CAST(NULLIF(trim(s.d[1]), '') AS DOUBLE) / 1000.0 AS ring_s,
+       -- Named by agent, time and rank rather than line number: an overlapping file that starts
+       -- elsewhere gives the same leg the same key.
+       '|leg|' || coalesce(s.agent, '') || '|' || strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%f') || '|'
+         || row_number() OVER (PARTITION BY s.callid, s.queue, s.seg, s.agent, s.ts
+                               ORDER BY s.line_no) AS leg_suffix
+FROM seg s LEFT JOIN calls c USING (callid, queue, seg)
+WHERE s.verb IN ('RINGNOANSWER', 'RINGCANCELED');
 """
 
 
@@ -406,6 +421,19 @@ def _caller_hash_sql(column: str, salt: str) -> str:
     return f"CASE WHEN {digits} = '' THEN NULL ELSE left(sha256('{salt}' || {digits}), 32) END"
 
 
+def first_event_epoch(head: bytes) -> float | None:
+    """The time of the first event in the start of a flat queue_log (None for other layouts)."""
+    if detect_layout(head) != "flat":
+        return None
+    for line in head.splitlines():
+        stamp = line.split(b"|", 1)[0].strip()
+        try:
+            return float(stamp)
+        except ValueError:
+            continue
+    return None
+
+
 def _as_utf8(data: bytes) -> bytes:
     """The file as UTF-8: PBXs in China write caller names in GB18030 now and then."""
     try:
@@ -473,10 +501,10 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         FROM calls
         UNION ALL
         SELECT callid || '|' || queue || '|' || strftime(enter_at, '%Y-%m-%dT%H:%M:%S.%f')
-                 || '|leg|' || line_no,
+                 || leg_suffix,
                callid, queue, 'leg', 'inbound', agent, ts, NULL, ts, NULL, ring_s, NULL, NULL,
                NULL, outcome, NULL, NULL, {_caller_hash_sql("caller", salt)}, line_no
-        FROM legs
+        FROM legs WHERE seg > 0
         UNION ALL
         SELECT callid || '|outbound|' || agent || '|' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'),
                callid, NULL, 'call', 'outbound', agent, ts,
@@ -503,11 +531,27 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         FROM states ORDER BY line_no
         """
     ).to_arrow_table()
+    continuations = db.sql(
+        """
+        SELECT k.callid, k.queue, 'call' AS part, NULL::VARCHAR AS leg_suffix, k.first_at,
+               k.events, o.agent AS agent_identity, NULL::TIMESTAMPTZ AS event_at, o.answer_at,
+               o.end_at, o.wait_s, o.ring_s, o.talk_s, coalesce(o.outcome, 'open') AS outcome,
+               coalesce(o.transferred, false) AS transferred, k.line_no
+        FROM continued k LEFT JOIN outcomes o ON o.callid = k.callid AND o.queue = k.queue
+                                              AND o.seg = 0
+        UNION ALL
+        SELECT callid, queue, 'leg', leg_suffix, ts, 1, agent, ts, NULL, ts, NULL, ring_s, NULL,
+               outcome, NULL, line_no
+        FROM legs WHERE seg = 0
+        ORDER BY line_no
+        """
+    ).to_arrow_table()
     identities = Counter(
         dict(
             db.execute(
                 """SELECT agent, count(*) FROM (
                      SELECT agent FROM calls WHERE agent IS NOT NULL
+                     UNION ALL SELECT agent FROM outcomes WHERE seg = 0 AND agent IS NOT NULL
                      UNION ALL SELECT agent FROM legs
                      UNION ALL SELECT agent FROM outbound
                      UNION ALL SELECT agent FROM states) GROUP BY agent"""
@@ -525,13 +569,14 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
     if unknown:
         notes["unknown verbs (ignored)"] = dict(sorted(unknown.items()))
     if orphans:
-        notes["call events before their ENTERQUEUE (ignored)"] = orphans
+        notes[ORPHANS_NOTE] = orphans
     ignored = sum(unknown.values()) + quiet + orphans + blank
     return ParsedFile(
         datasets={
             "interactions": interactions.cast(INTERACTIONS),
             "agent_states": states.cast(AGENT_STATES),
         },
+        continuations=continuations.drop_columns(["line_no"]).cast(CONTINUATIONS),
         rows_read=events + len(rejected) + blank,
         rows_accepted=events - sum(unknown.values()) - quiet - orphans,
         rows_ignored=ignored,

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput, NotFound
-from agentladder.ingest import calls_table, cdr, daily_stats, datasets, evidence, queue_log
+from agentladder.ingest import (
+    calls_table,
+    cdr,
+    daily_stats,
+    datasets,
+    evidence,
+    queue_log,
+    stitching,
+)
 from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
 from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
 from agentladder.org import service as org_service
@@ -128,14 +136,38 @@ def _new_rows(
     if table.num_rows == 0:
         return table
     months = set(datasets.month_of_rows(table, settings).to_pylist())
-    stored = datasets.existing_keys(settings, dataset, months, batches)
+    settled, still_open = datasets.existing_keys(settings, dataset, months, batches)
     keys = table["key"].to_pylist()
-    seen: set[str] = set(stored)
+    is_open = (
+        pc.fill_null(pc.equal(table["outcome"], "open"), False).to_pylist()
+        if dataset == "interactions"
+        else [False] * len(keys)
+    )
+    # A settled row supersedes a stored open copy; an open row is new only if the call was
+    # never stored at all (two files ending with the same open call store it once).
+    seen: set[str] = set(settled)
+    seen_open: set[str] = set(still_open)
     keep = []
-    for key in keys:
-        keep.append(key not in seen)
-        seen.add(key)
+    for key, row_open in zip(keys, is_open, strict=True):
+        keep.append(key not in seen and not (row_open and key in seen_open))
+        (seen_open if row_open else seen).add(key)
     return table.filter(pa.array(keep))
+
+
+def _complete_open_calls(settings: Settings, parsed: ParsedFile, batches: list[str]) -> None:
+    """Join a rotated file's leading events to the open calls the previous file stored."""
+    stitched = stitching.stitch_continuations(settings, parsed.continuations, batches)
+    if not stitched.calls:
+        return
+    parsed.datasets["interactions"] = pa.concat_tables(
+        [parsed.datasets["interactions"], stitched.rows]
+    )
+    parsed.rows_accepted += stitched.events
+    parsed.rows_ignored -= stitched.events
+    parsed.notes["calls completed from an earlier file"] = stitched.calls
+    orphans = parsed.notes.pop(queue_log.ORPHANS_NOTE, 0) - stitched.events
+    if orphans:
+        parsed.notes[queue_log.ORPHANS_NOTE] = orphans
 
 
 def import_file(
@@ -165,6 +197,7 @@ def import_file(
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
     parsed = info.parse(AdapterInput(data, file_name, settings, mapping, encoding))
     batches = applied_batches(session=session)
+    _complete_open_calls(settings, parsed, batches)
     fresh = {
         name: _new_rows(settings, name, table, batches) for name, table in parsed.datasets.items()
     }
@@ -226,6 +259,20 @@ def import_file(
         raise
     report.batch_id = batch.id
     return report
+
+
+def import_order(adapter: str, files: list[Path]) -> list[Path]:
+    """Rotated queue_logs oldest first (by their first event), so that calls a rotation split
+    are completed; other files in the order given."""
+    if adapter != "queue_log":
+        return files
+    starts = {}
+    for path in files:
+        with path.open("rb") as handle:
+            starts[path] = queue_log.first_event_epoch(handle.read(65536))
+    if any(start is None for start in starts.values()):
+        return files
+    return sorted(files, key=lambda path: starts[path] or 0.0)
 
 
 def list_batches(*, session: Session, limit: int = 50) -> list[ImportBatch]:
