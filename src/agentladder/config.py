@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     short_abandon_s: float = Field(default=5.0, ge=0)
     short_call_s: float = Field(default=10.0, ge=0)
     fcr_window_days: int = Field(default=7, ge=1, le=90)
+    fcr_method: Literal["auto", "survey", "repeat_contact"] = "auto"
     # argon2id cost; the defaults are RFC 9106's second recommended profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

@@ -15,6 +15,7 @@ from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.periods import parse_period
 from tests.conftest import corpus_path, make_settings
+from tests.metrics.test_engine import DAILY, SURVEYS
 from tests.metrics.test_metrics import SCENARIO, STATES
 
 pyspark = pytest.importorskip("pyspark")
@@ -66,6 +67,17 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
             corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes(),
             "call_center_dataset",
         ),
+        # Daily reports beside call-level data, a roster checked against logins, surveys.
+        ("daily-stats", DAILY.encode("gb18030"), "daily_stats_zh"),
+        ("surveys", SURVEYS.encode("gb18030"), "surveys_zh"),
+        (
+            "schedules",
+            "工号,日期,班次,上班时间,下班时间,请假类型\n"
+            "SIP/7,2025-10-09,早班,08:00,17:00,\n"
+            "SIP/7,2025-10-10,早班,08:00,17:00,\n"
+            "SIP/1001,2025-10-09,早班,,,\n".encode("gb18030"),
+            "schedules_zh",
+        ),
     ]
     for adapter, data, mapping in sources:
         with session_scope(utc) as session:
@@ -77,7 +89,7 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
                 file_name="f",
                 mapping=load_mapping(shipped_mapping(mapping)) if mapping else None,
             )
-    for period in ("2018-Q4", "2021-02", "2025-10-09"):
+    for period in ("2018-Q4", "2021-02", "2025-10-09", "2025-10"):
         on_duckdb = _rows(utc, "duckdb", period, spark)
         on_spark = _rows(utc, "spark", period, spark)
         assert on_duckdb, period

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import ibis.expr.types as ir
 
 Measure = tuple[ir.NumericScalar, ir.NumericScalar | None, ir.IntegerScalar]
+Derived = tuple[float | None, float | None, int]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,27 @@ class MetricConfig:
     short_abandon_s: float = 5.0
     short_call_s: float = 10.0
     fcr_window_days: int = 7
+    fcr_method: str = "auto"  # auto | survey | repeat_contact
+    timezone: str = "UTC"  # the centre's days, for daily statistics reports
+
+
+class Facts(Protocol):
+    """One subject's measured metrics, as derived metrics read them."""
+
+    def value(self, metric_id: str) -> float | None:
+        """The metric's value; null when the subject has none."""
+
+    def numerator(self, metric_id: str) -> float | None:
+        """The metric's numerator (a rate's hits, a mean's total)."""
+
+    def sample(self, metric_id: str) -> int:
+        """The metric's sample size; 0 when the subject has none."""
+
+    def measured(self, metric_id: str) -> tuple[float | None, float | None, int]:
+        """The metric's numerator, denominator and sample size as measured."""
+
+    def anyone_has(self, metric_id: str) -> bool:
+        """Whether any subject of the period has a sample of the metric."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +63,11 @@ class Kpi:
     sources: tuple[str, ...]
     definition: str
     measure: Callable[[ir.Table, MetricConfig], Measure] | None = None
-    # Metrics made of other metrics of the same subject (frame "derived"): values by id ->
-    # (numerator, denominator, sample size).
-    derive: Callable[[dict[str, float | None]], tuple[float | None, float | None, int]] | None = (
-        None
-    )
+    # Metrics made of other metrics of the same subject (frame "derived").
+    derive: Callable[[Facts, MetricConfig], Derived] | None = None
+    # The same metric from per-agent daily statistics reports (frame "daily"), used for the
+    # agent-days that have no call-level data; numerators, denominators and samples add up.
+    daily: Callable[[ir.Table], Measure] | None = None
 
     def name(self, language: str) -> str:
         """The metric's name in the reader's language."""
@@ -77,6 +100,8 @@ def _counted(condition: ir.BooleanValue) -> Measure:
 
 FRAME_SCOPES = {
     "calls": "agent",
+    "daily_calls": "agent",
+    "daily_states": "agent",
     "offers": "agent",
     "outbound": "agent",
     "surveys": "agent",
@@ -89,9 +114,17 @@ FRAME_SCOPES = {
 }
 
 
+def daily_frame(kpi: Kpi) -> str:
+    """Which daily-report frame supplies a metric: the state-time one for login and pause
+    time, the calls one for the rest."""
+    return "daily_states" if kpi.frame == "states" else "daily_calls"
+
+
 def frame_members(kpis: tuple[Kpi, ...], frame: str) -> list[Kpi]:
     """The metrics computed over a frame; `both`-scope metrics of the agents' calls frame also
-    run over the queues' calls frame."""
+    run over the queues' calls frame; daily-report frames serve the metrics they can."""
+    if frame in ("daily_calls", "daily_states"):
+        return [kpi for kpi in kpis if kpi.daily is not None and daily_frame(kpi) == frame]
     members = [kpi for kpi in kpis if kpi.frame == frame]
     if frame == "queue_calls":
         members += [kpi for kpi in kpis if kpi.scope == "both"]
@@ -102,10 +135,37 @@ def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None else a - (b or 0)
 
 
-def _ratio(num: float | None, den: float | None) -> tuple[float | None, float | None, int]:
+def _ratio(num: float | None, den: float | None, sample: int) -> Derived:
     if num is None or den is None:
         return None, None, 0
-    return num, den, 1
+    return num, den, sample
+
+
+def _fcr(facts: Facts, config: MetricConfig) -> Derived:
+    # One method for the whole period, so agents are compared on the same footing: surveys
+    # when the centre's surveys ask whether the problem was solved, else repeat contacts.
+    survey = config.fcr_method == "survey" or (
+        config.fcr_method == "auto" and facts.anyone_has("fcr_survey_rate")
+    )
+    return facts.measured("fcr_survey_rate" if survey else "fcr_contact_rate")
+
+
+def _daily_sum(value: ir.NumericValue) -> Measure:
+    return value.sum().fill_null(0), None, value.sum().fill_null(0).cast("int64")
+
+
+def _daily_per_answered(value: ir.NumericValue, t: ir.Table) -> Measure:
+    known = value.notnull() & t.answered.notnull()
+    return value.sum(where=known), t.answered.sum(where=known), t.answered.sum(where=known)
+
+
+def _daily_total(value: ir.NumericValue, t: ir.Table) -> Measure:
+    known = value.notnull() & t.answered.notnull()
+    return value.sum(where=known).fill_null(0), None, t.answered.sum(where=known).fill_null(0)
+
+
+def _daily_handle_s(t: ir.Table) -> ir.NumericValue:
+    return t.talk_s.fill_null(0) + t.hold_s.fill_null(0) + t.acw_s.fill_null(0)
 
 
 def _handle_s(t: ir.Table) -> ir.NumericValue:
@@ -128,6 +188,7 @@ CATALOG: tuple[Kpi, ...] = (
         "Inbound calls the agent answered (a transferred call counts for the agent "
         "who answered it).",
         lambda t, c: _counted(_answered(t)),
+        daily=lambda t: _daily_sum(t.answered),
     ),
     Kpi(
         "offered_to_agent",
@@ -140,6 +201,7 @@ CATALOG: tuple[Kpi, ...] = (
         INTERACTIONS,
         "Times a call rang at the agent: answered, not answered, or cancelled while ringing.",
         lambda t, c: _counted(t.outcome.notnull()),
+        daily=lambda t: _daily_sum(t.offered),
     ),
     Kpi(
         "ring_no_answer",
@@ -152,6 +214,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Calls that rang at the agent and were not answered (RINGNOANSWER).",
         lambda t, c: _counted(t.outcome == "ring_no_answer"),
+        daily=lambda t: _daily_sum(t.missed),
     ),
     Kpi(
         "avg_ring_s",
@@ -176,6 +239,7 @@ CATALOG: tuple[Kpi, ...] = (
         INTERACTIONS,
         "Talk seconds of answered calls / answered calls that record talk.",
         lambda t, c: _mean(t.talk_s, _answered(t) & t.talk_s.notnull()),
+        daily=lambda t: _daily_per_answered(t.talk_s, t),
     ),
     Kpi(
         "total_talk_s",
@@ -188,6 +252,7 @@ CATALOG: tuple[Kpi, ...] = (
         INTERACTIONS,
         "Sum of the talk seconds of answered calls.",
         lambda t, c: _total(t.talk_s, _answered(t)),
+        daily=lambda t: _daily_total(t.talk_s, t),
     ),
     Kpi(
         "avg_hold_s",
@@ -200,6 +265,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("calls-table",),
         "Hold seconds / answered calls that record hold.",
         lambda t, c: _mean(t.hold_s, _answered(t) & t.hold_s.notnull()),
+        daily=lambda t: _daily_per_answered(t.hold_s, t),
     ),
     Kpi(
         "avg_acw_s",
@@ -212,6 +278,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("calls-table",),
         "After-call work seconds / answered calls that record it.",
         lambda t, c: _mean(t.acw_s, _answered(t) & t.acw_s.notnull()),
+        daily=lambda t: _daily_per_answered(t.acw_s, t),
     ),
     Kpi(
         "aht_s",
@@ -225,6 +292,7 @@ CATALOG: tuple[Kpi, ...] = (
         "(talk + hold + after-call work) / handled calls; a part a source does "
         "not record counts as 0.",
         lambda t, c: _mean(_handle_s(t), _answered(t)),
+        daily=lambda t: _daily_per_answered(_daily_handle_s(t), t),
     ),
     Kpi(
         "transfer_rate",
@@ -237,6 +305,33 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Answered calls the agent transferred / answered calls.",
         lambda t, c: _rate(t.transferred, _answered(t) & t.transferred.notnull()),
+        daily=lambda t: _daily_per_answered(t.transferred, t),
+    ),
+    Kpi(
+        "fcr_contact_rate",
+        "首次解决率（重复来电法）",
+        "First-contact resolution (repeat contacts)",
+        "rate",
+        "up",
+        "agent",
+        "calls",
+        INTERACTIONS,
+        "Answered calls not followed by another call from the same caller within the window "
+        "(default 7 days) / answered calls with a known caller. Credited to the agent of the "
+        "first call.",
+        lambda t, c: _rate(~t.repeated, _answered(t) & t.repeated.notnull()),
+    ),
+    Kpi(
+        "fcr_survey_rate",
+        "首次解决率（调查法）",
+        "First-contact resolution (surveys)",
+        "rate",
+        "up",
+        "agent",
+        "surveys",
+        ("surveys", "calls-table"),
+        "Survey answers saying the problem was solved / survey answers to that question.",
+        lambda t, c: _rate(t.resolved, t.resolved.notnull()),
     ),
     Kpi(
         "fcr_rate",
@@ -245,12 +340,12 @@ CATALOG: tuple[Kpi, ...] = (
         "rate",
         "up",
         "agent",
-        "calls",
-        INTERACTIONS,
-        "Repeat-contact method: answered calls not followed by another call from "
-        "the same caller within the window (default 7 days) / answered calls with a known "
-        "caller. Credited to the agent of the first call.",
-        lambda t, c: _rate(~t.repeated, _answered(t) & t.repeated.notnull()),
+        "derived",
+        ("surveys", *INTERACTIONS),
+        "The survey method when the period's surveys ask whether the problem was solved, "
+        "else the repeat-contact method (setting fcr_method chooses one for good); the same "
+        "method for every agent of the period.",
+        derive=_fcr,
     ),
     Kpi(
         "short_call_rate",
@@ -316,6 +411,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Outbound call attempts by the agent.",
         lambda t, c: _counted(t.outcome.notnull()),
+        daily=lambda t: _daily_sum(t.outbound_calls),
     ),
     Kpi(
         "outbound_connect_rate",
@@ -328,6 +424,27 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Answered outbound calls / outbound attempts.",
         lambda t, c: _rate(t.outcome == "answered", t.outcome.notnull()),
+        daily=lambda t: (
+            t.outbound_connected.sum(where=t.outbound_calls.notnull()),
+            t.outbound_calls.sum(where=t.outbound_connected.notnull()),
+            t.outbound_calls.sum(where=t.outbound_connected.notnull()),
+        ),
+    ),
+    Kpi(
+        "outbound_success_rate",
+        "外呼成功率",
+        "Outbound success rate",
+        "rate",
+        "up",
+        "agent",
+        "derived",
+        ("leads", "queue_log", "daily-stats"),
+        "Converted sales leads / answered outbound calls.",
+        derive=lambda f, c: _ratio(
+            f.value("converted_leads"),
+            f.numerator("outbound_connect_rate"),
+            int(f.numerator("outbound_connect_rate") or 0),
+        ),
     ),
     Kpi(
         "total_handle_s",
@@ -340,6 +457,7 @@ CATALOG: tuple[Kpi, ...] = (
         INTERACTIONS,
         "Sum of talk + hold + after-call work of answered calls.",
         lambda t, c: _total(_handle_s(t), _answered(t)),
+        daily=lambda t: _daily_total(_daily_handle_s(t), t),
     ),
     Kpi(
         "login_s",
@@ -352,6 +470,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Time logged in or a member of any queue, overlaps counted once.",
         lambda t, c: _total(t.duration_s, t.group == "online"),
+        daily=lambda t: (t.login_s.sum().fill_null(0), None, t.login_s.count()),
     ),
     Kpi(
         "pause_s",
@@ -364,6 +483,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("queue_log",),
         "Time paused (not ready), in any or all queues, overlaps counted once.",
         lambda t, c: _total(t.duration_s, t.group == "pause"),
+        daily=lambda t: (t.pause_s.sum().fill_null(0), None, t.pause_s.count()),
     ),
     Kpi(
         "occupancy",
@@ -375,7 +495,11 @@ CATALOG: tuple[Kpi, ...] = (
         "derived",
         ("queue_log",),
         "Handle time / (logged-in time - paused time).",
-        derive=lambda v: _ratio(v["total_handle_s"], _minus(v["login_s"], v["pause_s"])),
+        derive=lambda f, c: _ratio(
+            f.value("total_handle_s"),
+            _minus(f.value("login_s"), f.value("pause_s")),
+            f.sample("total_handle_s"),
+        ),
     ),
     Kpi(
         "idle_busy_ratio",
@@ -387,8 +511,10 @@ CATALOG: tuple[Kpi, ...] = (
         "derived",
         ("queue_log",),
         "Available idle time (logged in, not paused, not handling) / handle time.",
-        derive=lambda v: _ratio(
-            _minus(_minus(v["login_s"], v["pause_s"]), v["total_handle_s"]), v["total_handle_s"]
+        derive=lambda f, c: _ratio(
+            _minus(_minus(f.value("login_s"), f.value("pause_s")), f.value("total_handle_s")),
+            f.value("total_handle_s"),
+            f.sample("total_handle_s"),
         ),
     ),
     Kpi(
@@ -425,7 +551,9 @@ CATALOG: tuple[Kpi, ...] = (
         "derived",
         ("feedback", "queue_log", "calls-table"),
         "Complaints / handled calls.",
-        derive=lambda v: _ratio(v["complaints"], v["handled_calls"]),
+        derive=lambda f, c: _ratio(
+            f.value("complaints"), f.value("handled_calls"), f.sample("handled_calls")
+        ),
     ),
     Kpi(
         "ticket_validity_rate",
@@ -452,6 +580,18 @@ CATALOG: tuple[Kpi, ...] = (
         lambda t, c: _counted(t.key.notnull()),
     ),
     Kpi(
+        "converted_leads",
+        "成交量",
+        "Converted leads",
+        "count",
+        "up",
+        "agent",
+        "leads",
+        ("leads",),
+        "Sales leads the agent created that converted (成交).",
+        lambda t, c: _counted(t.converted.fill_null(False)),
+    ),
+    Kpi(
         "sales_lead_rate",
         "销售线索率",
         "Sales-lead rate",
@@ -461,7 +601,9 @@ CATALOG: tuple[Kpi, ...] = (
         "derived",
         ("leads", "queue_log", "calls-table"),
         "Sales leads / handled calls.",
-        derive=lambda v: _ratio(v["sales_leads"], v["handled_calls"]),
+        derive=lambda f, c: _ratio(
+            f.value("sales_leads"), f.value("handled_calls"), f.sample("handled_calls")
+        ),
     ),
     Kpi(
         "attendance_rate",
@@ -472,8 +614,12 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "schedules",
         ("schedules",),
-        "Planned shifts worked (no absence recorded) / planned shifts.",
-        lambda t, c: _rate(t.absence.isnull(), t.planned.fill_null(True)),
+        "Planned shifts worked / planned shifts. A shift counts as worked when no absence "
+        "is recorded and, for agents with login data in the period, the agent logged in "
+        "during the shift (a roster without times: that day).",
+        lambda t, c: _rate(
+            t.absence.isnull() & t.logged_in.fill_null(True), t.planned.fill_null(True)
+        ),
     ),
     # --- queues ---
     Kpi(
@@ -547,6 +693,7 @@ CATALOG: tuple[Kpi, ...] = (
         INTERACTIONS,
         "Wait until answer / answered calls (abandons excluded).",
         lambda t, c: _mean(t.wait_s, _answered(t) & t.wait_s.notnull()),
+        daily=lambda t: _daily_per_answered(t.asa_s * t.answered, t),
     ),
     Kpi(
         "service_level",

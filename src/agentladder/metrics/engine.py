@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from agentladder.ingest.datasets import SCHEMAS
-from agentladder.metrics.catalog import CATALOG, FRAME_SCOPES, Kpi, MetricConfig, frame_members
+from agentladder.metrics.catalog import (
+    CATALOG,
+    FRAME_SCOPES,
+    Kpi,
+    MetricConfig,
+    frame_members,
+)
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ def frames(
     calls = in_period(inbound_all)
     offers = in_period(interactions.filter(interactions.direction == "inbound"))
     surveys = in_period(_dataset(con, files.get("surveys", []), "surveys"))
-    return {
+    prepared = {
         "calls": agent_subject(calls),
         "offers": agent_subject(offers),
         "outbound": agent_subject(
@@ -152,11 +159,87 @@ def frames(
         "surveys": agent_subject(surveys),
         "queue_calls": calls.filter(calls.queue.notnull()).mutate(subject=calls.queue),
         "states": _islands(states),
+        "schedules": _with_logins(
+            agent_subject(in_period(_dataset(con, files.get("schedules", []), "schedules"))),
+            states,
+        ),
         **{
             name: agent_subject(in_period(_dataset(con, files.get(name, []), name)))
-            for name in ("feedback", "tickets", "leads", "schedules")
+            for name in ("feedback", "tickets", "leads")
         },
     }
+    if files.get("daily_stats"):
+        daily = agent_subject(in_period(_dataset(con, files["daily_stats"], "daily_stats")))
+        days = _calendar(start, end, config.timezone)
+        agent_interactions = agent_subject(in_period(interactions))
+        prepared["daily_calls"] = _days_without(daily, agent_interactions, days, "event_at")
+        prepared["daily_states"] = _days_without(daily, states, days, "end_at")
+    return prepared
+
+
+def _calendar(start: datetime, end: datetime, timezone: str) -> ir.Table:
+    """The period's local days as [day_start, day_end) in UTC."""
+    zone = ZoneInfo(timezone)
+    day = start.astimezone(zone).date()
+    starts, ends = [], []
+    while True:
+        begins = datetime.combine(day, datetime.min.time(), zone)
+        if begins >= end:
+            break
+        starts.append(begins)
+        ends.append(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone))
+        day += timedelta(days=1)
+    stamp = pa.timestamp("us", tz="UTC")
+    return ibis.memtable(
+        pa.table(
+            {"day_start": pa.array(starts, stamp), "day_end": pa.array(ends, stamp)},
+        )
+    )
+
+
+def _days_without(daily: ir.Table, detailed: ir.Table, days: ir.Table, until: str) -> ir.Table:
+    """Daily-report rows for agent-days that have no detailed (event-level) data, so that a
+    day is never counted from both. `until` names the detailed rows' end (their start for
+    point events)."""
+    covered = (
+        detailed.join(
+            days, (detailed.event_at < days.day_end) & (detailed[until] >= days.day_start)
+        )
+        .select(covered_subject=detailed.subject, covered_day=days.day_start)
+        .distinct()
+    )
+    return daily.anti_join(
+        covered,
+        (daily.subject == covered.covered_subject) & (daily.event_at == covered.covered_day),
+    )
+
+
+def _with_logins(schedules: ir.Table, states: ir.Table) -> ir.Table:
+    """Each rostered shift with `logged_in`: whether the agent was logged in (or a queue
+    member) during it; null for agents without any login data in the period."""
+    shift_end = ibis.coalesce(schedules.end_at, schedules.event_at + ibis.interval(days=1))
+    online = states.filter(states.state != "pause").select(
+        online_subject=states.subject, online_start=states.event_at, online_end=states.end_at
+    )
+    worked = (
+        schedules.join(
+            online,
+            (schedules.subject == online.online_subject)
+            & (online.online_start < shift_end)
+            & (online.online_end > schedules.event_at),
+        )
+        .select(worked_key=schedules.key)
+        .distinct()
+    )
+    tracked = states.select(tracked_subject=states.subject).distinct()
+    marked = schedules.left_join(worked, schedules.key == worked.worked_key).left_join(
+        tracked, schedules.subject == tracked.tracked_subject
+    )
+    return marked.mutate(
+        logged_in=ibis.ifelse(
+            marked.tracked_subject.isnull(), ibis.null(bool), marked.worked_key.notnull()
+        )
+    )
 
 
 def _islands(states: ir.Table) -> ir.Table:
@@ -203,8 +286,12 @@ def compute(
             continue
         aggregates: dict[str, ir.Scalar] = {}
         for kpi in members:
-            assert kpi.measure is not None, f"{kpi.id} is measured on frame {kpi.frame}"
-            numerator, denominator, sample = kpi.measure(table, config)
+            if frame_name in ("daily_calls", "daily_states"):
+                assert kpi.daily is not None
+                numerator, denominator, sample = kpi.daily(table)
+            else:
+                assert kpi.measure is not None, f"{kpi.id} is measured on frame {kpi.frame}"
+                numerator, denominator, sample = kpi.measure(table, config)
             aggregates[f"{kpi.id}__num"] = numerator.cast("float64")
             if denominator is not None:
                 aggregates[f"{kpi.id}__den"] = denominator.cast("float64")
@@ -222,26 +309,77 @@ def compute(
                         sample_size=record[f"{kpi.id}__n"] or 0,
                     )
                 )
-    return rows + _derived(rows, kpis)
+    measured = _combined(rows)
+    return measured + _derived(measured, kpis, config)
 
 
-def _derived(rows: list[MetricRow], kpis: tuple[Kpi, ...]) -> list[MetricRow]:
-    values: dict[str, dict[str, float | None]] = {}
+def _add(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _combined(rows: list[MetricRow]) -> list[MetricRow]:
+    """One row per subject and metric: a metric measured from events on some days and from
+    daily reports on others adds its numerators, denominators and samples."""
+    merged: dict[tuple[str, str, str], MetricRow] = {}
+    for row in rows:
+        key = (row.scope, row.subject, row.metric_id)
+        known = merged.get(key)
+        merged[key] = (
+            row
+            if known is None
+            else MetricRow(
+                row.scope,
+                row.subject,
+                row.metric_id,
+                _add(known.numerator, row.numerator),
+                _add(known.denominator, row.denominator),
+                known.sample_size + row.sample_size,
+            )
+        )
+    return list(merged.values())
+
+
+@dataclass
+class _SubjectFacts:
+    """One agent's measured metrics, as the catalog's derived metrics read them."""
+
+    rows: dict[str, MetricRow]
+    sampled: set[str]
+
+    def value(self, metric_id: str) -> float | None:
+        row = self.rows.get(metric_id)
+        return None if row is None else row.value
+
+    def numerator(self, metric_id: str) -> float | None:
+        row = self.rows.get(metric_id)
+        return None if row is None else row.numerator
+
+    def sample(self, metric_id: str) -> int:
+        row = self.rows.get(metric_id)
+        return 0 if row is None else row.sample_size
+
+    def measured(self, metric_id: str) -> tuple[float | None, float | None, int]:
+        row = self.rows.get(metric_id)
+        return (None, None, 0) if row is None else (row.numerator, row.denominator, row.sample_size)
+
+    def anyone_has(self, metric_id: str) -> bool:
+        return metric_id in self.sampled
+
+
+def _derived(rows: list[MetricRow], kpis: tuple[Kpi, ...], config: MetricConfig) -> list[MetricRow]:
+    by_subject: dict[str, dict[str, MetricRow]] = {}
+    sampled = set()
     for row in rows:
         if row.scope == "agent":
-            values.setdefault(row.subject, {})[row.metric_id] = row.value
+            by_subject.setdefault(row.subject, {})[row.metric_id] = row
+            if row.sample_size:
+                sampled.add(row.metric_id)
     derived = []
-    for subject, known in values.items():
+    for subject, known in by_subject.items():
+        facts = _SubjectFacts(known, sampled)
         for kpi in kpis:
             if kpi.derive is None:
                 continue
-            numerator, denominator, sample = kpi.derive(_Defaulting(known))
+            numerator, denominator, sample = kpi.derive(facts, config)
             derived.append(MetricRow("agent", subject, kpi.id, numerator, denominator, sample))
     return derived
-
-
-class _Defaulting(dict[str, float | None]):
-    """Metric values by id; a metric the subject has no row for reads as null."""
-
-    def __missing__(self, key: str) -> None:
-        return None

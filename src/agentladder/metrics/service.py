@@ -63,6 +63,8 @@ def metric_config(settings: Settings) -> MetricConfig:
         short_abandon_s=settings.short_abandon_s,
         short_call_s=settings.short_call_s,
         fcr_window_days=settings.fcr_window_days,
+        fcr_method=settings.fcr_method,
+        timezone=settings.timezone,
     )
 
 

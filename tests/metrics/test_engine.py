@@ -1,0 +1,185 @@
+"""The engine across sources: daily statistics reports for the agent-days without call-level
+data (never both), attendance checked against logins, the period's FCR method, outbound
+success, and derived metrics that carry their denominator's sample."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.ingest import service as ingest_service
+from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.metrics import service as metrics_service
+from tests.conftest import make_settings
+
+# SIP/1001 answers a1 (wait 10, talk 90) and a2 (wait 30, talk 5) on 2025-10-09 (UTC);
+# a1's caller calls again (a5, answered by SIP/1002), so a1 was not resolved at first contact.
+CALLS = """\
+1760000000|a1|support|NONE|ENTERQUEUE||13800000001|1
+1760000010|a1|support|SIP/1001|CONNECT|10|x|3
+1760000100|a1|support|SIP/1001|COMPLETECALLER|10|90|1
+1760000200|a2|support|NONE|ENTERQUEUE||13800000002|1
+1760000230|a2|support|SIP/1001|CONNECT|30|x|5
+1760000235|a2|support|SIP/1001|COMPLETEAGENT|30|5|1
+1760001000|a5|support|NONE|ENTERQUEUE||13800000001|1
+1760001020|a5|support|SIP/1002|CONNECT|20|x|2
+1760001080|a5|support|SIP/1002|COMPLETEAGENT|20|60|1
+"""
+
+DAILY_HEADER = (
+    "日期,工号,登录时长,通话时长,保持时长,话后处理时长,示闲时长,示忙时长,接听量,呼入量,"
+    "转接量,平均应答时长,外呼量,外呼接通量\n"
+)
+# The 9th repeats what the queue_log already has for SIP/1001 (calls): only its login and
+# pause count, as the queue_log has no login events for SIP/1001. SIP/1003 has only reports.
+DAILY = DAILY_HEADER + (
+    "2025-10-09,SIP/1001,1:00:00,0:01:35,,,,0:00:00,2,2,0,20,,\n"
+    "2025-10-10,SIP/1001,8:00:00,0:20:00,0:00:00,0:05:00,0:30:00,1:00:00,10,11,1,12,,\n"
+    "2025-10-10,SIP/1003,7:30:00,0:08:00,,,,0:30:00,4,4,0,20,20,8\n"
+)
+
+
+@pytest.fixture
+def utc_settings(settings: Settings) -> Settings:
+    return make_settings(settings.data_dir, settings.resolved_database_url, timezone="UTC")
+
+
+def _import(settings: Settings, adapter: str, text: str, mapping: str | None = None) -> None:
+    with session_scope(settings) as session:
+        ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter=adapter,
+            data=text.encode("gb18030"),
+            file_name=f"{adapter}.csv",
+            mapping=load_mapping(shipped_mapping(mapping)) if mapping else None,
+        )
+
+
+def _agents(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
+    with session_scope(settings) as session:
+        metrics_service.compute_period(session=session, settings=settings, period=period)
+    with session_scope(settings) as session:
+        values = metrics_service.period_values(session=session, period=period)
+    return {entry["agent"]: entry for entry in values["agents"]}
+
+
+def test_daily_reports_fill_the_days_without_call_level_data(utc_settings: Settings) -> None:
+    _import(utc_settings, "queue_log", CALLS)
+    _import(utc_settings, "daily-stats", DAILY, "daily_stats_zh")
+    agents = _agents(utc_settings, "2025-10")
+    both = agents["SIP/1001"]
+    metrics, samples = both["metrics"], both["samples"]
+    # Calls: the 9th from the queue_log (2), the 10th from the report (10); never both.
+    assert (metrics["handled_calls"], samples["handled_calls"]) == (12, 12)
+    assert metrics["offered_to_agent"] == 2 + 11
+    assert metrics["total_talk_s"] == 95 + 1200
+    assert metrics["avg_talk_s"] == pytest.approx((95 + 1200) / 12)
+    assert metrics["aht_s"] == pytest.approx((95 + 1200 + 300) / 12)
+    assert metrics["transfer_rate"] == pytest.approx(1 / 12)
+    assert metrics["asa_s"] == pytest.approx((10 + 30 + 12 * 10) / 12)
+    # Login and pause: no login events for SIP/1001 in the queue_log, so both reports count.
+    assert metrics["login_s"] == 3600 + 8 * 3600
+    assert metrics["pause_s"] == 3600
+    assert metrics["fcr_rate"] == pytest.approx(1 / 2)  # only call-level data knows callers
+    assert samples["fcr_rate"] == 2
+    only = agents["SIP/1003"]["metrics"]
+    assert (only["handled_calls"], only["avg_talk_s"], only["asa_s"]) == (4, 120, 20)
+    assert (only["outbound_calls"], only["outbound_connect_rate"]) == (20, pytest.approx(0.4))
+    assert only["fcr_rate"] is None
+
+
+def test_daily_reports_for_days_with_login_events_leave_login_time_to_the_events(
+    utc_settings: Settings,
+) -> None:
+    logins = (
+        "1760000000|NONE|NONE|SIP/1003|AGENTLOGIN|SIP/1003\n"
+        "1760007200|NONE|NONE|SIP/1003|AGENTLOGOFF|SIP/1003|7200\n"
+    )
+    _import(utc_settings, "queue_log", logins)
+    report = DAILY_HEADER + "2025-10-09,SIP/1003,7:30:00,0:08:00,,,,0:30:00,4,4,0,20,,\n"
+    _import(utc_settings, "daily-stats", report, "daily_stats_zh")
+    metrics = _agents(utc_settings, "2025-10")["SIP/1003"]["metrics"]
+    assert metrics["login_s"] == 7200  # the events, not the report's 7.5 hours
+    assert metrics["pause_s"] == 0
+    assert metrics["handled_calls"] == 4  # no call events that day: the report's calls
+
+
+def test_attendance_counts_a_shift_without_login_as_missed(utc_settings: Settings) -> None:
+    logins = (
+        "1760000000|NONE|NONE|SIP/7|AGENTLOGIN|SIP/7\n"  # 2025-10-09 08:53 UTC
+        "1760003600|NONE|NONE|SIP/7|AGENTLOGOFF|SIP/7|3600\n"
+    )
+    _import(utc_settings, "queue_log", logins)
+    roster = (
+        "工号,日期,班次,上班时间,下班时间,请假类型\n"
+        "SIP/7,2025-10-09,早班,08:00,17:00,\n"
+        "SIP/7,2025-10-10,早班,08:00,17:00,\n"  # rostered, no absence, never logged in
+        "SIP/7,2025-10-11,早班,08:00,17:00,病假\n"
+        "SIP/8,2025-10-09,早班,08:00,17:00,\n"  # no login data at all: the roster decides
+    )
+    _import(utc_settings, "schedules", roster, "schedules_zh")
+    agents = _agents(utc_settings, "2025-10")
+    assert agents["SIP/7"]["metrics"]["attendance_rate"] == pytest.approx(1 / 3)
+    assert agents["SIP/7"]["samples"]["attendance_rate"] == 3
+    assert agents["SIP/8"]["metrics"]["attendance_rate"] == 1.0
+
+
+SURVEYS = (
+    "评价编号,通话流水号,工号,评价时间,满意度,问题是否解决\n"
+    "S1,a1,SIP/1001,2025-10-09 09:00:00,满意,是\n"
+    "S2,a2,SIP/1001,2025-10-09 09:10:00,非常满意,是\n"
+)
+
+
+def test_fcr_uses_surveys_for_the_whole_period_when_they_carry_it(
+    utc_settings: Settings,
+) -> None:
+    _import(utc_settings, "queue_log", CALLS)
+    _import(utc_settings, "surveys", SURVEYS, "surveys_zh")
+    agents = _agents(utc_settings, "2025-10")
+    assert agents["SIP/1001"]["metrics"]["fcr_rate"] == 1.0  # repeat contacts say 1/2
+    assert agents["SIP/1001"]["metrics"]["fcr_contact_rate"] == pytest.approx(1 / 2)
+    # SIP/1002 had no survey: no FCR rather than another method's figure.
+    assert agents["SIP/1002"]["metrics"]["fcr_rate"] is None
+    assert agents["SIP/1002"]["samples"]["fcr_rate"] == 0
+    forced = make_settings(
+        utc_settings.data_dir,
+        utc_settings.resolved_database_url,
+        timezone="UTC",
+        fcr_method="repeat_contact",
+    )
+    agents = _agents(forced, "2025-10")
+    assert agents["SIP/1001"]["metrics"]["fcr_rate"] == pytest.approx(1 / 2)
+    assert agents["SIP/1002"]["metrics"]["fcr_rate"] == 1.0
+
+
+def test_outbound_success_and_derived_samples(utc_settings: Settings) -> None:
+    _import(utc_settings, "queue_log", CALLS)
+    _import(utc_settings, "daily-stats", DAILY, "daily_stats_zh")
+    leads = (
+        "线索编号,创建时间,坐席工号,是否有效线索,是否成交,营销活动\n"
+        "L1,2025-10-10 10:00:00,SIP/1003,是,是,双十一\n"
+        "L2,2025-10-10 11:00:00,SIP/1003,是,是,双十一\n"
+        "L3,2025-10-10 12:00:00,SIP/1003,是,否,双十一\n"
+    )
+    _import(utc_settings, "leads", leads, "leads_zh")
+    complaints = (
+        "工单编号,通话流水号,被投诉/表扬工号,受理时间,类型,投诉等级,是否有效\n"
+        "F1,a1,SIP/1001,2025-10-09 10:00:00,投诉,一般,有效\n"
+    )
+    _import(utc_settings, "feedback", complaints, "feedback_zh")
+    agents = _agents(utc_settings, "2025-10")
+    seller = agents["SIP/1003"]
+    assert seller["metrics"]["converted_leads"] == 2
+    assert seller["metrics"]["outbound_success_rate"] == pytest.approx(2 / 8)
+    assert seller["samples"]["outbound_success_rate"] == 8
+    assert seller["metrics"]["sales_lead_rate"] == pytest.approx(3 / 4)
+    assert seller["samples"]["sales_lead_rate"] == 4  # the handled calls it is a rate of
+    answered = agents["SIP/1001"]
+    assert answered["metrics"]["complaint_rate"] == pytest.approx(1 / 12)
+    assert answered["samples"]["complaint_rate"] == 12
+    assert answered["samples"]["occupancy"] == 12
