@@ -3,9 +3,19 @@
 from agentladder.db import Base
 from agentladder.demo import models as demo_models
 from agentladder.ingest import models as ingest_models
+from agentladder.ladder import models as ladder_models
 from agentladder.metrics import models as metrics_models
 from agentladder.org import models as org_models
+from agentladder.training import models as training_models
 
 metadata = Base.metadata
 
-__all__ = ["demo_models", "ingest_models", "metadata", "metrics_models", "org_models"]
+__all__ = [
+    "demo_models",
+    "ingest_models",
+    "ladder_models",
+    "metadata",
+    "metrics_models",
+    "org_models",
+    "training_models",
+]

@@ -1,0 +1,1 @@
+"""Training and certification: certifications agents hold (exams will issue them later)."""
