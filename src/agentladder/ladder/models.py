@@ -103,9 +103,7 @@ class LadderDecision(Base):
     overrides: Mapped[list[DecisionOverride]] = relationship(
         cascade="all, delete-orphan", order_by="DecisionOverride.id"
     )
-    appeals: Mapped[list[Appeal]] = relationship(
-        cascade="all, delete-orphan", order_by="Appeal.id"
-    )
+    appeals: Mapped[list[Appeal]] = relationship(cascade="all, delete-orphan", order_by="Appeal.id")
 
 
 class DecisionOverride(Base):
@@ -133,9 +131,7 @@ class Appeal(Base):
     """An agent's appeal against a decision and how a manager resolved it."""
 
     __tablename__ = "ladder_appeals"
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'upheld', 'denied')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open', 'upheld', 'denied')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(

@@ -39,3 +39,51 @@ def parse_level(text: str) -> Level:
         }:
             return level
     raise InvalidInput("unknown level {level}", level=wanted)
+
+
+# The ladder's evaluation lives in its own modules; other domains and the views reach it here.
+from agentladder.ladder.runs import (  # noqa: E402
+    BacktestReport,
+    DecisionView,
+    LoadedPolicy,
+    RunReport,
+    apply_policy,
+    backtest,
+    create_appeal,
+    current_policy,
+    decision_for,
+    decision_views,
+    get_decision,
+    load_policy_text,
+    override_decision,
+    policy_diff,
+    policy_versions,
+    render,
+    resolve_appeal,
+    review_decision,
+    run_period,
+    simulate,
+)
+
+__all__ += [
+    "BacktestReport",
+    "DecisionView",
+    "LoadedPolicy",
+    "RunReport",
+    "apply_policy",
+    "backtest",
+    "create_appeal",
+    "current_policy",
+    "decision_for",
+    "decision_views",
+    "get_decision",
+    "load_policy_text",
+    "override_decision",
+    "policy_diff",
+    "policy_versions",
+    "render",
+    "resolve_appeal",
+    "review_decision",
+    "run_period",
+    "simulate",
+]

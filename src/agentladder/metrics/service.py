@@ -26,6 +26,7 @@ __all__ = [
     "ComputeReport",
     "Kpi",
     "TrendPoint",
+    "agent_facts",
     "agent_table",
     "agent_trends",
     "available_periods",
@@ -194,6 +195,41 @@ class AgentMetrics:
 
 AGENT_METRIC_IDS = tuple(kpi.id for kpi in CATALOG if kpi.scope in {"agent", "both"})
 QUEUE_METRIC_IDS = tuple(kpi.id for kpi in CATALOG if kpi.scope in {"queue", "both"})
+
+
+@dataclass(frozen=True)
+class AgentFact:
+    """A stored agent metric as other domains read it."""
+
+    period: str
+    agent_id: int
+    metric_id: str
+    value: float | None
+    sample_size: int
+
+
+def agent_facts(*, session: Session, periods: list[str]) -> list[AgentFact]:
+    """The stored metrics of mapped agents in these periods (unmapped identities excluded)."""
+    if not periods:
+        return []
+    rows = session.execute(
+        select(
+            MetricValue.period,
+            MetricValue.agent_id,
+            MetricValue.metric_id,
+            MetricValue.value,
+            MetricValue.sample_size,
+        ).where(
+            MetricValue.scope == "agent",
+            MetricValue.agent_id.is_not(None),
+            MetricValue.period.in_(periods),
+        )
+    )
+    return [
+        AgentFact(period, agent_id, metric_id, value, sample_size)
+        for period, agent_id, metric_id, value, sample_size in rows
+        if agent_id is not None
+    ]
 
 
 def available_periods(*, session: Session) -> list[str]:

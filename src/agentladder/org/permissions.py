@@ -22,6 +22,16 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     IMPORTS_MANAGE = "imports.manage"
     METRICS_VIEW = "metrics.view"  # team and queue KPI tables; a team lead sees their teams
+    CERTIFICATIONS_VIEW = "certifications.view"  # object-scoped like agents
+    CERTIFICATIONS_MANAGE = "certifications.manage"  # record and import certificates
+    EVIDENCE_IMPORT = "evidence.import"  # external QA, exam, knowledge results per period
+    LADDER_VIEW = "ladder.view"  # scorecards and decisions; object-scoped like agents
+    LADDER_TEAM = "ladder.team"  # team dashboards; a team lead sees their teams
+    LADDER_REPORTS = "ladder.reports"  # promotion lists and fairness tables for management
+    LADDER_RUN = "ladder.run"  # run a period, backtest
+    LADDER_DECIDE = "ladder.decide"  # approve, reject, override, resolve appeals
+    LADDER_POLICY = "ladder.policy"  # edit and apply the policy
+    LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
 
 
 _EVERYONE = frozenset(ROLES)
@@ -39,6 +49,16 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.USERS_MANAGE: frozenset({"admin"}),
     Permission.IMPORTS_MANAGE: _MANAGEMENT,
     Permission.METRICS_VIEW: _STAFF,
+    Permission.CERTIFICATIONS_VIEW: _EVERYONE,
+    Permission.CERTIFICATIONS_MANAGE: frozenset({"admin", "manager", "trainer"}),
+    Permission.EVIDENCE_IMPORT: frozenset({"admin", "manager", "qa", "trainer"}),
+    Permission.LADDER_VIEW: _EVERYONE,
+    Permission.LADDER_TEAM: frozenset({"admin", "manager", "team_lead"}),
+    Permission.LADDER_REPORTS: _MANAGEMENT,
+    Permission.LADDER_RUN: _MANAGEMENT,
+    Permission.LADDER_DECIDE: _MANAGEMENT,
+    Permission.LADDER_POLICY: _MANAGEMENT,
+    Permission.LADDER_APPEAL: frozenset({"agent"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

@@ -79,6 +79,11 @@ class AgentScope:
             or (self.agent_id is not None and agent.id == self.agent_id)
         )
 
+    @classmethod
+    def everyone_scope(cls) -> AgentScope:
+        """The scope of services acting for the system (runs, imports): every agent."""
+        return cls(everyone=True, team_ids=frozenset(), agent_id=None)
+
     def restrict(self, query: Select[Agent]) -> Select[Agent]:
         """Narrow an agent query to the scope."""
         if self.everyone:
@@ -449,6 +454,67 @@ def agents_by_ids(*, session: Session, agent_ids: Iterable[int]) -> list[AgentRe
     ]
 
 
+@dataclass(frozen=True)
+class LevelStanding:
+    """An agent employed on a date, with the level held that day and how it was reached."""
+
+    agent_id: int
+    employee_no: str
+    name: str
+    team_id: int | None
+    team_code: str | None
+    skill_group: str | None  # the first of the agent's skill groups
+    hire_date: date
+    level: str
+    level_since: date
+    entered_by_promotion: bool
+
+
+def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
+    """Every agent employed on a date (hired, not yet left), with the level that day from the
+    level history (changes effective later do not count), by employee number."""
+    query = (
+        select(Agent)
+        .options(
+            selectinload(Agent.team),
+            selectinload(Agent.skill_groups),
+            selectinload(Agent.level_history),
+        )
+        .where(Agent.hire_date <= on, or_(Agent.left_on.is_(None), Agent.left_on > on))
+        .where(or_(Agent.status == "active", Agent.left_on.is_not(None)))
+        .order_by(Agent.employee_no)
+    )
+    standings = []
+    for agent in session.scalars(query):
+        effective = [entry for entry in agent.level_history if entry.effective_on <= on]
+        if effective:
+            last = effective[-1]
+            level, since = last.to_level, last.effective_on
+            promoted = last.from_level is not None and ladder_service.level_rank(
+                last.to_level
+            ) > ladder_service.level_rank(last.from_level)
+        elif agent.level_history:
+            level = agent.level_history[0].from_level or agent.current_level
+            since, promoted = agent.hire_date, False
+        else:
+            level, since, promoted = agent.current_level, agent.level_since, False
+        standings.append(
+            LevelStanding(
+                agent.id,
+                agent.employee_no,
+                agent.name,
+                agent.team_id,
+                agent.team.code if agent.team else None,
+                agent.skill_groups[0].code if agent.skill_groups else None,
+                agent.hire_date,
+                level,
+                since,
+                promoted,
+            )
+        )
+    return standings
+
+
 # Accounts and roster import live in their own modules; other domains reach them from here.
 from agentladder.org.accounts import (  # noqa: E402
     authenticate,
@@ -474,7 +540,9 @@ from agentladder.org.roster import (  # noqa: E402
 )
 
 __all__ = [
+    "AgentRead",
     "AgentScope",
+    "LevelStanding",
     "add_alias",
     "agent_detail",
     "agent_read",
@@ -512,6 +580,7 @@ __all__ = [
     "resolve_session",
     "set_agent_left",
     "set_language",
+    "standings_on",
     "start_session",
     "stash_upload",
     "update_team",

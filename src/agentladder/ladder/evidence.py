@@ -1,0 +1,74 @@
+"""Evidence providers: how each subsystem hands the ladder per-agent, per-period facts.
+
+A provider turns its domain's results into `Fact`s (metric, value, sample size, source). The
+ladder never reads another domain's tables: the service statistics come through the metrics
+service, results brought from other tools through the external evidence import. QA, exams and
+the knowledge library will each add a provider here. Where two providers give the same
+metric for the same agent and period, the later one in `PROVIDERS` wins (an import from the
+centre's QA tool replaces nothing the product computed unless it names the same metric).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from agentladder.ladder import external
+from agentladder.ladder.scoring import Fact
+from agentladder.metrics import service as metrics_service
+
+# Facts by period, then agent, then metric.
+PeriodFacts = dict[str, dict[int, dict[str, Fact]]]
+
+
+class EvidenceProvider(Protocol):
+    """What every subsystem implements to feed the ladder."""
+
+    name: str
+
+    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
+        """(period, fact) for every agent with evidence in these periods."""
+        ...
+
+
+class ServiceStatisticsProvider:
+    """The KPIs the metrics engine stored (service statistics, CSAT, complaints, tickets...)."""
+
+    name = "service_statistics"
+
+    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
+        for row in metrics_service.agent_facts(session=session, periods=list(periods)):
+            yield (
+                row.period,
+                Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
+            )
+
+
+class ExternalEvidenceProvider:
+    """Results imported from other tools (QA scores, fatal errors, exams, knowledge)."""
+
+    name = "external"
+
+    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
+        for period in periods:
+            for row in external.external_facts(session=session, period=period):
+                yield (
+                    period,
+                    Fact(row.agent_id, row.metric_id, row.value, row.sample_size, row.source),
+                )
+
+
+PROVIDERS: tuple[EvidenceProvider, ...] = (ServiceStatisticsProvider(), ExternalEvidenceProvider())
+
+
+def gather_facts(
+    *, session: Session, periods: Sequence[str], providers: Sequence[EvidenceProvider] = PROVIDERS
+) -> PeriodFacts:
+    """Every provider's facts for these periods, by period, agent and metric."""
+    gathered: PeriodFacts = {period: {} for period in periods}
+    for provider in providers:
+        for period, fact in provider.facts(session=session, periods=periods):
+            gathered.setdefault(period, {}).setdefault(fact.agent_id, {})[fact.metric_id] = fact
+    return gathered

@@ -1,0 +1,255 @@
+"""What the ladder's reports show, from stored decisions: an agent's scorecard (the career
+plan), a team's dashboard, the period's promotion list and the fairness table. The pages,
+the CLI reports and the XLSX/PDF exports all read these."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Language
+from agentladder.ladder.levels import LEVELS
+from agentladder.ladder.models import LadderDecision
+from agentladder.ladder.rules import months_between
+from agentladder.ladder.runs import DecisionView, decision_views
+from agentladder.metrics.periods import parse_period
+from agentladder.org import service as org_service
+
+# Gates whose progress is a share of the requirement (the rest are met or not).
+_GRADUAL = {
+    "score",
+    "tenure_months",
+    "qa_score",
+    "kb_adopted",
+    "min_handled_calls",
+    "min_qa_evaluations",
+    "min_surveys",
+}
+TENURE_BANDS = ((0, 6, "0-6"), (6, 12, "6-12"), (12, 24, "12-24"), (24, 10_000, "24+"))
+
+
+@dataclass
+class GateProgress:
+    """One gate toward the next level as a progress bar."""
+
+    gate: str
+    level: str
+    required: Any
+    actual: Any
+    passed: bool
+    share: float  # 0..1
+
+    @classmethod
+    def of(cls, gate: dict[str, Any]) -> GateProgress:
+        """A stored gate as progress."""
+        share = 1.0 if gate["passed"] else 0.0
+        required, actual = gate["required"], gate["actual"]
+        if (
+            not gate["passed"]
+            and gate["gate"] in _GRADUAL
+            and isinstance(required, int | float)
+            and isinstance(actual, int | float)
+            and required
+        ):
+            share = max(0.0, min(1.0, actual / required))
+        return cls(gate["gate"], gate["level"], required, actual, gate["passed"], share)
+
+
+@dataclass
+class Scorecard:
+    """An agent's career plan: level, the gates to the next one, evidence, history."""
+
+    agent: org_service.AgentRead
+    latest: DecisionView | None
+    next_level: str | None
+    progress: list[GateProgress]
+    trend: list[tuple[str, float | None]]  # (period, composite), oldest first
+    decisions: list[DecisionView]
+
+    def gaps(self, language: Language) -> list[str]:
+        """The latest decision's gap to the next level in words."""
+        return self.latest.gaps(language) if self.latest else []
+
+
+def _next_level(level: str) -> str | None:
+    ids = [lvl.id for lvl in LEVELS]
+    index = ids.index(level)
+    return ids[index + 1] if index + 1 < len(ids) else None
+
+
+def scorecard(*, session: Session, agent_id: int, scope: org_service.AgentScope) -> Scorecard:
+    """An agent's scorecard (the agent's own home page); out of scope: NotFound."""
+    agent = org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=scope)
+    person = org_service.agent_read(agent)
+    views = decision_views(session=session, agent_ids=[agent_id])
+    latest = views[0] if views else None
+    target = _next_level(agent.current_level)
+    progress = (
+        [
+            GateProgress.of(gate)
+            for gate in latest.detail["gates"]
+            if gate["level"] in ("", target) and gate["gate"] != "current_certifications"
+        ]
+        if latest is not None and latest.from_level == agent.current_level
+        else []
+    )
+    trend = [(view.period, view.composite) for view in reversed(views)]
+    return Scorecard(person, latest, target, progress, trend, views)
+
+
+@dataclass
+class TeamDashboard:
+    """A team's (or the centre's) standing for a period."""
+
+    period: str | None
+    pyramid: list[tuple[str, int]]  # level id, agents (bottom to top)
+    score_bins: list[tuple[str, int]]  # "60-70", agents
+    close_to_promotion: list[DecisionView]
+    at_risk: list[DecisionView]
+    pending: list[DecisionView]
+    decisions: list[DecisionView] = field(default_factory=list)
+
+
+def latest_period(*, session: Session) -> str | None:
+    """The newest period with decisions."""
+    periods = session.scalars(select(LadderDecision.period).distinct()).all()
+    return max(periods) if periods else None
+
+
+def team_dashboard(
+    *,
+    session: Session,
+    scope: org_service.AgentScope,
+    today: date,
+    period: str | None = None,
+    team_id: int | None = None,
+) -> TeamDashboard:
+    """Pyramid, score distribution, who is close to promotion or at risk, what waits for
+    approval: the agents the viewer may see (optionally one team)."""
+    chosen = parse_period(period).label if period else latest_period(session=session)
+    standings = [
+        p
+        for p in org_service.standings_on(session=session, on=today)
+        if scope.everyone or p.team_id in scope.team_ids or p.agent_id == scope.agent_id
+    ]
+    if team_id is not None:
+        standings = [p for p in standings if p.team_id == team_id]
+    visible = {p.agent_id for p in standings}
+    counts = Counter(p.level for p in standings)
+    views = (
+        [v for v in decision_views(session=session, period=chosen) if v.agent_id in visible]
+        if chosen
+        else []
+    )
+    bins = Counter(
+        f"{int(v.composite // 10 * 10)}-{int(v.composite // 10 * 10) + 10}"
+        for v in views
+        if v.composite is not None
+    )
+    close = sorted(
+        (v for v in views if v.decision == "hold" and _qualifying(v)),
+        key=lambda v: -(v.composite or 0),
+    )
+    at_risk = sorted(
+        (v for v in views if v.decision == "hold" and _below_floor(v)),
+        key=lambda v: v.composite or 0,
+    )
+    return TeamDashboard(
+        period=chosen,
+        pyramid=[(level.id, counts.get(level.id, 0)) for level in LEVELS],
+        score_bins=[
+            (f"{low}-{low + 10}", bins.get(f"{low}-{low + 10}", 0)) for low in range(0, 100, 10)
+        ],
+        close_to_promotion=close,
+        at_risk=at_risk,
+        pending=[v for v in views if v.status == "pending"],
+        decisions=views,
+    )
+
+
+def _qualifying(view: DecisionView) -> bool:
+    target = [g for g in view.detail["gates"] if g["level"] and g["level"] != view.from_level]
+    return bool(target) and all(g["passed"] for g in target if g["gate"] != "quota")
+
+
+def _below_floor(view: DecisionView) -> bool:
+    return any(r["message"].startswith("Below the floor") for r in view.detail["reasons"])
+
+
+def promotion_list(*, session: Session, period: str) -> list[DecisionView]:
+    """The period's promotions and demotions (奖惩、升迁依据), promotions first, best first."""
+    views = [
+        v
+        for v in decision_views(session=session, period=period)
+        if v.decision in ("promote", "demote")
+    ]
+    return sorted(
+        views, key=lambda v: (v.decision != "promote", -(v.composite or 0), v.employee_no)
+    )
+
+
+@dataclass
+class FairnessRow:
+    """Promotion and demotion rates of one group."""
+
+    dimension: str  # team | skill_group | tenure | evaluator_group
+    group: str
+    agents: int
+    promoted: int
+    demoted: int
+    insufficient: int
+
+    @property
+    def promotion_rate(self) -> float | None:
+        """Promotions per agent decided."""
+        return self.promoted / self.agents if self.agents else None
+
+    @property
+    def demotion_rate(self) -> float | None:
+        """Demotions per agent decided."""
+        return self.demoted / self.agents if self.agents else None
+
+
+def fairness_table(*, session: Session, period: str) -> list[FairnessRow]:
+    """Promotion and demotion rates by team, skill group, tenure band and evaluator group
+    (the source of the agent's QA evidence), with counts, for one period."""
+    chosen = parse_period(period)
+    views = decision_views(session=session, period=chosen.label)
+    people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
+    groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
+    for view in views:
+        person = people.get(view.agent_id)
+        tenure = months_between(person.hire_date, chosen.last_day) if person else 0
+        band = next(label for low, high, label in TENURE_BANDS if low <= tenure < high)
+        qa_sources = {
+            m["source"]
+            for c in view.detail["components"]
+            for m in c["metrics"]
+            if m["metric"] == "qa_score" and m["raw"] is not None
+        }
+        keys = [
+            ("team", view.team_code or "-"),
+            ("skill_group", (person.skill_group if person else None) or "-"),
+            ("tenure", band),
+            ("evaluator_group", ", ".join(sorted(qa_sources)) or "-"),
+        ]
+        for key in keys:
+            groups[key].append(view)
+    rows = [
+        FairnessRow(
+            dimension,
+            group,
+            len(members),
+            sum(1 for v in members if v.decision == "promote"),
+            sum(1 for v in members if v.decision == "demote"),
+            sum(1 for v in members if v.decision == "insufficient_evidence"),
+        )
+        for (dimension, group), members in groups.items()
+    ]
+    order = {"team": 0, "skill_group": 1, "tenure": 2, "evaluator_group": 3}
+    return sorted(rows, key=lambda r: (order[r.dimension], r.group))

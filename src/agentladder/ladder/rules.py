@@ -1,0 +1,466 @@
+"""The decision rules: from an agent's scorecard and standing to promote, hold, demote or
+insufficient_evidence, with every gate and the reasons in words.
+
+Pure functions: the service feeds them what the database holds, the backtest what it carries
+in memory from one period to the next. Semantics (see the policy notes):
+
+* too little evidence holds the level and resets both streaks; it never moves anyone;
+* an agent qualifies for the next level when the composite reaches its entry score plus the
+  band and every entry gate passes; `consecutive_periods` qualifying periods in a row promote
+  one level (never more, whatever the agent would qualify for);
+* an agent below the current level's entry score minus the margin for `consecutive_periods`
+  in a row is demoted one level, except in the protected periods after a promotion;
+* a quota caps the share of active agents holding a level: the best composites enter, ties
+  go to longer tenure at the current level, then the earlier hire;
+* a compliance-critical fatal error opens a review, demotes, or does nothing, per policy; an
+  expired certificate required by the current level blocks promotion or demotes, per policy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from agentladder.i18n import N_
+from agentladder.ladder.policy import EntrySpec, LadderPolicy
+from agentladder.ladder.scoring import Scorecard
+
+PROMOTE, HOLD, DEMOTE, INSUFFICIENT = "promote", "hold", "demote", "insufficient_evidence"
+# How far back the knowledge-adoption gate counts.
+KB_WINDOW_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an agent stands when a period closes, and what the last period carried over."""
+
+    agent_id: int
+    hire_date: date
+    level: str  # held on the period's last day
+    level_since: date
+    entered_by_promotion: bool
+    certifications: frozenset[str]  # valid on the period's last day
+    qualify_streak: int = 0  # previous periods in a row qualifying for the next level
+    floor_streak: int = 0  # previous periods in a row below the current level's floor
+    # Fatal errors per month, the period's last month first (as far back as the gates look).
+    fatal_by_month: tuple[int, ...] = ()
+    kb_adopted_window: int = 0  # adopted knowledge contributions in the last 12 months
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One condition with what it requires, what the agent has, and whether it passed."""
+
+    gate: str
+    required: Any
+    actual: Any
+    passed: bool
+    level: str = ""  # the level the gate is for ("" for evidence)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The gate as the JSON output and stored detail give it."""
+        return {
+            "gate": self.gate,
+            "level": self.level,
+            "required": self.required,
+            "actual": self.actual,
+            "passed": self.passed,
+        }
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A sentence of an explanation: an English msgid and its parameters."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Stored form."""
+        return {"message": self.message, "params": self.params}
+
+
+@dataclass
+class Outcome:
+    """The rules' verdict for one agent and period, before quotas and approval."""
+
+    agent_id: int
+    from_level: str
+    to_level: str
+    decision: str
+    composite: float | None
+    gates: list[Gate]
+    reasons: list[Reason]
+    gaps: list[Reason]
+    qualify_streak: int
+    floor_streak: int
+    review: bool = False
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from start to end (a hire on 15 March has 2 months on 14 May)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def evidence_gates(policy: LadderPolicy, card: Scorecard) -> list[Gate]:
+    """The evidence minimums, in the order the policy lists them."""
+    minimums = (
+        ("min_handled_calls", "handled_calls", policy.evidence.min_handled_calls),
+        ("min_qa_evaluations", "qa_score", policy.evidence.min_qa_evaluations),
+        ("min_surveys", "csat_rate", policy.evidence.min_surveys),
+    )
+    return [
+        Gate(name, required, card.sample(metric), card.sample(metric) >= required)
+        for name, metric, required in minimums
+        if required > 0
+    ]
+
+
+def entry_gates(
+    policy: LadderPolicy,
+    level: str,
+    entry: EntrySpec,
+    card: Scorecard,
+    standing: Standing,
+    period_end: date,
+) -> list[Gate]:
+    """Every gate of entering `level` (quotas apart: they depend on everyone)."""
+    needed = entry.min_score + policy.promotion.band
+    composite = _round(card.composite, 2)
+    gates = [Gate("score", needed, composite, composite is not None and composite >= needed, level)]
+    tenure = months_between(standing.hire_date, period_end)
+    if entry.min_tenure_months:
+        gates.append(
+            Gate(
+                "tenure_months",
+                entry.min_tenure_months,
+                tenure,
+                tenure >= entry.min_tenure_months,
+                level,
+            )
+        )
+    for certification in entry.certifications:
+        held = certification in standing.certifications
+        gates.append(Gate("certification", certification, held, held, level))
+    if entry.min_qa_score is not None:
+        qa = _round(card.value("qa_score"), 2)
+        gates.append(
+            Gate(
+                "qa_score",
+                entry.min_qa_score,
+                qa,
+                qa is not None and qa >= entry.min_qa_score,
+                level,
+            )
+        )
+    if entry.no_fatal_months is not None:
+        fatal = sum(standing.fatal_by_month[: entry.no_fatal_months])
+        gates.append(Gate("fatal_errors", 0, fatal, fatal == 0, level))
+    if entry.min_kb_adopted is not None:
+        adopted = standing.kb_adopted_window
+        gates.append(
+            Gate(
+                "kb_adopted", entry.min_kb_adopted, adopted, adopted >= entry.min_kb_adopted, level
+            )
+        )
+    return gates
+
+
+def _gap(gate: Gate, card: Scorecard) -> Reason | None:
+    if gate.passed:
+        return None
+    if gate.gate == "score":
+        points = gate.required - (gate.actual or 0.0)
+        return Reason(
+            N_("+{points} points (composite {needed})"),
+            {"points": round(points, 1), "needed": gate.required},
+        )
+    if gate.gate == "tenure_months":
+        return Reason(N_("{months} more months of tenure"), {"months": gate.required - gate.actual})
+    if gate.gate == "certification":
+        return Reason(N_("certification: {certification}"), {"certification": gate.required})
+    if gate.gate == "qa_score":
+        return Reason(
+            N_("QA score {needed} (now {actual})"), {"needed": gate.required, "actual": gate.actual}
+        )
+    if gate.gate == "fatal_errors":
+        return Reason(
+            N_("no fatal errors in the gate's window (now {count})"), {"count": gate.actual}
+        )
+    if gate.gate == "kb_adopted":
+        return Reason(
+            N_("{count} more adopted knowledge contributions"),
+            {"count": gate.required - gate.actual},
+        )
+    if gate.gate == "min_handled_calls":
+        return Reason(N_("{count} more handled calls"), {"count": gate.required - gate.actual})
+    if gate.gate == "min_qa_evaluations":
+        return Reason(N_("{count} more QA evaluations"), {"count": gate.required - gate.actual})
+    if gate.gate == "min_surveys":
+        return Reason(N_("{count} more survey answers"), {"count": gate.required - gate.actual})
+    return None
+
+
+def _score_reasons(card: Scorecard) -> list[Reason]:
+    if card.composite is None:
+        return [Reason(N_("No scored evidence this period."))]
+    reasons = [Reason(N_("Composite score {score}."), {"score": round(card.composite, 1)})]
+    missing = [m.metric_id for c in card.components for m in c.metrics if not m.used]
+    if missing:
+        reasons.append(
+            Reason(
+                N_("No data for {metrics}: the other metrics' weights were scaled up."),
+                {"metrics": ", ".join(missing)},
+            )
+        )
+    return reasons
+
+
+def decide(
+    policy: LadderPolicy,
+    card: Scorecard,
+    standing: Standing,
+    period_end: date,
+    protected: bool,
+) -> Outcome:
+    """One agent's outcome for a period (before quotas)."""
+    levels = policy.level_ids()
+    index = levels.index(standing.level)
+    target = levels[index + 1] if index + 1 < len(levels) else None
+    evidence = evidence_gates(policy, card)
+    reasons = _score_reasons(card)
+    gaps = [gap for gate in evidence if (gap := _gap(gate, card)) is not None]
+    gates = list(evidence)
+    current_entry = policy.promotion.entry.get(standing.level)
+    if not all(gate.passed for gate in evidence):
+        reasons.append(Reason(N_("Not enough evidence this period: the level is held.")))
+        if target is not None:
+            entry = policy.promotion.entry[target]
+            target_gates = entry_gates(policy, target, entry, card, standing, period_end)
+            gates += target_gates
+            gaps += [gap for gate in target_gates if (gap := _gap(gate, card)) is not None]
+        return Outcome(
+            standing.agent_id,
+            standing.level,
+            standing.level,
+            INSUFFICIENT,
+            card.composite,
+            gates,
+            reasons,
+            gaps,
+            0,
+            0,
+        )
+
+    # Certificates the current level requires, expired since.
+    expired = [
+        c
+        for c in (current_entry.certifications if current_entry else [])
+        if c not in standing.certifications
+    ]
+    fatal_now = standing.fatal_by_month[0] if standing.fatal_by_month else 0
+
+    qualify_streak = 0
+    if target is not None:
+        entry = policy.promotion.entry[target]
+        target_gates = entry_gates(policy, target, entry, card, standing, period_end)
+        if expired and policy.demotion.expired_certification == "hold":
+            target_gates.append(
+                Gate("current_certifications", "valid", ", ".join(expired), False, standing.level)
+            )
+        gates += target_gates
+        qualifies = all(gate.passed for gate in target_gates)
+        qualify_streak = standing.qualify_streak + 1 if qualifies else 0
+        gaps += [gap for gate in target_gates if (gap := _gap(gate, card)) is not None]
+        if expired:
+            reasons.append(
+                Reason(
+                    N_("Required certification expired: {certifications}."),
+                    {"certifications": ", ".join(expired)},
+                )
+            )
+        if qualifies:
+            reasons.append(
+                Reason(
+                    N_("Qualified for {level} ({streak} of {needed} periods in a row)."),
+                    {
+                        "level": target,
+                        "streak": qualify_streak,
+                        "needed": policy.promotion.consecutive_periods,
+                    },
+                )
+            )
+            if qualify_streak < policy.promotion.consecutive_periods:
+                gaps.append(
+                    Reason(
+                        N_("{count} more qualifying periods in a row"),
+                        {"count": policy.promotion.consecutive_periods - qualify_streak},
+                    )
+                )
+        else:
+            failed = [gate.gate for gate in target_gates if not gate.passed]
+            reasons.append(
+                Reason(
+                    N_("Not qualified for {level}: {failed}."),
+                    {"level": target, "failed": ", ".join(failed)},
+                )
+            )
+
+    floor_streak = 0
+    floor = None
+    if current_entry is not None and card.composite is not None:
+        floor = current_entry.min_score - policy.demotion.margin
+        if card.composite < floor:
+            floor_streak = standing.floor_streak + 1
+            reasons.append(
+                Reason(
+                    N_("Below the floor of {level} ({floor}) for {streak} of {needed} periods."),
+                    {
+                        "level": standing.level,
+                        "floor": floor,
+                        "streak": floor_streak,
+                        "needed": policy.demotion.consecutive_periods,
+                    },
+                )
+            )
+
+    previous = levels[index - 1] if index > 0 else None
+    demote_for: Reason | None = None
+    if previous is not None:
+        if fatal_now and policy.demotion.on_fatal_compliance == "demote":
+            demote_for = Reason(
+                N_("A compliance-critical fatal error this period: demoted one level.")
+            )
+        elif expired and policy.demotion.expired_certification == "demote" and not protected:
+            demote_for = Reason(
+                N_("A certification the level requires expired: demoted one level.")
+            )
+        elif floor_streak >= policy.demotion.consecutive_periods:
+            if protected:
+                reasons.append(
+                    Reason(N_("Protected after a recent promotion: no demotion this period."))
+                )
+            else:
+                demote_for = Reason(
+                    N_("Below the floor for {needed} periods in a row: demoted one level."),
+                    {"needed": policy.demotion.consecutive_periods},
+                )
+    if demote_for is not None and previous is not None:
+        reasons.append(demote_for)
+        return Outcome(
+            standing.agent_id,
+            standing.level,
+            previous,
+            DEMOTE,
+            card.composite,
+            gates,
+            reasons,
+            gaps,
+            0,
+            0,
+        )
+
+    review = bool(fatal_now) and policy.demotion.on_fatal_compliance == "review"
+    if review:
+        reasons.append(
+            Reason(N_("A compliance-critical fatal error this period: a review is open."))
+        )
+    if target is not None and qualify_streak >= policy.promotion.consecutive_periods:
+        reasons.append(
+            Reason(
+                N_("Qualified for {needed} periods in a row: promoted one level to {level}."),
+                {"needed": policy.promotion.consecutive_periods, "level": target},
+            )
+        )
+        return Outcome(
+            standing.agent_id,
+            standing.level,
+            target,
+            PROMOTE,
+            card.composite,
+            gates,
+            reasons,
+            gaps,
+            0,
+            floor_streak,
+            review,
+        )
+    return Outcome(
+        standing.agent_id,
+        standing.level,
+        standing.level,
+        HOLD,
+        card.composite,
+        gates,
+        reasons,
+        gaps,
+        qualify_streak,
+        floor_streak,
+        review,
+    )
+
+
+@dataclass(frozen=True)
+class QuotaSeat:
+    """What breaks ties between candidates for a capped level."""
+
+    agent_id: int
+    composite: float
+    level_since: date
+    hire_date: date
+
+
+def apply_quotas(
+    policy: LadderPolicy,
+    outcomes: dict[int, Outcome],
+    seats: dict[int, QuotaSeat],
+    active_agents: int,
+) -> None:
+    """Hold the promotions a level's quota has no room for (best composites enter; ties:
+    longer at the current level, then the earlier hire). Changes `outcomes` in place."""
+    for level, entry in policy.promotion.entry.items():
+        if entry.quota is None:
+            continue
+        capacity = math.floor(entry.quota * active_agents)
+        staying = sum(1 for o in outcomes.values() if o.from_level == level and o.to_level == level)
+        candidates = [o for o in outcomes.values() if o.decision == PROMOTE and o.to_level == level]
+        if not candidates:
+            continue
+        candidates.sort(
+            key=lambda o: (
+                -(o.composite or 0.0),
+                seats[o.agent_id].level_since,
+                seats[o.agent_id].hire_date,
+                o.agent_id,
+            )
+        )
+        room = max(0, capacity - staying)
+        for rank, outcome in enumerate(candidates, start=1):
+            admitted = rank <= room
+            # The place the agent would take: holders staying, then candidates by rank.
+            outcome.gates.append(Gate("quota", capacity, staying + rank, admitted, level))
+            if admitted:
+                continue
+            outcome.decision = HOLD
+            outcome.to_level = outcome.from_level
+            # Still qualified: the streak stays, so the agent enters when a place opens.
+            outcome.qualify_streak = policy.promotion.consecutive_periods
+            outcome.reasons.append(
+                Reason(
+                    N_("Quota of {level} full ({capacity} places): ranked {rank} of {candidates}."),
+                    {
+                        "level": level,
+                        "capacity": capacity,
+                        "rank": rank,
+                        "candidates": len(candidates),
+                    },
+                )
+            )
+            outcome.gaps.append(Reason(N_("a place under the quota of {level}"), {"level": level}))

@@ -1,0 +1,253 @@
+"""From evidence to points: scoring standards, shrinkage toward the cohort, composite scores.
+
+Pure functions over plain data, so that a run, a backtest and the fairness simulation score
+alike. A metric without data is left out and the weights of the others are renormalised (the
+explanation says so); a component without any data is left out of the composite likewise.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from agentladder.ladder.policy import Cohort, LadderPolicy, ScoringSpec
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One piece of evidence: an agent's metric for a period, with its sample size."""
+
+    agent_id: int
+    metric_id: str
+    value: float | None
+    sample_size: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """What cohorts are made of: an agent's team and primary skill group."""
+
+    agent_id: int
+    team: str | None
+    skill_group: str | None
+
+    def cohort(self, kind: Cohort) -> str:
+        """The key of the agent's cohort of this kind."""
+        if kind == "team":
+            return f"team:{self.team or '-'}"
+        if kind == "skill_group":
+            return f"skill_group:{self.skill_group or '-'}"
+        return "center"
+
+
+@dataclass
+class MetricScore:
+    """How one metric of one agent scored."""
+
+    metric_id: str
+    component: str
+    weight: float  # within the component, as the policy gives it
+    raw: float | None
+    sample_size: int
+    shrunk: float | None  # the value after shrinkage (None: no shrinkage configured)
+    points: float | None  # 0..100; None: no data
+    source: str = ""
+
+    @property
+    def used(self) -> bool:
+        """Whether the metric had data and counted."""
+        return self.points is not None
+
+
+@dataclass
+class ComponentScore:
+    """A component's score over the metrics that had data."""
+
+    name: str
+    weight: float
+    score: float | None
+    metrics: list[MetricScore] = field(default_factory=list)
+
+    @property
+    def renormalised(self) -> bool:
+        """Whether some weighed metric had no data (the others' weights were scaled up)."""
+        return any(not m.used for m in self.metrics) and self.score is not None
+
+
+@dataclass
+class Scorecard:
+    """An agent's scores for a period."""
+
+    agent_id: int
+    composite: float | None
+    components: list[ComponentScore]
+    facts: dict[str, Fact]
+
+    def metric(self, metric_id: str) -> MetricScore | None:
+        """The scored metric, if the policy weighs it."""
+        for component in self.components:
+            for metric in component.metrics:
+                if metric.metric_id == metric_id:
+                    return metric
+        return None
+
+    def value(self, metric_id: str) -> float | None:
+        """The metric's value as the gates read it: shrunk where the policy shrinks it."""
+        scored = self.metric(metric_id)
+        if scored is not None and scored.shrunk is not None:
+            return scored.shrunk
+        fact = self.facts.get(metric_id)
+        return None if fact is None else fact.value
+
+    def sample(self, metric_id: str) -> int:
+        """The metric's sample size (0 without data)."""
+        fact = self.facts.get(metric_id)
+        return 0 if fact is None or fact.value is None else fact.sample_size
+
+
+def linear_points(value: float, best: float, worst: float) -> float:
+    """100 at `best`, 0 at `worst`, linear between, clamped (best < worst: lower is better)."""
+    share = (value - worst) / (best - worst)
+    return 100.0 * min(1.0, max(0.0, share))
+
+
+def band_points(
+    value: float, bands: Iterable[tuple[float, float]], lower_is_better: bool = False
+) -> float:
+    """The points of the first band whose threshold the value reaches (or, lower being
+    better, stays at or under); 0 when it reaches none."""
+    for threshold, points in bands:
+        if (value <= threshold) if lower_is_better else (value >= threshold):
+            return points
+    return 0.0
+
+
+def percentile_points(value: float, ordered: list[float], lower_is_better: bool = False) -> float:
+    """Percentile rank within the cohort (mid-rank for ties): 100 best, 0 worst, 50 alone."""
+    if len(ordered) <= 1:
+        return 50.0
+    below = bisect.bisect_left(ordered, value)
+    equal = bisect.bisect_right(ordered, value) - below
+    rank = (below + (equal - 1) / 2) / (len(ordered) - 1)
+    return 100.0 * ((1.0 - rank) if lower_is_better else rank)
+
+
+def shrunk_value(value: float, sample_size: int, cohort_mean: float, prior_weight: float) -> float:
+    """Bayesian average toward the cohort mean: (n x value + m x mean) / (n + m)."""
+    return (sample_size * value + prior_weight * cohort_mean) / (sample_size + prior_weight)
+
+
+def _cohort_means(
+    facts: Mapping[int, Mapping[str, Fact]],
+    members: Mapping[int, Member],
+    metric_id: str,
+    kind: Cohort,
+) -> dict[str, float]:
+    # Sample-weighted: the cohort's pooled rate or mean score.
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for agent_id, agent_facts in facts.items():
+        fact = agent_facts.get(metric_id)
+        if fact is None or fact.value is None or fact.sample_size <= 0:
+            continue
+        total = totals[members[agent_id].cohort(kind)]
+        total[0] += fact.value * fact.sample_size
+        total[1] += fact.sample_size
+    return {key: weighted / n for key, (weighted, n) in totals.items() if n > 0}
+
+
+def _points(spec: ScoringSpec, value: float, ordered: list[float] | None) -> float:
+    if spec.linear is not None:
+        return linear_points(value, spec.linear.best, spec.linear.worst)
+    if spec.bands is not None:
+        return band_points(value, spec.bands, spec.lower_is_better)
+    assert spec.percentile is not None
+    assert ordered is not None
+    return percentile_points(value, ordered, spec.percentile.lower_is_better)
+
+
+def score_agents(
+    policy: LadderPolicy,
+    members: Mapping[int, Member],
+    facts: Mapping[int, Mapping[str, Fact]],
+) -> dict[int, Scorecard]:
+    """Every member's scorecard for one period under the policy."""
+    metrics = set(policy.scored_metrics())
+    # Values as scored: shrunk toward the cohort where the policy asks.
+    scored_values: dict[str, dict[int, tuple[float | None, float | None]]] = {}
+    for metric_id in metrics:
+        shrink = policy.evidence.shrink.get(metric_id)
+        means = _cohort_means(facts, members, metric_id, shrink.cohort) if shrink else {}
+        per_agent: dict[int, tuple[float | None, float | None]] = {}
+        for agent_id in members:
+            fact = facts.get(agent_id, {}).get(metric_id)
+            if fact is None or fact.value is None:
+                continue
+            shrunk = None
+            if shrink is not None:
+                mean = means.get(members[agent_id].cohort(shrink.cohort), fact.value)
+                shrunk = shrunk_value(fact.value, fact.sample_size, mean, shrink.prior_weight)
+            per_agent[agent_id] = (fact.value, shrunk)
+        scored_values[metric_id] = per_agent
+    # Cohort distributions for percentile standards.
+    distributions: dict[tuple[str, str], list[float]] = {}
+    for metric_id in metrics:
+        percentile = policy.scoring[metric_id].percentile
+        if percentile is None:
+            continue
+        grouped: dict[str, list[float]] = defaultdict(list)
+        for agent_id, (raw, shrunk) in scored_values[metric_id].items():
+            grouped[members[agent_id].cohort(percentile.within)].append(
+                shrunk if shrunk is not None else raw  # type: ignore[arg-type]
+            )
+        for key, values in grouped.items():
+            distributions[(metric_id, key)] = sorted(values)
+
+    cards: dict[int, Scorecard] = {}
+    for agent_id, member in members.items():
+        agent_facts = facts.get(agent_id, {})
+        components = []
+        for name, component in policy.components.items():
+            scored = []
+            for metric_id, weight in component.metrics.items():
+                fact = agent_facts.get(metric_id)
+                raw, shrunk = scored_values[metric_id].get(agent_id, (None, None))
+                points = None
+                if raw is not None:
+                    used = shrunk if shrunk is not None else raw
+                    spec = policy.scoring[metric_id]
+                    ordered = (
+                        distributions.get((metric_id, member.cohort(spec.percentile.within)))
+                        if spec.percentile is not None
+                        else None
+                    )
+                    points = _points(spec, used, ordered)
+                scored.append(
+                    MetricScore(
+                        metric_id,
+                        name,
+                        weight,
+                        raw,
+                        fact.sample_size if fact is not None and raw is not None else 0,
+                        shrunk,
+                        points,
+                        fact.source if fact is not None else "",
+                    )
+                )
+            weights = sum(m.weight for m in scored if m.used)
+            score = (
+                sum(m.weight * (m.points or 0.0) for m in scored if m.used) / weights
+                if weights > 0
+                else None
+            )
+            components.append(ComponentScore(name, component.weight, score, scored))
+        total = sum(c.weight for c in components if c.score is not None)
+        composite = (
+            sum(c.weight * (c.score or 0.0) for c in components if c.score is not None) / total
+            if total > 0
+            else None
+        )
+        cards[agent_id] = Scorecard(agent_id, composite, components, dict(agent_facts))
+    return cards

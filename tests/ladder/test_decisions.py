@@ -1,0 +1,275 @@
+"""Every rule of the policy semantics, built as a situation in a real database and run through
+the ladder service: the decision, its gates and its explanation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.errors import Conflict, InvalidInput
+from agentladder.ladder import service as ladder_service
+from agentladder.ladder.runs import DecisionView, RunReport
+from agentladder.org import service as org_service
+from agentladder.org.models import Agent, LevelHistory
+from agentladder.training.models import Certification
+from tests.factories import make_agent, make_user
+from tests.ladder.builders import HIRED, give, policy_text
+
+
+def _run(session: Session, period: str, text: str, dry_run: bool = False) -> RunReport:
+    policy = ladder_service.load_policy_text(session=session, text=text)
+    return ladder_service.run_period(session=session, period=period, policy=policy, dry_run=dry_run)
+
+
+def _of(report: RunReport, agent: Agent) -> DecisionView:
+    [view] = [v for v in report.decisions if v.agent_id == agent.id]
+    return view
+
+
+def _gate(view: DecisionView, name: str) -> dict[str, object]:
+    [gate] = [g for g in view.detail["gates"] if g["gate"] == name]
+    return gate
+
+
+def test_qualifying_one_period_only_holds(session: Session) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    give(session, agent, "2026-09", score=80)
+    view = _of(_run(session, "2026-09", policy_text()), agent)
+    assert (view.decision, view.to_level) == ("hold", "basic_fresh")
+    assert "Qualified for Basic Sophomore (1 of 2 periods in a row)." in view.explanation("en")
+    assert "初级座席·二级" in " ".join(view.explanation("zh_Hans"))
+    assert view.gaps("en") == ["1 more qualifying periods in a row"]
+
+
+def test_two_periods_in_a_row_promote_one_level_even_when_qualifying_for_two(
+    session: Session,
+) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    for period in ("2026-09", "2026-10"):
+        give(session, agent, period, score=95)  # enough for basic_junior and beyond
+    _run(session, "2026-09", policy_text())
+    view = _of(_run(session, "2026-10", policy_text()), agent)
+    assert (view.decision, view.from_level, view.to_level) == (
+        "promote",
+        "basic_fresh",
+        "basic_sophomore",
+    )
+    assert view.status == "applied"  # the test policy approves automatically
+    assert "promoted one level to Basic Sophomore" in view.explanation("en")[-1]
+    session.refresh(agent)
+    assert (agent.current_level, agent.level_since) == ("basic_sophomore", date(2026, 11, 1))
+
+
+def test_a_fatal_error_in_the_window_blocks_promotion(session: Session) -> None:
+    text = policy_text(entry={"basic_sophomore": "{min_score: 55, no_fatal_months: 3}"})
+    agent = make_agent(session, hire_date=HIRED)
+    give(session, agent, "2026-08", score=90, fatal=1)
+    for period in ("2026-09", "2026-10"):
+        give(session, agent, period, score=90, fatal=0)
+        view = _of(_run(session, period, text), agent)
+    assert view.decision == "hold"
+    assert _gate(view, "fatal_errors") == {
+        "gate": "fatal_errors",
+        "level": "basic_sophomore",
+        "required": 0,
+        "actual": 1,
+        "passed": False,
+    }
+    assert "Not qualified for Basic Sophomore: fatal_errors." in view.explanation("en")
+    # Three months after the error, the window is clean and the streak starts.
+    give(session, agent, "2026-11", score=90, fatal=0)
+    assert _gate(_of(_run(session, "2026-11", text), agent), "fatal_errors")["passed"]
+
+
+def test_an_expired_certification_blocks_promotion(session: Session) -> None:
+    text = policy_text(
+        consecutive=1,
+        entry={"basic_sophomore": "{min_score: 55, certifications: [product_knowledge]}"},
+    )
+    agent = make_agent(session, hire_date=HIRED)
+    session.add(
+        Certification(
+            agent_id=agent.id,
+            cert_type="product_knowledge",
+            issued_on=date(2025, 9, 1),
+            expires_on=date(2026, 9, 29),
+            source="test",
+        )
+    )
+    give(session, agent, "2026-09", score=90)
+    view = _of(_run(session, "2026-09", text), agent)
+    assert view.decision == "hold"
+    gate = _gate(view, "certification")
+    assert (gate["required"], gate["passed"]) == ("product_knowledge", False)
+    assert "certification: product_knowledge" in view.gaps("en")
+    # Valid on the period's last day: the same evidence promotes.
+    give(session, agent, "2026-08", score=90)
+    assert _of(_run(session, "2026-08", text), agent).decision == "promote"
+
+
+def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
+    session: Session,
+) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    give(session, agent, "2026-09", score=99, qa_evaluations=5)
+    view = _of(_run(session, "2026-09", policy_text(consecutive=1)), agent)
+    assert (view.decision, view.to_level) == ("insufficient_evidence", "basic_fresh")
+    assert _gate(view, "min_qa_evaluations") == {
+        "gate": "min_qa_evaluations",
+        "level": "",
+        "required": 6,
+        "actual": 5,
+        "passed": False,
+    }
+    assert "Not enough evidence this period: the level is held." in view.explanation("en")
+    assert "1 more QA evaluations" in view.gaps("en")
+
+
+def test_below_the_floor_twice_demotes_but_not_in_the_protected_period(
+    session: Session,
+) -> None:
+    steady = make_agent(session, hire_date=HIRED, level="basic_junior")
+    promoted = make_agent(session, hire_date=HIRED, level="basic_sophomore")
+    org_service.change_level(
+        session=session,
+        agent=promoted,
+        to_level="basic_junior",
+        effective_on=date(2026, 10, 1),
+        source="ladder",
+        reason="promoted for 2026-09",
+    )
+    text = policy_text(demote_after=2)
+    for period in ("2026-09", "2026-10", "2026-11"):
+        for agent in (steady, promoted):
+            give(session, agent, period, score=40)  # junior's floor: 60 - 10 = 50
+    first = _run(session, "2026-09", text)
+    assert _of(first, steady).decision == "hold"
+    second = _run(session, "2026-10", text)
+    assert (_of(second, steady).decision, _of(second, steady).to_level) == (
+        "demote",
+        "basic_sophomore",
+    )
+    assert "Below the floor for 2 periods in a row: demoted one level." in _of(
+        second, steady
+    ).explanation("en")
+    # The agent promoted into basic_junior on 1 October is protected in October...
+    protected = _of(second, promoted)
+    assert protected.decision == "hold"
+    assert "Protected after a recent promotion: no demotion this period." not in (
+        protected.explanation("en")
+    )  # only one period below the floor at that level so far
+    strict = policy_text(demote_after=1)
+    protected = _of(_run(session, "2026-10", strict, dry_run=True), promoted)
+    assert protected.decision == "hold"
+    assert "Protected after a recent promotion: no demotion this period." in (
+        protected.explanation("en")
+    )
+    # ...and not in November.
+    assert _of(_run(session, "2026-11", strict, dry_run=True), promoted).decision == "demote"
+
+
+def test_quota_with_a_tie_goes_to_longer_tenure_at_the_level(session: Session) -> None:
+    text = policy_text(consecutive=1, entry={"basic_sophomore": "{min_score: 55, quota: 0.5}"})
+    best = make_agent(session, hire_date=date(2024, 6, 1), name="甲")
+    newer = make_agent(session, hire_date=date(2024, 6, 1), name="乙")
+    older = make_agent(session, hire_date=date(2023, 6, 1), name="丙")
+    weak = make_agent(session, hire_date=date(2023, 6, 1), name="丁")
+    give(session, best, "2026-09", score=90)
+    give(session, newer, "2026-09", score=80)
+    give(session, older, "2026-09", score=80)
+    give(session, weak, "2026-09", score=30)
+    report = _run(session, "2026-09", text)
+    # Four active agents, quota 50 %: two places. 甲 first; 乙 and 丙 tie on 80, and 丙 has
+    # held the current level longer.
+    assert {_of(report, a).name: _of(report, a).decision for a in (best, newer, older, weak)} == {
+        "甲": "promote",
+        "乙": "hold",
+        "丙": "promote",
+        "丁": "hold",
+    }
+    held = _of(report, newer)
+    assert _gate(held, "quota") == {
+        "gate": "quota",
+        "level": "basic_sophomore",
+        "required": 2,
+        "actual": 3,
+        "passed": False,
+    }
+    assert "Quota of Basic Sophomore full (2 places): ranked 3 of 3." in held.explanation("en")
+
+
+def test_rerunning_a_period_is_idempotent(session: Session) -> None:
+    agents = [make_agent(session, hire_date=HIRED) for _ in range(3)]
+    for period in ("2026-09", "2026-10"):
+        for n, agent in enumerate(agents):
+            give(session, agent, period, score=50 + 20 * n)
+    text = policy_text()
+    _run(session, "2026-09", text)
+    first = _run(session, "2026-10", text)
+    history = session.scalars(select(LevelHistory.id)).all()
+    again = _run(session, "2026-10", text)
+    assert (again.stored, again.applied) == (0, 0)
+    assert again.unchanged + again.kept == len(agents)
+    assert [v.as_json() for v in again.decisions] == [v.as_json() for v in first.decisions]
+    assert session.scalars(select(LevelHistory.id)).all() == history
+    # September again: October's promotion is effective from November, so nothing changes.
+    assert _run(session, "2026-09", text).stored == 0
+
+
+def test_manager_approval_override_and_appeal_keep_history(
+    session: Session, settings: Settings
+) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    manager = make_user(session, settings, "boss", ["manager"])
+    user = make_user(session, settings, "agent1", ["agent"], agent=agent)
+    give(session, agent, "2026-09", score=90)
+    text = policy_text(consecutive=1, approval="manager")
+    view = _of(_run(session, "2026-09", text), agent)
+    assert (view.decision, view.status) == ("promote", "pending")
+    assert agent.current_level == "basic_fresh"  # waits for the manager
+    assert view.decision_id is not None
+    with pytest.raises(InvalidInput):
+        ladder_service.review_decision(
+            session=session, decision_id=view.decision_id, approve=False, by=manager
+        )
+    ladder_service.override_decision(
+        session=session,
+        decision_id=view.decision_id,
+        decision="hold",
+        reason="两个月内有重大投诉待查",
+        by=manager,
+    )
+    appeal = ladder_service.create_appeal(
+        session=session,
+        decision_id=view.decision_id,
+        agent_id=agent.id,
+        text="投诉已核实无责",
+        by=user,
+    )
+    with pytest.raises(Conflict):
+        ladder_service.create_appeal(
+            session=session, decision_id=view.decision_id, agent_id=agent.id, text="再次", by=user
+        )
+    ladder_service.resolve_appeal(
+        session=session, appeal_id=appeal.id, upheld=True, response="核实无责", by=manager
+    )
+    ladder_service.override_decision(
+        session=session, decision_id=view.decision_id, decision="promote", reason="申诉成立", by=manager
+    )
+    stored = ladder_service.decision_for(session=session, agent_id=agent.id, period="2026-09")
+    # The automatic decision is kept beside both overrides and the appeal.
+    assert (stored.decision, stored.to_level) == ("promote", "basic_sophomore")
+    assert [o["decision"] for o in stored.overrides] == ["hold", "promote"]
+    assert [(a["status"], a["response"]) for a in stored.appeals] == [("upheld", "核实无责")]
+    assert stored.effective_level == "basic_sophomore"
+    session.refresh(agent)
+    assert agent.current_level == "basic_sophomore"
+    assert [(h.to_level, h.source) for h in agent.level_history][1:] == [
+        ("basic_sophomore", "ladder")
+    ]
+    # A rerun keeps what the manager decided.
+    assert _run(session, "2026-09", text).kept == 1

@@ -1,0 +1,96 @@
+"""The policy file: the shipped default validates, every kind of mistake is refused with the
+key it concerns, and the hash ignores comments and layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentladder.ladder.policy import (
+    DEFAULT_CERTIFICATIONS,
+    LADDER_METRICS,
+    PolicyError,
+    default_policy_text,
+    parse_policy,
+    policy_hash,
+)
+from agentladder.metrics.catalog import BY_ID
+from tests.ladder.builders import policy_text
+
+KNOWN = {"known_metrics": set(BY_ID) | set(LADDER_METRICS)}
+
+
+def _parse(text: str):  # type: ignore[no-untyped-def]
+    return parse_policy(text, known_certifications=set(DEFAULT_CERTIFICATIONS), **KNOWN)
+
+
+def _problems(text: str) -> list[tuple[str, str]]:
+    with pytest.raises(PolicyError) as caught:
+        _parse(text)
+    return caught.value.problems
+
+
+def test_the_shipped_default_is_the_documented_example() -> None:
+    policy = _parse(default_policy_text())
+    assert policy.name == "Default ladder"
+    assert policy.components["quality"].metrics == {
+        "qa_score": 70,
+        "csat_rate": 20,
+        "complaint_rate": 10,
+    }
+    assert policy.promotion.entry["super"].quota == 0.05
+
+
+def test_component_weights_summing_to_99_are_refused_naming_the_components() -> None:
+    text = default_policy_text().replace("quality:   {weight: 35", "quality:   {weight: 34")
+    assert _problems(text) == [
+        ("components", "weights sum to 99, not 100 (service 40, quality 34, training 15, "
+         "knowledge 10)")
+    ]
+
+
+def test_metric_weights_of_a_component_summing_to_99_name_that_component() -> None:
+    text = default_policy_text().replace("qa_score: 70", "qa_score: 69")
+    assert _problems(text) == [
+        ("components.quality.metrics", "weights of quality sum to 99, not 100")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("fcr_rate: 25", "fcr_rte: 25"), "components.service.metrics.fcr_rte"),
+        (("approval: manager", "approval: boss"), "promotion.approval"),
+        (("max_step: 1", "max_step: 2"), "promotion.max_step"),
+        (("certifications: [sales_skill]", "certifications: [sales]"),
+         "promotion.entry.skilled.certifications"),
+        (("  min_surveys: 30", "  min_surveys: 30\n  min_exams: 2"), "evidence.min_exams"),
+        (("{id: potential,", "{id: potencial,"), "levels"),
+        (("    super:           {min_score: 90", "    superb:          {min_score: 90"),
+         "promotion.entry.superb"),
+        (("fcr_rate:        {linear: {best: 0.85, worst: 0.55}}",
+          "fcr_rate:        {linear: {best: 0.85, worst: 0.85}}"), "scoring.fcr_rate.linear"),
+    ],
+)
+def test_mistakes_are_refused_with_their_key(change: tuple[str, str], key: str) -> None:
+    old, new = change
+    text = default_policy_text()
+    assert old in text
+    assert key in [k for k, _ in _problems(text.replace(old, new))]
+
+
+def test_bands_must_be_ordered() -> None:
+    text = default_policy_text().replace("[[0.98, 100], [0.95, 85]", "[[0.95, 85], [0.98, 100]")
+    [(key, message)] = _problems(text)
+    assert key == "scoring.attendance_rate"
+    assert "descending" in message
+
+
+def test_broken_yaml_names_the_line() -> None:
+    [(key, _)] = _problems("name: x\nlevels: [\n")
+    assert key.startswith("line ")
+
+
+def test_hash_ignores_comments_and_layout_but_not_content() -> None:
+    text = policy_text()
+    assert policy_hash(_parse(text)) == policy_hash(_parse("# a comment\n" + text))
+    assert policy_hash(_parse(text)) != policy_hash(_parse(policy_text(band=3)))

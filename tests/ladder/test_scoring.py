@@ -1,0 +1,112 @@
+"""Scoring standards, shrinkage and composites: worked examples and properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentladder.ladder.policy import DEFAULT_CERTIFICATIONS, LADDER_METRICS, parse_policy
+from agentladder.ladder.scoring import (
+    Fact,
+    Member,
+    band_points,
+    linear_points,
+    percentile_points,
+    score_agents,
+    shrunk_value,
+)
+from agentladder.metrics.catalog import BY_ID
+from tests.ladder.builders import policy_text
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+def test_linear_both_directions() -> None:
+    assert linear_points(0.85, best=0.85, worst=0.55) == 100
+    assert linear_points(0.70, best=0.85, worst=0.55) == pytest.approx(50)
+    assert linear_points(9, best=3, worst=15) == pytest.approx(50)  # lower is better
+    assert linear_points(1, best=3, worst=15) == 100
+    assert linear_points(20, best=3, worst=15) == 0
+
+
+def test_bands_of_the_default_policy() -> None:
+    bands = [(0.98, 100), (0.95, 85), (0.90, 60), (0.0, 0)]
+    assert [band_points(v, bands) for v in (1.0, 0.98, 0.97, 0.93, 0.5)] == [100, 100, 85, 60, 0]
+    assert band_points(4, [(3, 100), (10, 50)], lower_is_better=True) == 50
+
+
+def test_bayesian_average_reference_values() -> None:
+    # Reference definitions, section 4: C = 85, m = 5.
+    assert shrunk_value(100, 1, 85, 5) == pytest.approx(87.5)
+    assert shrunk_value(92, 8, 85, 5) == pytest.approx(89.3, abs=0.05)
+    assert shrunk_value(88, 20, 85, 5) == pytest.approx(87.4)
+
+
+@given(finite, finite, finite)
+def test_linear_points_stay_within_0_and_100(value: float, best: float, worst: float) -> None:
+    if best != worst:
+        assert 0 <= linear_points(value, best, worst) <= 100
+
+
+@given(st.lists(finite, min_size=1, max_size=30), st.booleans())
+def test_percentile_is_monotone_and_bounded(values: list[float], lower: bool) -> None:
+    ordered = sorted(values)
+    points = [percentile_points(v, ordered, lower) for v in ordered]
+    assert all(0 <= p <= 100 for p in points)
+    assert points == sorted(points, reverse=lower)
+
+
+@given(finite, st.integers(0, 10_000), finite, st.floats(0.1, 100))
+def test_shrinkage_lies_between_value_and_mean(
+    value: float, n: int, mean: float, weight: float
+) -> None:
+    shrunk = shrunk_value(value, n, mean, weight)
+    assert min(value, mean) - 1e-6 <= shrunk <= max(value, mean) + 1e-6
+
+
+def _policy(**kwargs: object):  # type: ignore[no-untyped-def]
+    return parse_policy(
+        policy_text(**kwargs),  # type: ignore[arg-type]
+        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_certifications=set(DEFAULT_CERTIFICATIONS),
+    )
+
+
+@given(st.floats(0, 1), st.floats(0, 100), st.booleans())
+def test_a_component_without_data_is_left_out_of_the_composite(
+    fcr: float, qa: float, qa_known: bool
+) -> None:
+    policy = _policy(weights=(40, 60))
+    facts = {1: {"fcr_rate": Fact(1, "fcr_rate", fcr, 100, "t")}}
+    if qa_known:
+        facts[1]["qa_score"] = Fact(1, "qa_score", qa, 6, "t")
+    [card] = score_agents(policy, {1: Member(1, None, None)}, facts).values()
+    expected = (40 * fcr * 100 + 60 * qa) / 100 if qa_known else fcr * 100
+    assert card.composite == pytest.approx(expected)
+    assert card.components[1].score is None or qa_known
+
+
+def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() -> None:
+    from agentladder.ladder.policy import default_policy_text
+
+    policy = parse_policy(
+        default_policy_text(),
+        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_certifications=set(DEFAULT_CERTIFICATIONS),
+    )
+    members = {i: Member(i, "T01", "general" if i < 4 else "vip") for i in range(1, 6)}
+    facts = {
+        1: {"qa_score": Fact(1, "qa_score", 100, 1, "t"), "aht_s": Fact(1, "aht_s", 300, 90, "t")},
+        2: {"qa_score": Fact(2, "qa_score", 80, 9, "t"), "aht_s": Fact(2, "aht_s", 200, 90, "t")},
+        3: {"qa_score": Fact(3, "qa_score", 85, 10, "t"), "aht_s": Fact(3, "aht_s", 250, 90, "t")},
+        4: {"aht_s": Fact(4, "aht_s", 100, 90, "t")},  # another skill group: ranked alone
+        5: {},
+    }
+    cards = score_agents(policy, members, facts)
+    mean = (100 * 1 + 80 * 9 + 85 * 10) / 20
+    qa = cards[1].metric("qa_score")
+    assert qa is not None and qa.shrunk == pytest.approx((100 + 5 * mean) / 6)  # prior weight 5
+    assert [cards[i].metric("aht_s").points for i in (1, 2, 3)] == [0, 100, 50]  # type: ignore[union-attr]
+    assert cards[4].metric("aht_s").points == 50  # type: ignore[union-attr]
+    assert cards[5].composite is None
