@@ -42,6 +42,17 @@ def parse_level(text: str) -> Level:
 
 
 # The ladder's evaluation lives in its own modules; other domains and the views reach it here.
+from agentladder.ladder.insights import (  # noqa: E402
+    FairnessRow,
+    GateProgress,
+    Scorecard,
+    TeamDashboard,
+    fairness_table,
+    latest_period,
+    promotion_list,
+    scorecard,
+    team_dashboard,
+)
 from agentladder.ladder.runs import (  # noqa: E402
     BacktestReport,
     DecisionView,
@@ -68,22 +79,31 @@ from agentladder.ladder.runs import (  # noqa: E402
 __all__ += [
     "BacktestReport",
     "DecisionView",
+    "FairnessRow",
+    "GateProgress",
     "LoadedPolicy",
     "RunReport",
+    "Scorecard",
+    "TeamDashboard",
     "apply_policy",
     "backtest",
     "create_appeal",
     "current_policy",
     "decision_for",
     "decision_views",
+    "fairness_table",
     "get_decision",
+    "latest_period",
     "load_policy_text",
     "override_decision",
     "policy_diff",
     "policy_versions",
+    "promotion_list",
     "render",
     "resolve_appeal",
     "review_decision",
     "run_period",
+    "scorecard",
     "simulate",
+    "team_dashboard",
 ]
