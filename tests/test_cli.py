@@ -119,3 +119,20 @@ def test_commands_refuse_an_old_schema(tmp_path: Path, monkeypatch: pytest.Monke
         assert "agentladder init" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_help_needs_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # docs/cli.md once held the schema error instead of the help text.
+    from agentladder.config import get_settings
+
+    monkeypatch.setenv("AGENTLADDER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AGENTLADDER_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        for args in (["ladder", "run", "--help"], ["users", "--help"], ["--help"]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, args
+            assert "Usage: agentladder" in result.output
+            assert "agentladder init" not in result.output
+    finally:
+        get_settings.cache_clear()

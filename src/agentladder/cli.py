@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from agentladder import __version__
 from agentladder.cli_output import console, fail
@@ -13,10 +14,27 @@ from agentladder.config import get_settings
 from agentladder.db import current_revision, head_revision, session_scope, upgrade_schema
 from agentladder.errors import DomainError
 from agentladder.ingest.cli import import_files
+from agentladder.ladder.cli import ladder_app
 from agentladder.metrics.cli import metrics_app
 from agentladder.org.cli import org_app, users_app
+from agentladder.reports.cli import report_app
+from agentladder.training.cli import training_app
+
+HELP_REQUESTED = "agentladder.help_requested"
+
+
+class _RootGroup(TyperGroup):
+    """Notes whether help was asked for anywhere on the command line before the root
+    callback runs: help needs no database (and documents a fresh install)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        words = {*getattr(ctx, "_protected_args", ()), *ctx.args}
+        ctx.meta[HELP_REQUESTED] = bool({"--help", "-h"} & words)
+        return super().invoke(ctx)
+
 
 app = typer.Typer(
+    cls=_RootGroup,
     name="agentladder",
     help="Fair, explainable evaluation and automatic promotion of call-centre agents.",
     no_args_is_help=True,
@@ -26,6 +44,9 @@ app.add_typer(org_app, name="org")
 app.add_typer(users_app, name="users")
 app.command("import")(import_files)
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(training_app, name="training")
+app.add_typer(report_app, name="report")
+app.add_typer(ladder_app, name="ladder")
 
 
 # Commands that create or upgrade the schema themselves.
@@ -42,6 +63,8 @@ def main(
         console.print(__version__)
         raise typer.Exit()
     if ctx.invoked_subcommand in MIGRATING_COMMANDS or ctx.resilient_parsing:
+        return
+    if ctx.meta.get(HELP_REQUESTED):
         return
     settings = get_settings()
     current, head = current_revision(settings.resolved_database_url), head_revision()

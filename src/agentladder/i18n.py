@@ -84,4 +84,5 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "LoginRequired",
     "CsrfFailed",
     "TableFileError",
+    "PolicyError",
 )

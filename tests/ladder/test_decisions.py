@@ -258,7 +258,11 @@ def test_manager_approval_override_and_appeal_keep_history(
         session=session, appeal_id=appeal.id, upheld=True, response="核实无责", by=manager
     )
     ladder_service.override_decision(
-        session=session, decision_id=view.decision_id, decision="promote", reason="申诉成立", by=manager
+        session=session,
+        decision_id=view.decision_id,
+        decision="promote",
+        reason="申诉成立",
+        by=manager,
     )
     stored = ladder_service.decision_for(session=session, agent_id=agent.id, period="2026-09")
     # The automatic decision is kept beside both overrides and the appeal.

@@ -43,8 +43,10 @@ def test_the_shipped_default_is_the_documented_example() -> None:
 def test_component_weights_summing_to_99_are_refused_naming_the_components() -> None:
     text = default_policy_text().replace("quality:   {weight: 35", "quality:   {weight: 34")
     assert _problems(text) == [
-        ("components", "weights sum to 99, not 100 (service 40, quality 34, training 15, "
-         "knowledge 10)")
+        (
+            "components",
+            "weights sum to 99, not 100 (service 40, quality 34, training 15, knowledge 10)",
+        )
     ]
 
 
@@ -61,14 +63,23 @@ def test_metric_weights_of_a_component_summing_to_99_name_that_component() -> No
         (("fcr_rate: 25", "fcr_rte: 25"), "components.service.metrics.fcr_rte"),
         (("approval: manager", "approval: boss"), "promotion.approval"),
         (("max_step: 1", "max_step: 2"), "promotion.max_step"),
-        (("certifications: [sales_skill]", "certifications: [sales]"),
-         "promotion.entry.skilled.certifications"),
+        (
+            ("certifications: [sales_skill]", "certifications: [sales]"),
+            "promotion.entry.skilled.certifications",
+        ),
         (("  min_surveys: 30", "  min_surveys: 30\n  min_exams: 2"), "evidence.min_exams"),
         (("{id: potential,", "{id: potencial,"), "levels"),
-        (("    super:           {min_score: 90", "    superb:          {min_score: 90"),
-         "promotion.entry.superb"),
-        (("fcr_rate:        {linear: {best: 0.85, worst: 0.55}}",
-          "fcr_rate:        {linear: {best: 0.85, worst: 0.85}}"), "scoring.fcr_rate.linear"),
+        (
+            ("    super:           {min_score: 90", "    superb:          {min_score: 90"),
+            "promotion.entry.superb",
+        ),
+        (
+            (
+                "fcr_rate:        {linear: {best: 0.85, worst: 0.55}}",
+                "fcr_rate:        {linear: {best: 0.85, worst: 0.85}}",
+            ),
+            "scoring.fcr_rate.linear",
+        ),
     ],
 )
 def test_mistakes_are_refused_with_their_key(change: tuple[str, str], key: str) -> None:

@@ -106,7 +106,8 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
     cards = score_agents(policy, members, facts)
     mean = (100 * 1 + 80 * 9 + 85 * 10) / 20
     qa = cards[1].metric("qa_score")
-    assert qa is not None and qa.shrunk == pytest.approx((100 + 5 * mean) / 6)  # prior weight 5
+    assert qa is not None
+    assert qa.shrunk == pytest.approx((100 + 5 * mean) / 6)
     assert [cards[i].metric("aht_s").points for i in (1, 2, 3)] == [0, 100, 50]  # type: ignore[union-attr]
     assert cards[4].metric("aht_s").points == 50  # type: ignore[union-attr]
     assert cards[5].composite is None

@@ -357,7 +357,10 @@ def test_agent_sees_only_their_own_profile(
     page = new_context(NEUTRAL_LOCALE).new_page()
     errors = _watch_errors(page)
     _log_in(page, base_url, "wangfang")
-    expect(page).to_have_url(f"{base_url}/agents/{wang_id}")
+    # An agent lands on their scorecard (the ladder has not decided anything yet).
+    expect(page).to_have_url(f"{base_url}/agents/{wang_id}/scorecard")
+    expect(page.locator("#no-decision")).to_be_visible()
+    page.goto(f"{base_url}/agents/{wang_id}")
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("王芳")

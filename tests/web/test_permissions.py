@@ -13,14 +13,20 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
+from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.permissions import MATRIX, Permission
+from agentladder.training import service as training_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
+from tests.ladder.builders import give, policy_text
 
 ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".encode()
+CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,2025-01-06\n".encode()
+EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
+POLICY = policy_text(consecutive=1, approval="manager")
 
 
 def _routes() -> list[tuple[str, str, Permission | None]]:
@@ -80,7 +86,24 @@ def world(settings: Settings) -> World:
         token = org_service.stash_upload(
             data_dir=settings.ensure_data_dir(), data=ROSTER_CSV, file_name="roster.csv"
         )
+        upload_id = training_service.stash_upload(
+            data_dir=settings.ensure_data_dir(), data=CERTIFICATES_CSV, file_name="certs.csv"
+        )
+        # A1's promotions wait for approval: August's with an open appeal, September's not.
+        ladder_service.apply_policy(session=session, text=POLICY)
+        for period in ("2026-08", "2026-09"):
+            give(session, a1, period, score=90)
+        ladder_service.run_period(session=session, period="2026-08")
+        september = ladder_service.run_period(session=session, period="2026-09")
+        [decision_id] = [v.decision_id for v in september.decisions if v.agent_id == a1.id]
+        august = ladder_service.decision_for(session=session, agent_id=a1.id, period="2026-08")
+        assert august.decision_id is not None
+        appeal = ladder_service.create_appeal(
+            session=session, decision_id=august.decision_id, agent_id=a1.id, text="请复核", by=None
+        )
         ids = {
+            "decision_id": decision_id,
+            "appeal_id": appeal.id,
             "agent_id": a1.id,
             "other_agent_id": a2.id,
             "team_id": t1,
@@ -89,6 +112,7 @@ def world(settings: Settings) -> World:
             "user_id": target.id,
             "token": token,
             "batch_id": batch.batch_id,
+            "upload_id": upload_id,
         }
     return World(settings=settings, ids=ids)
 
@@ -96,6 +120,7 @@ def world(settings: Settings) -> World:
 def _payload(method: str, path: str) -> dict[str, Any]:
     """A valid request body for each unsafe route, so allowed roles can succeed."""
     roster = {"file": ("roster.csv", io.BytesIO(ROSTER_CSV), "text/csv")}
+    certificates = {"file": ("certs.csv", io.BytesIO(CERTIFICATES_CSV), "text/csv")}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/logout"): {},
         ("POST", "/agents/{agent_id}/level"): {
@@ -127,6 +152,33 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "json": {"username": "newbie", "password": PASSWORD, "roles": ["trainer"]}
         },
         ("PATCH", "/api/users/{user_id}"): {"json": {"roles": ["qa", "trainer"]}},
+        ("POST", "/ladder/decisions/{decision_id}/appeal"): {"data": {"text": "请复核"}},
+        ("POST", "/ladder/run"): {"data": {"period": "2026-09"}},
+        ("POST", "/ladder/decisions/{decision_id}/approve"): {"data": {}},
+        ("POST", "/ladder/decisions/{decision_id}/reject"): {"data": {"reason": "待复核"}},
+        ("POST", "/ladder/decisions/{decision_id}/override"): {
+            "data": {"decision": "hold", "reason": "待复核"}
+        },
+        ("POST", "/ladder/appeals/{appeal_id}/resolve"): {
+            "data": {"outcome": "denied", "response": "证据充分"}
+        },
+        ("POST", "/ladder/policy/apply"): {"data": {"text": POLICY}},
+        ("POST", "/ladder/policy/backtest"): {
+            "data": {"text": POLICY, "first": "2026-08", "last": "2026-09"}
+        },
+        ("POST", "/ladder/evidence"): {
+            "files": {"file": ("qa.csv", io.BytesIO(EVIDENCE_CSV), "text/csv")},
+            "data": {"dry_run": "true"},
+        },
+        ("POST", "/api/ladder/run"): {"params": {"period": "2026-09", "dry_run": "true"}},
+        ("POST", "/api/ladder/decisions/{decision_id}/review"): {"json": {"approve": True}},
+        ("POST", "/api/ladder/policy/validate"): {"json": {"text": POLICY}},
+        ("POST", "/certifications/import"): {"files": certificates},
+        ("POST", "/certifications/import/{upload_id}/apply"): {"data": {}},
+        ("POST", "/api/certifications/import"): {
+            "files": certificates,
+            "params": {"dry_run": "true"},
+        },
     }
     if method == "GET":
         return {}
@@ -196,7 +248,7 @@ def test_team_lead_sees_only_their_team(world: World, path: str) -> None:
 def test_agent_lands_on_own_profile(world: World) -> None:
     client = login(TestClient(create_app(world.settings)), "agent")
     response = client.get("/", follow_redirects=False)
-    assert response.headers["location"] == f"/agents/{world.ids['agent_id']}"
+    assert response.headers["location"] == f"/agents/{world.ids['agent_id']}/scorecard"
 
 
 def test_agent_cannot_edit_another_agents_level_even_with_api(world: World) -> None:

@@ -52,8 +52,9 @@ class ExternalEvidenceProvider:
     name = "external"
 
     def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
-        for period in periods:
-            for row in external.external_facts(session=session, period=period):
+        by_period = external.external_facts_between(session=session, periods=list(periods))
+        for period, rows in by_period.items():
+            for row in rows:
                 yield (
                     period,
                     Fact(row.agent_id, row.metric_id, row.value, row.sample_size, row.source),

@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
 from agentladder.ladder.levels import LEVELS
-from agentladder.ladder.models import LadderDecision
 from agentladder.ladder.rules import months_between
-from agentladder.ladder.runs import DecisionView, decision_views
+from agentladder.ladder.runs import DecisionView, decision_periods, decision_views
 from agentladder.metrics.periods import parse_period
 from agentladder.org import service as org_service
 
@@ -82,21 +80,35 @@ def _next_level(level: str) -> str | None:
     return ids[index + 1] if index + 1 < len(ids) else None
 
 
-def scorecard(*, session: Session, agent_id: int, scope: org_service.AgentScope) -> Scorecard:
-    """An agent's scorecard (the agent's own home page); out of scope: NotFound."""
+def progress_toward(view: DecisionView, target: str | None) -> list[GateProgress]:
+    """A decision's gates toward a level (and the evidence minimums) as progress bars."""
+    return [
+        GateProgress.of(gate)
+        for gate in view.detail["gates"]
+        if gate["level"] in ("", target) and gate["gate"] != "current_certifications"
+    ]
+
+
+def scorecard(
+    *,
+    session: Session,
+    agent_id: int,
+    scope: org_service.AgentScope,
+    period: str | None = None,
+) -> Scorecard:
+    """An agent's scorecard (the agent's own home page), as of a period's decision (default:
+    the latest); out of scope: NotFound."""
     agent = org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=scope)
     person = org_service.agent_read(agent)
     views = decision_views(session=session, agent_ids=[agent_id])
+    if period is not None:
+        label = parse_period(period).label
+        views = [view for view in views if view.period <= label]
     latest = views[0] if views else None
-    target = _next_level(agent.current_level)
+    level = latest.from_level if latest is not None and period is not None else agent.current_level
+    target = _next_level(level)
     progress = (
-        [
-            GateProgress.of(gate)
-            for gate in latest.detail["gates"]
-            if gate["level"] in ("", target) and gate["gate"] != "current_certifications"
-        ]
-        if latest is not None and latest.from_level == agent.current_level
-        else []
+        progress_toward(latest, target) if latest is not None and latest.from_level == level else []
     )
     trend = [(view.period, view.composite) for view in reversed(views)]
     return Scorecard(person, latest, target, progress, trend, views)
@@ -117,8 +129,8 @@ class TeamDashboard:
 
 def latest_period(*, session: Session) -> str | None:
     """The newest period with decisions."""
-    periods = session.scalars(select(LadderDecision.period).distinct()).all()
-    return max(periods) if periods else None
+    periods = decision_periods(session=session)
+    return periods[0] if periods else None
 
 
 def team_dashboard(
@@ -156,7 +168,7 @@ def team_dashboard(
         key=lambda v: -(v.composite or 0),
     )
     at_risk = sorted(
-        (v for v in views if v.decision == "hold" and _below_floor(v)),
+        (v for v in views if v.decision == "hold" and v.below_floor),
         key=lambda v: v.composite or 0,
     )
     return TeamDashboard(
@@ -175,10 +187,6 @@ def team_dashboard(
 def _qualifying(view: DecisionView) -> bool:
     target = [g for g in view.detail["gates"] if g["level"] and g["level"] != view.from_level]
     return bool(target) and all(g["passed"] for g in target if g["gate"] != "quota")
-
-
-def _below_floor(view: DecisionView) -> bool:
-    return any(r["message"].startswith("Below the floor") for r in view.detail["reasons"])
 
 
 def promotion_list(*, session: Session, period: str) -> list[DecisionView]:

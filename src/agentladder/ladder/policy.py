@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agentladder.errors import InvalidInput
+from agentladder.i18n import N_
 from agentladder.ladder.levels import LEVELS
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default_policy.yaml"
@@ -180,7 +181,7 @@ class PolicyError(InvalidInput):
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         text = "; ".join(f"{key}: {message}" for key, message in problems)
-        super().__init__("the ladder policy is not valid: {problems}", problems=text)
+        super().__init__(N_("the ladder policy is not valid: {problems}"), problems=text)
         self.problems = problems
 
 

@@ -429,7 +429,8 @@ def apply_quotas(
         if entry.quota is None:
             continue
         capacity = math.floor(entry.quota * active_agents)
-        staying = sum(1 for o in outcomes.values() if o.from_level == level and o.to_level == level)
+        # Holders after the period besides the newcomers: those staying, those demoted into it.
+        staying = sum(1 for o in outcomes.values() if o.to_level == level and o.decision != PROMOTE)
         candidates = [o for o in outcomes.values() if o.decision == PROMOTE and o.to_level == level]
         if not candidates:
             continue

@@ -343,6 +343,13 @@ class DecisionView:
     decision_id: int | None = None
     overrides: list[dict[str, Any]] = field(default_factory=list)
     appeals: list[dict[str, Any]] = field(default_factory=list)
+    qualify_streak: int = 0  # periods in a row qualifying for the next level, this one included
+    floor_streak: int = 0  # periods in a row below the current level's floor
+
+    @property
+    def below_floor(self) -> bool:
+        """Whether the agent was below the current level's floor this period (at risk)."""
+        return self.floor_streak > 0 and self.decision != "demote"
 
     @property
     def effective_level(self) -> str:
@@ -397,7 +404,8 @@ def render(reason: dict[str, Any], language: Language) -> str:
         key: _level_name(value, language) if key == "level" and isinstance(value, str) else value
         for key, value in reason.get("params", {}).items()
     }
-    return translate(language, reason["message"], **params)
+    message: str = reason["message"]
+    return translate(language, message, **params)
 
 
 def _view(
@@ -421,6 +429,8 @@ def _view(
         detail=_detail(card, outcome),
         policy_hash=content_hash,
         status=status,
+        qualify_streak=outcome.qualify_streak,
+        floor_streak=outcome.floor_streak,
     )
 
 
@@ -439,6 +449,8 @@ def _stored_view(row: LadderDecision, person: org_service.AgentRead) -> Decision
         policy_hash=row.policy_hash,
         status=row.status,
         decision_id=row.id,
+        qualify_streak=row.qualify_streak,
+        floor_streak=row.floor_streak,
         overrides=[
             {
                 "decision": o.decision,
@@ -624,6 +636,11 @@ def decision_views(
     return views
 
 
+def decision_periods(*, session: Session) -> list[str]:
+    """Periods that have decisions, newest first."""
+    return sorted(session.scalars(select(LadderDecision.period).distinct()), reverse=True)
+
+
 def get_decision(*, session: Session, decision_id: int) -> LadderDecision:
     """A stored decision, or NotFound."""
     row = session.get(LadderDecision, decision_id)
@@ -698,7 +715,7 @@ def override_decision(
 
 
 def create_appeal(
-    *, session: Session, decision_id: int, agent_id: int, text: str, by: User
+    *, session: Session, decision_id: int, agent_id: int, text: str, by: User | None
 ) -> Appeal:
     """An agent appeals their own decision (one open appeal at a time)."""
     row = get_decision(session=session, decision_id=decision_id)
@@ -708,7 +725,7 @@ def create_appeal(
         raise InvalidInput("an appeal needs a text")
     if any(appeal.status == "open" for appeal in row.appeals):
         raise Conflict("this decision already has an open appeal")
-    appeal = Appeal(text=text.strip(), created_by_user_id=by.id)
+    appeal = Appeal(text=text.strip(), created_by_user_id=by.id if by else None)
     row.appeals.append(appeal)
     session.flush()
     return appeal

@@ -42,6 +42,7 @@ def parse_level(text: str) -> Level:
 
 
 # The ladder's evaluation lives in its own modules; other domains and the views reach it here.
+from agentladder.ladder import labels  # noqa: E402
 from agentladder.ladder.insights import (  # noqa: E402
     FairnessRow,
     GateProgress,
@@ -49,6 +50,7 @@ from agentladder.ladder.insights import (  # noqa: E402
     TeamDashboard,
     fairness_table,
     latest_period,
+    progress_toward,
     promotion_list,
     scorecard,
     team_dashboard,
@@ -63,6 +65,7 @@ from agentladder.ladder.runs import (  # noqa: E402
     create_appeal,
     current_policy,
     decision_for,
+    decision_periods,
     decision_views,
     get_decision,
     load_policy_text,
@@ -90,14 +93,17 @@ __all__ += [
     "create_appeal",
     "current_policy",
     "decision_for",
+    "decision_periods",
     "decision_views",
     "fairness_table",
     "get_decision",
+    "labels",
     "latest_period",
     "load_policy_text",
     "override_decision",
     "policy_diff",
     "policy_versions",
+    "progress_toward",
     "promotion_list",
     "render",
     "resolve_appeal",

@@ -1,1 +1,1 @@
-"""Reports: scorecards, dashboards and exports (CSV, XLSX)."""
+"""Reports: scorecards, dashboards, promotion lists and exports (CSV, XLSX, PDF, HTML)."""

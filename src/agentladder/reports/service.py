@@ -1,5 +1,6 @@
-"""Exports of tables that pages show: CSV (UTF-8 with BOM, so Excel in China opens it
-correctly) and XLSX."""
+"""Reports and exports: tables that pages show as CSV (UTF-8 with BOM, so Excel in China
+opens it correctly) or XLSX, and the ladder's reports (an agent's scorecard, a team's
+dashboard, the period's promotion list with the fairness table) as XLSX, PDF or HTML."""
 
 from __future__ import annotations
 
@@ -38,8 +39,57 @@ def export_table(
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append(list(row))
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # typed text, never a formula
         sheet.freeze_panes = "A2"
         output = io.BytesIO()
         workbook.save(output)
         return output.getvalue()
     raise InvalidInput("unknown export format {fmt}: csv or xlsx", fmt=fmt)
+
+
+# --- the ladder's reports -----------------------------------------------------------------
+
+from agentladder.reports.documents import Document  # noqa: E402
+from agentladder.reports.ladder_reports import (  # noqa: E402
+    promotions_document,
+    scorecard_document,
+    team_document,
+)
+
+REPORT_FORMATS = ("xlsx", "pdf", "html")
+REPORT_MEDIA_TYPES = {
+    "xlsx": MEDIA_TYPES["xlsx"],
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+}
+
+__all__ = [
+    "MEDIA_TYPES",
+    "REPORT_FORMATS",
+    "REPORT_MEDIA_TYPES",
+    "Document",
+    "export_table",
+    "promotions_document",
+    "render_document",
+    "scorecard_document",
+    "team_document",
+]
+
+
+def render_document(document: Document, fmt: str) -> bytes:
+    """A report document as XLSX, PDF or HTML bytes."""
+    if fmt == "xlsx":
+        from agentladder.reports.xlsx import render_xlsx
+
+        return render_xlsx(document)
+    if fmt == "pdf":
+        from agentladder.reports.pdf import render_pdf
+
+        return render_pdf(document)
+    if fmt == "html":
+        from agentladder.reports.html import render_html
+
+        return render_html(document)
+    raise InvalidInput("unknown report format {fmt}: xlsx, pdf or html", fmt=fmt)

@@ -64,8 +64,10 @@ def _error_response(request: Request, status: int, message: str) -> Response:
 def routers() -> list[tuple[APIRouter, str]]:
     """Every domain's routers with the prefix each is mounted under."""
     from agentladder.ingest import views as ingest_views
+    from agentladder.ladder import views as ladder_views
     from agentladder.metrics import views as metrics_views
     from agentladder.org import views as org_views
+    from agentladder.training import views as training_views
     from agentladder.web import views as web_views
 
     return [
@@ -76,6 +78,10 @@ def routers() -> list[tuple[APIRouter, str]]:
         (metrics_views.api, "/api"),
         (ingest_views.pages, ""),
         (ingest_views.api, "/api"),
+        (training_views.pages, ""),
+        (training_views.api, "/api"),
+        (ladder_views.pages, ""),
+        (ladder_views.api, "/api"),
     ]
 
 

@@ -183,6 +183,14 @@ RosterImportUser = Annotated[User, Depends(requires(Permission.ROSTER_IMPORT))]
 UsersManageUser = Annotated[User, Depends(requires(Permission.USERS_MANAGE))]
 ImportsManageUser = Annotated[User, Depends(requires(Permission.IMPORTS_MANAGE))]
 MetricsViewUser = Annotated[User, Depends(requires(Permission.METRICS_VIEW))]
+EvidenceImportUser = Annotated[User, Depends(requires(Permission.EVIDENCE_IMPORT))]
+LadderViewUser = Annotated[User, Depends(requires(Permission.LADDER_VIEW))]
+LadderTeamUser = Annotated[User, Depends(requires(Permission.LADDER_TEAM))]
+LadderReportsUser = Annotated[User, Depends(requires(Permission.LADDER_REPORTS))]
+LadderRunUser = Annotated[User, Depends(requires(Permission.LADDER_RUN))]
+LadderDecideUser = Annotated[User, Depends(requires(Permission.LADDER_DECIDE))]
+LadderPolicyUser = Annotated[User, Depends(requires(Permission.LADDER_POLICY))]
+LadderAppealUser = Annotated[User, Depends(requires(Permission.LADDER_APPEAL))]
 
 
 def client_ip(request: Request) -> str:

@@ -45,8 +45,13 @@ class NavItem:
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Agents"), "/agents", Permission.AGENTS_LIST),
     (N_("Teams"), "/teams", Permission.TEAMS_VIEW),
+    (N_("Ladder"), "/ladder", Permission.LADDER_TEAM),
+    (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
+    (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
+    (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
+    (N_("Policy"), "/ladder/policy", Permission.LADDER_POLICY),
     (N_("Roster import"), "/roster/import", Permission.ROSTER_IMPORT),
     (N_("Users"), "/users", Permission.USERS_MANAGE),
 )
@@ -58,6 +63,9 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
         return []
     items = []
     if user.agent_id is not None:
+        items.append(
+            NavItem(translate(language, "My scorecard"), f"/agents/{user.agent_id}/scorecard")
+        )
         items.append(NavItem(translate(language, "My profile"), f"/agents/{user.agent_id}"))
     items += [
         NavItem(translate(language, label), href)

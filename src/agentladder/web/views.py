@@ -135,11 +135,11 @@ def choose_language(
 
 @router.get("/", include_in_schema=False)
 def home(user: SelfUser) -> Response:
-    """Agents land on their own profile; staff on the agent list."""
+    """Agents land on their own scorecard (their career plan); staff on the agent list."""
     if allows(user.roles, Permission.AGENTS_LIST):
         return RedirectResponse("/agents", status_code=303)
     if user.agent_id is not None:
-        return RedirectResponse(f"/agents/{user.agent_id}", status_code=303)
+        return RedirectResponse(f"/agents/{user.agent_id}/scorecard", status_code=303)
     return RedirectResponse("/account", status_code=303)
 
 

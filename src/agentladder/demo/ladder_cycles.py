@@ -1,0 +1,219 @@
+"""The demo's ladder: what the centre's QA tool, exam system and knowledge library would
+export about each agent, and the certificates it holds, drawn from latent skill and imported
+the way a centre brings results from other tools today; then monthly ladder cycles under the
+shipped default policy, a manager approving each month's moves except the last month's, which
+wait in the approval queue for whoever opens the UI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.demo.models import DemoAgentTruth
+from agentladder.errors import InvalidInput
+from agentladder.ladder import external
+from agentladder.ladder import service as ladder_service
+from agentladder.ladder.policy import default_policy_text
+from agentladder.metrics.periods import Period
+from agentladder.org import service as org_service
+from agentladder.org.models import User
+from agentladder.training import service as training_service
+
+QA_BASE, QA_PER_SKILL = 84.0, 5.0  # mean QA score at skill 0, and per standard deviation
+EXAM_BASE, EXAM_PER_SKILL = 76.0, 8.0
+FATAL_RATE = 0.025  # per evaluation at skill 0; falls with skill
+# Certificates and the skill from which an agent earns them (product knowledge: everyone).
+CERTIFICATE_SKILL = {
+    "product_knowledge": -10.0,
+    "service_skill": -0.4,
+    "sales_skill": 0.3,
+    "comprehensive": 1.1,
+}
+LAPSE_SHARE = 0.08  # certificates not renewed in time
+
+
+@dataclass
+class LadderDemo:
+    """What the ladder steps did, for the summary."""
+
+    evidence_files: int
+    evidence_rows: int
+    certificate_rows: int
+    periods: list[str]
+    last_counts: dict[str, int]
+    approved: int
+
+
+def _skill(truth: DemoAgentTruth, hire_date: date, on: date) -> float:
+    months = (on.year - hire_date.year) * 12 + on.month - hire_date.month
+    return min(truth.ceiling, truth.skill_at_hire + truth.learning_per_month * max(0, months))
+
+
+def _agents(session: Session) -> list[tuple[org_service.LevelStanding, DemoAgentTruth]]:
+    truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
+    people = org_service.standings_on(session=session, on=date.max - timedelta(days=1))
+    return [(p, truths[p.agent_id]) for p in people if p.agent_id in truths]
+
+
+def _csv(rows: list[list[object]], header: list[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # GB18030, as exports from Chinese QA and exam systems usually are.
+    return buffer.getvalue().encode("gb18030")
+
+
+def evidence_rows(
+    people: list[tuple[org_service.LevelStanding, DemoAgentTruth]],
+    period: Period,
+    rng: random.Random,
+) -> list[list[object]]:
+    """One month of QA, fatal-error, exam and knowledge results per agent working that month."""
+    rows: list[list[object]] = []
+    for person, truth in people:
+        if person.hire_date > period.last_day:
+            continue
+        skill = _skill(truth, person.hire_date, period.last_day)
+        noise = 1.0 + truth.volatility
+        # Most agents get the 6+ evaluations the policy asks for; some months QA falls short.
+        evaluations = max(1, min(12, round(rng.gauss(7.5, 1.6))))
+        scores = [
+            min(100.0, max(30.0, rng.gauss(QA_BASE + QA_PER_SKILL * skill, 4.5 * noise)))
+            for _ in range(evaluations)
+        ]
+        fatal_p = FATAL_RATE * math.exp(-0.9 * skill)
+        fatal = sum(1 for _ in range(evaluations) if rng.random() < fatal_p)
+        exam = min(100.0, max(0.0, rng.gauss(EXAM_BASE + EXAM_PER_SKILL * skill, 6.0 * noise)))
+        contributions = _poisson(rng, max(0.2, 1.5 + 1.2 * skill))
+        adopted = sum(1 for _ in range(contributions) if rng.random() < 0.35 + 0.1 * skill)
+        number = person.employee_no
+        rows += [
+            [number, period.label, "qa_score", round(sum(scores) / evaluations, 1), evaluations],
+            [number, period.label, "qa_fatal_errors", fatal, evaluations],
+            [number, period.label, "exam_score", round(exam, 1), 1],
+            [number, period.label, "kb_contribution_points", contributions * 10, contributions],
+            [number, period.label, "kb_adopted", adopted, contributions],
+        ]
+    return rows
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method: fine for the small means of contributions per month.
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def certificate_rows(
+    people: list[tuple[org_service.LevelStanding, DemoAgentTruth]],
+    today: date,
+    rng: random.Random,
+) -> list[list[object]]:
+    """Certificates earned since hire once skill allowed, renewed yearly (a few lapse)."""
+    rows: list[list[object]] = []
+    for person, truth in people:
+        for code, needed in CERTIFICATE_SKILL.items():
+            earned = None
+            day = person.hire_date + timedelta(days=30)
+            while day <= today:
+                if _skill(truth, person.hire_date, day) >= needed:
+                    earned = day
+                    break
+                day += timedelta(days=30)
+            if earned is None:
+                continue
+            issued = earned
+            while issued <= today:
+                expires = issued + timedelta(days=365)
+                rows.append(
+                    [
+                        person.employee_no,
+                        code,
+                        issued.isoformat(),
+                        expires.isoformat(),
+                        "培训考试系统",
+                    ]
+                )
+                if rng.random() < LAPSE_SHARE:
+                    break  # not renewed: expired unless this one is still running
+                issued = expires + timedelta(days=1)
+    return rows
+
+
+def _manager(session: Session) -> User | None:
+    return org_service.get_user_by_username(session=session, username="manager")
+
+
+def run_ladder_demo(
+    *,
+    session: Session,
+    folder: Path,
+    periods: list[Period],
+    today: date,
+    rng: random.Random,
+) -> LadderDemo:
+    """Write and import the evidence and certificate files, apply the default policy, and run
+    one ladder cycle per period."""
+    folder.mkdir(parents=True, exist_ok=True)
+    people = _agents(session)
+    evidence_total = 0
+    for period in periods:
+        rows = evidence_rows(people, period, rng)
+        data = _csv(rows, ["工号", "周期", "指标", "值", "样本量"])
+        path = folder / f"质检考试知识库-{period.label}.csv"
+        path.write_bytes(data)
+        report = external.import_external_evidence(session=session, data=data, file_name=path.name)
+        if report.rejected:
+            raise InvalidInput("the demo's evidence file {file} was refused", file=path.name)
+        evidence_total += report.rows_read
+    certificates = certificate_rows(people, today, rng)
+    data = _csv(certificates, ["工号", "认证类型", "发证日期", "有效期至", "来源"])
+    path = folder / "认证记录.csv"
+    path.write_bytes(data)
+    imported = training_service.import_certifications(
+        session=session, data=data, file_name=path.name
+    )
+    if not imported.applied:
+        raise InvalidInput("the demo's certificate file was refused")
+
+    ladder_service.apply_policy(
+        session=session, text=default_policy_text(), note="演示：默认晋级政策"
+    )
+    manager = _manager(session)
+    approved = 0
+    last_counts: dict[str, int] = {}
+    for index, period in enumerate(periods):
+        run = ladder_service.run_period(session=session, period=period.label)
+        last_counts = run.counts()
+        if index == len(periods) - 1:
+            break  # the last month's moves wait for a manager in the UI
+        for view in run.decisions:
+            if view.status == "pending" and view.decision_id is not None:
+                ladder_service.review_decision(
+                    session=session,
+                    decision_id=view.decision_id,
+                    approve=True,
+                    by=manager,
+                    reason="演示：经理审批",
+                )
+                approved += 1
+    return LadderDemo(
+        evidence_files=len(periods),
+        evidence_rows=evidence_total,
+        certificate_rows=len(certificates),
+        periods=[p.label for p in periods],
+        last_counts=last_counts,
+        approved=approved,
+    )

@@ -1,0 +1,319 @@
+"""`agentladder ladder ...`: the policy, period runs, explanations, approvals, backtests and
+external evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
+from agentladder.config import Language
+from agentladder.db import session_scope
+from agentladder.errors import DomainError, InvalidInput
+from agentladder.ladder import external
+from agentladder.ladder import service as ladder_service
+from agentladder.ladder.policy import PolicyError
+from agentladder.org import service as org_service
+
+ladder_app = typer.Typer(
+    help="The career ladder: policy, runs, decisions, backtests.", no_args_is_help=True
+)
+policy_app = typer.Typer(help="The ladder policy (YAML).", no_args_is_help=True)
+evidence_app = typer.Typer(help="Evidence brought from other tools.", no_args_is_help=True)
+ladder_app.add_typer(policy_app, name="policy")
+ladder_app.add_typer(evidence_app, name="evidence")
+
+PeriodOption = Annotated[str, typer.Option("--period", help="2026-10 (month) or 2026-Q4.")]
+PolicyFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+LanguageOption = Annotated[str, typer.Option("--language", help="zh_Hans or en (explanations).")]
+
+
+def _language(value: str) -> Language:
+    if value not in ("zh_Hans", "en"):
+        raise typer.BadParameter("zh_Hans or en")
+    return value  # type: ignore[return-value]
+
+
+def _print_policy_error(error: PolicyError) -> typer.Exit:
+    console.print("[red]the policy is not valid:[/red]")
+    for key, message in error.problems:
+        console.print(f"  {key}: {message}")
+    return typer.Exit(code=1)
+
+
+@policy_app.command("validate")
+def validate(file: PolicyFile) -> None:
+    """Check a policy file; every problem is listed with its key."""
+    try:
+        with session_scope() as session:
+            loaded = ladder_service.load_policy_text(
+                session=session, text=file.read_text(encoding="utf-8")
+            )
+    except PolicyError as exc:
+        raise _print_policy_error(exc) from exc
+    console.print(f"{file.name}: valid ({loaded.policy.name}, hash {loaded.content_hash[:12]})")
+
+
+@policy_app.command("apply")
+def apply(
+    file: PolicyFile,
+    note: Annotated[str, typer.Option(help="Why the policy changes.")] = "",
+) -> None:
+    """Make a policy the one in force (the diff against the current one is printed)."""
+    text = file.read_text(encoding="utf-8")
+    try:
+        with session_scope() as session:
+            current = ladder_service.current_policy(session=session)
+            version = ladder_service.apply_policy(session=session, text=text, note=note)
+            diff = ladder_service.policy_diff(current.text, text)
+            content_hash = version.content_hash
+    except PolicyError as exc:
+        raise _print_policy_error(exc) from exc
+    for line in diff:
+        console.print(line, markup=False, highlight=False)
+    console.print(f"applied: {file.name} (hash {content_hash[:12]})")
+
+
+@policy_app.command("show")
+def show() -> None:
+    """Print the policy in force."""
+    with session_scope() as session:
+        loaded = ladder_service.current_policy(session=session)
+    print(loaded.text)
+    console.print(f"# hash {loaded.content_hash}", highlight=False)
+
+
+@policy_app.command("history")
+def history(fmt: FormatOption = OutputFormat.table) -> None:
+    """Every stored policy version."""
+    with session_scope() as session:
+        rows: list[dict[str, object]] = [
+            {
+                "id": v.id,
+                "name": v.name,
+                "hash": v.content_hash[:12],
+                "applied_at": v.applied_at,
+                "note": v.note,
+            }
+            for v in ladder_service.policy_versions(session=session)
+        ]
+    emit(rows, ["id", "name", "hash", "applied_at", "note"], fmt, "Policy versions")
+
+
+@ladder_app.command("run")
+def run(
+    period: PeriodOption,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Decide; store nothing.")] = False,
+    policy: Annotated[
+        Path | None, typer.Option(help="A policy file instead of the one in force.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Decide every agent's level for a period (re-running changes nothing)."""
+    try:
+        with session_scope() as session:
+            loaded = (
+                ladder_service.load_policy_text(
+                    session=session, text=policy.read_text(encoding="utf-8")
+                )
+                if policy
+                else None
+            )
+            report = ladder_service.run_period(
+                session=session, period=period, dry_run=dry_run, policy=loaded
+            )
+    except PolicyError as exc:
+        raise _print_policy_error(exc) from exc
+    except DomainError as exc:
+        raise fail(exc) from exc
+    if fmt is OutputFormat.json:
+        print(json.dumps([v.as_json() for v in report.decisions], ensure_ascii=False, indent=2))
+        return
+    rows: list[dict[str, object]] = [
+        {
+            "agent": v.employee_no,
+            "name": v.name,
+            "team": v.team_code,
+            "from": v.from_level,
+            "to": v.to_level,
+            "decision": v.decision,
+            "status": v.status,
+            "composite": None if v.composite is None else round(v.composite, 1),
+        }
+        for v in report.decisions
+    ]
+    emit(rows, list(rows[0].keys()) if rows else ["agent"], fmt, f"Ladder {report.period}")
+    if fmt is OutputFormat.table:
+        counts = ", ".join(f"{k} {n}" for k, n in sorted(report.counts().items()))
+        stored = (
+            "dry run: nothing stored"
+            if report.dry_run
+            else f"stored {report.stored}, unchanged {report.unchanged}, kept {report.kept}, "
+            f"levels changed {report.applied}"
+        )
+        console.print(f"{counts}; {stored}; policy {report.policy_hash[:12]}")
+
+
+def _agent_id(session: object, employee_no: str) -> int:
+    agent = org_service.get_agent_by_employee_no(session=session, employee_no=employee_no)  # type: ignore[arg-type]
+    if agent is None:
+        raise InvalidInput("unknown agent {agent}", agent=employee_no)
+    return agent.id
+
+
+@ladder_app.command("explain")
+def explain(
+    agent: Annotated[str, typer.Argument(help="Employee number.")],
+    period: PeriodOption,
+    language: LanguageOption = "zh_Hans",
+) -> None:
+    """Why an agent's decision for a period is what it is, and the gap to the next level."""
+    chosen = _language(language)
+    try:
+        with session_scope() as session:
+            view = ladder_service.decision_for(
+                session=session, agent_id=_agent_id(session, agent), period=period
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"{view.employee_no} {view.name} {view.period}: {view.decision} "
+        f"{view.from_level} -> {view.to_level} ({view.status})",
+        highlight=False,
+    )
+    for sentence in view.explanation(chosen):
+        console.print(f"  {sentence}", highlight=False)
+    gaps = view.gaps(chosen)
+    if gaps:
+        console.print("  -> " + "; ".join(gaps), highlight=False)
+    for gate in view.detail["gates"]:
+        mark = "ok" if gate["passed"] else "--"
+        console.print(
+            f"  [{mark}] {gate['gate']} {gate['level']}: required {gate['required']}, "
+            f"actual {gate['actual']}",
+            markup=False,
+            highlight=False,
+        )
+    for override in view.overrides:
+        console.print(f"  override: {override['decision']} ({override['reason']})", highlight=False)
+    for appeal in view.appeals:
+        console.print(
+            f"  appeal ({appeal['status']}): {appeal['text']} / {appeal['response']}",
+            highlight=False,
+        )
+
+
+def _review(agent: str, period: str, approve: bool, reason: str) -> None:
+    try:
+        with session_scope() as session:
+            view = ladder_service.decision_for(
+                session=session, agent_id=_agent_id(session, agent), period=period
+            )
+            assert view.decision_id is not None
+            row = ladder_service.review_decision(
+                session=session,
+                decision_id=view.decision_id,
+                approve=approve,
+                by=None,
+                reason=reason,
+            )
+            status, level = row.status, row.to_level if approve else row.from_level
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"{agent} {period}: {status}; level {level}")
+
+
+@ladder_app.command("approve")
+def approve(
+    agent: Annotated[str, typer.Argument(help="Employee number.")],
+    period: PeriodOption,
+    reason: Annotated[str, typer.Option(help="A note kept with the approval.")] = "",
+) -> None:
+    """Approve a pending decision: the agent's level changes."""
+    _review(agent, period, True, reason)
+
+
+@ladder_app.command("reject")
+def reject(
+    agent: Annotated[str, typer.Argument(help="Employee number.")],
+    period: PeriodOption,
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+) -> None:
+    """Reject a pending decision: the level stays."""
+    _review(agent, period, False, reason)
+
+
+@ladder_app.command("backtest")
+def backtest(
+    policy: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Proposed policy.")],
+    first: Annotated[str, typer.Option("--from", help="First period.")],
+    last: Annotated[str, typer.Option("--to", help="Last period.")],
+    fmt: FormatOption = OutputFormat.table,
+    language: LanguageOption = "zh_Hans",
+) -> None:
+    """Run a proposed policy over past periods beside the one in force; nothing is written."""
+    chosen = _language(language)
+    try:
+        with session_scope() as session:
+            proposed = ladder_service.load_policy_text(
+                session=session, text=policy.read_text(encoding="utf-8")
+            )
+            report = ladder_service.backtest(
+                session=session, proposed=proposed, first=first, last=last
+            )
+            session.rollback()
+    except PolicyError as exc:
+        raise _print_policy_error(exc) from exc
+    except DomainError as exc:
+        raise fail(exc) from exc
+    rows: list[dict[str, object]] = [
+        {
+            "period": change.period,
+            "agent": change.employee_no,
+            "name": change.name,
+            "current": f"{change.current.decision} -> {change.current.to_level}",
+            "proposed": f"{change.proposed.decision} -> {change.proposed.to_level}",
+            "why": " ".join(change.proposed.explanation(chosen)[-1:]),
+        }
+        for change in report.changes
+    ]
+    emit(
+        rows,
+        ["period", "agent", "name", "current", "proposed", "why"],
+        fmt,
+        f"Backtest {report.periods[0]}..{report.periods[-1]}",
+    )
+    if fmt is OutputFormat.table:
+        console.print(
+            f"current {report.current_hash[:12]}: {report.current_counts}; "
+            f"proposed {report.proposed_hash[:12]}: {report.proposed_counts}; "
+            f"{len(report.changes)} agent-periods decided differently",
+            highlight=False,
+        )
+
+
+@evidence_app.command("import")
+def import_evidence(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
+) -> None:
+    """Import per-agent, per-period results from other tools (agent, period, metric, value,
+    sample size): QA scores, fatal errors, exam scores, knowledge contributions."""
+    try:
+        with session_scope() as session:
+            report = external.import_external_evidence(
+                session=session,
+                data=file.read_bytes(),
+                file_name=file.name,
+                dry_run=dry_run,
+                encoding=encoding,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(external.report_summary(report), highlight=False, markup=False, soft_wrap=True)
+    if report.rejected:
+        raise typer.Exit(code=1)

@@ -1,0 +1,478 @@
+"""Ladder pages and API: an agent's scorecard, the team dashboard, the period's decisions
+with approvals and overrides, appeals, the fairness table, the policy editor with validation,
+diff and backtest, and the external evidence import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from agentladder.errors import InvalidInput, NotFound
+from agentladder.ladder import external, labels
+from agentladder.ladder import service as ladder_service
+from agentladder.ladder.policy import PolicyError
+from agentladder.org import service as org_service
+from agentladder.web.auth import (
+    EvidenceImportUser,
+    LadderAppealUser,
+    LadderDecideUser,
+    LadderPolicyUser,
+    LadderReportsUser,
+    LadderRunUser,
+    LadderTeamUser,
+    LadderViewUser,
+    SessionDep,
+    SettingsDep,
+    request_language,
+)
+from agentladder.web.templating import render as render_page
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["ladder"])
+
+DECISION_KINDS = ("promote", "hold", "demote", "insufficient_evidence")
+STATUSES = ("final", "pending", "approved", "applied", "rejected")
+MAX_POLICY_BYTES = 200_000
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """A ladder page with the names of decisions, statuses, gates and metrics at hand."""
+    language = request_language(request)
+    return render_page(
+        request,
+        template,
+        {
+            "names": labels.NAMES,
+            "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+# --- an agent's scorecard -----------------------------------------------------------------
+
+
+@pages.get("/agents/{agent_id}/scorecard")
+def scorecard_page(
+    request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
+) -> Response:
+    """The agent's career plan: level, gates to the next level, evidence, decisions, appeals."""
+    card = ladder_service.scorecard(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return render(
+        request,
+        "ladder/scorecard.html",
+        {
+            "card": card,
+            "can_appeal": user.agent_id == agent_id and "agent" in user.roles,
+        },
+    )
+
+
+@api.get("/agents/{agent_id}/scorecard")
+def scorecard_api(
+    request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
+) -> dict[str, Any]:
+    """The agent's scorecard as JSON (decisions in the shape of `ladder run --format json`)."""
+    card = ladder_service.scorecard(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    language = request_language(request)
+    return {
+        "agent": card.agent.employee_no,
+        "level": card.agent.current_level,
+        "next_level": card.next_level,
+        "progress": [vars(gate) for gate in card.progress],
+        "gaps": card.gaps(language),
+        "trend": [{"period": p, "composite": c} for p, c in card.trend],
+        "decisions": [view.as_json() for view in card.decisions],
+    }
+
+
+@pages.post("/ladder/decisions/{decision_id}/appeal")
+def appeal_form(
+    session: SessionDep,
+    user: LadderAppealUser,
+    decision_id: int,
+    text: Annotated[str, Form(min_length=1, max_length=4000)],
+) -> Response:
+    """An agent appeals their own decision."""
+    if user.agent_id is None:
+        raise NotFound("decision not found")
+    decision = ladder_service.get_decision(session=session, decision_id=decision_id)
+    if decision.agent_id != user.agent_id:
+        raise NotFound("decision not found")
+    ladder_service.create_appeal(
+        session=session, decision_id=decision_id, agent_id=user.agent_id, text=text, by=user
+    )
+    return _redirect(f"/agents/{user.agent_id}/scorecard")
+
+
+# --- the team dashboard --------------------------------------------------------------------
+
+
+@pages.get("/ladder")
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderTeamUser,
+    period: str | None = None,
+    team: int | None = None,
+) -> Response:
+    """Pyramid, score distribution, close to promotion, at risk, pending approvals."""
+    scope = org_service.agent_scope(user)
+    board = ladder_service.team_dashboard(
+        session=session, scope=scope, today=settings.today(), period=period or None, team_id=team
+    )
+    return render(
+        request,
+        "ladder/dashboard.html",
+        {
+            "board": board,
+            "teams": org_service.list_teams(session=session, scope=scope),
+            "team": team,
+            "periods": ladder_service.decision_periods(session=session),
+        },
+    )
+
+
+# --- decisions, approvals, overrides -------------------------------------------------------
+
+
+@pages.get("/ladder/decisions")
+def decisions_page(
+    request: Request,
+    session: SessionDep,
+    user: LadderReportsUser,
+    period: str | None = None,
+    decision: str | None = None,
+    status: str | None = None,
+) -> Response:
+    """The period's decisions (the promotion list for management) with their approvals."""
+    chosen = period or ladder_service.latest_period(session=session)
+    views = (
+        ladder_service.decision_views(
+            session=session,
+            period=chosen,
+            statuses=[status] if status in STATUSES else None,
+        )
+        if chosen
+        else []
+    )
+    if decision in DECISION_KINDS:
+        views = [v for v in views if v.decision == decision]
+    return render(
+        request,
+        "ladder/decisions.html",
+        {
+            "period": chosen,
+            "periods": ladder_service.decision_periods(session=session),
+            "views": views,
+            "decision": decision or "",
+            "status": status or "",
+            "kinds": DECISION_KINDS,
+            "statuses": STATUSES,
+            "policy": ladder_service.current_policy(session=session),
+        },
+    )
+
+
+@pages.post("/ladder/run")
+def run_form(
+    session: SessionDep,
+    user: LadderRunUser,
+    period: Annotated[str, Form(min_length=1, max_length=12)],
+) -> Response:
+    """Decide a period under the policy in force."""
+    report = ladder_service.run_period(session=session, period=period, run_by=user)
+    return _redirect(f"/ladder/decisions?period={report.period}")
+
+
+@pages.post("/ladder/decisions/{decision_id}/approve")
+def approve_form(
+    session: SessionDep,
+    user: LadderDecideUser,
+    decision_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Approve a pending decision: the agent's level changes."""
+    row = ladder_service.review_decision(
+        session=session, decision_id=decision_id, approve=True, by=user, reason=reason
+    )
+    return _redirect(f"/ladder/decisions?period={row.period}")
+
+
+@pages.post("/ladder/decisions/{decision_id}/reject")
+def reject_form(
+    session: SessionDep,
+    user: LadderDecideUser,
+    decision_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Reject a pending decision (a reason is required): the level stays."""
+    row = ladder_service.review_decision(
+        session=session, decision_id=decision_id, approve=False, by=user, reason=reason
+    )
+    return _redirect(f"/ladder/decisions?period={row.period}")
+
+
+@pages.post("/ladder/decisions/{decision_id}/override")
+def override_form(
+    session: SessionDep,
+    user: LadderDecideUser,
+    decision_id: int,
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A manager's own decision, kept beside the automatic one."""
+    ladder_service.override_decision(
+        session=session, decision_id=decision_id, decision=decision, reason=reason, by=user
+    )
+    row = ladder_service.get_decision(session=session, decision_id=decision_id)
+    return _redirect(f"/ladder/decisions?period={row.period}")
+
+
+@pages.post("/ladder/appeals/{appeal_id}/resolve")
+def resolve_form(
+    session: SessionDep,
+    user: LadderDecideUser,
+    appeal_id: int,
+    outcome: Annotated[str, Form()],
+    response: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Answer an appeal (upheld or denied); the history keeps both."""
+    if outcome not in ("upheld", "denied"):
+        raise InvalidInput("unknown outcome {outcome}", outcome=outcome)
+    appeal = ladder_service.resolve_appeal(
+        session=session,
+        appeal_id=appeal_id,
+        upheld=outcome == "upheld",
+        response=response,
+        by=user,
+    )
+    row = ladder_service.get_decision(session=session, decision_id=appeal.decision_id)
+    return _redirect(f"/ladder/decisions?period={row.period}")
+
+
+@pages.get("/ladder/fairness")
+def fairness_page(
+    request: Request, session: SessionDep, user: LadderReportsUser, period: str | None = None
+) -> Response:
+    """Promotion and demotion rates by team, skill group, tenure band and evaluator group."""
+    chosen = period or ladder_service.latest_period(session=session)
+    rows = ladder_service.fairness_table(session=session, period=chosen) if chosen else []
+    return render(
+        request,
+        "ladder/fairness.html",
+        {
+            "period": chosen,
+            "periods": ladder_service.decision_periods(session=session),
+            "rows": rows,
+        },
+    )
+
+
+class DecisionsOut(BaseModel):
+    """A period's decisions."""
+
+    period: str | None
+    decisions: list[dict[str, Any]]
+
+
+@api.get("/ladder/decisions", response_model=DecisionsOut)
+def decisions_api(
+    session: SessionDep, user: LadderReportsUser, period: str | None = None
+) -> DecisionsOut:
+    """A period's decisions (default: the newest period)."""
+    chosen = period or ladder_service.latest_period(session=session)
+    views = ladder_service.decision_views(session=session, period=chosen) if chosen else []
+    return DecisionsOut(period=chosen, decisions=[view.as_json() for view in views])
+
+
+@api.post("/ladder/run", response_model=DecisionsOut)
+def run_api(
+    session: SessionDep, user: LadderRunUser, period: str, dry_run: bool = False
+) -> DecisionsOut:
+    """Decide a period (`dry_run`: store nothing)."""
+    report = ladder_service.run_period(session=session, period=period, dry_run=dry_run, run_by=user)
+    return DecisionsOut(period=report.period, decisions=[v.as_json() for v in report.decisions])
+
+
+class Review(BaseModel):
+    """An approval or a rejection."""
+
+    approve: bool
+    reason: str = ""
+
+
+@api.post("/ladder/decisions/{decision_id}/review")
+def review_api(
+    session: SessionDep, user: LadderDecideUser, decision_id: int, review: Review
+) -> dict[str, str]:
+    """Approve or reject a pending decision."""
+    row = ladder_service.review_decision(
+        session=session,
+        decision_id=decision_id,
+        approve=review.approve,
+        by=user,
+        reason=review.reason,
+    )
+    return {"status": row.status, "level": row.to_level if review.approve else row.from_level}
+
+
+# --- the policy ----------------------------------------------------------------------------
+
+
+@pages.get("/ladder/policy")
+def policy_page(request: Request, session: SessionDep, user: LadderPolicyUser) -> Response:
+    """The policy editor: the policy in force, validation as you type, diff, backtest, apply."""
+    current = ladder_service.current_policy(session=session)
+    return render(
+        request,
+        "ladder/policy.html",
+        {
+            "current": current,
+            "text": current.text,
+            "versions": ladder_service.policy_versions(session=session),
+            "problems": [],
+            "periods": ladder_service.decision_periods(session=session),
+        },
+    )
+
+
+class PolicyDraft(BaseModel):
+    """A policy as the editor sends it."""
+
+    text: str
+
+
+@api.post("/ladder/policy/validate")
+def validate_policy_api(
+    session: SessionDep, user: LadderPolicyUser, draft: PolicyDraft
+) -> dict[str, Any]:
+    """Validate a draft: problems by key, else its hash and the diff against the policy in
+    force (the editor calls this as the manager types)."""
+    if len(draft.text.encode()) > MAX_POLICY_BYTES:
+        raise InvalidInput("the policy is too large")
+    current = ladder_service.current_policy(session=session)
+    diff = ladder_service.policy_diff(current.text, draft.text)
+    try:
+        loaded = ladder_service.load_policy_text(session=session, text=draft.text)
+    except PolicyError as exc:
+        return {
+            "valid": False,
+            "problems": [{"key": k, "message": m} for k, m in exc.problems],
+            "diff": diff,
+        }
+    return {
+        "valid": True,
+        "problems": [],
+        "hash": loaded.content_hash,
+        "unchanged": loaded.content_hash == current.content_hash,
+        "diff": diff,
+    }
+
+
+def _policy_form_page(
+    request: Request, session: SessionDep, text: str, problems: list[tuple[str, str]], **extra: Any
+) -> Response:
+    current = ladder_service.current_policy(session=session)
+    return render(
+        request,
+        "ladder/policy.html",
+        {
+            "current": current,
+            "text": text,
+            "versions": ladder_service.policy_versions(session=session),
+            "problems": problems,
+            "diff": ladder_service.policy_diff(current.text, text),
+            "periods": ladder_service.decision_periods(session=session),
+            **extra,
+        },
+        status_code=422 if problems else 200,
+    )
+
+
+@pages.post("/ladder/policy/apply")
+def apply_policy_form(
+    request: Request,
+    session: SessionDep,
+    user: LadderPolicyUser,
+    text: Annotated[str, Form(min_length=1, max_length=MAX_POLICY_BYTES)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Make the edited policy the one in force."""
+    try:
+        ladder_service.apply_policy(session=session, text=text, applied_by=user, note=note)
+    except PolicyError as exc:
+        return _policy_form_page(request, session, text, exc.problems)
+    return _redirect("/ladder/policy")
+
+
+@pages.post("/ladder/policy/backtest")
+def backtest_form(
+    request: Request,
+    session: SessionDep,
+    user: LadderPolicyUser,
+    text: Annotated[str, Form(min_length=1, max_length=MAX_POLICY_BYTES)],
+    first: Annotated[str, Form(min_length=1, max_length=12)],
+    last: Annotated[str, Form(min_length=1, max_length=12)],
+) -> Response:
+    """Run the edited policy over past periods beside the one in force; nothing is stored."""
+    try:
+        proposed = ladder_service.load_policy_text(session=session, text=text)
+    except PolicyError as exc:
+        return _policy_form_page(request, session, text, exc.problems)
+    report = ladder_service.backtest(session=session, proposed=proposed, first=first, last=last)
+    session.rollback()  # a backtest writes nothing, whatever it touched while reading
+    return _policy_form_page(request, session, text, [], backtest=report, first=first, last=last)
+
+
+# --- external evidence ------------------------------------------------------------------------
+
+
+@pages.get("/ladder/evidence")
+def evidence_page(request: Request, user: EvidenceImportUser) -> Response:
+    """Import QA, exam or knowledge results from other tools."""
+    return render(
+        request,
+        "ladder/evidence.html",
+        {"report": None, "metrics": external.accepted_metrics()},
+    )
+
+
+@pages.post("/ladder/evidence")
+async def evidence_form(
+    request: Request,
+    session: SessionDep,
+    user: EvidenceImportUser,
+    file: Annotated[UploadFile, File()],
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    """Check (dry run) or import a file of per-agent, per-period results."""
+    data = await file.read()
+    report = external.import_external_evidence(
+        session=session,
+        data=data,
+        file_name=file.filename or "evidence",
+        dry_run=dry_run,
+        imported_by=user,
+    )
+    return render(
+        request,
+        "ladder/evidence.html",
+        {"report": report, "metrics": external.accepted_metrics()},
+        status_code=422 if report.rejected else 200,
+    )

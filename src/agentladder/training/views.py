@@ -1,0 +1,257 @@
+"""Certification routes: pages (`pages`) and REST (`api`, mounted under /api). Thin: parse,
+authorize (by the dependency each route declares), call the service, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+
+from agentladder.errors import DomainError
+from agentladder.org import service as org_service
+from agentladder.org.models import User
+from agentladder.org.permissions import Permission, allows
+from agentladder.training import service as training_service
+from agentladder.training.schemas import (
+    CertificationFilter,
+    CertificationImportResult,
+    CertificationPage,
+    CertificationRead,
+    CertificationTypeRead,
+)
+from agentladder.web.auth import SessionDep, SettingsDep, requires
+from agentladder.web.templating import render
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["certifications"])
+
+CertificationsViewUser = Annotated[User, Depends(requires(Permission.CERTIFICATIONS_VIEW))]
+CertificationsManageUser = Annotated[User, Depends(requires(Permission.CERTIFICATIONS_MANAGE))]
+
+
+def _filters(
+    q: str | None, team: str | None, cert_type: str | None, status: str, page: int
+) -> CertificationFilter:
+    return CertificationFilter.model_validate(
+        {
+            "q": q or None,
+            "team": team or None,
+            "cert_type": cert_type or None,
+            "status": status if status in {"all", "valid", "expiring", "expired"} else "all",
+            "page": page,
+        }
+    )
+
+
+def _import_page(
+    request: Request, session: SessionDep, status_code: int = 200, **context: object
+) -> Response:
+    return render(
+        request,
+        "training/import.html",
+        {
+            "types": training_service.list_certification_types(session=session),
+            "row_actions": training_service.IMPORT_ACTION_NAMES,
+            "import_fields": training_service.IMPORT_FIELD_NAMES,
+            "preview": None,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@pages.get("/certifications")
+def certifications_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CertificationsViewUser,
+    q: str | None = None,
+    team: str | None = None,
+    cert_type: str | None = None,
+    status: str = "all",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Certificates of the agents the user may see (an agent: their own), with filters and
+    the ones expiring soon marked."""
+    scope = org_service.agent_scope(user)
+    filters = _filters(q, team, cert_type, status, page)
+    return render(
+        request,
+        "training/certifications.html",
+        {
+            "result": training_service.list_certifications(
+                session=session, scope=scope, filters=filters, today=settings.today()
+            ),
+            "filters": filters,
+            "teams": org_service.list_teams(session=session, scope=scope)
+            if scope.everyone or scope.team_ids
+            else [],
+            "types": training_service.list_certification_types(session=session),
+            "statuses": training_service.STATUS_NAMES,
+            "soon_days": training_service.EXPIRING_SOON_DAYS,
+            "can_manage": allows(user.roles, Permission.CERTIFICATIONS_MANAGE),
+        },
+    )
+
+
+@pages.get("/agents/{agent_id}/certifications")
+def agent_certifications_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CertificationsViewUser,
+    agent_id: int,
+) -> Response:
+    """One agent's certificates (404 outside the user's scope)."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return render(
+        request,
+        "training/agent.html",
+        {
+            "agent": org_service.agent_read(agent),
+            "certifications": training_service.certifications_of(
+                session=session, agent_id=agent.id, today=settings.today()
+            ),
+            "statuses": training_service.STATUS_NAMES,
+            "soon_days": training_service.EXPIRING_SOON_DAYS,
+        },
+    )
+
+
+@pages.get("/certifications/import")
+def import_page(request: Request, session: SessionDep, user: CertificationsManageUser) -> Response:
+    """Upload form and the certification types a file may name."""
+    return _import_page(request, session)
+
+
+@pages.post("/certifications/import")
+async def import_preview_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CertificationsManageUser,
+    file: Annotated[UploadFile, File()],
+    encoding: Annotated[str, Form()] = "",
+) -> Response:
+    """Read the uploaded file and show what importing it would do; nothing is written yet."""
+    data = await file.read()
+    file_name = file.filename or "certifications.csv"
+    try:
+        upload_id = training_service.stash_upload(
+            data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
+        )
+        preview = training_service.preview_certifications(
+            session=session, data=data, file_name=file_name, encoding=encoding or None
+        )
+    except DomainError as exc:
+        return _import_page(request, session, 422, file_error=exc)
+    return _import_page(
+        request,
+        session,
+        422 if preview.errors else 200,
+        preview=preview,
+        upload_id=upload_id,
+        encoding=encoding,
+    )
+
+
+@pages.post("/certifications/import/{upload_id}/apply")
+def import_apply_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CertificationsManageUser,
+    upload_id: str,
+    encoding: Annotated[str, Form()] = "",
+) -> Response:
+    """Import the previewed file: all rows, or none when any row has an error."""
+    data, file_name = training_service.load_upload(
+        data_dir=settings.ensure_data_dir(), token=upload_id
+    )
+    result = training_service.import_certifications(
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding or None,
+        recorded_by=user,
+    )
+    return _import_page(
+        request,
+        session,
+        200 if result.applied else 422,
+        preview=result.preview,
+        upload_id=upload_id,
+        applied=result.applied,
+        encoding=encoding,
+    )
+
+
+# --- REST ----------------------------------------------------------------------------------
+
+
+@api.get("/certification-types", response_model=list[CertificationTypeRead])
+def api_certification_types(
+    session: SessionDep, user: CertificationsViewUser
+) -> list[CertificationTypeRead]:
+    """Every certification type: built-in and added."""
+    return training_service.list_certification_types(session=session)
+
+
+@api.get("/certifications", response_model=CertificationPage)
+def api_certifications(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CertificationsViewUser,
+    q: str | None = None,
+    team: str | None = None,
+    cert_type: str | None = None,
+    status: str = "all",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> CertificationPage:
+    """Certificates in the caller's scope, filtered and paged."""
+    return training_service.list_certifications(
+        session=session,
+        scope=org_service.agent_scope(user),
+        filters=_filters(q, team, cert_type, status, page),
+        today=settings.today(),
+    )
+
+
+@api.get("/agents/{agent_id}/certifications", response_model=list[CertificationRead])
+def api_agent_certifications(
+    session: SessionDep, settings: SettingsDep, user: CertificationsViewUser, agent_id: int
+) -> list[CertificationRead]:
+    """One agent's certificates (404 outside the caller's scope)."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return training_service.certifications_of(
+        session=session, agent_id=agent.id, today=settings.today()
+    )
+
+
+@api.post("/certifications/import", response_model=CertificationImportResult)
+async def api_certifications_import(
+    session: SessionDep,
+    user: CertificationsManageUser,
+    file: Annotated[UploadFile, File()],
+    dry_run: bool = False,
+    encoding: str | None = None,
+) -> CertificationImportResult:
+    """Import certificates from a CSV/XLSX file (`dry_run`: only report); a file with errors
+    changes nothing."""
+    data = await file.read()
+    return training_service.import_certifications(
+        session=session,
+        data=data,
+        file_name=file.filename or "certifications.csv",
+        encoding=encoding,
+        dry_run=dry_run,
+        recorded_by=user,
+    )

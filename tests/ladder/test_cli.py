@@ -1,0 +1,128 @@
+"""`agentladder ladder ...` end to end: policy validate/apply, run (JSON shape), explain,
+approve/reject, backtest, evidence import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agentladder.cli import app
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from tests.factories import make_agent
+from tests.ladder.builders import HIRED, give, policy_text
+
+runner = CliRunner()
+
+
+def _world(settings: Settings) -> None:
+    with session_scope(settings) as session:
+        for number, score in (("A0001", 90), ("A0002", 40)):
+            agent = make_agent(session, employee_no=number, name=f"座席{number}", hire_date=HIRED)
+            give(session, agent, "2026-09", score=score)
+            give(session, agent, "2026-10", score=score)
+
+
+def test_policy_validate_and_apply(cli_env: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(policy_text(weights=(50, 49)), encoding="utf-8")
+    refused = runner.invoke(app, ["ladder", "policy", "validate", str(bad)])
+    assert refused.exit_code == 1
+    assert "components: weights sum to 99, not 100" in refused.output
+    good = tmp_path / "good.yaml"
+    good.write_text(policy_text(), encoding="utf-8")
+    assert runner.invoke(app, ["ladder", "policy", "validate", str(good)]).exit_code == 0
+    applied = runner.invoke(app, ["ladder", "policy", "apply", str(good), "--note", "试行"])
+    assert applied.exit_code == 0, applied.output
+    assert "+name: Test ladder" in applied.output  # the diff against the shipped default
+    shown = runner.invoke(app, ["ladder", "policy", "show"])
+    assert "name: Test ladder" in shown.output
+    history = runner.invoke(app, ["ladder", "policy", "history", "--format", "json"])
+    assert json.loads(history.output)[0]["note"] == "试行"
+
+
+def test_run_json_explain_approve_and_backtest(cli_env: Settings, tmp_path: Path) -> None:
+    _world(cli_env)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(policy_text(approval="manager"), encoding="utf-8")
+    assert runner.invoke(app, ["ladder", "policy", "apply", str(policy)]).exit_code == 0
+    assert runner.invoke(app, ["ladder", "run", "--period", "2026-09"]).exit_code == 0
+    result = runner.invoke(app, ["ladder", "run", "--period", "2026-10", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    decisions = json.loads(result.output)
+    first = next(d for d in decisions if d["agent"] == "A0001")
+    assert {
+        "agent",
+        "period",
+        "from_level",
+        "to_level",
+        "decision",
+        "composite",
+        "components",
+        "gates",
+        "policy_hash",
+    } <= set(first)
+    assert (first["period"], first["decision"], first["to_level"]) == (
+        "2026-10",
+        "promote",
+        "basic_sophomore",
+    )
+    assert first["composite"] == 90
+    assert all(set(g) >= {"gate", "required", "actual", "passed"} for g in first["gates"])
+    assert len(first["policy_hash"]) == 64
+    explained = runner.invoke(
+        app, ["ladder", "explain", "A0002", "--period", "2026-10", "--language", "en"]
+    )
+    assert explained.exit_code == 0
+    assert "Not qualified for Basic Sophomore: score." in explained.output
+    assert "+17.0 points" in explained.output  # 40 -> 55 + band 2
+    rejected = runner.invoke(
+        app, ["ladder", "reject", "A0001", "--period", "2026-10", "--reason", "待复核"]
+    )
+    assert rejected.exit_code == 0
+    assert "rejected" in rejected.output
+    again = runner.invoke(app, ["ladder", "approve", "A0001", "--period", "2026-10"])
+    assert again.exit_code == 1  # no longer pending
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(policy_text(approval="manager", consecutive=1), encoding="utf-8")
+    backtest = runner.invoke(
+        app,
+        [
+            "ladder",
+            "backtest",
+            "--policy",
+            str(proposed),
+            "--from",
+            "2026-09",
+            "--to",
+            "2026-10",
+            "--format",
+            "json",
+        ],
+    )
+    assert backtest.exit_code == 0, backtest.output
+    changes = json.loads(backtest.output)
+    # One qualifying period is enough under the proposal: A0001 moves in September already.
+    assert [(c["period"], c["agent"]) for c in changes][:1] == [("2026-09", "A0001")]
+
+
+def test_evidence_import_reports_rows(cli_env: Settings, tmp_path: Path) -> None:
+    _world(cli_env)
+    data = tmp_path / "qa.csv"
+    data.write_text(
+        "agent,period,metric,value,sample_size\nA0001,2026-11,qa_score,92,7\n", encoding="utf-8"
+    )
+    checked = runner.invoke(app, ["ladder", "evidence", "import", str(data), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "dry run" in checked.output
+    stored = runner.invoke(app, ["ladder", "evidence", "import", str(data)])
+    assert stored.exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "agent,period,metric,value,sample_size\nA9999,2026-11,qa_score,92,7\n", encoding="utf-8"
+    )
+    refused = runner.invoke(app, ["ladder", "evidence", "import", str(bad)])
+    assert refused.exit_code == 1
+    assert "A9999" in refused.output

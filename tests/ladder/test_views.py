@@ -1,0 +1,213 @@
+"""The ladder's pages and API through the real app: scorecards in scope, approvals, appeals,
+the policy editor's validation, diff, backtest and apply, the evidence import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.ladder import service as ladder_service
+from agentladder.web.app import create_app
+from tests.factories import csrf_token, login, make_agent, make_team, make_user
+from tests.ladder.builders import HIRED, give, policy_text
+
+
+@dataclass
+class Centre:
+    settings: Settings
+    own: int  # the agent user's agent (team T01)
+    other: int  # an agent of team T02
+    decision: int  # the own agent's pending promotion for 2026-10
+
+
+@pytest.fixture
+def centre(settings: Settings) -> Centre:
+    with session_scope(settings) as session:
+        t1 = make_team(session, "T01", "客服一组")
+        make_team(session, "T02", "客服二组")
+        own = make_agent(
+            session, employee_no="A0001", name="王芳", team_code="T01", hire_date=HIRED
+        )
+        other = make_agent(
+            session, employee_no="A0002", name="李强", team_code="T02", hire_date=HIRED
+        )
+        make_user(session, settings, "agent", ["agent"], agent=own)
+        make_user(session, settings, "other_agent", ["agent"], agent=other)
+        make_user(session, settings, "manager", ["manager"])
+        make_user(session, settings, "team_lead", ["team_lead"], lead_team_id=t1)
+        ladder_service.apply_policy(
+            session=session, text=policy_text(consecutive=1, approval="manager")
+        )
+        give(session, own, "2026-10", score=88)
+        give(session, other, "2026-10", score=30, qa_evaluations=2)
+        report = ladder_service.run_period(session=session, period="2026-10")
+        [decision] = [v.decision_id for v in report.decisions if v.agent_id == own.id]
+        assert decision is not None
+        return Centre(settings, own.id, other.id, decision)
+
+
+def _client(centre: Centre, username: str) -> TestClient:
+    return login(TestClient(create_app(centre.settings)), username)
+
+
+def test_agent_lands_on_their_scorecard_and_sees_the_gap(centre: Centre) -> None:
+    client = _client(centre, "agent")
+    home = client.get("/", follow_redirects=False)
+    assert home.headers["location"] == f"/agents/{centre.own}/scorecard"
+    page = client.get(f"/agents/{centre.own}/scorecard")
+    assert page.status_code == 200
+    assert "初级座席·二级" in page.text  # promoted to, waiting for approval
+    assert "待审批" in page.text
+    assert client.get(f"/agents/{centre.other}/scorecard").status_code == 404
+    data = client.get(f"/api/agents/{centre.own}/scorecard").json()
+    assert data["decisions"][0]["decision"] == "promote"
+    assert client.get(f"/api/agents/{centre.other}/scorecard").status_code == 404
+
+
+def test_the_other_agent_sees_what_is_missing(centre: Centre) -> None:
+    client = _client(centre, "other_agent")
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    page = client.get(f"/agents/{centre.other}/scorecard")
+    assert "4 more QA evaluations" in page.text
+    assert "Insufficient evidence" in page.text
+
+
+def test_manager_approves_and_the_level_changes(centre: Centre) -> None:
+    client = _client(centre, "manager")
+    page = client.get("/ladder/decisions?period=2026-10")
+    assert "王芳" in page.text
+    assert "李强" in page.text
+    token = csrf_token(client, "/ladder/decisions")
+    response = client.post(
+        f"/ladder/decisions/{centre.decision}/approve",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    agent = client.get(f"/api/agents/{centre.own}").json()
+    assert agent["current_level"] == "basic_sophomore"
+    again = client.post(f"/ladder/decisions/{centre.decision}/approve", data={"csrf_token": token})
+    assert again.status_code == 409
+
+
+def test_rejection_needs_a_reason(centre: Centre) -> None:
+    client = _client(centre, "manager")
+    token = csrf_token(client, "/ladder/decisions")
+    refused = client.post(
+        f"/ladder/decisions/{centre.decision}/reject", data={"csrf_token": token, "reason": " "}
+    )
+    assert refused.status_code == 422
+    client.post(
+        f"/ladder/decisions/{centre.decision}/reject",
+        data={"csrf_token": token, "reason": "质检复核中"},
+    )
+    assert client.get(f"/api/agents/{centre.own}").json()["current_level"] == "basic_fresh"
+
+
+def test_appeal_and_resolution_show_on_the_scorecard(centre: Centre) -> None:
+    agent = _client(centre, "agent")
+    token = csrf_token(agent, f"/agents/{centre.own}/scorecard")
+    sent = agent.post(
+        f"/ladder/decisions/{centre.decision}/appeal",
+        data={"csrf_token": token, "text": "<b>请复核</b>"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    # Another agent cannot appeal someone else's decision.
+    intruder = _client(centre, "other_agent")
+    blocked = intruder.post(
+        f"/ladder/decisions/{centre.decision}/appeal",
+        data={"csrf_token": csrf_token(intruder, "/"), "text": "x"},
+    )
+    assert blocked.status_code == 404
+    with session_scope(centre.settings) as session:
+        view = ladder_service.decision_for(session=session, agent_id=centre.own, period="2026-10")
+        [appeal] = view.appeals
+    manager = _client(centre, "manager")
+    manager.post(
+        f"/ladder/appeals/{appeal['id']}/resolve",
+        data={
+            "csrf_token": csrf_token(manager, "/ladder/decisions"),
+            "outcome": "denied",
+            "response": "证据充分",
+        },
+    )
+    page = agent.get(f"/agents/{centre.own}/scorecard").text
+    assert "&lt;b&gt;请复核&lt;/b&gt;" in page  # escaped
+    assert "证据充分" in page
+    assert "驳回" in page
+
+
+def test_team_lead_dashboard_covers_their_team_only(centre: Centre) -> None:
+    client = _client(centre, "team_lead")
+    page = client.get("/ladder?period=2026-10")
+    assert page.status_code == 200
+    assert "王芳" in page.text
+    assert "李强" not in page.text
+    assert client.get("/ladder/decisions").status_code == 403
+
+
+def test_policy_editor_validates_diffs_backtests_and_applies(centre: Centre) -> None:
+    client = _client(centre, "manager")
+    assert "Test ladder" in client.get("/ladder/policy").text
+    token = csrf_token(client, "/ladder/policy")
+    bad = policy_text(weights=(50, 49))
+    result = client.post(
+        "/api/ladder/policy/validate", json={"text": bad}, headers={"X-CSRF-Token": token}
+    ).json()
+    assert result["valid"] is False
+    assert result["problems"] == [
+        {"key": "components", "message": "weights sum to 99, not 100 (service 50, quality 49)"}
+    ]
+    assert any(line.startswith("+") and "49" in line for line in result["diff"])
+    stricter = policy_text(consecutive=2, approval="manager")
+    ok = client.post(
+        "/api/ladder/policy/validate", json={"text": stricter}, headers={"X-CSRF-Token": token}
+    ).json()
+    assert ok["valid"]
+    assert not ok["unchanged"]
+    backtest = client.post(
+        "/ladder/policy/backtest",
+        data={"csrf_token": token, "text": stricter, "first": "2026-10", "last": "2026-10"},
+    )
+    assert backtest.status_code == 200
+    assert '<strong id="backtest-changes">1</strong>' in backtest.text  # 王芳 would wait
+    refused = client.post("/ladder/policy/apply", data={"csrf_token": token, "text": bad})
+    assert refused.status_code == 422
+    assert "weights sum to 99" in refused.text
+    client.post(
+        "/ladder/policy/apply", data={"csrf_token": token, "text": stricter, "note": "两期"}
+    )
+    with session_scope(centre.settings) as session:
+        assert (
+            ladder_service.current_policy(session=session).policy.promotion.consecutive_periods == 2
+        )
+        assert len(ladder_service.policy_versions(session=session)) == 2
+
+
+def test_evidence_upload_checks_then_imports(centre: Centre) -> None:
+    client = _client(centre, "manager")
+    token = csrf_token(client, "/ladder/evidence")
+    csv = "工号,周期,指标,值,样本量\nA0001,2026-11,qa_score,91,8\nA0002,2026-11,qa_scor,80,6\n"
+    checked = client.post(
+        "/ladder/evidence",
+        data={"csrf_token": token, "dry_run": "true"},
+        files={"file": ("qa.csv", csv.encode("gb18030"), "text/csv")},
+    )
+    assert checked.status_code == 422
+    assert "qa_scor" in checked.text
+    fixed = csv.replace("qa_scor,", "qa_score,")
+    imported = client.post(
+        "/ladder/evidence",
+        data={"csrf_token": token},
+        files={"file": ("qa.csv", fixed.encode("gb18030"), "text/csv")},
+    )
+    assert imported.status_code == 200
+    with session_scope(centre.settings) as session:
+        from agentladder.ladder import external
+
+        assert len(external.external_facts(session=session, period="2026-11")) == 2

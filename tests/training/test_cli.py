@@ -1,0 +1,89 @@
+"""`agentladder training ...` through Typer's runner on the test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agentladder.cli import app
+from agentladder.config import Settings
+
+runner = CliRunner()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_types_list_and_add(cli_env: Settings) -> None:
+    types = json.loads(run("training", "types", "list", "--format", "json"))
+    assert [t["code"] for t in types] == [
+        "product_knowledge",
+        "service_skill",
+        "sales_skill",
+        "comprehensive",
+    ]
+    assert "added" in run(
+        "training", "types", "add", "complaints", "投诉处理认证", "Complaint handling",
+        "--validity-months", "6",
+    )  # fmt: skip
+    types = json.loads(run("training", "types", "list", "--format", "json"))
+    assert types[-1] == {
+        "code": "complaints",
+        "zh": "投诉处理认证",
+        "en": "Complaint handling",
+        "validity_months": 6,
+        "builtin": False,
+    }
+    again = runner.invoke(app, ["training", "types", "add", "complaints", "投诉", "Complaints"])
+    assert again.exit_code == 1
+    assert "exists" in again.output
+    bad = runner.invoke(app, ["training", "types", "add", "no spaces", "坏", "Bad"])
+    assert bad.exit_code == 1
+
+
+def test_certifications_import_and_list(cli_env: Settings, tmp_path: Path) -> None:
+    run("org", "teams", "create", "T01", "客服一组")
+    roster = tmp_path / "花名册.csv"
+    roster.write_text(
+        "工号,姓名,入职日期,班组,分机\n9001,王芳,2024-03-01,T01,Agent/9001\n9002,李强,2024-03-01,T01,\n",
+        encoding="utf-8",
+    )
+    run("org", "roster", "import", str(roster))
+    certificates = tmp_path / "证书.csv"
+    certificates.write_bytes(
+        "工号,认证类型,发证日期,有效期至\n"
+        "Agent/9001,产品知识认证,2025-03-01,长期\n"
+        "9002,service_skill,2020-01-01,2021-12-31\n".encode("gbk")
+    )
+    dry = run("training", "certifications", "import", str(certificates), "--dry-run")
+    assert "2 new" in dry
+    assert "nothing written" in dry
+    assert json.loads(run("training", "certifications", "list", "--format", "json")) == []
+    assert "imported" in run("training", "certifications", "import", str(certificates))
+    assert "2 unchanged" in run("training", "certifications", "import", str(certificates))
+    listed = json.loads(run("training", "certifications", "list", "--format", "json"))
+    assert [(c["employee_no"], c["cert_type"], c["expires_on"]) for c in listed] == [
+        ("9001", "product_knowledge", None),
+        ("9002", "service_skill", "2021-12-31"),
+    ]
+    mine = json.loads(
+        run("training", "certifications", "list", "--agent", "Agent/9001", "--format", "json")
+    )
+    assert [c["employee_no"] for c in mine] == ["9001"]
+    expired = json.loads(
+        run("training", "certifications", "list", "--status", "expired", "--format", "json")
+    )
+    assert [c["employee_no"] for c in expired] == ["9002"]
+    nobody = runner.invoke(app, ["training", "certifications", "list", "--agent", "nobody"])
+    assert nobody.exit_code == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("工号,认证类型,发证日期\n9001,急救认证,2025-01-01\n", encoding="utf-8")
+    result = runner.invoke(app, ["training", "certifications", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "认证类型" in result.output
+    assert "nothing imported" in result.output
