@@ -211,3 +211,24 @@ def test_evidence_upload_checks_then_imports(centre: Centre) -> None:
         from agentladder.ladder import external
 
         assert len(external.external_facts(session=session, period="2026-11")) == 2
+
+
+def test_reports_download_from_the_pages(centre: Centre) -> None:
+    agent = _client(centre, "agent")
+    pdf = agent.get(f"/agents/{centre.own}/scorecard/export?format=pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert agent.get(f"/agents/{centre.other}/scorecard/export?format=pdf").status_code == 404
+    manager = _client(centre, "manager")
+    xlsx = manager.get("/ladder/decisions/export?format=xlsx&period=2026-10")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert manager.get("/ladder/export?format=html&period=2026-10").status_code == 200
+    assert manager.get("/ladder/export?format=doc").status_code == 422
+    lead = _client(centre, "team_lead")
+    with session_scope(centre.settings) as session:
+        from agentladder.org import service as org_service
+
+        other_team = org_service.get_team_by_code(session=session, code="T02")
+        assert other_team is not None
+        other_team_id = other_team.id
+    assert lead.get(f"/ladder/export?format=pdf&team={other_team_id}").status_code == 404

@@ -15,6 +15,7 @@ from agentladder.ladder import external, labels
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
 from agentladder.org import service as org_service
+from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     EvidenceImportUser,
     LadderAppealUser,
@@ -117,6 +118,38 @@ def appeal_form(
         session=session, decision_id=decision_id, agent_id=user.agent_id, text=text, by=user
     )
     return _redirect(f"/agents/{user.agent_id}/scorecard")
+
+
+def _report_file(document: Any, fmt: str, name: str) -> Response:
+    if fmt not in reports_service.REPORT_FORMATS:
+        raise InvalidInput("unknown report format {fmt}: xlsx, pdf or html", fmt=fmt)
+    return Response(
+        reports_service.render_document(document, fmt),
+        media_type=reports_service.REPORT_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@pages.get("/agents/{agent_id}/scorecard/export")
+def scorecard_export(
+    request: Request,
+    session: SessionDep,
+    user: LadderViewUser,
+    agent_id: int,
+    format: str = "pdf",
+    period: str | None = None,
+) -> Response:
+    """The scorecard as PDF, XLSX or HTML."""
+    scope = org_service.agent_scope(user)
+    agent = org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=scope)
+    document = reports_service.scorecard_document(
+        session=session,
+        employee_no=agent.employee_no,
+        language=request_language(request),
+        scope=scope,
+        period=period,
+    )
+    return _report_file(document, format, f"scorecard-{agent.employee_no}")
 
 
 # --- the team dashboard --------------------------------------------------------------------
@@ -264,6 +297,49 @@ def resolve_form(
     )
     row = ladder_service.get_decision(session=session, decision_id=appeal.decision_id)
     return _redirect(f"/ladder/decisions?period={row.period}")
+
+
+@pages.get("/ladder/export")
+def dashboard_export(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderTeamUser,
+    format: str = "pdf",
+    period: str | None = None,
+    team: int | None = None,
+) -> Response:
+    """The team dashboard as PDF, XLSX or HTML (the teams the viewer may see)."""
+    scope = org_service.agent_scope(user)
+    code = None
+    if team is not None:
+        if not scope.everyone and team not in scope.team_ids:
+            raise NotFound("team not found")
+        code = org_service.get_team_or_raise(session=session, team_id=team).code
+    document = reports_service.team_document(
+        session=session,
+        language=request_language(request),
+        scope=scope,
+        today=settings.today(),
+        period=period or None,
+        team_code=code,
+    )
+    return _report_file(document, format, f"ladder-team-{period or 'latest'}")
+
+
+@pages.get("/ladder/decisions/export")
+def promotions_export(
+    request: Request,
+    session: SessionDep,
+    user: LadderReportsUser,
+    format: str = "pdf",
+    period: str | None = None,
+) -> Response:
+    """The period's promotion list and fairness table as PDF, XLSX or HTML."""
+    document = reports_service.promotions_document(
+        session=session, language=request_language(request), period=period or None
+    )
+    return _report_file(document, format, f"promotions-{period or 'latest'}")
 
 
 @pages.get("/ladder/fairness")
