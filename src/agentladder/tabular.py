@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Literal
 
 from charset_normalizer import from_bytes
 
 from agentladder.errors import DomainError
+from agentladder.i18n import N_
 
 
 class TableFileError(DomainError):
@@ -126,3 +129,44 @@ def read_table(data: bytes, file_name: str, encoding: str | None = None) -> Tabl
     if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableFileError("old .xls workbooks are not supported; save the sheet as .xlsx or CSV")
     return _read_csv(data, encoding)
+
+
+def fold_header(text: str) -> str:
+    """A header as matching sees it: no spaces, punctuation or case (工号 (必填) = 工号)."""
+    return re.sub(r"[\s_\-:：*()（）]+", "", text).casefold()
+
+
+@dataclass(frozen=True)
+class HeaderProblem:
+    """Something wrong with a file's header row: the column and an English msgid."""
+
+    column: str
+    message: str
+    severity: Literal["error", "warning"]
+
+
+def map_headers(
+    header: list[str], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[dict[str, int], list[HeaderProblem]]:
+    """Which column holds each field, from the spellings each field may have (Chinese or
+    English); unknown columns are warnings, duplicated or missing required fields errors."""
+    lookup = {fold_header(s): name for name, spellings in aliases.items() for s in spellings}
+    columns: dict[str, int] = {}
+    problems: list[HeaderProblem] = []
+    for index, title in enumerate(header):
+        name = lookup.get(fold_header(title))
+        if name is None:
+            if title:
+                problems.append(
+                    HeaderProblem(title, N_("column not recognised; it is ignored"), "warning")
+                )
+        elif name in columns:
+            problems.append(HeaderProblem(title, N_("two columns mean the same field"), "error"))
+        else:
+            columns[name] = index
+    problems += [
+        HeaderProblem(aliases[name][0], N_("required column is missing"), "error")
+        for name in required
+        if name not in columns
+    ]
+    return columns, problems

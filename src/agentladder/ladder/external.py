@@ -32,7 +32,7 @@ from agentladder.metrics.catalog import BY_ID as KPIS
 from agentladder.metrics.periods import parse_period
 from agentladder.org import service as org_service
 from agentladder.org.models import User
-from agentladder.tabular import read_table
+from agentladder.tabular import fold_header, map_headers, read_table
 
 # Canonical field -> header spellings seen in Chinese and English exports (compared folded).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -110,15 +110,6 @@ _INTEGER = re.compile(r"^\+?\d+$")
 _IN_CHUNK = 5000
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"[\s_\-:：*()（）]+", "", text).casefold()
-
-
-_HEADER_LOOKUP = {
-    _fold(spelling): name for name, spellings in HEADER_ALIASES.items() for spelling in spellings
-}
-
-
 def accepted_metrics() -> dict[str, str]:
     """Metric ids an import accepts, with a short description: the ladder's own metrics (QA,
     exams, knowledge base) and every KPI measured per agent."""
@@ -131,11 +122,11 @@ def accepted_metrics() -> dict[str, str]:
 
 def _metric_lookup() -> dict[str, str]:
     """Metric ids by folded id and, for KPIs, folded Chinese and English names."""
-    lookup = {_fold(metric_id): metric_id for metric_id in accepted_metrics()}
+    lookup = {fold_header(metric_id): metric_id for metric_id in accepted_metrics()}
     for kpi in KPIS.values():
         if kpi.scope in {"agent", "both"}:
-            lookup.setdefault(_fold(kpi.zh), kpi.id)
-            lookup.setdefault(_fold(kpi.en), kpi.id)
+            lookup.setdefault(fold_header(kpi.zh), kpi.id)
+            lookup.setdefault(fold_header(kpi.en), kpi.id)
     return lookup
 
 
@@ -229,30 +220,10 @@ class _Row:
 def _map_columns(
     header: list[str], rejected: list[EvidenceIssue], warnings: list[EvidenceIssue]
 ) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        name = _HEADER_LOOKUP.get(_fold(title))
-        if name is None:
-            if title:
-                warnings.append(
-                    EvidenceIssue(
-                        row=1, column=title, reason=N_("column not recognised; it is ignored")
-                    )
-                )
-            continue
-        if name in columns:
-            rejected.append(
-                EvidenceIssue(row=1, column=title, reason=N_("two columns mean the same field"))
-            )
-            continue
-        columns[name] = index
-    for name in REQUIRED:
-        if name not in columns:
-            rejected.append(
-                EvidenceIssue(
-                    row=1, column=HEADER_ALIASES[name][0], reason=N_("required column is missing")
-                )
-            )
+    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
+    for problem in problems:
+        sink = warnings if problem.severity == "warning" else rejected
+        sink.append(EvidenceIssue(row=1, column=problem.column, reason=problem.message))
     return columns
 
 
@@ -307,7 +278,7 @@ def _check_row(
         except ValueError:
             reject("period", N_("not a month or quarter (write 2026-10 or 2026-Q4)"), raw_period)
     raw_metric = cell("metric")
-    metric_id = metrics.get(_fold(raw_metric)) if raw_metric else None
+    metric_id = metrics.get(fold_header(raw_metric)) if raw_metric else None
     if not raw_metric:
         reject("metric", N_("metric is empty"))
     elif metric_id is None:
@@ -423,7 +394,7 @@ def import_external_evidence(
             ):
                 existing[(fact.agent_id, fact.period, fact.metric_id)] = fact
         for row in rows:
-            if row.name and _fold(row.name) != _fold(names.get(row.agent_id, "")):
+            if row.name and fold_header(row.name) != fold_header(names.get(row.agent_id, "")):
                 warnings.append(
                     EvidenceIssue(
                         row=row.row,

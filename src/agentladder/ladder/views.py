@@ -233,6 +233,15 @@ def run_form(
     return _redirect(f"/ladder/decisions?period={report.period}")
 
 
+def _review_form(
+    session: SessionDep, user: Any, decision_id: int, approve: bool, reason: str
+) -> Response:
+    row = ladder_service.review_decision(
+        session=session, decision_id=decision_id, approve=approve, by=user, reason=reason
+    )
+    return _redirect(f"/ladder/decisions?period={row.period}")
+
+
 @pages.post("/ladder/decisions/{decision_id}/approve")
 def approve_form(
     session: SessionDep,
@@ -241,10 +250,7 @@ def approve_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Approve a pending decision: the agent's level changes."""
-    row = ladder_service.review_decision(
-        session=session, decision_id=decision_id, approve=True, by=user, reason=reason
-    )
-    return _redirect(f"/ladder/decisions?period={row.period}")
+    return _review_form(session, user, decision_id, True, reason)
 
 
 @pages.post("/ladder/decisions/{decision_id}/reject")
@@ -255,10 +261,7 @@ def reject_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Reject a pending decision (a reason is required): the level stays."""
-    row = ladder_service.review_decision(
-        session=session, decision_id=decision_id, approve=False, by=user, reason=reason
-    )
-    return _redirect(f"/ladder/decisions?period={row.period}")
+    return _review_form(session, user, decision_id, False, reason)
 
 
 @pages.post("/ladder/decisions/{decision_id}/override")

@@ -20,7 +20,7 @@ from agentladder.ladder import service as ladder_service
 from agentladder.org.identity import identity_key
 from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport, SkillGroup, User
 from agentladder.org.schemas import RosterIssue, RosterPreview, RosterResult, RosterRowPlan
-from agentladder.tabular import TableFileError, cell_text, read_table
+from agentladder.tabular import TableFileError, cell_text, map_headers, read_table
 
 # Canonical field -> header spellings seen in Chinese and English exports (compared folded).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -80,15 +80,6 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\s_\-:：*()（）]+", "", text).casefold()
-
-
-_HEADER_LOOKUP = {
-    _fold(spelling): name for name, spellings in HEADER_ALIASES.items() for spelling in spellings
-}
 
 
 @dataclass
@@ -158,33 +149,13 @@ class _Lookups:
 
 
 def _map_columns(header: list[str], issues: list[RosterIssue]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        name = _HEADER_LOOKUP.get(_fold(title))
-        if name is None:
-            if title:
-                issues.append(
-                    RosterIssue(
-                        row=1,
-                        column=title,
-                        severity="warning",
-                        message=N_("column not recognised; it is ignored"),
-                    )
-                )
-            continue
-        if name in columns:
-            issues.append(
-                RosterIssue(row=1, column=title, message=N_("two columns mean the same field"))
-            )
-            continue
-        columns[name] = index
-    for name in REQUIRED:
-        if name not in columns:
-            issues.append(
-                RosterIssue(
-                    row=1, column=HEADER_ALIASES[name][0], message=N_("required column is missing")
-                )
-            )
+    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
+    issues += [
+        RosterIssue(
+            row=1, column=problem.column, severity=problem.severity, message=problem.message
+        )
+        for problem in problems
+    ]
     return columns
 
 

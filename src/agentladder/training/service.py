@@ -24,7 +24,7 @@ from agentladder.i18n import N_
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.schemas import AgentRead
-from agentladder.tabular import TableFileError, cell_text, read_table
+from agentladder.tabular import TableFileError, cell_text, fold_header, map_headers, read_table
 from agentladder.training.models import Certification, CertificationType
 from agentladder.training.schemas import (
     CertificationCreate,
@@ -136,15 +136,6 @@ _DATE_PATTERNS = (
 _IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"[\s_\-:：*()（）]+", "", text).casefold()
-
-
-_HEADER_LOOKUP = {
-    _fold(spelling): name for name, spellings in HEADER_ALIASES.items() for spelling in spellings
-}
-
-
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), _IN_CHUNK):
         yield ids[start : start + _IN_CHUNK]
@@ -234,8 +225,8 @@ def add_certification_type(
     for known in list_certification_types(session=session):
         if known.code.casefold() == type_in.code.casefold():
             raise Conflict("a certification type with code {code} exists", code=type_in.code)
-        names = {_fold(known.code), _fold(known.zh), _fold(known.en)}
-        if _fold(type_in.zh) in names or _fold(type_in.en) in names:
+        names = {fold_header(known.code), fold_header(known.zh), fold_header(known.en)}
+        if fold_header(type_in.zh) in names or fold_header(type_in.en) in names:
             raise Conflict(
                 "the name of certification type {code} is already used by {other}",
                 code=type_in.code,
@@ -256,7 +247,7 @@ def _type_lookup(types: list[CertificationTypeRead]) -> dict[str, CertificationT
     lookup: dict[str, CertificationTypeRead] = {}
     for known in types:
         for spelling in (known.code, known.zh, known.en):
-            lookup.setdefault(_fold(spelling), known)
+            lookup.setdefault(fold_header(spelling), known)
     return lookup
 
 
@@ -468,33 +459,13 @@ class _Plan:
 
 
 def _map_columns(header: list[str], issues: list[ImportIssue]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        name = _HEADER_LOOKUP.get(_fold(title))
-        if name is None:
-            if title:
-                issues.append(
-                    ImportIssue(
-                        row=1,
-                        column=title,
-                        severity="warning",
-                        message=N_("column not recognised; it is ignored"),
-                    )
-                )
-            continue
-        if name in columns:
-            issues.append(
-                ImportIssue(row=1, column=title, message=N_("two columns mean the same field"))
-            )
-            continue
-        columns[name] = index
-    for name in REQUIRED:
-        if name not in columns:
-            issues.append(
-                ImportIssue(
-                    row=1, column=HEADER_ALIASES[name][0], message=N_("required column is missing")
-                )
-            )
+    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
+    issues += [
+        ImportIssue(
+            row=1, column=problem.column, severity=problem.severity, message=problem.message
+        )
+        for problem in problems
+    ]
     return columns
 
 
@@ -531,7 +502,7 @@ def _validate_row(
     elif agent_id is None:
         problem("agent", N_("no agent has this employee number or ACD identity"), identity)
     type_text = cell("cert_type")
-    kind = types.get(_fold(type_text)) if type_text else None
+    kind = types.get(fold_header(type_text)) if type_text else None
     if not type_text:
         problem("cert_type", N_("certification type is empty"))
     elif kind is None:
@@ -622,7 +593,7 @@ def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -
         existing = {key: existing[key] for key in keys if key in existing}
         for record in records:
             agent = agents[record.agent_id]
-            if record.name and _fold(record.name) != _fold(agent.name):
+            if record.name and fold_header(record.name) != fold_header(agent.name):
                 issues.append(
                     ImportIssue(
                         row=record.row,
