@@ -206,6 +206,22 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
                 f"Handled calls per agent and month: median {middle:,}, from {low:,} to "
                 f"{high:,} ({facts['handled_per_agent_day']} per agent and day worked)"
             )
+    if "daily_report_team" in facts:
+        console.print(
+            f"Team {facts['daily_report_team']} sits on a second site whose ACD exports only "
+            f"daily reports (坐席日报): {facts['daily_report_calls_handled']:,} calls handled, "
+            "in no queue_log"
+        )
+    evidence = facts.get("evidence")
+    if isinstance(evidence, dict) and evidence:
+        files = Table(title="Other evidence 其他证据 (shipped *_zh mappings)")
+        for column in ("adapter", "files", "rows", "accepted", "skipped", "rejected"):
+            files.add_column(column, justify="left" if column == "adapter" else "right")
+        for adapter, figures in evidence.items():
+            counts = ("files", "rows_read", "rows_accepted", "rows_ignored", "rows_rejected")
+            files.add_row(adapter, *(f"{figures[key]:,}" for key in counts))
+        console.print(files)
+        console.print(f"Evidence files written under {facts['evidence_dir']}")
     months = facts.get("months_computed")
     if isinstance(months, list) and months:
         console.print(
@@ -213,3 +229,45 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
             f"{facts['metric_values']:,} values; see "
             f"`agentladder metrics show --period {months[-1]}`"
         )
+    _print_demo_ladder(facts)
+
+
+def _print_demo_ladder(facts: dict[str, object]) -> None:
+    """The ladder cycles the demo ran, and the decisions of the last one."""
+    from agentladder.ladder import service as ladder_service
+
+    ladder = facts.get("ladder")
+    if not isinstance(ladder, dict):
+        return
+    periods = ladder["periods"]
+    console.print(
+        f"Ladder: {ladder['evidence_files']} monthly QA/exam/knowledge files "
+        f"({ladder['evidence_rows']:,} rows) and {ladder['certificate_rows']:,} certificates "
+        f"imported; {len(periods)} monthly cycles ({periods[0]} to {periods[-1]}) under the "
+        f"default policy, {ladder['approved']} moves approved by the manager"
+    )
+    with session_scope(get_settings()) as session:
+        views = ladder_service.decision_views(session=session, period=periods[-1])
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(ladder["last_counts"].items()))
+    table = Table(title=f"Ladder decisions {periods[-1]} 晋级决定 (moves; {counts})")
+    for column in ("agent", "name", "team", "decision", "from", "to", "composite", "status"):
+        table.add_column(
+            column, justify="right" if column == "composite" else "left", overflow="fold"
+        )
+    for view in views:
+        if view.decision in ("promote", "demote"):
+            table.add_row(
+                view.employee_no,
+                view.name,
+                view.team_code or "",
+                view.decision,
+                ladder_service.get_level(view.from_level).zh,
+                ladder_service.get_level(view.to_level).zh,
+                f"{view.composite:.1f}" if view.composite is not None else "",
+                view.status,
+            )
+    console.print(table)
+    console.print(
+        f"Every decision with its explanation: `agentladder ladder run --period {periods[-1]} "
+        "--dry-run`, `agentladder ladder explain <agent> --period ...`, or the Decisions page"
+    )

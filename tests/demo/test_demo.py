@@ -151,9 +151,11 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
     first_line = next(iter(files.values())).decode().splitlines()[0]
     assert first_line.split("|")[4] == "QUEUESTART"
     with session_scope(settings) as session:
-        batches = session.scalars(select(ImportBatch)).all()
+        # The other evidence files are tested in test_evidence.py.
+        batches = session.scalars(
+            select(ImportBatch).where(ImportBatch.adapter == "queue_log")
+        ).all()
         assert len(batches) == len(files)
-        assert {b.adapter for b in batches} == {"queue_log"}
         for batch in batches:
             assert batch.rows_rejected == 0, batch.file_name
             assert batch.rows_duplicate == 0, batch.file_name
@@ -199,6 +201,39 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
         assert _spearman(skill, talk) < -0.3
         assert _spearman(skill, fcr) > 0.3
 
+        # Six ladder cycles under the default policy: a decision for every agent each month,
+        # earlier months' moves approved, the last month's waiting for the manager.
+        from agentladder.ladder import service as ladder_service
+        from agentladder.metrics.periods import parse_period
+
+        ladder = summary.facts["ladder"]
+        assert isinstance(ladder, dict)
+        assert ladder["periods"] == months
+        for month in months:
+            views = ladder_service.decision_views(session=session, period=month)
+            last_day = parse_period(month).last_day
+            employed = [a for a in agents if a.hire_date <= last_day and a.status == "active"]
+            assert len(views) == len(employed)
+            assert all(v.explanation("zh_Hans") for v in views)
+        last = ladder_service.decision_views(session=session, period=months[-1])
+        assert {v.status for v in last if v.decision in ("promote", "demote")} <= {"pending"}
+        earlier = [
+            v
+            for m in months[:-1]
+            for v in ladder_service.decision_views(session=session, period=m)
+            if v.decision in ("promote", "demote") or v.status != "final"
+        ]
+        # Moves and fatal-error reviews, every one approved by the manager.
+        assert {v.status for v in earlier} == {"approved"}
+        assert len(earlier) == ladder["approved"]
+        composite = {v.agent_id: v.composite for v in last if v.composite is not None}
+        scored = sorted(composite)
+        assert len(scored) >= 9
+        truth_now = [
+            demo_service.true_skill(truths[i], hires[i], date(2026, 10, 15)) for i in scored
+        ]
+        assert _spearman(truth_now, [composite[i] for i in scored]) > 0.5
+
 
 def _stored_files(settings: Settings) -> dict[Path, bytes]:
     with session_scope(settings) as session:
@@ -234,7 +269,7 @@ def test_demo_calls_same_seed_same_files_and_reset_regenerates(
     assert _queue_logs(settings) == first  # byte for byte, and the stale file is gone
     with session_scope(settings) as session:
         batches = session.scalars(select(ImportBatch)).all()
-        assert len(batches) == len(first)
+        assert sum(b.adapter == "queue_log" for b in batches) == len(first)
         # Nothing of the first build's store was taken for already stored.
         assert all(b.rows_duplicate == 0 and b.rows_rejected == 0 for b in batches)
         handled = session.scalars(

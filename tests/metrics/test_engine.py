@@ -179,6 +179,8 @@ def test_outbound_success_and_derived_samples(utc_settings: Settings) -> None:
     assert seller["samples"]["outbound_success_rate"] == 8
     assert seller["metrics"]["sales_lead_rate"] == pytest.approx(3 / 4)
     assert seller["samples"]["sales_lead_rate"] == 4  # the handled calls it is a rate of
+    # The centre keeps a complaints register: no complaint about SIP/1003 is a rate of 0.
+    assert seller["metrics"]["complaint_rate"] == 0
     answered = agents["SIP/1001"]
     assert answered["metrics"]["complaint_rate"] == pytest.approx(1 / 12)
     assert answered["samples"]["complaint_rate"] == 12

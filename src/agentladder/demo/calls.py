@@ -27,6 +27,12 @@ The simulation, day by day and for all queues at once:
   callers who abandoned often try again within minutes.
 
 Everything is drawn from one `random.Random`, so the same seed writes byte-identical files.
+
+A `DayObserver` can watch the simulation: after each day it is handed what happened (every
+answered call with the agent's skill on the day, every agent's shift, who was on leave and who
+had a rest day), which is how the demo's other evidence (surveys, complaints, tickets, rosters,
+daily reports) comes from the very calls the queue_log records. `simulate_site` runs a site
+whose ACD writes no queue_log at all: only the observer sees its calls.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -121,6 +127,56 @@ class CallAgent:
     volatility: float  # 0 steady .. 1 erratic from day to day
 
 
+class AnsweredCall(NamedTuple):
+    """One call an agent answered, as the simulation knows it (epochs in seconds, UTC)."""
+
+    callid: str  # the queue_log callid (the channel's uniqueid)
+    agent: str  # the agent's number (Agent/<number>)
+    group: str  # the skill group of the queue it came through
+    enter_at: float  # entered the queue
+    connect_at: float  # answered
+    talk_s: int
+    wait_s: int  # in the queue before answering
+    ring_s: float
+    wrap_up_s: float  # after-call work before the agent is rung again
+    ended_by: str  # caller | agent (hung up first: the caller hears the survey) | transfer
+    cut_short: bool  # the agent cut the caller off within seconds
+    repeat_booked: bool  # the caller's problem is not solved: they will call again
+    skill: float  # the agent's latent skill on the day, with the day's noise
+
+
+class AgentDay(NamedTuple):
+    """One agent's worked day: shift, logged-in span and what the phone did."""
+
+    agent: str
+    shift: int  # index into SHIFTS
+    login_at: float
+    logoff_at: float
+    paused_s: float  # breaks, lunch, ticket work, training
+    offered: int  # times the phone rang (answered, not answered, cancelled while ringing)
+    missed: int  # rang and not answered
+    ring_s: float  # total ringing time
+    skill: float
+
+
+@dataclass
+class DayFacts:
+    """What happened on one local day, for a `DayObserver`."""
+
+    day: date
+    calls: list[AnsweredCall]
+    worked: list[AgentDay]
+    on_leave: list[str]  # agent numbers rostered but absent (sick, annual leave ...)
+    resting: list[str]  # agent numbers on their weekly rest day
+
+
+class DayObserver(Protocol):
+    """Watches the simulation day by day (see `DayFacts`)."""
+
+    def observe_day(self, facts: DayFacts) -> None:
+        """Take one simulated day."""
+
+
 @dataclass
 class CallsReport:
     """What the generator wrote."""
@@ -169,18 +225,26 @@ class _Agent:
         "idx",
         "interface",
         "login_at",
+        "logoff_at",
         "member",
+        "missed",
         "month_key",
         "name",
+        "offered",
         "p_repeat",
         "p_rna",
         "p_short",
         "p_transfer",
         "pause_all",
+        "pause_from",
         "pause_token",
+        "paused_s",
         "pending",
         "queues",
         "ring_mu",
+        "ring_total_s",
+        "shift",
+        "skill",
         "state",
         "talk_mu",
         "talk_sigma",
@@ -208,6 +272,15 @@ class _Agent:
         self.p_transfer = 0.05
         self.p_repeat = 0.15
         self.ring_mu = 1.2
+        # The day as an observer sees it (see AgentDay).
+        self.skill = 0.0
+        self.shift = 0
+        self.logoff_at = 0.0
+        self.pause_from = 0.0
+        self.paused_s = 0.0
+        self.offered = 0
+        self.missed = 0
+        self.ring_total_s = 0.0
 
     def set_skill(self, skill: float, style: tuple[float, float]) -> None:
         """Per-day behaviour from the day's skill and the agent's style (chatty or brisk,
@@ -239,11 +312,28 @@ class _Call:
 class _Centre:
     """The simulated centre: state that carries from day to day (callers, repeat contacts)."""
 
-    def __init__(self, agents: Sequence[CallAgent], tz: ZoneInfo, rng: random.Random) -> None:
+    def __init__(
+        self,
+        agents: Sequence[CallAgent],
+        tz: ZoneInfo,
+        rng: random.Random,
+        observer: DayObserver | None = None,
+        callid_prefix: str = "",
+    ) -> None:
         self.members = list(agents)
         self.tz = tz
         self.rng = rng
+        self.observer = observer
+        # Asterisk's `systemname`: a second PBX prefixes its uniqueids so they never collide.
+        self.callid_prefix = callid_prefix
         self.report: CallsReport | None = None
+        self.member_queues = [
+            sorted(
+                (QUEUE_INDEX[g] for g in member.groups if g in QUEUE_INDEX),
+                key=lambda q: -QUEUES[q].weight,
+            )
+            for member in self.members
+        ]
         self.known_callers: list[str] = []
         self.known_next = 0
         self.pending: dict[date, list[tuple[float, str, int]]] = {}
@@ -283,7 +373,7 @@ class _Centre:
 
     def _next_uniqueid(self, at: float) -> str:
         self.uniqueid += 1
-        return f"{int(at)}.{self.uniqueid}"
+        return f"{self.callid_prefix}{int(at)}.{self.uniqueid}"
 
     # --- one day -------------------------------------------------------------------------
 
@@ -322,21 +412,31 @@ class _Centre:
         hours = CLOSE_HOUR - OPEN_HOUR
         coverage = [[0.0] * hours for _ in QUEUES]
         today: list[_Agent] = []
+        on_leave: list[str] = []
+        resting: list[str] = []
         weekday = day.weekday()
-        for member, off, style in zip(self.members, self.off_days, self.styles, strict=True):
-            if day < member.start_day or weekday in off or rng.random() < LEAVE_RATE:
+        for member, off, style, queues in zip(
+            self.members, self.off_days, self.styles, self.member_queues, strict=True
+        ):
+            if day < member.start_day:
                 continue
-            queues = sorted(
-                (QUEUE_INDEX[g] for g in member.groups if g in QUEUE_INDEX),
-                key=lambda q: -QUEUES[q].weight,
-            )
+            if weekday in off:
+                if queues:
+                    resting.append(member.number)
+                continue
+            if rng.random() < LEAVE_RATE:
+                if queues:
+                    on_leave.append(member.number)
+                continue
             if not queues:
                 continue
-            agent = _Agent(len(today), member, queues)
+            agent = _Agent(len(today), member, list(queues))
             today.append(agent)
             agent.month_key = (member.number, month)
-            agent.set_skill(member.skill(day) + member.volatility * rng.gauss(0.0, 0.5), style)
-            start, end = rng.choices(SHIFTS, weights=SHIFT_WEIGHTS)[0]
+            agent.skill = member.skill(day) + member.volatility * rng.gauss(0.0, 0.5)
+            agent.set_skill(agent.skill, style)
+            agent.shift = rng.choices(range(len(SHIFTS)), weights=SHIFT_WEIGHTS)[0]
+            start, end = SHIFTS[agent.shift]
             share = 1.0 / len(queues)
             for ready_from, ready_to in self._schedule_shift(agent, local(start), local(end), push):
                 for h in range(hours):
@@ -377,6 +477,8 @@ class _Centre:
         queue_names = [q.name for q in QUEUES]
         weights = [q.weight for q in QUEUES]
         heappush, heappop, random_ = heapq.heappush, heapq.heappop, rng.random
+        observed = self.observer is not None
+        answered: list[AnsweredCall] = []
 
         def take_agent(q: int) -> _Agent | None:
             pool = available[q]
@@ -411,6 +513,8 @@ class _Centre:
         def cancel_ring(call: _Call, agent: _Agent, qname: str, at: float) -> None:
             # The caller hangs up while the agent's phone is still ringing.
             gone = max(call.deadline, at)
+            agent.missed += 1
+            agent.ring_total_s += gone - at
             emit(gone, call.callid, qname, agent.name, "RINGCANCELED", str(int((gone - at) * 1000)))
             caller_leaves(call, gone, "ABANDON", 1)
             push(gone + 1.0, _FREE, agent)
@@ -419,11 +523,14 @@ class _Centre:
             agent.state = _BUSY
             agent.version += 1
             qname = queue_names[call.queue]
+            agent.offered += 1
             if random_() < agent.p_rna:
                 ring_end = at + RING_TIMEOUT_S + rng.uniform(0.0, 0.3)
                 if call.deadline < ring_end:
                     cancel_ring(call, agent, qname, at)
                     return
+                agent.missed += 1
+                agent.ring_total_s += ring_end - at
                 emit(
                     ring_end,
                     call.callid,
@@ -441,6 +548,7 @@ class _Centre:
                 cancel_ring(call, agent, qname, at)
                 return
             hold = int(connect - call.enter)
+            agent.ring_total_s += ring
             emit(
                 connect,
                 call.callid,
@@ -449,13 +557,15 @@ class _Centre:
                 "CONNECT",
                 f"{hold}|{self._next_uniqueid(connect)}|{round(ring)}",
             )
-            if random_() < agent.p_short:
+            cut_short = random_() < agent.p_short
+            if cut_short:
                 talk = rng.uniform(2.0, 9.5)
             else:
                 talk = min(3600.0, rng.lognormvariate(agent.talk_mu[call.queue], agent.talk_sigma))
             talk_s = max(1, round(talk))
             end = connect + talk_s
             repeat = agent.p_repeat
+            ended_by = "transfer"
             if random_() < agent.p_transfer:
                 report.transferred += 1
                 repeat += 0.08
@@ -481,13 +591,34 @@ class _Centre:
                     )
             else:
                 verb = "COMPLETECALLER" if random_() < 0.7 else "COMPLETEAGENT"
+                ended_by = "caller" if verb == "COMPLETECALLER" else "agent"
                 emit(end, call.callid, qname, agent.name, verb, f"{hold}|{talk_s}|{call.origpos}")
             report.handled += 1
             report.handled_by_month[month] += 1
             report.handled_by_agent_month[agent.month_key] += 1
-            push(end + rng.uniform(*WRAP_UP_S), _FREE, agent)
-            if call.caller[:1].isdigit() and random_() < repeat:
+            wrap_up_s = rng.uniform(*WRAP_UP_S)
+            push(end + wrap_up_s, _FREE, agent)
+            booked = call.caller[:1].isdigit() and random_() < repeat
+            if booked:
                 self._book_repeat(day, end, close_at, call, push)
+            if observed:
+                answered.append(
+                    AnsweredCall(
+                        call.callid,
+                        agent.member.number,
+                        QUEUES[call.queue].group,
+                        call.enter,
+                        connect,
+                        talk_s,
+                        hold,
+                        ring,
+                        wrap_up_s,
+                        ended_by,
+                        cut_short,
+                        booked,
+                        agent.skill,
+                    )
+                )
 
         def dispatch(call: _Call, at: float, front: bool) -> None:
             agent = take_agent(call.queue)
@@ -543,6 +674,7 @@ class _Centre:
             for q in agent.queues:
                 emit(at, "NONE", queue_names[q], agent.name, "PAUSE", reason)
             push(at + length, _UNPAUSE, (agent, agent.pause_token))
+            agent.pause_from = at
             return True
 
         def end_pause(agent: _Agent, at: float) -> None:
@@ -552,6 +684,7 @@ class _Centre:
                 emit(at, "NONE", queue_names[q], agent.name, "UNPAUSE", "")
             agent.pause_token += 1
             agent.state = _BUSY
+            agent.paused_s += at - agent.pause_from
 
         def log_off(agent: _Agent, at: float) -> None:
             for step, q in enumerate(agent.queues):
@@ -565,6 +698,7 @@ class _Centre:
                 "AGENTLOGOFF",
                 f"{agent.channel}|{int(at + len(agent.queues) - agent.login_at)}",
             )
+            agent.logoff_at = at + len(agent.queues)
             agent.state = _OFF
             agent.version += 1
             agent.pending.clear()
@@ -642,6 +776,22 @@ class _Centre:
                     # On a call (or paused): the break or the log-off waits until free.
                     agent.pending.append((action, length))
 
+        if self.observer is not None:
+            worked = [
+                AgentDay(
+                    agent.member.number,
+                    agent.shift,
+                    agent.login_at,
+                    agent.logoff_at,
+                    agent.paused_s,
+                    agent.offered,
+                    agent.missed,
+                    agent.ring_total_s,
+                    agent.skill,
+                )
+                for agent in today
+            ]
+            self.observer.observe_day(DayFacts(day, answered, worked, on_leave, resting))
         out.sort()
         return [line for _, _, line in out]
 
@@ -723,14 +873,16 @@ def iter_queue_logs(
     rng: random.Random,
     report: CallsReport,
     rotation: str = ROTATION,
+    observer: DayObserver | None = None,
 ) -> Iterator[Path]:
     """Simulate every local day from `first` to `last` and write the queue_log into `folder`
     (replacing the queue_log files already there), rotated per day, week (Monday 00:00) or
-    month; each file is named after the first day it holds and yielded once complete."""
+    month; each file is named after the first day it holds and yielded once complete. The
+    observer, if any, is handed each day (see `DayFacts`)."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in sorted(folder.glob(f"{FILE_PREFIX}*")):
         old.unlink()
-    centre = _Centre(agents, ZoneInfo(timezone), rng)
+    centre = _Centre(agents, ZoneInfo(timezone), rng, observer)
     centre.report = report
     day, opened = first, first
     lines: list[str] = []
@@ -770,6 +922,28 @@ def write_queue_logs(
         rotation=rotation,
     ):
         pass
+    return report
+
+
+def simulate_site(
+    *,
+    agents: Sequence[CallAgent],
+    first: date,
+    last: date,
+    timezone: str,
+    rng: random.Random,
+    observer: DayObserver,
+    callid_prefix: str,
+) -> CallsReport:
+    """Simulate a site whose ACD writes no queue_log: its own queues and callers, every day
+    from `first` to `last` as `iter_queue_logs` does, seen only by the observer."""
+    report = CallsReport(folder=Path())
+    centre = _Centre(agents, ZoneInfo(timezone), rng, observer, callid_prefix)
+    centre.report = report
+    day = first
+    while day <= last:
+        centre.simulate_day(day)
+        day += timedelta(days=1)
     return report
 
 
@@ -824,6 +998,7 @@ def generate_and_import(
     first: date,
     last: date,
     rng: random.Random,
+    observer: DayObserver | None = None,
 ) -> tuple[CallsReport, ImportTotals]:
     """Write the files (see `iter_queue_logs`) and import each one as soon as it is written.
 
@@ -839,6 +1014,7 @@ def generate_and_import(
         timezone=settings.timezone,
         rng=rng,
         report=report,
+        observer=observer,
     ):
         totals.import_file(session=session, settings=settings, path=path)
     return report, totals

@@ -30,7 +30,7 @@ from agentladder.training import service as training_service
 
 QA_BASE, QA_PER_SKILL = 84.0, 5.0  # mean QA score at skill 0, and per standard deviation
 EXAM_BASE, EXAM_PER_SKILL = 76.0, 8.0
-FATAL_RATE = 0.025  # per evaluation at skill 0; falls with skill
+FATAL_RATE = 0.004  # per evaluation at skill 0 (about 3 % of agent-months); falls with skill
 # Certificates and the skill from which an agent earns them (product knowledge: everyone).
 CERTIFICATE_SKILL = {
     "product_knowledge": -10.0,

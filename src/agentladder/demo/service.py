@@ -5,7 +5,13 @@ subsystems (calls, QA, exams, knowledge) add their own steps that read the agent
 true skill from `DemoAgentTruth` to generate evidence. The product never reads that table.
 
 The calls step writes months of raw Asterisk queue_log files (see `demo.calls`) and imports
-them through the real adapter; the metrics step computes every month from what was imported.
+them through the real adapter. One team (the last, when there are several) sits on a second
+site whose ACD keeps no queue_log: its calls are simulated all the same but only reach the
+product through that site's daily reports. While the calls run, `demo.evidence` draws what the
+centre's other systems record about them (surveys, complaints and praise, tickets, the roster,
+sales leads, the second site's daily reports); one step per system writes its monthly exports
+and imports them through the real adapter with the shipped mapping. The metrics step then
+computes every month from what was imported.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import io
 import math
 import random
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -27,11 +33,14 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.demo import calls as demo_calls
+from agentladder.demo import evidence as demo_evidence
+from agentladder.demo import ladder_cycles as demo_ladder
 from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict
 from agentladder.ingest import service as ingest_service
 from agentladder.ladder import service as ladder_service
+from agentladder.metrics.periods import periods_between
 from agentladder.org import service as org_service
 from agentladder.org.schemas import (
     AgentFilter,
@@ -63,6 +72,8 @@ STAFF_USERS: tuple[tuple[str, str, str], ...] = (
 )
 _CHINESE_NUMERALS = "一二三四五六七八九十"
 CALL_MONTHS = 6  # full calendar months of calls before today
+# A second PBX's uniqueids carry its system name, so its call ids never collide with the first.
+DAILY_REPORT_SITE_CALLID_PREFIX = "site2-"
 
 
 @dataclass
@@ -80,6 +91,8 @@ class DemoContext:
     call_months: int = CALL_MONTHS
     agent_ids: list[int] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
+    # What the centre's other systems recorded about the simulated calls (the calls step).
+    evidence: demo_evidence.EvidenceBuilder | None = None
 
 
 DemoStep = Callable[[DemoContext], None]
@@ -325,6 +338,29 @@ def _call_agents(session: Session) -> list[demo_calls.CallAgent]:
     return members
 
 
+def _people(session: Session) -> dict[str, demo_evidence.Person]:
+    """The agents as the centre's other systems name them, by their phone number."""
+    people = {}
+    for agent in org_service.all_agents(session=session):
+        for alias in agent.aliases:
+            if alias.identity.startswith("Agent/"):
+                people[alias.identity.split("/", 1)[1]] = demo_evidence.Person(
+                    employee_no=agent.employee_no,
+                    name=agent.name,
+                    team_code=agent.team.code if agent.team else "",
+                    team_name=agent.team.name if agent.team else "",
+                    groups=tuple(group.code for group in agent.skill_groups),
+                )
+    return people
+
+
+def daily_report_team(people: Iterable[demo_evidence.Person]) -> str | None:
+    """The team on the second site (only daily reports): the last team, when there are two
+    or more, so that the rest of the centre stays on the queue_log."""
+    teams = sorted({person.team_code for person in people if person.team_code})
+    return teams[-1] if len(teams) >= 2 else None
+
+
 def queue_log_folder(settings: Settings) -> Path:
     """Where the demo writes its queue_log files."""
     return settings.data_dir / "demo" / "queue_log"
@@ -332,20 +368,61 @@ def queue_log_folder(settings: Settings) -> Path:
 
 def step_calls(ctx: DemoContext) -> None:
     """Months of raw Asterisk queue_log files (see `demo.calls`), imported through the
-    queue_log adapter and the import ledger as `agentladder import` would."""
+    queue_log adapter and the import ledger as `agentladder import` would; the daily-report
+    team's calls on their own site, which keeps no queue_log; and, as the calls run, what the
+    centre's other systems record about all of them (see `demo.evidence`), for the evidence
+    steps to export and import."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
     folder = queue_log_folder(ctx.settings)
+    queue_log_rng = random.Random(ctx.rng.getrandbits(64))
+    second_site_rng = random.Random(ctx.rng.getrandbits(64))
+    people = _people(ctx.session)
+    second_team = daily_report_team(people.values())
+    agents = _call_agents(ctx.session)
+    second_site = [a for a in agents if people[a.number].team_code == second_team]
+    second_numbers = {agent.number for agent in second_site}
+    evidence = demo_evidence.EvidenceBuilder(
+        people=people,
+        group_names=dict(SKILL_GROUPS),
+        daily_report_agents=second_numbers,
+        timezone=ctx.settings.timezone,
+        last_day=last,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+    )
     calls, imported = demo_calls.generate_and_import(
         session=ctx.session,
         settings=ctx.settings,
         folder=folder,
-        agents=_call_agents(ctx.session),
+        agents=[agent for agent in agents if agent.number not in second_numbers],
         first=first,
         last=last,
-        rng=random.Random(ctx.rng.getrandbits(64)),
+        rng=queue_log_rng,
+        observer=evidence,
     )
+    if second_site:
+        site = demo_calls.simulate_site(
+            agents=second_site,
+            first=first,
+            last=last,
+            timezone=ctx.settings.timezone,
+            rng=second_site_rng,
+            observer=evidence,
+            callid_prefix=DAILY_REPORT_SITE_CALLID_PREFIX,
+        )
+        ctx.summary.update(
+            {
+                "daily_report_team": second_team,
+                "daily_report_agents": sorted(people[a.number].employee_no for a in second_site),
+                "daily_report_calls_offered": site.offered,
+                "daily_report_calls_handled": site.handled,
+            }
+        )
+    ctx.evidence = evidence
+    # The truth the roster must reproduce: shifts rostered and days the agents stayed away.
+    ctx.summary["rostered_shifts"] = sum(evidence.planned_shifts.values())
+    ctx.summary["rostered_absences"] = sum(evidence.absences.values())
     per_agent_month = sorted(calls.handled_by_agent_month.values())
     ctx.summary.update(
         {
@@ -364,12 +441,28 @@ def step_calls(ctx: DemoContext) -> None:
             "handled_by_month": dict(sorted(calls.handled_by_month.items())),
             "handled_per_agent_day": round(calls.handled / max(1, calls.agent_days), 1),
             "handled_per_agent_month": (
-                (per_agent_month[0], statistics.median(per_agent_month), per_agent_month[-1])
+                (per_agent_month[0], statistics.median_low(per_agent_month), per_agent_month[-1])
                 if per_agent_month
                 else None
             ),
         }
     )
+
+
+def step_evidence(ctx: DemoContext, *, adapter: str) -> None:
+    """One of the centre's other systems: its monthly exports of the simulated calls written
+    next to the queue_log and imported through its adapter with the shipped mapping."""
+    if ctx.evidence is None:
+        return
+    export = demo_evidence.EXPORTS_BY_ADAPTER[adapter]
+    files = demo_evidence.write_export(builder=ctx.evidence, settings=ctx.settings, export=export)
+    imported = demo_evidence.import_export(
+        session=ctx.session, settings=ctx.settings, export=export, files=files
+    )
+    facts = ctx.summary.setdefault("evidence", {})
+    assert isinstance(facts, dict)
+    facts[adapter] = imported.facts()
+    ctx.summary["evidence_dir"] = str(imported.folder.parent)
 
 
 def step_metrics(ctx: DemoContext) -> None:
@@ -384,12 +477,40 @@ def step_metrics(ctx: DemoContext) -> None:
     ctx.summary["metric_values"] = sum(report.values for report in reports)
 
 
+def step_ladder(ctx: DemoContext) -> None:
+    """QA, exam and knowledge results and certificates imported as from other tools, then one
+    ladder cycle per month under the default policy (the last month's moves await approval)."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    result = demo_ladder.run_ladder_demo(
+        session=ctx.session,
+        folder=ctx.settings.data_dir / "demo" / "ladder",
+        periods=periods_between("month", first, last),
+        today=ctx.today,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+    )
+    ctx.summary["ladder"] = {
+        "evidence_files": result.evidence_files,
+        "evidence_rows": result.evidence_rows,
+        "certificate_rows": result.certificate_rows,
+        "periods": result.periods,
+        "last_counts": result.last_counts,
+        "approved": result.approved,
+    }
+
+
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("organisation", step_organisation),
     ("levels", step_levels),
     ("users", step_users),
     ("calls", step_calls),
+    *(
+        (export.folder, partial(step_evidence, adapter=export.adapter))
+        for export in demo_evidence.EXPORTS
+    ),
     ("metrics", step_metrics),
+    ("ladder", step_ladder),
 ]
 
 

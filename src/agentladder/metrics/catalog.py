@@ -141,6 +141,15 @@ def _ratio(num: float | None, den: float | None, sample: int) -> Derived:
     return num, den, sample
 
 
+def _counted_or_zero(facts: Facts, metric_id: str) -> float | None:
+    # A register the centre keeps (someone has a row this period) counts 0 for the others; a
+    # register it does not keep leaves the rate unknown.
+    value = facts.value(metric_id)
+    if value is None and facts.anyone_has(metric_id):
+        return 0.0
+    return value
+
+
 def _fcr(facts: Facts, config: MetricConfig) -> Derived:
     # One method for the whole period, so agents are compared on the same footing: surveys
     # when the centre's surveys ask whether the problem was solved, else repeat contacts.
@@ -381,8 +390,8 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "surveys",
         ("calls-table", "surveys"),
-        "Mean survey score on the survey's own scale.",
-        lambda t, c: _mean(t.score, t.score.notnull()),
+        "Mean score of CSAT surveys (scales up to 5) on the survey's own scale.",
+        lambda t, c: _mean(t.score, t.score.notnull() & (t.scale_max <= 5)),
     ),
     Kpi(
         "nps",
@@ -552,7 +561,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("feedback", "queue_log", "calls-table"),
         "Complaints / handled calls.",
         derive=lambda f, c: _ratio(
-            f.value("complaints"), f.value("handled_calls"), f.sample("handled_calls")
+            _counted_or_zero(f, "complaints"), f.value("handled_calls"), f.sample("handled_calls")
         ),
     ),
     Kpi(
@@ -602,7 +611,7 @@ CATALOG: tuple[Kpi, ...] = (
         ("leads", "queue_log", "calls-table"),
         "Sales leads / handled calls.",
         derive=lambda f, c: _ratio(
-            f.value("sales_leads"), f.value("handled_calls"), f.sample("handled_calls")
+            _counted_or_zero(f, "sales_leads"), f.value("handled_calls"), f.sample("handled_calls")
         ),
     ),
     Kpi(
