@@ -20,6 +20,7 @@ from agentladder.ingest.models import ImportBatch
 from agentladder.ladder import service as ladder_service
 from agentladder.metrics.models import MetricValue
 from agentladder.org.models import Agent, LevelHistory, User
+from tests.demo.stats import spearman as _spearman
 from tests.factories import make_agent
 
 TODAY = date(2026, 11, 23)
@@ -116,23 +117,6 @@ def test_demo_logins_work(settings: Settings) -> None:
 
 
 # --- calls: raw queue_log files imported through the real adapter ----------------------------
-
-
-def _ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    for rank, index in enumerate(order):
-        ranks[index] = float(rank)
-    return ranks
-
-
-def _spearman(a: list[float], b: list[float]) -> float:
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    var_a = sum((x - ma) ** 2 for x in ra)
-    var_b = sum((y - mb) ** 2 for y in rb)
-    return cov / (var_a * var_b) ** 0.5
 
 
 def _queue_logs(settings: Settings) -> dict[str, bytes]:

@@ -24,6 +24,7 @@ from agentladder.org import service as org_service
 from agentladder.org.models import Agent
 from agentladder.tabular import Table, read_table
 from tests.conftest import fresh_database_url, make_settings
+from tests.demo.stats import spearman as _spearman
 
 TODAY = date(2026, 11, 23)
 MONTHS = ("2026-09", "2026-10")
@@ -115,30 +116,6 @@ def test_every_export_imports_through_its_shipped_mapping_with_every_row_account
         assert isinstance(handled, int)
         assert isinstance(second_site, int)
         assert 0.15 <= surveys["rows_accepted"] / (handled + second_site) <= 0.30
-
-
-def _ranks(values: list[float]) -> list[float]:
-    """Ranks with ties sharing their mean rank (many agents have no complaint at all)."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2
-        start = end + 1
-    return ranks
-
-
-def _spearman(a: list[float], b: list[float]) -> float:
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    var_a = sum((x - ma) ** 2 for x in ra)
-    var_b = sum((y - mb) ** 2 for y in rb)
-    return cov / (var_a * var_b) ** 0.5
 
 
 def test_the_evidence_follows_the_hidden_skill(
