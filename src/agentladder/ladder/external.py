@@ -506,13 +506,20 @@ def external_facts_between(
     found: dict[str, list[ExternalFact]] = {label: [] for label in labels}
     if not labels:
         return found
-    rows = session.scalars(
-        select(ExternalEvidence)
+    # Columns, not entities: a ladder run reads a year of facts for every agent, and loading
+    # them as ORM objects cost about eight times as much (benchmarks/LADDER.md).
+    rows = session.execute(
+        select(
+            ExternalEvidence.period,
+            ExternalEvidence.agent_id,
+            ExternalEvidence.metric_id,
+            ExternalEvidence.value,
+            ExternalEvidence.sample_size,
+            ExternalEvidence.source,
+        )
         .where(ExternalEvidence.period.in_(labels))
         .order_by(ExternalEvidence.period, ExternalEvidence.agent_id, ExternalEvidence.metric_id)
     )
-    for fact in rows:
-        found[fact.period].append(
-            ExternalFact(fact.agent_id, fact.metric_id, fact.value, fact.sample_size, fact.source)
-        )
+    for period, agent_id, metric_id, value, sample_size, source in rows:
+        found[period].append(ExternalFact(agent_id, metric_id, value, sample_size, source))
     return found

@@ -533,6 +533,7 @@ def run_period(
             select(LadderDecision).where(LadderDecision.period == chosen.label)
         )
     }
+    written: list[tuple[DecisionView, LadderDecision]] = []
     for agent_id, outcome in outcomes.items():
         person = inputs.people[agent_id]
         status = _status_for(loaded.policy, outcome)
@@ -568,10 +569,13 @@ def run_period(
             for key, value in values.items():
                 setattr(row, key, value)
             row.decided_at = utcnow()
-        session.flush()
+        written.append((view, row))
+    # One flush for all the decisions (one per row cost a fifth of a 10,000-agent run).
+    session.flush()
+    for view, row in written:
         view.decision_id = row.id
         report.stored += 1
-        if status == "applied":
+        if row.status == "applied":
             _apply_level(session, row, chosen, run_by, source_reason="automatic")
             report.applied += 1
     return report
