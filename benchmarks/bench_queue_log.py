@@ -227,19 +227,16 @@ def worker_import(job: dict[str, Any]) -> dict[str, Any]:
     path = Path(job["file"])
     before = rss()
     started, cpu_started = time.perf_counter(), time.process_time()
-    data = path.read_bytes()
-    read = time.perf_counter()
     with db.session_scope(settings) as session:
         report = ingest_service.import_file(
-            session=session, settings=settings, adapter="queue_log", data=data, file_name=path.name
+            session=session, settings=settings, adapter="queue_log", path=path
         )
         imported = time.perf_counter()
     committed, cpu_s = time.perf_counter(), time.process_time() - cpu_started
     return {
         "seconds": committed - started,
         "cpu_s": cpu_s,
-        "read_s": read - started,
-        "import_file_s": imported - read,
+        "import_file_s": imported - started,
         "commit_s": committed - imported,
         "rss_before": before,
         "rows_read": report.rows_read,
@@ -264,17 +261,10 @@ def worker_import_weekly(job: dict[str, Any]) -> dict[str, Any]:
     before = rss()
     started, cpu_started = time.perf_counter(), time.process_time()
     for path in files:
-        with steps.step(path.name):
-            data = path.read_bytes()
-            with db.session_scope(settings) as session:
-                ingest_service.import_file(
-                    session=session,
-                    settings=settings,
-                    adapter="queue_log",
-                    data=data,
-                    file_name=path.name,
-                )
-            del data
+        with steps.step(path.name), db.session_scope(settings) as session:
+            ingest_service.import_file(
+                session=session, settings=settings, adapter="queue_log", path=path
+            )
     return {
         "seconds": time.perf_counter() - started,
         "cpu_s": time.process_time() - cpu_started,
@@ -431,15 +421,12 @@ def _timed(steps: Steps, name: str, function: Any) -> Any:
 
 
 def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
-    """The import once more, every step timed with its peak RSS; then the pieces of
-    `_new_rows` redone on the parsed table, which the wrapper cannot see inside."""
+    """The import once more, every step (and every DuckDB statement of the parse) timed with
+    its peak RSS."""
     import dataclasses
-    import hashlib
     import types
 
     import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     from agentladder import db
     from agentladder.ingest import datasets, queue_log
@@ -448,7 +435,6 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
     steps = Steps(progress=Path(job["result"] + ".partial"))
     settings = _settings(job["data_dir"])
     path = Path(job["file"])
-    parsed_tables: dict[str, Any] = {}
 
     # Wrap the functions import_file and parse look up at call time (module globals).
     shim = types.SimpleNamespace(
@@ -456,17 +442,8 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
     )
     shim.connect = lambda *a, **k: _TimedConnection(duckdb.connect(*a, **k), steps)
     queue_log.duckdb = shim  # type: ignore[assignment]
-    queue_log._as_utf8 = _timed(steps, "parse: _as_utf8 (decode check)", queue_log._as_utf8)
-    queue_log._load_flat = _timed(steps, "parse: _load_flat", queue_log._load_flat)
-    original_collect = queue_log._collect
-
-    def collect(*args: Any) -> Any:
-        with steps.step("parse: _collect"):
-            parsed = original_collect(*args)
-        parsed_tables.update(parsed.datasets)
-        return parsed
-
-    queue_log._collect = collect
+    for name in ("_load", "_physical_lines", "_collect"):
+        setattr(queue_log, name, _timed(steps, f"parse: {name}", getattr(queue_log, name)))
     info = ingest_service.ADAPTERS["queue_log"]
     ingest_service.ADAPTERS["queue_log"] = dataclasses.replace(
         info, parse=_timed(steps, "parse (queue_log.parse)", info.parse)
@@ -488,62 +465,16 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
 
     datasets.write_batch = write_batch
 
-    with steps.step("total: read + import_file + commit"):
-        with steps.step("read_bytes"):
-            data = path.read_bytes()
+    with steps.step("total: import_file + commit"):
         scope = db.session_scope(settings)
         session = scope.__enter__()
         with steps.step("import_file"):
             ingest_service.import_file(
-                session=session,
-                settings=settings,
-                adapter="queue_log",
-                data=data,
-                file_name=path.name,
+                session=session, settings=settings, adapter="queue_log", path=path
             )
         with steps.step("commit"):
             scope.__exit__(None, None, None)
-
-    # Pieces that cannot be wrapped from outside, measured on their own on the same data.
-    extra = Steps()
-    with extra.step("sha256 of the file (import_file's first line)"):
-        hashlib.sha256(data).hexdigest()
-    with extra.step("write the bytes to a temporary file (parse)"):
-        scratch = Path(job["data_dir"]) / "scratch.queue_log"
-        scratch.write_bytes(data)
-    scratch.unlink()
-    del data
-    interactions = parsed_tables.get("interactions")
-    if interactions is not None:
-        with extra.step("_new_rows piece: key column to_pylist"):
-            keys = interactions["key"].to_pylist()
-        with extra.step("_new_rows piece: is_open to_pylist"):
-            is_open = pc.fill_null(pc.equal(interactions["outcome"], "open"), False).to_pylist()
-        with extra.step("_new_rows piece: Python set/loop over keys"):
-            seen: set[str] = set()
-            keep = []
-            for key, row_open in zip(keys, is_open, strict=True):
-                keep.append(key not in seen and not row_open)
-                seen.add(key)
-        with extra.step("_new_rows piece: filter table"):
-            interactions.filter(pa.array(keep))
-        del keys, is_open, seen, keep
-        with extra.step("alternative: Arrow-only de-dup (pc.unique count, no Python objects)"):
-            pc.count_distinct(interactions["key"])
-        key_bytes = pc.sum(pc.binary_length(interactions["key"])).as_py()
-        extra.rows.append({"step": "key column bytes", "bytes": key_bytes, "seconds": 0})
-        for column in ("key", "callid", "caller_hash", "agent_identity"):
-            extra.rows.append(
-                {
-                    "step": f"interactions.{column} in memory (Arrow)",
-                    "bytes": interactions[column].nbytes,
-                    "seconds": 0,
-                }
-            )
-        extra.rows.append(
-            {"step": "interactions table in memory", "bytes": interactions.nbytes, "seconds": 0}
-        )
-    return {"steps": steps.rows, "pieces": extra.rows}
+    return {"steps": steps.rows}
 
 
 def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:

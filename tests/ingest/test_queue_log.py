@@ -229,6 +229,59 @@ def test_flat_accounting_unknown_verbs_and_rejects(flat: ParsedFile) -> None:
     assert flat.rows_read == 32  # 33 physical lines, the trailing newline ends the last
 
 
+# --- the fast reader and the exact one ----------------------------------------------------
+
+REGULAR = "".join(
+    line + "\n"
+    for line in FLAT.splitlines()
+    if line and line.split("|")[0].isdigit() and "MYVENDORVERB" not in line
+)
+
+
+def rows_by_key(parsed: ParsedFile, dataset: str) -> list[dict[str, Any]]:
+    return sorted(parsed.datasets[dataset].to_pylist(), key=lambda row: row["key"])
+
+
+def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
+    tmp_path: Any,
+) -> None:
+    fast_file, exact_file = tmp_path / "fast", tmp_path / "exact"
+    fast_file.write_text(REGULAR)
+    exact_file.write_text(REGULAR.replace("\n", "\n\n", 1))
+    assert queue_log._load_flat_fast(duckdb.connect(), fast_file)
+    assert not queue_log._load_flat_fast(duckdb.connect(), exact_file)
+    fast, exact = parse(fast_file.read_text()), parse(exact_file.read_text())
+    # The same calls, legs and states whichever reader read them.
+    for dataset in ("interactions", "agent_states"):
+        assert rows_by_key(fast, dataset) == rows_by_key(exact, dataset)
+    assert fast.notes == exact.notes
+    assert (fast.rows_read + 1, fast.rows_ignored + 1) == (exact.rows_read, exact.rows_ignored)
+    assert accounted(fast) and accounted(exact)
+
+
+def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: Any) -> None:
+    # A bridged channel name with '|' in it pushes the fields of an ATTENDEDTRANSFER along.
+    line = "1700000300|c2.1|sales|SIP/1001|ATTENDEDTRANSFER|LINK|" + "|".join("x" * 12) + "|4|65|1"
+    text = REGULAR.replace(
+        "1700000300|c2.1|sales|SIP/1001|ATTENDEDTRANSFER|LINK|SIP/1001-0001|SIP/2000-0002|4|65|1",
+        line,
+    )
+    path = tmp_path / "long"
+    path.write_text(text)
+    assert not queue_log._load_flat_fast(duckdb.connect(), path)
+    rows = query(
+        parse(text),
+        "SELECT talk_s, transferred FROM calls WHERE callid = 'c2.1' AND queue = 'sales'",
+    )
+    assert rows == [(65.0, True)]
+
+
+def test_a_file_repeated_whole_stores_each_call_once() -> None:
+    once, twice = parse(REGULAR), parse(REGULAR + REGULAR)
+    assert rows_by_key(twice, "interactions") == rows_by_key(once, "interactions")
+    assert accounted(twice)
+
+
 # --- realtime / QueueMetrics table exports -----------------------------------------------
 
 

@@ -40,17 +40,22 @@ class ParsedFile:
     # Rows that complete calls an earlier file left open (rotated logs), counted as ignored
     # until the importer finds the open call they belong to (see `ingest.stitching`).
     continuations: pa.Table | None = None
+    # Datasets the adapter gives one row per key already (the importer need not check).
+    unique_keys: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
 class AdapterInput:
-    """What an adapter is given: the bytes, the name, the optional mapping, the settings."""
+    """What an adapter is given: the bytes (or the file), the name, the optional mapping, the
+    settings."""
 
     data: bytes
     file_name: str
     settings: Settings
     mapping: dict[str, Any] | None = None
     encoding: str | None = None
+    # The file on disk, for adapters that read large files from it (`data` is then empty).
+    path: Path | None = None
 
 
 Adapter = Callable[[AdapterInput], ParsedFile]
@@ -64,6 +69,8 @@ class AdapterInfo:
     parse: Adapter
     needs_mapping: bool
     description: str
+    # Reads `AdapterInput.path` itself, so a file of gigabytes is never held in memory.
+    reads_path: bool = False
 
 
 def load_mapping(path: Path) -> dict[str, Any]:

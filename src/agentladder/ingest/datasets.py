@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -201,10 +203,25 @@ def dataset_dir(settings: Settings, dataset: str) -> Path:
     return settings.data_dir / "events" / dataset
 
 
-def month_of_rows(table: pa.Table, settings: Settings) -> pa.Array:
-    """The centre-local month (YYYY-MM) of each row's event time."""
-    local = pc.cast(table["event_at"], pa.timestamp("us", tz=settings.timezone))
-    return pc.strftime(local, format="%Y-%m")
+def month_spans(table: pa.Table, settings: Settings) -> list[tuple[str, datetime, datetime]]:
+    """The centre-local months (YYYY-MM) the rows' event times fall in, each with its start and
+    end in UTC: found from the earliest and latest row, so no row is formatted."""
+    if table.num_rows == 0:
+        return []
+    low, high = pc.min_max(table["event_at"]).values()
+    if not low.is_valid:
+        return []
+    zone = ZoneInfo(settings.timezone)
+    first, last = low.as_py().astimezone(zone), high.as_py().astimezone(zone)
+    spans = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        following = (year + month // 12, month % 12 + 1)
+        start = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+        end = datetime(*following, 1, tzinfo=zone).astimezone(UTC)
+        spans.append((f"{year:04d}-{month:02d}", start, end))
+        year, month = following
+    return spans
 
 
 def batch_token(batch_id: int, file_sha256: str) -> str:
@@ -224,7 +241,7 @@ def batch_files(settings: Settings, dataset: str, batches: Iterable[str]) -> lis
 
 def existing_keys(
     settings: Settings, dataset: str, months: Iterable[str], batches: Iterable[str]
-) -> tuple[set[str], set[str]]:
+) -> tuple[pa.Array, pa.Array]:
     """Keys already stored for these months by applied batches (overlapping files): settled
     ones, and calls stored while still open (a later file that completes such a call is stored
     too, and readers prefer the settled row; see `settled_interactions`)."""
@@ -236,23 +253,30 @@ def existing_keys(
         for path in (root / f"month={month}").glob("*.parquet")
         if path.name in wanted
     ]
+    none = pa.array([], pa.string())
     if not files:
-        return set(), set()
+        return none, none
     if dataset != "interactions":
         keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
-        return set(keys.column("key").to_pylist()), set()
+        return keys.column("key").combine_chunks(), none
     stored = pq.ParquetDataset(files, schema=INTERACTIONS).read(["key", "outcome"])
     is_open = pc.fill_null(pc.equal(stored["outcome"], "open"), False)
-    settled = stored.filter(pc.invert(is_open)).column("key").to_pylist()
-    return set(settled), set(stored.filter(is_open).column("key").to_pylist())
+    settled = stored.filter(pc.invert(is_open)).column("key").combine_chunks()
+    return settled, stored.filter(is_open).column("key").combine_chunks()
 
 
 def write_batch(settings: Settings, dataset: str, table: pa.Table, token: str) -> list[Path]:
     """Write a batch's rows, one file per month; returns the files written."""
-    months = month_of_rows(table, settings)
+    spans = month_spans(table, settings)
     written = []
-    for month in sorted(set(months.to_pylist())):
-        part = table.filter(pc.equal(months, month))
+    for month, start, end in spans:
+        if len(spans) == 1:
+            part = table
+        else:
+            at = table["event_at"]
+            part = table.filter(pc.and_(pc.greater_equal(at, start), pc.less(at, end)))
+            if part.num_rows == 0:
+                continue
         folder = dataset_dir(settings, dataset) / f"month={month}"
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"batch-{token}.parquet"

@@ -1,12 +1,15 @@
 """Asterisk `queue_log` (flat pipe file, realtime/QueueMetrics table exports, PBXware exports).
 
-Every layout is first turned into one canonical event relation in DuckDB
-(line_no, at, callid, queue, agent, verb, d: list of data fields), then calls, agent legs and
-agent state intervals are assembled from it in SQL, so that tens of millions of lines import in
-seconds. Semantics (see the queue_log format notes):
+Every layout is first turned into one canonical event relation in DuckDB (line_no, ts,
+callid, queue, agent, verb and the few data fields the assembly uses), then calls, agent legs
+and agent state intervals are assembled from it in SQL, within a bounded memory that spills to
+disk. A regular flat file is split into fields by DuckDB's CSV reader; a file with blank or
+malformed lines is read line by line, so that every line keeps its number. The file is read
+from disk, never held in memory whole. Semantics (see the queue_log format notes):
 
 * a call is keyed on (callid, queue, enter time): a caller who overflows to another queue with
-  the same callid is a second call;
+  the same callid is a second call; a call the file repeats is stored once, its settled copy
+  before an open one;
 * ordering inside a call follows the file, not the timestamp (several events share a second);
 * a call without its closing event is `open` (reported, never counted as completed); it is
   closed by QUEUESTART (Asterisk restarted) or by the end of the file;
@@ -17,14 +20,17 @@ seconds. Semantics (see the queue_log format notes):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from agentladder.errors import InvalidInput
 from agentladder.ingest.adapters import AdapterInput, ParsedFile, Rejected
@@ -90,6 +96,10 @@ PBXWARE_COLUMNS = (
     "time",
 )
 TABLE_COLUMNS = ("time", "callid", "queuename", "agent", "event")
+# What the DuckDB working set of one file may use before it spills to disk.
+MEMORY_LIMIT = "2GB"
+# ... and while its results become Arrow tables, which take about as much again.
+COLLECT_MEMORY_LIMIT = "1GB"
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -115,52 +125,163 @@ def detect_layout(data: bytes) -> str:
 # Control characters that never occur in a queue_log; one of them serves as a delimiter that
 # splits nothing, so that each physical line is read as one value.
 _NEVER_SEEN = ("\x1f", "\x1e", "\x1d", "\x1c", "\x07")
+# The fast reader splits a line into this many fields. A line with more (an ATTENDEDTRANSFER
+# whose bridged channel names hold '|') sends the file to the exact reader.
+_SPLIT_FIELDS = 16
+# A Unix time between 1973 and 5138: what the first field of a queue_log line must be.
+_EPOCH_OK = "BETWEEN 1e8 AND 1e11"
+OUTBOUND_RESULTS = ("OUTANSWER", "OUTCANCEL", "OUTCHANUNAVAIL", "OUTCONGESTION")
 
 
-def _load_flat(db: duckdb.DuckDBPyConnection, path: Path, data: bytes) -> None:
-    delimiter = next((c for c in _NEVER_SEEN if c.encode() not in data), None)
+def _num(expression: str) -> str:
+    return f"TRY_CAST(NULLIF(trim({expression}), '') AS DOUBLE)"
+
+
+def _event_values(field: Callable[[int], str], before_last: str) -> str:
+    """The data fields the assembly reads, picked by verb as each event is read, so that no
+    event keeps its field list: `n1` (wait, talk or ring), `n2` (ring or talk) and `txt`
+    (caller, pause reason or dialled number). `field(i)` is the i-th data field;
+    `before_last` the one before the last (an ATTENDEDTRANSFER's talk time)."""
+    return f"""
+      CASE
+        WHEN verb IN ('CONNECT', 'RINGNOANSWER', 'RINGCANCELED') THEN {_num(field(1))}
+        WHEN verb IN ('COMPLETEAGENT', 'COMPLETECALLER') THEN {_num(field(2))}
+        WHEN verb IN {
+        _sql_list(("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "WITHDRAW", *OUTBOUND_RESULTS))
+    } THEN {_num(field(3))}
+        WHEN verb IN ('TRANSFER', 'BLINDTRANSFER', 'EXITWITHKEY') THEN {_num(field(4))}
+        WHEN verb = 'ATTENDEDTRANSFER' THEN {_num(before_last)}
+      END AS n1,
+      CASE
+        WHEN verb = 'CONNECT' THEN {_num(field(3))}
+        WHEN verb IN {_sql_list(OUTBOUND_RESULTS)} THEN {_num(field(4))}
+      END AS n2,
+      CASE
+        WHEN verb = 'ENTERQUEUE' THEN {field(2)}
+        WHEN verb IN ('PAUSE', 'PAUSEALL', 'OUTDIAL') THEN {field(1)}
+      END AS txt"""
+
+
+def _create_events(
+    db: duckdb.DuckDBPyConnection,
+    events: str,
+    field: Callable[[int], str],
+    before_last: str,
+) -> None:
+    """`ev`: one row per event (line_no, ts, callid, queue, agent, verb, n1, n2, txt) from a
+    query with line_no, ts, callid, queue, agent, verb and the fields `field` reads."""
+    db.execute(
+        f"""
+        CREATE TABLE ev AS
+        SELECT line_no, ts, callid, queue, agent, verb, {_event_values(field, before_last)}
+        FROM ({events})
+        """
+    )
+
+
+def _physical_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _load_flat_fast(db: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Read a regular flat file with DuckDB's own field splitting (several times faster than
+    splitting lines in SQL). False, with nothing left behind, when the file has what only the
+    exact reader accounts for line by line: blank or malformed lines, or too many fields."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, _SPLIT_FIELDS + 1))
+    # The fast reader skips empty lines, which would shift every later line number; a file
+    # with one goes to the exact reader (the row count below is checked against the lines).
+    db.execute(
+        f"""
+        CREATE TABLE fast AS
+        SELECT to_timestamp(epoch) AS ts, coalesce(c2, '') AS callid, coalesce(c3, '') AS queue,
+               coalesce(c4, '') AS agent, verb,
+               {_event_values(lambda i: f"c{5 + i}", _before_last_column())},
+               epoch {_EPOCH_OK} AND c5 IS NOT NULL AND c{_SPLIT_FIELDS} IS NULL AS regular
+        FROM (
+          SELECT *, TRY_CAST(c1 AS DOUBLE) AS epoch, upper(trim(c5)) AS verb
+          FROM read_csv('{path}', columns = {{{columns}}}, delim = '|', quote = '',
+                        escape = '', header = false, auto_detect = false,
+                        strict_mode = false, null_padding = true)
+        )
+        """
+    )
+    rows, regular = db.execute("SELECT count(*), bool_and(regular) FROM fast").fetchone() or (0, 0)
+    if rows != _physical_lines(path) or not regular:
+        db.execute("DROP TABLE fast")
+        return False
+    # The table keeps the file's order (DuckDB preserves insertion order): rowid is the line.
+    db.execute(
+        "CREATE VIEW ev AS SELECT rowid + 1 AS line_no, ts, callid, queue, agent, verb, n1, n2, "
+        "txt FROM fast"
+    )
+    db.execute("CREATE TABLE bad (line_no BIGINT, raw VARCHAR, reason VARCHAR)")
+    db.execute("CREATE TABLE blank AS SELECT 0 AS n")
+    return True
+
+
+def _before_last_column() -> str:
+    # The field before the last non-empty one of c6..c16 (the reader pads missing ones NULL).
+    return (
+        "coalesce("
+        + ", ".join(
+            f"CASE WHEN c{i} IS NOT NULL THEN c{i - 1} END" for i in range(_SPLIT_FIELDS, 6, -1)
+        )
+        + ")"
+    )
+
+
+def _load_flat_exact(db: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read a flat file line by line, so that blank and malformed lines keep their numbers."""
+    with path.open("rb") as handle:
+        sample = handle.read()
+    delimiter = next((c for c in _NEVER_SEEN if c.encode() not in sample), None)
+    del sample
     if delimiter is None:
         raise InvalidInput("the file holds every control character; it is not a queue_log")
     # One VARCHAR per physical line (empty lines are kept as NULL), so line numbers are exact.
     db.execute(
         f"""
-        CREATE TABLE raw AS
-        SELECT row_number() OVER () AS line_no, line
-        FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}}, delim = '{delimiter}',
-                      quote = '', escape = '', header = false, auto_detect = false,
-                      strict_mode = false, null_padding = true)
-        """
-    )
-    db.execute(
-        """
         CREATE TABLE parts AS
-        SELECT line_no, line, string_split(line, '|') AS f FROM raw
-        WHERE line IS NOT NULL AND trim(line) <> ''
+        SELECT line_no, line, string_split(line, '|') AS f
+        FROM (
+          SELECT row_number() OVER () AS line_no, line
+          FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}}, delim = '{delimiter}',
+                        quote = '', escape = '', header = false, auto_detect = false,
+                        strict_mode = false, null_padding = true)
+        )
         """
     )
-    db.execute(
-        """
-        CREATE TABLE ev AS
+    good = f"len(f) >= 5 AND TRY_CAST(f[1] AS DOUBLE) {_EPOCH_OK}"
+    _create_events(
+        db,
+        f"""
         SELECT line_no, to_timestamp(TRY_CAST(f[1] AS DOUBLE)) AS ts, f[2] AS callid,
-               f[3] AS queue, f[4] AS agent, upper(trim(f[5])) AS verb,
-               list_slice(f, 6, len(f)) AS d, line AS raw
-        FROM parts
-        WHERE len(f) >= 5 AND regexp_full_match(trim(f[1]), '[0-9]{9,11}(\\.[0-9]+)?')
-        """
+               f[3] AS queue, f[4] AS agent, upper(trim(f[5])) AS verb, f,
+               string_split(rtrim(line, '|'), '|') AS kept
+        FROM parts WHERE line IS NOT NULL AND trim(line) <> '' AND {good}
+        """,
+        lambda i: f"NULLIF(f[{5 + i}], '')",
+        "NULLIF(kept[len(kept) - 1], '')",
     )
     db.execute(
-        """
+        f"""
         CREATE TABLE bad AS
         SELECT line_no, line AS raw,
                CASE WHEN len(f) < 5 THEN 'fewer than 5 fields (epoch|callid|queue|agent|EVENT)'
                     ELSE 'the first field is not a Unix time: ' || f[1] END AS reason
-        FROM parts
-        WHERE NOT (len(f) >= 5 AND regexp_full_match(trim(f[1]), '[0-9]{9,11}(\\.[0-9]+)?'))
+        FROM parts WHERE line IS NOT NULL AND trim(line) <> '' AND NOT ({good})
         """
     )
     db.execute(
-        "CREATE TABLE blank AS SELECT count(*) AS n FROM raw WHERE line IS NULL OR trim(line) = ''"
+        "CREATE TABLE blank AS SELECT count(*) AS n FROM parts "
+        "WHERE line IS NULL OR trim(line) = ''"
     )
+    db.execute("DROP TABLE parts")
 
 
 def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -172,11 +293,12 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
         """
     )
     # PBXware moves fields: rebuild the stock data fields per verb (see the format notes).
-    db.execute(
+    _create_events(
+        db,
         f"""
-        CREATE TABLE ev AS
-        SELECT line_no, to_timestamp(TRY_CAST(date_time AS DOUBLE)) AS ts, callid,
-               queue_name AS queue, "type" AS agent, upper(trim(event)) AS verb,
+        SELECT line_no, to_timestamp(TRY_CAST(date_time AS DOUBLE)) AS ts,
+               coalesce(callid, '') AS callid, coalesce(queue_name, '') AS queue,
+               coalesce("type", '') AS agent, upper(trim(event)) AS verb,
                CASE
                  WHEN upper(event) = 'ENTERQUEUE' THEN ['', param1, entpos]
                  WHEN upper(event) = 'CONNECT' THEN [htime, param2, param3]
@@ -192,13 +314,12 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
                  WHEN upper(event) IN {_sql_list(OUTBOUND_VERBS)}
                    THEN [param1, param2, htime, ttime]
                  ELSE [coalesce(param1, ''), coalesce(param2, ''), coalesce(param3, '')]
-               END AS d,
-               concat_ws(',', uid, date_time, callid, queue_name, "type", event, param1, param2,
-                         param3, entpos, expos, htime, ttime) AS raw,
-               htime, ttime
+               END AS d
         FROM src
         WHERE TRY_CAST(date_time AS DOUBLE) IS NOT NULL AND event IS NOT NULL
-        """
+        """,
+        lambda i: f"d[{i}]",
+        "d[len(d) - 1]",
     )
     db.execute(
         """
@@ -228,14 +349,16 @@ def _load_table(db: duckdb.DuckDBPyConnection, path: Path, timezone: str) -> Non
     else:
         data = "string_split(coalesce(data, ''), '|')"
     # A DATETIME without a zone is read in the centre's time zone (the database's local time).
-    db.execute(
+    _create_events(
+        db,
         f"""
-        CREATE TABLE ev AS
-        SELECT line_no, timezone('{timezone}', TRY_CAST("time" AS TIMESTAMP)) AS ts, callid,
-               queuename AS queue, agent, upper(trim(event)) AS verb, {data} AS d,
-               concat_ws(',', "time", callid, queuename, agent, event) AS raw
+        SELECT line_no, timezone('{timezone}', TRY_CAST("time" AS TIMESTAMP)) AS ts,
+               coalesce(callid, '') AS callid, coalesce(queuename, '') AS queue,
+               coalesce(agent, '') AS agent, upper(trim(event)) AS verb, {data} AS d
         FROM src WHERE TRY_CAST("time" AS TIMESTAMP) IS NOT NULL AND event IS NOT NULL
-        """
+        """,
+        lambda i: f"d[{i}]",
+        "d[len(d) - 1]",
     )
     db.execute(
         """
@@ -248,91 +371,117 @@ def _load_table(db: duckdb.DuckDBPyConnection, path: Path, timezone: str) -> Non
     db.execute("CREATE TABLE blank AS SELECT 0 AS n")
 
 
-def _num(expression: str) -> str:
-    return f"TRY_CAST(NULLIF(trim({expression}), '') AS DOUBLE)"
+CALL_EVENTS = f"verb IN {_sql_list(CALL_VERBS)} AND queue <> 'NONE'"
+END_VERBS = (*CALLER_END_VERBS, *AGENT_END_VERBS)
 
 
-# Per (callid, queue, seg): seg 0 holds the events before the file's first ENTERQUEUE of that
-# call, the rest of a call whose ENTERQUEUE is in the previous (rotated) file.
+def _segment_aggregates() -> str:
+    ends = f"verb IN {_sql_list(END_VERBS)}"
+    # arg_min skips NULL values; the closing event's number is taken as it is (arg_min_null).
+    return f"""
+      count(*) AS events, min(line_no) AS first_line, min(ts) AS first_at,
+      count(*) FILTER (verb = 'ENTERQUEUE') AS enters,
+      min(line_no) FILTER (verb = 'ENTERQUEUE') AS enter_line,
+      arg_min(ts, line_no) FILTER (verb = 'ENTERQUEUE') AS enter_at,
+      arg_min(txt, line_no) FILTER (verb = 'ENTERQUEUE') AS caller,
+      arg_min(agent, line_no) FILTER (verb = 'CONNECT') AS connect_agent,
+      arg_min(ts, line_no) FILTER (verb = 'CONNECT') AS answer_at,
+      arg_min(n1, line_no) FILTER (verb = 'CONNECT') AS connect_wait_s,
+      arg_min(n2, line_no) FILTER (verb = 'CONNECT') AS ring_s,
+      arg_min(verb, line_no) FILTER ({ends}) AS end_verb,
+      arg_min(ts, line_no) FILTER ({ends}) AS end_at,
+      arg_min_null(n1, line_no) FILTER ({ends}) AS end_n,
+      arg_min(agent, line_no) FILTER ({ends}) AS end_agent"""
+
+
+# A call is keyed on (callid, queue, enter time). Per (callid, queue, seg): seg 0 holds the
+# events before the file's first ENTERQUEUE of that call (the rest of a call whose ENTERQUEUE
+# is in the previous, rotated file), seg n those from its n-th ENTERQUEUE on. Almost every
+# call is one ENTERQUEUE followed by its events; only the others pay for the window.
 ASSEMBLE_CALLS = f"""
+CREATE TABLE whole AS
+SELECT callid, queue, {_segment_aggregates()}
+FROM ev WHERE {CALL_EVENTS} GROUP BY callid, queue;
+
+CREATE TABLE split_calls AS
+SELECT callid, queue FROM whole WHERE enters <> 1 OR first_line <> enter_line;
+
+"""
+
+# The events of the calls that are not one ENTERQUEUE and what follows it, in segments.
+SPLIT_SEGMENTS = f"""
 CREATE TABLE seg AS
-SELECT *, sum(CASE WHEN verb = 'ENTERQUEUE' THEN 1 ELSE 0 END)
-          OVER (PARTITION BY callid, queue ORDER BY line_no ROWS UNBOUNDED PRECEDING) AS seg
-FROM ev WHERE verb IN {_sql_list(CALL_VERBS)} AND queue IS NOT NULL AND queue <> 'NONE';
+SELECT line_no, ts, callid, queue, agent, verb, n1, n2, txt,
+       sum(CASE WHEN verb = 'ENTERQUEUE' THEN 1 ELSE 0 END)
+         OVER (PARTITION BY callid, queue ORDER BY line_no ROWS UNBOUNDED PRECEDING) AS seg
+FROM ev {{join}}
+WHERE {CALL_EVENTS} AND {{wanted}};
+"""
 
-CREATE TABLE conn AS
-SELECT callid, queue, seg, arg_min(agent, line_no) AS agent, min(line_no) AS connect_line,
-       arg_min(ts, line_no) AS answer_at, arg_min({_num("d[1]")}, line_no) AS wait_s,
-       arg_min({_num("d[3]")}, line_no) AS ring_s
-FROM seg WHERE verb = 'CONNECT' GROUP BY ALL;
-
-CREATE TABLE fin AS
-SELECT callid, queue, seg, arg_min(verb, line_no) AS end_verb, min(line_no) AS end_line,
-       arg_min(ts, line_no) AS end_at, arg_min(d, line_no) AS end_d,
-       arg_min(agent, line_no) AS end_agent
-FROM seg WHERE verb IN {_sql_list((*CALLER_END_VERBS, *AGENT_END_VERBS))} GROUP BY ALL;
-
+OUTCOMES = f"""
 CREATE TABLE outcomes AS
-SELECT callid, queue, seg,
-       coalesce(c.agent, CASE WHEN f.end_verb IN {_sql_list(AGENT_END_VERBS)} THEN f.end_agent END)
-         AS agent,
-       c.answer_at, c.ring_s, f.end_verb, f.end_at,
+WITH segments AS (
+  SELECT callid, queue, 1 AS seg, false AS split, * EXCLUDE (callid, queue)
+  FROM whole ANTI JOIN split_calls USING (callid, queue)
+  UNION ALL
+  SELECT callid, queue, seg, true, {_segment_aggregates()}
+  FROM seg GROUP BY callid, queue, seg
+)
+SELECT callid, queue, seg, split, events, first_line, first_at, enter_line, enter_at, caller,
+       answer_at,
+       ring_s, end_verb, end_at,
+       coalesce(connect_agent,
+                CASE WHEN end_verb IN {_sql_list(AGENT_END_VERBS)} THEN end_agent END) AS agent,
+       CASE WHEN end_verb IN {_sql_list((*AGENT_END_VERBS,))} THEN end_n END AS talk_s,
+       coalesce(connect_wait_s,
+                CASE WHEN end_verb IN {_sql_list((*CALLER_END_VERBS,))} THEN end_n END)
+         AS wait_s,
        CASE
-         WHEN f.end_verb IN ('COMPLETEAGENT', 'COMPLETECALLER') THEN {_num("f.end_d[2]")}
-         WHEN f.end_verb IN ('TRANSFER', 'BLINDTRANSFER') THEN {_num("f.end_d[4]")}
-         WHEN f.end_verb = 'ATTENDEDTRANSFER' THEN {_num("f.end_d[len(f.end_d) - 1]")}
-       END AS talk_s,
-       CASE
-         WHEN c.wait_s IS NOT NULL THEN c.wait_s
-         WHEN f.end_verb IN ('ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'WITHDRAW')
-           THEN {_num("f.end_d[3]")}
-         WHEN f.end_verb = 'EXITWITHKEY' THEN {_num("f.end_d[4]")}
-       END AS wait_s,
-       CASE
-         WHEN f.end_verb IN {_sql_list(AGENT_END_VERBS)} THEN 'answered'
-         WHEN f.end_verb = 'ABANDON' THEN 'abandoned'
-         WHEN f.end_verb = 'EXITWITHTIMEOUT' THEN 'timeout'
-         WHEN f.end_verb = 'EXITEMPTY' THEN 'exit_empty'
-         WHEN f.end_verb = 'EXITWITHKEY' THEN 'exit_key'
-         WHEN f.end_verb = 'WITHDRAW' THEN 'withdrawn'
+         WHEN end_verb IN {_sql_list(AGENT_END_VERBS)} THEN 'answered'
+         WHEN end_verb = 'ABANDON' THEN 'abandoned'
+         WHEN end_verb = 'EXITWITHTIMEOUT' THEN 'timeout'
+         WHEN end_verb = 'EXITEMPTY' THEN 'exit_empty'
+         WHEN end_verb = 'EXITWITHKEY' THEN 'exit_key'
+         WHEN end_verb = 'WITHDRAW' THEN 'withdrawn'
          ELSE 'open'
        END AS outcome,
-       coalesce(f.end_verb IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'), false)
-         AS transferred
-FROM conn c FULL JOIN fin f USING (callid, queue, seg);
-
-CREATE TABLE calls AS
-WITH enter AS (
-  SELECT callid, queue, seg, line_no AS enter_line, ts AS enter_at, d[2] AS caller
-  FROM seg WHERE verb = 'ENTERQUEUE'
-),
-restart AS (SELECT line_no FROM ev WHERE verb = 'QUEUESTART')
-SELECT e.callid, e.queue, e.seg, e.enter_line, e.enter_at, e.caller, o.agent, o.answer_at,
-       o.ring_s, o.end_verb, o.end_at, o.talk_s, o.wait_s, coalesce(o.outcome, 'open') AS outcome,
-       coalesce(o.transferred, false) AS transferred,
-       CASE WHEN o.end_verb IS NULL THEN
-         CASE WHEN EXISTS (SELECT 1 FROM restart r WHERE r.line_no > e.enter_line)
+       coalesce(end_verb IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'), false)
+         AS transferred,
+       CASE WHEN end_verb IS NULL THEN
+         CASE WHEN (SELECT max(line_no) FROM ev WHERE verb = 'QUEUESTART') > enter_line
               THEN 'queuestart' ELSE 'end_of_file' END
        END AS open_until
-FROM enter e LEFT JOIN outcomes o USING (callid, queue, seg);
-
-CREATE TABLE continued AS
-SELECT callid, queue, min(line_no) AS line_no, min(ts) AS first_at, count(*) AS events
-FROM seg WHERE seg = 0 GROUP BY ALL;
+FROM segments;
+DROP TABLE whole;
 """
+
+
+def _assemble_calls(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(ASSEMBLE_CALLS)
+    split = _scalar(db, "SELECT count(*) FROM split_calls")
+    # Most files split no call: then the window over the events is not run at all.
+    join = "SEMI JOIN split_calls USING (callid, queue)" if split else ""
+    db.execute(SPLIT_SEGMENTS.format(join=join, wanted="true" if split else "false"))
+    db.execute(OUTCOMES)
+
 
 ASSEMBLE_LEGS = """
 CREATE TABLE legs AS
-SELECT s.callid, s.queue, s.seg, s.line_no, s.agent, s.ts, c.enter_at, c.caller,
-       CASE s.verb WHEN 'RINGNOANSWER' THEN 'ring_no_answer' ELSE 'ring_canceled' END AS outcome,
-       TRY_CAST(NULLIF(trim(s.d[1]), '') AS DOUBLE) / 1000.0 AS ring_s,
+WITH rings AS (
+  SELECT r.line_no, r.callid, r.queue, r.agent, r.ts, r.verb, r.n1,
+         coalesce(s.seg, 1) AS seg
+  FROM ev r LEFT JOIN (SELECT line_no, seg FROM seg WHERE verb LIKE 'RING%') s USING (line_no)
+  WHERE r.verb IN ('RINGNOANSWER', 'RINGCANCELED') AND r.queue <> 'NONE'
+)
+SELECT r.callid, r.queue, r.seg, o.split, r.line_no, r.agent, r.ts, o.enter_at, o.caller,
+       CASE r.verb WHEN 'RINGNOANSWER' THEN 'ring_no_answer' ELSE 'ring_canceled' END AS outcome,
+       r.n1 / 1000.0 AS ring_s,
        -- Named by agent, time and rank rather than line number: an overlapping file that starts
        -- elsewhere gives the same leg the same key.
-       '|leg|' || coalesce(s.agent, '') || '|' || strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%f') || '|'
-         || row_number() OVER (PARTITION BY s.callid, s.queue, s.seg, s.agent, s.ts
-                               ORDER BY s.line_no) AS leg_suffix
-FROM seg s LEFT JOIN calls c USING (callid, queue, seg)
-WHERE s.verb IN ('RINGNOANSWER', 'RINGCANCELED');
+       '|leg|' || r.agent || '|' || strftime(r.ts, '%Y-%m-%dT%H:%M:%S.%f') || '|'
+         || row_number() OVER (PARTITION BY r.callid, r.queue, r.seg, r.agent, r.ts
+                               ORDER BY r.line_no) AS leg_suffix
+FROM rings r LEFT JOIN outcomes o USING (callid, queue, seg);
 """
 
 
@@ -348,20 +497,22 @@ def _states_sql() -> str:
             False,
         ),
     ]
-    parts = []
-    for kind, starts, ends, per_queue in kinds:
-        queue = "queue" if per_queue else "'*'"
-        parts.append(
-            f"""
-            SELECT '{kind}' AS kind, line_no, ts, agent, {queue} AS queue,
-                   verb IN {_sql_list(starts)} AS is_start,
-                   CASE WHEN verb IN {_sql_list(starts)} AND '{kind}' = 'pause' THEN d[1] END
-                     AS reason
-            FROM ev WHERE verb IN {_sql_list((*starts, *ends))}
-              AND agent IS NOT NULL AND agent <> 'NONE'
-            """
-        )
-    union = " UNION ALL ".join(parts)
+    kind_of = " ".join(
+        f"WHEN verb IN {_sql_list((*starts, *ends))} THEN '{kind}'"
+        for kind, starts, ends, _ in kinds
+    )
+    per_queue = tuple(v for _, starts, ends, queued in kinds if queued for v in (*starts, *ends))
+    every = tuple(v for _, starts, ends, _ in kinds for v in (*starts, *ends))
+    start_verbs = tuple(v for _, starts, _, _ in kinds for v in starts)
+    pause_starts = next(starts for kind, starts, _, _ in kinds if kind == "pause")
+    # One pass over the events for all three kinds.
+    union = f"""
+        SELECT CASE {kind_of} END AS kind, line_no, ts, agent,
+               CASE WHEN verb IN {_sql_list(per_queue)} THEN queue ELSE '*' END AS queue,
+               verb IN {_sql_list(start_verbs)} AS is_start,
+               CASE WHEN verb IN {_sql_list(pause_starts)} THEN txt END AS reason
+        FROM ev WHERE verb IN {_sql_list(every)} AND agent <> '' AND agent <> 'NONE'
+        """
     # Pause is tracked per agent across queues ('*'): PAUSEALL plus its per-queue PAUSE lines,
     # or pauses in several queues, make one interval; a repeated start does not restart it.
     return f"""
@@ -396,22 +547,21 @@ def _states_sql() -> str:
     """
 
 
-OUTBOUND_SQL = """
+OUTBOUND_SQL = f"""
 CREATE TABLE outbound AS
 WITH dial AS (
   SELECT callid, agent, min(line_no) AS line_no, arg_min(ts, line_no) AS ts,
-         arg_min(d[1], line_no) AS number
+         arg_min(txt, line_no) AS number
   FROM ev WHERE verb = 'OUTDIAL' GROUP BY ALL
 ),
 result AS (
   SELECT callid, agent, arg_min(verb, line_no) AS verb, arg_min(ts, line_no) AS end_at,
-         arg_min(d, line_no) AS d
-  FROM ev WHERE verb IN ('OUTANSWER', 'OUTCANCEL', 'OUTCHANUNAVAIL', 'OUTCONGESTION')
+         arg_min_null(n1, line_no) AS ring_s, arg_min_null(n2, line_no) AS talk_s
+  FROM ev WHERE verb IN {_sql_list(OUTBOUND_RESULTS)}
   GROUP BY ALL
 )
 SELECT dial.callid, dial.agent, dial.line_no, dial.ts, dial.number, result.verb, result.end_at,
-       TRY_CAST(NULLIF(trim(result.d[3]), '') AS DOUBLE) AS ring_s,
-       TRY_CAST(NULLIF(trim(result.d[4]), '') AS DOUBLE) AS talk_s
+       result.ring_s, result.talk_s
 FROM dial LEFT JOIN result USING (callid, agent);
 """
 
@@ -434,40 +584,125 @@ def first_event_epoch(head: bytes) -> float | None:
     return None
 
 
-def _as_utf8(data: bytes) -> bytes:
-    """The file as UTF-8: PBXs in China write caller names in GB18030 now and then."""
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        data.decode("utf-8")
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 24):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace").encode("utf-8")
-    return data
+        return False
+    return True
+
+
+def _gb18030_to_utf8(path: Path, target: Path) -> None:
+    """PBXs in China write caller names in GB18030 now and then: the file as UTF-8."""
+    decoder = codecs.getincrementaldecoder("gb18030")(errors="replace")
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := source.read(1 << 24):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+
+
+def _load(db: duckdb.DuckDBPyConnection, layout: str, path: Path, timezone: str) -> None:
+    if layout == "pbxware":
+        _load_pbxware(db, path)
+    elif layout == "table":
+        _load_table(db, path, timezone)
+    elif not _load_flat_fast(db, path):
+        _load_flat_exact(db, path)
 
 
 def parse(source: AdapterInput) -> ParsedFile:
-    """Read a queue_log in any of its layouts."""
-    layout = detect_layout(source.data)
-    data = _as_utf8(source.data)
+    """Read a queue_log in any of its layouts, from its file when it has one."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "queue_log"
-        path.write_bytes(data)
+        path = source.path
+        if path is None:
+            path = Path(folder) / "queue_log"
+            path.write_bytes(source.data)
+        with path.open("rb") as handle:
+            layout = detect_layout(handle.read(4096))
         db = duckdb.connect()
-        db.execute("SET TimeZone = 'UTC'")
         try:
-            if layout == "flat":
-                _load_flat(db, path, data)
-            elif layout == "pbxware":
-                _load_pbxware(db, path)
-            else:
-                _load_table(db, path, source.settings.timezone)
-        except duckdb.Error as exc:
-            raise InvalidInput(
-                "cannot read {file} as a queue_log: {error}", file=source.file_name, error=str(exc)
-            ) from exc
-        db.execute(ASSEMBLE_CALLS)
-        db.execute(ASSEMBLE_LEGS)
-        db.execute(_states_sql())
-        db.execute(OUTBOUND_SQL)
-        return _collect(db, layout, caller_salt(source.settings))
+            db.execute("SET TimeZone = 'UTC'")
+            # A month of a large centre is tens of millions of events: bounded, spilling to disk.
+            db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            db.execute(f"SET temp_directory = '{Path(folder) / 'spill'}'")
+            _read_events(db, layout, path, source, Path(folder))
+            _assemble_calls(db)
+            db.execute(ASSEMBLE_LEGS)
+            db.execute(_states_sql())
+            db.execute(OUTBOUND_SQL)
+            return _collect(db, layout, caller_salt(source.settings))
+        finally:
+            db.close()
+
+
+def _read_events(
+    db: duckdb.DuckDBPyConnection, layout: str, path: Path, source: AdapterInput, folder: Path
+) -> None:
+    try:
+        try:
+            _load(db, layout, path, source.settings.timezone)
+        except duckdb.InvalidInputException:
+            if _is_utf8(path):
+                raise
+            utf8 = folder / "queue_log.utf8"
+            _gb18030_to_utf8(path, utf8)
+            for table in ("fast", "parts", "src"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            _load(db, layout, utf8, source.settings.timezone)
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            "cannot read {file} as a queue_log: {error}", file=source.file_name, error=str(exc)
+        ) from exc
+
+
+_BATCH_ROWS = 1 << 20
+_CALL_KEY = "callid || '|' || queue || '|' || strftime(enter_at, '%Y-%m-%dT%H:%M:%S.%f')"
+
+
+def _interactions_sql(salt: str) -> str:
+    """Calls, ring legs and outbound calls, one row per key: a call whose ENTERQUEUE the file
+    repeats (its only way to share a key) keeps its settled copy, else its first."""
+    return f"""
+        WITH calls AS (
+          SELECT * FROM outcomes WHERE seg > 0 AND NOT split
+          UNION ALL
+          SELECT * FROM outcomes WHERE seg > 0 AND split
+          QUALIFY row_number() OVER (PARTITION BY callid, queue, enter_at
+                                     ORDER BY outcome = 'open', enter_line) = 1
+        ),
+        rings AS (
+          SELECT * FROM legs WHERE seg > 0 AND NOT split
+          UNION ALL
+          SELECT * FROM legs WHERE seg > 0 AND split
+          QUALIFY row_number() OVER (PARTITION BY callid, queue, enter_at, leg_suffix
+                                     ORDER BY line_no) = 1
+        )
+        SELECT {_CALL_KEY} AS "key",
+               callid, queue, 'call' AS row_kind, 'inbound' AS direction,
+               agent AS agent_identity, enter_at AS event_at, answer_at, end_at, wait_s, ring_s,
+               talk_s, NULL::DOUBLE AS hold_s, NULL::DOUBLE AS acw_s, outcome, transferred,
+               NULL::VARCHAR AS topic, {_caller_hash_sql("caller", salt)} AS caller_hash
+        FROM calls
+        UNION ALL
+        SELECT {_CALL_KEY} || leg_suffix,
+               callid, queue, 'leg', 'inbound', agent, ts, NULL, ts, NULL, ring_s, NULL, NULL,
+               NULL, outcome, NULL, NULL, {_caller_hash_sql("caller", salt)}
+        FROM rings
+        UNION ALL
+        SELECT callid || '|outbound|' || agent || '|' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'),
+               callid, NULL, 'call', 'outbound', agent, ts,
+               CASE WHEN verb = 'OUTANSWER' THEN end_at END, end_at, NULL, ring_s,
+               CASE WHEN verb = 'OUTANSWER' THEN talk_s END, NULL, NULL,
+               CASE verb WHEN 'OUTANSWER' THEN 'answered' WHEN 'OUTCANCEL' THEN 'canceled'
+                         WHEN 'OUTCHANUNAVAIL' THEN 'unavailable'
+                         WHEN 'OUTCONGESTION' THEN 'congestion' ELSE 'open' END,
+               NULL, NULL, {_caller_hash_sql("number", salt)}
+        FROM outbound
+        """
 
 
 def _scalar(db: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -486,59 +721,20 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
     events = sum(verbs.values())
     unknown = {v: n for v, n in verbs.items() if v not in ACCEPTED_VERBS and v not in QUIET_VERBS}
     quiet = sum(n for verb, n in verbs.items() if verb in QUIET_VERBS and verb != "QUEUESTART")
-    orphans = _scalar(db, "SELECT count(*) FROM seg WHERE seg = 0")
+    orphans = _scalar(db, "SELECT sum(events) FROM outcomes WHERE seg = 0")
     blank = _scalar(db, "SELECT n FROM blank")
-    interactions = (
-        db.sql(
-            f"""
-        SELECT callid || '|' || queue || '|' || strftime(enter_at, '%Y-%m-%dT%H:%M:%S.%f')
-                 AS "key",
-               callid, queue, 'call' AS row_kind, 'inbound' AS direction,
-               agent AS agent_identity, enter_at AS event_at, answer_at, end_at, wait_s, ring_s,
-               talk_s, NULL::DOUBLE AS hold_s, NULL::DOUBLE AS acw_s, outcome, transferred,
-               NULL::VARCHAR AS topic, {_caller_hash_sql("caller", salt)} AS caller_hash,
-               enter_line AS line_no
-        FROM calls
-        UNION ALL
-        SELECT callid || '|' || queue || '|' || strftime(enter_at, '%Y-%m-%dT%H:%M:%S.%f')
-                 || leg_suffix,
-               callid, queue, 'leg', 'inbound', agent, ts, NULL, ts, NULL, ring_s, NULL, NULL,
-               NULL, outcome, NULL, NULL, {_caller_hash_sql("caller", salt)}, line_no
-        FROM legs WHERE seg > 0
-        UNION ALL
-        SELECT callid || '|outbound|' || agent || '|' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'),
-               callid, NULL, 'call', 'outbound', agent, ts,
-               CASE WHEN verb = 'OUTANSWER' THEN end_at END, end_at, NULL, ring_s,
-               CASE WHEN verb = 'OUTANSWER' THEN talk_s END, NULL, NULL,
-               CASE verb WHEN 'OUTANSWER' THEN 'answered' WHEN 'OUTCANCEL' THEN 'canceled'
-                         WHEN 'OUTCHANUNAVAIL' THEN 'unavailable'
-                         WHEN 'OUTCONGESTION' THEN 'congestion' ELSE 'open' END,
-               NULL, NULL, {_caller_hash_sql("number", salt)}, line_no
-        FROM outbound
-        ORDER BY line_no
-        """
-        )
-        .to_arrow_table()
-        .drop_columns(["line_no"])
-    )
-    states = db.sql(
-        """
-        SELECT kind || '|' || agent || '|' || queue || '|'
-                 || strftime(start_at, '%Y-%m-%dT%H:%M:%S.%f') AS "key",
-               agent AS agent_identity, kind AS state,
-               CASE WHEN queue = '*' THEN NULL ELSE queue END AS queue,
-               NULLIF(reason, '') AS reason, start_at AS event_at, end_at, closed_by
-        FROM states ORDER BY line_no
-        """
-    ).to_arrow_table()
+    # The events are no longer needed: their memory goes to the rows handed back.
+    for name, kind in db.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_name IN ('ev', 'fast', 'seg', 'state_ev', 'src')"
+    ).fetchall():
+        db.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
     continuations = db.sql(
         """
-        SELECT k.callid, k.queue, 'call' AS part, NULL::VARCHAR AS leg_suffix, k.first_at,
-               k.events, o.agent AS agent_identity, NULL::TIMESTAMPTZ AS event_at, o.answer_at,
-               o.end_at, o.wait_s, o.ring_s, o.talk_s, coalesce(o.outcome, 'open') AS outcome,
-               coalesce(o.transferred, false) AS transferred, k.line_no
-        FROM continued k LEFT JOIN outcomes o ON o.callid = k.callid AND o.queue = k.queue
-                                              AND o.seg = 0
+        SELECT callid, queue, 'call' AS part, NULL::VARCHAR AS leg_suffix, first_at, events,
+               agent AS agent_identity, NULL::TIMESTAMPTZ AS event_at, answer_at, end_at, wait_s,
+               ring_s, talk_s, outcome, transferred, first_line AS line_no
+        FROM outcomes WHERE seg = 0
         UNION ALL
         SELECT callid, queue, 'leg', leg_suffix, ts, 1, agent, ts, NULL, ts, NULL, ring_s, NULL,
                outcome, NULL, line_no
@@ -550,8 +746,7 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         dict(
             db.execute(
                 """SELECT agent, count(*) FROM (
-                     SELECT agent FROM calls WHERE agent IS NOT NULL
-                     UNION ALL SELECT agent FROM outcomes WHERE seg = 0 AND agent IS NOT NULL
+                     SELECT agent FROM outcomes WHERE agent IS NOT NULL
                      UNION ALL SELECT agent FROM legs
                      UNION ALL SELECT agent FROM outbound
                      UNION ALL SELECT agent FROM states) GROUP BY agent"""
@@ -560,9 +755,26 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
     )
     open_calls = dict(
         db.execute(
-            "SELECT open_until, count(*) FROM calls WHERE outcome = 'open' GROUP BY 1"
+            "SELECT open_until, count(*) FROM outcomes WHERE seg > 0 AND outcome = 'open' "
+            "GROUP BY 1"
         ).fetchall()
     )
+    states = db.sql(
+        """
+        SELECT kind || '|' || agent || '|' || queue || '|'
+                 || strftime(start_at, '%Y-%m-%dT%H:%M:%S.%f') AS "key",
+               agent AS agent_identity, kind AS state,
+               CASE WHEN queue = '*' THEN NULL ELSE queue END AS queue,
+               NULLIF(reason, '') AS reason, start_at AS event_at, end_at, closed_by
+        FROM states ORDER BY line_no
+        """
+    ).to_arrow_table()
+    # Streamed in any order (keys identify rows), so that DuckDB buffers little while the
+    # rows pile up as Arrow: together they must stay within the import's memory.
+    db.execute("SET preserve_insertion_order = false")
+    db.execute(f"SET memory_limit = '{COLLECT_MEMORY_LIMIT}'")
+    reader = db.sql(_interactions_sql(salt)).to_arrow_reader(_BATCH_ROWS)
+    interactions = pa.Table.from_batches(reader, schema=reader.schema)
     notes: dict[str, Any] = {"layout": layout}
     if open_calls:
         notes["open calls (not counted as completed)"] = open_calls
@@ -576,6 +788,7 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
             "interactions": interactions.cast(INTERACTIONS),
             "agent_states": states.cast(AGENT_STATES),
         },
+        unique_keys={"interactions"},
         continuations=continuations.drop_columns(["line_no"]).cast(CONTINUATIONS),
         rows_read=events + len(rejected) + blank,
         rows_accepted=events - sum(unknown.values()) - quiet - orphans,

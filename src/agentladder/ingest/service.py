@@ -45,6 +45,7 @@ ADAPTERS: dict[str, AdapterInfo] = {
             queue_log.parse,
             False,
             "Asterisk queue_log: flat file, realtime/QueueMetrics table export, PBXware export",
+            reads_path=True,
         ),
         AdapterInfo(
             "asterisk-cdr",
@@ -130,28 +131,67 @@ def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
 
 
 def _new_rows(
-    settings: Settings, dataset: str, table: pa.Table, batches: Iterable[str]
+    settings: Settings,
+    dataset: str,
+    table: pa.Table,
+    batches: Iterable[str],
+    unique_keys: bool = False,
 ) -> pa.Table:
-    """The rows whose key is neither stored already nor repeated earlier in the same file."""
+    """The rows whose key is not stored yet, once per key. A settled row supersedes a stored or
+    repeated open copy; an open row is new only if its call was never stored (two files that
+    both end with the same open call store it once)."""
     if table.num_rows == 0:
         return table
-    months = set(datasets.month_of_rows(table, settings).to_pylist())
+    months = [month for month, _, _ in datasets.month_spans(table, settings)]
     settled, still_open = datasets.existing_keys(settings, dataset, months, batches)
-    keys = table["key"].to_pylist()
+    keys = table["key"]
     is_open = (
-        pc.fill_null(pc.equal(table["outcome"], "open"), False).to_pylist()
+        pc.fill_null(pc.equal(table["outcome"], "open"), False)
         if dataset == "interactions"
-        else [False] * len(keys)
+        else None
     )
-    # A settled row supersedes a stored open copy; an open row is new only if the call was
-    # never stored at all (two files ending with the same open call store it once).
-    seen: set[str] = set(settled)
-    seen_open: set[str] = set(still_open)
-    keep = []
-    for key, row_open in zip(keys, is_open, strict=True):
-        keep.append(key not in seen and not (row_open and key in seen_open))
-        (seen_open if row_open else seen).add(key)
-    return table.filter(pa.array(keep))
+    keep = None
+    if len(settled) or len(still_open):
+        stored = pc.is_in(keys, value_set=settled)
+        if is_open is not None and len(still_open):
+            stored = pc.or_(stored, pc.and_(is_open, pc.is_in(keys, value_set=still_open)))
+        keep = pc.invert(stored)
+    if not unique_keys:
+        counts = table.select(["key"]).group_by("key").aggregate([("key", "count")])
+        repeated = counts.filter(pc.greater(counts["key_count"], 1))["key"]
+        if len(repeated):
+            if keep is None:
+                keep = pa.chunked_array([pa.repeat(True, table.num_rows)])
+            keep = _once_per_key(keys, is_open, keep, repeated.combine_chunks())
+    # Nothing dropped (a first import, most of the time): the table as it is, not a copy.
+    if keep is None or pc.all(keep).as_py():
+        return table
+    return table.filter(keep)
+
+
+def _once_per_key(
+    keys: pa.ChunkedArray,
+    is_open: pa.ChunkedArray | None,
+    keep: pa.ChunkedArray,
+    repeated: pa.Array,
+) -> pa.Array:
+    """Of the rows whose key the file repeats, keep the first settled one, or the first open
+    one when none is settled."""
+    flags = keep.to_numpy(zero_copy_only=False).copy()
+    rows = pc.indices_nonzero(pc.is_in(keys, value_set=repeated)).to_pylist()
+    row_keys = keys.take(rows).to_pylist()
+    row_open = is_open.take(rows).to_pylist() if is_open is not None else [False] * len(rows)
+    chosen: dict[str, tuple[int, bool]] = {}
+    for row, key, row_is_open in zip(rows, row_keys, row_open, strict=True):
+        if not flags[row]:
+            continue
+        flags[row] = False
+        best = chosen.get(key)
+        if best is None or (best[1] and not row_is_open):
+            chosen[key] = (row, row_is_open)
+    for row, _ in chosen.values():
+        flags[row] = True
+    return pa.array(flags)
 
 
 def _complete_open_calls(settings: Settings, parsed: ParsedFile, batches: list[str]) -> None:
@@ -175,17 +215,30 @@ def import_file(
     session: Session,
     settings: Settings,
     adapter: str,
-    data: bytes,
-    file_name: str,
+    data: bytes | None = None,
+    path: Path | None = None,
+    file_name: str | None = None,
     mapping: dict[str, object] | None = None,
     encoding: str | None = None,
     dry_run: bool = False,
     imported_by: User | None = None,
 ) -> ImportReport:
-    """Import one file through an adapter; with `dry_run`, report everything and write nothing."""
+    """Import one file (its bytes, or its path) through an adapter; with `dry_run`, report
+    everything and write nothing."""
     info = get_adapter(adapter)
-    digest = hashlib.sha256(data).hexdigest()
-    report = ImportReport(adapter, Path(file_name).name, digest, dry_run, already_imported=False)
+    if path is not None:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        file_name = file_name or path.name
+        # Adapters that read the file themselves never hold all of it in memory.
+        data = b"" if info.reads_path else path.read_bytes()
+    elif data is not None:
+        digest = hashlib.sha256(data).hexdigest()
+    else:
+        raise ValueError("import_file needs data or path")
+    report = ImportReport(
+        adapter, Path(file_name or "upload").name, digest, dry_run, already_imported=False
+    )
     previous = session.scalar(
         select(ImportBatch).where(ImportBatch.adapter == adapter, ImportBatch.file_sha256 == digest)
     )
@@ -195,11 +248,14 @@ def import_file(
         return report
     if info.needs_mapping and mapping is None:
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
-    parsed = info.parse(AdapterInput(data, file_name, settings, mapping, encoding))
+    parsed = info.parse(
+        AdapterInput(data, report.file_name, settings, mapping, encoding, path=path)
+    )
     batches = applied_batches(session=session)
     _complete_open_calls(settings, parsed, batches)
     fresh = {
-        name: _new_rows(settings, name, table, batches) for name, table in parsed.datasets.items()
+        name: _new_rows(settings, name, table, batches, name in parsed.unique_keys)
+        for name, table in parsed.datasets.items()
     }
     main = "interactions" if "interactions" in parsed.datasets else next(iter(parsed.datasets))
     report.rows_read = parsed.rows_read
