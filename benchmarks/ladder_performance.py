@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import json
 import math
@@ -402,8 +403,9 @@ def phase_profile_backtest(url: str, data_dir: Path, months: int) -> dict[str, A
 
 
 def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
-    """What reading a run's evidence costs as the product reads it, against two cheaper
-    reads of what the run needs (evidence for a proposal: nothing here is product code)."""
+    """What reading a run's evidence window costs as the product reads it
+    (`external.external_facts_between`, whatever it does in the code measured), against a
+    plain column read of the same rows and a read of only what the rules use."""
     from sqlalchemy import select
 
     from agentladder.db import session_scope
@@ -449,9 +451,9 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
         del rows
         t = time.perf_counter()
         found = external.external_facts_between(session=session, periods=window)
-        result["product_entities_window_s"] = round(time.perf_counter() - t, 2)
-        result["product_entities_window_rows"] = sum(len(v) for v in found.values())
-        result["product_entities_window_peak_mib"] = round(peak_rss_mib())
+        result["product_window_s"] = round(time.perf_counter() - t, 2)
+        result["product_window_rows"] = sum(len(v) for v in found.values())
+        result["product_window_peak_mib"] = round(peak_rss_mib())
     return result
 
 
@@ -468,14 +470,35 @@ PHASES = {
 # --- orchestration -----------------------------------------------------------------------
 
 
+def code_fingerprint() -> dict[str, str]:
+    """Which product code a phase ran: others edit src/ while benchmarks run, so every
+    result names the sha256 (first 12) of the ladder, org and training modules it imported."""
+    import agentladder
+
+    root = Path(agentladder.__file__).parent
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted(
+        [*root.glob("ladder/*.py"), root / "org" / "service.py", root / "training" / "service.py"]
+    ):
+        digest.update(path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return {
+        "sha256": digest.hexdigest()[:12],
+        "newest_file_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(newest)),
+    }
+
+
 def child(args: argparse.Namespace) -> None:
     """Run one phase in this process and print its result as the last line (JSON)."""
     data_dir = Path(args.data_dir)
+    code = code_fingerprint()
     if args.phase == "setup":
         result = phase_setup(args.url, data_dir, args.agents, args.months, args.seed)
         result["peak_rss_mib"] = round(peak_rss_mib(), 1)
     else:
         result = PHASES[args.phase](args.url, data_dir, args.months)
+    result["code"] = code
     print(json.dumps(result, ensure_ascii=False))
 
 
