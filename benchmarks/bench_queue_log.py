@@ -450,9 +450,9 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
     )
     original_new_rows = ingest_service._new_rows
 
-    def new_rows(settings: Any, dataset: str, table: Any, batches: Any) -> Any:
+    def new_rows(settings: Any, dataset: str, table: Any, *rest: Any) -> Any:
         with steps.step(f"_new_rows({dataset}, {table.num_rows:,} rows)"):
-            return original_new_rows(settings, dataset, table, batches)
+            return original_new_rows(settings, dataset, table, *rest)
 
     ingest_service._new_rows = new_rows
     for name in ("_complete_open_calls", "_time_range", "applied_batches"):

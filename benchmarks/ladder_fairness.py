@@ -631,18 +631,31 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
     # say which part of the policy a figure comes from (they are not the figures).
     policies = {"product": policy}
     if variants:
+        # The policy document's example as printed: qualifying on the composite itself.
+        point = policy.model_copy(
+            update={"promotion": policy.promotion.model_copy(update={"confidence": 0.0})}
+        )
+        policies["variant_composite_only"] = point
+        policies["variant_lower_bound_90"] = policy.model_copy(
+            update={"promotion": policy.promotion.model_copy(update={"confidence": 0.90})}
+        )
         policies["variant_no_shrinkage"] = policy.model_copy(
             update={"evidence": policy.evidence.model_copy(update={"shrink": {}})}
         )
         policies["variant_no_evidence_minimums"] = policy.model_copy(
-            update={"evidence": EvidenceSpec(shrink=policy.evidence.shrink)}
+            update={
+                "evidence": EvidenceSpec(
+                    shrink=policy.evidence.shrink, spread=policy.evidence.spread
+                )
+            }
         )
-        # Settings a centre can change in the YAML: a wider band, one more period.
+        # Settings a centre can change in the YAML instead: a wider band, one more period
+        # (on the composite itself, as in the document's example).
         for band, periods in ((5, 2), (5, 3), (8, 2)):
-            promotion = policy.promotion.model_copy(
+            promotion = point.promotion.model_copy(
                 update={"band": float(band), "consecutive_periods": periods}
             )
-            policies[f"variant_band_{band}_periods_{periods}"] = policy.model_copy(
+            policies[f"variant_band_{band}_periods_{periods}"] = point.model_copy(
                 update={"promotion": promotion}
             )
     names = [*policies, "naive", "naive_on_product_composite"]
@@ -883,11 +896,13 @@ HEADERS = {
     "product": "default policy",
     "naive": "naive rule",
     "naive_on_product_composite": "naive, product score",
+    "variant_composite_only": "composite, no bound",
+    "variant_lower_bound_90": "lower bound 90 %",
     "variant_no_shrinkage": "default, no shrink",
     "variant_no_evidence_minimums": "default, no minimums",
-    "variant_band_5_periods_2": "default, band 5",
-    "variant_band_5_periods_3": "band 5, 3 periods",
-    "variant_band_8_periods_2": "default, band 8",
+    "variant_band_5_periods_2": "no bound, band 5",
+    "variant_band_5_periods_3": "no bound, band 5, 3 p.",
+    "variant_band_8_periods_2": "no bound, band 8",
 }
 MAIN_COLUMNS = ("product", "naive", "naive_on_product_composite")
 ROWS = (

@@ -256,7 +256,8 @@ def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
         assert rows_by_key(fast, dataset) == rows_by_key(exact, dataset)
     assert fast.notes == exact.notes
     assert (fast.rows_read + 1, fast.rows_ignored + 1) == (exact.rows_read, exact.rows_ignored)
-    assert accounted(fast) and accounted(exact)
+    assert accounted(fast)
+    assert accounted(exact)
 
 
 def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: Any) -> None:

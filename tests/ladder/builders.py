@@ -30,6 +30,8 @@ def policy_text(
     demote_after: int = 2,
     entry: dict[str, str] | None = None,
     weights: tuple[int, int] = (50, 50),
+    confidence: float = 0,
+    qa_spread: float | None = None,
 ) -> str:
     """Composite = (fcr_rate x 100 + qa_score) / 2 with both present; 100 calls and 6 QA
     evaluations at least. `entry` replaces a level's entry line (YAML flow mapping)."""
@@ -60,9 +62,11 @@ scoring:
 evidence:
   min_handled_calls: 100
   min_qa_evaluations: 6
+  spread: {{{f"qa_score: {qa_spread}" if qa_spread else ""}}}
 promotion:
   consecutive_periods: {consecutive}
   band: {band}
+  confidence: {confidence}
   protect_periods: {protect}
   approval: {approval}
   entry:

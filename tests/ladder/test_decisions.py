@@ -111,6 +111,36 @@ def test_an_expired_certification_blocks_promotion(session: Session) -> None:
     assert _of(_run(session, "2026-08", text), agent).decision == "promote"
 
 
+def test_with_a_confidence_thin_evidence_qualifies_only_on_its_lower_bound(
+    session: Session,
+) -> None:
+    thin, ample = make_agent(session, hire_date=HIRED), make_agent(session, hire_date=HIRED)
+    # Both score 58 against an entry of 55 + band 2; only the second has evidence enough for
+    # the lower bound to clear 57 too.
+    give(session, thin, "2026-09", score=58, calls=120, qa_evaluations=6)
+    give(session, ample, "2026-09", score=58, calls=20_000, qa_evaluations=400)
+    text = policy_text(confidence=0.95, qa_spread=10)
+    report = _run(session, "2026-09", text)
+    thin_view, ample_view = _of(report, thin), _of(report, ample)
+    # fcr 0.58 of 120 calls: SE 4.5 points; QA spread 10 over 6: 4.1; half weight each: 3.0.
+    gate = _gate(thin_view, "score_lower_bound")
+    assert gate["required"] == 57
+    assert not gate["passed"]
+    assert gate["actual"] == pytest.approx(58 - 1.645 * 3.04, abs=0.05)
+    assert "Its standard error from the sample sizes is 3.0 points." in thin_view.explanation("en")
+    assert thin_view.gaps("en")[0] == (
+        "+4.0 points on the composite's lower bound 57.0 (margin 5.0)"
+    )
+    assert "综合分置信下限" in " ".join(thin_view.gaps("zh_Hans"))
+    assert _gate(ample_view, "score_lower_bound")["passed"]
+    assert "Qualified for Basic Sophomore (1 of 2 periods in a row)." in ample_view.explanation(
+        "en"
+    )
+    # Without a confidence the same evidence qualifies on the composite alone.
+    plain = _of(_run(session, "2026-09", policy_text()), thin)
+    assert _gate(plain, "score")["passed"]
+
+
 def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
     session: Session,
 ) -> None:

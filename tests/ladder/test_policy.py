@@ -105,3 +105,13 @@ def test_hash_ignores_comments_and_layout_but_not_content() -> None:
     text = policy_text()
     assert policy_hash(_parse(text)) == policy_hash(_parse("# a comment\n" + text))
     assert policy_hash(_parse(text)) != policy_hash(_parse(policy_text(band=3)))
+
+
+def test_a_spread_must_name_a_known_metric_and_be_positive() -> None:
+    text = policy_text().replace("  spread: {}", "  spread: {qa_score: 0, no_such_metric: 5}")
+    assert ("evidence.spread.no_such_metric", "unknown metric") in _problems(text)
+    assert ("evidence.spread.qa_score", "must be above 0") in _problems(text)
+
+
+def test_a_confidence_of_one_is_refused() -> None:
+    assert [key for key, _ in _problems(policy_text(confidence=1))] == ["promotion.confidence"]

@@ -15,6 +15,7 @@ from agentladder.ladder.scoring import (
     percentile_points,
     score_agents,
     shrunk_value,
+    value_se,
 )
 from agentladder.metrics.catalog import BY_ID
 from tests.ladder.builders import policy_text
@@ -111,3 +112,38 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
     assert [cards[i].metric("aht_s").points for i in (1, 2, 3)] == [0, 100, 50]  # type: ignore[union-attr]
     assert cards[4].metric("aht_s").points == 50  # type: ignore[union-attr]
     assert cards[5].composite is None
+
+
+def test_standard_errors_from_sample_sizes() -> None:
+    policy = parse_policy(
+        policy_text(qa_spread=8),
+        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_certifications=set(DEFAULT_CERTIFICATIONS),
+    )
+    # Rates: binomial, with one success and one failure added (0 of 100 is not certain).
+    assert value_se(policy, "fcr_rate", 0.5, 100) == pytest.approx(0.05)
+    assert value_se(policy, "fcr_rate", 0.0, 100) == pytest.approx(0.0099, abs=1e-4)
+    # Averages: the policy's spread of one observation over the square root of n.
+    assert value_se(policy, "qa_score", 90, 16) == pytest.approx(2.0)
+    assert value_se(policy, "exam_score", 90, 4) is None  # no spread given: counted exact
+    assert value_se(policy, "fcr_rate", 0.5, 0) is None
+
+
+def test_composite_standard_error_and_lower_bound() -> None:
+    policy = parse_policy(
+        policy_text(qa_spread=8),
+        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_certifications=set(DEFAULT_CERTIFICATIONS),
+    )
+    facts = {
+        1: {
+            "fcr_rate": Fact(1, "fcr_rate", 0.5, 100, "t"),
+            "qa_score": Fact(1, "qa_score", 60, 16, "t"),
+        }
+    }
+    card = score_agents(policy, {1: Member(1, None, None)}, facts)[1]
+    assert card.composite == pytest.approx(55)
+    # fcr: 0.05 x 100 points = 5; QA: 8 / 4 = 2 points; each half of the composite.
+    assert card.composite_se == pytest.approx((2.5**2 + 1.0**2) ** 0.5)
+    assert card.lower_bound(0) == card.composite
+    assert card.lower_bound(0.95) == pytest.approx(55 - 1.6449 * card.composite_se, abs=1e-3)

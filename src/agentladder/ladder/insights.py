@@ -21,6 +21,7 @@ from agentladder.org import service as org_service
 # Gates whose progress is a share of the requirement (the rest are met or not).
 _GRADUAL = {
     "score",
+    "score_lower_bound",
     "tenure_months",
     "qa_score",
     "kb_adopted",

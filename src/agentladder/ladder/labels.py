@@ -22,6 +22,7 @@ STATUS_NAMES = {
 }
 GATE_NAMES = {
     "score": N_("Composite score"),
+    "score_lower_bound": N_("Composite score, lower bound"),
     "tenure_months": N_("Tenure (months)"),
     "certification": N_("Certification"),
     "qa_score": N_("QA score"),

@@ -107,6 +107,10 @@ class EvidenceSpec(_Strict):
     min_qa_evaluations: int = Field(default=0, ge=0)
     min_surveys: int = Field(default=0, ge=0)
     shrink: dict[str, ShrinkSpec] = Field(default_factory=dict)
+    # The standard deviation of one observation of a metric that is an average (one QA
+    # evaluation, one exam), in the metric's unit: how uncertain a mean of n of them is.
+    # Rates need none (binomial); a metric with neither counts as exact.
+    spread: dict[str, float] = Field(default_factory=dict)
 
 
 class EntrySpec(_Strict):
@@ -126,6 +130,9 @@ class PromotionSpec(_Strict):
 
     consecutive_periods: int = Field(default=2, ge=1)
     band: float = Field(default=0, ge=0)
+    # Above 0: qualify on the one-sided lower confidence bound of the composite at this level
+    # (0.95: composite - 1.645 x its standard error from the sample sizes), not the composite.
+    confidence: float = Field(default=0, ge=0, lt=1)
     max_step: Literal[1] = 1
     protect_periods: int = Field(default=1, ge=0)
     approval: Literal["auto", "manager"] = "manager"
@@ -220,9 +227,16 @@ def _cross_checks(
     for metric in policy.scoring:
         if metric not in known_metrics:
             problems.append((f"scoring.{metric}", "unknown metric"))
-    for metric in policy.evidence.shrink:
-        if metric not in known_metrics:
-            problems.append((f"evidence.shrink.{metric}", "unknown metric"))
+    for section, metrics in (
+        ("shrink", policy.evidence.shrink),
+        ("spread", policy.evidence.spread),
+    ):
+        for metric in metrics:
+            if metric not in known_metrics:
+                problems.append((f"evidence.{section}.{metric}", "unknown metric"))
+    for metric, spread in policy.evidence.spread.items():
+        if spread <= 0:
+            problems.append((f"evidence.spread.{metric}", "must be above 0"))
     levels = policy.level_ids()
     for level_id in policy.promotion.entry:
         if level_id not in levels:

@@ -5,8 +5,9 @@ Pure functions: the service feeds them what the database holds, the backtest wha
 in memory from one period to the next. Semantics (see the policy notes):
 
 * too little evidence holds the level and resets both streaks; it never moves anyone;
-* an agent qualifies for the next level when the composite reaches its entry score plus the
-  band and every entry gate passes; `consecutive_periods` qualifying periods in a row promote
+* an agent qualifies for the next level when the composite (or, with a confidence, its lower
+  confidence bound from the sample sizes) reaches its entry score plus the band and every
+  entry gate passes; `consecutive_periods` qualifying periods in a row promote
   one level (never more, whatever the agent would qualify for);
 * an agent below the current level's entry score minus the margin for `consecutive_periods`
   in a row is demoted one level, except in the protected periods after a promotion;
@@ -133,8 +134,12 @@ def entry_gates(
 ) -> list[Gate]:
     """Every gate of entering `level` (quotas apart: they depend on everyone)."""
     needed = entry.min_score + policy.promotion.band
-    composite = _round(card.composite, 2)
-    gates = [Gate("score", needed, composite, composite is not None and composite >= needed, level)]
+    confidence = policy.promotion.confidence
+    # With a confidence, the composite must clear the entry score by its sampling error too:
+    # a noisy month of thin evidence does not qualify on luck.
+    gate = "score_lower_bound" if confidence > 0 else "score"
+    reached = _round(card.lower_bound(confidence), 2)
+    gates = [Gate(gate, needed, reached, reached is not None and reached >= needed, level)]
     tenure = months_between(standing.hire_date, period_end)
     if entry.min_tenure_months:
         gates.append(
@@ -182,6 +187,16 @@ def _gap(gate: Gate, card: Scorecard) -> Reason | None:
             N_("+{points} points (composite {needed})"),
             {"points": round(points, 1), "needed": gate.required},
         )
+    if gate.gate == "score_lower_bound":
+        points = gate.required - (gate.actual or 0.0)
+        return Reason(
+            N_("+{points} points on the composite's lower bound {needed} (margin {margin})"),
+            {
+                "points": round(points, 1),
+                "needed": gate.required,
+                "margin": round((card.composite or 0.0) - (gate.actual or 0.0), 1),
+            },
+        )
     if gate.gate == "tenure_months":
         return Reason(N_("{months} more months of tenure"), {"months": gate.required - gate.actual})
     if gate.gate == "certification":
@@ -212,6 +227,13 @@ def _score_reasons(card: Scorecard) -> list[Reason]:
     if card.composite is None:
         return [Reason(N_("No scored evidence this period."))]
     reasons = [Reason(N_("Composite score {score}."), {"score": round(card.composite, 1)})]
+    if card.composite_se > 0:
+        reasons.append(
+            Reason(
+                N_("Its standard error from the sample sizes is {se} points."),
+                {"se": round(card.composite_se, 1)},
+            )
+        )
     missing = [m.metric_id for c in card.components for m in c.metrics if not m.used]
     if missing:
         reasons.append(

@@ -8,9 +8,11 @@ explanation says so); a component without any data is left out of the composite 
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from agentladder.ladder.policy import Cohort, LadderPolicy, ScoringSpec
 
@@ -55,6 +57,8 @@ class MetricScore:
     shrunk: float | None  # the value after shrinkage (None: no shrinkage configured)
     points: float | None  # 0..100; None: no data
     source: str = ""
+    # The standard error of the points from the sample size (None: not known, counted exact).
+    points_se: float | None = None
 
     @property
     def used(self) -> bool:
@@ -85,6 +89,16 @@ class Scorecard:
     composite: float | None
     components: list[ComponentScore]
     facts: dict[str, Fact]
+    # The composite's standard error from the metrics' sample sizes (0: none known).
+    composite_se: float = 0.0
+
+    def lower_bound(self, confidence: float) -> float | None:
+        """The one-sided lower confidence bound of the composite (the composite itself at 0)."""
+        if self.composite is None:
+            return None
+        if confidence <= 0:
+            return self.composite
+        return self.composite - NormalDist().inv_cdf(confidence) * self.composite_se
 
     def metric(self, metric_id: str) -> MetricScore | None:
         """The scored metric, if the policy weighs it."""
@@ -168,6 +182,32 @@ def _points(spec: ScoringSpec, value: float, ordered: list[float] | None) -> flo
     return percentile_points(value, ordered, spec.percentile.lower_is_better)
 
 
+def value_se(policy: LadderPolicy, metric_id: str, value: float, sample_size: int) -> float | None:
+    """The standard error of a metric's value from its sample size: binomial for rates (with
+    one success and one failure added, so 0 of n is not certain), the policy's spread over
+    the square root of n for averages; None when neither applies."""
+    # Imported here: labels reads the KPI catalog, whose package imports the ladder's service.
+    from agentladder.ladder import labels
+
+    if sample_size <= 0:
+        return None
+    if labels.metric_unit(metric_id) == "rate":
+        rate = (min(1.0, max(0.0, value)) * sample_size + 1) / (sample_size + 2)
+        return math.sqrt(rate * (1 - rate) / sample_size)
+    spread = policy.evidence.spread.get(metric_id)
+    return None if spread is None else spread / math.sqrt(sample_size)
+
+
+def _points_se(
+    spec: ScoringSpec, used: float, se: float | None, ordered: list[float] | None
+) -> float | None:
+    # Through the scoring standard as it is (clamps, steps, ranks): half the points between
+    # one standard error below and above.
+    if se is None:
+        return None
+    return abs(_points(spec, used + se, ordered) - _points(spec, used - se, ordered)) / 2
+
+
 def score_agents(
     policy: LadderPolicy,
     members: Mapping[int, Member],
@@ -214,7 +254,7 @@ def score_agents(
             for metric_id, weight in component.metrics.items():
                 fact = agent_facts.get(metric_id)
                 raw, shrunk = scored_values[metric_id].get(agent_id, (None, None))
-                points = None
+                points = points_se = None
                 if raw is not None:
                     used = shrunk if shrunk is not None else raw
                     spec = policy.scoring[metric_id]
@@ -224,6 +264,12 @@ def score_agents(
                         else None
                     )
                     points = _points(spec, used, ordered)
+                    size = fact.sample_size if fact is not None else 0
+                    se = value_se(policy, metric_id, raw, size)
+                    shrink = policy.evidence.shrink.get(metric_id)
+                    if se is not None and shrink is not None:
+                        se *= size / (size + shrink.prior_weight)  # the prior is not sampled
+                    points_se = _points_se(spec, used, se, ordered)
                 scored.append(
                     MetricScore(
                         metric_id,
@@ -234,6 +280,7 @@ def score_agents(
                         shrunk,
                         points,
                         fact.source if fact is not None else "",
+                        points_se,
                     )
                 )
             weights = sum(m.weight for m in scored if m.used)
@@ -249,5 +296,23 @@ def score_agents(
             if total > 0
             else None
         )
-        cards[agent_id] = Scorecard(agent_id, composite, components, dict(agent_facts))
+        cards[agent_id] = Scorecard(
+            agent_id, composite, components, dict(agent_facts), _composite_se(components)
+        )
     return cards
+
+
+def _composite_se(components: list[ComponentScore]) -> float:
+    """The composite's standard error: each metric's through its share of the composite (the
+    weights as renormalised), the metrics' sampling errors taken as independent."""
+    total = sum(c.weight for c in components if c.score is not None)
+    variance = 0.0
+    for component in components:
+        if component.score is None or total <= 0:
+            continue
+        inner = sum(m.weight for m in component.metrics if m.used)
+        for metric in component.metrics:
+            if metric.used and metric.points_se:
+                share = (component.weight / total) * (metric.weight / inner)
+                variance += (share * metric.points_se) ** 2
+    return math.sqrt(variance)

@@ -93,8 +93,11 @@ def settled_interactions(interactions: ir.Table) -> ir.Table:
     """Interactions without the open copies of calls a later file completed (same key)."""
     is_open = interactions.outcome == "open"
     settled = interactions.filter(~is_open)
-    still_open = interactions.filter(is_open).anti_join(settled.select("key"), "key")
-    return settled.union(still_open)
+    open_copies = interactions.filter(is_open)
+    # Open keys are few: matched against them (a hash of the few), not against a hash of the
+    # millions of settled keys.
+    superseded = settled.select("key").semi_join(open_copies.select("key"), "key")
+    return settled.union(open_copies.anti_join(superseded, "key"))
 
 
 def frames(
