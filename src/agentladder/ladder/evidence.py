@@ -10,7 +10,7 @@ centre's QA tool replaces nothing the product computed unless it names the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -28,8 +28,11 @@ class EvidenceProvider(Protocol):
 
     name: str
 
-    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
-        """(period, fact) for every agent with evidence in these periods."""
+    def facts(
+        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
+    ) -> Iterable[tuple[str, Fact]]:
+        """(period, fact) for every agent with evidence in these periods (of every metric, or
+        of the metrics named)."""
         ...
 
 
@@ -38,8 +41,12 @@ class ServiceStatisticsProvider:
 
     name = "service_statistics"
 
-    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
-        for row in metrics_service.agent_facts(session=session, periods=list(periods)):
+    def facts(
+        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
+    ) -> Iterable[tuple[str, Fact]]:
+        for row in metrics_service.agent_facts(
+            session=session, periods=list(periods), metrics=metrics
+        ):
             yield (
                 row.period,
                 Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
@@ -51,8 +58,12 @@ class ExternalEvidenceProvider:
 
     name = "external"
 
-    def facts(self, *, session: Session, periods: Sequence[str]) -> Iterable[tuple[str, Fact]]:
-        by_period = external.external_facts_between(session=session, periods=list(periods))
+    def facts(
+        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
+    ) -> Iterable[tuple[str, Fact]]:
+        by_period = external.external_facts_between(
+            session=session, periods=list(periods), metrics=metrics
+        )
         for period, rows in by_period.items():
             for row in rows:
                 yield (
@@ -65,11 +76,16 @@ PROVIDERS: tuple[EvidenceProvider, ...] = (ServiceStatisticsProvider(), External
 
 
 def gather_facts(
-    *, session: Session, periods: Sequence[str], providers: Sequence[EvidenceProvider] = PROVIDERS
+    *,
+    session: Session,
+    periods: Sequence[str],
+    metrics: Collection[str] | None = None,
+    providers: Sequence[EvidenceProvider] = PROVIDERS,
 ) -> PeriodFacts:
-    """Every provider's facts for these periods, by period, agent and metric."""
+    """Every provider's facts (of every metric, or of the metrics named) for these periods, by
+    period, agent and metric."""
     gathered: PeriodFacts = {period: {} for period in periods}
     for provider in providers:
-        for period, fact in provider.facts(session=session, periods=periods):
+        for period, fact in provider.facts(session=session, periods=periods, metrics=metrics):
             gathered.setdefault(period, {}).setdefault(fact.agent_id, {})[fact.metric_id] = fact
     return gathered

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -498,27 +498,30 @@ def external_facts(*, session: Session, period: str) -> list[ExternalFact]:
 
 
 def external_facts_between(
-    *, session: Session, periods: list[str]
+    *, session: Session, periods: list[str], metrics: Collection[str] | None = None
 ) -> dict[str, list[ExternalFact]]:
-    """The facts of several periods (a window), by period label; every period asked about has
-    an entry, empty when nothing was imported for it."""
+    """The facts (all, or of the metrics named) of several periods (a window), by period
+    label; every period asked about has an entry, empty when nothing was imported for it."""
     labels = list(dict.fromkeys(_label(period) for period in periods))
     found: dict[str, list[ExternalFact]] = {label: [] for label in labels}
     if not labels:
         return found
     # Columns, not entities: a ladder run reads a year of facts for every agent, and loading
     # them as ORM objects cost about eight times as much (benchmarks/LADDER.md).
+    query = select(
+        ExternalEvidence.period,
+        ExternalEvidence.agent_id,
+        ExternalEvidence.metric_id,
+        ExternalEvidence.value,
+        ExternalEvidence.sample_size,
+        ExternalEvidence.source,
+    ).where(ExternalEvidence.period.in_(labels))
+    if metrics is not None:
+        query = query.where(ExternalEvidence.metric_id.in_(list(metrics)))
     rows = session.execute(
-        select(
-            ExternalEvidence.period,
-            ExternalEvidence.agent_id,
-            ExternalEvidence.metric_id,
-            ExternalEvidence.value,
-            ExternalEvidence.sample_size,
-            ExternalEvidence.source,
+        query.order_by(
+            ExternalEvidence.period, ExternalEvidence.agent_id, ExternalEvidence.metric_id
         )
-        .where(ExternalEvidence.period.in_(labels))
-        .order_by(ExternalEvidence.period, ExternalEvidence.agent_id, ExternalEvidence.metric_id)
     )
     for period, agent_id, metric_id, value, sample_size, source in rows:
         found[period].append(ExternalFact(agent_id, metric_id, value, sample_size, source))

@@ -39,6 +39,8 @@ from agentladder.training import service as training_service
 
 # How far back standings look (fatal-error windows, knowledge adoptions).
 LOOKBACK_MONTHS = 12
+# The metrics whose counts over the look-back window the gates read.
+WINDOW_METRICS = ("qa_fatal_errors", "kb_adopted")
 ACTED_STATUSES = ("approved", "applied", "rejected")
 
 
@@ -192,7 +194,13 @@ def gather(
     )
     months = _month_labels_back(period, LOOKBACK_MONTHS)
     window = sorted({*months, *(_quarter_of(m) for m in months), period.label})
-    all_facts = ladder_evidence.gather_facts(session=session, periods=window)
+    # The year back only for the counts the window gates read; everything for the period.
+    all_facts = ladder_evidence.gather_facts(
+        session=session, periods=window, metrics=WINDOW_METRICS
+    )
+    period_facts = ladder_evidence.gather_facts(session=session, periods=[period.label])[
+        period.label
+    ]
     certifications = training_service.valid_certifications(
         session=session, agent_ids=[p.agent_id for p in roster], on=last_day
     )
@@ -222,7 +230,6 @@ def gather(
                 )
             ),
         )
-    period_facts = all_facts.get(period.label, {})
     return PeriodInputs(
         period=period,
         members=members,

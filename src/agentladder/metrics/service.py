@@ -4,6 +4,7 @@ values only through this module."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,23 +209,27 @@ class AgentFact:
     sample_size: int
 
 
-def agent_facts(*, session: Session, periods: list[str]) -> list[AgentFact]:
-    """The stored metrics of mapped agents in these periods (unmapped identities excluded)."""
+def agent_facts(
+    *, session: Session, periods: list[str], metrics: Collection[str] | None = None
+) -> list[AgentFact]:
+    """The stored metrics (all, or the ones named) of mapped agents in these periods
+    (unmapped identities excluded)."""
     if not periods:
         return []
-    rows = session.execute(
-        select(
-            MetricValue.period,
-            MetricValue.agent_id,
-            MetricValue.metric_id,
-            MetricValue.value,
-            MetricValue.sample_size,
-        ).where(
-            MetricValue.scope == "agent",
-            MetricValue.agent_id.is_not(None),
-            MetricValue.period.in_(periods),
-        )
+    query = select(
+        MetricValue.period,
+        MetricValue.agent_id,
+        MetricValue.metric_id,
+        MetricValue.value,
+        MetricValue.sample_size,
+    ).where(
+        MetricValue.scope == "agent",
+        MetricValue.agent_id.is_not(None),
+        MetricValue.period.in_(periods),
     )
+    if metrics is not None:
+        query = query.where(MetricValue.metric_id.in_(list(metrics)))
+    rows = session.execute(query)
     return [
         AgentFact(period, agent_id, metric_id, value, sample_size)
         for period, agent_id, metric_id, value, sample_size in rows
