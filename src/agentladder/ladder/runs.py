@@ -177,33 +177,59 @@ def _window_counts(
     return counts
 
 
+@dataclass(frozen=True)
+class PeriodEvidence:
+    """What a period's decisions read besides the roster: the window counts, the period's
+    facts and the certificates valid on its last day. The same for every policy, so a
+    backtest reads it once for both."""
+
+    window_facts: ladder_evidence.PeriodFacts
+    period_facts: dict[int, dict[str, Fact]]
+    certifications: dict[int, set[str]]
+
+
+def period_evidence(*, session: Session, period: Period, agent_ids: list[int]) -> PeriodEvidence:
+    """The period's evidence from the database."""
+    months = _month_labels_back(period, LOOKBACK_MONTHS)
+    window = sorted({*months, *(_quarter_of(m) for m in months), period.label})
+    return PeriodEvidence(
+        # The year back only for the counts the window gates read; everything for the period.
+        window_facts=ladder_evidence.gather_facts(
+            session=session, periods=window, metrics=WINDOW_METRICS
+        ),
+        period_facts=ladder_evidence.gather_facts(session=session, periods=[period.label])[
+            period.label
+        ],
+        certifications=training_service.valid_certifications(
+            session=session, agent_ids=agent_ids, on=period.last_day
+        ),
+    )
+
+
 def gather(
     *,
     session: Session,
     period: Period,
     previous: dict[int, tuple[str, int, int]] | None = None,
     people: list[org_service.LevelStanding] | None = None,
+    evidence: PeriodEvidence | None = None,
 ) -> PeriodInputs:
     """The period's members, facts and standings from the database. `previous` gives the
     level and streaks carried in (default: the stored decisions of the period before; a
     streak counts only at the level it was earned at); `people` the agents and their levels
-    (default: the level history on the period's last day)."""
-    last_day = period.last_day
+    (default: the level history on the period's last day); `evidence` what was read already."""
     roster = (
-        people if people is not None else org_service.standings_on(session=session, on=last_day)
+        people
+        if people is not None
+        else org_service.standings_on(session=session, on=period.last_day)
     )
     months = _month_labels_back(period, LOOKBACK_MONTHS)
-    window = sorted({*months, *(_quarter_of(m) for m in months), period.label})
-    # The year back only for the counts the window gates read; everything for the period.
-    all_facts = ladder_evidence.gather_facts(
-        session=session, periods=window, metrics=WINDOW_METRICS
-    )
-    period_facts = ladder_evidence.gather_facts(session=session, periods=[period.label])[
-        period.label
-    ]
-    certifications = training_service.valid_certifications(
-        session=session, agent_ids=[p.agent_id for p in roster], on=last_day
-    )
+    if evidence is None:
+        evidence = period_evidence(
+            session=session, period=period, agent_ids=[p.agent_id for p in roster]
+        )
+    all_facts, period_facts = evidence.window_facts, evidence.period_facts
+    certifications = evidence.certifications
     if previous is None:
         previous = stored_streaks(session=session, period=_step_back(period).label)
     members, standings = {}, {}
@@ -791,10 +817,16 @@ class BacktestReport:
 
 
 def simulate(
-    *, session: Session, policy: LoadedPolicy, periods: Sequence[Period]
+    *,
+    session: Session,
+    policy: LoadedPolicy,
+    periods: Sequence[Period],
+    read: dict[str, PeriodEvidence] | None = None,
 ) -> list[list[DecisionView]]:
     """Run a policy over consecutive periods in memory, carrying levels and streaks from one
-    period to the next as if every decision had been applied; nothing is written."""
+    period to the next as if every decision had been applied; nothing is written. `read`
+    keeps each period's evidence for another simulation of the same periods."""
+    read = {} if read is None else read
     results: list[list[DecisionView]] = []
     carried: dict[int, tuple[str, int, int]] | None = None
     levels: dict[int, tuple[str, date, bool]] = {}
@@ -812,7 +844,17 @@ def simulate(
                 else p
                 for p in people
             ]
-        inputs = gather(session=session, period=period, previous=carried or {}, people=people)
+        if period.label not in read:
+            read[period.label] = period_evidence(
+                session=session, period=period, agent_ids=[p.agent_id for p in people]
+            )
+        inputs = gather(
+            session=session,
+            period=period,
+            previous=carried or {},
+            people=people,
+            evidence=read[period.label],
+        )
         cards, outcomes = evaluate(policy.policy, inputs)
         views = []
         carried = {}
@@ -860,8 +902,9 @@ def backtest(
             example="2026-10" if proposed.policy.period == "month" else "2026-Q4",
         )
     periods = periods_between(start.kind, start.first_day, end.last_day)
-    ours = simulate(session=session, policy=in_force, periods=periods)
-    theirs = simulate(session=session, policy=proposed, periods=periods)
+    read: dict[str, PeriodEvidence] = {}
+    ours = simulate(session=session, policy=in_force, periods=periods, read=read)
+    theirs = simulate(session=session, policy=proposed, periods=periods, read=read)
     changes = []
     for period_views, proposed_views in zip(ours, theirs, strict=True):
         by_agent = {view.agent_id: view for view in proposed_views}
