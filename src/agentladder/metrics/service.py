@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
@@ -113,23 +113,28 @@ def compute_period(
             MetricValue.period_kind == chosen.kind, MetricValue.period == chosen.label
         )
     )
-    session.add_all(
-        MetricValue(
-            period_kind=chosen.kind,
-            period=chosen.label,
-            scope=row.scope,
-            subject=row.subject,
-            agent_id=agent_ids.get(row.subject) if row.scope == "agent" else None,
-            metric_id=row.metric_id,
-            value=row.value,
-            numerator=row.numerator,
-            denominator=row.denominator,
-            sample_size=row.sample_size,
-            engine=engine,
+    # One multi-row INSERT per batch, no ORM objects: a month of a large centre is tens of
+    # thousands of values.
+    if rows:
+        session.execute(
+            insert(MetricValue),
+            [
+                {
+                    "period_kind": chosen.kind,
+                    "period": chosen.label,
+                    "scope": row.scope,
+                    "subject": row.subject,
+                    "agent_id": agent_ids.get(row.subject) if row.scope == "agent" else None,
+                    "metric_id": row.metric_id,
+                    "value": row.value,
+                    "numerator": row.numerator,
+                    "denominator": row.denominator,
+                    "sample_size": row.sample_size,
+                    "engine": engine,
+                }
+                for row in rows
+            ],
         )
-        for row in rows
-    )
-    session.flush()
     return ComputeReport(
         period=chosen,
         engine=engine,
