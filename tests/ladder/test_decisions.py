@@ -127,6 +127,7 @@ def test_with_a_confidence_thin_evidence_qualifies_only_on_its_lower_bound(
     assert gate["required"] == 57
     assert not gate["passed"]
     assert gate["actual"] == pytest.approx(58 - 1.645 * 3.04, abs=0.05)
+    assert thin_view.detail["composite_se"] == pytest.approx(3.04, abs=0.01)
     assert "Its standard error from the sample sizes is 3.0 points." in thin_view.explanation("en")
     assert thin_view.gaps("en")[0] == (
         "+4.0 points on the composite's lower bound 57.0 (margin 5.0)"

@@ -335,6 +335,7 @@ def _components(card: Scorecard) -> list[dict[str, Any]]:
                     "sample_size": metric.sample_size,
                     "shrunk": None if metric.shrunk is None else round(metric.shrunk, 4),
                     "points": None if metric.points is None else round(metric.points, 2),
+                    "points_se": None if metric.points_se is None else round(metric.points_se, 2),
                     "source": metric.source,
                 }
                 for metric in component.metrics
@@ -347,6 +348,7 @@ def _components(card: Scorecard) -> list[dict[str, Any]]:
 def _detail(card: Scorecard, outcome: rules.Outcome) -> dict[str, Any]:
     return {
         "components": _components(card),
+        "composite_se": round(card.composite_se, 2),
         "gates": [gate.as_dict() for gate in outcome.gates],
         "reasons": [reason.as_dict() for reason in outcome.reasons],
         "gaps": [gap.as_dict() for gap in outcome.gaps],
