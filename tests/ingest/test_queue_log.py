@@ -277,6 +277,25 @@ def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: 
     assert rows == [(65.0, True)]
 
 
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "NAN",
+        "nan|c9|support|NONE|ENTERQUEUE||1|1",
+        "1e300|c9|support|NONE|ENTERQUEUE||1|1",
+        "inf|c9|support|NONE|ENTERQUEUE||1|1",
+        "|c9|support|NONE|ENTERQUEUE||1|1",
+    ],
+)
+def test_a_first_field_that_is_no_unix_time_is_rejected_not_fatal(odd: str) -> None:
+    # Found by the property test: NaN, infinities and huge numbers cast to DOUBLE but are no
+    # time; an empty first field casts to nothing. Each line is rejected, the rest is read.
+    parsed = parse(REGULAR + odd + "\n")
+    assert accounted(parsed)
+    assert [r.line_no for r in parsed.rejected] == [len(REGULAR.splitlines()) + 1]
+    assert rows_by_key(parsed, "interactions") == rows_by_key(parse(REGULAR), "interactions")
+
+
 def test_a_file_repeated_whole_stores_each_call_once() -> None:
     once, twice = parse(REGULAR), parse(REGULAR + REGULAR)
     assert rows_by_key(twice, "interactions") == rows_by_key(once, "interactions")

@@ -133,6 +133,11 @@ _EPOCH_OK = "BETWEEN 1e8 AND 1e11"
 OUTBOUND_RESULTS = ("OUTANSWER", "OUTCANCEL", "OUTCHANUNAVAIL", "OUTCONGESTION")
 
 
+def _epoch_ts(expression: str) -> str:
+    # Guarded: to_timestamp fails on NaN, infinities and epochs beyond its range.
+    return f"to_timestamp(CASE WHEN {expression} {_EPOCH_OK} THEN {expression} END)"
+
+
 def _num(expression: str) -> str:
     return f"TRY_CAST(NULLIF(trim({expression}), '') AS DOUBLE)"
 
@@ -198,10 +203,11 @@ def _load_flat_fast(db: duckdb.DuckDBPyConnection, path: Path) -> bool:
     db.execute(
         f"""
         CREATE TABLE fast AS
-        SELECT to_timestamp(epoch) AS ts, coalesce(c2, '') AS callid, coalesce(c3, '') AS queue,
+        SELECT {_epoch_ts("epoch")} AS ts, coalesce(c2, '') AS callid, coalesce(c3, '') AS queue,
                coalesce(c4, '') AS agent, verb,
                {_event_values(lambda i: f"c{5 + i}", _before_last_column())},
-               epoch {_EPOCH_OK} AND c5 IS NOT NULL AND c{_SPLIT_FIELDS} IS NULL AS regular
+               coalesce(epoch {_EPOCH_OK} AND c5 IS NOT NULL AND c{_SPLIT_FIELDS} IS NULL, false)
+                 AS regular
         FROM (
           SELECT *, TRY_CAST(c1 AS DOUBLE) AS epoch, upper(trim(c5)) AS verb
           FROM read_csv('{path}', columns = {{{columns}}}, delim = '|', quote = '',
@@ -256,11 +262,11 @@ def _load_flat_exact(db: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
         """
     )
-    good = f"len(f) >= 5 AND TRY_CAST(f[1] AS DOUBLE) {_EPOCH_OK}"
+    good = f"coalesce(len(f) >= 5 AND TRY_CAST(f[1] AS DOUBLE) {_EPOCH_OK}, false)"
     _create_events(
         db,
         f"""
-        SELECT line_no, to_timestamp(TRY_CAST(f[1] AS DOUBLE)) AS ts, f[2] AS callid,
+        SELECT line_no, {_epoch_ts("TRY_CAST(f[1] AS DOUBLE)")} AS ts, f[2] AS callid,
                f[3] AS queue, f[4] AS agent, upper(trim(f[5])) AS verb, f,
                string_split(rtrim(line, '|'), '|') AS kept
         FROM parts WHERE line IS NOT NULL AND trim(line) <> '' AND {good}
@@ -296,7 +302,7 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
     _create_events(
         db,
         f"""
-        SELECT line_no, to_timestamp(TRY_CAST(date_time AS DOUBLE)) AS ts,
+        SELECT line_no, {_epoch_ts("TRY_CAST(date_time AS DOUBLE)")} AS ts,
                coalesce(callid, '') AS callid, coalesce(queue_name, '') AS queue,
                coalesce("type", '') AS agent, upper(trim(event)) AS verb,
                CASE
@@ -316,17 +322,18 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
                  ELSE [coalesce(param1, ''), coalesce(param2, ''), coalesce(param3, '')]
                END AS d
         FROM src
-        WHERE TRY_CAST(date_time AS DOUBLE) IS NOT NULL AND event IS NOT NULL
+        WHERE TRY_CAST(date_time AS DOUBLE) {_EPOCH_OK} AND event IS NOT NULL
         """,
         lambda i: f"d[{i}]",
         "d[len(d) - 1]",
     )
     db.execute(
-        """
+        f"""
         CREATE TABLE bad AS
         SELECT line_no, concat_ws(',', uid, date_time, callid, queue_name, "type", event) AS raw,
                'date_time is not a Unix time or event is empty' AS reason
-        FROM src WHERE TRY_CAST(date_time AS DOUBLE) IS NULL OR event IS NULL
+        FROM src WHERE NOT coalesce(TRY_CAST(date_time AS DOUBLE) {_EPOCH_OK}, false)
+                    OR event IS NULL
         """
     )
     db.execute("CREATE TABLE blank AS SELECT 0 AS n")
