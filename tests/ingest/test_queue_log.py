@@ -296,6 +296,16 @@ def test_a_first_field_that_is_no_unix_time_is_rejected_not_fatal(odd: str) -> N
     assert rows_by_key(parsed, "interactions") == rows_by_key(parse(REGULAR), "interactions")
 
 
+def test_a_file_is_read_from_its_path_whatever_its_name(tmp_path: Any) -> None:
+    path = tmp_path / "o'brien's queue_log"
+    path.write_text(REGULAR)
+    from_path = queue_log.parse(AdapterInput(b"", path.name, SETTINGS, path=path))
+    assert rows_by_key(from_path, "interactions") == rows_by_key(parse(REGULAR), "interactions")
+    exact = tmp_path / "it's exact"
+    exact.write_text(REGULAR + "\n\n")
+    assert queue_log.parse(AdapterInput(b"", exact.name, SETTINGS, path=exact)).rows_ignored == 2
+
+
 def test_a_file_repeated_whole_stores_each_call_once() -> None:
     once, twice = parse(REGULAR), parse(REGULAR + REGULAR)
     assert rows_by_key(twice, "interactions") == rows_by_key(once, "interactions")

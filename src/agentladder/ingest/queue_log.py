@@ -184,6 +184,11 @@ def _create_events(
     )
 
 
+def _sql_path(path: Path) -> str:
+    # The file is the user's own now (not a temporary copy): quote its name as a SQL string.
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _physical_lines(path: Path) -> int:
     lines, last = 0, b"\n"
     with path.open("rb") as handle:
@@ -210,7 +215,7 @@ def _load_flat_fast(db: duckdb.DuckDBPyConnection, path: Path) -> bool:
                  AS regular
         FROM (
           SELECT *, TRY_CAST(c1 AS DOUBLE) AS epoch, upper(trim(c5)) AS verb
-          FROM read_csv('{path}', columns = {{{columns}}}, delim = '|', quote = '',
+          FROM read_csv({_sql_path(path)}, columns = {{{columns}}}, delim = '|', quote = '',
                         escape = '', header = false, auto_detect = false,
                         strict_mode = false, null_padding = true)
         )
@@ -243,10 +248,11 @@ def _before_last_column() -> str:
 
 def _load_flat_exact(db: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Read a flat file line by line, so that blank and malformed lines keep their numbers."""
+    seen: set[str] = set()
     with path.open("rb") as handle:
-        sample = handle.read()
-    delimiter = next((c for c in _NEVER_SEEN if c.encode() not in sample), None)
-    del sample
+        while chunk := handle.read(1 << 24):
+            seen.update(c for c in _NEVER_SEEN if c.encode() in chunk)
+    delimiter = next((c for c in _NEVER_SEEN if c not in seen), None)
     if delimiter is None:
         raise InvalidInput("the file holds every control character; it is not a queue_log")
     # One VARCHAR per physical line (empty lines are kept as NULL), so line numbers are exact.
@@ -256,7 +262,7 @@ def _load_flat_exact(db: duckdb.DuckDBPyConnection, path: Path) -> None:
         SELECT line_no, line, string_split(line, '|') AS f
         FROM (
           SELECT row_number() OVER () AS line_no, line
-          FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}}, delim = '{delimiter}',
+          FROM read_csv({_sql_path(path)}, columns = {{'line': 'VARCHAR'}}, delim = '{delimiter}',
                         quote = '', escape = '', header = false, auto_detect = false,
                         strict_mode = false, null_padding = true)
         )
@@ -295,7 +301,7 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
         f"""
         CREATE TABLE src AS
         SELECT row_number() OVER () + 1 AS line_no, *
-        FROM read_csv('{path}', header = true, all_varchar = true, auto_detect = true)
+        FROM read_csv({_sql_path(path)}, header = true, all_varchar = true, auto_detect = true)
         """
     )
     # PBXware moves fields: rebuild the stock data fields per verb (see the format notes).
@@ -344,7 +350,7 @@ def _load_table(db: duckdb.DuckDBPyConnection, path: Path, timezone: str) -> Non
         f"""
         CREATE TABLE src AS
         SELECT row_number() OVER () + 1 AS line_no, *
-        FROM read_csv('{path}', header = true, all_varchar = true, auto_detect = true)
+        FROM read_csv({_sql_path(path)}, header = true, all_varchar = true, auto_detect = true)
         """
     )
     columns = {row[0].lower() for row in db.execute("DESCRIBE src").fetchall()}
