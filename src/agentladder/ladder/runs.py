@@ -818,71 +818,84 @@ class BacktestReport:
     final_levels: dict[str, dict[str, int]]  # policy -> level -> agents at the end
 
 
-def simulate(
-    *,
-    session: Session,
-    policy: LoadedPolicy,
-    periods: Sequence[Period],
-    read: dict[str, PeriodEvidence] | None = None,
-) -> list[list[DecisionView]]:
-    """Run a policy over consecutive periods in memory, carrying levels and streaks from one
-    period to the next as if every decision had been applied; nothing is written. `read`
-    keeps each period's evidence for another simulation of the same periods."""
-    read = {} if read is None else read
-    results: list[list[DecisionView]] = []
-    carried: dict[int, tuple[str, int, int]] | None = None
-    levels: dict[int, tuple[str, date, bool]] = {}
-    for period in periods:
-        people = org_service.standings_on(session=session, on=period.last_day)
-        if levels:
-            people = [
-                replace(
-                    p,
-                    level=levels[p.agent_id][0],
-                    level_since=levels[p.agent_id][1],
-                    entered_by_promotion=levels[p.agent_id][2],
-                )
-                if p.agent_id in levels
-                else p
-                for p in people
-            ]
-        if period.label not in read:
-            read[period.label] = period_evidence(
-                session=session, period=period, agent_ids=[p.agent_id for p in people]
+@dataclass
+class _Simulation:
+    """One policy run over consecutive periods in memory: levels and streaks carried from one
+    period to the next as if every decision had been applied; nothing is written."""
+
+    policy: LoadedPolicy
+    carried: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+    levels: dict[int, tuple[str, date, bool]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    final_levels: dict[str, int] = field(default_factory=dict)
+
+    def step(
+        self,
+        session: Session,
+        period: Period,
+        people: list[org_service.LevelStanding],
+        evidence: PeriodEvidence,
+    ) -> tuple[PeriodInputs, dict[int, Scorecard], dict[int, rules.Outcome]]:
+        """Decide one period for everyone, from the levels this simulation has reached."""
+        people = [
+            replace(
+                p,
+                level=self.levels[p.agent_id][0],
+                level_since=self.levels[p.agent_id][1],
+                entered_by_promotion=self.levels[p.agent_id][2],
             )
+            if p.agent_id in self.levels
+            else p
+            for p in people
+        ]
         inputs = gather(
             session=session,
             period=period,
-            previous=carried or {},
+            previous=self.carried,
             people=people,
-            evidence=read[period.label],
+            evidence=evidence,
         )
-        cards, outcomes = evaluate(policy.policy, inputs)
-        views = []
-        carried = {}
+        cards, outcomes = evaluate(self.policy.policy, inputs)
+        self.carried, self.final_levels = {}, {}
         for agent_id, outcome in outcomes.items():
-            views.append(
-                _view(
-                    inputs.people[agent_id],
-                    period.label,
-                    outcome,
-                    cards[agent_id],
-                    policy.content_hash,
-                    _status_for(policy.policy, outcome),
-                )
+            self.counts[outcome.decision] = self.counts.get(outcome.decision, 0) + 1
+            self.final_levels[outcome.to_level] = self.final_levels.get(outcome.to_level, 0) + 1
+            self.carried[agent_id] = (
+                outcome.from_level,
+                outcome.qualify_streak,
+                outcome.floor_streak,
             )
-            carried[agent_id] = (outcome.from_level, outcome.qualify_streak, outcome.floor_streak)
             if outcome.to_level != outcome.from_level:
-                levels[agent_id] = (
+                self.levels[agent_id] = (
                     outcome.to_level,
                     period.end_day,
                     outcome.decision == rules.PROMOTE,
                 )
-            elif agent_id not in levels:
+            elif agent_id not in self.levels:
                 person = inputs.people[agent_id]
-                levels[agent_id] = (person.level, person.level_since, person.entered_by_promotion)
-        results.append(views)
-    return results
+                self.levels[agent_id] = (
+                    person.level,
+                    person.level_since,
+                    person.entered_by_promotion,
+                )
+        return inputs, cards, outcomes
+
+    def view(
+        self,
+        inputs: PeriodInputs,
+        cards: dict[int, Scorecard],
+        outcome: rules.Outcome,
+        agent_id: int,
+    ) -> DecisionView:
+        """One decision of the step as everyone reads it."""
+        return _view(
+            inputs.people[agent_id],
+            inputs.period.label,
+            outcome,
+            cards[agent_id],
+            self.policy.content_hash,
+            _status_for(self.policy.policy, outcome),
+        )
 
 
 def backtest(
@@ -904,45 +917,43 @@ def backtest(
             example="2026-10" if proposed.policy.period == "month" else "2026-Q4",
         )
     periods = periods_between(start.kind, start.first_day, end.last_day)
-    read: dict[str, PeriodEvidence] = {}
-    ours = simulate(session=session, policy=in_force, periods=periods, read=read)
-    theirs = simulate(session=session, policy=proposed, periods=periods, read=read)
+    ours, theirs = _Simulation(in_force), _Simulation(proposed)
     changes = []
-    for period_views, proposed_views in zip(ours, theirs, strict=True):
-        by_agent = {view.agent_id: view for view in proposed_views}
-        for view in period_views:
-            other = by_agent.get(view.agent_id)
-            if other is not None and (other.decision, other.to_level) != (
-                view.decision,
-                view.to_level,
+    # Both policies period by period from the same reads; a decision is written out in full
+    # only where the two differ (a year of a large centre is hundreds of thousands).
+    for period in periods:
+        people = org_service.standings_on(session=session, on=period.last_day)
+        evidence = period_evidence(
+            session=session, period=period, agent_ids=[p.agent_id for p in people]
+        )
+        our_inputs, our_cards, our_outcomes = ours.step(session, period, people, evidence)
+        their_inputs, their_cards, their_outcomes = theirs.step(session, period, people, evidence)
+        for agent_id, outcome in our_outcomes.items():
+            other = their_outcomes.get(agent_id)
+            if other is None or (other.decision, other.to_level) == (
+                outcome.decision,
+                outcome.to_level,
             ):
-                changes.append(
-                    BacktestChange(
-                        view.period, view.agent_id, view.employee_no, view.name, view, other
-                    )
+                continue
+            person = our_inputs.people[agent_id]
+            changes.append(
+                BacktestChange(
+                    period.label,
+                    agent_id,
+                    person.employee_no,
+                    person.name,
+                    ours.view(our_inputs, our_cards, outcome, agent_id),
+                    theirs.view(their_inputs, their_cards, other, agent_id),
                 )
-
-    def counts(runs: list[list[DecisionView]]) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for views in runs:
-            for view in views:
-                totals[view.decision] = totals.get(view.decision, 0) + 1
-        return totals
-
-    def final(runs: list[list[DecisionView]]) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for view in runs[-1] if runs else []:
-            totals[view.to_level] = totals.get(view.to_level, 0) + 1
-        return totals
-
+            )
     return BacktestReport(
         periods=[p.label for p in periods],
         current_hash=in_force.content_hash,
         proposed_hash=proposed.content_hash,
-        current_counts=counts(ours),
-        proposed_counts=counts(theirs),
+        current_counts=ours.counts,
+        proposed_counts=theirs.counts,
         changes=changes,
-        final_levels={"current": final(ours), "proposed": final(theirs)},
+        final_levels={"current": ours.final_levels, "proposed": theirs.final_levels},
     )
 
 

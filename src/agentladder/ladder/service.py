@@ -76,7 +76,6 @@ from agentladder.ladder.runs import (  # noqa: E402
     resolve_appeal,
     review_decision,
     run_period,
-    simulate,
 )
 
 __all__ += [
@@ -110,6 +109,5 @@ __all__ += [
     "review_decision",
     "run_period",
     "scorecard",
-    "simulate",
     "team_dashboard",
 ]
