@@ -442,7 +442,7 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
     )
     shim.connect = lambda *a, **k: _TimedConnection(duckdb.connect(*a, **k), steps)
     queue_log.duckdb = shim  # type: ignore[assignment]
-    for name in ("_load", "_physical_lines", "_collect"):
+    for name in ("_load", "_scan", "_collect"):
         setattr(queue_log, name, _timed(steps, f"parse: {name}", getattr(queue_log, name)))
     info = ingest_service.ADAPTERS["queue_log"]
     ingest_service.ADAPTERS["queue_log"] = dataclasses.replace(

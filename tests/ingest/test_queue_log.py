@@ -248,8 +248,8 @@ def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
     fast_file, exact_file = tmp_path / "fast", tmp_path / "exact"
     fast_file.write_text(REGULAR)
     exact_file.write_text(REGULAR.replace("\n", "\n\n", 1))
-    assert queue_log._load_flat_fast(duckdb.connect(), fast_file)
-    assert not queue_log._load_flat_fast(duckdb.connect(), exact_file)
+    assert queue_log._load_flat_fast(duckdb.connect(), fast_file, queue_log._scan(fast_file))
+    assert not queue_log._load_flat_fast(duckdb.connect(), exact_file, queue_log._scan(exact_file))
     fast, exact = parse(fast_file.read_text()), parse(exact_file.read_text())
     # The same calls, legs and states whichever reader read them.
     for dataset in ("interactions", "agent_states"):
@@ -269,7 +269,7 @@ def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: 
     )
     path = tmp_path / "long"
     path.write_text(text)
-    assert not queue_log._load_flat_fast(duckdb.connect(), path)
+    assert not queue_log._load_flat_fast(duckdb.connect(), path, queue_log._scan(path))
     rows = query(
         parse(text),
         "SELECT talk_s, transferred FROM calls WHERE callid = 'c2.1' AND queue = 'sales'",

@@ -966,8 +966,7 @@ class ImportTotals:
             session=session,
             settings=settings,
             adapter="queue_log",
-            data=path.read_bytes(),
-            file_name=path.name,
+            path=path,
         )
         self.files += 1
         self.rows_read += report.rows_read

@@ -929,8 +929,7 @@ def import_export(
             session=session,
             settings=settings,
             adapter=export.adapter,
-            data=written.path.read_bytes(),
-            file_name=written.path.name,
+            path=written.path,
             mapping=mapping,
         )
         totals.files += 1

@@ -183,6 +183,7 @@ class PeriodEvidence:
     facts and the certificates valid on its last day. The same for every policy, so a
     backtest reads it once for both."""
 
+    months: list[str]  # the look-back window, newest first
     window_facts: ladder_evidence.PeriodFacts
     period_facts: dict[int, dict[str, Fact]]
     certifications: dict[int, set[str]]
@@ -193,6 +194,7 @@ def period_evidence(*, session: Session, period: Period, agent_ids: list[int]) -
     months = _month_labels_back(period, LOOKBACK_MONTHS)
     window = sorted({*months, *(_quarter_of(m) for m in months), period.label})
     return PeriodEvidence(
+        months=months,
         # The year back only for the counts the window gates read; everything for the period.
         window_facts=ladder_evidence.gather_facts(
             session=session, periods=window, metrics=WINDOW_METRICS
@@ -223,12 +225,11 @@ def gather(
         if people is not None
         else org_service.standings_on(session=session, on=period.last_day)
     )
-    months = _month_labels_back(period, LOOKBACK_MONTHS)
     if evidence is None:
         evidence = period_evidence(
             session=session, period=period, agent_ids=[p.agent_id for p in roster]
         )
-    all_facts, period_facts = evidence.window_facts, evidence.period_facts
+    months, all_facts, period_facts = evidence.months, evidence.window_facts, evidence.period_facts
     certifications = evidence.certifications
     if previous is None:
         previous = stored_streaks(session=session, period=_step_back(period).label)
