@@ -98,7 +98,7 @@ PBXWARE_COLUMNS = (
 )
 TABLE_COLUMNS = ("time", "callid", "queuename", "agent", "event")
 # What the DuckDB working set of one file may use before it spills to disk.
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "3GB"
 # ... and while its results become Arrow tables, which take about as much again.
 COLLECT_MEMORY_LIMIT = "1GB"
 
@@ -448,8 +448,8 @@ WITH segments AS (
   SELECT callid, queue, seg, true, {_segment_aggregates()}
   FROM seg GROUP BY callid, queue, seg
 )
-SELECT callid, queue, seg, split, events, first_line, first_at, enter_line, enter_at, caller,
-       answer_at,
+SELECT callid, queue, seg, split, events, first_line, first_at, enter_line, enter_at,
+       {{caller_hash}} AS caller_hash, answer_at,
        ring_s, end_verb, end_at,
        coalesce(connect_agent,
                 CASE WHEN end_verb IN {_sql_list(AGENT_END_VERBS)} THEN end_agent END) AS agent,
@@ -477,13 +477,14 @@ DROP TABLE whole;
 """
 
 
-def _assemble_calls(db: duckdb.DuckDBPyConnection) -> None:
+def _assemble_calls(db: duckdb.DuckDBPyConnection, salt: str) -> None:
     db.execute(ASSEMBLE_CALLS)
     split = _scalar(db, "SELECT count(*) FROM split_calls")
     # Most files split no call: then the window over the events is not run at all.
     join = "SEMI JOIN split_calls USING (callid, queue)" if split else ""
     db.execute(SPLIT_SEGMENTS.format(join=join, wanted="true" if split else "false"))
-    db.execute(OUTCOMES)
+    # The caller is hashed here, once per call: its legs take the hash.
+    db.execute(OUTCOMES.format(caller_hash=_caller_hash_sql("caller", salt)))
 
 
 ASSEMBLE_LEGS = """
@@ -494,7 +495,7 @@ WITH rings AS (
   FROM ev r LEFT JOIN (SELECT line_no, seg FROM seg WHERE verb LIKE 'RING%') s USING (line_no)
   WHERE r.verb IN ('RINGNOANSWER', 'RINGCANCELED') AND r.queue <> 'NONE'
 )
-SELECT r.callid, r.queue, r.seg, o.split, r.line_no, r.agent, r.ts, o.enter_at, o.caller,
+SELECT r.callid, r.queue, r.seg, o.split, r.line_no, r.agent, r.ts, o.enter_at, o.caller_hash,
        CASE r.verb WHEN 'RINGNOANSWER' THEN 'ring_no_answer' ELSE 'ring_canceled' END AS outcome,
        r.n1 / 1000.0 AS ring_s,
        -- Named by agent, time and rank rather than line number: an overlapping file that starts
@@ -653,11 +654,12 @@ def parse(source: AdapterInput) -> ParsedFile:
             db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             db.execute(f"SET temp_directory = '{Path(folder) / 'spill'}'")
             _read_events(db, layout, path, source, Path(folder))
-            _assemble_calls(db)
+            salt = caller_salt(source.settings)
+            _assemble_calls(db, salt)
             db.execute(ASSEMBLE_LEGS)
             db.execute(_states_sql())
             db.execute(OUTBOUND_SQL)
-            return _collect(db, layout, caller_salt(source.settings))
+            return _collect(db, layout, salt)
         finally:
             db.close()
 
@@ -708,12 +710,12 @@ def _interactions_sql(salt: str) -> str:
                callid, queue, 'call' AS row_kind, 'inbound' AS direction,
                agent AS agent_identity, enter_at AS event_at, answer_at, end_at, wait_s, ring_s,
                talk_s, NULL::DOUBLE AS hold_s, NULL::DOUBLE AS acw_s, outcome, transferred,
-               NULL::VARCHAR AS topic, {_caller_hash_sql("caller", salt)} AS caller_hash
+               NULL::VARCHAR AS topic, caller_hash
         FROM calls
         UNION ALL
         SELECT {_CALL_KEY} || leg_suffix,
                callid, queue, 'leg', 'inbound', agent, ts, NULL, ts, NULL, ring_s, NULL, NULL,
-               NULL, outcome, NULL, NULL, {_caller_hash_sql("caller", salt)}
+               NULL, outcome, NULL, NULL, caller_hash
         FROM rings
         UNION ALL
         SELECT callid || '|outbound|' || agent || '|' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'),

@@ -70,14 +70,18 @@ def stitch_continuations(
     empty = Stitched(datasets.INTERACTIONS.empty_table(), 0, 0)
     if continuations is None or continuations.num_rows == 0:
         return empty
-    parts = continuations.to_pylist()
-    calls = [part for part in parts if part["part"] == "call"]
+    leading = continuations.filter(pc.equal(continuations["part"], "call"))
     open_calls = _stored_open_calls(
         settings,
-        {part["callid"] for part in calls},
-        _months_around(settings, (part["first_at"] for part in calls)),
+        set(pc.unique(leading["callid"]).to_pylist()),
+        _months_around(settings, pc.unique(leading["first_at"]).to_pylist()),
         batches,
     )
+    # Usually nothing stored is open: the file's leading events are not looked at one by one.
+    if not open_calls:
+        return empty
+    parts = continuations.to_pylist()
+    calls = [part for part in parts if part["part"] == "call"]
     by_call: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in open_calls:
         by_call.setdefault((row["callid"], row["queue"]), []).append(row)
