@@ -566,17 +566,8 @@ WORKERS = {
 }
 
 
-def import_agentladder() -> None:
-    """Import agentladder's services in an order that works: at 7ac448f, importing
-    `agentladder.metrics.service` first runs into a circular import (metrics.service ->
-    ingest.service -> org.service -> ladder.service -> ladder.labels -> metrics.service)."""
-    import agentladder.org.service  # noqa: F401
-
-
 def run_worker(phase: str, job: dict[str, Any]) -> None:
     """Child side: run one phase and write its result as JSON to job['result']."""
-    if phase not in ("generate", "read_csv", "read_csv_lines", "pandas_csv"):
-        import_agentladder()
     result = WORKERS[phase](job)
     Path(job["result"]).write_text(json.dumps(result, default=str))
 

@@ -26,7 +26,6 @@ from bench_queue_log import (
     RESULTS,
     Steps,
     _settings,
-    import_agentladder,
     parse_size,
     spawn,
 )
@@ -355,7 +354,6 @@ def main() -> None:
     parser.add_argument("--job", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        import_agentladder()
         result = WORKERS[args.worker](json.loads(args.job))
         Path(json.loads(args.job)["result"]).write_text(json.dumps(result, default=str))
         return

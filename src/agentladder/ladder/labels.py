@@ -54,7 +54,6 @@ LADDER_METRICS = {  # the ladder's own evidence metrics: name and unit
     "kb_contribution_points": (N_("Knowledge contribution points"), "count"),
     "kb_adopted": (N_("Adopted knowledge contributions"), "count"),
 }
-_KPIS = {kpi.id: kpi for kpi in metrics_service.CATALOG}
 
 
 def name(names: dict[str, str], key: str, language: Language) -> str:
@@ -66,7 +65,7 @@ def metric_name(metric_id: str, language: Language) -> str:
     """A metric's name: the ladder's own evidence metrics', else the KPI catalog's."""
     if metric_id in LADDER_METRICS:
         return translate(language, LADDER_METRICS[metric_id][0])
-    kpi = _KPIS.get(metric_id)
+    kpi = metrics_service.BY_ID.get(metric_id)
     return kpi.name(language) if kpi else metric_id
 
 
@@ -74,7 +73,7 @@ def metric_unit(metric_id: str) -> str:
     """A metric's unit (count, s, rate, score)."""
     if metric_id in LADDER_METRICS:
         return LADDER_METRICS[metric_id][1]
-    kpi = _KPIS.get(metric_id)
+    kpi = metrics_service.BY_ID.get(metric_id)
     return kpi.unit if kpi else "score"
 
 

@@ -152,25 +152,27 @@ def frames(
     )
     calls = in_period(inbound_all)
     offers = in_period(interactions.filter(interactions.direction == "inbound"))
-    surveys = in_period(_dataset(con, files.get("surveys", []), "surveys"))
-    prepared = {
-        "calls": agent_subject(calls),
-        "offers": agent_subject(offers),
-        "outbound": agent_subject(
+    # Frames are built only over datasets that hold files: a centre without surveys, tickets
+    # or rosters does not pay for compiling and running their queries (on Spark, a job each).
+    prepared: dict[str, ir.Table] = {}
+    if files.get("interactions"):
+        prepared["calls"] = agent_subject(calls)
+        prepared["offers"] = agent_subject(offers)
+        prepared["outbound"] = agent_subject(
             in_period(interactions.filter(interactions.direction == "outbound"))
-        ),
-        "surveys": agent_subject(surveys),
-        "queue_calls": calls.filter(calls.queue.notnull()).mutate(subject=calls.queue),
-        "states": _islands(states),
-        "schedules": _with_logins(
-            agent_subject(in_period(_dataset(con, files.get("schedules", []), "schedules"))),
-            states,
-        ),
-        **{
-            name: agent_subject(in_period(_dataset(con, files.get(name, []), name)))
-            for name in ("feedback", "tickets", "leads")
-        },
-    }
+        )
+        prepared["queue_calls"] = calls.filter(calls.queue.notnull()).mutate(subject=calls.queue)
+    if files.get("surveys"):
+        prepared["surveys"] = agent_subject(in_period(_dataset(con, files["surveys"], "surveys")))
+    if files.get("agent_states"):
+        prepared["states"] = _islands(states)
+    if files.get("schedules"):
+        prepared["schedules"] = _with_logins(
+            agent_subject(in_period(_dataset(con, files["schedules"], "schedules"))), states
+        )
+    for name in ("feedback", "tickets", "leads"):
+        if files.get(name):
+            prepared[name] = agent_subject(in_period(_dataset(con, files[name], name)))
     if files.get("daily_stats"):
         daily = agent_subject(in_period(_dataset(con, files["daily_stats"], "daily_stats")))
         days = _calendar(start, end, config.timezone)

@@ -21,6 +21,7 @@ from agentladder.org import service as org_service
 
 __all__ = [
     "AGENT_METRIC_IDS",
+    "BY_ID",
     "CATALOG",
     "QUEUE_METRIC_IDS",
     "AgentMetrics",
