@@ -15,6 +15,7 @@ from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.periods import parse_period
 from tests.conftest import corpus_path, make_settings
+from tests.ingest.test_stitching import FIRST, SECOND
 from tests.metrics.test_engine import DAILY, SURVEYS
 from tests.metrics.test_metrics import SCENARIO, STATES
 
@@ -62,6 +63,10 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
         ("queue_log", corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes(), None),
         ("queue_log", SCENARIO.encode(), None),
         ("queue_log", STATES.encode(), None),
+        # A rotation: the first file stores c1 open, the second completes it (the open copy is
+        # superseded and must not count on either engine).
+        ("queue_log", FIRST.encode(), None),
+        ("queue_log", SECOND.encode(), None),
         (
             "calls-table",
             corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes(),

@@ -92,12 +92,18 @@ def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
 def settled_interactions(interactions: ir.Table) -> ir.Table:
     """Interactions without the open copies of calls a later file completed (same key)."""
     is_open = interactions.outcome == "open"
-    settled = interactions.filter(~is_open)
+    # The superseded keys are found once, up front: they are few (none after a single file),
+    # and the frames then never match millions of settled keys against the open ones again.
+    open_keys = interactions.filter(is_open).select("key")
+    superseded = (
+        interactions.filter(~is_open).select("key").semi_join(open_keys, "key").distinct()
+    ).to_pyarrow()
+    if superseded.num_rows == 0:
+        return interactions
+    dropped = ibis.memtable(superseded.rename_columns(["superseded_key"]))
     open_copies = interactions.filter(is_open)
-    # Open keys are few: matched against them (a hash of the few), not against a hash of the
-    # millions of settled keys.
-    superseded = settled.select("key").semi_join(open_copies.select("key"), "key")
-    return settled.union(open_copies.anti_join(superseded, "key"))
+    kept = open_copies.anti_join(dropped, open_copies.key == dropped.superseded_key)
+    return interactions.filter(~is_open).union(kept)
 
 
 def frames(
