@@ -68,7 +68,9 @@ def stitch_continuations(
 ) -> Stitched:
     """Rows that complete open calls stored by earlier files, from a file's continuations."""
     empty = Stitched(datasets.INTERACTIONS.empty_table(), 0, 0)
-    if continuations is None or continuations.num_rows == 0:
+    batches = list(batches)
+    # Nothing stored yet, or no leading events: nothing to complete.
+    if continuations is None or continuations.num_rows == 0 or not batches:
         return empty
     leading = continuations.filter(pc.equal(continuations["part"], "call"))
     open_calls = _stored_open_calls(
