@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+import pyarrow as pa
 import pytest
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.ingest.datasets import INTERACTIONS
 from agentladder.metrics import service as metrics_service
+from agentladder.metrics.engine import settled_interactions
 from tests.conftest import make_settings
 
 # SIP/1001 answers a1 (wait 10, talk 90) and a2 (wait 30, talk 5) on 2025-10-09 (UTC);
@@ -185,3 +189,25 @@ def test_outbound_success_and_derived_samples(utc_settings: Settings) -> None:
     assert answered["metrics"]["complaint_rate"] == pytest.approx(1 / 12)
     assert answered["samples"]["complaint_rate"] == 12
     assert answered["samples"]["occupancy"] == 12
+
+
+@pytest.mark.parametrize("completed_later", [True, False])
+def test_settled_interactions_drop_only_superseded_open_copies(completed_later: bool) -> None:
+    rows = [("k1", "open"), ("k2", None), ("k3", "open"), ("k4", "abandoned")]
+    if completed_later:
+        rows.append(("k1", "answered"))
+    table = pa.Table.from_pylist(
+        [
+            {**dict.fromkeys(INTERACTIONS.names), "key": key, "outcome": outcome}
+            for key, outcome in rows
+        ],
+        schema=INTERACTIONS,
+    )
+
+    kept = settled_interactions(ibis.memtable(table)).to_pyarrow()
+
+    expected = [("k1", "answered" if completed_later else "open"), ("k2", None)]
+    expected += [("k3", "open"), ("k4", "abandoned")]
+    assert sorted(zip(kept["key"].to_pylist(), kept["outcome"].to_pylist(), strict=True)) == sorted(
+        expected, key=lambda row: (row[0], row[1] or "")
+    )

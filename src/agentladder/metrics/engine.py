@@ -91,7 +91,8 @@ def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
 
 def settled_interactions(interactions: ir.Table) -> ir.Table:
     """Interactions without the open copies of calls a later file completed (same key)."""
-    is_open = interactions.outcome == "open"
+    # A row without an outcome counts as settled, whether or not anything was superseded.
+    is_open = (interactions.outcome == "open").fill_null(False)
     # The superseded keys are found once, up front: they are few (none after a single file),
     # and the frames then never match millions of settled keys against the open ones again.
     open_keys = interactions.filter(is_open).select("key")
