@@ -4,6 +4,7 @@ success, and derived metrics that carry their denominator's sample."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import ibis
@@ -211,3 +212,42 @@ def test_settled_interactions_drop_only_superseded_open_copies(completed_later: 
     assert sorted(zip(kept["key"].to_pylist(), kept["outcome"].to_pylist(), strict=True)) == sorted(
         expected, key=lambda row: (row[0], row[1] or "")
     )
+
+
+def _answered(callid: str, caller: str, at: datetime, agent: str = "SIP/2001") -> str:
+    epoch = int(at.timestamp())
+    return (
+        f"{epoch}|{callid}|support|NONE|ENTERQUEUE||{caller}|1\n"
+        f"{epoch + 5}|{callid}|support|{agent}|CONNECT|5|{callid}.1|2\n"
+        f"{epoch + 65}|{callid}|support|{agent}|COMPLETECALLER|5|60|1\n"
+    )
+
+
+def test_repeat_contacts_look_past_the_period_within_the_window_only(
+    utc_settings: Settings,
+) -> None:
+    def day(month: int, day: int) -> datetime:
+        return datetime(2025, month, day, 10, tzinfo=UTC)
+
+    calls = [
+        ("c0", "333", day(9, 28)),  # before the period: does not flag c5
+        ("c5", "333", day(10, 1)),
+        ("c3", "222", day(10, 20)),
+        ("c4", "222", day(10, 28)),  # 8 days after c3: c3 is not a repeat contact
+        ("c6", "444", day(10, 10)),
+        ("c7", "444", day(10, 17)),  # exactly 7 days after c6: c6 is one
+        ("c1", "111", day(10, 31)),
+        ("c2", "111", day(11, 2)),  # after the period, within 7 days: c1 is one
+        ("c8", "111", day(11, 30)),
+    ]
+    _import(
+        utc_settings,
+        "queue_log",
+        "".join(_answered(*call) for call in sorted(calls, key=lambda c: c[2])),
+    )
+
+    agent = _agents(utc_settings, "2025-10")["SIP/2001"]
+
+    # Six calls in October; c6 and c1 were followed by another call within the window.
+    assert agent["samples"]["fcr_contact_rate"] == 6
+    assert agent["metrics"]["fcr_contact_rate"] == pytest.approx(4 / 6)

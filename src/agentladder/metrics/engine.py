@@ -126,9 +126,14 @@ def frames(
     interactions = settled_interactions(
         _dataset(con, files.get("interactions", []), "interactions")
     )
-    # Repeat contacts look past the period's end (a call on the 31st repeated on the 2nd).
+    # Repeat contacts look past the period's end (a call on the 31st repeated on the 2nd), and
+    # no further than the window: calls before the period or beyond its end plus the window
+    # cannot change a period call's flag, so the window never runs over the whole history.
     inbound_all = interactions.filter(
-        (interactions.row_kind == "call") & (interactions.direction == "inbound")
+        (interactions.row_kind == "call")
+        & (interactions.direction == "inbound")
+        & (interactions.event_at >= start)
+        & (interactions.event_at <= end + timedelta(days=config.fcr_window_days))
     )
     by_caller = ibis.window(group_by="caller_hash", order_by=["event_at", "key"])
     next_at = inbound_all.event_at.lead().over(by_caller)
