@@ -312,6 +312,31 @@ def test_a_file_repeated_whole_stores_each_call_once() -> None:
     assert accounted(twice)
 
 
+def test_a_call_with_two_connects_or_two_endings_keeps_the_first_of_each() -> None:
+    # The second CONNECT and the second closing event sort first by name and by agent: the
+    # call must still take the first of each in the file, not the smallest.
+    parsed = parse(
+        "1760000000|d1|support|NONE|ENTERQUEUE||13800138001|1\n"
+        "1760000005|d1|support|SIP/2002|CONNECT|5|d1.1|2\n"
+        "1760000008|d1|support|SIP/1001|CONNECT|8|d1.2|1\n"
+        "1760000100|d1|support|SIP/2002|TRANSFER|8001|default|5|92|1\n"
+        "1760000101|d1|support|SIP/1001|COMPLETECALLER|8|93|1\n"
+        "1760000200|d2|support|NONE|ENTERQUEUE||13800138002|1\n"
+        "1760000203|d2|support|SIP/1001|CONNECT|3|d2.1|1\n"
+        "1760000263|d2|support|SIP/1001|COMPLETEAGENT|3|60|1\n"
+    )
+    rows = query(
+        parsed,
+        "SELECT callid, agent_identity, epoch(answer_at), epoch(end_at), wait_s, talk_s, "
+        "transferred FROM calls WHERE row_kind = 'call' ORDER BY callid",
+    )
+    assert rows == [
+        ("d1", "SIP/2002", 1760000005, 1760000100, 5, 92, True),
+        ("d2", "SIP/1001", 1760000203, 1760000263, 3, 60, False),
+    ]
+    assert accounted(parsed)
+
+
 # --- realtime / QueueMetrics table exports -----------------------------------------------
 
 
