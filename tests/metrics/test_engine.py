@@ -162,6 +162,41 @@ def test_fcr_uses_surveys_for_the_whole_period_when_they_carry_it(
     assert agents["SIP/1002"]["metrics"]["fcr_rate"] == 1.0
 
 
+NPS_SURVEYS = (
+    "评价编号,通话流水号,工号,评价时间,满意度\n"
+    "N1,a1,SIP/1001,2025-10-09 10:00:00,10\n"
+    "N2,a2,SIP/1001,2025-10-09 10:10:00,9\n"
+    "N3,a5,SIP/1002,2025-10-09 10:20:00,6\n"
+    "N4,a5,SIP/1002,2025-10-09 10:30:00,8\n"
+)
+
+
+def test_nps_counts_only_the_0_to_10_answers_beside_csat(utc_settings: Settings) -> None:
+    # SIP/1001's CSAT answers (4 and 5 of 5) sit beside its two NPS promoters: a 1-5 score is
+    # not an NPS detractor.
+    _import(utc_settings, "surveys", SURVEYS, "surveys_zh")
+    nps_mapping = load_mapping(shipped_mapping("surveys_zh"))
+    del nps_mapping["columns"]["resolved"], nps_mapping["values"]
+    nps_mapping["scale_max"] = 10
+    with session_scope(utc_settings) as session:
+        ingest_service.import_file(
+            session=session,
+            settings=utc_settings,
+            adapter="surveys",
+            data=NPS_SURVEYS.encode("gb18030"),
+            file_name="nps.csv",
+            mapping=nps_mapping,
+        )
+    agents = _agents(utc_settings, "2025-10")
+    assert agents["SIP/1001"]["metrics"]["nps"] == 100.0
+    assert agents["SIP/1001"]["samples"]["nps"] == 2
+    assert agents["SIP/1001"]["metrics"]["csat_rate"] == 1.0
+    assert agents["SIP/1001"]["samples"]["csat_rate"] == 2
+    # One detractor (6), one passive (8): 0 % - 50 %.
+    assert agents["SIP/1002"]["metrics"]["nps"] == -50.0
+    assert agents["SIP/1002"]["metrics"]["csat_rate"] is None
+
+
 def test_outbound_success_and_derived_samples(utc_settings: Settings) -> None:
     _import(utc_settings, "queue_log", CALLS)
     _import(utc_settings, "daily-stats", DAILY, "daily_stats_zh")

@@ -58,10 +58,13 @@ def test_periods() -> None:
     assert labels == ["2026-01", "2026-02", "2026-03"]
 
 
-def test_per_call_table_per_agent(utc_settings: Settings) -> None:
+@pytest.mark.parametrize("timezone", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_per_call_table_per_agent(settings: Settings, timezone: str) -> None:
+    # The file's times are the centre's office hours: the same quarter in any time zone.
+    zoned = make_settings(settings.data_dir, settings.resolved_database_url, timezone=timezone)
     data = corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes()
-    _import(utc_settings, "calls-table", data, "call_center_dataset")
-    values = _values(utc_settings, "2021-Q1")
+    _import(zoned, "calls-table", data, "call_center_dataset")
+    values = _values(zoned, "2021-Q1")
     found = {
         entry["agent"]: (
             entry["metrics"]["offered_to_agent"],
@@ -83,6 +86,13 @@ def test_per_call_table_per_agent(utc_settings: Settings) -> None:
     }
     becky = next(e for e in values["agents"] if e["agent"] == "Becky")
     assert becky["metrics"]["transfer_rate"] is None  # the table does not record transfers
+    # Nor why a call went unanswered: 114 of Becky's were, so neither missed rings nor
+    # abandons are known (they read 0 before).
+    assert becky["metrics"]["ring_no_answer"] is None
+    for queue in values["queues"]:
+        unknown = ("abandoned", "short_abandoned", "timed_out", "abandon_rate")
+        assert [queue["metrics"][metric_id] for metric_id in unknown] == [None] * 4
+        assert queue["metrics"]["answered"] < queue["metrics"]["offered"]
     assert becky["samples"]["handled_calls"] == 517
     assert becky["samples"]["transfer_rate"] == 0
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import ibis
 import ibis.expr.types as ir
 
 Measure = tuple[ir.NumericScalar, ir.NumericScalar | None, ir.IntegerScalar]
@@ -96,6 +97,21 @@ def _total(value: ir.NumericValue, where: ir.BooleanValue) -> Measure:
 
 def _counted(condition: ir.BooleanValue) -> Measure:
     return _count(condition), None, _count(condition)
+
+
+def _if_reasons_known(t: ir.Table, measure: Measure) -> Measure:
+    # Per-call tables and CDRs record only "unanswered", not why: a count of abandons or
+    # missed rings there would read 0 when it is unknown.
+    numerator, denominator, sample = measure
+    unexplained = _count(t.outcome == "unanswered") > 0
+    return ibis.ifelse(unexplained, ibis.null("int64"), numerator), denominator, sample
+
+
+def _nps(t: ir.Table) -> Measure:
+    # Only 0-10 answers: a CSAT score of 1-5 in the same table is not a detractor.
+    nps = t.scale_max == 10
+    promoters, detractors = _count(nps & (t.score >= 9)), _count(nps & (t.score <= 6))
+    return (promoters - detractors) * 100, _count(nps), _count(nps)
 
 
 FRAME_SCOPES = {
@@ -221,8 +237,9 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "offers",
         ("queue_log",),
-        "Calls that rang at the agent and were not answered (RINGNOANSWER).",
-        lambda t, c: _counted(t.outcome == "ring_no_answer"),
+        "Calls that rang at the agent and were not answered (RINGNOANSWER); unknown where "
+        "the source does not record why a call went unanswered.",
+        lambda t, c: _if_reasons_known(t, _counted(t.outcome == "ring_no_answer")),
         daily=lambda t: _daily_sum(t.missed),
     ),
     Kpi(
@@ -403,11 +420,7 @@ CATALOG: tuple[Kpi, ...] = (
         "surveys",
         ("surveys",),
         "% promoters (9-10) - % detractors (0-6) on 0-10 answers.",
-        lambda t, c: (
-            _count(t.score >= 9) * 100 - _count(t.score <= 6) * 100,
-            _count(t.scale_max == 10),
-            _count(t.scale_max == 10),
-        ),
+        lambda t, c: _nps(t),
     ),
     Kpi(
         "outbound_calls",
@@ -663,9 +676,10 @@ CATALOG: tuple[Kpi, ...] = (
         "down",
         "queue",
         "queue_calls",
-        INTERACTIONS,
-        "Callers who hung up while waiting.",
-        lambda t, c: _counted(t.outcome == "abandoned"),
+        ("queue_log",),
+        "Callers who hung up while waiting; unknown where the source does not record why a "
+        "call went unanswered.",
+        lambda t, c: _if_reasons_known(t, _counted(t.outcome == "abandoned")),
     ),
     Kpi(
         "short_abandoned",
@@ -675,9 +689,11 @@ CATALOG: tuple[Kpi, ...] = (
         "neutral",
         "queue",
         "queue_calls",
-        INTERACTIONS,
+        ("queue_log",),
         "Abandons within the short-abandon threshold (default 5 s).",
-        lambda t, c: _counted((t.outcome == "abandoned") & (t.wait_s <= c.short_abandon_s)),
+        lambda t, c: _if_reasons_known(
+            t, _counted((t.outcome == "abandoned") & (t.wait_s <= c.short_abandon_s))
+        ),
     ),
     Kpi(
         "timed_out",
@@ -689,7 +705,7 @@ CATALOG: tuple[Kpi, ...] = (
         "queue_calls",
         ("queue_log",),
         "Callers who left on the queue timeout.",
-        lambda t, c: _counted(t.outcome == "timeout"),
+        lambda t, c: _if_reasons_known(t, _counted(t.outcome == "timeout")),
     ),
     Kpi(
         "asa_s",
@@ -731,12 +747,17 @@ CATALOG: tuple[Kpi, ...] = (
         "down",
         "queue",
         "queue_calls",
-        INTERACTIONS,
+        ("queue_log",),
         "Abandons beyond the short-abandon threshold / calls offered.",
-        lambda t, c: (
-            _count((t.outcome == "abandoned") & ~(t.wait_s <= c.short_abandon_s).fill_null(False)),
-            _count(t.outcome.notnull()),
-            _count(t.outcome.notnull()),
+        lambda t, c: _if_reasons_known(
+            t,
+            (
+                _count(
+                    (t.outcome == "abandoned") & ~(t.wait_s <= c.short_abandon_s).fill_null(False)
+                ),
+                _count(t.outcome.notnull()),
+                _count(t.outcome.notnull()),
+            ),
         ),
     ),
 )
