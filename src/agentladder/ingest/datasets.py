@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -200,6 +201,18 @@ def caller_hash(number: str | None, settings: Settings) -> str | None:
     if not digits:
         return None
     return hashlib.sha256((caller_salt(settings) + digits).encode()).hexdigest()[:32]
+
+
+# A run of 7 or more digits, with its + if any, that is not a Unix time: 10 digits from 1
+# (2001) to 3 (2065), or 13 digits from 1 (milliseconds). Mobile numbers (11 digits) and
+# landlines with their area code (0...) never look like one.
+_PHONE_NUMBER = re.compile(r"(?<!\d)(?!(?:[1-3]\d{9}|1\d{12})(?!\d))\+?\d{7,}(?!\d)")
+
+
+def hide_phone_numbers(text: str) -> str:
+    """`text` with every digit run that may be a phone number replaced by `*`s, for the raw
+    lines kept with rejected rows: caller numbers are stored only as hashes."""
+    return _PHONE_NUMBER.sub(lambda match: "*" * len(match.group()), text)
 
 
 def dataset_dir(settings: Settings, dataset: str) -> Path:

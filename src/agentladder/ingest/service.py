@@ -290,7 +290,12 @@ def import_file(
         details=json.dumps(parsed.notes, default=str),
         imported_by_user_id=imported_by.id if imported_by else None,
         rejected=[
-            RejectedRow(line_no=r.line_no, field=r.field, reason=r.reason, raw=r.raw[:2000])
+            RejectedRow(
+                line_no=r.line_no,
+                field=r.field,
+                reason=datasets.hide_phone_numbers(r.reason),
+                raw=datasets.hide_phone_numbers(r.raw[:2000]),
+            )
             for r in parsed.rejected
         ],
         identities=[
