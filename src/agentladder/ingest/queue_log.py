@@ -14,7 +14,11 @@ from disk, never held in memory whole. Semantics (see the queue_log format notes
 * a call without its closing event is `open` (reported, never counted as completed); it is
   closed by QUEUESTART (Asterisk restarted) or by the end of the file;
 * PAUSEALL is written once plus once per queue: pause time is the union of the intervals, so
-  nothing is counted twice; a repeated start does not restart an interval;
+  nothing is counted twice; a repeated start does not restart an interval. A member added
+  paused (ADDMEMBER|PAUSED) starts a pause too, and REMOVEMEMBER ends one (Asterisk writes no
+  UNPAUSE for a member removed while paused);
+* OUTCALL, which QueueUpdate writes when an agent's outbound call ends, is an outbound call of
+  that agent, as PBXware's OUTDIAL/OUTANSWER... are;
 * unknown verbs are counted and listed, never fatal.
 """
 
@@ -75,10 +79,14 @@ OUTBOUND_VERBS = (
     "OUTCONGESTION",
     "OUTTRANSFER",
 )
+# QueueUpdate(queue, uniqueid, agent, status, talktime, params), at the end of an outbound
+# call: OUTCALL|DIALSTATUS|answered seconds|free-form params.
+OUTCALL = "OUTCALL"
+OUTCALL_ANSWERED = ("ANSWER", "ANSWERED")
 ORPHANS_NOTE = "call events before their ENTERQUEUE (ignored)"
 # Known verbs that carry nothing the KPIs use.
 QUIET_VERBS = ("CONFIGRELOAD", "PENALTY", "RINGINUSE", "INFO", "DID", "QUEUESTART")
-ACCEPTED_VERBS = (*CALL_VERBS, *STATE_VERBS, *OUTBOUND_VERBS, "QUEUESTART")
+ACCEPTED_VERBS = (*CALL_VERBS, *STATE_VERBS, *OUTBOUND_VERBS, OUTCALL, "QUEUESTART")
 
 PBXWARE_COLUMNS = (
     "uid",
@@ -96,7 +104,17 @@ PBXWARE_COLUMNS = (
     "ttime",
     "time",
 )
-TABLE_COLUMNS = ("time", "callid", "queuename", "agent", "event")
+# Realtime table exports name their columns as Asterisk does (time, callid, queuename, agent,
+# event) or as QueueMetrics' own table does (time_id, call_id, queue, agent, verb), in any
+# order, with extra columns (partition, serverid, unique_row_count...). The first name found
+# of each tuple is read; `time` is a DATETIME in the centre's zone, `time_id` Unix seconds.
+TABLE_COLUMNS = {
+    "time": ("time_id", "time"),
+    "callid": ("callid", "call_id"),
+    "queue": ("queuename", "queue"),
+    "agent": ("agent",),
+    "event": ("event", "verb"),
+}
 # What the DuckDB working set of one file may use before it spills to disk.
 MEMORY_LIMIT = "3GB"
 # ... and while its results become Arrow tables, which take about as much again.
@@ -113,12 +131,28 @@ def _header(data: bytes) -> list[str]:
     return [cell.strip().strip('"').lower() for cell in row]
 
 
+def _table_columns(columns: list[str]) -> dict[str, str] | None:
+    """Which of `columns` (header names) hold a table export's fields, or None when one is
+    missing."""
+    lowered = {column.strip().lower(): column for column in columns}
+    found = {
+        field: next((lowered[name] for name in names if name in lowered), None)
+        for field, names in TABLE_COLUMNS.items()
+    }
+    if any(column is None for column in found.values()):
+        return None
+    if "data1" not in lowered and "data" not in lowered:
+        return None
+    return {field: column for field, column in found.items() if column is not None}
+
+
 def detect_layout(data: bytes) -> str:
-    """flat (pipe file), pbxware (PBXware CSV export) or table (realtime `time,data1..5`)."""
+    """flat (pipe file), pbxware (PBXware CSV export) or table (realtime `time,data1..5` or
+    QueueMetrics' `time_id,call_id,queue,agent,verb,data1..5`)."""
     header = _header(data)
     if tuple(header[: len(PBXWARE_COLUMNS)]) == PBXWARE_COLUMNS:
         return "pbxware"
-    if set(TABLE_COLUMNS) <= set(header) and ("data1" in header or "data" in header):
+    if _table_columns(header) is not None:
         return "table"
     return "flat"
 
@@ -146,8 +180,9 @@ def _num(expression: str) -> str:
 def _event_values(field: Callable[[int], str], before_last: str) -> str:
     """The data fields the assembly reads, picked by verb as each event is read, so that no
     event keeps its field list: `n1` (wait, talk or ring), `n2` (ring or talk) and `txt`
-    (caller, pause reason or dialled number). `field(i)` is the i-th data field;
-    `before_last` the one before the last (an ATTENDEDTRANSFER's talk time)."""
+    (caller, pause reason, dialled number, ADDMEMBER's PAUSED or OUTCALL's status).
+    `field(i)` is the i-th data field; `before_last` the one before the last (an
+    ATTENDEDTRANSFER's talk time)."""
     return f"""
       CASE
         WHEN verb IN ('CONNECT', 'RINGNOANSWER', 'RINGCANCELED') THEN {_num(field(1))}
@@ -157,6 +192,7 @@ def _event_values(field: Callable[[int], str], before_last: str) -> str:
     } THEN {_num(field(3))}
         WHEN verb IN ('TRANSFER', 'BLINDTRANSFER', 'EXITWITHKEY') THEN {_num(field(4))}
         WHEN verb = 'ATTENDEDTRANSFER' THEN {_num(before_last)}
+        WHEN verb = '{OUTCALL}' THEN {_num(field(2))}
       END AS n1,
       CASE
         WHEN verb = 'CONNECT' THEN {_num(field(3))}
@@ -164,7 +200,7 @@ def _event_values(field: Callable[[int], str], before_last: str) -> str:
       END AS n2,
       CASE
         WHEN verb = 'ENTERQUEUE' THEN {field(2)}
-        WHEN verb IN ('PAUSE', 'PAUSEALL', 'OUTDIAL') THEN {field(1)}
+        WHEN verb IN ('PAUSE', 'PAUSEALL', 'OUTDIAL', 'ADDMEMBER', '{OUTCALL}') THEN {field(1)}
       END AS txt"""
 
 
@@ -353,6 +389,10 @@ def _load_pbxware(db: duckdb.DuckDBPyConnection, path: Path) -> None:
     db.execute("CREATE TABLE blank AS SELECT 0 AS n")
 
 
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
 def _load_table(db: duckdb.DuckDBPyConnection, path: Path, timezone: str) -> None:
     db.execute(
         f"""
@@ -361,32 +401,46 @@ def _load_table(db: duckdb.DuckDBPyConnection, path: Path, timezone: str) -> Non
         FROM read_csv({_sql_path(path)}, header = true, all_varchar = true, auto_detect = true)
         """
     )
-    columns = {row[0].lower() for row in db.execute("DESCRIBE src").fetchall()}
-    if "data1" in columns:
+    names = [str(row[0]) for row in db.execute("DESCRIBE src").fetchall()]
+    found = _table_columns(names)
+    if found is None:
+        raise InvalidInput("the table export has no time, callid, queue, agent or event column")
+    col = {field: _quoted(column) for field, column in found.items()}
+    lowered = {name.strip().lower(): _quoted(name) for name in names}
+    if "data1" in lowered:
         fields = ", ".join(
-            f"coalesce(data{i}, '')" if f"data{i}" in columns else "''" for i in range(1, 6)
+            f"coalesce({lowered[f'data{i}']}, '')" if f"data{i}" in lowered else "''"
+            for i in range(1, 6)
         )
         data = f"[{fields}]"
     else:
-        data = "string_split(coalesce(data, ''), '|')"
-    # A DATETIME without a zone is read in the centre's time zone (the database's local time).
+        data = f"string_split(coalesce({lowered['data']}, ''), '|')"
+    if found["time"].strip().lower() == "time_id":
+        # QueueMetrics keeps Unix seconds: UTC whatever the centre's zone.
+        ts = _epoch_ts(f"TRY_CAST({col['time']} AS DOUBLE)")
+        reason = "time_id is not a Unix time, or verb is empty"
+    else:
+        # A DATETIME without a zone is read in the centre's time zone (the database's local time).
+        ts = f"timezone('{timezone}', TRY_CAST({col['time']} AS TIMESTAMP))"
+        reason = "time is not a date and time, or event is empty"
     _create_events(
         db,
         f"""
-        SELECT line_no, timezone('{timezone}', TRY_CAST("time" AS TIMESTAMP)) AS ts,
-               coalesce(callid, '') AS callid, coalesce(queuename, '') AS queue,
-               coalesce(agent, '') AS agent, upper(trim(event)) AS verb, {data} AS d
-        FROM src WHERE TRY_CAST("time" AS TIMESTAMP) IS NOT NULL AND event IS NOT NULL
+        SELECT line_no, {ts} AS ts,
+               coalesce({col["callid"]}, '') AS callid, coalesce({col["queue"]}, '') AS queue,
+               coalesce({col["agent"]}, '') AS agent, upper(trim({col["event"]})) AS verb,
+               {data} AS d
+        FROM src WHERE {ts} IS NOT NULL AND {col["event"]} IS NOT NULL
         """,
         lambda i: f"d[{i}]",
         "d[len(d) - 1]",
     )
+    raw = ", ".join(col[field] for field in ("time", "callid", "queue", "agent", "event"))
     db.execute(
-        """
+        f"""
         CREATE TABLE bad AS
-        SELECT line_no, concat_ws(',', "time", callid, queuename, agent, event) AS raw,
-               'time is not a date and time, or event is empty' AS reason
-        FROM src WHERE TRY_CAST("time" AS TIMESTAMP) IS NULL OR event IS NULL
+        SELECT line_no, concat_ws(',', {raw}) AS raw, '{reason}' AS reason
+        FROM src WHERE {ts} IS NULL OR {col["event"]} IS NULL
         """
     )
     db.execute("CREATE TABLE blank AS SELECT 0 AS n")
@@ -554,13 +608,21 @@ def _states_sql() -> str:
     every = tuple(v for _, starts, ends, _ in kinds for v in (*starts, *ends))
     start_verbs = tuple(v for _, starts, _, _ in kinds for v in starts)
     pause_starts = next(starts for kind, starts, _, _ in kinds if kind == "pause")
-    # One pass over the events for all three kinds.
+    # One pass over the events for all three kinds. A member added paused (ADDMEMBER|PAUSED)
+    # also starts a pause, and REMOVEMEMBER also ends one: Asterisk writes no UNPAUSE for a
+    # member removed while paused. Like PAUSE lines, they fall into the agent's one interval
+    # across queues, so an added-paused member who is then PAUSEALLed is counted once.
+    added_paused = "verb = 'ADDMEMBER' AND upper(trim(coalesce(txt, ''))) = 'PAUSED'"
     union = f"""
         SELECT CASE {kind_of} END AS kind, line_no, ts, agent,
                CASE WHEN verb IN {_sql_list(per_queue)} THEN queue ELSE '*' END AS queue,
                verb IN {_sql_list(start_verbs)} AS is_start,
                CASE WHEN verb IN {_sql_list(pause_starts)} THEN txt END AS reason
         FROM ev WHERE verb IN {_sql_list(every)} AND agent <> '' AND agent <> 'NONE'
+        UNION ALL
+        SELECT 'pause', line_no, ts, agent, '*', verb = 'ADDMEMBER', NULL
+        FROM ev WHERE (verb = 'REMOVEMEMBER' OR ({added_paused}))
+                  AND agent <> '' AND agent <> 'NONE'
         """
     # Pause is tracked per agent across queues ('*'): PAUSEALL plus its per-queue PAUSE lines,
     # or pauses in several queues, make one interval; a repeated start does not restart it.
@@ -596,6 +658,15 @@ def _states_sql() -> str:
     """
 
 
+_TS_TEXT = "'%Y-%m-%dT%H:%M:%S.%f'"
+# An OUTCALL's talk time longer than this is no talk time: the call is then placed at its end.
+_OUTCALL_TALK_MAX_S = 86_400
+
+# Outbound calls, one row each with the columns of an interaction: PBXware's OUTDIAL and the
+# first result after it (OUTANSWER, OUTCANCEL...), and QueueUpdate's OUTCALL. OUTCALL is written
+# when the call ends: an answered call began its talk time before (the dialling before that is
+# known only from the free-form params, which are not read); a repeated line is one call, and
+# a line without an agent credits nobody.
 OUTBOUND_SQL = f"""
 CREATE TABLE outbound AS
 WITH dial AS (
@@ -608,10 +679,43 @@ result AS (
          arg_min_null(n1, line_no) AS ring_s, arg_min_null(n2, line_no) AS talk_s
   FROM ev WHERE verb IN {_sql_list(OUTBOUND_RESULTS)}
   GROUP BY ALL
+),
+outcall AS (
+  SELECT callid, queue, agent, ts, upper(trim(coalesce(arg_min(txt, line_no), ''))) AS status,
+         arg_min_null(n1, line_no) AS talk_s
+  FROM ev WHERE verb = '{OUTCALL}' AND agent <> '' AND agent <> 'NONE'
+  GROUP BY callid, queue, agent, ts
+),
+outcall_answered AS (
+  SELECT *, status IN {_sql_list(OUTCALL_ANSWERED)} AS answered,
+         CASE WHEN status IN {_sql_list(OUTCALL_ANSWERED)}
+                   AND talk_s BETWEEN 0 AND {_OUTCALL_TALK_MAX_S}
+              THEN ts - to_seconds(talk_s) ELSE ts END AS start_at
+  FROM outcall
 )
-SELECT dial.callid, dial.agent, dial.line_no, dial.ts, dial.number, result.verb, result.end_at,
-       result.ring_s, result.talk_s
-FROM dial LEFT JOIN result USING (callid, agent);
+SELECT dial.callid || '|outbound|' || dial.agent || '|' || strftime(dial.ts, {_TS_TEXT})
+         AS "key",
+       dial.callid, NULL::VARCHAR AS queue, dial.agent, dial.ts AS event_at,
+       CASE WHEN result.verb = 'OUTANSWER' THEN result.end_at END AS answer_at, result.end_at,
+       result.ring_s, CASE WHEN result.verb = 'OUTANSWER' THEN result.talk_s END AS talk_s,
+       CASE result.verb WHEN 'OUTANSWER' THEN 'answered' WHEN 'OUTCANCEL' THEN 'canceled'
+                        WHEN 'OUTCHANUNAVAIL' THEN 'unavailable'
+                        WHEN 'OUTCONGESTION' THEN 'congestion' ELSE 'open' END AS outcome,
+       dial.number
+FROM dial LEFT JOIN result USING (callid, agent)
+UNION ALL
+SELECT callid || '|outcall|' || queue || '|' || agent || '|' || strftime(ts, {_TS_TEXT}),
+       callid, CASE WHEN queue NOT IN ('', 'NONE') THEN queue END, agent, start_at,
+       CASE WHEN answered THEN start_at END, ts, NULL, CASE WHEN answered THEN talk_s END,
+       CASE WHEN answered THEN 'answered'
+            WHEN status = 'CANCEL' THEN 'canceled'
+            WHEN status = 'CHANUNAVAIL' THEN 'unavailable'
+            WHEN status = 'CONGESTION' THEN 'congestion'
+            WHEN status = 'BUSY' THEN 'busy'
+            WHEN status IN ('NOANSWER', 'NO ANSWER') THEN 'no_answer'
+            ELSE 'unanswered' END,
+       NULL
+FROM outcall_answered;
 """
 
 
@@ -745,14 +849,8 @@ def _interactions_sql(salt: str) -> str:
                NULL, outcome, NULL, NULL, caller_hash
         FROM rings
         UNION ALL
-        SELECT callid || '|outbound|' || agent || '|' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'),
-               callid, NULL, 'call', 'outbound', agent, ts,
-               CASE WHEN verb = 'OUTANSWER' THEN end_at END, end_at, NULL, ring_s,
-               CASE WHEN verb = 'OUTANSWER' THEN talk_s END, NULL, NULL,
-               CASE verb WHEN 'OUTANSWER' THEN 'answered' WHEN 'OUTCANCEL' THEN 'canceled'
-                         WHEN 'OUTCHANUNAVAIL' THEN 'unavailable'
-                         WHEN 'OUTCONGESTION' THEN 'congestion' ELSE 'open' END,
-               NULL, NULL, {_caller_hash_sql("number", salt)}
+        SELECT "key", callid, queue, 'call', 'outbound', agent, event_at, answer_at, end_at, NULL,
+               ring_s, talk_s, NULL, NULL, outcome, NULL, NULL, {_caller_hash_sql("number", salt)}
         FROM outbound
         """
 
