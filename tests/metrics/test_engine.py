@@ -171,13 +171,17 @@ NPS_SURVEYS = (
 )
 
 
+def nps_mapping() -> dict[str, Any]:
+    """The shipped survey mapping for NPS_SURVEYS: numeric 0-10 scores, no resolved column."""
+    mapping = load_mapping(shipped_mapping("surveys_zh"))
+    del mapping["columns"]["resolved"], mapping["values"]
+    return mapping | {"scale_max": 10}
+
+
 def test_nps_counts_only_the_0_to_10_answers_beside_csat(utc_settings: Settings) -> None:
     # SIP/1001's CSAT answers (4 and 5 of 5) sit beside its two NPS promoters: a 1-5 score is
     # not an NPS detractor.
     _import(utc_settings, "surveys", SURVEYS, "surveys_zh")
-    nps_mapping = load_mapping(shipped_mapping("surveys_zh"))
-    del nps_mapping["columns"]["resolved"], nps_mapping["values"]
-    nps_mapping["scale_max"] = 10
     with session_scope(utc_settings) as session:
         ingest_service.import_file(
             session=session,
@@ -185,7 +189,7 @@ def test_nps_counts_only_the_0_to_10_answers_beside_csat(utc_settings: Settings)
             adapter="surveys",
             data=NPS_SURVEYS.encode("gb18030"),
             file_name="nps.csv",
-            mapping=nps_mapping,
+            mapping=nps_mapping(),
         )
     agents = _agents(utc_settings, "2025-10")
     assert agents["SIP/1001"]["metrics"]["nps"] == 100.0

@@ -265,38 +265,41 @@ def test_a_call_open_in_one_file_and_completed_in_the_next(utc_settings: Setting
     assert sip1001["handled_calls"] == 2
 
 
+# Complaints, praise, tickets, leads and a roster for SIP/1001 of SCENARIO, on 2025-10-09.
+REGISTERS = {
+    "feedback": (
+        "工单编号,通话流水号,被投诉/表扬工号,受理时间,类型,投诉等级,是否有效\n"
+        "F1,a1,SIP/1001,2025-10-09 10:00:00,投诉,一般,有效\n"
+        "F2,a2,SIP/1001,2025-10-09 11:00:00,投诉,一般,无效\n"
+        "F3,a2,SIP/1001,2025-10-09 12:00:00,表扬,,\n",
+        "feedback_zh",
+    ),
+    "tickets": (
+        "工单编号,创建时间,创建人工号,是否有效,工单类型\n"
+        "T1,2025-10-09 10:00:00,SIP/1001,有效,咨询\n"
+        "T2,2025-10-09 10:05:00,SIP/1001,有效,咨询\n"
+        "T3,2025-10-09 10:10:00,SIP/1001,无效,咨询\n",
+        "tickets_zh",
+    ),
+    "leads": (
+        "线索编号,创建时间,坐席工号,是否有效线索,是否成交,营销活动\n"
+        "L1,2025-10-09 10:00:00,SIP/1001,是,否,双十一\n",
+        "leads_zh",
+    ),
+    "schedules": (
+        "工号,日期,班次,上班时间,下班时间,请假类型\n"
+        "SIP/1001,2025-10-09,早班,08:00,17:00,\n"
+        "SIP/1001,2025-10-10,早班,08:00,17:00,病假\n",
+        "schedules_zh",
+    ),
+}
+
+
 def test_evidence_metrics_from_registers(utc_settings: Settings) -> None:
     """Complaints, praise, tickets, leads and rosters through their adapters and shipped
     mappings, against the handled calls of the queue_log scenario."""
     _import(utc_settings, "queue_log", SCENARIO.encode())
-    files = {
-        "feedback": (
-            "工单编号,通话流水号,被投诉/表扬工号,受理时间,类型,投诉等级,是否有效\n"
-            "F1,a1,SIP/1001,2025-10-09 10:00:00,投诉,一般,有效\n"
-            "F2,a2,SIP/1001,2025-10-09 11:00:00,投诉,一般,无效\n"
-            "F3,a2,SIP/1001,2025-10-09 12:00:00,表扬,,\n",
-            "feedback_zh",
-        ),
-        "tickets": (
-            "工单编号,创建时间,创建人工号,是否有效,工单类型\n"
-            "T1,2025-10-09 10:00:00,SIP/1001,有效,咨询\n"
-            "T2,2025-10-09 10:05:00,SIP/1001,有效,咨询\n"
-            "T3,2025-10-09 10:10:00,SIP/1001,无效,咨询\n",
-            "tickets_zh",
-        ),
-        "leads": (
-            "线索编号,创建时间,坐席工号,是否有效线索,是否成交,营销活动\n"
-            "L1,2025-10-09 10:00:00,SIP/1001,是,否,双十一\n",
-            "leads_zh",
-        ),
-        "schedules": (
-            "工号,日期,班次,上班时间,下班时间,请假类型\n"
-            "SIP/1001,2025-10-09,早班,08:00,17:00,\n"
-            "SIP/1001,2025-10-10,早班,08:00,17:00,病假\n",
-            "schedules_zh",
-        ),
-    }
-    for adapter, (text, mapping) in files.items():
+    for adapter, (text, mapping) in REGISTERS.items():
         _import(utc_settings, adapter, text.encode("gb18030"), mapping)
     day = _values(utc_settings, "2025-10-09")
     metrics = next(e for e in day["agents"] if e["agent"] == "SIP/1001")["metrics"]

@@ -16,8 +16,8 @@ from agentladder.metrics import service as metrics_service
 from agentladder.metrics.periods import parse_period
 from tests.conftest import corpus_path, make_settings
 from tests.ingest.test_stitching import FIRST, SECOND
-from tests.metrics.test_engine import DAILY, SURVEYS
-from tests.metrics.test_metrics import SCENARIO, STATES
+from tests.metrics.test_engine import DAILY, NPS_SURVEYS, SURVEYS, nps_mapping
+from tests.metrics.test_metrics import REGISTERS, SCENARIO, STATES
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -39,7 +39,7 @@ def spark() -> Iterator[Any]:
 
 
 def _rows(
-    settings: Settings, engine: str, period: str, spark: Any
+    settings: Settings, engine: str, period: str, spark: Any, identities: dict[str, str]
 ) -> dict[tuple[str, str, str], Any]:
     with session_scope(settings) as session:
         files = ingest_service.dataset_files(session=session, settings=settings)
@@ -49,7 +49,7 @@ def _rows(
         files,
         start,
         end,
-        {},
+        identities,
         metrics_service.metric_config(settings),
     )
     return {
@@ -59,7 +59,11 @@ def _rows(
 
 def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
     utc = make_settings(settings.data_dir, settings.resolved_database_url, timezone="UTC")
-    sources = [
+
+    def shipped(name: str) -> dict[str, Any]:
+        return load_mapping(shipped_mapping(name))
+
+    sources: list[tuple[str, bytes, dict[str, Any] | None]] = [
         ("queue_log", corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes(), None),
         ("queue_log", SCENARIO.encode(), None),
         ("queue_log", STATES.encode(), None),
@@ -70,18 +74,24 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
         (
             "calls-table",
             corpus_path("calls_table", "Call-Center-Dataset.csv").read_bytes(),
-            "call_center_dataset",
+            shipped("call_center_dataset"),
         ),
         # Daily reports beside call-level data, a roster checked against logins, surveys.
-        ("daily-stats", DAILY.encode("gb18030"), "daily_stats_zh"),
-        ("surveys", SURVEYS.encode("gb18030"), "surveys_zh"),
+        ("daily-stats", DAILY.encode("gb18030"), shipped("daily_stats_zh")),
+        ("surveys", SURVEYS.encode("gb18030"), shipped("surveys_zh")),
+        ("surveys", NPS_SURVEYS.encode("gb18030"), nps_mapping()),
         (
             "schedules",
             "工号,日期,班次,上班时间,下班时间,请假类型\n"
             "SIP/7,2025-10-09,早班,08:00,17:00,\n"
             "SIP/7,2025-10-10,早班,08:00,17:00,\n"
             "SIP/1001,2025-10-09,早班,,,\n".encode("gb18030"),
-            "schedules_zh",
+            shipped("schedules_zh"),
+        ),
+        *(
+            (adapter, text.encode("gb18030"), shipped(mapping))
+            for adapter, (text, mapping) in REGISTERS.items()
+            if adapter != "schedules"
         ),
     ]
     for adapter, data, mapping in sources:
@@ -92,15 +102,24 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
                 adapter=adapter,
                 data=data,
                 file_name="f",
-                mapping=load_mapping(shipped_mapping(mapping)) if mapping else None,
+                mapping=mapping,
             )
+    # An alias maps a PBXware agent to an employee number; their calls count under it.
+    identities = {"Agent/1109": "9001"}
+    compared: dict[tuple[str, str, str], Any] = {}
     for period in ("2018-Q4", "2021-02", "2025-10-09", "2025-10"):
-        on_duckdb = _rows(utc, "duckdb", period, spark)
-        on_spark = _rows(utc, "spark", period, spark)
+        on_duckdb = _rows(utc, "duckdb", period, spark, identities)
+        on_spark = _rows(utc, "spark", period, spark, identities)
         assert on_duckdb, period
         assert on_duckdb.keys() == on_spark.keys()
+        compared.update(on_duckdb)
         for key, (numerator, denominator, sample) in on_duckdb.items():
             other = on_spark[key]
             assert other[2] == sample, key
             assert other[0] == pytest.approx(numerator), key
             assert other[1] == pytest.approx(denominator), key
+    # The registers, NPS and the alias took part, with values, not only as keys.
+    for metric_id in ("complaints", "ticket_validity_rate", "sales_lead_rate", "nps"):
+        assert compared[("agent", "SIP/1001", metric_id)][2] > 0, metric_id
+    assert compared[("agent", "9001", "handled_calls")][0] == 16
+    assert ("agent", "Agent/1109", "handled_calls") not in compared
