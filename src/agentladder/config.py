@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     short_call_s: float = Field(default=10.0, ge=0)
     fcr_window_days: int = Field(default=7, ge=1, le=90)
     fcr_method: Literal["auto", "survey", "repeat_contact"] = "auto"
+    # Pauses with these reasons (any case) are after-call work, not pause: many centres pause
+    # agents to wrap up a call, as Asterisk does not log its own wrap-up time.
+    acw_pause_reasons: list[str] = Field(
+        default=[
+            "ACW",
+            "After call work",
+            "After-call work",
+            "Wrap up",
+            "Wrap-up",
+            "Wrapup",
+            "话后处理",
+            "话后整理",
+            "事后处理",
+        ]
+    )
     # argon2id cost; the defaults are RFC 9106's second recommended profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

@@ -201,6 +201,45 @@ def test_nps_counts_only_the_0_to_10_answers_beside_csat(utc_settings: Settings)
     assert agents["SIP/1002"]["metrics"]["csat_rate"] is None
 
 
+# SIP/1001 of CALLS is a member for an hour; it wraps up a1 for 30 s (PAUSE ACW) and a2 for
+# 10 s (PAUSEALL and PAUSE 话后处理: once), then takes a 300 s break (小休).
+ACW_STATES = """\
+1759999900|NONE|support|SIP/1001|ADDMEMBER|
+1760000100|NONE|support|SIP/1001|PAUSE|ACW
+1760000130|NONE|support|SIP/1001|UNPAUSE|
+1760000235|NONE|NONE|SIP/1001|PAUSEALL|话后处理
+1760000235|NONE|support|SIP/1001|PAUSE|话后处理
+1760000245|NONE|NONE|SIP/1001|UNPAUSEALL|
+1760000245|NONE|support|SIP/1001|UNPAUSE|
+1760000300|NONE|support|SIP/1001|PAUSE|小休
+1760000600|NONE|support|SIP/1001|UNPAUSE|
+1760003500|NONE|support|SIP/1001|REMOVEMEMBER|
+"""
+
+
+def test_pauses_for_after_call_work_are_handle_time_not_pause(utc_settings: Settings) -> None:
+    _import(utc_settings, "queue_log", CALLS)
+    _import(utc_settings, "queue_log", ACW_STATES)
+    metrics = _agents(utc_settings, "2025-10")["SIP/1001"]["metrics"]
+    assert (metrics["login_s"], metrics["pause_s"]) == (3600.0, 300.0)
+    assert metrics["avg_acw_s"] == 20.0  # 40 s over 2 handled calls
+    assert metrics["aht_s"] == (90 + 5 + 40) / 2
+    assert metrics["total_handle_s"] == 135.0
+    assert metrics["occupancy"] == pytest.approx(135 / (3600 - 300))
+    # SIP/1002 paused for nothing: its ACW stays unknown, its AHT is its talk.
+    sip1002 = _agents(utc_settings, "2025-10")["SIP/1002"]["metrics"]
+    assert (sip1002["avg_acw_s"], sip1002["aht_s"]) == (None, 60.0)
+    # A centre whose reasons mean something else: every pause is a pause.
+    plain = make_settings(
+        utc_settings.data_dir,
+        utc_settings.resolved_database_url,
+        timezone="UTC",
+        acw_pause_reasons=[],
+    )
+    metrics = _agents(plain, "2025-10")["SIP/1001"]["metrics"]
+    assert (metrics["pause_s"], metrics["avg_acw_s"], metrics["aht_s"]) == (340.0, None, 47.5)
+
+
 def test_outbound_success_and_derived_samples(utc_settings: Settings) -> None:
     _import(utc_settings, "queue_log", CALLS)
     _import(utc_settings, "daily-stats", DAILY, "daily_stats_zh")

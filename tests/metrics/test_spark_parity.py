@@ -16,7 +16,7 @@ from agentladder.metrics import service as metrics_service
 from agentladder.metrics.periods import parse_period
 from tests.conftest import corpus_path, make_settings
 from tests.ingest.test_stitching import FIRST, SECOND
-from tests.metrics.test_engine import DAILY, NPS_SURVEYS, SURVEYS, nps_mapping
+from tests.metrics.test_engine import ACW_STATES, DAILY, NPS_SURVEYS, SURVEYS, nps_mapping
 from tests.metrics.test_metrics import REGISTERS, SCENARIO, STATES
 
 pyspark = pytest.importorskip("pyspark")
@@ -67,6 +67,7 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
         ("queue_log", corpus_path("queue_log", "pbxware", "queue_log.csv").read_bytes(), None),
         ("queue_log", SCENARIO.encode(), None),
         ("queue_log", STATES.encode(), None),
+        ("queue_log", ACW_STATES.encode(), None),  # pauses for after-call work
         # A rotation: the first file stores c1 open, the second completes it (the open copy is
         # superseded and must not count on either engine).
         ("queue_log", FIRST.encode(), None),
@@ -119,7 +120,7 @@ def test_duckdb_and_spark_agree(settings: Settings, spark: Any) -> None:
             assert other[0] == pytest.approx(numerator), key
             assert other[1] == pytest.approx(denominator), key
     # The registers, NPS and the alias took part, with values, not only as keys.
-    for metric_id in ("complaints", "ticket_validity_rate", "sales_lead_rate", "nps"):
+    for metric_id in ("complaints", "ticket_validity_rate", "sales_lead_rate", "nps", "avg_acw_s"):
         assert compared[("agent", "SIP/1001", metric_id)][2] > 0, metric_id
     assert compared[("agent", "9001", "handled_calls")][0] == 16
     assert ("agent", "Agent/1109", "handled_calls") not in compared

@@ -29,6 +29,7 @@ class MetricConfig:
     fcr_window_days: int = 7
     fcr_method: str = "auto"  # auto | survey | repeat_contact
     timezone: str = "UTC"  # the centre's days, for daily statistics reports
+    acw_pause_reasons: tuple[str, ...] = ()  # lower case; such pauses are after-call work
 
 
 class Facts(Protocol):
@@ -198,6 +199,32 @@ def _handle_s(t: ir.Table) -> ir.NumericValue:
     return t.talk_s.fill_null(0) + t.hold_s.fill_null(0) + t.acw_s.fill_null(0)
 
 
+def _state_acw_s(t: ir.Table) -> ir.NumericValue:
+    # The agent's after-call-work pauses in the period (`state_acw_s`, the same on each of
+    # the agent's calls; null without any).
+    return t.state_acw_s.max()
+
+
+def _acw(t: ir.Table) -> Measure:
+    # Per-call ACW where the source records it; with after-call-work pauses, their time is
+    # spread over all the agent's handled calls.
+    per_call = _answered(t) & t.acw_s.notnull()
+    state = _state_acw_s(t)
+    calls = t.acw_s.sum(where=per_call)
+    handled = ibis.ifelse(state.isnull(), _count(per_call), _count(_answered(t)))
+    return ibis.ifelse(state.isnull(), calls, calls.fill_null(0) + state), handled, handled
+
+
+def _aht(t: ir.Table) -> Measure:
+    total, handled, sample = _mean(_handle_s(t), _answered(t))
+    return total + _state_acw_s(t).fill_null(0), handled, sample
+
+
+def _total_handle(t: ir.Table) -> Measure:
+    total, _, sample = _total(_handle_s(t), _answered(t))
+    return total + _state_acw_s(t).fill_null(0), None, sample
+
+
 INTERACTIONS = ("queue_log", "calls-table", "asterisk-cdr", "freeswitch-cdr")
 
 CATALOG: tuple[Kpi, ...] = (
@@ -301,9 +328,10 @@ CATALOG: tuple[Kpi, ...] = (
         "down",
         "agent",
         "calls",
-        ("calls-table",),
-        "After-call work seconds / answered calls that record it.",
-        lambda t, c: _mean(t.acw_s, _answered(t) & t.acw_s.notnull()),
+        ("calls-table", "queue_log"),
+        "After-call work seconds / answered calls that record it; pauses for after-call work "
+        "(reason ACW, 话后处理...) count over all the agent's answered calls.",
+        lambda t, c: _acw(t),
         daily=lambda t: _daily_per_answered(t.acw_s, t),
     ),
     Kpi(
@@ -315,9 +343,9 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "(talk + hold + after-call work) / handled calls; a part a source does "
-        "not record counts as 0.",
-        lambda t, c: _mean(_handle_s(t), _answered(t)),
+        "(talk + hold + after-call work, including after-call-work pauses) / handled calls; "
+        "a part a source does not record counts as 0.",
+        lambda t, c: _aht(t),
         daily=lambda t: _daily_per_answered(_daily_handle_s(t), t),
     ),
     Kpi(
@@ -477,8 +505,8 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Sum of talk + hold + after-call work of answered calls.",
-        lambda t, c: _total(_handle_s(t), _answered(t)),
+        "Sum of talk + hold + after-call work of answered calls, and the after-call-work pauses.",
+        lambda t, c: _total_handle(t),
         daily=lambda t: _daily_total(_daily_handle_s(t), t),
     ),
     Kpi(
@@ -503,7 +531,8 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "states",
         ("queue_log",),
-        "Time paused (not ready), in any or all queues, overlaps counted once.",
+        "Time paused (not ready), in any or all queues, overlaps counted once; pauses for "
+        "after-call work count as handle time instead.",
         lambda t, c: _total(t.duration_s, t.group == "pause"),
         daily=lambda t: (t.pause_s.sum().fill_null(0), None, t.pause_s.count()),
     ),

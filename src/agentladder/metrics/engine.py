@@ -157,8 +157,15 @@ def frames(
 
     states = agent_subject(_dataset(con, files.get("agent_states", []), "agent_states"))
     states = states.filter((states.event_at < end) & (states.end_at > start))
+    after_call_work = (
+        states.reason.strip().lower().isin(config.acw_pause_reasons).fill_null(False)
+        if config.acw_pause_reasons
+        else ibis.literal(False)
+    )
     states = states.mutate(
-        group=ibis.ifelse(states.state == "pause", "pause", "online"),
+        group=ibis.ifelse(
+            states.state == "pause", ibis.ifelse(after_call_work, "acw", "pause"), "online"
+        ),
         clipped_start=ibis.greatest(states.event_at, ibis.literal(start)),
         clipped_end=ibis.least(states.end_at, ibis.literal(end)),
     )
@@ -168,7 +175,7 @@ def frames(
     # or rosters does not pay for compiling and running their queries (on Spark, a job each).
     prepared: dict[str, ir.Table] = {}
     if files.get("interactions"):
-        prepared["calls"] = agent_subject(calls)
+        prepared["calls"] = _with_state_acw(agent_subject(calls), states)
         prepared["offers"] = agent_subject(offers)
         prepared["outbound"] = agent_subject(
             in_period(interactions.filter(interactions.direction == "outbound"))
@@ -192,6 +199,16 @@ def frames(
         prepared["daily_calls"] = _days_without(daily, agent_interactions, days, "event_at")
         prepared["daily_states"] = _days_without(daily, states, days, "end_at")
     return prepared
+
+
+def _with_state_acw(calls: ir.Table, states: ir.Table) -> ir.Table:
+    """Each call with `state_acw_s`: its agent's after-call-work pauses in the period
+    (overlaps counted once), null for agents without any."""
+    acw = _islands(states.filter(states.group == "acw"))
+    totals = acw.group_by("subject").aggregate(state_acw_s=acw.duration_s.sum())
+    totals = totals.rename(acw_subject="subject")
+    joined = calls.left_join(totals, calls.subject == totals.acw_subject)
+    return joined.drop("acw_subject")
 
 
 def _calendar(start: datetime, end: datetime, timezone: str) -> ir.Table:
@@ -260,8 +277,8 @@ def _with_logins(schedules: ir.Table, states: ir.Table) -> ir.Table:
 
 
 def _islands(states: ir.Table) -> ir.Table:
-    """Merge overlapping intervals per agent and group (online, pause) so nothing is counted
-    twice (PAUSEALL and its per-queue PAUSE lines; membership of several queues)."""
+    """Merge overlapping intervals per agent and group (online, pause, acw) so nothing is
+    counted twice (PAUSEALL and its per-queue PAUSE lines; membership of several queues)."""
     keys = ["subject", "group"]
     # The key breaks ties: identical intervals (AGENTLOGIN and ADDMEMBER in one second) must
     # sort the same way in both windows, or two days' sessions merge into one island.

@@ -68,6 +68,9 @@ def metric_config(settings: Settings) -> MetricConfig:
         fcr_window_days=settings.fcr_window_days,
         fcr_method=settings.fcr_method,
         timezone=settings.timezone,
+        acw_pause_reasons=tuple(
+            reason.strip().lower() for reason in settings.acw_pause_reasons if reason.strip()
+        ),
     )
 
 
