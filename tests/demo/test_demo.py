@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -27,8 +28,10 @@ TODAY = date(2026, 11, 23)
 
 
 def _build(settings: Settings, **kwargs: object) -> demo_service.DemoSummary:
-    # Calls are generated only by the tests that look at them (below): they cost seconds.
+    # Calls are generated only by the tests that look at them (below): they cost seconds; and
+    # so do the periods the metrics engine computes (~1 s each), so months only unless asked.
     kwargs.setdefault("call_months", 0)
+    kwargs.setdefault("period_kinds", ("month",))
     with session_scope(settings) as session:
         return demo_service.build_demo(session=session, settings=settings, today=TODAY, **kwargs)  # type: ignore[arg-type]
 
@@ -124,13 +127,44 @@ def _queue_logs(settings: Settings) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.glob("queue_log-*"))}
 
 
+def test_the_demo_computes_months_quarters_whole_weeks_and_the_last_months_days() -> None:
+    periods = demo_service.metric_periods(date(2026, 5, 1), date(2026, 10, 31))
+    labels = {kind: [p.label for p in found] for kind, found in periods.items()}
+    assert labels["month"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    assert labels["quarter"] == ["2026-Q2", "2026-Q3", "2026-Q4"]
+    # Fri 1 May to Sat 31 Oct: the ISO weeks wholly inside, Mon 4 May to Sun 25 October.
+    assert labels["week"] == [f"2026-W{week}" for week in range(19, 44)]
+    assert periods["week"][0].first_day == date(2026, 5, 4)
+    assert periods["week"][-1].last_day == date(2026, 10, 25)
+    assert demo_service.DAY_PERIOD_MONTHS == 1
+    assert labels["day"] == [f"2026-10-{day:02d}" for day in range(1, 32)]
+    assert list(demo_service.metric_periods(date(2026, 5, 1), date(2026, 10, 31), ["month"])) == [
+        "month"
+    ]
+
+
 def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> None:
-    summary = _build(settings, agents=12, seed=21, call_months=6)
+    # Every kind but days (the last month's 31 would add half a minute; days are checked in
+    # the one-month test below).
+    kinds = ("week", "month", "quarter")
+    summary = _build(settings, agents=12, seed=21, call_months=6, period_kinds=kinds)
     months = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     files = _queue_logs(settings)
     assert summary.facts["queue_log_files"] == len(files) >= 26  # weekly, May to October
     assert min(files) == "queue_log-20260501"
     assert summary.facts["months_computed"] == months
+    computed = summary.facts["periods_computed"]
+    assert isinstance(computed, dict)
+    assert computed == {
+        kind: [p.label for p in found]
+        for kind, found in demo_service.metric_periods(
+            date(2026, 5, 1), date(2026, 10, 31), kinds
+        ).items()
+    }
+    by_kind = summary.facts["metric_values_by_kind"]
+    assert isinstance(by_kind, dict)
+    assert set(by_kind) == set(kinds)
+    assert all(by_kind.values())
     assert summary.facts["queue_log_unmapped"] == []
     first_line = next(iter(files.values())).decode().splitlines()[0]
     assert first_line.split("|")[4] == "QUEUESTART"
@@ -164,6 +198,24 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
                 assert len(by_metric[(month, metric)]) == len(handled), (month, metric)
         queues = {v.subject for v in values if v.scope == "queue"}
         assert {"kf-general", "kf-vip", "kf-complaints"} <= queues
+
+        # Weeks and quarters are there too, and add up: a quarter's handled calls are its
+        # months'; the whole weeks hold all but the 3 days before the first and 6 after the last.
+        handled_in = _handled_by_period(session)
+        assert all(handled_in[label] > 0 for labels in computed.values() for label in labels)
+        assert handled_in["2026-Q2"] == sum(handled_in[m] for m in months[:2])
+        assert handled_in["2026-Q3"] == sum(handled_in[m] for m in months[2:5])
+        assert handled_in["2026-Q4"] == handled_in["2026-10"]
+        in_weeks = sum(handled_in[week] for week in computed["week"])
+        assert (
+            0.9 * sum(handled_in[m] for m in months) < in_weeks < sum(handled_in[m] for m in months)
+        )
+        week_rows = session.scalars(
+            select(MetricValue).where(
+                MetricValue.period_kind == "week", MetricValue.scope == "agent"
+            )
+        ).all()
+        assert {v.metric_id for v in week_rows} >= {"avg_talk_s", "fcr_rate", "occupancy"}
 
         # The evidence follows the hidden skill: better agents talk shorter and resolve more.
         truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
@@ -217,6 +269,38 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
             demo_service.true_skill(truths[i], hires[i], date(2026, 10, 15)) for i in scored
         ]
         assert _spearman(truth_now, [composite[i] for i in scored]) > 0.5
+        busiest = max(
+            (v for v in values if v.metric_id == "handled_calls" and v.period == months[-1]),
+            key=lambda v: v.value or 0,
+        ).agent_id
+
+    # The agent's KPI page has a trend for every period kind: the last six the agent worked.
+    from fastapi.testclient import TestClient
+
+    from agentladder.web.app import create_app
+    from tests.factories import login
+
+    client = login(TestClient(create_app(settings)), "manager", demo_service.DEMO_PASSWORD)
+    for kind, labels in computed.items():
+        page = client.get(f"/agents/{busiest}/kpis", params={"kind": kind})
+        assert page.status_code == 200
+        shown = re.findall(r'<th class="num">([^<]+)</th>', page.text)
+        assert len(shown) == min(6, len(labels)), kind
+        assert set(shown) <= set(labels), kind
+        if kind != "day":  # the busiest agent has days off, never a week off
+            assert shown == labels[-6:], kind
+
+
+def _handled_by_period(session: Session) -> Counter[str]:
+    """The handled calls of all agents by period label."""
+    handled: Counter[str] = Counter()
+    for value in session.scalars(
+        select(MetricValue).where(
+            MetricValue.metric_id == "handled_calls", MetricValue.scope == "agent"
+        )
+    ):
+        handled[value.period] += int(value.value or 0)
+    return handled
 
 
 def _stored_files(settings: Settings) -> dict[Path, bytes]:
@@ -248,7 +332,15 @@ def test_demo_calls_same_seed_same_files_and_reset_regenerates(
     assert not _build(settings, agents=12, seed=5).created
 
     (demo_service.queue_log_folder(settings) / "queue_log-19990101").write_text("stale")
-    again = _build(settings, agents=12, seed=5, call_months=1, reset=True)
+    # This time with every period kind, as `agentladder demo` computes them.
+    again = _build(
+        settings,
+        agents=12,
+        seed=5,
+        call_months=1,
+        reset=True,
+        period_kinds=demo_service.PERIOD_KINDS,
+    )
     assert again.created
     assert _queue_logs(settings) == first  # byte for byte, and the stale file is gone
     with session_scope(settings) as session:
@@ -264,6 +356,22 @@ def test_demo_calls_same_seed_same_files_and_reset_regenerates(
         by_month = again.facts["handled_by_month"]
         assert isinstance(by_month, dict)
         assert sum(v or 0 for v in handled) == by_month["2026-10"]
+        # October's days, its whole weeks (Mon 5 to Sun 25) and Q4, adding up.
+        assert again.facts["periods_computed"] == {
+            "day": [f"2026-10-{day:02d}" for day in range(1, 32)],
+            "week": ["2026-W41", "2026-W42", "2026-W43"],
+            "month": ["2026-10"],
+            "quarter": ["2026-Q4"],
+        }
+        by_period = _handled_by_period(session)
+        assert by_period["2026-Q4"] == by_period["2026-10"] == by_month["2026-10"]
+        assert by_period["2026-10"] == sum(by_period[f"2026-10-{d:02d}"] for d in range(1, 32))
+        assert by_period["2026-W42"] == sum(by_period[f"2026-10-{d}"] for d in range(12, 19))
+        assert (
+            not by_period.keys()
+            - {"2026-Q4", "2026-10", "2026-W41", "2026-W42", "2026-W43"}
+            - {f"2026-10-{d:02d}" for d in range(1, 32)}
+        )
     other = _build(settings, agents=12, seed=6, call_months=1, reset=True)
     assert other.created
     assert _queue_logs(settings) != first

@@ -49,7 +49,13 @@ def built(
     upgrade_schema(settings)
     with session_scope(settings) as session:
         summary = demo_service.build_demo(
-            session=session, settings=settings, agents=45, seed=11, today=TODAY, call_months=2
+            session=session,
+            settings=settings,
+            agents=45,
+            seed=11,
+            today=TODAY,
+            call_months=2,
+            period_kinds=("month",),  # the other kinds are tested in test_demo.py
         )
     return settings, summary
 
@@ -278,6 +284,62 @@ def test_the_second_site_reaches_the_product_only_through_daily_reports(
     assert from_reports == by_month
 
 
+def test_after_call_work_reaches_the_kpis_through_the_daily_reports_and_follows_skill(
+    built: tuple[Settings, demo_service.DemoSummary],
+) -> None:
+    settings, summary = built
+    second_site = _second_site(summary)
+    with session_scope(settings) as session:
+        agents = {a.employee_no: a for a in session.scalars(select(Agent))}
+        truths = {t.agent_id: t for t in session.scalars(select(DemoAgentTruth))}
+        acw = session.scalars(
+            select(MetricValue).where(
+                MetricValue.metric_id == "avg_acw_s",
+                MetricValue.period_kind == "month",
+                MetricValue.scope == "agent",
+            )
+        ).all()
+        daily = ingest_service.read_dataset(
+            session=session, settings=settings, dataset="daily_stats"
+        ).to_pylist()
+    # The queue_log carries no after-call work: only the daily-report site has the KPI.
+    by_id = {agent.id: number for number, agent in agents.items()}
+    assert {by_id[v.agent_id] for v in acw if v.value is not None and v.agent_id} == second_site
+    # The KPI is the reports' ACW over their answered calls, pooled here over the months.
+    seconds: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for row in daily:
+        seconds[str(row["agent_identity"])] += float(str(row["acw_s"]))
+        answered[str(row["agent_identity"])] += int(str(row["answered"]))
+    pooled: dict[str, float] = {}
+    for number in second_site:
+        values = [v for v in acw if v.agent_id == agents[number].id]
+        numerator = sum(v.numerator or 0 for v in values)
+        denominator = sum(v.denominator or 0 for v in values)
+        assert denominator == answered[number]
+        assert abs(numerator - seconds[number]) <= answered[number], number  # whole seconds
+        pooled[number] = numerator / denominator
+    # Realistic: 10 to 40 seconds of ACW a call for most agents, ~15-30 s on average.
+    assert 12 <= sum(seconds.values()) / sum(answered.values()) <= 30
+    assert all(7 <= value <= 50 for value in pooled.values()), pooled
+    # The skilled wrap up faster: the best third well below the weakest third.
+    ranked = sorted(
+        second_site,
+        key=lambda n: demo_service.true_skill(
+            truths[agents[n].id], agents[n].hire_date, date(2026, 10, 1)
+        ),
+    )
+    third = len(ranked) // 3
+    weakest = sum(pooled[n] for n in ranked[:third]) / third
+    best = sum(pooled[n] for n in ranked[-third:]) / third
+    assert best < 0.8 * weakest, (best, weakest)
+    skill = [
+        demo_service.true_skill(truths[agents[n].id], agents[n].hire_date, date(2026, 10, 1))
+        for n in ranked
+    ]
+    assert _spearman(skill, [pooled[n] for n in ranked]) < -0.4
+
+
 def _demo_files(settings: Settings) -> dict[Path, bytes]:
     folder = demo_service.queue_log_folder(settings).parent
     return {
@@ -295,6 +357,7 @@ def test_same_seed_same_evidence_files(settings: Settings) -> None:
                 seed=8,
                 today=TODAY,
                 call_months=1,
+                period_kinds=("month",),
                 **kwargs,  # type: ignore[arg-type]
             )
 

@@ -21,10 +21,12 @@ The simulation, day by day and for all queues at once:
   RINGCANCELED then ABANDON while a phone rings), leave on the queue timeout
   (EXITWITHTIMEOUT), or are sent out when the last agent leaves (EXITEMPTY);
 * talk time is lognormal: its median shrinks and its spread narrows with the agent's latent
-  skill on the day (plus a personal style that has nothing to do with skill); low skill rings
-  longer, transfers more (BLINDTRANSFER / ATTENDEDTRANSFER), cuts more calls short and leaves
-  more callers to call back within days, which is what first-contact resolution measures;
-  callers who abandoned often try again within minutes.
+  skill on the day (plus a personal style that has nothing to do with skill); so does the
+  after-call work (ACW: notes and tickets after hanging up, 10-35 s a call by skill) before
+  the agent is rung again, which the queue_log does not show and the second site's daily
+  reports total; low skill rings longer, transfers more (BLINDTRANSFER / ATTENDEDTRANSFER),
+  cuts more calls short and leaves more callers to call back within days, which is what
+  first-contact resolution measures; callers who abandoned often try again within minutes.
 
 Everything is drawn from one `random.Random`, so the same seed writes byte-identical files.
 
@@ -42,7 +44,7 @@ import math
 import random
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -54,7 +56,7 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics import service as metrics_service
-from agentladder.metrics.periods import periods_between
+from agentladder.metrics.periods import Period
 
 FILE_PREFIX = "queue_log-"
 # How the PBX rotates its queue_log: logrotate's default is weekly (with `dateext` the file is
@@ -76,7 +78,12 @@ WEEKEND_OFF_SHARE = 0.55
 LEAVE_RATE = 0.03  # a rostered day not worked (sick, annual leave)
 TRAINING_DAYS = 10  # days between hire and the first call
 RING_TIMEOUT_S = 15.0
-WRAP_UP_S = (4.0, 14.0)  # the queue's wrapuptime: not in the log, the agent is just not rung
+# After-call work: lognormal around the queue's median (`QueueSpec.acw_median_s`) for an
+# agent of skill 0, shorter and steadier for skilled agents. Not in the queue_log: the agent is
+# just not rung until done (the daily reports of the second site total it).
+ACW_SKILL = 0.25  # log-seconds less per unit of skill: skill +2 takes ~40% less than skill 0
+ACW_SIGMA = 0.55  # spread at skill 0
+ACW_MAX_S = 900.0
 # Callers: share who call from a withheld number; share of new calls from a known customer.
 WITHHELD_SHARE = 0.015
 KNOWN_CALLER_SHARE = 0.10
@@ -97,6 +104,7 @@ class QueueSpec:
     group: str
     name: str
     talk_median_s: float
+    acw_median_s: float  # after-call work of an agent of skill 0
     patience_s: float  # mean of the callers' (exponential) patience
     timeout_s: float  # the queue's timeout: the caller leaves to voicemail
     weight: int  # Asterisk queue weight: agents in several queues serve the heaviest first
@@ -106,12 +114,12 @@ class QueueSpec:
 
 # `general` is reserved in queues.conf, so queues carry a prefix.
 QUEUES: tuple[QueueSpec, ...] = (
-    QueueSpec("general", "kf-general", 240, 110, 300, 1, 1.25),
-    QueueSpec("billing", "kf-billing", 330, 130, 300, 2, 0.8),
-    QueueSpec("complaints", "kf-complaints", 520, 160, 420, 5, 0.8),
-    QueueSpec("sales", "kf-sales", 400, 90, 180, 2, 0.7),
-    QueueSpec("vip", "kf-vip", 370, 150, 300, 10, 0.6),
-    QueueSpec("english", "kf-english", 380, 120, 300, 3, 0.7),
+    QueueSpec("general", "kf-general", 240, 16, 110, 300, 1, 1.25),
+    QueueSpec("billing", "kf-billing", 330, 20, 130, 300, 2, 0.8),
+    QueueSpec("complaints", "kf-complaints", 520, 32, 160, 420, 5, 0.8),
+    QueueSpec("sales", "kf-sales", 400, 24, 90, 180, 2, 0.7),  # the order is keyed in after
+    QueueSpec("vip", "kf-vip", 370, 22, 150, 300, 10, 0.6),
+    QueueSpec("english", "kf-english", 380, 18, 120, 300, 3, 0.7),
 )
 QUEUE_INDEX = {spec.group: index for index, spec in enumerate(QUEUES)}
 
@@ -221,6 +229,8 @@ class _Agent:
     """An agent during one day."""
 
     __slots__ = (
+        "acw_mu",
+        "acw_sigma",
         "channel",
         "idx",
         "interface",
@@ -267,6 +277,8 @@ class _Agent:
         self.month_key = ("", "")
         self.talk_mu = [0.0] * len(QUEUES)
         self.talk_sigma = 0.6
+        self.acw_mu = [0.0] * len(QUEUES)
+        self.acw_sigma = ACW_SIGMA
         self.p_rna = 0.02
         self.p_short = 0.01
         self.p_transfer = 0.05
@@ -282,12 +294,14 @@ class _Agent:
         self.missed = 0
         self.ring_total_s = 0.0
 
-    def set_skill(self, skill: float, style: tuple[float, float]) -> None:
+    def set_skill(self, skill: float, style: tuple[float, float, float]) -> None:
         """Per-day behaviour from the day's skill and the agent's style (chatty or brisk,
-        quick or slow to pick up), which has nothing to do with skill."""
-        talk_style, ring_style = style
+        quick or slow to pick up, a fast or slow typist), which has nothing to do with skill."""
+        talk_style, ring_style, acw_style = style
         self.talk_mu = [math.log(q.talk_median_s) - 0.2 * skill + talk_style for q in QUEUES]
         self.talk_sigma = min(0.9, max(0.35, 0.62 - 0.09 * skill))
+        self.acw_mu = [math.log(q.acw_median_s) - ACW_SKILL * skill + acw_style for q in QUEUES]
+        self.acw_sigma = min(0.8, max(0.3, ACW_SIGMA - 0.07 * skill))
         self.p_rna = 0.01 + 0.03 * self.member.volatility + 0.02 * _sigmoid(-1.5 * skill)
         self.p_short = 0.005 + 0.03 * _sigmoid(-1.5 * skill - 1.5)
         self.p_transfer = 0.02 + 0.10 * _sigmoid(-1.2 * skill - 0.5)
@@ -340,13 +354,15 @@ class _Centre:
         self.uniqueid = rng.randrange(1000, 9000)
         self.channel_no = rng.randrange(0x1000, 0x8000)
         self.off_days: list[tuple[int, ...]] = []
-        self.styles = [(rng.gauss(0.0, 0.08), rng.gauss(0.0, 0.15)) for _ in self.members]
+        styles = [(rng.gauss(0.0, 0.08), rng.gauss(0.0, 0.15)) for _ in self.members]
         for _ in self.members:
             if rng.random() < WEEKEND_OFF_SHARE:
                 self.off_days.append((5, 6))
             else:
                 first = rng.randrange(5)
                 self.off_days.append((first, (first + 1) % 7))
+        # The ACW style is drawn last, so the draws above stay what they were before it.
+        self.styles = [(talk, ring, rng.gauss(0.0, 0.1)) for talk, ring in styles]
 
     # --- callers -------------------------------------------------------------------------
 
@@ -448,7 +464,12 @@ class _Centre:
 
         # Arrivals: Poisson per queue and hour; repeat contacts booked on earlier days.
         handle_s = [
-            q.talk_median_s * math.exp(0.62**2 / 2) + 4.0 + sum(WRAP_UP_S) / 2 for q in QUEUES
+            (
+                q.talk_median_s * math.exp(0.62**2 / 2)
+                + 4.0
+                + q.acw_median_s * math.exp(ACW_SIGMA**2 / 2)
+            )
+            for q in QUEUES
         ]
         day_factor = rng.lognormvariate(0.0, 0.06)
         for q in range(len(QUEUES)):
@@ -596,7 +617,9 @@ class _Centre:
             report.handled += 1
             report.handled_by_month[month] += 1
             report.handled_by_agent_month[agent.month_key] += 1
-            wrap_up_s = rng.uniform(*WRAP_UP_S)
+            wrap_up_s = min(
+                ACW_MAX_S, rng.lognormvariate(agent.acw_mu[call.queue], agent.acw_sigma)
+            )
             push(end + wrap_up_s, _FREE, agent)
             booked = call.caller[:1].isdigit() and random_() < repeat
             if booked:
@@ -1019,11 +1042,12 @@ def generate_and_import(
     return report, totals
 
 
-def compute_months(
-    *, session: Session, settings: Settings, first: date, last: date
+def compute_periods(
+    *, session: Session, settings: Settings, periods: Iterable[Period]
 ) -> list[metrics_service.ComputeReport]:
-    """Compute every month from `first` to `last` with the metrics engine."""
+    """Compute the periods with the metrics engine, one after the other, as
+    `agentladder metrics compute --period ...` would."""
     return [
         metrics_service.compute_period(session=session, settings=settings, period=period.label)
-        for period in periods_between("month", first, last)
+        for period in periods
     ]

@@ -11,7 +11,8 @@ product through that site's daily reports. While the calls run, `demo.evidence` 
 centre's other systems record about them (surveys, complaints and praise, tickets, the roster,
 sales leads, the second site's daily reports); one step per system writes its monthly exports
 and imports them through the real adapter with the shipped mapping. The metrics step then
-computes every month from what was imported.
+computes, from what was imported, every month and quarter the calls touch, every ISO week they
+cover whole, and the days of the last month (see `metric_periods`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict
 from agentladder.ingest import service as ingest_service
 from agentladder.ladder import service as ladder_service
-from agentladder.metrics.periods import periods_between
+from agentladder.metrics.periods import Period, periods_between
 from agentladder.org import service as org_service
 from agentladder.org.schemas import (
     AgentFilter,
@@ -72,6 +73,11 @@ STAFF_USERS: tuple[tuple[str, str, str], ...] = (
 )
 _CHINESE_NUMERALS = "一二三四五六七八九十"
 CALL_MONTHS = 6  # full calendar months of calls before today
+# The period kinds the metrics step computes (see `metric_periods`).
+PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter")
+# Days are computed for the last month of calls only: a period costs the engine ~1.5 s however
+# short it is (mostly building the query), so all ~183 days would add ~4.5 minutes.
+DAY_PERIOD_MONTHS = 1
 # A second PBX's uniqueids carry its system name, so its call ids never collide with the first.
 DAILY_REPORT_SITE_CALLID_PREFIX = "site2-"
 
@@ -89,6 +95,7 @@ class DemoContext:
     password: str
     password_hash: str
     call_months: int = CALL_MONTHS
+    period_kinds: tuple[str, ...] = PERIOD_KINDS
     agent_ids: list[int] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     # What the centre's other systems recorded about the simulated calls (the calls step).
@@ -465,16 +472,50 @@ def step_evidence(ctx: DemoContext, *, adapter: str) -> None:
     ctx.summary["evidence_dir"] = str(imported.folder.parent)
 
 
+def metric_periods(
+    first: date, last: date, kinds: Iterable[str] = PERIOD_KINDS
+) -> dict[str, list[Period]]:
+    """The periods of each kind the demo computes for calls from `first` to `last`: every month
+    and quarter they touch (the first and last quarters may be partial), the ISO weeks they
+    cover whole (a week with a day or two of calls would look like a collapse on the trend),
+    and the days of the last `DAY_PERIOD_MONTHS` months."""
+    periods: dict[str, list[Period]] = {}
+    for kind in kinds:
+        if kind == "day":
+            since = _add_months(last.replace(day=1), 1 - DAY_PERIOD_MONTHS)
+            periods[kind] = periods_between(kind, max(first, since), last)
+        elif kind == "week":
+            periods[kind] = [
+                week
+                for week in periods_between(kind, first, last)
+                if week.first_day >= first and week.last_day <= last
+            ]
+        else:
+            periods[kind] = periods_between(kind, first, last)
+    return periods
+
+
 def step_metrics(ctx: DemoContext) -> None:
-    """Every month of the calls computed by the metrics engine."""
+    """The calls' months, quarters, ISO weeks and last days computed by the metrics engine (see
+    `metric_periods`)."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
-    reports = demo_calls.compute_months(
-        session=ctx.session, settings=ctx.settings, first=first, last=last
-    )
-    ctx.summary["months_computed"] = [report.period.label for report in reports]
-    ctx.summary["metric_values"] = sum(report.values for report in reports)
+    computed: dict[str, list[str]] = {}
+    values: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for kind, periods in metric_periods(first, last, ctx.period_kinds).items():
+        reports = demo_calls.compute_periods(
+            session=ctx.session, settings=ctx.settings, periods=periods
+        )
+        computed[kind] = [report.period.label for report in reports]
+        values[kind] = sum(report.values for report in reports)
+        seconds[kind] = round(sum(report.seconds for report in reports), 1)
+    ctx.summary["periods_computed"] = computed
+    ctx.summary["metric_values_by_kind"] = values
+    ctx.summary["metric_seconds_by_kind"] = seconds
+    ctx.summary["months_computed"] = computed.get("month", [])
+    ctx.summary["metric_values"] = values.get("month", 0)
 
 
 def step_ladder(ctx: DemoContext) -> None:
@@ -553,12 +594,13 @@ def build_demo(
     password: str = DEMO_PASSWORD,
     today: date | None = None,
     call_months: int = CALL_MONTHS,
+    period_kinds: Iterable[str] = PERIOD_KINDS,
 ) -> DemoSummary:
     """Build the demo centre (or report the one already built); `reset` starts it over.
 
     `call_months` full months of queue_log files are generated and imported, and their
-    metrics computed (0: none). Refuses to touch a database that holds real (non-demo) agents
-    or users.
+    metrics computed (0: none) for the `period_kinds` (see `metric_periods`). Refuses to touch
+    a database that holds real (non-demo) agents or users.
     """
     state = _is_demo_database(session)
     if state is False:
@@ -587,6 +629,7 @@ def build_demo(
         password=password,
         password_hash=org_service.hash_password(password, settings),
         call_months=call_months,
+        period_kinds=tuple(period_kinds),
     )
     try:
         for _name, step in DEMO_STEPS:
