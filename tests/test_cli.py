@@ -34,10 +34,11 @@ def test_secret_key_is_generated_into_the_data_dir(tmp_path: Path) -> None:
 
 
 def test_demo_then_lists(cli_env: Settings) -> None:
-    output = run("demo", "--agents", "30", "--seed", "11")
+    output = run("demo", "--agents", "30", "--seed", "11", "--periods", "month")
     assert "Built the demo centre" in output
     assert "agentladder-demo" in output
     assert "already built" in run("demo", "--agents", "30")
+    assert runner.invoke(app, ["demo", "--periods", "week,quarter"]).exit_code == 2  # no months
     agents = json.loads(run("org", "agents", "list", "--format", "json"))
     assert len(agents) == 30
     csv_out = run("org", "agents", "list", "--team", "T01", "--format", "csv")

@@ -122,16 +122,35 @@ def demo(
         int, typer.Option(help="Random seed: the same seed builds the same centre.")
     ] = 42,
     reset: Annotated[bool, typer.Option(help="Delete the demo centre and build it again.")] = False,
+    periods: Annotated[
+        str,
+        typer.Option(
+            help="Which period kinds to compute KPIs for, comma-separated: day (the last "
+            "month's), week, month, quarter. Months are enough for the ladder."
+        ),
+    ] = "day,week,month,quarter",
 ) -> None:
     """Build a realistic synthetic call centre in the configured database and show how to use it."""
     from agentladder.demo import service as demo_service
 
+    kinds = [kind.strip() for kind in periods.split(",") if kind.strip()]
+    unknown = sorted(set(kinds) - set(demo_service.PERIOD_KINDS))
+    if unknown or "month" not in kinds:
+        # The ladder runs on months.
+        raise typer.BadParameter(
+            "day, week, month, quarter; month is needed", param_hint="--periods"
+        )
     settings = get_settings()
     upgrade_schema(settings)
     try:
         with console.status("building the demo centre..."), session_scope(settings) as session:
             summary = demo_service.build_demo(
-                session=session, settings=settings, agents=agents, seed=seed, reset=reset
+                session=session,
+                settings=settings,
+                agents=agents,
+                seed=seed,
+                reset=reset,
+                period_kinds=kinds,
             )
     except DomainError as exc:
         raise fail(exc) from exc
@@ -222,13 +241,25 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
             files.add_row(adapter, *(f"{figures[key]:,}" for key in counts))
         console.print(files)
         console.print(f"Evidence files written under {facts['evidence_dir']}")
-    months = facts.get("months_computed")
-    if isinstance(months, list) and months:
+    computed = facts.get("periods_computed")
+    values = facts.get("metric_values_by_kind")
+    if isinstance(computed, dict) and isinstance(values, dict) and computed.get("month"):
+        kinds = {"day": "days", "week": "ISO weeks", "month": "months", "quarter": "quarters"}
+        parts = [
+            f"{len(labels)} {kinds[kind]} ({labels[0]} to {labels[-1]})"
+            for kind, labels in computed.items()
+            if labels
+        ]
         console.print(
-            f"Metrics computed for {len(months)} months ({months[0]} to {months[-1]}): "
-            f"{facts['metric_values']:,} values; see "
-            f"`agentladder metrics show --period {months[-1]}`"
+            f"Metrics computed for {', '.join(parts)}: {sum(values.values()):,} values; see "
+            f"`agentladder metrics show --period {computed['month'][-1]}`"
         )
+        if computed.get("day"):
+            console.print(
+                "Days are computed for the last month only (each period costs the engine about "
+                f"1.5 s); others with `agentladder metrics compute --period "
+                f"{computed['month'][0]}-15`"
+            )
     _print_demo_ladder(facts)
 
 
