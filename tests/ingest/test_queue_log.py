@@ -242,12 +242,12 @@ def rows_by_key(parsed: ParsedFile, dataset: str) -> list[dict[str, Any]]:
     return sorted(parsed.datasets[dataset].to_pylist(), key=lambda row: row["key"])
 
 
-def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
-    tmp_path: Any,
-) -> None:
+def parse_both_readers(text: str, tmp_path: Any) -> ParsedFile:
+    """Parse a regular flat file, check that it takes the fast reader and that the exact
+    reader (forced by one blank line) stores the same rows; return the fast reader's result."""
     fast_file, exact_file = tmp_path / "fast", tmp_path / "exact"
-    fast_file.write_text(REGULAR)
-    exact_file.write_text(REGULAR.replace("\n", "\n\n", 1))
+    fast_file.write_text(text)
+    exact_file.write_text(text.replace("\n", "\n\n", 1))
     assert queue_log._load_flat_fast(duckdb.connect(), fast_file, queue_log._scan(fast_file))
     assert not queue_log._load_flat_fast(duckdb.connect(), exact_file, queue_log._scan(exact_file))
     fast, exact = parse(fast_file.read_text()), parse(exact_file.read_text())
@@ -258,6 +258,13 @@ def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
     assert (fast.rows_read + 1, fast.rows_ignored + 1) == (exact.rows_read, exact.rows_ignored)
     assert accounted(fast)
     assert accounted(exact)
+    return fast
+
+
+def test_a_regular_file_takes_the_fast_reader_and_a_blank_line_the_exact_one(
+    tmp_path: Any,
+) -> None:
+    parse_both_readers(REGULAR, tmp_path)
 
 
 def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: Any) -> None:

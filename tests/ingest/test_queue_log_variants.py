@@ -7,29 +7,10 @@ import csv
 import io
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from agentladder.ingest import queue_log
-from agentladder.ingest.adapters import ParsedFile
-from tests.ingest.test_queue_log import accounted, parse, query, rows_by_key
-
-
-def parse_both_readers(text: str, tmp_path: Path) -> ParsedFile:
-    """Parse a regular flat file, check that it takes the fast reader, and that the exact
-    reader (forced by one blank line) stores the same rows: the fast reader's result."""
-    path = tmp_path / "queue_log"
-    path.write_text(text)
-    assert queue_log._load_flat_fast(duckdb.connect(), path, queue_log._scan(path))
-    fast, exact = parse(text), parse(text.replace("\n", "\n\n", 1))
-    for dataset in ("interactions", "agent_states"):
-        assert rows_by_key(fast, dataset) == rows_by_key(exact, dataset)
-    assert fast.notes == exact.notes
-    assert (fast.rows_read + 1, fast.rows_ignored + 1) == (exact.rows_read, exact.rows_ignored)
-    assert accounted(fast)
-    assert accounted(exact)
-    return fast
-
+from tests.ingest.test_queue_log import accounted, parse, parse_both_readers, query, rows_by_key
 
 # --- OUTCALL (QueueUpdate) ------------------------------------------------------------------
 
