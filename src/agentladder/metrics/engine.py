@@ -175,7 +175,11 @@ def frames(
     # or rosters does not pay for compiling and running their queries (on Spark, a job each).
     prepared: dict[str, ir.Table] = {}
     if files.get("interactions"):
-        prepared["calls"] = _with_state_acw(agent_subject(calls), states)
+        prepared["calls"] = _with_state_acw(
+            agent_subject(calls),
+            states,
+            bool(files.get("agent_states")) and bool(config.acw_pause_reasons),
+        )
         prepared["offers"] = agent_subject(offers)
         prepared["outbound"] = agent_subject(
             in_period(interactions.filter(interactions.direction == "outbound"))
@@ -201,10 +205,15 @@ def frames(
     return prepared
 
 
-def _with_state_acw(calls: ir.Table, states: ir.Table) -> ir.Table:
+def _with_state_acw(calls: ir.Table, states: ir.Table, may_have_acw: bool) -> ir.Table:
     """Each call with `state_acw_s`: its agent's after-call-work pauses in the period
     (overlaps counted once), null for agents without any."""
-    acw = _islands(states.filter(states.group == "acw"))
+    acw_states = states.filter(states.group == "acw")
+    # Most centres log no such pauses; one cheap look spares every call a join (a tenth of a
+    # small centre's KPI run).
+    if not may_have_acw or acw_states.limit(1).count().execute() == 0:
+        return calls.mutate(state_acw_s=ibis.null("float64"))
+    acw = _islands(acw_states)
     totals = acw.group_by("subject").aggregate(state_acw_s=acw.duration_s.sum())
     totals = totals.rename(acw_subject="subject")
     joined = calls.left_join(totals, calls.subject == totals.acw_subject)
