@@ -133,13 +133,12 @@ def demo(
     """Build a realistic synthetic call centre in the configured database and show how to use it."""
     from agentladder.demo import service as demo_service
 
-    kinds = [kind.strip() for kind in periods.split(",") if kind.strip()]
-    unknown = sorted(set(kinds) - set(demo_service.PERIOD_KINDS))
-    if unknown or "month" not in kinds:
-        # The ladder runs on months.
-        raise typer.BadParameter(
-            "day, week, month, quarter; month is needed", param_hint="--periods"
+    try:
+        kinds = demo_service.check_period_kinds(
+            kind.strip() for kind in periods.split(",") if kind.strip()
         )
+    except DomainError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--periods") from exc
     settings = get_settings()
     upgrade_schema(settings)
     try:
@@ -254,10 +253,12 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
             f"Metrics computed for {', '.join(parts)}: {sum(values.values()):,} values; see "
             f"`agentladder metrics show --period {computed['month'][-1]}`"
         )
-        if computed.get("day"):
+        seconds = facts.get("metric_seconds_by_kind")
+        days = computed.get("day")
+        if days and isinstance(seconds, dict):
             console.print(
-                "Days are computed for the last month only (each period costs the engine about "
-                f"1.5 s); others with `agentladder metrics compute --period "
+                f"Days are computed for the last month only ({seconds['day'] / len(days):.1f} s "
+                "a period); others with `agentladder metrics compute --period "
                 f"{computed['month'][0]}-15`"
             )
     _print_demo_ladder(facts)

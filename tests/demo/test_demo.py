@@ -15,7 +15,7 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.demo import service as demo_service
 from agentladder.demo.models import DemoAgentTruth
-from agentladder.errors import Conflict
+from agentladder.errors import Conflict, InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.models import ImportBatch
 from agentladder.ladder import service as ladder_service
@@ -141,6 +141,20 @@ def test_the_demo_computes_months_quarters_whole_weeks_and_the_last_months_days(
     assert list(demo_service.metric_periods(date(2026, 5, 1), date(2026, 10, 31), ["month"])) == [
         "month"
     ]
+
+
+def test_period_kinds_must_be_known_and_include_months(settings: Settings) -> None:
+    assert demo_service.check_period_kinds(["month", "day"]) == ("month", "day")
+    for kinds in (["week", "quarter"], ["month", "year"], []):
+        with pytest.raises(InvalidInput, match="month is needed"):
+            demo_service.check_period_kinds(kinds)
+    # build_demo refuses them too, before it writes anything.
+    with pytest.raises(InvalidInput), session_scope(settings) as session:
+        demo_service.build_demo(
+            session=session, settings=settings, agents=5, period_kinds=("week",)
+        )
+    with session_scope(settings) as session:
+        assert session.scalar(select(func.count()).select_from(Agent)) == 0
 
 
 def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> None:

@@ -44,7 +44,7 @@ import math
 import random
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -55,8 +55,6 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.ingest import service as ingest_service
-from agentladder.metrics import service as metrics_service
-from agentladder.metrics.periods import Period
 
 FILE_PREFIX = "queue_log-"
 # How the PBX rotates its queue_log: logrotate's default is weekly (with `dateext` the file is
@@ -1040,14 +1038,3 @@ def generate_and_import(
     ):
         totals.import_file(session=session, settings=settings, path=path)
     return report, totals
-
-
-def compute_periods(
-    *, session: Session, settings: Settings, periods: Iterable[Period]
-) -> list[metrics_service.ComputeReport]:
-    """Compute the periods with the metrics engine, one after the other, as
-    `agentladder metrics compute --period ...` would."""
-    return [
-        metrics_service.compute_period(session=session, settings=settings, period=period.label)
-        for period in periods
-    ]

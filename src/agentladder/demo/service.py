@@ -38,9 +38,10 @@ from agentladder.demo import evidence as demo_evidence
 from agentladder.demo import ladder_cycles as demo_ladder
 from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
-from agentladder.errors import Conflict
+from agentladder.errors import Conflict, InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.ladder import service as ladder_service
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.periods import Period, periods_between
 from agentladder.org import service as org_service
 from agentladder.org.schemas import (
@@ -495,6 +496,15 @@ def metric_periods(
     return periods
 
 
+def check_period_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The period kinds the demo is asked to compute, refused unless they are known ones and
+    include months, which the ladder runs on."""
+    chosen = tuple(kinds)
+    if set(chosen) - set(PERIOD_KINDS) or "month" not in chosen:
+        raise InvalidInput("period kinds are day, week, month and quarter, and month is needed")
+    return chosen
+
+
 def step_metrics(ctx: DemoContext) -> None:
     """The calls' months, quarters, ISO weeks and last days computed by the metrics engine (see
     `metric_periods`)."""
@@ -505,9 +515,12 @@ def step_metrics(ctx: DemoContext) -> None:
     values: dict[str, int] = {}
     seconds: dict[str, float] = {}
     for kind, periods in metric_periods(first, last, ctx.period_kinds).items():
-        reports = demo_calls.compute_periods(
-            session=ctx.session, settings=ctx.settings, periods=periods
-        )
+        reports = [
+            metrics_service.compute_period(
+                session=ctx.session, settings=ctx.settings, period=period.label
+            )
+            for period in periods
+        ]
         computed[kind] = [report.period.label for report in reports]
         values[kind] = sum(report.values for report in reports)
         seconds[kind] = round(sum(report.seconds for report in reports), 1)
@@ -515,7 +528,6 @@ def step_metrics(ctx: DemoContext) -> None:
     ctx.summary["metric_values_by_kind"] = values
     ctx.summary["metric_seconds_by_kind"] = seconds
     ctx.summary["months_computed"] = computed.get("month", [])
-    ctx.summary["metric_values"] = values.get("month", 0)
 
 
 def step_ladder(ctx: DemoContext) -> None:
@@ -602,6 +614,7 @@ def build_demo(
     metrics computed (0: none) for the `period_kinds` (see `metric_periods`). Refuses to touch
     a database that holds real (non-demo) agents or users.
     """
+    kinds = check_period_kinds(period_kinds)
     state = _is_demo_database(session)
     if state is False:
         raise Conflict(
@@ -629,7 +642,7 @@ def build_demo(
         password=password,
         password_hash=org_service.hash_password(password, settings),
         call_months=call_months,
-        period_kinds=tuple(period_kinds),
+        period_kinds=kinds,
     )
     try:
         for _name, step in DEMO_STEPS:
