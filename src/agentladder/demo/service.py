@@ -76,8 +76,8 @@ _CHINESE_NUMERALS = "一二三四五六七八九十"
 CALL_MONTHS = 6  # full calendar months of calls before today
 # The period kinds the metrics step computes (see `metric_periods`).
 PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter")
-# Days are computed for the last month of calls only: a period costs the engine ~1.5 s however
-# short it is (mostly building the query), so all ~183 days would add ~4.5 minutes.
+# Days are computed for the last month of calls only: a period costs the engine 0.6-1 s however
+# short it is (mostly building the queries), so all ~183 days would add two or three minutes.
 DAY_PERIOD_MONTHS = 1
 # A second PBX's uniqueids carry its system name, so its call ids never collide with the first.
 DAILY_REPORT_SITE_CALLID_PREFIX = "site2-"
