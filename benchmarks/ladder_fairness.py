@@ -86,7 +86,7 @@ from agentladder.ladder.policy import (
 )
 from agentladder.ladder.runs import PeriodInputs, evaluate, known_metrics
 from agentladder.ladder.scoring import Fact, Member, Scorecard, score_agents
-from agentladder.metrics.periods import Period, parse_period
+from agentladder.periods import Period, parse_period
 from agentladder.org import service as org_service
 
 RESULTS = Path(__file__).parent / "results" / "ladder_fairness.json"

@@ -412,7 +412,7 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     from agentladder.ladder import external
     from agentladder.ladder.models import ExternalEvidence
     from agentladder.ladder.runs import LOOKBACK_MONTHS, _month_labels_back, _quarter_of
-    from agentladder.metrics.periods import parse_period
+    from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)
     period = parse_period(month_label(months - 1))

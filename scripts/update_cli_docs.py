@@ -7,7 +7,7 @@ from pathlib import Path
 import typer.main
 from typer.testing import CliRunner
 
-from agentladder.cli import app
+from agentladder.cli import app, load_all_commands
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
@@ -31,7 +31,7 @@ def main() -> None:
         "Every command prints help with `--help`. The output below is the real `--help` text",
         "(regenerate with `python scripts/update_cli_docs.py`).\n",
     ]
-    for path in ["", *command_paths(typer.main.get_command(app))]:
+    for path in ["", *command_paths(load_all_commands(typer.main.get_command(app)))]:
         result = runner.invoke(
             app, [*path.split(), "--help"], env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
         )

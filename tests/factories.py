@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import Agent, User
 from agentladder.org.schemas import (
     AgentCreate,
@@ -53,7 +54,7 @@ def make_user(
     agent: Agent | None = None,
     lead_team_id: int | None = None,
 ) -> User:
-    user = org_service.create_user(
+    user = accounts_service.create_user(
         session=session,
         settings=settings,
         user_in=UserCreate.model_validate(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer.main
 
-from agentladder.cli import app
+from agentladder.cli import app, load_all_commands
 from agentladder.config import Settings
 
 _spec = importlib.util.spec_from_file_location(
@@ -50,7 +50,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    commands = command_paths(typer.main.get_command(app))
+    commands = command_paths(load_all_commands(typer.main.get_command(app)))
     assert len(commands) > 10
     missing = [c for c in commands if f"agentladder {c}" not in text]
     assert missing == []

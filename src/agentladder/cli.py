@@ -1,31 +1,102 @@
-"""The `agentladder` command. Every command parses, calls a service, prints."""
+"""The `agentladder` command. Every command parses, calls a service, prints.
+
+The domains' command groups load only when one of them runs (or its help is shown), so that
+`agentladder --help` starts in a fraction of a second whatever the domains import.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from agentladder import __version__
-from agentladder.cli_output import console, fail
-from agentladder.config import get_settings
-from agentladder.db import current_revision, head_revision, session_scope, upgrade_schema
-from agentladder.errors import DomainError
-from agentladder.ingest.cli import import_files
-from agentladder.ladder.cli import ladder_app
-from agentladder.metrics.cli import metrics_app
-from agentladder.org.cli import org_app, users_app
-from agentladder.reports.cli import report_app
-from agentladder.training.cli import training_app
+from agentladder.cli_output import console
 
 HELP_REQUESTED = "agentladder.help_requested"
+_LISTING = "agentladder.listing_commands"
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command or group that lives in a domain's cli.py, loaded on first use."""
+
+    target: str  # module:attribute, a Typer app or a command function
+    help: str  # what the root help lists; a test checks it matches the loaded command
+
+    def load(self, name: str) -> Any:
+        """The Click command the target defines."""
+        module_name, attribute = self.target.split(":")
+        loaded = getattr(importlib.import_module(module_name), attribute)
+        # Mounted as add_typer/command would: no completion options of its own.
+        holder = typer.Typer(add_completion=False)
+        if isinstance(loaded, typer.Typer):
+            holder.add_typer(loaded, name=name)
+            group = typer.main.get_command(holder)
+            assert isinstance(group, TyperGroup)
+            return group.commands[name]
+        holder.command(name)(loaded)
+        return typer.main.get_command(holder)
+
+
+LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "import": LazyCommand(
+        "agentladder.ingest.cli:import_files",
+        "Import ACD/CTI files; each file is stored completely or not at all. Rotated "
+        "queue_logs are imported oldest first, whatever the order given.",
+    ),
+    "demo": LazyCommand(
+        "agentladder.demo.cli:demo",
+        "Build a realistic synthetic call centre in the configured database and show how to "
+        "use it.",
+    ),
+    "org": LazyCommand(
+        "agentladder.org.cli:org_app", "Teams, skill groups, agents, aliases and roster import."
+    ),
+    "users": LazyCommand("agentladder.org.cli:users_app", "Users and roles."),
+    "metrics": LazyCommand(
+        "agentladder.metrics.cli:metrics_app", "KPIs per agent and queue, per period."
+    ),
+    "training": LazyCommand(
+        "agentladder.training.cli:training_app", "Training: certification types and certificates."
+    ),
+    "report": LazyCommand(
+        "agentladder.reports.cli:report_app",
+        "Ladder reports (scorecard, team dashboard, promotion list) as XLSX, PDF or HTML.",
+    ),
+    "ladder": LazyCommand(
+        "agentladder.ladder.cli:ladder_app",
+        "The career ladder: policy, runs, decisions, backtests.",
+    ),
+}
 
 
 class _RootGroup(TyperGroup):
-    """Notes whether help was asked for anywhere on the command line before the root
-    callback runs: help needs no database (and documents a fresh install)."""
+    """Loads the domains' commands on demand, and notes whether help was asked for anywhere
+    on the command line before the root callback runs: help needs no database (and documents
+    a fresh install)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        lazy = LAZY_COMMANDS.get(cmd_name)
+        if lazy is not None and cmd_name not in self.commands:
+            if ctx.meta.get(_LISTING):
+                # Listing the root's commands needs only their names and help lines.
+                return TyperCommand(cmd_name, help=lazy.help)
+            self.commands[cmd_name] = lazy.load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta.pop(_LISTING, None)
 
     def invoke(self, ctx: Any) -> Any:
         words = {*getattr(ctx, "_protected_args", ()), *ctx.args}
@@ -40,13 +111,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(org_app, name="org")
-app.add_typer(users_app, name="users")
-app.command("import")(import_files)
-app.add_typer(metrics_app, name="metrics")
-app.add_typer(training_app, name="training")
-app.add_typer(report_app, name="report")
-app.add_typer(ladder_app, name="ladder")
+
+
+def load_all_commands(group: Any) -> Any:
+    """The root group with every lazy command loaded (for documentation and tests)."""
+    context = typer.Context(group)
+    for name in group.list_commands(context):
+        group.get_command(context, name)
+    return group
 
 
 # Commands that create or upgrade the schema themselves.
@@ -66,6 +138,9 @@ def main(
         return
     if ctx.meta.get(HELP_REQUESTED):
         return
+    from agentladder.config import get_settings
+    from agentladder.db import current_revision, head_revision
+
     settings = get_settings()
     current, head = current_revision(settings.resolved_database_url), head_revision()
     if current != head:
@@ -79,6 +154,9 @@ def main(
 @app.command()
 def init() -> None:
     """Create the database schema, or upgrade it to this version."""
+    from agentladder.config import get_settings
+    from agentladder.db import upgrade_schema
+
     settings = get_settings()
     settings.resolved_secret_key()
     before, after = upgrade_schema(settings)
@@ -99,6 +177,9 @@ def serve(
     """Serve the web UI and the REST API (/api/docs)."""
     import uvicorn
 
+    from agentladder.config import get_settings
+    from agentladder.db import upgrade_schema
+
     settings = get_settings()
     if migrate:
         upgrade_schema(settings)
@@ -112,194 +193,4 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
-    )
-
-
-@app.command()
-def demo(
-    agents: Annotated[int, typer.Option(min=1, max=20000, help="How many agents.")] = 120,
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed builds the same centre.")
-    ] = 42,
-    reset: Annotated[bool, typer.Option(help="Delete the demo centre and build it again.")] = False,
-    periods: Annotated[
-        str,
-        typer.Option(
-            help="Which period kinds to compute KPIs for, comma-separated: day (the last "
-            "month's), week, month, quarter. Months are enough for the ladder."
-        ),
-    ] = "day,week,month,quarter",
-) -> None:
-    """Build a realistic synthetic call centre in the configured database and show how to use it."""
-    from agentladder.demo import service as demo_service
-
-    try:
-        kinds = demo_service.check_period_kinds(
-            kind.strip() for kind in periods.split(",") if kind.strip()
-        )
-    except DomainError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--periods") from exc
-    settings = get_settings()
-    upgrade_schema(settings)
-    try:
-        with console.status("building the demo centre..."), session_scope(settings) as session:
-            summary = demo_service.build_demo(
-                session=session,
-                settings=settings,
-                agents=agents,
-                seed=seed,
-                reset=reset,
-                period_kinds=kinds,
-            )
-    except DomainError as exc:
-        raise fail(exc) from exc
-    _print_demo_summary(summary, settings.resolved_database_url)
-
-
-def _print_demo_summary(summary: object, database_url: str) -> None:
-    from agentladder.demo.service import DemoSummary
-    from agentladder.ladder import service as ladder_service
-
-    assert isinstance(summary, DemoSummary)
-    if summary.created:
-        console.print(f"[green]Built the demo centre[/green] (seed {summary.seed}).")
-    else:
-        console.print(
-            f"The demo centre is already built (seed {summary.seed}); "
-            "run with --reset to build it again."
-        )
-    teams = Table(title="Teams 班组")
-    for column in ("code", "name", "active agents", "lead"):
-        teams.add_column(column)
-    for code, name, count, leads in summary.teams:
-        teams.add_row(code, name, str(count), ", ".join(leads))
-    console.print(teams)
-    pyramid = Table(title="Level pyramid 级别金字塔")
-    pyramid.add_column("level")
-    pyramid.add_column("agents", justify="right")
-    pyramid.add_column("")
-    peak = max(summary.pyramid.values()) or 1
-    for level in reversed(ladder_service.LEVELS):
-        count = summary.pyramid[level.id]
-        pyramid.add_row(f"{level.zh}  {level.en}", str(count), "█" * round(30 * count / peak))
-    console.print(pyramid)
-    console.print(f"{summary.agents} active agents in {database_url}")
-    if summary.roster_file:
-        console.print(f"Roster file written and imported: {summary.roster_file}")
-    _print_demo_facts(summary.facts)
-    console.print("\n[bold]Open the UI[/bold]: agentladder serve   then http://127.0.0.1:8000/")
-    password = summary.password or "(the password printed when the demo was built)"
-    console.print(
-        f"Log in as admin, manager, qa or trainer, or as an agent by employee number "
-        f"(e.g. 100001); password: [bold]{password}[/bold]"
-    )
-
-
-def _print_demo_facts(facts: dict[str, object]) -> None:
-    """The calls and metrics the demo generated (nothing when the demo was already built)."""
-    if "queue_log_files" in facts:
-        console.print(
-            f"Queue logs written to {facts['queue_log_dir']} and imported through the "
-            f"queue_log adapter: {facts['queue_log_files']} files "
-            f"({facts['queue_log_first_day']} to {facts['queue_log_last_day']}), "
-            f"{facts['queue_log_lines']:,} lines, {facts['queue_log_rows_rejected']:,} rejected"
-        )
-        offered = facts["calls_by_month"]
-        handled = facts["handled_by_month"]
-        assert isinstance(offered, dict)
-        assert isinstance(handled, dict)
-        calls = Table(title="Calls per month 月度话务")
-        for column in ("month", "offered", "handled"):
-            calls.add_column(column, justify="right")
-        for month, count in offered.items():
-            calls.add_row(month, f"{count:,}", f"{handled.get(month, 0):,}")
-        calls.add_row(
-            "total", f"{facts['calls_offered']:,}", f"{facts['calls_handled']:,}", style="bold"
-        )
-        console.print(calls)
-        spread = facts.get("handled_per_agent_month")
-        if isinstance(spread, tuple):
-            low, middle, high = spread
-            console.print(
-                f"Handled calls per agent and month: median {middle:,}, from {low:,} to "
-                f"{high:,} ({facts['handled_per_agent_day']} per agent and day worked)"
-            )
-    if "daily_report_team" in facts:
-        console.print(
-            f"Team {facts['daily_report_team']} sits on a second site whose ACD exports only "
-            f"daily reports (坐席日报): {facts['daily_report_calls_handled']:,} calls handled, "
-            "in no queue_log"
-        )
-    evidence = facts.get("evidence")
-    if isinstance(evidence, dict) and evidence:
-        files = Table(title="Other evidence 其他证据 (shipped *_zh mappings)")
-        for column in ("adapter", "files", "rows", "accepted", "skipped", "rejected"):
-            files.add_column(column, justify="left" if column == "adapter" else "right")
-        for adapter, figures in evidence.items():
-            counts = ("files", "rows_read", "rows_accepted", "rows_ignored", "rows_rejected")
-            files.add_row(adapter, *(f"{figures[key]:,}" for key in counts))
-        console.print(files)
-        console.print(f"Evidence files written under {facts['evidence_dir']}")
-    computed = facts.get("periods_computed")
-    values = facts.get("metric_values_by_kind")
-    if isinstance(computed, dict) and isinstance(values, dict) and computed.get("month"):
-        kinds = {"day": "days", "week": "ISO weeks", "month": "months", "quarter": "quarters"}
-        parts = [
-            f"{len(labels)} {kinds[kind]} ({labels[0]} to {labels[-1]})"
-            for kind, labels in computed.items()
-            if labels
-        ]
-        console.print(
-            f"Metrics computed for {', '.join(parts)}: {sum(values.values()):,} values; see "
-            f"`agentladder metrics show --period {computed['month'][-1]}`"
-        )
-        seconds = facts.get("metric_seconds_by_kind")
-        days = computed.get("day")
-        if days and isinstance(seconds, dict):
-            console.print(
-                f"Days are computed for the last month only ({seconds['day'] / len(days):.1f} s "
-                "a period); others with `agentladder metrics compute --period "
-                f"{computed['month'][0]}-15`"
-            )
-    _print_demo_ladder(facts)
-
-
-def _print_demo_ladder(facts: dict[str, object]) -> None:
-    """The ladder cycles the demo ran, and the decisions of the last one."""
-    from agentladder.ladder import service as ladder_service
-
-    ladder = facts.get("ladder")
-    if not isinstance(ladder, dict):
-        return
-    periods = ladder["periods"]
-    console.print(
-        f"Ladder: {ladder['evidence_files']} monthly QA/exam/knowledge files "
-        f"({ladder['evidence_rows']:,} rows) and {ladder['certificate_rows']:,} certificates "
-        f"imported; {len(periods)} monthly cycles ({periods[0]} to {periods[-1]}) under the "
-        f"default policy, {ladder['approved']} moves approved by the manager"
-    )
-    with session_scope(get_settings()) as session:
-        views = ladder_service.decision_views(session=session, period=periods[-1])
-    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(ladder["last_counts"].items()))
-    table = Table(title=f"Ladder decisions {periods[-1]} 晋级决定 (moves; {counts})")
-    for column in ("agent", "name", "team", "decision", "from", "to", "composite", "status"):
-        table.add_column(
-            column, justify="right" if column == "composite" else "left", overflow="fold"
-        )
-    for view in views:
-        if view.decision in ("promote", "demote"):
-            table.add_row(
-                view.employee_no,
-                view.name,
-                view.team_code or "",
-                view.decision,
-                ladder_service.get_level(view.from_level).zh,
-                ladder_service.get_level(view.to_level).zh,
-                f"{view.composite:.1f}" if view.composite is not None else "",
-                view.status,
-            )
-    console.print(table)
-    console.print(
-        f"Every decision with its explanation: `agentladder ladder run --period {periods[-1]} "
-        "--dry-run`, `agentladder ladder explain <agent> --period ...`, or the Decisions page"
     )

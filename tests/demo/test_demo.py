@@ -18,9 +18,10 @@ from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import Conflict, InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.models import ImportBatch
-from agentladder.ladder import service as ladder_service
 from agentladder.metrics.models import MetricValue
+from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, LevelHistory, User
+from agentladder.org.schemas import LEVELS
 from tests.demo.stats import spearman as _spearman
 from tests.factories import make_agent
 
@@ -41,7 +42,7 @@ def test_demo_builds_a_realistic_centre(settings: Settings) -> None:
     assert summary.created
     assert summary.agents == 120
     assert len(summary.teams) == 8
-    counts = [summary.pyramid[level.id] for level in ladder_service.LEVELS]
+    counts = [summary.pyramid[level.id] for level in LEVELS]
     # A pyramid: every tier narrower than the one below it.
     basic, primary, senior = sum(counts[:4]), sum(counts[4:7]), sum(counts[7:])
     assert basic > primary > senior > 0
@@ -57,7 +58,7 @@ def test_demo_builds_a_realistic_centre(settings: Settings) -> None:
             history = agent.level_history
             assert history[0].from_level is None
             assert history[0].effective_on == agent.hire_date
-            ranks = [ladder_service.level_rank(h.to_level) for h in history]
+            ranks = [levels_service.level_rank(h.to_level) for h in history]
             assert ranks == list(range(len(ranks))), "one level at a time, never skipping"
             assert history[-1].to_level == agent.current_level
             assert all(h.effective_on <= TODAY for h in history)
@@ -254,7 +255,7 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
         # Six ladder cycles under the default policy: a decision for every agent each month,
         # earlier months' moves approved, the last month's waiting for the manager.
         from agentladder.ladder import service as ladder_service
-        from agentladder.metrics.periods import parse_period
+        from agentladder.periods import parse_period
 
         ladder = summary.facts["ladder"]
         assert isinstance(ladder, dict)

@@ -13,7 +13,7 @@ from agentladder.ingest import service as ingest_service
 from agentladder.ingest.adapters import load_mapping, shipped_mapping
 from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics import service as metrics_service
-from agentladder.metrics.periods import parse_period
+from agentladder.periods import parse_period
 from tests.conftest import corpus_path, make_settings
 from tests.ingest.test_stitching import FIRST, SECOND
 from tests.metrics.test_engine import ACW_STATES, DAILY, NPS_SURVEYS, SURVEYS, nps_mapping

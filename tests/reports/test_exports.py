@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
+from agentladder.org.schemas import LEVELS
 from agentladder.reports import service as reports_service
 from agentladder.reports.documents import Column, Document, Section
 from tests.factories import make_agent, make_skill_group, make_team
@@ -181,7 +182,7 @@ def test_english_reports_use_english_names(session: Session, centre: Centre) -> 
 def test_a_centre_of_120_agents(session: Session) -> None:
     """The team dashboard of 120 agents: a few A4 pages, every table page with its header."""
     rng = random.Random(7)
-    levels = [level.id for level in ladder_service.LEVELS]
+    levels = [level.id for level in LEVELS]
     for number in range(1, 7):
         make_team(session, f"T{number:02d}", f"客服{number}组")
     make_skill_group(session, "general", "普通话热线")

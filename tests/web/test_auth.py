@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.org import service as org_service
-from agentladder.org.accounts import hash_password, password_hasher
+from agentladder.org.accounts import service as accounts_service
+from agentladder.org.accounts.service import hash_password, password_hasher
 from agentladder.web.app import create_app
 from agentladder.web.auth import SESSION_COOKIE
 from tests.factories import PASSWORD, csrf_token, login, make_agent, make_user
@@ -136,7 +136,7 @@ def test_language_is_remembered_per_user(client: TestClient, settings: Settings)
     fresh = login(TestClient(create_app(settings)), "admin")
     assert '<html lang="en">' in fresh.get("/agents").text
     with session_scope(settings) as session:
-        user = org_service.get_user_by_username(session=session, username="admin")
+        user = accounts_service.get_user_by_username(session=session, username="admin")
         assert user is not None
         assert user.language == "en"
 
@@ -145,7 +145,7 @@ def test_deactivated_user_is_logged_out(client: TestClient, settings: Settings) 
     agent_client = login(TestClient(create_app(settings)), "wang")
     admin = login(client, "admin")
     with session_scope(settings) as session:
-        wang = org_service.get_user_by_username(session=session, username="wang")
+        wang = accounts_service.get_user_by_username(session=session, username="wang")
         assert wang is not None
         wang_id = wang.id
     response = admin.patch(f"/api/users/{wang_id}", json={"is_active": False})

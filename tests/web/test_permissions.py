@@ -16,7 +16,7 @@ from agentladder.ingest import service as ingest_service
 from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
-from agentladder.org.permissions import MATRIX, Permission
+from agentladder.org.schemas import MATRIX, Permission
 from agentladder.training import service as training_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS

@@ -23,9 +23,10 @@ from agentladder.errors import InvalidInput
 from agentladder.ladder import external
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import default_policy_text
-from agentladder.metrics.periods import Period
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
+from agentladder.periods import Period
 from agentladder.training import service as training_service
 
 QA_BASE, QA_PER_SKILL = 84.0, 5.0  # mean QA score at skill 0, and per standard deviation
@@ -153,7 +154,7 @@ def certificate_rows(
 
 
 def _manager(session: Session) -> User | None:
-    return org_service.get_user_by_username(session=session, username="manager")
+    return accounts_service.get_user_by_username(session=session, username="manager")
 
 
 def run_ladder_demo(

@@ -40,17 +40,18 @@ from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict, InvalidInput
 from agentladder.ingest import service as ingest_service
-from agentladder.ladder import service as ladder_service
 from agentladder.metrics import service as metrics_service
-from agentladder.metrics.periods import Period, periods_between
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.schemas import (
+    LEVELS,
     AgentFilter,
     SkillGroupCreate,
     TeamCreate,
     TeamUpdate,
     UserCreate,
 )
+from agentladder.periods import Period, periods_between
 from agentladder.tables import metadata
 
 DEMO_PASSWORD = "agentladder-demo"  # noqa: S105 - printed by the demo, set only by the demo
@@ -246,7 +247,7 @@ def step_levels(ctx: DemoContext) -> None:
     quotas = [round(share * len(agents)) for share in reversed(LEVEL_SHARES)]
     targets: dict[int, int] = {}
     position = 0
-    top = len(ladder_service.LEVELS) - 1
+    top = len(LEVELS) - 1
     for offset, quota in enumerate(quotas):
         for agent in ranked[position : position + quota]:
             targets[agent.id] = top - offset
@@ -269,7 +270,7 @@ def step_levels(ctx: DemoContext) -> None:
             org_service.change_level(
                 session=session,
                 agent=agent,
-                to_level=ladder_service.LEVELS[step].id,
+                to_level=LEVELS[step].id,
                 effective_on=min(effective, ctx.today),
                 source="demo",
                 reason="demo history",
@@ -284,7 +285,7 @@ def step_users(ctx: DemoContext) -> None:
     agent (username = employee number), all with the demo password."""
     session, settings = ctx.session, ctx.settings
     for username, display_name, role in STAFF_USERS:
-        org_service.create_user(
+        accounts_service.create_user(
             session=session,
             settings=settings,
             user_in=UserCreate(
@@ -294,7 +295,7 @@ def step_users(ctx: DemoContext) -> None:
         )
     leads: dict[int, int] = {}
     agents = [org_service.agent_read(agent) for agent in org_service.all_agents(session=session)]
-    rank = {level.id: index for index, level in enumerate(ladder_service.LEVELS)}
+    rank = {level.id: index for index, level in enumerate(LEVELS)}
     for team in org_service.list_teams(session=session):
         members = [a for a in agents if a.team_code == team.code]
         if members:
@@ -302,7 +303,7 @@ def step_users(ctx: DemoContext) -> None:
             leads[lead.id] = team.id
     for agent in agents:
         roles = ["agent", "team_lead"] if agent.id in leads else ["agent"]
-        org_service.create_user(
+        accounts_service.create_user(
             session=session,
             settings=settings,
             user_in=UserCreate(
@@ -592,7 +593,7 @@ def _is_demo_database(session: Session) -> bool | None:
     agents = org_service.list_agents(
         session=session, scope=_EVERYONE, filters=AgentFilter(per_page=1, status="all")
     ).total
-    users = len(org_service.list_users(session=session))
+    users = len(accounts_service.list_users(session=session))
     return None if agents == 0 and users == 0 else False
 
 
@@ -640,7 +641,7 @@ def build_demo(
         agents_wanted=agents,
         today=today or settings.today(),
         password=password,
-        password_hash=org_service.hash_password(password, settings),
+        password_hash=accounts_service.hash_password(password, settings),
         call_months=call_months,
         period_kinds=kinds,
     )
@@ -681,7 +682,7 @@ def _summary(
 ) -> DemoSummary:
     teams = org_service.list_teams(session=session)
     pyramid = org_service.level_counts(session=session, scope=_EVERYONE)
-    users = [(u.username, ", ".join(u.roles)) for u in org_service.list_users(session=session)]
+    users = [(u.username, ", ".join(u.roles)) for u in accounts_service.list_users(session=session)]
     return DemoSummary(
         created=created,
         seed=seed,

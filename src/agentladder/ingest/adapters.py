@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import yaml
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass
@@ -66,11 +69,17 @@ class AdapterInfo:
     """An adapter as the CLI and the imports page list it."""
 
     name: str
-    parse: Adapter
+    parser: str  # module:function, loaded when a file is parsed
     needs_mapping: bool
     description: str
     # Reads `AdapterInput.path` itself, so a file of gigabytes is never held in memory.
     reads_path: bool = False
+
+    def parse(self, source: AdapterInput) -> ParsedFile:
+        """Parse one file with this adapter."""
+        module, function = self.parser.split(":")
+        adapter: Adapter = getattr(import_module(module), function)
+        return adapter(source)
 
 
 def load_mapping(path: Path) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Importing files through the ledger: hash, parse, de-duplicate, store, account for every row.
 
+The adapters, PyArrow and the Parquet store load when a file is imported or a dataset read,
+not when the ledger is listed.
+
 A file is stored completely or not at all. The same file twice is a no-op; records that an
 overlapping earlier file already stored are counted as duplicates and not stored again.
 """
@@ -12,69 +15,82 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput, NotFound
-from agentladder.ingest import (
-    calls_table,
-    cdr,
-    daily_stats,
-    datasets,
-    evidence,
-    queue_log,
-    stitching,
-)
 from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
 from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
 from agentladder.org import service as org_service
-from agentladder.org.models import User
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from agentladder.org.models import User
 
 ADAPTERS: dict[str, AdapterInfo] = {
     info.name: info
     for info in (
         AdapterInfo(
-            "calls-table", calls_table.parse, True, "per-call table (CSV/XLSX) with a mapping"
+            "calls-table",
+            "agentladder.ingest.calls_table:parse",
+            True,
+            "per-call table (CSV/XLSX) with a mapping",
         ),
         AdapterInfo(
             "queue_log",
-            queue_log.parse,
+            "agentladder.ingest.queue_log:parse",
             False,
             "Asterisk queue_log: flat file, realtime/QueueMetrics table export, PBXware export",
             reads_path=True,
         ),
         AdapterInfo(
             "asterisk-cdr",
-            cdr.parse_asterisk,
+            "agentladder.ingest.cdr:parse_asterisk",
             False,
             "Asterisk CDR: cdr_csv Master.csv, or a cdr table export with a header (PBXware)",
         ),
         AdapterInfo(
             "freeswitch-cdr",
-            cdr.parse_freeswitch,
+            "agentladder.ingest.cdr:parse_freeswitch",
             False,
             "FreeSWITCH mod_cdr_csv; --mapping for templates other than the stock default",
         ),
         AdapterInfo(
             "daily-stats",
-            daily_stats.parse,
+            "agentladder.ingest.daily_stats:parse",
             True,
             "per-agent daily statistics report (CSV/XLSX) with a mapping",
         ),
         AdapterInfo(
-            "surveys", evidence.parse_surveys, True, "satisfaction surveys (CSAT, NPS), mapping"
+            "surveys",
+            "agentladder.ingest.evidence:parse_surveys",
+            True,
+            "satisfaction surveys (CSAT, NPS), mapping",
         ),
         AdapterInfo(
-            "feedback", evidence.parse_feedback, True, "complaints and praise with a mapping"
+            "feedback",
+            "agentladder.ingest.evidence:parse_feedback",
+            True,
+            "complaints and praise with a mapping",
         ),
-        AdapterInfo("tickets", evidence.parse_tickets, True, "tickets (工单) with a mapping"),
-        AdapterInfo("leads", evidence.parse_leads, True, "sales leads with a mapping"),
         AdapterInfo(
-            "schedules", evidence.parse_schedules, True, "rosters: shifts and absences, mapping"
+            "tickets",
+            "agentladder.ingest.evidence:parse_tickets",
+            True,
+            "tickets (工单) with a mapping",
+        ),
+        AdapterInfo(
+            "leads", "agentladder.ingest.evidence:parse_leads", True, "sales leads with a mapping"
+        ),
+        AdapterInfo(
+            "schedules",
+            "agentladder.ingest.evidence:parse_schedules",
+            True,
+            "rosters: shifts and absences, mapping",
         ),
     )
 }
@@ -115,6 +131,8 @@ def get_adapter(name: str) -> AdapterInfo:
 
 def applied_batches(*, session: Session) -> list[str]:
     """The file tokens of every batch in the ledger (only their files are ever read)."""
+    from agentladder.ingest import datasets
+
     rows = session.execute(
         select(ImportBatch.id, ImportBatch.file_sha256).order_by(ImportBatch.id)
     ).all()
@@ -122,6 +140,8 @@ def applied_batches(*, session: Session) -> list[str]:
 
 
 def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
+    import pyarrow.compute as pc
+
     lows, highs = [], []
     for table in parsed.datasets.values():
         if table.num_rows:
@@ -140,6 +160,11 @@ def _new_rows(
     """The rows whose key is not stored yet, once per key. A settled row supersedes a stored or
     repeated open copy; an open row is new only if its call was never stored (two files that
     both end with the same open call store it once)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from agentladder.ingest import datasets
+
     if table.num_rows == 0:
         return table
     months = [month for month, _, _ in datasets.month_spans(table, settings)]
@@ -177,6 +202,9 @@ def _once_per_key(
 ) -> pa.Array:
     """Of the rows whose key the file repeats, keep the first settled one, or the first open
     one when none is settled."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     flags = keep.to_numpy(zero_copy_only=False).copy()
     rows = pc.indices_nonzero(pc.is_in(keys, value_set=repeated)).to_pylist()
     row_keys = keys.take(rows).to_pylist()
@@ -196,6 +224,10 @@ def _once_per_key(
 
 def _complete_open_calls(settings: Settings, parsed: ParsedFile, batches: list[str]) -> None:
     """Join a rotated file's leading events to the open calls the previous file stored."""
+    import pyarrow as pa
+
+    from agentladder.ingest import queue_log, stitching
+
     stitched = stitching.stitch_continuations(settings, parsed.continuations, batches)
     if not stitched.calls:
         return
@@ -225,6 +257,8 @@ def import_file(
 ) -> ImportReport:
     """Import one file (its bytes, or its path) through an adapter; with `dry_run`, report
     everything and write nothing."""
+    from agentladder.ingest import datasets
+
     info = get_adapter(adapter)
     if path is not None:
         with path.open("rb") as handle:
@@ -325,6 +359,8 @@ def import_file(
 def import_order(adapter: str, files: list[Path]) -> list[Path]:
     """Rotated queue_logs oldest first (by their first event), so that calls a rotation split
     are completed; other files in the order given."""
+    from agentladder.ingest import queue_log
+
     if adapter != "queue_log":
         return files
     starts = {}
@@ -365,12 +401,23 @@ def seen_identities(*, session: Session) -> list[str]:
 
 def dataset_files(*, session: Session, settings: Settings) -> dict[str, list[Path]]:
     """The stored Parquet files of every dataset, from batches in the ledger."""
+    from agentladder.ingest import datasets
+
     batches = applied_batches(session=session)
     return {name: datasets.batch_files(settings, name, batches) for name in datasets.SCHEMAS}
 
 
+def dataset_schema(name: str) -> pa.Schema:
+    """The Arrow schema of a stored dataset (an empty one reads as a table of it)."""
+    from agentladder.ingest import datasets
+
+    return datasets.SCHEMAS[name]
+
+
 def read_dataset(*, session: Session, settings: Settings, dataset: str) -> pa.Table:
     """Every stored row of a dataset (from batches in the ledger)."""
+    from agentladder.ingest import datasets
+
     return datasets.scan(settings, dataset, applied_batches(session=session))
 
 

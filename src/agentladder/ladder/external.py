@@ -29,9 +29,9 @@ from agentladder.i18n import N_, translate
 from agentladder.ladder.models import ExternalEvidence
 from agentladder.ladder.policy import LADDER_METRICS
 from agentladder.metrics.catalog import BY_ID as KPIS
-from agentladder.metrics.periods import parse_period
 from agentladder.org import service as org_service
 from agentladder.org.models import User
+from agentladder.periods import parse_period
 from agentladder.tabular import fold_header, map_headers, read_table
 
 # Canonical field -> header spellings seen in Chinese and English exports (compared folded).

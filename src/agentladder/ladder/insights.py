@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
-from agentladder.ladder.levels import LEVELS
 from agentladder.ladder.rules import months_between
 from agentladder.ladder.runs import DecisionView, decision_periods, decision_views
-from agentladder.metrics.periods import parse_period
 from agentladder.org import service as org_service
+from agentladder.org.schemas import LEVELS
+from agentladder.periods import parse_period
 
 # Gates whose progress is a share of the requirement (the rest are met or not).
 _GRADUAL = {

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
-from agentladder.ladder.levels import LEVELS
+from agentladder.org.schemas import LEVELS
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default_policy.yaml"
 

@@ -21,7 +21,6 @@ from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.i18n import translate
 from agentladder.ladder import evidence as ladder_evidence
 from agentladder.ladder import rules
-from agentladder.ladder.levels import LEVELS
 from agentladder.ladder.models import Appeal, DecisionOverride, LadderDecision, PolicyVersion
 from agentladder.ladder.policy import (
     LADDER_METRICS,
@@ -32,9 +31,10 @@ from agentladder.ladder.policy import (
 from agentladder.ladder.policy import default_policy_text as shipped_policy_text
 from agentladder.ladder.scoring import Fact, Member, Scorecard, score_agents
 from agentladder.metrics import service as metrics_service
-from agentladder.metrics.periods import Period, parse_period, periods_between
 from agentladder.org import service as org_service
 from agentladder.org.models import User
+from agentladder.org.schemas import LEVELS
+from agentladder.periods import Period, parse_period, periods_between
 from agentladder.training import service as training_service
 
 # How far back standings look (fatal-error windows, knowledge adoptions).

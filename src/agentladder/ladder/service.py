@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentladder.errors import InvalidInput
-from agentladder.ladder.levels import LEVELS, TIER_NAMES, Level
+from agentladder.org.schemas import LEVELS, TIER_NAMES, Level
 
 __all__ = ["LEVELS", "TIER_NAMES", "Level", "first_level", "get_level", "level_rank", "parse_level"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
-Measure = tuple[ir.NumericScalar, ir.NumericScalar | None, ir.IntegerScalar]
+Measure = tuple["ir.NumericScalar", "ir.NumericScalar | None", "ir.IntegerScalar"]
 Derived = tuple[float | None, float | None, int]
 
 
@@ -104,6 +104,8 @@ def _if_reasons_known(t: ir.Table, measure: Measure) -> Measure:
     # Per-call tables and CDRs record only "unanswered", not why: a count of abandons or
     # missed rings there would read 0 when it is unknown.
     numerator, denominator, sample = measure
+    import ibis
+
     unexplained = _count(t.outcome == "unanswered") > 0
     return ibis.ifelse(unexplained, ibis.null("int64"), numerator), denominator, sample
 
@@ -208,6 +210,8 @@ def _state_acw_s(t: ir.Table) -> ir.NumericValue:
 def _acw(t: ir.Table) -> Measure:
     # Per-call ACW where the source records it; with after-call-work pauses, their time is
     # spread over all the agent's handled calls.
+    import ibis
+
     per_call = _answered(t) & t.acw_s.notnull()
     state = _state_acw_s(t)
     calls = t.acw_s.sum(where=per_call)

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from agentladder.ingest.datasets import SCHEMAS
+from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import (
     CATALOG,
     FRAME_SCOPES,
@@ -85,7 +85,7 @@ def connect(engine: str, spark: Any = None) -> Backend:
 
 def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
     if not files:
-        return ibis.memtable(SCHEMAS[name].empty_table())
+        return ibis.memtable(ingest_service.dataset_schema(name).empty_table())
     return backend.read_parquet(files, name)
 
 

@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.ingest import service as ingest_service
-from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
 from agentladder.metrics.models import MetricValue
-from agentladder.metrics.periods import Period, parse_period
 from agentladder.org import service as org_service
+from agentladder.periods import Period, parse_period
 
 __all__ = [
     "AGENT_METRIC_IDS",
@@ -103,6 +102,8 @@ def compute_period(
         if agent_id is not None:
             identities[identity] = employee_numbers[agent_id]
     files = ingest_service.dataset_files(session=session, settings=settings)
+    from agentladder.metrics import engine as metrics_engine  # Ibis and DuckDB load here
+
     rows = metrics_engine.compute(
         metrics_engine.connect(engine, spark),
         files,

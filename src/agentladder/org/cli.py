@@ -14,6 +14,7 @@ from agentladder.db import session_scope
 from agentladder.errors import DomainError, NotFound
 from agentladder.i18n import translate
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.schemas import (
     AgentFilter,
     RosterPreview,
@@ -289,10 +290,10 @@ def users_create_admin(
     ] = False,
 ) -> None:
     """Create an administrator account."""
-    secret = org_service.generate_password() if generate else _ask_password(password)
+    secret = accounts_service.generate_password() if generate else _ask_password(password)
     try:
         with session_scope() as session:
-            org_service.create_user(
+            accounts_service.create_user(
                 session=session,
                 settings=get_settings(),
                 user_in=UserCreate(username=username, password=secret, roles=["admin"]),
@@ -322,7 +323,7 @@ def users_create(
     secret = _ask_password(password)
     try:
         with session_scope() as session:
-            org_service.create_user(
+            accounts_service.create_user(
                 session=session,
                 settings=get_settings(),
                 user_in=UserCreate.model_validate(
@@ -348,10 +349,10 @@ def users_set_password(
     secret = _ask_password(password)
     try:
         with session_scope() as session:
-            user = org_service.get_user_by_username(session=session, username=username)
+            user = accounts_service.get_user_by_username(session=session, username=username)
             if user is None:
                 raise NotFound("user not found")
-            org_service.update_user(
+            accounts_service.update_user(
                 session=session,
                 settings=get_settings(),
                 user_id=user.id,
@@ -367,7 +368,7 @@ def users_set_password(
 def users_list(fmt: FormatOption = OutputFormat.table) -> None:
     """List users and their roles."""
     with session_scope() as session:
-        rows = [user.model_dump() for user in org_service.list_users(session=session)]
+        rows = [user.model_dump() for user in accounts_service.list_users(session=session)]
     emit(
         rows,
         ["username", "display_name", "roles", "employee_no", "led_teams", "is_active"],

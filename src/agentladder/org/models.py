@@ -18,9 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agentladder.db import Base, UtcDateTime, utcnow
+from agentladder.org.schemas import ROLES
 
 AGENT_STATUSES = ("active", "left")
-ROLES = ("admin", "manager", "team_lead", "qa", "trainer", "agent")
 LEVEL_SOURCES = ("roster", "demo", "ladder", "manual")
 
 agent_skill_groups = Table(

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
-from agentladder.ladder import service as ladder_service
 from agentladder.org.identity import identity_key
+from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport, SkillGroup, User
 from agentladder.org.schemas import RosterIssue, RosterPreview, RosterResult, RosterRowPlan
 from agentladder.tabular import TableFileError, cell_text, map_headers, read_table
@@ -223,7 +223,7 @@ def _validate_row(
     level: str | None = None
     if "level" in columns and cell("level"):
         try:
-            level = ladder_service.parse_level(cell("level")).id
+            level = levels_service.parse_level(cell("level")).id
         except InvalidInput:
             problem("level", N_("unknown level"), cell("level"))
     status: str | None = None
@@ -380,7 +380,7 @@ def apply_roster(
         agent = lookups.agents.get(record.employee_no)
         groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
         if agent is None:
-            level = record.level or ladder_service.first_level().id
+            level = record.level or levels_service.first_level().id
             agent = Agent(
                 employee_no=record.employee_no,
                 name=record.name,

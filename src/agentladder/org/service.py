@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
-from agentladder.ladder import service as ladder_service
 from agentladder.org.identity import identity_key
+from agentladder.org.levels import service as levels_service
 from agentladder.org.models import (
     Agent,
     AgentAlias,
@@ -26,8 +26,9 @@ from agentladder.org.models import (
     User,
     agent_skill_groups,
 )
-from agentladder.org.permissions import ALL_AGENTS_ROLES
 from agentladder.org.schemas import (
+    ALL_AGENTS_ROLES,
+    LEVELS,
     AgentCreate,
     AgentDetail,
     AgentFilter,
@@ -297,9 +298,9 @@ def create_agent(*, session: Session, agent_in: AgentCreate, source: str = "manu
             raise InvalidInput("unknown skill group {code}", code=code)
         groups.append(group)
     level = (
-        ladder_service.parse_level(agent_in.level)
+        levels_service.parse_level(agent_in.level)
         if agent_in.level
-        else ladder_service.first_level()
+        else levels_service.first_level()
     )
     agent = Agent(
         employee_no=agent_in.employee_no,
@@ -336,7 +337,7 @@ def change_level(
     recorded_by: User | None = None,
 ) -> LevelHistory | None:
     """Move an agent to a level from a date, keeping history; None when already there."""
-    level = ladder_service.get_level(to_level)
+    level = levels_service.get_level(to_level)
     if agent.current_level == level.id:
         return None
     if effective_on < agent.level_since:
@@ -372,7 +373,7 @@ def level_counts(*, session: Session, scope: AgentScope) -> dict[str, int]:
     rows = session.execute(
         select(query.c.current_level, func.count()).group_by(query.c.current_level)
     )
-    counts = dict.fromkeys((level.id for level in ladder_service.LEVELS), 0)
+    counts = dict.fromkeys((level.id for level in LEVELS), 0)
     for level, count in rows:
         counts[level] = count
     return counts
@@ -490,9 +491,9 @@ def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
         if effective:
             last = effective[-1]
             level, since = last.to_level, last.effective_on
-            promoted = last.from_level is not None and ladder_service.level_rank(
+            promoted = last.from_level is not None and levels_service.level_rank(
                 last.to_level
-            ) > ladder_service.level_rank(last.from_level)
+            ) > levels_service.level_rank(last.from_level)
         elif agent.level_history:
             level = agent.level_history[0].from_level or agent.current_level
             since, promoted = agent.hire_date, False
@@ -515,22 +516,7 @@ def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
     return standings
 
 
-# Accounts and roster import live in their own modules; other domains reach them from here.
-from agentladder.org.accounts import (  # noqa: E402
-    authenticate,
-    create_user,
-    end_session,
-    generate_password,
-    get_user_by_username,
-    get_user_or_raise,
-    hash_password,
-    list_users,
-    resolve_session,
-    set_language,
-    start_session,
-    update_user,
-    user_read,
-)
+# The roster import lives in its own module; other domains reach it from here.
 from agentladder.org.roster import (  # noqa: E402
     apply_roster,
     list_roster_imports,
@@ -550,40 +536,27 @@ __all__ = [
     "agents_by_ids",
     "all_agents",
     "apply_roster",
-    "authenticate",
     "change_level",
     "create_agent",
     "create_skill_group",
     "create_team",
-    "create_user",
-    "end_session",
-    "generate_password",
     "get_agent_by_employee_no",
     "get_agent_or_raise",
     "get_skill_group_by_code",
     "get_team_by_code",
     "get_team_or_raise",
-    "get_user_by_username",
-    "get_user_or_raise",
-    "hash_password",
     "identity_resolver",
     "level_counts",
     "list_agents",
     "list_roster_imports",
     "list_skill_groups",
     "list_teams",
-    "list_users",
     "load_upload",
     "preview_roster",
     "remove_alias",
     "resolve_identity",
-    "resolve_session",
     "set_agent_left",
-    "set_language",
     "standings_on",
-    "start_session",
     "stash_upload",
     "update_team",
-    "update_user",
-    "user_read",
 ]

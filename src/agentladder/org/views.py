@@ -9,16 +9,17 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from agentladder.errors import DomainError
-from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
-from agentladder.org.permissions import Permission, allows
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.schemas import (
+    LEVELS,
     AgentDetail,
     AgentFilter,
     AgentPage,
     AliasCreate,
     AliasRead,
     LevelChange,
+    Permission,
     RosterResult,
     SkillGroupCreate,
     SkillGroupRead,
@@ -28,6 +29,7 @@ from agentladder.org.schemas import (
     UserCreate,
     UserRead,
     UserUpdate,
+    allows,
 )
 from agentladder.web.auth import (
     AgentsEditUser,
@@ -319,7 +321,9 @@ def roster_apply_form(
 @pages.get("/users")
 def users_page(request: Request, session: SessionDep, user: UsersManageUser) -> Response:
     """Every user with roles; the form to add one."""
-    return render(request, "org/users.html", {"users": org_service.list_users(session=session)})
+    return render(
+        request, "org/users.html", {"users": accounts_service.list_users(session=session)}
+    )
 
 
 @pages.post("/users")
@@ -334,7 +338,7 @@ def user_create_form(
     employee_no: Annotated[str, Form()] = "",
 ) -> Response:
     """Create a user."""
-    created = org_service.create_user(
+    created = accounts_service.create_user(
         session=session,
         settings=settings,
         user_in=UserCreate.model_validate(
@@ -355,8 +359,8 @@ def user_page(
     request: Request, session: SessionDep, user: UsersManageUser, user_id: int
 ) -> Response:
     """One user's roles, link, status and password reset."""
-    target = org_service.get_user_or_raise(session=session, user_id=user_id)
-    return render(request, "org/user.html", {"account": org_service.user_read(target)})
+    target = accounts_service.get_user_or_raise(session=session, user_id=user_id)
+    return render(request, "org/user.html", {"account": accounts_service.user_read(target)})
 
 
 @pages.post("/users/{user_id}")
@@ -372,7 +376,7 @@ def user_update_form(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     """Save a user's roles, link, status and (optionally) a new password."""
-    org_service.update_user(
+    accounts_service.update_user(
         session=session,
         settings=settings,
         user_id=user_id,
@@ -397,8 +401,7 @@ def user_update_form(
 def api_levels(user: SelfUser) -> list[dict[str, str]]:
     """The nine levels, bottom to top."""
     return [
-        {"id": level.id, "tier": level.tier, "zh": level.zh, "en": level.en}
-        for level in ladder_service.LEVELS
+        {"id": level.id, "tier": level.tier, "zh": level.zh, "en": level.en} for level in LEVELS
     ]
 
 
@@ -528,7 +531,7 @@ async def api_roster_import(
 @api.get("/users", response_model=list[UserRead])
 def api_users(session: SessionDep, user: UsersManageUser) -> list[UserRead]:
     """Every user."""
-    return org_service.list_users(session=session)
+    return accounts_service.list_users(session=session)
 
 
 @api.post("/users", response_model=UserRead, status_code=201)
@@ -536,8 +539,8 @@ def api_user_create(
     session: SessionDep, settings: SettingsDep, user: UsersManageUser, user_in: UserCreate
 ) -> UserRead:
     """Create a user."""
-    return org_service.user_read(
-        org_service.create_user(session=session, settings=settings, user_in=user_in)
+    return accounts_service.user_read(
+        accounts_service.create_user(session=session, settings=settings, user_in=user_in)
     )
 
 
@@ -550,8 +553,8 @@ def api_user_update(
     user_in: UserUpdate,
 ) -> UserRead:
     """Change a user's roles, link, status or password."""
-    return org_service.user_read(
-        org_service.update_user(
+    return accounts_service.user_read(
+        accounts_service.update_user(
             session=session, settings=settings, user_id=user_id, user_in=user_in, acting=user
         )
     )

@@ -20,6 +20,8 @@ from agentladder.errors import NotFound
 from agentladder.i18n import N_, format_date, translate
 from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
+from agentladder.org.levels import service as levels_service
+from agentladder.org.schemas import LEVELS, TIER_NAMES
 from agentladder.reports.documents import Cell, Chart, Column, Document, Kind, Section, Value
 
 labels = ladder_service.labels
@@ -31,7 +33,7 @@ _UNIT_KINDS: dict[str, Kind] = {
     "count": "int",
     "score": "decimal2",
 }
-_LEVEL_IDS = [level.id for level in ladder_service.LEVELS]
+_LEVEL_IDS = [level.id for level in LEVELS]
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -44,7 +46,7 @@ def _tr(language: Language, message: str, **params: Any) -> str:
 def _level(level_id: str | None, language: Language) -> str:
     if not level_id:
         return ""
-    return ladder_service.get_level(level_id).label(language)
+    return levels_service.get_level(level_id).label(language)
 
 
 def _next_level(level_id: str) -> str | None:
@@ -500,7 +502,7 @@ def team_document(
 
 
 def _pyramid_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
-    tiers = {level.id: level.tier for level in ladder_service.LEVELS}
+    tiers = {level.id: level.tier for level in LEVELS}
     return Section(
         key="pyramid",
         title=_tr(language, N_("Level pyramid")),
@@ -511,7 +513,7 @@ def _pyramid_section(board: ladder_service.TeamDashboard, language: Language) ->
         ],
         rows=[
             [
-                _tr(language, ladder_service.TIER_NAMES[tiers[level_id]]),
+                _tr(language, TIER_NAMES[tiers[level_id]]),
                 _level(level_id, language),
                 count,
             ]

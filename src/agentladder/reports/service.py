@@ -8,9 +8,6 @@ import csv
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from agentladder.errors import InvalidInput
 
 MEDIA_TYPES = {
@@ -30,6 +27,9 @@ def export_table(
         writer.writerows(rows)
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
     if fmt == "xlsx":
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None

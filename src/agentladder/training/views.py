@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from agentladder.errors import DomainError
 from agentladder.org import service as org_service
 from agentladder.org.models import User
-from agentladder.org.permissions import Permission, allows
+from agentladder.org.schemas import Permission, allows
 from agentladder.training import service as training_service
 from agentladder.training.schemas import (
     CertificationFilter,

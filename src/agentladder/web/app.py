@@ -20,7 +20,7 @@ from agentladder import __version__
 from agentladder.config import Settings, get_settings
 from agentladder.errors import DomainError
 from agentladder.i18n import N_, translate
-from agentladder.org.permissions import Permission
+from agentladder.org.schemas import Permission
 from agentladder.web.auth import (
     CSRF_COOKIE,
     LoginRequired,

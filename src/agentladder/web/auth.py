@@ -21,9 +21,9 @@ from agentladder.config import Language, Settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, Forbidden
 from agentladder.i18n import normalize_language
-from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
-from agentladder.org.permissions import Permission, allows
+from agentladder.org.schemas import Permission, allows
 
 SESSION_COOKIE = "al_session"
 CSRF_COOKIE = "al_csrf"
@@ -118,7 +118,7 @@ def viewer(request: Request) -> Viewer | None:
 def current_user_optional(request: Request, session: SessionDep) -> User | None:
     """The logged-in user, or None."""
     token = request.cookies.get(SESSION_COOKIE)
-    user = org_service.resolve_session(session=session, token=token) if token else None
+    user = accounts_service.resolve_session(session=session, token=token) if token else None
     request.state.viewer = (
         Viewer(user.id, user.username, user.display_name, user.roles, user.agent_id, user.language)
         if user

@@ -14,8 +14,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from agentladder.config import Language
 from agentladder.i18n import LANGUAGE_NAMES, N_, format_date, translate, translations
-from agentladder.ladder import service as ladder_service
-from agentladder.org.permissions import ROLE_NAMES, Permission, allows
+from agentladder.org.levels import service as levels_service
+from agentladder.org.schemas import LEVELS, ROLE_NAMES, TIER_NAMES, Permission, allows
 from agentladder.web.auth import Viewer, csrf_nonce, csrf_token_for, request_language, viewer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def render(
     def level_label(level_id: str | None) -> str:
         if not level_id:
             return ""
-        return ladder_service.get_level(level_id).label(language)
+        return levels_service.get_level(level_id).label(language)
 
     def fmt_date(value: date | None) -> str:
         return format_date(value, language)
@@ -110,8 +110,8 @@ def render(
                 "ngettext": catalog.ngettext,
                 "_": catalog.gettext,
                 "tr": tr,
-                "levels": ladder_service.LEVELS,
-                "tier_names": ladder_service.TIER_NAMES,
+                "levels": LEVELS,
+                "tier_names": TIER_NAMES,
                 "role_names": ROLE_NAMES,
                 "level_label": level_label,
                 "format_date": fmt_date,

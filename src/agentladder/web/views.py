@@ -13,9 +13,8 @@ from agentladder.config import LANGUAGES
 from agentladder.db import current_revision, head_revision
 from agentladder.errors import InvalidInput, TooManyAttempts
 from agentladder.i18n import translate
-from agentladder.org import service as org_service
-from agentladder.org.permissions import Permission, allows
-from agentladder.org.schemas import UserRead
+from agentladder.org.accounts import service as accounts_service
+from agentladder.org.schemas import Permission, UserRead, allows
 from agentladder.web.auth import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -61,7 +60,7 @@ def login(
 ) -> Response:
     """Check the password, open a session and go where the user was heading."""
     try:
-        user = org_service.authenticate(
+        user = accounts_service.authenticate(
             session=session,
             settings=settings,
             username=username,
@@ -81,7 +80,7 @@ def login(
             },
             status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 401,
         )
-    token = org_service.start_session(
+    token = accounts_service.start_session(
         session=session, settings=settings, user=user, client_ip=client_ip(request)
     )
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -101,7 +100,7 @@ def logout(request: Request, session: SessionDep, user: SelfUser) -> Response:
     """End the session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        org_service.end_session(session=session, token=token)
+        accounts_service.end_session(session=session, token=token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -120,7 +119,7 @@ def choose_language(
     if language not in LANGUAGES:
         raise InvalidInput("unknown language {language}", language=language)
     if user is not None:
-        org_service.set_language(session=session, user=user, language=language)
+        accounts_service.set_language(session=session, user=user, language=language)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE,
@@ -146,13 +145,13 @@ def home(user: SelfUser) -> Response:
 @router.get("/account", include_in_schema=False)
 def account(request: Request, user: SelfUser) -> Response:
     """The user's own account: roles, language, linked agent."""
-    return render(request, "account.html", {"account": org_service.user_read(user)})
+    return render(request, "account.html", {"account": accounts_service.user_read(user)})
 
 
 @router.get("/api/me", response_model=UserRead, tags=["account"])
 def api_me(user: SelfUser) -> UserRead:
     """The logged-in user."""
-    return org_service.user_read(user)
+    return accounts_service.user_read(user)
 
 
 @router.get("/healthz", tags=["health"])

@@ -1,0 +1,1 @@
+"""User accounts: passwords, sessions, login throttling, preferences."""

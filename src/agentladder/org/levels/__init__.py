@@ -1,0 +1,1 @@
+"""The nine levels: looking them up and reading them as people write them."""
