@@ -318,9 +318,9 @@ def _reference_inputs(job: dict[str, Any]) -> dict[str, Any]:
 
     from agentladder import db
     from agentladder.ingest import service as ingest_service
-    from agentladder.periods import parse_period
     from agentladder.metrics.service import metric_config
     from agentladder.org import service as org_service
+    from agentladder.periods import parse_period
 
     settings = _settings(job["data_dir"])
     with db.session_scope(settings) as session:

@@ -85,9 +85,10 @@ from agentladder.ladder.policy import (
     parse_policy,
 )
 from agentladder.ladder.runs import PeriodInputs, evaluate, known_metrics
-from agentladder.ladder.scoring import Fact, Member, Scorecard, score_agents
-from agentladder.periods import Period, parse_period
+from agentladder.ladder.scoring import Member, Scorecard, score_agents
+from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
+from agentladder.periods import Period, parse_period
 
 RESULTS = Path(__file__).parent / "results" / "ladder_fairness.json"
 TARGET_STABILITY = 0.05

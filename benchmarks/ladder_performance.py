@@ -176,7 +176,7 @@ def phase_setup(url: str, data_dir: Path, agents: int, months: int, seed: int) -
     from sqlalchemy import func, insert, select
 
     from agentladder.db import session_scope, upgrade_schema
-    from agentladder.ladder.models import ExternalEvidence
+    from agentladder.external.models import ExternalEvidence
     from agentladder.org import service as org_service
     from agentladder.org.models import Agent
     from agentladder.org.schemas import AgentCreate, SkillGroupCreate, TeamCreate
@@ -409,8 +409,8 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     from sqlalchemy import select
 
     from agentladder.db import session_scope
-    from agentladder.ladder import external
-    from agentladder.ladder.models import ExternalEvidence
+    from agentladder.external import service as external
+    from agentladder.external.models import ExternalEvidence
     from agentladder.ladder.runs import LOOKBACK_MONTHS, _month_labels_back, _quarter_of
     from agentladder.periods import parse_period
 

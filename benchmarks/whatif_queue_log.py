@@ -197,9 +197,9 @@ def worker_engine(job: dict[str, Any]) -> dict[str, Any]:
     from agentladder import db
     from agentladder.ingest import service as ingest_service
     from agentladder.metrics import engine as metrics_engine
-    from agentladder.periods import parse_period
     from agentladder.metrics.service import metric_config
     from agentladder.org import service as org_service
+    from agentladder.periods import parse_period
 
     settings = _settings(job["data_dir"])
     with db.session_scope(settings) as session:

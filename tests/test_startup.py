@@ -25,8 +25,7 @@ def loaded_after(code: str) -> list[str]:
 
 def test_the_root_help_loads_no_domain_and_no_database_library() -> None:
     modules = loaded_after(
-        "from agentladder.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass"
+        "from agentladder.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass"
     )
     ours = sorted(m for m in modules if m.startswith("agentladder."))
     assert ours == ["agentladder.cli", "agentladder.cli_output", "agentladder.errors"]

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from agentladder.ladder.models import ExternalEvidence
+from agentladder.external.models import ExternalEvidence
 from agentladder.org.models import Agent
 
 ENTRY_SCORES = {

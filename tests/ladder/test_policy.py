@@ -7,16 +7,15 @@ import pytest
 
 from agentladder.ladder.policy import (
     DEFAULT_CERTIFICATIONS,
-    LADDER_METRICS,
     PolicyError,
     default_policy_text,
     parse_policy,
     policy_hash,
 )
-from agentladder.metrics.catalog import BY_ID
+from agentladder.metrics import service as metrics_service
 from tests.ladder.builders import policy_text
 
-KNOWN = {"known_metrics": set(BY_ID) | set(LADDER_METRICS)}
+KNOWN = {"known_metrics": set(metrics_service.metric_definitions())}
 
 
 def _parse(text: str):  # type: ignore[no-untyped-def]

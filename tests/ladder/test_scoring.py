@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentladder.ladder.policy import DEFAULT_CERTIFICATIONS, LADDER_METRICS, parse_policy
+from agentladder.ladder.policy import DEFAULT_CERTIFICATIONS, parse_policy
 from agentladder.ladder.scoring import (
     Fact,
     Member,
@@ -17,7 +17,7 @@ from agentladder.ladder.scoring import (
     shrunk_value,
     value_se,
 )
-from agentladder.metrics.catalog import BY_ID
+from agentladder.metrics import service as metrics_service
 from tests.ladder.builders import policy_text
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -69,7 +69,7 @@ def test_shrinkage_lies_between_value_and_mean(
 def _policy(**kwargs: object):  # type: ignore[no-untyped-def]
     return parse_policy(
         policy_text(**kwargs),  # type: ignore[arg-type]
-        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_metrics=set(metrics_service.metric_definitions()),
         known_certifications=set(DEFAULT_CERTIFICATIONS),
     )
 
@@ -93,7 +93,7 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
 
     policy = parse_policy(
         default_policy_text(),
-        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_metrics=set(metrics_service.metric_definitions()),
         known_certifications=set(DEFAULT_CERTIFICATIONS),
     )
     members = {i: Member(i, "T01", "general" if i < 4 else "vip") for i in range(1, 6)}
@@ -117,7 +117,7 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
 def test_standard_errors_from_sample_sizes() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
-        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_metrics=set(metrics_service.metric_definitions()),
         known_certifications=set(DEFAULT_CERTIFICATIONS),
     )
     # Rates: binomial, with one success and one failure added (0 of 100 is not certain).
@@ -132,7 +132,7 @@ def test_standard_errors_from_sample_sizes() -> None:
 def test_composite_standard_error_and_lower_bound() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
-        known_metrics=set(BY_ID) | set(LADDER_METRICS),
+        known_metrics=set(metrics_service.metric_definitions()),
         known_certifications=set(DEFAULT_CERTIFICATIONS),
     )
     facts = {

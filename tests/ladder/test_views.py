@@ -208,7 +208,7 @@ def test_evidence_upload_checks_then_imports(centre: Centre) -> None:
     )
     assert imported.status_code == 200
     with session_scope(centre.settings) as session:
-        from agentladder.ladder import external
+        from agentladder.external import service as external
 
         assert len(external.external_facts(session=session, period="2026-11")) == 2
 

@@ -16,8 +16,8 @@ from agentladder.ingest import service as ingest_service
 from agentladder.ingest.adapters import load_mapping, shipped_mapping
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.models import MetricValue
-from agentladder.periods import parse_period, periods_between
 from agentladder.org import service as org_service
+from agentladder.periods import parse_period, periods_between
 from tests.conftest import corpus_path, make_settings
 from tests.factories import make_agent
 

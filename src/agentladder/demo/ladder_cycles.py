@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import InvalidInput
-from agentladder.ladder import external
+from agentladder.external import service as external
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import default_policy_text
 from agentladder.org import service as org_service

@@ -13,7 +13,7 @@ from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fa
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
-from agentladder.ladder import external
+from agentladder.external import service as external
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
 from agentladder.org import service as org_service

@@ -1,91 +1,50 @@
-"""Evidence providers: how each subsystem hands the ladder per-agent, per-period facts.
+"""The ladder's side of the evidence providers: every registered provider's facts for the
+periods a run reads, and the certifications they attest.
 
-A provider turns its domain's results into `Fact`s (metric, value, sample size, source). The
-ladder never reads another domain's tables: the service statistics come through the metrics
-service, results brought from other tools through the external evidence import. QA, exams and
-the knowledge library will each add a provider here. Where two providers give the same
-metric for the same agent and period, the later one in `PROVIDERS` wins (an import from the
-centre's QA tool replaces nothing the product computed unless it names the same metric).
+Providers live with their subsystems (`<domain>/provider.py`) and register in the metric
+registry (`metrics.service.evidence_providers`); the ladder never reads another domain's
+tables. Where two providers give the same metric for the same agent and period, the later one
+in the registry wins (an import from the centre's QA tool replaces nothing the product
+computed unless it names the same metric).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.orm import Session
 
-from agentladder.ladder import external
-from agentladder.ladder.scoring import Fact
 from agentladder.metrics import service as metrics_service
+from agentladder.metrics.schemas import EvidenceProvider, Fact
+from agentladder.periods import Period
 
-# Facts by period, then agent, then metric.
+# Facts by period label, then agent, then metric.
 PeriodFacts = dict[str, dict[int, dict[str, Fact]]]
-
-
-class EvidenceProvider(Protocol):
-    """What every subsystem implements to feed the ladder."""
-
-    name: str
-
-    def facts(
-        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
-    ) -> Iterable[tuple[str, Fact]]:
-        """(period, fact) for every agent with evidence in these periods (of every metric, or
-        of the metrics named)."""
-        ...
-
-
-class ServiceStatisticsProvider:
-    """The KPIs the metrics engine stored (service statistics, CSAT, complaints, tickets...)."""
-
-    name = "service_statistics"
-
-    def facts(
-        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
-    ) -> Iterable[tuple[str, Fact]]:
-        for row in metrics_service.agent_facts(
-            session=session, periods=list(periods), metrics=metrics
-        ):
-            yield (
-                row.period,
-                Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
-            )
-
-
-class ExternalEvidenceProvider:
-    """Results imported from other tools (QA scores, fatal errors, exams, knowledge)."""
-
-    name = "external"
-
-    def facts(
-        self, *, session: Session, periods: Sequence[str], metrics: Collection[str] | None
-    ) -> Iterable[tuple[str, Fact]]:
-        by_period = external.external_facts_between(
-            session=session, periods=list(periods), metrics=metrics
-        )
-        for period, rows in by_period.items():
-            for row in rows:
-                yield (
-                    period,
-                    Fact(row.agent_id, row.metric_id, row.value, row.sample_size, row.source),
-                )
-
-
-PROVIDERS: tuple[EvidenceProvider, ...] = (ServiceStatisticsProvider(), ExternalEvidenceProvider())
 
 
 def gather_facts(
     *,
     session: Session,
-    periods: Sequence[str],
+    periods: Sequence[Period],
     metrics: Collection[str] | None = None,
-    providers: Sequence[EvidenceProvider] = PROVIDERS,
+    providers: Sequence[EvidenceProvider] | None = None,
 ) -> PeriodFacts:
     """Every provider's facts (of every metric, or of the metrics named) for these periods, by
     period, agent and metric."""
-    gathered: PeriodFacts = {period: {} for period in periods}
-    for provider in providers:
-        for period, fact in provider.facts(session=session, periods=periods, metrics=metrics):
-            gathered.setdefault(period, {}).setdefault(fact.agent_id, {})[fact.metric_id] = fact
+    gathered: PeriodFacts = {period.label: {} for period in periods}
+    for provider in metrics_service.evidence_providers() if providers is None else providers:
+        for label, fact in provider.facts(session=session, periods=periods, metrics=metrics):
+            gathered.setdefault(label, {}).setdefault(fact.agent_id, {})[fact.metric_id] = fact
     return gathered
+
+
+def gather_certifications(
+    *, session: Session, agent_ids: Collection[int], period: Period
+) -> dict[int, set[str]]:
+    """The certifications each agent holds on the period's last day, from every provider."""
+    held: dict[int, set[str]] = {agent_id: set() for agent_id in agent_ids}
+    for provider in metrics_service.evidence_providers():
+        attested = provider.certifications(session=session, agent_ids=agent_ids, period=period)
+        for agent_id, codes in attested.items():
+            held.setdefault(agent_id, set()).update(codes)
+    return held

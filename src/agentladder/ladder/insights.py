@@ -14,22 +14,16 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.ladder.rules import months_between
 from agentladder.ladder.runs import DecisionView, decision_periods, decision_views
+from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
 from agentladder.periods import parse_period
 
-# Gates whose progress is a share of the requirement (the rest are met or not).
-_GRADUAL = {
-    "score",
-    "score_lower_bound",
-    "tenure_months",
-    "qa_score",
-    "kb_adopted",
-    "min_handled_calls",
-    "min_qa_evaluations",
-    "min_surveys",
-}
 TENURE_BANDS = ((0, 6, "0-6"), (6, 12, "6-12"), (12, 24, "12-24"), (24, 10_000, "24+"))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass
@@ -45,15 +39,16 @@ class GateProgress:
 
     @classmethod
     def of(cls, gate: dict[str, Any]) -> GateProgress:
-        """A stored gate as progress."""
+        """A stored gate as progress: a number short of the least it requires shows how far it
+        got; anything else (a certificate, a quota place, a limit exceeded) is met or not."""
         share = 1.0 if gate["passed"] else 0.0
         required, actual = gate["required"], gate["actual"]
         if (
             not gate["passed"]
-            and gate["gate"] in _GRADUAL
-            and isinstance(required, int | float)
-            and isinstance(actual, int | float)
+            and _number(required)
+            and _number(actual)
             and required
+            and actual < required
         ):
             share = max(0.0, min(1.0, actual / required))
         return cls(gate["gate"], gate["level"], required, actual, gate["passed"], share)
@@ -231,6 +226,8 @@ def fairness_table(*, session: Session, period: str) -> list[FairnessRow]:
     views = decision_views(session=session, period=chosen.label)
     people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
     groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
+    # The evaluator group is where the agent's evaluator-scored evidence (QA) came from.
+    evaluated = {d.id for d in metrics_service.metric_definitions().values() if d.evaluator_scored}
     for view in views:
         person = people.get(view.agent_id)
         tenure = months_between(person.hire_date, chosen.last_day) if person else 0
@@ -239,7 +236,7 @@ def fairness_table(*, session: Session, period: str) -> list[FairnessRow]:
             m["source"]
             for c in view.detail["components"]
             for m in c["metrics"]
-            if m["metric"] == "qa_score" and m["raw"] is not None
+            if m["metric"] in evaluated and m["raw"] is not None
         }
         keys = [
             ("team", view.team_code or "-"),

@@ -1,5 +1,6 @@
 """Names of the ladder's decisions, statuses, gates, components, metrics and groups in the
-reader's language: one table for the pages, the reports and the exports."""
+reader's language: one table for the pages, the reports and the exports. Metrics and the gates
+on them are named by the metric registry, so a new subsystem's metrics need nothing here."""
 
 from __future__ import annotations
 
@@ -20,20 +21,16 @@ STATUS_NAMES = {
     "applied": N_("Applied"),
     "rejected": N_("Rejected"),
 }
+# The gates every policy has; a metric's gates are named by its shorthand or by the metric.
 GATE_NAMES = {
     "score": N_("Composite score"),
     "score_lower_bound": N_("Composite score, lower bound"),
     "tenure_months": N_("Tenure (months)"),
     "certification": N_("Certification"),
-    "qa_score": N_("QA score"),
-    "fatal_errors": N_("Fatal errors in the window"),
-    "kb_adopted": N_("Adopted knowledge contributions"),
-    "min_handled_calls": N_("Handled calls"),
-    "min_qa_evaluations": N_("QA evaluations"),
-    "min_surveys": N_("Survey answers"),
     "quota": N_("Quota"),
     "current_certifications": N_("Certifications of the current level"),
 }
+SAMPLES_OF = N_("Sample size of {metric}")
 APPEAL_NAMES = {"open": N_("Open"), "upheld": N_("Upheld"), "denied": N_("Denied")}
 DIMENSION_NAMES = {
     "team": N_("Team"),
@@ -47,13 +44,6 @@ COMPONENT_NAMES = {
     "training": N_("Training and certification"),
     "knowledge": N_("Knowledge library"),
 }
-LADDER_METRICS = {  # the ladder's own evidence metrics: name and unit
-    "qa_score": (N_("QA score"), "score"),
-    "qa_fatal_errors": (N_("Fatal errors"), "count"),
-    "exam_score": (N_("Exam score"), "score"),
-    "kb_contribution_points": (N_("Knowledge contribution points"), "count"),
-    "kb_adopted": (N_("Adopted knowledge contributions"), "count"),
-}
 
 
 def name(names: dict[str, str], key: str, language: Language) -> str:
@@ -62,19 +52,33 @@ def name(names: dict[str, str], key: str, language: Language) -> str:
 
 
 def metric_name(metric_id: str, language: Language) -> str:
-    """A metric's name: the ladder's own evidence metrics', else the KPI catalog's."""
-    if metric_id in LADDER_METRICS:
-        return translate(language, LADDER_METRICS[metric_id][0])
+    """A metric's name from the registry (a queue KPI's from the catalog; else the id)."""
+    definition = metrics_service.metric_definition(metric_id)
+    if definition is not None:
+        return definition.name(language)
     kpi = metrics_service.BY_ID.get(metric_id)
     return kpi.name(language) if kpi else metric_id
 
 
 def metric_unit(metric_id: str) -> str:
     """A metric's unit (count, s, rate, score)."""
-    if metric_id in LADDER_METRICS:
-        return LADDER_METRICS[metric_id][1]
-    kpi = metrics_service.BY_ID.get(metric_id)
-    return kpi.unit if kpi else "score"
+    definition = metrics_service.metric_definition(metric_id)
+    return definition.unit if definition else "score"
+
+
+def gate_name(gate: str, language: Language) -> str:
+    """A gate's name: the policy's own gates, a metric's shorthand gate, a sample minimum
+    (`min_samples:<metric>`), or the metric a gate is on."""
+    if gate in GATE_NAMES:
+        return translate(language, GATE_NAMES[gate])
+    for section in ("entry", "evidence", "demotion"):
+        for _, shorthand in metrics_service.policy_keys(section).values():
+            if shorthand.gate == gate:
+                return translate(language, shorthand.label)
+    if gate.startswith("min_samples:"):
+        metric = metric_name(gate.split(":", 1)[1], language)
+        return translate(language, SAMPLES_OF, metric=metric)
+    return metric_name(gate, language)
 
 
 NAMES = {

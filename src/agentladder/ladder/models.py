@@ -1,5 +1,4 @@
-"""Ladder tables: policy versions, external evidence, decisions with their overrides and
-appeals."""
+"""Ladder tables: policy versions, decisions with their overrides and appeals."""
 
 from __future__ import annotations
 
@@ -43,25 +42,6 @@ class PolicyVersion(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-class ExternalEvidence(Base):
-    """A per-agent, per-period fact brought from another tool (QA, exams, knowledge base)."""
-
-    __tablename__ = "external_evidence"
-    __table_args__ = (UniqueConstraint("agent_id", "period", "metric_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
-    period: Mapped[str] = mapped_column(String(12), index=True)  # 2026-10, 2026-Q4
-    metric_id: Mapped[str] = mapped_column(String(40))
-    value: Mapped[float] = mapped_column(Float)
-    sample_size: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(255))  # the file it came from
-    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    imported_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
 
 
 class LadderDecision(Base):

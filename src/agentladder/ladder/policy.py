@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
+from agentladder.metrics import service as metrics_service
 from agentladder.org.schemas import LEVELS
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default_policy.yaml"
@@ -100,12 +102,23 @@ class ShrinkSpec(_Strict):
     cohort: Cohort = "skill_group"
 
 
-class EvidenceSpec(_Strict):
-    """Minimum evidence; below it the level is held, never moved."""
+class _WithShorthands(BaseModel):
+    """A section that also takes the shorthand keys the registry's metrics answer to
+    (`min_qa_score: 85`); `_cross_checks` validates them against the registry."""
 
-    min_handled_calls: int = Field(default=0, ge=0)
-    min_qa_evaluations: int = Field(default=0, ge=0)
-    min_surveys: int = Field(default=0, ge=0)
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def shorthands(self) -> dict[str, Any]:
+        """The shorthand keys this section was given, in the policy's order."""
+        return dict(self.model_extra or {})
+
+
+class SufficiencySpec(_WithShorthands):
+    """Minimum evidence (the policy's `evidence:` section); below it the level is held, never
+    moved. Shorthands such as `min_handled_calls: 100` name a metric's minimum sample."""
+
+    # The least sample size of a metric this period: {metric id: n}.
+    min_samples: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     shrink: dict[str, ShrinkSpec] = Field(default_factory=dict)
     # The standard deviation of one observation of a metric that is an average (one QA
     # evaluation, one exam), in the metric's unit: how uncertain a mean of n of them is.
@@ -113,15 +126,40 @@ class EvidenceSpec(_Strict):
     spread: dict[str, float] = Field(default_factory=dict)
 
 
-class EntrySpec(_Strict):
-    """What it takes to enter a level."""
+class GateSpec(_Strict):
+    """An entry gate on any metric of the registry: its value this period, or over a window
+    of months (counts add up; other values are averaged by sample size), within bounds."""
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+    window_months: int | None = Field(default=None, ge=1)  # default: the metric's own window
+
+    @model_validator(mode="after")
+    def _bounded(self) -> GateSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max")
+        return self
+
+
+class TriggerSpec(_Strict):
+    """A metric that, counted above a threshold this period, opens a review or demotes."""
+
+    metric: str
+    above: float = 0
+    action: Literal["none", "review", "demote"] = "review"
+
+
+class EntrySpec(_WithShorthands):
+    """What it takes to enter a level. Shorthands such as `min_qa_score: 85` or
+    `no_fatal_months: 3` are gates on the metric that declares them."""
 
     min_score: float = Field(ge=0, le=100)
     min_tenure_months: int = Field(default=0, ge=0)
     certifications: list[str] = Field(default_factory=list)
-    min_qa_score: float | None = Field(default=None, ge=0, le=100)
-    no_fatal_months: int | None = Field(default=None, ge=1)
-    min_kb_adopted: int | None = Field(default=None, ge=1)
+    gates: list[GateSpec] = Field(default_factory=list)
     quota: float | None = Field(default=None, gt=0, le=1)
 
 
@@ -139,12 +177,13 @@ class PromotionSpec(_Strict):
     entry: dict[str, EntrySpec]
 
 
-class DemotionSpec(_Strict):
-    """How agents move down."""
+class DemotionSpec(_WithShorthands):
+    """How agents move down. Shorthands such as `on_fatal_compliance: review` are triggers
+    on the metric that declares them."""
 
     consecutive_periods: int = Field(default=2, ge=1)
     margin: float = Field(default=10, ge=0)
-    on_fatal_compliance: Literal["none", "review", "demote"] = "review"
+    triggers: list[TriggerSpec] = Field(default_factory=list)
     expired_certification: Literal["hold", "demote"] = "hold"
 
 
@@ -156,7 +195,7 @@ class LadderPolicy(_Strict):
     levels: list[LevelSpec]
     components: dict[str, ComponentSpec] = Field(min_length=1)
     scoring: dict[str, ScoringSpec]
-    evidence: EvidenceSpec = EvidenceSpec()
+    evidence: SufficiencySpec = SufficiencySpec()
     promotion: PromotionSpec
     demotion: DemotionSpec = DemotionSpec()
 
@@ -168,16 +207,6 @@ class LadderPolicy(_Strict):
         """Every metric some component weighs."""
         return [m for component in self.components.values() for m in component.metrics]
 
-
-# Metrics the ladder reads that are not KPIs of the service statistics: they come from QA,
-# exams and the knowledge library (or their external imports). Counting ones feed gates.
-LADDER_METRICS = {
-    "qa_score": "QA score (0-100), sample = evaluations",
-    "qa_fatal_errors": "compliance-critical fatal errors found by QA",
-    "exam_score": "exam score (0-100), sample = exams taken",
-    "kb_contribution_points": "knowledge-library contribution points",
-    "kb_adopted": "knowledge contributions adopted into the library",
-}
 
 # Certification types the product knows from the start; the training domain may add more.
 DEFAULT_CERTIFICATIONS = ("product_knowledge", "service_skill", "sales_skill", "comprehensive")
@@ -255,7 +284,239 @@ def _cross_checks(
                         f"unknown certification {certification}",
                     )
                 )
+        problems += _shorthand_problems(f"promotion.entry.{level_id}", "entry", entry)
+        for index, gate in enumerate(entry.gates):
+            if gate.metric not in known_metrics:
+                problems.append(
+                    (f"promotion.entry.{level_id}.gates.{index}.metric", "unknown metric")
+                )
+    problems += _shorthand_problems("evidence", "evidence", policy.evidence)
+    for metric in policy.evidence.min_samples:
+        if metric not in known_metrics:
+            problems.append((f"evidence.min_samples.{metric}", "unknown metric"))
+    problems += _shorthand_problems("demotion", "demotion", policy.demotion)
+    for index, trigger in enumerate(policy.demotion.triggers):
+        if trigger.metric not in known_metrics:
+            problems.append((f"demotion.triggers.{index}.metric", "unknown metric"))
     return problems
+
+
+def _shorthand_value(kind: str, value: Any) -> Any:
+    """A shorthand's value as its kind reads it, or ValueError naming what it must be."""
+    if kind == "trigger":
+        if value not in TRIGGER_ACTIONS:
+            raise ValueError("one of " + ", ".join(TRIGGER_ACTIONS))
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a number")
+    if kind == "min_value":
+        return float(value)
+    if value != int(value):
+        raise ValueError("a whole number")
+    least = 0 if kind == "min_samples" else 1
+    if value < least:
+        raise ValueError(f"at least {least}")
+    return int(value)
+
+
+def _shorthand_problems(where: str, section: str, spec: _WithShorthands) -> list[tuple[str, str]]:
+    known = metrics_service.policy_keys(section)
+    problems = []
+    for key, value in spec.shorthands().items():
+        if key not in known:
+            problems.append((f"{where}.{key}", "Extra inputs are not permitted"))
+            continue
+        definition, shorthand = known[key]
+        try:
+            number = _shorthand_value(shorthand.kind, value)
+        except ValueError as exc:
+            problems.append((f"{where}.{key}", f"must be {exc}"))
+            continue
+        low, high = definition.bounds or (None, None)
+        if shorthand.kind == "min_value" and (
+            (low is not None and number < low) or (high is not None and number > high)
+        ):
+            problems.append((f"{where}.{key}", f"must be within {low:g}..{high or 'inf'}"))
+    return problems
+
+
+# --- shorthands and gates as the rules read them -------------------------------------------
+
+TRIGGER_ACTIONS = ("none", "review", "demote")
+
+
+@dataclass(frozen=True)
+class MetricGate:
+    """An entry gate on a metric: from a shorthand (`min_qa_score: 85`) or from `gates:`."""
+
+    name: str  # the gate's name in decisions
+    metric: str
+    kind: str  # min_value | no_events | min_window | bounds
+    minimum: float | None
+    maximum: float | None
+    window_months: int  # 1: this period's value
+    gap: str = ""  # msgid of the gap sentence ("" for the generic one)
+    counts: bool = False  # a count adds up over a window; other values are averaged
+
+    @property
+    def required(self) -> Any:
+        """What the gate requires, as decisions show it."""
+        if self.kind == "no_events":
+            return 0
+        if self.kind == "min_window":
+            return int(self.minimum or 0)
+        if self.minimum is not None and self.maximum is not None:
+            return [self.minimum, self.maximum]
+        return self.minimum if self.minimum is not None else self.maximum
+
+    def passes(self, actual: float | None) -> bool:
+        """Whether a value meets the gate (no value meets nothing)."""
+        if actual is None:
+            return False
+        low_ok = self.minimum is None or actual >= self.minimum
+        return low_ok and (self.maximum is None or actual <= self.maximum)
+
+
+@dataclass(frozen=True)
+class SampleMinimum:
+    """The least sample size of a metric for the period to count as evidence."""
+
+    name: str
+    metric: str
+    required: int
+    gap: str = ""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A metric counted this period that opens a review or demotes (or, `none`, nothing)."""
+
+    metric: str
+    above: float
+    action: str
+    review_reason: str = ""
+    demote_reason: str = ""
+
+
+# Resolved once per section object: the rules read them for every agent.
+_RESOLVED: dict[int, tuple[object, Any]] = {}
+
+
+def _resolved(section: object, resolve: Any) -> Any:
+    cached = _RESOLVED.get(id(section))
+    if cached is None or cached[0] is not section:
+        if len(_RESOLVED) > 256:
+            _RESOLVED.clear()
+        cached = (section, resolve(section))
+        _RESOLVED[id(section)] = cached
+    return cached[1]
+
+
+def entry_gates(entry: EntrySpec) -> list[MetricGate]:
+    """An entry's gates on metrics, shorthands first, in the policy's order."""
+    gates: list[MetricGate] = _resolved(entry, _entry_gates)
+    return gates
+
+
+def _entry_gates(entry: EntrySpec) -> list[MetricGate]:
+    known = metrics_service.policy_keys("entry")
+    gates = []
+    for key, value in entry.shorthands().items():
+        definition, shorthand = known[key]
+        number = _shorthand_value(shorthand.kind, value)
+        minimum, maximum, window = {
+            "min_value": (number, None, 1),
+            "no_events": (None, 0, number),
+            "min_window": (number, None, definition.window_months),
+        }[shorthand.kind]
+        gates.append(
+            MetricGate(
+                shorthand.gate,
+                definition.id,
+                shorthand.kind,
+                minimum,
+                maximum,
+                window,
+                shorthand.gap,
+                counts=definition.unit == "count",
+            )
+        )
+    for spec in entry.gates:
+        declared = metrics_service.metric_definition(spec.metric)
+        gates.append(
+            MetricGate(
+                spec.metric,
+                spec.metric,
+                "bounds",
+                spec.min,
+                spec.max,
+                spec.window_months or (declared.window_months if declared else 1),
+                counts=declared is not None and declared.unit == "count",
+            )
+        )
+    return gates
+
+
+def sample_minimums(policy: LadderPolicy) -> list[SampleMinimum]:
+    """The evidence minimums: shorthands (in the policy's order), then `min_samples`."""
+    minimums: list[SampleMinimum] = _resolved(policy.evidence, _sample_minimums)
+    return minimums
+
+
+def _sample_minimums(sufficiency: SufficiencySpec) -> list[SampleMinimum]:
+    known = metrics_service.policy_keys("evidence")
+    minimums = []
+    for key, value in sufficiency.shorthands().items():
+        definition, shorthand = known[key]
+        minimums.append(
+            SampleMinimum(
+                shorthand.gate,
+                definition.id,
+                _shorthand_value(shorthand.kind, value),
+                shorthand.gap,
+            )
+        )
+    minimums += [
+        SampleMinimum(f"min_samples:{metric}", metric, required)
+        for metric, required in sufficiency.min_samples.items()
+    ]
+    return [minimum for minimum in minimums if minimum.required > 0]
+
+
+def demotion_triggers(policy: LadderPolicy) -> list[Trigger]:
+    """The triggers: each declared shorthand (given, or at its default), then `triggers`."""
+    triggers: list[Trigger] = _resolved(policy.demotion, _demotion_triggers)
+    return triggers
+
+
+def _demotion_triggers(demotion: DemotionSpec) -> list[Trigger]:
+    given = demotion.shorthands()
+    triggers = []
+    for key, (definition, shorthand) in metrics_service.policy_keys("demotion").items():
+        action = given.get(key, shorthand.default)
+        triggers.append(
+            Trigger(
+                definition.id,
+                0,
+                str(action),
+                shorthand.review_reason,
+                shorthand.demote_reason,
+            )
+        )
+    triggers += [Trigger(t.metric, t.above, t.action) for t in demotion.triggers]
+    return [trigger for trigger in triggers if trigger.action != "none"]
+
+
+def window_months(policy: LadderPolicy) -> dict[str, int]:
+    """The metrics the gates and triggers read over months, with how many months back."""
+    windows: dict[str, int] = {}
+    for entry in policy.promotion.entry.values():
+        for gate in entry_gates(entry):
+            if gate.window_months > 1:
+                windows[gate.metric] = max(windows.get(gate.metric, 1), gate.window_months)
+    for trigger in demotion_triggers(policy):
+        windows.setdefault(trigger.metric, 1)
+    return windows
 
 
 def parse_policy(
@@ -285,9 +546,27 @@ def parse_policy(
     return policy
 
 
+def _canonical_section(dumped: dict[str, Any], section: str, empty_keys: tuple[str, ...]) -> None:
+    # Shorthands at their typed value (or their default), new keys only when used: a policy
+    # written before the registry keeps its hash.
+    for key in empty_keys:
+        if not dumped.get(key):
+            dumped.pop(key, None)
+    for key, (_, shorthand) in metrics_service.policy_keys(section).items():
+        if key in dumped:
+            dumped[key] = _shorthand_value(shorthand.kind, dumped[key])
+        else:
+            dumped[key] = shorthand.default
+
+
 def canonical(policy: LadderPolicy) -> str:
     """The policy as canonical JSON: what its hash covers."""
-    return json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    dumped = policy.model_dump(mode="json")
+    for entry in dumped["promotion"]["entry"].values():
+        _canonical_section(entry, "entry", ("gates",))
+    _canonical_section(dumped["evidence"], "evidence", ("min_samples",))
+    _canonical_section(dumped["demotion"], "demotion", ("triggers",))
+    return json.dumps(dumped, sort_keys=True, ensure_ascii=False)
 
 
 def policy_hash(policy: LadderPolicy) -> str:

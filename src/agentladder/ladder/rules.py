@@ -13,8 +13,12 @@ in memory from one period to the next. Semantics (see the policy notes):
   in a row is demoted one level, except in the protected periods after a promotion;
 * a quota caps the share of active agents holding a level: the best composites enter, ties
   go to longer tenure at the current level, then the earlier hire;
-* a compliance-critical fatal error opens a review, demotes, or does nothing, per policy; an
-  expired certificate required by the current level blocks promotion or demotes, per policy.
+* a trigger (a metric counted this period, such as a compliance-critical fatal error) opens a
+  review, demotes, or does nothing, per policy; an expired certificate required by the current
+  level blocks promotion or demotes, per policy.
+
+The rules name no metric: the policy's gates, minimums and triggers say which metrics they
+read, and the metric registry says what each shorthand key means.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from datetime import date
 from typing import Any
 
 from agentladder.i18n import N_
+from agentladder.ladder import policy as ladder_policy
 from agentladder.ladder.policy import EntrySpec, LadderPolicy
 from agentladder.ladder.scoring import Scorecard
 
 PROMOTE, HOLD, DEMOTE, INSUFFICIENT = "promote", "hold", "demote", "insufficient_evidence"
-# How far back the knowledge-adoption gate counts.
-KB_WINDOW_MONTHS = 12
+# A month of a windowed metric: its value and sample size (None: nothing recorded).
+MonthValue = tuple[float | None, int]
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,24 @@ class Standing:
     certifications: frozenset[str]  # valid on the period's last day
     qualify_streak: int = 0  # previous periods in a row qualifying for the next level
     floor_streak: int = 0  # previous periods in a row below the current level's floor
-    # Fatal errors per month, the period's last month first (as far back as the gates look).
-    fatal_by_month: tuple[int, ...] = ()
-    kb_adopted_window: int = 0  # adopted knowledge contributions in the last 12 months
+    # Metrics the gates and triggers read over months: each month's value and sample size,
+    # the period's last month first (as far back as the policy looks).
+    windows: dict[str, tuple[MonthValue, ...]] = field(default_factory=dict)
+
+    def window_value(self, metric_id: str, months: int, count: bool) -> float | None:
+        """A windowed metric over its first `months` months: counts add up (a month without
+        a record counts 0); other values are averaged by sample size (None without any)."""
+        values = self.windows.get(metric_id, ())[:months]
+        if count:
+            return float(sum(int(value or 0) for value, _ in values))
+        weighted = [(value, n) for value, n in values if value is not None and n > 0]
+        total = sum(n for _, n in weighted)
+        return sum(value * n for value, n in weighted) / total if total else None
+
+    def this_period(self, metric_id: str) -> int:
+        """A counted metric's count in the period's last month."""
+        values = self.windows.get(metric_id, ())
+        return int(values[0][0] or 0) if values else 0
 
 
 @dataclass(frozen=True)
@@ -112,16 +132,22 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 def evidence_gates(policy: LadderPolicy, card: Scorecard) -> list[Gate]:
     """The evidence minimums, in the order the policy lists them."""
-    minimums = (
-        ("min_handled_calls", "handled_calls", policy.evidence.min_handled_calls),
-        ("min_qa_evaluations", "qa_score", policy.evidence.min_qa_evaluations),
-        ("min_surveys", "csat_rate", policy.evidence.min_surveys),
-    )
-    return [
-        Gate(name, required, card.sample(metric), card.sample(metric) >= required)
-        for name, metric, required in minimums
-        if required > 0
-    ]
+    gates = []
+    for minimum in ladder_policy.sample_minimums(policy):
+        sample = card.sample(minimum.metric)
+        gates.append(Gate(minimum.name, minimum.required, sample, sample >= minimum.required))
+    return gates
+
+
+def _metric_gate(
+    gate: ladder_policy.MetricGate, card: Scorecard, standing: Standing, level: str
+) -> Gate:
+    if gate.window_months <= 1:
+        reached = _round(card.value(gate.metric), 2)
+        return Gate(gate.name, gate.required, reached, gate.passes(reached), level)
+    value = standing.window_value(gate.metric, gate.window_months, gate.counts)
+    actual: float | int | None = int(value) if gate.counts and value is not None else value
+    return Gate(gate.name, gate.required, actual, gate.passes(value), level)
 
 
 def entry_gates(
@@ -154,31 +180,21 @@ def entry_gates(
     for certification in entry.certifications:
         held = certification in standing.certifications
         gates.append(Gate("certification", certification, held, held, level))
-    if entry.min_qa_score is not None:
-        qa = _round(card.value("qa_score"), 2)
-        gates.append(
-            Gate(
-                "qa_score",
-                entry.min_qa_score,
-                qa,
-                qa is not None and qa >= entry.min_qa_score,
-                level,
-            )
-        )
-    if entry.no_fatal_months is not None:
-        fatal = sum(standing.fatal_by_month[: entry.no_fatal_months])
-        gates.append(Gate("fatal_errors", 0, fatal, fatal == 0, level))
-    if entry.min_kb_adopted is not None:
-        adopted = standing.kb_adopted_window
-        gates.append(
-            Gate(
-                "kb_adopted", entry.min_kb_adopted, adopted, adopted >= entry.min_kb_adopted, level
-            )
-        )
+    for metric_gate in ladder_policy.entry_gates(entry):
+        gates.append(_metric_gate(metric_gate, card, standing, level))
     return gates
 
 
-def _gap(gate: Gate, card: Scorecard) -> Reason | None:
+# The gap sentences of the gates every policy has; a metric's gates bring their own.
+_GAPS = {
+    "tenure_months": N_("{months} more months of tenure"),
+    "certification": N_("certification: {certification}"),
+}
+GENERIC_GAP = N_("{metric} {needed} (now {actual})")
+GENERIC_SAMPLE_GAP = N_("{count} more observations of {metric}")
+
+
+def _gap(gate: Gate, card: Scorecard, policy: LadderPolicy) -> Reason | None:
     if gate.passed:
         return None
     if gate.gate == "score":
@@ -198,29 +214,48 @@ def _gap(gate: Gate, card: Scorecard) -> Reason | None:
             },
         )
     if gate.gate == "tenure_months":
-        return Reason(N_("{months} more months of tenure"), {"months": gate.required - gate.actual})
+        return Reason(_GAPS["tenure_months"], {"months": gate.required - gate.actual})
     if gate.gate == "certification":
-        return Reason(N_("certification: {certification}"), {"certification": gate.required})
-    if gate.gate == "qa_score":
-        return Reason(
-            N_("QA score {needed} (now {actual})"), {"needed": gate.required, "actual": gate.actual}
+        return Reason(_GAPS["certification"], {"certification": gate.required})
+    return _metric_gap(gate, policy)
+
+
+def _metric_gap(gate: Gate, policy: LadderPolicy) -> Reason | None:
+    # A metric's gate or minimum: its declared sentence, else the generic one.
+    gaps = gap_sentences(policy)
+    kind, metric, message = gaps.get(gate.gate, ("", "", ""))
+    if not kind:
+        return None
+    if kind in ("min_samples", "min_window"):
+        params: dict[str, Any] = {"count": gate.required - (gate.actual or 0)}
+    elif kind == "no_events":
+        params = {"count": gate.actual}
+    else:
+        params = {"needed": gate.required, "actual": gate.actual}
+    if message in (GENERIC_GAP, GENERIC_SAMPLE_GAP):
+        params = {key: _plain(value) for key, value in params.items()}
+        params["metric"] = metric
+    return Reason(message, params)
+
+
+def _plain(value: Any) -> Any:
+    """A whole float as an integer (4.0 -> 4), for sentences."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def gap_sentences(policy: LadderPolicy) -> dict[str, tuple[str, str, str]]:
+    """Gate name -> (kind, metric, gap msgid) for the gates on metrics a policy can have."""
+    sentences: dict[str, tuple[str, str, str]] = {}
+    for minimum in ladder_policy.sample_minimums(policy):
+        sentences[minimum.name] = (
+            "min_samples",
+            minimum.metric,
+            minimum.gap or GENERIC_SAMPLE_GAP,
         )
-    if gate.gate == "fatal_errors":
-        return Reason(
-            N_("no fatal errors in the gate's window (now {count})"), {"count": gate.actual}
-        )
-    if gate.gate == "kb_adopted":
-        return Reason(
-            N_("{count} more adopted knowledge contributions"),
-            {"count": gate.required - gate.actual},
-        )
-    if gate.gate == "min_handled_calls":
-        return Reason(N_("{count} more handled calls"), {"count": gate.required - gate.actual})
-    if gate.gate == "min_qa_evaluations":
-        return Reason(N_("{count} more QA evaluations"), {"count": gate.required - gate.actual})
-    if gate.gate == "min_surveys":
-        return Reason(N_("{count} more survey answers"), {"count": gate.required - gate.actual})
-    return None
+    for entry in policy.promotion.entry.values():
+        for gate in ladder_policy.entry_gates(entry):
+            sentences[gate.name] = (gate.kind, gate.metric, gate.gap or GENERIC_GAP)
+    return sentences
 
 
 def _score_reasons(card: Scorecard) -> list[Reason]:
@@ -258,7 +293,7 @@ def decide(
     target = levels[index + 1] if index + 1 < len(levels) else None
     evidence = evidence_gates(policy, card)
     reasons = _score_reasons(card)
-    gaps = [gap for gate in evidence if (gap := _gap(gate, card)) is not None]
+    gaps = [gap for gate in evidence if (gap := _gap(gate, card, policy)) is not None]
     gates = list(evidence)
     current_entry = policy.promotion.entry.get(standing.level)
     if not all(gate.passed for gate in evidence):
@@ -267,7 +302,7 @@ def decide(
             entry = policy.promotion.entry[target]
             target_gates = entry_gates(policy, target, entry, card, standing, period_end)
             gates += target_gates
-            gaps += [gap for gate in target_gates if (gap := _gap(gate, card)) is not None]
+            gaps += [gap for gate in target_gates if (gap := _gap(gate, card, policy)) is not None]
         return Outcome(
             standing.agent_id,
             standing.level,
@@ -287,7 +322,11 @@ def decide(
         for c in (current_entry.certifications if current_entry else [])
         if c not in standing.certifications
     ]
-    fatal_now = standing.fatal_by_month[0] if standing.fatal_by_month else 0
+    fired = [
+        trigger
+        for trigger in ladder_policy.demotion_triggers(policy)
+        if standing.this_period(trigger.metric) > trigger.above
+    ]
 
     qualify_streak = 0
     if target is not None:
@@ -300,7 +339,7 @@ def decide(
         gates += target_gates
         qualifies = all(gate.passed for gate in target_gates)
         qualify_streak = standing.qualify_streak + 1 if qualifies else 0
-        gaps += [gap for gate in target_gates if (gap := _gap(gate, card)) is not None]
+        gaps += [gap for gate in target_gates if (gap := _gap(gate, card, policy)) is not None]
         if expired:
             reasons.append(
                 Reason(
@@ -356,10 +395,9 @@ def decide(
     previous = levels[index - 1] if index > 0 else None
     demote_for: Reason | None = None
     if previous is not None:
-        if fatal_now and policy.demotion.on_fatal_compliance == "demote":
-            demote_for = Reason(
-                N_("A compliance-critical fatal error this period: demoted one level.")
-            )
+        demoting = [trigger for trigger in fired if trigger.action == "demote"]
+        if demoting:
+            demote_for = _trigger_reason(demoting[0], "demote")
         elif expired and policy.demotion.expired_certification == "demote" and not protected:
             demote_for = Reason(
                 N_("A certification the level requires expired: demoted one level.")
@@ -389,11 +427,10 @@ def decide(
             0,
         )
 
-    review = bool(fatal_now) and policy.demotion.on_fatal_compliance == "review"
+    reviewing = [trigger for trigger in fired if trigger.action == "review"]
+    review = bool(reviewing)
     if review:
-        reasons.append(
-            Reason(N_("A compliance-critical fatal error this period: a review is open."))
-        )
+        reasons.append(_trigger_reason(reviewing[0], "review"))
     if target is not None and qualify_streak >= policy.promotion.consecutive_periods:
         reasons.append(
             Reason(
@@ -427,6 +464,17 @@ def decide(
         floor_streak,
         review,
     )
+
+
+def _trigger_reason(trigger: ladder_policy.Trigger, action: str) -> Reason:
+    declared = trigger.demote_reason if action == "demote" else trigger.review_reason
+    if declared:
+        return Reason(declared)
+    if action == "demote":
+        message = N_("{metric} above {above} this period: demoted one level.")
+    else:
+        message = N_("{metric} above {above} this period: a review is open.")
+    return Reason(message, {"metric": trigger.metric, "above": _plain(trigger.above)})
 
 
 @dataclass(frozen=True)

@@ -20,27 +20,18 @@ from agentladder.db import utcnow
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.i18n import translate
 from agentladder.ladder import evidence as ladder_evidence
-from agentladder.ladder import rules
+from agentladder.ladder import labels, rules
 from agentladder.ladder.models import Appeal, DecisionOverride, LadderDecision, PolicyVersion
-from agentladder.ladder.policy import (
-    LADDER_METRICS,
-    LadderPolicy,
-    parse_policy,
-    policy_hash,
-)
+from agentladder.ladder.policy import LadderPolicy, parse_policy, policy_hash, window_months
 from agentladder.ladder.policy import default_policy_text as shipped_policy_text
-from agentladder.ladder.scoring import Fact, Member, Scorecard, score_agents
+from agentladder.ladder.scoring import Member, Scorecard, score_agents
 from agentladder.metrics import service as metrics_service
+from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.schemas import LEVELS
 from agentladder.periods import Period, parse_period, periods_between
-from agentladder.training import service as training_service
 
-# How far back standings look (fatal-error windows, knowledge adoptions).
-LOOKBACK_MONTHS = 12
-# The metrics whose counts over the look-back window the gates read.
-WINDOW_METRICS = ("qa_fatal_errors", "kb_adopted")
 ACTED_STATUSES = ("approved", "applied", "rejected")
 
 
@@ -58,8 +49,17 @@ class LoadedPolicy:
 
 
 def known_metrics() -> set[str]:
-    """Metric ids a policy may name: the KPIs and the ladder's own evidence metrics."""
-    return set(metrics_service.AGENT_METRIC_IDS) | set(LADDER_METRICS)
+    """Metric ids a policy may name: every metric of the registry."""
+    return set(metrics_service.metric_definitions())
+
+
+def known_certifications(*, session: Session) -> set[str]:
+    """Certification codes a policy may name: every provider's."""
+    return {
+        code
+        for provider in metrics_service.evidence_providers()
+        for code in provider.certification_types(session=session)
+    }
 
 
 def load_policy_text(*, session: Session, text: str) -> LoadedPolicy:
@@ -67,7 +67,7 @@ def load_policy_text(*, session: Session, text: str) -> LoadedPolicy:
     policy = parse_policy(
         text,
         known_metrics=known_metrics(),
-        known_certifications=training_service.known_certification_types(session=session),
+        known_certifications=known_certifications(session=session),
     )
     return LoadedPolicy(policy, text, policy_hash(policy))
 
@@ -142,97 +142,93 @@ class PeriodInputs:
     standings: dict[int, rules.Standing]
 
 
-def _month_labels_back(period: Period, months: int) -> list[str]:
-    """Month labels from the period's last month back `months` months, newest first."""
-    year, month = period.last_day.year, period.last_day.month
-    labels = []
-    for _ in range(months):
-        labels.append(f"{year}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return labels
-
-
-def _quarter_of(month_label: str) -> str:
-    year, month = month_label.split("-")
-    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
-
-
-def _step_back(period: Period) -> Period:
-    day_before = period.first_day.toordinal() - 1
-    return periods_between(period.kind, date.fromordinal(day_before), date.fromordinal(day_before))[
-        0
-    ]
-
-
-def _window_counts(
-    window_facts: ladder_evidence.PeriodFacts, agent_id: int, metric_id: str, months: list[str]
-) -> list[int]:
-    # A month's count is the month's own fact, else a quarter fact on its quarter's last month.
-    counts = []
-    for label in months:
-        fact = window_facts.get(label, {}).get(agent_id, {}).get(metric_id)
-        if fact is None and int(label[5:]) % 3 == 0:
-            fact = window_facts.get(_quarter_of(label), {}).get(agent_id, {}).get(metric_id)
-        counts.append(int(fact.value or 0) if fact is not None else 0)
-    return counts
-
-
 @dataclass(frozen=True)
-class PeriodEvidence:
-    """What a period's decisions read besides the roster: the window counts, the period's
-    facts and the certificates valid on its last day. The same for every policy, so a
-    backtest reads it once for both."""
+class PeriodReading:
+    """What a period's decisions read besides the roster: the windowed metrics' months, the
+    period's facts and the certificates valid on its last day. A backtest reads it once for
+    both policies (with the windows of both)."""
 
-    months: list[str]  # the look-back window, newest first
+    months: list[Period]  # the look-back window, newest first
     window_facts: ladder_evidence.PeriodFacts
     period_facts: dict[int, dict[str, Fact]]
     certifications: dict[int, set[str]]
 
 
-def period_evidence(*, session: Session, period: Period, agent_ids: list[int]) -> PeriodEvidence:
-    """The period's evidence from the database."""
-    months = _month_labels_back(period, LOOKBACK_MONTHS)
-    window = sorted({*months, *(_quarter_of(m) for m in months), period.label})
-    return PeriodEvidence(
+def read_period(
+    *,
+    session: Session,
+    period: Period,
+    agent_ids: list[int],
+    windows: dict[str, int],
+) -> PeriodReading:
+    """The period's facts from every provider, and the months of the windowed metrics."""
+    months = period.months_back(max(windows.values(), default=1))
+    # A month's count may have come in as its quarter's (on the quarter's last month).
+    window = {*months, *(m.quarter() for m in months if m.closes_quarter()), period}
+    return PeriodReading(
         months=months,
-        # The year back only for the counts the window gates read; everything for the period.
         window_facts=ladder_evidence.gather_facts(
-            session=session, periods=window, metrics=WINDOW_METRICS
-        ),
-        period_facts=ladder_evidence.gather_facts(session=session, periods=[period.label])[
-            period.label
-        ],
-        certifications=training_service.valid_certifications(
-            session=session, agent_ids=agent_ids, on=period.last_day
+            session=session,
+            periods=sorted(window, key=lambda p: p.label),
+            metrics=sorted(windows),
+        )
+        if windows
+        else {},
+        period_facts=ladder_evidence.gather_facts(session=session, periods=[period])[period.label],
+        certifications=ladder_evidence.gather_certifications(
+            session=session, agent_ids=agent_ids, period=period
         ),
     )
+
+
+def _windows_of(
+    reading: PeriodReading, agent_id: int, windows: dict[str, int]
+) -> dict[str, tuple[rules.MonthValue, ...]]:
+    """Each windowed metric's months for one agent, newest first: the month's own fact, else
+    (on a quarter's last month) the quarter's."""
+    found: dict[str, tuple[rules.MonthValue, ...]] = {}
+    agent_facts = {
+        label: by_agent.get(agent_id, {}) for label, by_agent in reading.window_facts.items()
+    }
+    for metric_id, months in windows.items():
+        values = []
+        for month in reading.months[:months]:
+            fact = agent_facts.get(month.label, {}).get(metric_id)
+            if fact is None and month.closes_quarter():
+                fact = agent_facts.get(month.quarter().label, {}).get(metric_id)
+            values.append((fact.value, fact.sample_size) if fact is not None else (None, 0))
+        found[metric_id] = tuple(values)
+    return found
 
 
 def gather(
     *,
     session: Session,
     period: Period,
+    windows: dict[str, int],
     previous: dict[int, tuple[str, int, int]] | None = None,
     people: list[org_service.LevelStanding] | None = None,
-    evidence: PeriodEvidence | None = None,
+    reading: PeriodReading | None = None,
 ) -> PeriodInputs:
-    """The period's members, facts and standings from the database. `previous` gives the
-    level and streaks carried in (default: the stored decisions of the period before; a
-    streak counts only at the level it was earned at); `people` the agents and their levels
-    (default: the level history on the period's last day); `evidence` what was read already."""
+    """The period's members, facts and standings from the database. `windows` are the
+    metrics the policy reads over months; `previous` gives the level and streaks carried in
+    (default: the stored decisions of the period before; a streak counts only at the level it
+    was earned at); `people` the agents and their levels (default: the level history on the
+    period's last day); `reading` what was read already."""
     roster = (
         people
         if people is not None
         else org_service.standings_on(session=session, on=period.last_day)
     )
-    if evidence is None:
-        evidence = period_evidence(
-            session=session, period=period, agent_ids=[p.agent_id for p in roster]
+    if reading is None:
+        reading = read_period(
+            session=session,
+            period=period,
+            agent_ids=[p.agent_id for p in roster],
+            windows=windows,
         )
-    months, all_facts, period_facts = evidence.months, evidence.window_facts, evidence.period_facts
-    certifications = evidence.certifications
     if previous is None:
-        previous = stored_streaks(session=session, period=_step_back(period).label)
+        previous = stored_streaks(session=session, period=period.previous().label)
     members, standings = {}, {}
     for person in roster:
         members[person.agent_id] = Member(person.agent_id, person.team_code, person.skill_group)
@@ -245,23 +241,16 @@ def gather(
             level=person.level,
             level_since=person.level_since,
             entered_by_promotion=person.entered_by_promotion,
-            certifications=frozenset(certifications.get(person.agent_id, set())),
+            certifications=frozenset(reading.certifications.get(person.agent_id, set())),
             qualify_streak=qualify,
             floor_streak=floor,
-            fatal_by_month=tuple(
-                _window_counts(all_facts, person.agent_id, "qa_fatal_errors", months)
-            ),
-            kb_adopted_window=sum(
-                _window_counts(
-                    all_facts, person.agent_id, "kb_adopted", months[: rules.KB_WINDOW_MONTHS]
-                )
-            ),
+            windows=_windows_of(reading, person.agent_id, windows),
         )
     return PeriodInputs(
         period=period,
         members=members,
         people={p.agent_id: p for p in roster},
-        facts={agent_id: period_facts.get(agent_id, {}) for agent_id in members},
+        facts={agent_id: reading.period_facts.get(agent_id, {}) for agent_id in members},
         standings=standings,
     )
 
@@ -290,9 +279,7 @@ def stored_streaks(*, session: Session, period: str) -> dict[int, tuple[str, int
 def _protected(policy: LadderPolicy, standing: rules.Standing, period: Period) -> bool:
     if not standing.entered_by_promotion or policy.promotion.protect_periods == 0:
         return False
-    first = period
-    for _ in range(policy.promotion.protect_periods - 1):
-        first = _step_back(first)
+    first = period.back(policy.promotion.protect_periods)[-1]
     return standing.level_since >= first.first_day
 
 
@@ -434,11 +421,19 @@ def _level_name(level_id: str, language: Language) -> str:
     return level_id
 
 
+def _param_text(key: str, value: Any, language: Language) -> Any:
+    # Level and metric ids become their names in the reader's language.
+    if key == "level" and isinstance(value, str):
+        return _level_name(value, language)
+    if key == "metric" and isinstance(value, str):
+        return labels.metric_name(value, language)
+    return value
+
+
 def render(reason: dict[str, Any], language: Language) -> str:
     """One stored reason as a sentence in the reader's language (level ids become names)."""
     params = {
-        key: _level_name(value, language) if key == "level" and isinstance(value, str) else value
-        for key, value in reason.get("params", {}).items()
+        key: _param_text(key, value, language) for key, value in reason.get("params", {}).items()
     }
     message: str = reason["message"]
     return translate(language, message, **params)
@@ -560,7 +555,7 @@ def run_period(
             kind=loaded.policy.period,
             example="2026-10" if loaded.policy.period == "month" else "2026-Q4",
         )
-    inputs = gather(session=session, period=chosen)
+    inputs = gather(session=session, period=chosen, windows=window_months(loaded.policy))
     cards, outcomes = evaluate(loaded.policy, inputs)
     report = RunReport(chosen.label, loaded.content_hash, dry_run, [])
     existing = {
@@ -835,7 +830,7 @@ class _Simulation:
         session: Session,
         period: Period,
         people: list[org_service.LevelStanding],
-        evidence: PeriodEvidence,
+        reading: PeriodReading,
     ) -> tuple[PeriodInputs, dict[int, Scorecard], dict[int, rules.Outcome]]:
         """Decide one period for everyone, from the levels this simulation has reached."""
         people = [
@@ -852,9 +847,10 @@ class _Simulation:
         inputs = gather(
             session=session,
             period=period,
+            windows=window_months(self.policy.policy),
             previous=self.carried,
             people=people,
-            evidence=evidence,
+            reading=reading,
         )
         cards, outcomes = evaluate(self.policy.policy, inputs)
         self.carried, self.final_levels = {}, {}
@@ -922,13 +918,17 @@ def backtest(
     changes = []
     # Both policies period by period from the same reads; a decision is written out in full
     # only where the two differ (a year of a large centre is hundreds of thousands).
+    # One reading serves both: the windowed metrics of either policy, as far back as either.
+    windows = window_months(in_force.policy)
+    for metric, months in window_months(proposed.policy).items():
+        windows[metric] = max(windows.get(metric, 1), months)
     for period in periods:
         people = org_service.standings_on(session=session, on=period.last_day)
-        evidence = period_evidence(
-            session=session, period=period, agent_ids=[p.agent_id for p in people]
+        reading = read_period(
+            session=session, period=period, agent_ids=[p.agent_id for p in people], windows=windows
         )
-        our_inputs, our_cards, our_outcomes = ours.step(session, period, people, evidence)
-        their_inputs, their_cards, their_outcomes = theirs.step(session, period, people, evidence)
+        our_inputs, our_cards, our_outcomes = ours.step(session, period, people, reading)
+        their_inputs, their_cards, their_outcomes = theirs.step(session, period, people, reading)
         for agent_id, outcome in our_outcomes.items():
             other = their_outcomes.get(agent_id)
             if other is None or (other.decision, other.to_level) == (

@@ -14,18 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+from agentladder.ladder import labels
 from agentladder.ladder.policy import Cohort, LadderPolicy, ScoringSpec
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One piece of evidence: an agent's metric for a period, with its sample size."""
-
-    agent_id: int
-    metric_id: str
-    value: float | None
-    sample_size: int
-    source: str
+from agentladder.metrics.schemas import Fact
 
 
 @dataclass(frozen=True)
@@ -186,9 +177,6 @@ def value_se(policy: LadderPolicy, metric_id: str, value: float, sample_size: in
     """The standard error of a metric's value from its sample size: binomial for rates (with
     one success and one failure added, so 0 of n is not certain), the policy's spread over
     the square root of n for averages; None when neither applies."""
-    # Imported here: labels reads the KPI catalog, whose package imports the ladder's service.
-    from agentladder.ladder import labels
-
     if sample_size <= 0:
         return None
     if labels.metric_unit(metric_id) == "rate":

@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from agentladder.errors import InvalidInput, NotFound
-from agentladder.ladder import external, labels
+from agentladder.external import service as external
+from agentladder.ladder import labels
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
 from agentladder.org import service as org_service
@@ -54,6 +55,7 @@ def render(
         {
             "names": labels.NAMES,
             "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
+            "gate_name": lambda gate: labels.gate_name(gate, language),
             **context,
         },
         status_code=status_code,

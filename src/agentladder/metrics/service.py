@@ -4,17 +4,22 @@ values only through this module."""
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
+from agentladder.errors import InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
 from agentladder.metrics.models import MetricValue
+from agentladder.metrics.schemas import EvidenceProvider, MetricDefinition, PolicyKey
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
 
@@ -34,10 +39,16 @@ __all__ = [
     "catalog_rows",
     "compute_period",
     "default_period",
+    "evidence_providers",
     "metric_config",
+    "metric_definition",
+    "metric_definitions",
     "period_values",
+    "policy_keys",
     "queue_table",
+    "register_provider",
     "sort_agent_rows",
+    "unregister_provider",
 ]
 
 
@@ -373,3 +384,131 @@ def display_value(value: float | None, unit: str, language: str) -> str:
     if unit == "count":
         return str(format_decimal(round(value), locale=locale))
     return str(format_decimal(round(value, 2 if unit in {"score", "ratio"} else 1), locale=locale))
+
+
+# --- the registry: evidence providers and the metrics they declare ------------------------
+
+# The product's own providers, each in its subsystem's provider.py (module:attribute); a
+# centre's own come in through the `agentladder.providers` entry-point group.
+BUILTIN_PROVIDERS = (
+    "agentladder.metrics.provider:PROVIDER",
+    "agentladder.training.provider:PROVIDER",
+    "agentladder.external.provider:PROVIDER",
+)
+PROVIDER_ENTRY_POINTS = "agentladder.providers"
+
+_providers: list[EvidenceProvider] | None = None
+_definitions: dict[str, MetricDefinition] | None = None
+
+
+def _load(target: str) -> EvidenceProvider:
+    module, attribute = target.split(":")
+    provider: EvidenceProvider = getattr(import_module(module), attribute)
+    return provider
+
+
+def evidence_providers() -> tuple[EvidenceProvider, ...]:
+    """Every registered provider, in the order the ladder reads them (a later provider's fact
+    replaces an earlier one's for the same agent, period and metric)."""
+    global _providers
+    if _providers is None:
+        loaded = [_load(target) for target in BUILTIN_PROVIDERS]
+        loaded += [point.load() for point in entry_points(group=PROVIDER_ENTRY_POINTS)]
+        _providers = []
+        for provider in loaded:
+            _add_provider(_providers, provider)
+    return tuple(_providers)
+
+
+def _add_provider(providers: list[EvidenceProvider], provider: EvidenceProvider) -> None:
+    global _definitions
+    declared = {d.id: p.name for p in providers for d in p.metrics()}
+    for definition in provider.metrics():
+        if definition.id in declared:
+            raise InvalidInput(
+                "metric {metric} is declared by {first} and {second}",
+                metric=definition.id,
+                first=declared[definition.id],
+                second=provider.name,
+            )
+    providers.append(provider)
+    _definitions = None
+
+
+def register_provider(provider: EvidenceProvider) -> None:
+    """Add a provider (a plugin's, or a test's) after the built-in ones."""
+    providers = list(evidence_providers())
+    _add_provider(providers, provider)
+    global _providers
+    _providers = providers
+
+
+def unregister_provider(name: str) -> None:
+    """Remove a provider by name (what `register_provider` added)."""
+    global _providers, _definitions
+    _providers = [p for p in evidence_providers() if p.name != name]
+    _definitions = None
+
+
+def metric_definitions() -> dict[str, MetricDefinition]:
+    """Every metric an agent can be judged on, by id: the KPIs and every subsystem's."""
+    global _definitions
+    if _definitions is None:
+        _definitions = {d.id: d for p in evidence_providers() for d in p.metrics()}
+    return _definitions
+
+
+def metric_definition(metric_id: str) -> MetricDefinition | None:
+    """One metric's declaration, or None for an id no provider declares."""
+    return metric_definitions().get(metric_id)
+
+
+def policy_keys(section: str) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
+    """The policy shorthands of a section (entry, evidence, demotion) the metrics answer to."""
+    return _policy_keys(id(metric_definitions()), section)
+
+
+@lru_cache(maxsize=16)
+def _policy_keys(
+    definitions_id: int, section: str
+) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
+    # Keyed by the definitions' identity: a registration makes a new dict, so a new key.
+    return {
+        key.key: (definition, key)
+        for definition in metric_definitions().values()
+        for key in definition.policy_keys
+        if key.section == section
+    }
+
+
+def kpi_definitions(kpis: Sequence[Kpi], subsystem: str) -> list[MetricDefinition]:
+    """The catalog's agent KPIs as registry declarations."""
+    return [
+        MetricDefinition(
+            kpi.id,
+            kpi.zh,
+            kpi.en,
+            kpi.unit,  # type: ignore[arg-type]
+            kpi.direction,  # type: ignore[arg-type]
+            subsystem,
+            sample=KPI_SAMPLES.get(kpi.frame, ""),
+        )
+        for kpi in kpis
+        if kpi.scope in {"agent", "both"}
+    ]
+
+
+# What a KPI's sample size counts, by the frame it is measured on.
+KPI_SAMPLES = {
+    "calls": "calls",
+    "daily_calls": "calls",
+    "offers": "offered calls",
+    "outbound": "outbound calls",
+    "surveys": "survey answers",
+    "states": "state changes",
+    "daily_states": "agent-days",
+    "feedback": "calls",
+    "tickets": "tickets",
+    "leads": "calls",
+    "schedules": "scheduled shifts",
+}

@@ -265,7 +265,7 @@ def _progress_section(
     for gate in progress:
         section.rows.append(
             [
-                labels.name(labels.GATE_NAMES, gate.gate, language),
+                labels.gate_name(gate.gate, language),
                 _level(gate.level, language) if gate.level else _tr(language, N_("Evidence")),
                 _gate_value(gate.required, language),
                 _gate_value(gate.actual, language),

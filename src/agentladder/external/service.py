@@ -25,10 +25,9 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.db import utcnow
 from agentladder.errors import InvalidInput
+from agentladder.external.models import ExternalEvidence
 from agentladder.i18n import N_, translate
-from agentladder.ladder.models import ExternalEvidence
-from agentladder.ladder.policy import LADDER_METRICS
-from agentladder.metrics.catalog import BY_ID as KPIS
+from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.periods import parse_period
@@ -82,14 +81,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("agent", "period", "metric", "value", "sample_size")
 # The ladder decides per month or quarter; days and weeks are not its periods.
 PERIOD_KINDS = frozenset({"month", "quarter"})
-# Bounds of the ladder's own metrics: scores are 0-100 points, counts are never negative.
-_LADDER_BOUNDS: dict[str, tuple[float, float | None]] = {
-    "qa_score": (0, 100),
-    "qa_fatal_errors": (0, None),
-    "exam_score": (0, 100),
-    "kb_contribution_points": (0, None),
-    "kb_adopted": (0, None),
-}
 # Bounds of KPIs by unit (scores such as NPS or a 1-5 CSAT are not bounded here).
 _UNIT_BOUNDS: dict[str, tuple[float, float | None]] = {
     "count": (0, None),
@@ -111,30 +102,26 @@ _IN_CHUNK = 5000
 
 
 def accepted_metrics() -> dict[str, str]:
-    """Metric ids an import accepts, with a short description: the ladder's own metrics (QA,
-    exams, knowledge base) and every KPI measured per agent."""
-    accepted = dict(LADDER_METRICS)
-    for kpi in KPIS.values():
-        if kpi.scope in {"agent", "both"}:
-            accepted[kpi.id] = kpi.en
-    return accepted
+    """Metric ids an import accepts, with their English names: every metric of the registry
+    (the KPIs measured per agent, and the quality, exam and knowledge metrics)."""
+    return {d.id: d.en for d in metrics_service.metric_definitions().values()}
 
 
 def _metric_lookup() -> dict[str, str]:
-    """Metric ids by folded id and, for KPIs, folded Chinese and English names."""
-    lookup = {fold_header(metric_id): metric_id for metric_id in accepted_metrics()}
-    for kpi in KPIS.values():
-        if kpi.scope in {"agent", "both"}:
-            lookup.setdefault(fold_header(kpi.zh), kpi.id)
-            lookup.setdefault(fold_header(kpi.en), kpi.id)
+    """Metric ids by folded id and folded Chinese and English names."""
+    definitions = metrics_service.metric_definitions().values()
+    lookup = {fold_header(d.id): d.id for d in definitions}
+    for definition in definitions:
+        lookup.setdefault(fold_header(definition.zh), definition.id)
+        lookup.setdefault(fold_header(definition.en), definition.id)
     return lookup
 
 
 def _bounds(metric_id: str) -> tuple[float, float | None] | None:
-    if metric_id in _LADDER_BOUNDS:
-        return _LADDER_BOUNDS[metric_id]
-    kpi = KPIS.get(metric_id)
-    return _UNIT_BOUNDS.get(kpi.unit) if kpi is not None else None
+    definition = metrics_service.metric_definition(metric_id)
+    if definition is None:
+        return None
+    return definition.bounds or _UNIT_BOUNDS.get(definition.unit)
 
 
 def normalize_period(text: str) -> str:
@@ -231,8 +218,8 @@ def _number(text: str, metric_id: str | None) -> float:
     """A value as files write it: 85.5, 1,234, and for rates also 95% (read as 0.95)."""
     cleaned = text.replace(",", "").replace(" ", "")
     divisor = 1
-    kpi = KPIS.get(metric_id) if metric_id else None
-    if cleaned.endswith("%") and kpi is not None and kpi.unit == "rate":
+    definition = metrics_service.metric_definition(metric_id) if metric_id else None
+    if cleaned.endswith("%") and definition is not None and definition.unit == "rate":
         cleaned, divisor = cleaned[:-1], 100
     value = float(cleaned) / divisor
     if not math.isfinite(value):

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.ladder import external
-from agentladder.ladder.external import EvidenceImportReport, ExternalFact
-from agentladder.ladder.models import ExternalEvidence
+from agentladder.external import service as external
+from agentladder.external.models import ExternalEvidence
+from agentladder.external.service import EvidenceImportReport, ExternalFact
 from agentladder.org import service as org_service
 from agentladder.tabular import TableFileError
 from tests.factories import make_agent, make_team

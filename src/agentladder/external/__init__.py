@@ -1,0 +1,1 @@
+"""Results brought from other tools (QA, exams, the knowledge base) per agent and period."""

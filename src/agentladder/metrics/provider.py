@@ -1,0 +1,68 @@
+"""The service statistics provider: the KPIs the metrics engine stored, as facts for the ladder
+(ACD/CTI statistics, CSAT, complaints, tickets, leads, attendance)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from agentladder.i18n import N_
+from agentladder.metrics import service as metrics_service
+from agentladder.metrics.catalog import CATALOG
+from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agentladder.periods import Period
+
+# The policy's sufficiency minimums that count KPI samples.
+SAMPLE_KEYS = {
+    "handled_calls": PolicyKey(
+        "evidence",
+        "min_handled_calls",
+        "min_samples",
+        gate="min_handled_calls",
+        label=N_("Handled calls"),
+        gap=N_("{count} more handled calls"),
+        default=0,
+    ),
+    "csat_rate": PolicyKey(
+        "evidence",
+        "min_surveys",
+        "min_samples",
+        gate="min_surveys",
+        label=N_("Survey answers"),
+        gap=N_("{count} more survey answers"),
+        default=0,
+    ),
+}
+
+
+class ServiceStatisticsProvider(ProviderBase):
+    """The KPIs the metrics engine stored for mapped agents."""
+
+    name = "service_statistics"
+
+    def metrics(self) -> Sequence[MetricDefinition]:
+        """Every agent KPI of the catalog."""
+        return [
+            replace(d, policy_keys=(SAMPLE_KEYS[d.id],)) if d.id in SAMPLE_KEYS else d
+            for d in metrics_service.kpi_definitions(CATALOG, self.name)
+        ]
+
+    def facts(
+        self, *, session: Session, periods: Sequence[Period], metrics: Collection[str] | None
+    ) -> Iterable[tuple[str, Fact]]:
+        """The stored values of these periods."""
+        for row in metrics_service.agent_facts(
+            session=session, periods=[p.label for p in periods], metrics=metrics
+        ):
+            yield (
+                row.period,
+                Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
+            )
+
+
+PROVIDER = ServiceStatisticsProvider()
