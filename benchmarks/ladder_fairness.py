@@ -71,21 +71,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from agentladder.ladder.runs import PeriodInputs, evaluate, known_metrics
 from sqlalchemy import select
 
 from agentladder.config import Settings
 from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.demo import service as demo
 from agentladder.demo.models import DemoAgentTruth
-from agentladder.ladder import rules
-from agentladder.ladder.policy import (
+from agentladder.ladder.decisions import rules
+from agentladder.ladder.decisions.scoring import Member, Scorecard, score_agents
+from agentladder.ladder.policy.schemas import (
     EvidenceSpec,
     LadderPolicy,
     default_policy_text,
     parse_policy,
 )
-from agentladder.ladder.runs import PeriodInputs, evaluate, known_metrics
-from agentladder.ladder.scoring import Member, Scorecard, score_agents
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period

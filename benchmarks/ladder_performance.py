@@ -287,7 +287,7 @@ def phase_setup(url: str, data_dir: Path, agents: int, months: int, seed: int) -
 
 def proposed_policy_text() -> str:
     """The proposal the backtest compares with the default: promotion band 5 instead of 2."""
-    from agentladder.ladder.policy import default_policy_text
+    from agentladder.ladder.policy.service import default_policy_text
 
     text = default_policy_text()
     old = "  band: 2                      # points above the entry score"
@@ -298,14 +298,14 @@ def proposed_policy_text() -> str:
 def phase_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """`ladder run` for the last month, stored and committed."""
     from agentladder.db import session_scope
-    from agentladder.ladder import service as ladder_service
+    from agentladder.ladder.decisions import service as decisions_service
 
     settings = make_settings(url, data_dir)
     before = rss_mib()
     cpu = cpu_seconds()
     t = time.perf_counter()
     with session_scope(settings) as session:
-        report = ladder_service.run_period(session=session, period=month_label(months - 1))
+        report = decisions_service.run_period(session=session, period=month_label(months - 1))
     elapsed = time.perf_counter() - t
     return {
         "period": report.period,
@@ -323,15 +323,16 @@ def phase_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
 def phase_backtest(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """The default against the proposal over every month, nothing written."""
     from agentladder.db import session_scope
-    from agentladder.ladder import service as ladder_service
+    from agentladder.ladder.backtest import service as backtest_service
+    from agentladder.ladder.policy import service as policy_service
 
     settings = make_settings(url, data_dir)
     before = rss_mib()
     cpu = cpu_seconds()
     t = time.perf_counter()
     with session_scope(settings) as session:
-        proposed = ladder_service.load_policy_text(session=session, text=proposed_policy_text())
-        report = ladder_service.backtest(
+        proposed = policy_service.load_policy_text(session=session, text=proposed_policy_text())
+        report = backtest_service.backtest(
             session=session, proposed=proposed, first=month_label(0), last=month_label(months - 1)
         )
     elapsed = time.perf_counter() - t
@@ -368,7 +369,7 @@ def phase_profile_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from agentladder.db import get_engine
-    from agentladder.ladder import service as ladder_service
+    from agentladder.ladder.decisions import service as decisions_service
     from agentladder.ladder.models import LadderDecision
 
     settings = make_settings(url, data_dir)
@@ -376,7 +377,7 @@ def phase_profile_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     try:
         session.execute(delete(LadderDecision))
         result = _profile(
-            lambda: ladder_service.run_period(session=session, period=month_label(months - 1))
+            lambda: decisions_service.run_period(session=session, period=month_label(months - 1))
         )
     finally:
         session.rollback()
@@ -387,13 +388,14 @@ def phase_profile_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
 def phase_profile_backtest(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """The backtest under cProfile (over `months` months)."""
     from agentladder.db import session_scope
-    from agentladder.ladder import service as ladder_service
+    from agentladder.ladder.backtest import service as backtest_service
+    from agentladder.ladder.policy import service as policy_service
 
     settings = make_settings(url, data_dir)
     with session_scope(settings) as session:
-        proposed = ladder_service.load_policy_text(session=session, text=proposed_policy_text())
+        proposed = policy_service.load_policy_text(session=session, text=proposed_policy_text())
         return _profile(
-            lambda: ladder_service.backtest(
+            lambda: backtest_service.backtest(
                 session=session,
                 proposed=proposed,
                 first=month_label(0),
@@ -406,12 +408,12 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """What reading a run's evidence window costs as the product reads it
     (`external.external_facts_between`, whatever it does in the code measured), against a
     plain column read of the same rows and a read of only what the rules use."""
+    from agentladder.ladder.runs import LOOKBACK_MONTHS, _month_labels_back, _quarter_of
     from sqlalchemy import select
 
     from agentladder.db import session_scope
     from agentladder.external import service as external
     from agentladder.external.models import ExternalEvidence
-    from agentladder.ladder.runs import LOOKBACK_MONTHS, _month_labels_back, _quarter_of
     from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)

@@ -92,7 +92,7 @@ def test_agent_role_needs_an_employee_number(cli_env: Settings) -> None:
 
 
 def test_import_calls_table_cli(cli_env: Settings) -> None:
-    from agentladder.ingest.adapters import shipped_mapping
+    from agentladder.ingest.service import shipped_mapping
     from tests.conftest import corpus_path
 
     corpus = str(corpus_path("calls_table", "Call-Center-Dataset.csv"))

@@ -18,6 +18,7 @@ from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import Conflict, InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.models import ImportBatch
+from agentladder.ladder.decisions import service as decisions_service
 from agentladder.metrics.models import MetricValue
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, LevelHistory, User
@@ -254,24 +255,23 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
 
         # Six ladder cycles under the default policy: a decision for every agent each month,
         # earlier months' moves approved, the last month's waiting for the manager.
-        from agentladder.ladder import service as ladder_service
         from agentladder.periods import parse_period
 
         ladder = summary.facts["ladder"]
         assert isinstance(ladder, dict)
         assert ladder["periods"] == months
         for month in months:
-            views = ladder_service.decision_views(session=session, period=month)
+            views = decisions_service.decision_views(session=session, period=month)
             last_day = parse_period(month).last_day
             employed = [a for a in agents if a.hire_date <= last_day and a.status == "active"]
             assert len(views) == len(employed)
             assert all(v.explanation("zh_Hans") for v in views)
-        last = ladder_service.decision_views(session=session, period=months[-1])
+        last = decisions_service.decision_views(session=session, period=months[-1])
         assert {v.status for v in last if v.decision in ("promote", "demote")} <= {"pending"}
         earlier = [
             v
             for m in months[:-1]
-            for v in ladder_service.decision_views(session=session, period=m)
+            for v in decisions_service.decision_views(session=session, period=m)
             if v.decision in ("promote", "demote") or v.status != "final"
         ]
         # Moves and fatal-error reviews, every one approved by the manager.

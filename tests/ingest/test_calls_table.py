@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping, shipped_mapping
 from agentladder.ingest.datasets import dataset_dir
 from agentladder.ingest.models import ImportBatch, RejectedRow
+from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.org import service as org_service
 from tests.conftest import corpus_path
 from tests.factories import make_agent

@@ -32,9 +32,10 @@ from agentladder.db import session_scope
 from agentladder.errors import InvalidInput
 from agentladder.ingest import cdr
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import AdapterInput, ParsedFile, load_mapping, shipped_mapping
+from agentladder.ingest.adapters import AdapterInput, ParsedFile
 from agentladder.ingest.datasets import caller_hash
 from agentladder.ingest.models import ImportBatch, RejectedRow
+from agentladder.ingest.service import load_mapping, shipped_mapping
 from tests.conftest import corpus_path
 
 SETTINGS = Settings(secret_key="cdr-tests", database_url="sqlite://", timezone="Asia/Shanghai")
@@ -551,7 +552,7 @@ def test_any_truncation_or_garbage_line_is_accounted_for(
 
 
 def test_a_column_list_mapping_loads_from_a_file(tmp_path: Path) -> None:
-    from agentladder.ingest.adapters import load_mapping
+    from agentladder.ingest.service import load_mapping
 
     path = tmp_path / "m.yaml"
     path.write_text("columns: [accountcode, src, dst]\n", encoding="utf-8")

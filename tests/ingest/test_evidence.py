@@ -21,14 +21,9 @@ from agentladder.db import session_scope
 from agentladder.errors import InvalidInput
 from agentladder.ingest import daily_stats, evidence
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import (
-    Adapter,
-    AdapterInput,
-    ParsedFile,
-    load_mapping,
-    shipped_mapping,
-)
+from agentladder.ingest.adapters import Adapter, AdapterInput, ParsedFile
 from agentladder.ingest.mapped import TOTALS
+from agentladder.ingest.service import load_mapping, shipped_mapping
 
 SETTINGS = Settings(secret_key="evidence-tests", database_url="sqlite://")  # Asia/Shanghai
 

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import Conflict, InvalidInput
-from agentladder.ladder import service as ladder_service
-from agentladder.ladder.runs import DecisionView, RunReport
+from agentladder.ladder.appeals import service as appeals_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.service import RunReport
+from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.models import Agent, LevelHistory
 from agentladder.training.models import Certification
@@ -21,8 +24,10 @@ from tests.ladder.builders import HIRED, give, policy_text
 
 
 def _run(session: Session, period: str, text: str, dry_run: bool = False) -> RunReport:
-    policy = ladder_service.load_policy_text(session=session, text=text)
-    return ladder_service.run_period(session=session, period=period, policy=policy, dry_run=dry_run)
+    policy = policy_service.load_policy_text(session=session, text=text)
+    return decisions_service.run_period(
+        session=session, period=period, policy=policy, dry_run=dry_run
+    )
 
 
 def _of(report: RunReport, agent: Agent) -> DecisionView:
@@ -264,17 +269,17 @@ def test_manager_approval_override_and_appeal_keep_history(
     assert agent.current_level == "basic_fresh"  # waits for the manager
     assert view.decision_id is not None
     with pytest.raises(InvalidInput):
-        ladder_service.review_decision(
+        decisions_service.review_decision(
             session=session, decision_id=view.decision_id, approve=False, by=manager
         )
-    ladder_service.override_decision(
+    decisions_service.override_decision(
         session=session,
         decision_id=view.decision_id,
         decision="hold",
         reason="两个月内有重大投诉待查",
         by=manager,
     )
-    appeal = ladder_service.create_appeal(
+    appeal = appeals_service.create_appeal(
         session=session,
         decision_id=view.decision_id,
         agent_id=agent.id,
@@ -282,20 +287,20 @@ def test_manager_approval_override_and_appeal_keep_history(
         by=user,
     )
     with pytest.raises(Conflict):
-        ladder_service.create_appeal(
+        appeals_service.create_appeal(
             session=session, decision_id=view.decision_id, agent_id=agent.id, text="再次", by=user
         )
-    ladder_service.resolve_appeal(
+    appeals_service.resolve_appeal(
         session=session, appeal_id=appeal.id, upheld=True, response="核实无责", by=manager
     )
-    ladder_service.override_decision(
+    decisions_service.override_decision(
         session=session,
         decision_id=view.decision_id,
         decision="promote",
         reason="申诉成立",
         by=manager,
     )
-    stored = ladder_service.decision_for(session=session, agent_id=agent.id, period="2026-09")
+    stored = decisions_service.decision_for(session=session, agent_id=agent.id, period="2026-09")
     # The automatic decision is kept beside both overrides and the appeal.
     assert (stored.decision, stored.to_level) == ("promote", "basic_sophomore")
     assert [o["decision"] for o in stored.overrides] == ["hold", "promote"]

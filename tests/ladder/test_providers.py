@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput
 from agentladder.ladder import labels
-from agentladder.ladder import service as ladder_service
-from agentladder.ladder.policy import PolicyError
-from agentladder.ladder.runs import DecisionView, RunReport
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.service import RunReport
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
 from agentladder.org.models import Agent
@@ -100,8 +102,8 @@ def coaching_policy() -> str:
 
 
 def _run(session: Session, period: str) -> RunReport:
-    policy = ladder_service.load_policy_text(session=session, text=coaching_policy())
-    return ladder_service.run_period(session=session, period=period, policy=policy, dry_run=True)
+    policy = policy_service.load_policy_text(session=session, text=coaching_policy())
+    return decisions_service.run_period(session=session, period=period, policy=policy, dry_run=True)
 
 
 def _of(report: RunReport, agent: Agent) -> DecisionView:
@@ -187,7 +189,7 @@ def test_an_unknown_metric_in_a_gate_is_refused_by_its_key(session: Session) -> 
         entry={"basic_sophomore": "{min_score: 55, gates: [{metric: coaching_sessions, min: 4}]}"}
     )
     with pytest.raises(PolicyError) as caught:
-        ladder_service.load_policy_text(session=session, text=text)
+        policy_service.load_policy_text(session=session, text=text)
     assert caught.value.problems == [
         ("promotion.entry.basic_sophomore.gates.0.metric", "unknown metric")
     ]

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentladder.ladder.policy import DEFAULT_CERTIFICATIONS, parse_policy
-from agentladder.ladder.scoring import (
+from agentladder.ladder.decisions.scoring import (
     Fact,
     Member,
     band_points,
@@ -17,7 +16,9 @@ from agentladder.ladder.scoring import (
     shrunk_value,
     value_se,
 )
+from agentladder.ladder.policy.service import parse_policy
 from agentladder.metrics import service as metrics_service
+from agentladder.training import service as training_service
 from tests.ladder.builders import policy_text
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -70,7 +71,7 @@ def _policy(**kwargs: object):  # type: ignore[no-untyped-def]
     return parse_policy(
         policy_text(**kwargs),  # type: ignore[arg-type]
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(DEFAULT_CERTIFICATIONS),
+        known_certifications=set(training_service.BUILTIN_TYPES),
     )
 
 
@@ -89,12 +90,12 @@ def test_a_component_without_data_is_left_out_of_the_composite(
 
 
 def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() -> None:
-    from agentladder.ladder.policy import default_policy_text
+    from agentladder.ladder.policy.service import default_policy_text
 
     policy = parse_policy(
         default_policy_text(),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(DEFAULT_CERTIFICATIONS),
+        known_certifications=set(training_service.BUILTIN_TYPES),
     )
     members = {i: Member(i, "T01", "general" if i < 4 else "vip") for i in range(1, 6)}
     facts = {
@@ -118,7 +119,7 @@ def test_standard_errors_from_sample_sizes() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(DEFAULT_CERTIFICATIONS),
+        known_certifications=set(training_service.BUILTIN_TYPES),
     )
     # Rates: binomial, with one success and one failure added (0 of 100 is not certain).
     assert value_se(policy, "fcr_rate", 0.5, 100) == pytest.approx(0.05)
@@ -133,7 +134,7 @@ def test_composite_standard_error_and_lower_bound() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(DEFAULT_CERTIFICATIONS),
+        known_certifications=set(training_service.BUILTIN_TYPES),
     )
     facts = {
         1: {

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
 from agentladder.web.app import create_app
 from tests.factories import csrf_token, login, make_agent, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
@@ -39,12 +40,12 @@ def centre(settings: Settings) -> Centre:
         make_user(session, settings, "other_agent", ["agent"], agent=other)
         make_user(session, settings, "manager", ["manager"])
         make_user(session, settings, "team_lead", ["team_lead"], lead_team_id=t1)
-        ladder_service.apply_policy(
+        policy_service.apply_policy(
             session=session, text=policy_text(consecutive=1, approval="manager")
         )
         give(session, own, "2026-10", score=88)
         give(session, other, "2026-10", score=30, qa_evaluations=2)
-        report = ladder_service.run_period(session=session, period="2026-10")
+        report = decisions_service.run_period(session=session, period="2026-10")
         [decision] = [v.decision_id for v in report.decisions if v.agent_id == own.id]
         assert decision is not None
         return Centre(settings, own.id, other.id, decision)
@@ -125,7 +126,9 @@ def test_appeal_and_resolution_show_on_the_scorecard(centre: Centre) -> None:
     )
     assert blocked.status_code == 404
     with session_scope(centre.settings) as session:
-        view = ladder_service.decision_for(session=session, agent_id=centre.own, period="2026-10")
+        view = decisions_service.decision_for(
+            session=session, agent_id=centre.own, period="2026-10"
+        )
         [appeal] = view.appeals
     manager = _client(centre, "manager")
     manager.post(
@@ -184,9 +187,9 @@ def test_policy_editor_validates_diffs_backtests_and_applies(centre: Centre) -> 
     )
     with session_scope(centre.settings) as session:
         assert (
-            ladder_service.current_policy(session=session).policy.promotion.consecutive_periods == 2
+            policy_service.current_policy(session=session).policy.promotion.consecutive_periods == 2
         )
-        assert len(ladder_service.policy_versions(session=session)) == 2
+        assert len(policy_service.policy_versions(session=session)) == 2
 
 
 def test_evidence_upload_checks_then_imports(centre: Centre) -> None:

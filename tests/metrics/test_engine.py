@@ -14,8 +14,8 @@ import pytest
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping, shipped_mapping
 from agentladder.ingest.datasets import INTERACTIONS
+from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.engine import settled_interactions
 from tests.conftest import make_settings

@@ -13,7 +13,7 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.errors import InvalidInput
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.models import MetricValue
 from agentladder.org import service as org_service

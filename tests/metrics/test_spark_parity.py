@@ -10,7 +10,7 @@ import pytest
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics import service as metrics_service
 from agentladder.periods import parse_period

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder.appeals import service as appeals_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
 from agentladder.org.models import Agent
 from tests.factories import make_agent, make_skill_group, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
@@ -60,26 +62,26 @@ def build_centre(session: Session, settings: Settings) -> Centre:
         centre.demoted.id: (40, 40),
         centre.at_risk.id: (70, 45),
     }
-    policy = ladder_service.load_policy_text(session=session, text=policy_text(approval="manager"))
+    policy = policy_service.load_policy_text(session=session, text=policy_text(approval="manager"))
     for index, period in enumerate(PERIODS):
         for member in (centre.promoted, centre.close, centre.demoted, centre.at_risk):
             give(session, member, period, score=scores[member.id][index])
         give(session, centre.thin, period, score=90, qa_evaluations=5)
-        ladder_service.run_period(session=session, period=period, policy=policy)
+        decisions_service.run_period(session=session, period=period, policy=policy)
     manager = make_user(session, settings, "boss", ["manager"])
-    promoted = ladder_service.decision_for(
+    promoted = decisions_service.decision_for(
         session=session, agent_id=centre.promoted.id, period="2026-10"
     )
     assert promoted.decision_id is not None
-    ladder_service.review_decision(
+    decisions_service.review_decision(
         session=session, decision_id=promoted.decision_id, approve=True, by=manager
     )
-    demoted = ladder_service.decision_for(
+    demoted = decisions_service.decision_for(
         session=session, agent_id=centre.demoted.id, period="2026-10"
     )
     assert demoted.decision_id is not None
     user = make_user(session, settings, "zhaomin", ["agent"], agent=centre.demoted)
-    ladder_service.create_appeal(
+    appeals_service.create_appeal(
         session=session,
         decision_id=demoted.decision_id,
         agent_id=centre.demoted.id,

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput, NotFound
+from agentladder.ladder.documents import service as documents_service
 from agentladder.org import service as org_service
-from agentladder.reports import service as reports_service
-from agentladder.reports.documents import Document, Section, Value
+from agentladder.reports.schemas import Document, Section, Value
 from tests.reports.situation import APPEAL_TEXT, SCRIPT_NAME, Centre
 
 EVERYONE = org_service.AgentScope.everyone_scope()
@@ -33,7 +33,7 @@ def _column(section: Section, title: str) -> list[object]:
 def _scorecard(
     session: Session, employee_no: str, period: str | None = None, language: str = "en"
 ) -> Document:
-    return reports_service.scorecard_document(
+    return documents_service.scorecard_document(
         session=session,
         employee_no=employee_no,
         period=period,
@@ -108,7 +108,7 @@ def test_scorecard_in_chinese_names_levels_and_decisions(session: Session, centr
 
 
 def test_team_dashboard_document(session: Session, centre: Centre) -> None:
-    document = reports_service.team_document(
+    document = documents_service.team_document(
         session=session, language="en", scope=EVERYONE, today=TODAY
     )
     pyramid = document.section("pyramid")
@@ -125,7 +125,7 @@ def test_team_dashboard_document(session: Session, centre: Centre) -> None:
     facts = _facts(document.section("summary"))
     assert (facts["Agents"], facts["Promote"], facts["Insufficient evidence"]) == (5, 1, 1)
 
-    team = reports_service.team_document(
+    team = documents_service.team_document(
         session=session, language="en", scope=EVERYONE, today=TODAY, team_code="T02"
     )
     assert "客服二组 (T02)" in team.title
@@ -134,7 +134,7 @@ def test_team_dashboard_document(session: Session, centre: Centre) -> None:
 
 
 def test_promotion_list_and_fairness_table(session: Session, centre: Centre) -> None:
-    document = reports_service.promotions_document(session=session, language="en")
+    document = documents_service.promotions_document(session=session, language="en")
     assert document.title.endswith("2026-10")
     moves = document.section("promotions")
     assert _column(moves, "Employee no.") == ["100001", "100003"]
@@ -160,33 +160,33 @@ def test_unknown_agent_team_or_period_is_a_clear_error(session: Session, centre:
     ):
         _scorecard(session, "100001", period="2026-05")
     with pytest.raises(NotFound, match="no team has the code T99"):
-        reports_service.team_document(
+        documents_service.team_document(
             session=session, language="en", scope=EVERYONE, today=TODAY, team_code="T99"
         )
     with pytest.raises(NotFound, match="no ladder decisions for 2026-05"):
-        reports_service.team_document(
+        documents_service.team_document(
             session=session, language="en", scope=EVERYONE, today=TODAY, period="2026-05"
         )
     with pytest.raises(NotFound, match="no ladder decisions for 2026-05"):
-        reports_service.promotions_document(session=session, language="en", period="2026-05")
+        documents_service.promotions_document(session=session, language="en", period="2026-05")
     with pytest.raises(InvalidInput, match="unknown period 2026-13"):
-        reports_service.promotions_document(session=session, language="en", period="2026-13")
+        documents_service.promotions_document(session=session, language="en", period="2026-13")
     with pytest.raises(InvalidInput, match="unknown period"):
-        reports_service.team_document(
+        documents_service.team_document(
             session=session, language="en", scope=EVERYONE, today=TODAY, period="last month"
         )
 
 
 def test_nothing_decided_yet(session: Session) -> None:
     with pytest.raises(NotFound, match="has not decided any period yet"):
-        reports_service.promotions_document(session=session, language="en")
+        documents_service.promotions_document(session=session, language="en")
     with pytest.raises(NotFound, match="has not decided any period yet"):
-        reports_service.team_document(session=session, language="en", scope=EVERYONE, today=TODAY)
+        documents_service.team_document(session=session, language="en", scope=EVERYONE, today=TODAY)
 
 
 def test_a_scope_hides_other_agents(session: Session, centre: Centre) -> None:
     own = org_service.AgentScope(everyone=False, team_ids=frozenset(), agent_id=centre.close.id)
     with pytest.raises(NotFound, match="agent not found"):
-        reports_service.scorecard_document(
+        documents_service.scorecard_document(
             session=session, employee_no="100001", language="en", scope=own
         )

@@ -16,11 +16,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.documents import service as documents_service
+from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
 from agentladder.reports import service as reports_service
-from agentladder.reports.documents import Column, Document, Section
+from agentladder.reports.schemas import Column, Document, Section
 from tests.factories import make_agent, make_skill_group, make_team
 from tests.ladder.builders import HIRED, give, policy_text
 from tests.reports.conftest import pdf_text
@@ -32,19 +34,19 @@ A4_POINTS = {(595, 842), (842, 595)}
 
 Build = Callable[[Session, str], Document]
 BUILDS: dict[str, Build] = {
-    "scorecard": lambda session, language: reports_service.scorecard_document(
+    "scorecard": lambda session, language: documents_service.scorecard_document(
         session=session,
         employee_no="100003",
         language=language,  # type: ignore[arg-type]
         scope=EVERYONE,
     ),
-    "team": lambda session, language: reports_service.team_document(
+    "team": lambda session, language: documents_service.team_document(
         session=session,
         language=language,  # type: ignore[arg-type]
         scope=EVERYONE,
         today=TODAY,
     ),
-    "promotions": lambda session, language: reports_service.promotions_document(
+    "promotions": lambda session, language: documents_service.promotions_document(
         session=session,
         language=language,  # type: ignore[arg-type]
     ),
@@ -198,13 +200,13 @@ def test_a_centre_of_120_agents(session: Session) -> None:
         )
         for i in range(120)
     ]
-    policy = ladder_service.load_policy_text(session=session, text=policy_text(approval="manager"))
+    policy = policy_service.load_policy_text(session=session, text=policy_text(approval="manager"))
     for period in ("2026-08", "2026-09", "2026-10"):
         for agent in agents:
             give(
                 session, agent, period, score=rng.uniform(40, 95), qa_evaluations=rng.choice([5, 8])
             )
-        ladder_service.run_period(session=session, period=period, policy=policy)
+        decisions_service.run_period(session=session, period=period, policy=policy)
     started = time.perf_counter()
     document = BUILDS["team"](session, "zh_Hans")
     data = reports_service.render_document(document, "pdf")
@@ -240,7 +242,7 @@ def test_typed_text_is_never_a_formula_in_xlsx() -> None:
 def test_scorecard_html_escapes_the_agent_name_in_the_title(
     session: Session, centre: Centre
 ) -> None:
-    document = reports_service.scorecard_document(
+    document = documents_service.scorecard_document(
         session=session, employee_no="100005", language="en", scope=EVERYONE
     )
     page = reports_service.render_document(document, "html").decode()

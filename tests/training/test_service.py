@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.errors import Conflict, InvalidInput
-from agentladder.ladder.policy import DEFAULT_CERTIFICATIONS
 from agentladder.org import service as org_service
 from agentladder.tabular import TableFileError
 from agentladder.training import service as training_service
@@ -75,8 +74,13 @@ def _count(settings: Settings) -> int:
         return session.scalar(select(func.count()).select_from(Certification)) or 0
 
 
-def test_builtin_types_are_the_ladders_default_certifications() -> None:
-    assert tuple(training_service.BUILTIN_TYPES) == DEFAULT_CERTIFICATIONS
+def test_builtin_types_are_the_four_certifications_of_the_source_design() -> None:
+    assert tuple(training_service.BUILTIN_TYPES) == (
+        "product_knowledge",
+        "service_skill",
+        "sales_skill",
+        "comprehensive",
+    )
     product = training_service.BUILTIN_TYPES["product_knowledge"]
     assert (product.zh, product.en) == ("产品知识认证", "Product knowledge")
     assert all(t.validity_months for t in training_service.BUILTIN_TYPES.values())
@@ -292,7 +296,7 @@ def test_added_type_is_known_and_imports_with_its_validity(
                 type_in=CertificationTypeCreate(code="pk2", zh="产品知识认证", en="PK"),
             )
         known = training_service.known_certification_types(session=session)
-    assert known == {*DEFAULT_CERTIFICATIONS, "complaints"}
+    assert known == {*training_service.BUILTIN_TYPES, "complaints"}
     result = _import(settings, "工号,认证类型,发证日期\n100002,投诉处理认证,2026-01-15\n".encode())
     assert result.applied
     assert _stored(settings) == [

@@ -12,7 +12,8 @@ import pytest
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
 from tests.factories import make_agent, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
 from tests.web.test_browser import (  # noqa: F401 - fixtures
@@ -45,10 +46,10 @@ def test_agent_scorecard_and_manager_approval(
         make_user(db, settings, "wangfang", ["agent"], agent=wang)
         make_user(db, settings, "lina", ["agent"], agent=li)
         make_user(db, settings, "boss", ["manager"])
-        ladder_service.apply_policy(session=db, text=policy_text(consecutive=1, approval="manager"))
+        policy_service.apply_policy(session=db, text=policy_text(consecutive=1, approval="manager"))
         give(db, wang, "2026-10", score=90)
         give(db, li, "2026-10", score=50, qa_evaluations=6)
-        ladder_service.run_period(session=db, period="2026-10")
+        decisions_service.run_period(session=db, period="2026-10")
         db.flush()
         wang_id, li_id = wang.id, li.id
     base_url = live_server()
@@ -98,4 +99,4 @@ def test_agent_scorecard_and_manager_approval(
 def text_hash_prefix(settings: Settings) -> str:
     """The first characters of the hash of the policy in force."""
     with session_scope(settings) as db:
-        return ladder_service.current_policy(session=db).content_hash[:12]
+        return policy_service.current_policy(session=db).content_hash[:12]

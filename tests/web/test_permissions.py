@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder.appeals import service as appeals_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
@@ -90,15 +92,15 @@ def world(settings: Settings) -> World:
             data_dir=settings.ensure_data_dir(), data=CERTIFICATES_CSV, file_name="certs.csv"
         )
         # A1's promotions wait for approval: August's with an open appeal, September's not.
-        ladder_service.apply_policy(session=session, text=POLICY)
+        policy_service.apply_policy(session=session, text=POLICY)
         for period in ("2026-08", "2026-09"):
             give(session, a1, period, score=90)
-        ladder_service.run_period(session=session, period="2026-08")
-        september = ladder_service.run_period(session=session, period="2026-09")
+        decisions_service.run_period(session=session, period="2026-08")
+        september = decisions_service.run_period(session=session, period="2026-09")
         [decision_id] = [v.decision_id for v in september.decisions if v.agent_id == a1.id]
-        august = ladder_service.decision_for(session=session, agent_id=a1.id, period="2026-08")
+        august = decisions_service.decision_for(session=session, agent_id=a1.id, period="2026-08")
         assert august.decision_id is not None
-        appeal = ladder_service.create_appeal(
+        appeal = appeals_service.create_appeal(
             session=session, decision_id=august.decision_id, agent_id=a1.id, text="请复核", by=None
         )
         ids = {

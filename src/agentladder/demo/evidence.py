@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.demo.calls import SHIFT_WEIGHTS, SHIFTS, AgentDay, AnsweredCall, DayFacts
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping, shipped_mapping
+from agentladder.ingest.service import load_mapping, shipped_mapping
 
 # --- how the evidence behaves -----------------------------------------------------------------
 

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import InvalidInput
 from agentladder.external import service as external
-from agentladder.ladder import service as ladder_service
-from agentladder.ladder.policy import default_policy_text
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.service import default_policy_text
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
@@ -189,20 +190,20 @@ def run_ladder_demo(
     if not imported.applied:
         raise InvalidInput("the demo's certificate file was refused")
 
-    ladder_service.apply_policy(
+    policy_service.apply_policy(
         session=session, text=default_policy_text(), note="演示：默认晋级政策"
     )
     manager = _manager(session)
     approved = 0
     last_counts: dict[str, int] = {}
     for index, period in enumerate(periods):
-        run = ladder_service.run_period(session=session, period=period.label)
+        run = decisions_service.run_period(session=session, period=period.label)
         last_counts = run.counts()
         if index == len(periods) - 1:
             break  # the last month's moves wait for a manager in the UI
         for view in run.decisions:
             if view.status == "pending" and view.decision_id is not None:
-                ladder_service.review_decision(
+                decisions_service.review_decision(
                     session=session,
                     decision_id=view.decision_id,
                     approve=True,

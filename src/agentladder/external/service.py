@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -29,9 +29,11 @@ from agentladder.external.models import ExternalEvidence
 from agentladder.i18n import N_, translate
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
-from agentladder.org.models import User
 from agentladder.periods import parse_period
 from agentladder.tabular import fold_header, map_headers, read_table
+
+if TYPE_CHECKING:
+    from agentladder.org.models import User
 
 # Canonical field -> header spellings seen in Chinese and English exports (compared folded).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

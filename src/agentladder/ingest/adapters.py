@@ -9,10 +9,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from agentladder.config import Settings
-from agentladder.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -80,25 +77,3 @@ class AdapterInfo:
         module, function = self.parser.split(":")
         adapter: Adapter = getattr(import_module(module), function)
         return adapter(source)
-
-
-def load_mapping(path: Path) -> dict[str, Any]:
-    """A column-mapping file (YAML), or a clear error naming the file."""
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(
-            "cannot read mapping {file}: {error}", file=str(path), error=str(exc)
-        ) from exc
-    # columns: {field: header} for tables, or [names in file order] for headerless CDR files.
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict | list):
-        raise InvalidInput("mapping {file} needs a 'columns' section", file=str(path))
-    return loaded
-
-
-MAPPINGS_DIR = Path(__file__).parent / "mappings"
-
-
-def shipped_mapping(name: str) -> Path:
-    """A mapping file that ships with agentladder (ingest/mappings/<name>.yaml)."""
-    return MAPPINGS_DIR / f"{name}.yaml"

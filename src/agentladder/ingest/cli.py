@@ -13,8 +13,7 @@ from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
 from agentladder.ingest import service as ingest_service
-from agentladder.ingest.adapters import load_mapping
-from agentladder.ingest.service import ImportReport
+from agentladder.ingest.service import ImportReport, load_mapping
 
 MAX_REJECTED_SHOWN = 20
 

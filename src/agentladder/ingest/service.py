@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -117,6 +118,28 @@ class ImportReport:
     unmapped_identities: list[tuple[str, int]] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
     batch_id: int | None = None
+
+
+def load_mapping(path: Path) -> dict[str, Any]:
+    """A column-mapping file (YAML), or a clear error naming the file."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(
+            "cannot read mapping {file}: {error}", file=str(path), error=str(exc)
+        ) from exc
+    # columns: {field: header} for tables, or [names in file order] for headerless CDR files.
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict | list):
+        raise InvalidInput("mapping {file} needs a 'columns' section", file=str(path))
+    return loaded
+
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+
+
+def shipped_mapping(name: str) -> Path:
+    """A mapping file that ships with agentladder (ingest/mappings/<name>.yaml)."""
+    return MAPPINGS_DIR / f"{name}.yaml"
 
 
 def get_adapter(name: str) -> AdapterInfo:

@@ -14,8 +14,10 @@ from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
 from agentladder.external import service as external
-from agentladder.ladder import service as ladder_service
-from agentladder.ladder.policy import PolicyError
+from agentladder.ladder.backtest import service as backtest_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
 
 ladder_app = typer.Typer(
@@ -49,7 +51,7 @@ def validate(file: PolicyFile) -> None:
     """Check a policy file; every problem is listed with its key."""
     try:
         with session_scope() as session:
-            loaded = ladder_service.load_policy_text(
+            loaded = policy_service.load_policy_text(
                 session=session, text=file.read_text(encoding="utf-8")
             )
     except PolicyError as exc:
@@ -66,9 +68,9 @@ def apply(
     text = file.read_text(encoding="utf-8")
     try:
         with session_scope() as session:
-            current = ladder_service.current_policy(session=session)
-            version = ladder_service.apply_policy(session=session, text=text, note=note)
-            diff = ladder_service.policy_diff(current.text, text)
+            current = policy_service.current_policy(session=session)
+            version = policy_service.apply_policy(session=session, text=text, note=note)
+            diff = policy_service.policy_diff(current.text, text)
             content_hash = version.content_hash
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc
@@ -81,7 +83,7 @@ def apply(
 def show() -> None:
     """Print the policy in force."""
     with session_scope() as session:
-        loaded = ladder_service.current_policy(session=session)
+        loaded = policy_service.current_policy(session=session)
     print(loaded.text)
     console.print(f"# hash {loaded.content_hash}", highlight=False)
 
@@ -98,7 +100,7 @@ def history(fmt: FormatOption = OutputFormat.table) -> None:
                 "applied_at": v.applied_at,
                 "note": v.note,
             }
-            for v in ladder_service.policy_versions(session=session)
+            for v in policy_service.policy_versions(session=session)
         ]
     emit(rows, ["id", "name", "hash", "applied_at", "note"], fmt, "Policy versions")
 
@@ -116,13 +118,13 @@ def run(
     try:
         with session_scope() as session:
             loaded = (
-                ladder_service.load_policy_text(
+                policy_service.load_policy_text(
                     session=session, text=policy.read_text(encoding="utf-8")
                 )
                 if policy
                 else None
             )
-            report = ladder_service.run_period(
+            report = decisions_service.run_period(
                 session=session, period=period, dry_run=dry_run, policy=loaded
             )
     except PolicyError as exc:
@@ -174,7 +176,7 @@ def explain(
     chosen = _language(language)
     try:
         with session_scope() as session:
-            view = ladder_service.decision_for(
+            view = decisions_service.decision_for(
                 session=session, agent_id=_agent_id(session, agent), period=period
             )
     except DomainError as exc:
@@ -209,11 +211,11 @@ def explain(
 def _review(agent: str, period: str, approve: bool, reason: str) -> None:
     try:
         with session_scope() as session:
-            view = ladder_service.decision_for(
+            view = decisions_service.decision_for(
                 session=session, agent_id=_agent_id(session, agent), period=period
             )
             assert view.decision_id is not None
-            row = ladder_service.review_decision(
+            row = decisions_service.review_decision(
                 session=session,
                 decision_id=view.decision_id,
                 approve=approve,
@@ -258,10 +260,10 @@ def backtest(
     chosen = _language(language)
     try:
         with session_scope() as session:
-            proposed = ladder_service.load_policy_text(
+            proposed = policy_service.load_policy_text(
                 session=session, text=policy.read_text(encoding="utf-8")
             )
-            report = ladder_service.backtest(
+            report = backtest_service.backtest(
                 session=session, proposed=proposed, first=first, last=last
             )
             session.rollback()

@@ -13,8 +13,13 @@ from pydantic import BaseModel
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.external import service as external
 from agentladder.ladder import labels
-from agentladder.ladder import service as ladder_service
-from agentladder.ladder.policy import PolicyError
+from agentladder.ladder.appeals import service as appeals_service
+from agentladder.ladder.backtest import service as backtest_service
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.documents import service as documents_service
+from agentladder.ladder.insights import service as insights_service
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
@@ -70,7 +75,7 @@ def scorecard_page(
     request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
 ) -> Response:
     """The agent's career plan: level, gates to the next level, evidence, decisions, appeals."""
-    card = ladder_service.scorecard(
+    card = insights_service.scorecard(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
     )
     return render(
@@ -88,7 +93,7 @@ def scorecard_api(
     request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
 ) -> dict[str, Any]:
     """The agent's scorecard as JSON (decisions in the shape of `ladder run --format json`)."""
-    card = ladder_service.scorecard(
+    card = insights_service.scorecard(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
     )
     language = request_language(request)
@@ -113,10 +118,10 @@ def appeal_form(
     """An agent appeals their own decision."""
     if user.agent_id is None:
         raise NotFound("decision not found")
-    decision = ladder_service.get_decision(session=session, decision_id=decision_id)
+    decision = decisions_service.get_decision(session=session, decision_id=decision_id)
     if decision.agent_id != user.agent_id:
         raise NotFound("decision not found")
-    ladder_service.create_appeal(
+    appeals_service.create_appeal(
         session=session, decision_id=decision_id, agent_id=user.agent_id, text=text, by=user
     )
     return _redirect(f"/agents/{user.agent_id}/scorecard")
@@ -144,7 +149,7 @@ def scorecard_export(
     """The scorecard as PDF, XLSX or HTML."""
     scope = org_service.agent_scope(user)
     agent = org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=scope)
-    document = reports_service.scorecard_document(
+    document = documents_service.scorecard_document(
         session=session,
         employee_no=agent.employee_no,
         language=request_language(request),
@@ -168,7 +173,7 @@ def dashboard_page(
 ) -> Response:
     """Pyramid, score distribution, close to promotion, at risk, pending approvals."""
     scope = org_service.agent_scope(user)
-    board = ladder_service.team_dashboard(
+    board = insights_service.team_dashboard(
         session=session, scope=scope, today=settings.today(), period=period or None, team_id=team
     )
     return render(
@@ -178,7 +183,7 @@ def dashboard_page(
             "board": board,
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team,
-            "periods": ladder_service.decision_periods(session=session),
+            "periods": decisions_service.decision_periods(session=session),
         },
     )
 
@@ -196,9 +201,9 @@ def decisions_page(
     status: str | None = None,
 ) -> Response:
     """The period's decisions (the promotion list for management) with their approvals."""
-    chosen = period or ladder_service.latest_period(session=session)
+    chosen = period or insights_service.latest_period(session=session)
     views = (
-        ladder_service.decision_views(
+        decisions_service.decision_views(
             session=session,
             period=chosen,
             statuses=[status] if status in STATUSES else None,
@@ -213,13 +218,13 @@ def decisions_page(
         "ladder/decisions.html",
         {
             "period": chosen,
-            "periods": ladder_service.decision_periods(session=session),
+            "periods": decisions_service.decision_periods(session=session),
             "views": views,
             "decision": decision or "",
             "status": status or "",
             "kinds": DECISION_KINDS,
             "statuses": STATUSES,
-            "policy": ladder_service.current_policy(session=session),
+            "policy": policy_service.current_policy(session=session),
         },
     )
 
@@ -231,14 +236,14 @@ def run_form(
     period: Annotated[str, Form(min_length=1, max_length=12)],
 ) -> Response:
     """Decide a period under the policy in force."""
-    report = ladder_service.run_period(session=session, period=period, run_by=user)
+    report = decisions_service.run_period(session=session, period=period, run_by=user)
     return _redirect(f"/ladder/decisions?period={report.period}")
 
 
 def _review_form(
     session: SessionDep, user: Any, decision_id: int, approve: bool, reason: str
 ) -> Response:
-    row = ladder_service.review_decision(
+    row = decisions_service.review_decision(
         session=session, decision_id=decision_id, approve=approve, by=user, reason=reason
     )
     return _redirect(f"/ladder/decisions?period={row.period}")
@@ -275,10 +280,10 @@ def override_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """A manager's own decision, kept beside the automatic one."""
-    ladder_service.override_decision(
+    decisions_service.override_decision(
         session=session, decision_id=decision_id, decision=decision, reason=reason, by=user
     )
-    row = ladder_service.get_decision(session=session, decision_id=decision_id)
+    row = decisions_service.get_decision(session=session, decision_id=decision_id)
     return _redirect(f"/ladder/decisions?period={row.period}")
 
 
@@ -293,14 +298,14 @@ def resolve_form(
     """Answer an appeal (upheld or denied); the history keeps both."""
     if outcome not in ("upheld", "denied"):
         raise InvalidInput("unknown outcome {outcome}", outcome=outcome)
-    appeal = ladder_service.resolve_appeal(
+    appeal = appeals_service.resolve_appeal(
         session=session,
         appeal_id=appeal_id,
         upheld=outcome == "upheld",
         response=response,
         by=user,
     )
-    row = ladder_service.get_decision(session=session, decision_id=appeal.decision_id)
+    row = decisions_service.get_decision(session=session, decision_id=appeal.decision_id)
     return _redirect(f"/ladder/decisions?period={row.period}")
 
 
@@ -321,7 +326,7 @@ def dashboard_export(
         if not scope.everyone and team not in scope.team_ids:
             raise NotFound("team not found")
         code = org_service.get_team_or_raise(session=session, team_id=team).code
-    document = reports_service.team_document(
+    document = documents_service.team_document(
         session=session,
         language=request_language(request),
         scope=scope,
@@ -341,7 +346,7 @@ def promotions_export(
     period: str | None = None,
 ) -> Response:
     """The period's promotion list and fairness table as PDF, XLSX or HTML."""
-    document = reports_service.promotions_document(
+    document = documents_service.promotions_document(
         session=session, language=request_language(request), period=period or None
     )
     return _report_file(document, format, f"promotions-{period or 'latest'}")
@@ -352,14 +357,14 @@ def fairness_page(
     request: Request, session: SessionDep, user: LadderReportsUser, period: str | None = None
 ) -> Response:
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group."""
-    chosen = period or ladder_service.latest_period(session=session)
-    rows = ladder_service.fairness_table(session=session, period=chosen) if chosen else []
+    chosen = period or insights_service.latest_period(session=session)
+    rows = insights_service.fairness_table(session=session, period=chosen) if chosen else []
     return render(
         request,
         "ladder/fairness.html",
         {
             "period": chosen,
-            "periods": ladder_service.decision_periods(session=session),
+            "periods": decisions_service.decision_periods(session=session),
             "rows": rows,
         },
     )
@@ -377,8 +382,8 @@ def decisions_api(
     session: SessionDep, user: LadderReportsUser, period: str | None = None
 ) -> DecisionsOut:
     """A period's decisions (default: the newest period)."""
-    chosen = period or ladder_service.latest_period(session=session)
-    views = ladder_service.decision_views(session=session, period=chosen) if chosen else []
+    chosen = period or insights_service.latest_period(session=session)
+    views = decisions_service.decision_views(session=session, period=chosen) if chosen else []
     return DecisionsOut(period=chosen, decisions=[view.as_json() for view in views])
 
 
@@ -387,7 +392,9 @@ def run_api(
     session: SessionDep, user: LadderRunUser, period: str, dry_run: bool = False
 ) -> DecisionsOut:
     """Decide a period (`dry_run`: store nothing)."""
-    report = ladder_service.run_period(session=session, period=period, dry_run=dry_run, run_by=user)
+    report = decisions_service.run_period(
+        session=session, period=period, dry_run=dry_run, run_by=user
+    )
     return DecisionsOut(period=report.period, decisions=[v.as_json() for v in report.decisions])
 
 
@@ -403,7 +410,7 @@ def review_api(
     session: SessionDep, user: LadderDecideUser, decision_id: int, review: Review
 ) -> dict[str, str]:
     """Approve or reject a pending decision."""
-    row = ladder_service.review_decision(
+    row = decisions_service.review_decision(
         session=session,
         decision_id=decision_id,
         approve=review.approve,
@@ -419,16 +426,16 @@ def review_api(
 @pages.get("/ladder/policy")
 def policy_page(request: Request, session: SessionDep, user: LadderPolicyUser) -> Response:
     """The policy editor: the policy in force, validation as you type, diff, backtest, apply."""
-    current = ladder_service.current_policy(session=session)
+    current = policy_service.current_policy(session=session)
     return render(
         request,
         "ladder/policy.html",
         {
             "current": current,
             "text": current.text,
-            "versions": ladder_service.policy_versions(session=session),
+            "versions": policy_service.policy_versions(session=session),
             "problems": [],
-            "periods": ladder_service.decision_periods(session=session),
+            "periods": decisions_service.decision_periods(session=session),
         },
     )
 
@@ -447,10 +454,10 @@ def validate_policy_api(
     force (the editor calls this as the manager types)."""
     if len(draft.text.encode()) > MAX_POLICY_BYTES:
         raise InvalidInput("the policy is too large")
-    current = ladder_service.current_policy(session=session)
-    diff = ladder_service.policy_diff(current.text, draft.text)
+    current = policy_service.current_policy(session=session)
+    diff = policy_service.policy_diff(current.text, draft.text)
     try:
-        loaded = ladder_service.load_policy_text(session=session, text=draft.text)
+        loaded = policy_service.load_policy_text(session=session, text=draft.text)
     except PolicyError as exc:
         return {
             "valid": False,
@@ -469,17 +476,17 @@ def validate_policy_api(
 def _policy_form_page(
     request: Request, session: SessionDep, text: str, problems: list[tuple[str, str]], **extra: Any
 ) -> Response:
-    current = ladder_service.current_policy(session=session)
+    current = policy_service.current_policy(session=session)
     return render(
         request,
         "ladder/policy.html",
         {
             "current": current,
             "text": text,
-            "versions": ladder_service.policy_versions(session=session),
+            "versions": policy_service.policy_versions(session=session),
             "problems": problems,
-            "diff": ladder_service.policy_diff(current.text, text),
-            "periods": ladder_service.decision_periods(session=session),
+            "diff": policy_service.policy_diff(current.text, text),
+            "periods": decisions_service.decision_periods(session=session),
             **extra,
         },
         status_code=422 if problems else 200,
@@ -496,7 +503,7 @@ def apply_policy_form(
 ) -> Response:
     """Make the edited policy the one in force."""
     try:
-        ladder_service.apply_policy(session=session, text=text, applied_by=user, note=note)
+        policy_service.apply_policy(session=session, text=text, applied_by=user, note=note)
     except PolicyError as exc:
         return _policy_form_page(request, session, text, exc.problems)
     return _redirect("/ladder/policy")
@@ -513,10 +520,10 @@ def backtest_form(
 ) -> Response:
     """Run the edited policy over past periods beside the one in force; nothing is stored."""
     try:
-        proposed = ladder_service.load_policy_text(session=session, text=text)
+        proposed = policy_service.load_policy_text(session=session, text=text)
     except PolicyError as exc:
         return _policy_form_page(request, session, text, exc.problems)
-    report = ladder_service.backtest(session=session, proposed=proposed, first=first, last=last)
+    report = backtest_service.backtest(session=session, proposed=proposed, first=first, last=last)
     session.rollback()  # a backtest writes nothing, whatever it touched while reading
     return _policy_form_page(request, session, text, [], backtest=report, first=first, last=last)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from agentladder.reports.documents import Chart, Section, cell_number, cell_text
+from agentladder.reports.schemas import Chart, Section, cell_number, cell_text
 
 PRIMARY = "#0b6e4f"
 WARNING = "#d98e04"

@@ -15,8 +15,10 @@ from agentladder.cli_output import console, fail
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
+from agentladder.ladder.documents import service as documents_service
 from agentladder.org import service as org_service
 from agentladder.reports import service as reports_service
+from agentladder.reports.schemas import Document
 
 report_app = typer.Typer(
     help="Ladder reports (scorecard, team dashboard, promotion list) as XLSX, PDF or HTML.",
@@ -71,9 +73,7 @@ def _format(fmt: ReportFormat | None, out: Path) -> ReportFormat:
         ) from None
 
 
-def _write(
-    build: Callable[[Session], reports_service.Document], fmt: ReportFormat | None, out: Path
-) -> None:
+def _write(build: Callable[[Session], Document], fmt: ReportFormat | None, out: Path) -> None:
     """Build the document in a session, render it, write the file and say so."""
     chosen = _format(fmt, out)
     try:
@@ -103,7 +103,7 @@ def scorecard(
     """An agent's scorecard: level, progress to the next level per gate, trend, evidence with
     sample sizes, decisions and appeals."""
     _write(
-        lambda session: reports_service.scorecard_document(
+        lambda session: documents_service.scorecard_document(
             session=session,
             employee_no=agent,
             period=period,
@@ -128,7 +128,7 @@ def team(
     """A team's dashboard: level pyramid, score distribution, who is close to promotion,
     who is at risk, pending approvals."""
     _write(
-        lambda session: reports_service.team_document(
+        lambda session: documents_service.team_document(
             session=session,
             period=period,
             team_code=team_code,
@@ -151,7 +151,7 @@ def promotions(
     """The period's promotion list for management (奖惩、升迁依据) with the fairness table:
     promotion and demotion rates by team, skill group, tenure band and evaluator group."""
     _write(
-        lambda session: reports_service.promotions_document(
+        lambda session: documents_service.promotions_document(
             session=session, period=period, language=_language(language)
         ),
         fmt,

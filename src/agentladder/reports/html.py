@@ -9,7 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agentladder.reports import charts
-from agentladder.reports.documents import Cell, Column, Document, Section, cell_text
+from agentladder.reports.schemas import Cell, Column, Document, Section, cell_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHART_WIDTH = 170.0  # mm, the printable width of a portrait A4 page

@@ -13,7 +13,7 @@ from fpdf.enums import TableHeadingsDisplay, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from agentladder.reports import charts
-from agentladder.reports.documents import Document, Section, cell_text
+from agentladder.reports.schemas import Document, Section, cell_text
 
 FONT_FAMILY = "NotoSansSC"
 # Noto Sans CJK is a collection; face 2 is the Simplified Chinese one ("Noto Sans CJK SC").

@@ -1,6 +1,7 @@
-"""Reports and exports: tables that pages show as CSV (UTF-8 with BOM, so Excel in China
-opens it correctly) or XLSX, and the ladder's reports (an agent's scorecard, a team's
-dashboard, the period's promotion list with the fairness table) as XLSX, PDF or HTML."""
+"""The rendering toolkit: tables that pages show as CSV (UTF-8 with BOM, so Excel in China
+opens it correctly) or XLSX, and documents (`reports.schemas.Document`: sections of tables,
+figures and charts) as XLSX, PDF or HTML. It knows no domain: each domain builds its own
+documents (the ladder's in `ladder/documents`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import io
 from collections.abc import Sequence
 
 from agentladder.errors import InvalidInput
+from agentladder.reports.schemas import Document
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -49,14 +51,7 @@ def export_table(
     raise InvalidInput("unknown export format {fmt}: csv or xlsx", fmt=fmt)
 
 
-# --- the ladder's reports -----------------------------------------------------------------
-
-from agentladder.reports.documents import Document  # noqa: E402
-from agentladder.reports.ladder_reports import (  # noqa: E402
-    promotions_document,
-    scorecard_document,
-    team_document,
-)
+# --- documents -------------------------------------------------------------------------
 
 REPORT_FORMATS = ("xlsx", "pdf", "html")
 REPORT_MEDIA_TYPES = {
@@ -69,12 +64,8 @@ __all__ = [
     "MEDIA_TYPES",
     "REPORT_FORMATS",
     "REPORT_MEDIA_TYPES",
-    "Document",
     "export_table",
-    "promotions_document",
     "render_document",
-    "scorecard_document",
-    "team_document",
 ]
 
 

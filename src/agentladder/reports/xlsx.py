@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from agentladder.reports.documents import (
+from agentladder.reports.schemas import (
     EXCEL_FORMATS,
     NUMERIC_KINDS,
     Cell,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +23,6 @@ from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
 from agentladder.org import service as org_service
-from agentladder.org.models import User
 from agentladder.org.schemas import AgentRead
 from agentladder.tabular import TableFileError, cell_text, fold_header, map_headers, read_table
 from agentladder.training.models import Certification, CertificationType
@@ -40,9 +40,12 @@ from agentladder.training.schemas import (
     ImportIssue,
 )
 
-# The four certifications of the source design (the ladder policy's default gates name them;
-# `agentladder.ladder.policy.DEFAULT_CERTIFICATIONS` lists the same codes). Product and sales
-# knowledge go stale with the product range, so they are renewed yearly; skills every two years.
+if TYPE_CHECKING:
+    from agentladder.org.models import User
+
+# The four certifications of the source design (the shipped ladder policy's gates name them).
+# Product and sales knowledge go stale with the product range, so they are renewed yearly;
+# skills every two years.
 BUILTIN_TYPES: dict[str, CertificationTypeRead] = {
     code: CertificationTypeRead(code=code, zh=zh, en=en, validity_months=months, builtin=True)
     for code, zh, en, months in (

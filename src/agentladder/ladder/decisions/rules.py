@@ -29,9 +29,10 @@ from datetime import date
 from typing import Any
 
 from agentladder.i18n import N_
-from agentladder.ladder import policy as ladder_policy
-from agentladder.ladder.policy import EntrySpec, LadderPolicy
-from agentladder.ladder.scoring import Scorecard
+from agentladder.ladder.decisions.scoring import Scorecard
+from agentladder.ladder.policy import schemas as policy_schemas
+from agentladder.ladder.policy import service as ladder_policy
+from agentladder.ladder.policy.schemas import EntrySpec, LadderPolicy
 
 PROMOTE, HOLD, DEMOTE, INSUFFICIENT = "promote", "hold", "demote", "insufficient_evidence"
 # A month of a windowed metric: its value and sample size (None: nothing recorded).
@@ -140,7 +141,7 @@ def evidence_gates(policy: LadderPolicy, card: Scorecard) -> list[Gate]:
 
 
 def _metric_gate(
-    gate: ladder_policy.MetricGate, card: Scorecard, standing: Standing, level: str
+    gate: policy_schemas.MetricGate, card: Scorecard, standing: Standing, level: str
 ) -> Gate:
     if gate.window_months <= 1:
         reached = _round(card.value(gate.metric), 2)
@@ -466,7 +467,7 @@ def decide(
     )
 
 
-def _trigger_reason(trigger: ladder_policy.Trigger, action: str) -> Reason:
+def _trigger_reason(trigger: policy_schemas.Trigger, action: str) -> Reason:
     declared = trigger.demote_reason if action == "demote" else trigger.review_reason
     if declared:
         return Reason(declared)

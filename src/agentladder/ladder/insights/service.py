@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
-from agentladder.ladder.rules import months_between
-from agentladder.ladder.runs import DecisionView, decision_periods, decision_views
+from agentladder.ladder.decisions.rules import months_between
+from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.service import decision_periods, decision_views
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS

@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.errors import NotFound
 from agentladder.i18n import N_, format_date, translate
-from agentladder.ladder import service as ladder_service
+from agentladder.ladder import labels
+from agentladder.ladder.decisions import schemas as decisions_schemas
+from agentladder.ladder.insights import service as insights_service
 from agentladder.org import service as org_service
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, TIER_NAMES
-from agentladder.reports.documents import Cell, Chart, Column, Document, Kind, Section, Value
+from agentladder.reports.schemas import Cell, Chart, Column, Document, Kind, Section, Value
 
-labels = ladder_service.labels
+labels = labels
 
 # Metric units -> how their values are written.
 _UNIT_KINDS: dict[str, Kind] = {
@@ -99,7 +101,7 @@ def _subtitle(language: Language, period: str, generated_at: datetime) -> str:
     )
 
 
-def _team(view: ladder_service.DecisionView) -> str:
+def _team(view: decisions_schemas.DecisionView) -> str:
     return view.team_code or "—"
 
 
@@ -111,7 +113,7 @@ def _agent_columns(language: Language) -> list[Column]:
     ]
 
 
-def _agent_cells(view: ladder_service.DecisionView) -> list[Cell]:
+def _agent_cells(view: decisions_schemas.DecisionView) -> list[Cell]:
     return [view.employee_no, view.name, _team(view)]
 
 
@@ -148,7 +150,7 @@ def scorecard_document(
     agent = org_service.get_agent_by_employee_no(session=session, employee_no=employee_no)
     if agent is None:
         raise NotFound("no agent has the employee number {employee_no}", employee_no=employee_no)
-    card = ladder_service.scorecard(session=session, agent_id=agent.id, scope=scope)
+    card = insights_service.scorecard(session=session, agent_id=agent.id, scope=scope)
     if card.latest is None:
         raise NotFound(
             "the ladder has not decided any period for agent {employee_no} yet",
@@ -186,7 +188,7 @@ def scorecard_document(
 
 
 def _scorecard_summary(
-    card: ladder_service.Scorecard, view: ladder_service.DecisionView, language: Language
+    card: insights_service.Scorecard, view: decisions_schemas.DecisionView, language: Language
 ) -> Section:
     person = card.agent
     team = f"{person.team_name} ({person.team_code})" if person.team_code else "—"
@@ -228,7 +230,7 @@ def _scorecard_summary(
 
 
 def _progress_section(
-    card: ladder_service.Scorecard, view: ladder_service.DecisionView, language: Language
+    card: insights_service.Scorecard, view: decisions_schemas.DecisionView, language: Language
 ) -> Section:
     section = Section(
         key="progress",
@@ -261,7 +263,7 @@ def _progress_section(
     if card.latest is not None and view.period == card.latest.period:
         progress = card.progress
     else:
-        progress = ladder_service.progress_toward(view, target)
+        progress = insights_service.progress_toward(view, target)
     for gate in progress:
         section.rows.append(
             [
@@ -279,7 +281,7 @@ def _progress_section(
     return section
 
 
-def _trend_section(history: list[ladder_service.DecisionView], language: Language) -> Section:
+def _trend_section(history: list[decisions_schemas.DecisionView], language: Language) -> Section:
     return Section(
         key="trend",
         title=_tr(language, N_("Composite score over time")),
@@ -303,7 +305,7 @@ def _trend_section(history: list[ladder_service.DecisionView], language: Languag
     )
 
 
-def _evidence_section(view: ladder_service.DecisionView, language: Language) -> Section:
+def _evidence_section(view: decisions_schemas.DecisionView, language: Language) -> Section:
     section = Section(
         key="evidence",
         title=_tr(language, N_("Evidence {period}"), period=view.period),
@@ -350,7 +352,9 @@ def _evidence_section(view: ladder_service.DecisionView, language: Language) -> 
     return section
 
 
-def _decisions_section(history: list[ladder_service.DecisionView], language: Language) -> Section:
+def _decisions_section(
+    history: list[decisions_schemas.DecisionView], language: Language
+) -> Section:
     return Section(
         key="decisions",
         title=_tr(language, N_("Decisions")),
@@ -379,7 +383,7 @@ def _decisions_section(history: list[ladder_service.DecisionView], language: Lan
     )
 
 
-def _appeals_section(history: list[ladder_service.DecisionView], language: Language) -> Section:
+def _appeals_section(history: list[decisions_schemas.DecisionView], language: Language) -> Section:
     section = Section(
         key="appeals",
         title=_tr(language, N_("Overrides and appeals")),
@@ -444,7 +448,7 @@ def team_document(
         if team is None:
             raise NotFound("no team has the code {code}", code=team_code)
         team_id, team_label = team.id, f"{team.name} ({team.code})"
-    board = ladder_service.team_dashboard(
+    board = insights_service.team_dashboard(
         session=session, scope=scope, today=today, period=period, team_id=team_id
     )
     if board.period is None:
@@ -501,7 +505,7 @@ def team_document(
     )
 
 
-def _pyramid_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _pyramid_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     tiers = {level.id: level.tier for level in LEVELS}
     return Section(
         key="pyramid",
@@ -523,7 +527,7 @@ def _pyramid_section(board: ladder_service.TeamDashboard, language: Language) ->
     )
 
 
-def _distribution_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _distribution_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     return Section(
         key="distribution",
         title=_tr(language, N_("Composite score distribution")),
@@ -536,7 +540,7 @@ def _distribution_section(board: ladder_service.TeamDashboard, language: Languag
     )
 
 
-def _close_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _close_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     return Section(
         key="close_to_promotion",
         title=_tr(language, N_("Close to promotion")),
@@ -561,7 +565,7 @@ def _close_section(board: ladder_service.TeamDashboard, language: Language) -> S
     )
 
 
-def _floor_reason(view: ladder_service.DecisionView, language: Language) -> str:
+def _floor_reason(view: decisions_schemas.DecisionView, language: Language) -> str:
     sentences = view.explanation(language)
     for index, reason in enumerate(view.detail.get("reasons", [])):
         if str(reason.get("message", "")).startswith("Below the floor"):
@@ -569,7 +573,7 @@ def _floor_reason(view: ladder_service.DecisionView, language: Language) -> str:
     return sentences[-1] if sentences else ""
 
 
-def _at_risk_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _at_risk_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     return Section(
         key="at_risk",
         title=_tr(language, N_("At risk of demotion")),
@@ -592,7 +596,7 @@ def _at_risk_section(board: ladder_service.TeamDashboard, language: Language) ->
     )
 
 
-def _pending_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _pending_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     return Section(
         key="pending",
         title=_tr(language, N_("Waiting for approval")),
@@ -619,7 +623,7 @@ def _pending_section(board: ladder_service.TeamDashboard, language: Language) ->
     )
 
 
-def _team_decisions_section(board: ladder_service.TeamDashboard, language: Language) -> Section:
+def _team_decisions_section(board: insights_service.TeamDashboard, language: Language) -> Section:
     return Section(
         key="decisions",
         title=_tr(language, N_("Decisions")),
@@ -659,11 +663,11 @@ def promotions_document(
     """The period's promotions and demotions with the evidence behind each (奖惩、升迁依据),
     and the fairness table: promotion and demotion rates by team, skill group, tenure band
     and evaluator group, with counts."""
-    chosen = _normal_period(period) if period else ladder_service.latest_period(session=session)
+    chosen = _normal_period(period) if period else insights_service.latest_period(session=session)
     if chosen is None:
         raise NotFound("the ladder has not decided any period yet")
-    moves = ladder_service.promotion_list(session=session, period=chosen)
-    fairness = ladder_service.fairness_table(session=session, period=chosen)
+    moves = insights_service.promotion_list(session=session, period=chosen)
+    fairness = insights_service.fairness_table(session=session, period=chosen)
     if not fairness:
         raise NotFound("no ladder decisions for {period}", period=chosen)
     generated_at = _generated(now)
@@ -713,7 +717,7 @@ def promotions_document(
     )
 
 
-def _basis(view: ladder_service.DecisionView, language: Language) -> str:
+def _basis(view: decisions_schemas.DecisionView, language: Language) -> str:
     lines = list(view.explanation(language))
     for override in view.overrides:
         lines.append(
@@ -737,7 +741,7 @@ def _basis(view: ladder_service.DecisionView, language: Language) -> str:
     return "\n".join(lines)
 
 
-def _moves_section(moves: list[ladder_service.DecisionView], language: Language) -> Section:
+def _moves_section(moves: list[decisions_schemas.DecisionView], language: Language) -> Section:
     return Section(
         key="promotions",
         title=_tr(language, N_("Promotions and demotions")),
@@ -766,7 +770,7 @@ def _moves_section(moves: list[ladder_service.DecisionView], language: Language)
     )
 
 
-def _fairness_section(fairness: list[ladder_service.FairnessRow], language: Language) -> Section:
+def _fairness_section(fairness: list[insights_service.FairnessRow], language: Language) -> Section:
     return Section(
         key="fairness",
         title=_tr(language, N_("Fairness table")),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 from agentladder.ladder import labels
-from agentladder.ladder.policy import Cohort, LadderPolicy, ScoringSpec
+from agentladder.ladder.policy.schemas import Cohort, LadderPolicy, ScoringSpec
 from agentladder.metrics.schemas import Fact
 
 

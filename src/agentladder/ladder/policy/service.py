@@ -1,224 +1,42 @@
-"""The ladder policy: a YAML file saying how agents are scored and when they move.
-
-Validated on load with errors that name the key (`components.quality.metrics: weights sum to
-99, not 100`), identified by the hash of its canonical content (comments and layout do not
-change it), and shipped with a default (`default_policy.yaml`, the example of the policy
-format notes).
-"""
+"""The ladder policy as a service: parse and validate YAML (every problem named by its key),
+hash its canonical content, resolve its gates on metrics, and keep the versions applied."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from agentladder.errors import InvalidInput
-from agentladder.i18n import N_
+from agentladder.db import utcnow
+from agentladder.ladder.models import PolicyVersion
+from agentladder.ladder.policy.schemas import (
+    TRIGGER_ACTIONS,
+    WEIGHT_TOLERANCE,
+    DemotionSpec,
+    EntrySpec,
+    LadderPolicy,
+    MetricGate,
+    PolicyError,
+    SampleMinimum,
+    SufficiencySpec,
+    Trigger,
+    _WithShorthands,
+)
 from agentladder.metrics import service as metrics_service
 from agentladder.org.schemas import LEVELS
 
+if TYPE_CHECKING:
+    from agentladder.org.models import User
+
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default_policy.yaml"
-
-Cohort = Literal["center", "team", "skill_group"]
-# Weights are compared to 100 with this tolerance (YAML floats such as 33.3 + 33.3 + 33.4).
-WEIGHT_TOLERANCE = 1e-6
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LevelSpec(_Strict):
-    """A rung as the policy names it."""
-
-    id: str
-    tier: Literal["basic", "primary", "senior"]
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-
-class ComponentSpec(_Strict):
-    """A component of the composite score and the weights of its metrics."""
-
-    weight: float = Field(ge=0)
-    metrics: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
-
-
-class LinearSpec(_Strict):
-    """`best` gives 100 points, `worst` 0, linear between (best < worst: lower is better)."""
-
-    best: float
-    worst: float
-
-    @model_validator(mode="after")
-    def _distinct(self) -> LinearSpec:
-        if self.best == self.worst:
-            raise ValueError("best and worst must differ")
-        return self
-
-
-class PercentileSpec(_Strict):
-    """Points = percentile rank within the cohort."""
-
-    within: Cohort = "center"
-    lower_is_better: bool = False
-
-
-class ScoringSpec(_Strict):
-    """One scoring standard: exactly one of linear, bands, percentile."""
-
-    linear: LinearSpec | None = None
-    # [[threshold, points], ...], highest threshold first: the first threshold the value
-    # reaches gives the points (with lower_is_better: the first the value stays under).
-    bands: list[tuple[float, Annotated[float, Field(ge=0, le=100)]]] | None = None
-    lower_is_better: bool = False
-    percentile: PercentileSpec | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ScoringSpec:
-        chosen = [n for n in ("linear", "bands", "percentile") if getattr(self, n) is not None]
-        if len(chosen) != 1:
-            raise ValueError("give exactly one of linear, bands, percentile")
-        if self.bands is not None:
-            if not self.bands:
-                raise ValueError("bands: at least one [threshold, points]")
-            thresholds = [threshold for threshold, _ in self.bands]
-            ordered = sorted(thresholds, reverse=not self.lower_is_better)
-            if thresholds != ordered or len(set(thresholds)) != len(thresholds):
-                direction = "ascending" if self.lower_is_better else "descending"
-                raise ValueError(f"bands: thresholds must be distinct and {direction}")
-        return self
-
-
-class ShrinkSpec(_Strict):
-    """Bayesian average toward the cohort mean: (n*value + m*mean) / (n + m)."""
-
-    prior_weight: float = Field(gt=0)
-    cohort: Cohort = "skill_group"
-
-
-class _WithShorthands(BaseModel):
-    """A section that also takes the shorthand keys the registry's metrics answer to
-    (`min_qa_score: 85`); `_cross_checks` validates them against the registry."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    def shorthands(self) -> dict[str, Any]:
-        """The shorthand keys this section was given, in the policy's order."""
-        return dict(self.model_extra or {})
-
-
-class SufficiencySpec(_WithShorthands):
-    """Minimum evidence (the policy's `evidence:` section); below it the level is held, never
-    moved. Shorthands such as `min_handled_calls: 100` name a metric's minimum sample."""
-
-    # The least sample size of a metric this period: {metric id: n}.
-    min_samples: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    shrink: dict[str, ShrinkSpec] = Field(default_factory=dict)
-    # The standard deviation of one observation of a metric that is an average (one QA
-    # evaluation, one exam), in the metric's unit: how uncertain a mean of n of them is.
-    # Rates need none (binomial); a metric with neither counts as exact.
-    spread: dict[str, float] = Field(default_factory=dict)
-
-
-class GateSpec(_Strict):
-    """An entry gate on any metric of the registry: its value this period, or over a window
-    of months (counts add up; other values are averaged by sample size), within bounds."""
-
-    metric: str
-    min: float | None = None
-    max: float | None = None
-    window_months: int | None = Field(default=None, ge=1)  # default: the metric's own window
-
-    @model_validator(mode="after")
-    def _bounded(self) -> GateSpec:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is above max")
-        return self
-
-
-class TriggerSpec(_Strict):
-    """A metric that, counted above a threshold this period, opens a review or demotes."""
-
-    metric: str
-    above: float = 0
-    action: Literal["none", "review", "demote"] = "review"
-
-
-class EntrySpec(_WithShorthands):
-    """What it takes to enter a level. Shorthands such as `min_qa_score: 85` or
-    `no_fatal_months: 3` are gates on the metric that declares them."""
-
-    min_score: float = Field(ge=0, le=100)
-    min_tenure_months: int = Field(default=0, ge=0)
-    certifications: list[str] = Field(default_factory=list)
-    gates: list[GateSpec] = Field(default_factory=list)
-    quota: float | None = Field(default=None, gt=0, le=1)
-
-
-class PromotionSpec(_Strict):
-    """How agents move up."""
-
-    consecutive_periods: int = Field(default=2, ge=1)
-    band: float = Field(default=0, ge=0)
-    # Above 0: qualify on the one-sided lower confidence bound of the composite at this level
-    # (0.95: composite - 1.645 x its standard error from the sample sizes), not the composite.
-    confidence: float = Field(default=0, ge=0, lt=1)
-    max_step: Literal[1] = 1
-    protect_periods: int = Field(default=1, ge=0)
-    approval: Literal["auto", "manager"] = "manager"
-    entry: dict[str, EntrySpec]
-
-
-class DemotionSpec(_WithShorthands):
-    """How agents move down. Shorthands such as `on_fatal_compliance: review` are triggers
-    on the metric that declares them."""
-
-    consecutive_periods: int = Field(default=2, ge=1)
-    margin: float = Field(default=10, ge=0)
-    triggers: list[TriggerSpec] = Field(default_factory=list)
-    expired_certification: Literal["hold", "demote"] = "hold"
-
-
-class LadderPolicy(_Strict):
-    """A whole policy, validated."""
-
-    name: str = Field(min_length=1)
-    period: Literal["month", "quarter"] = "month"
-    levels: list[LevelSpec]
-    components: dict[str, ComponentSpec] = Field(min_length=1)
-    scoring: dict[str, ScoringSpec]
-    evidence: SufficiencySpec = SufficiencySpec()
-    promotion: PromotionSpec
-    demotion: DemotionSpec = DemotionSpec()
-
-    def level_ids(self) -> list[str]:
-        """The level ids, bottom to top."""
-        return [level.id for level in self.levels]
-
-    def scored_metrics(self) -> list[str]:
-        """Every metric some component weighs."""
-        return [m for component in self.components.values() for m in component.metrics]
-
-
-# Certification types the product knows from the start; the training domain may add more.
-DEFAULT_CERTIFICATIONS = ("product_knowledge", "service_skill", "sales_skill", "comprehensive")
-
-
-class PolicyError(InvalidInput):
-    """A policy that does not validate: every problem with the key it concerns."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        text = "; ".join(f"{key}: {message}" for key, message in problems)
-        super().__init__(N_("the ladder policy is not valid: {problems}"), problems=text)
-        self.problems = problems
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -338,64 +156,6 @@ def _shorthand_problems(where: str, section: str, spec: _WithShorthands) -> list
         ):
             problems.append((f"{where}.{key}", f"must be within {low:g}..{high or 'inf'}"))
     return problems
-
-
-# --- shorthands and gates as the rules read them -------------------------------------------
-
-TRIGGER_ACTIONS = ("none", "review", "demote")
-
-
-@dataclass(frozen=True)
-class MetricGate:
-    """An entry gate on a metric: from a shorthand (`min_qa_score: 85`) or from `gates:`."""
-
-    name: str  # the gate's name in decisions
-    metric: str
-    kind: str  # min_value | no_events | min_window | bounds
-    minimum: float | None
-    maximum: float | None
-    window_months: int  # 1: this period's value
-    gap: str = ""  # msgid of the gap sentence ("" for the generic one)
-    counts: bool = False  # a count adds up over a window; other values are averaged
-
-    @property
-    def required(self) -> Any:
-        """What the gate requires, as decisions show it."""
-        if self.kind == "no_events":
-            return 0
-        if self.kind == "min_window":
-            return int(self.minimum or 0)
-        if self.minimum is not None and self.maximum is not None:
-            return [self.minimum, self.maximum]
-        return self.minimum if self.minimum is not None else self.maximum
-
-    def passes(self, actual: float | None) -> bool:
-        """Whether a value meets the gate (no value meets nothing)."""
-        if actual is None:
-            return False
-        low_ok = self.minimum is None or actual >= self.minimum
-        return low_ok and (self.maximum is None or actual <= self.maximum)
-
-
-@dataclass(frozen=True)
-class SampleMinimum:
-    """The least sample size of a metric for the period to count as evidence."""
-
-    name: str
-    metric: str
-    required: int
-    gap: str = ""
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """A metric counted this period that opens a review or demotes (or, `none`, nothing)."""
-
-    metric: str
-    above: float
-    action: str
-    review_reason: str = ""
-    demote_reason: str = ""
 
 
 # Resolved once per section object: the rules read them for every agent.
@@ -587,3 +347,96 @@ def policy_summary(policy: LadderPolicy) -> dict[str, Any]:
         "components": {name: c.weight for name, c in policy.components.items()},
         "approval": policy.promotion.approval,
     }
+
+
+# --- policies --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A validated policy with its text and hash."""
+
+    policy: LadderPolicy
+    text: str
+    content_hash: str
+    version_id: int | None = None  # None: the shipped default, never applied
+
+
+def known_metrics() -> set[str]:
+    """Metric ids a policy may name: every metric of the registry."""
+    return set(metrics_service.metric_definitions())
+
+
+def known_certifications(*, session: Session) -> set[str]:
+    """Certification codes a policy may name: every provider's."""
+    return {
+        code
+        for provider in metrics_service.evidence_providers()
+        for code in provider.certification_types(session=session)
+    }
+
+
+def load_policy_text(*, session: Session, text: str) -> LoadedPolicy:
+    """Validate policy YAML against the metrics and certification types this centre has."""
+    policy = parse_policy(
+        text,
+        known_metrics=known_metrics(),
+        known_certifications=known_certifications(session=session),
+    )
+    return LoadedPolicy(policy, text, policy_hash(policy))
+
+
+def current_policy(*, session: Session) -> LoadedPolicy:
+    """The policy in force: the latest applied version, else the shipped default."""
+    version = session.scalar(
+        select(PolicyVersion)
+        .where(PolicyVersion.applied_at.is_not(None))
+        .order_by(PolicyVersion.applied_at.desc(), PolicyVersion.id.desc())
+        .limit(1)
+    )
+    if version is None:
+        return load_policy_text(session=session, text=default_policy_text())
+    return replace(load_policy_text(session=session, text=version.yaml_text), version_id=version.id)
+
+
+def apply_policy(
+    *, session: Session, text: str, applied_by: User | None = None, note: str = ""
+) -> PolicyVersion:
+    """Make a policy the one in force (stored once per content hash; history kept)."""
+    loaded = load_policy_text(session=session, text=text)
+    version = session.scalar(
+        select(PolicyVersion).where(PolicyVersion.content_hash == loaded.content_hash)
+    )
+    if version is None:
+        version = PolicyVersion(
+            content_hash=loaded.content_hash,
+            name=loaded.policy.name,
+            yaml_text=text,
+            created_by_user_id=applied_by.id if applied_by else None,
+        )
+        session.add(version)
+    version.applied_at = utcnow()
+    version.applied_by_user_id = applied_by.id if applied_by else None
+    version.note = note
+    session.flush()
+    return version
+
+
+def policy_versions(*, session: Session) -> list[PolicyVersion]:
+    """Every stored policy version, newest applied first."""
+    return list(
+        session.scalars(
+            select(PolicyVersion).order_by(
+                PolicyVersion.applied_at.desc().nulls_last(), PolicyVersion.id.desc()
+            )
+        )
+    )
+
+
+def policy_diff(old_text: str, new_text: str) -> list[str]:
+    """A unified diff between two policy texts, line by line."""
+    return list(
+        difflib.unified_diff(
+            old_text.splitlines(), new_text.splitlines(), "current", "proposed", lineterm=""
+        )
+    )

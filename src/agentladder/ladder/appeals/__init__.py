@@ -1,0 +1,1 @@
+"""Agents' appeals of their decisions and managers' answers."""

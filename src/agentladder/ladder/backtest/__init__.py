@@ -1,0 +1,1 @@
+"""Two policies run side by side over past periods, nothing written."""

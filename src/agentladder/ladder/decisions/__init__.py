@@ -1,0 +1,2 @@
+"""Deciding a period: facts from the providers, scores, rules, stored decisions, approvals
+and overrides."""

@@ -1,0 +1,197 @@
+"""What a period's decisions read (members, facts, standings) and how they are evaluated:
+score, decide, apply quotas. The same for a run and for a backtest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.ladder.decisions import facts as ladder_facts
+from agentladder.ladder.decisions import rules
+from agentladder.ladder.decisions.scoring import Member, Scorecard, score_agents
+from agentladder.ladder.models import LadderDecision
+from agentladder.ladder.policy.schemas import LadderPolicy
+from agentladder.metrics.schemas import Fact
+from agentladder.org import service as org_service
+from agentladder.periods import Period
+
+# --- gathering ------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodInputs:
+    """Everything the rules need for one period."""
+
+    period: Period
+    members: dict[int, Member]
+    people: dict[int, org_service.LevelStanding]
+    facts: dict[int, dict[str, Fact]]
+    standings: dict[int, rules.Standing]
+
+
+@dataclass(frozen=True)
+class PeriodReading:
+    """What a period's decisions read besides the roster: the windowed metrics' months, the
+    period's facts and the certificates valid on its last day. A backtest reads it once for
+    both policies (with the windows of both)."""
+
+    months: list[Period]  # the look-back window, newest first
+    window_facts: ladder_facts.PeriodFacts
+    period_facts: dict[int, dict[str, Fact]]
+    certifications: dict[int, set[str]]
+
+
+def read_period(
+    *,
+    session: Session,
+    period: Period,
+    agent_ids: list[int],
+    windows: dict[str, int],
+) -> PeriodReading:
+    """The period's facts from every provider, and the months of the windowed metrics."""
+    months = period.months_back(max(windows.values(), default=1))
+    # A month's count may have come in as its quarter's (on the quarter's last month).
+    window = {*months, *(m.quarter() for m in months if m.closes_quarter()), period}
+    return PeriodReading(
+        months=months,
+        window_facts=ladder_facts.gather_facts(
+            session=session,
+            periods=sorted(window, key=lambda p: p.label),
+            metrics=sorted(windows),
+        )
+        if windows
+        else {},
+        period_facts=ladder_facts.gather_facts(session=session, periods=[period])[period.label],
+        certifications=ladder_facts.gather_certifications(
+            session=session, agent_ids=agent_ids, period=period
+        ),
+    )
+
+
+def _windows_of(
+    reading: PeriodReading, agent_id: int, windows: dict[str, int]
+) -> dict[str, tuple[rules.MonthValue, ...]]:
+    """Each windowed metric's months for one agent, newest first: the month's own fact, else
+    (on a quarter's last month) the quarter's."""
+    found: dict[str, tuple[rules.MonthValue, ...]] = {}
+    agent_facts = {
+        label: by_agent.get(agent_id, {}) for label, by_agent in reading.window_facts.items()
+    }
+    for metric_id, months in windows.items():
+        values = []
+        for month in reading.months[:months]:
+            fact = agent_facts.get(month.label, {}).get(metric_id)
+            if fact is None and month.closes_quarter():
+                fact = agent_facts.get(month.quarter().label, {}).get(metric_id)
+            values.append((fact.value, fact.sample_size) if fact is not None else (None, 0))
+        found[metric_id] = tuple(values)
+    return found
+
+
+def gather(
+    *,
+    session: Session,
+    period: Period,
+    windows: dict[str, int],
+    previous: dict[int, tuple[str, int, int]] | None = None,
+    people: list[org_service.LevelStanding] | None = None,
+    reading: PeriodReading | None = None,
+) -> PeriodInputs:
+    """The period's members, facts and standings from the database. `windows` are the
+    metrics the policy reads over months; `previous` gives the level and streaks carried in
+    (default: the stored decisions of the period before; a streak counts only at the level it
+    was earned at); `people` the agents and their levels (default: the level history on the
+    period's last day); `reading` what was read already."""
+    roster = (
+        people
+        if people is not None
+        else org_service.standings_on(session=session, on=period.last_day)
+    )
+    if reading is None:
+        reading = read_period(
+            session=session,
+            period=period,
+            agent_ids=[p.agent_id for p in roster],
+            windows=windows,
+        )
+    if previous is None:
+        previous = stored_streaks(session=session, period=period.previous().label)
+    members, standings = {}, {}
+    for person in roster:
+        members[person.agent_id] = Member(person.agent_id, person.team_code, person.skill_group)
+        level, qualify, floor = previous.get(person.agent_id, (person.level, 0, 0))
+        if level != person.level:
+            qualify, floor = 0, 0
+        standings[person.agent_id] = rules.Standing(
+            agent_id=person.agent_id,
+            hire_date=person.hire_date,
+            level=person.level,
+            level_since=person.level_since,
+            entered_by_promotion=person.entered_by_promotion,
+            certifications=frozenset(reading.certifications.get(person.agent_id, set())),
+            qualify_streak=qualify,
+            floor_streak=floor,
+            windows=_windows_of(reading, person.agent_id, windows),
+        )
+    return PeriodInputs(
+        period=period,
+        members=members,
+        people={p.agent_id: p for p in roster},
+        facts={agent_id: reading.period_facts.get(agent_id, {}) for agent_id in members},
+        standings=standings,
+    )
+
+
+def stored_streaks(*, session: Session, period: str) -> dict[int, tuple[str, int, int]]:
+    """The level and streaks the stored decisions of a period carry to the next one."""
+    rows = session.execute(
+        select(
+            LadderDecision.agent_id,
+            LadderDecision.from_level,
+            LadderDecision.qualify_streak,
+            LadderDecision.floor_streak,
+            LadderDecision.status,
+        ).where(LadderDecision.period == period)
+    )
+    # A rejected move starts the count again.
+    return {
+        agent_id: (level, 0, 0) if status == "rejected" else (level, qualify, floor)
+        for agent_id, level, qualify, floor, status in rows
+    }
+
+
+# --- evaluating -----------------------------------------------------------------------
+
+
+def _protected(policy: LadderPolicy, standing: rules.Standing, period: Period) -> bool:
+    if not standing.entered_by_promotion or policy.promotion.protect_periods == 0:
+        return False
+    first = period.back(policy.promotion.protect_periods)[-1]
+    return standing.level_since >= first.first_day
+
+
+def evaluate(
+    policy: LadderPolicy, inputs: PeriodInputs
+) -> tuple[dict[int, Scorecard], dict[int, rules.Outcome]]:
+    """Score and decide every member for the period (quotas included)."""
+    cards = score_agents(policy, inputs.members, inputs.facts)
+    outcomes = {
+        agent_id: rules.decide(
+            policy,
+            cards[agent_id],
+            standing,
+            inputs.period.last_day,
+            _protected(policy, standing, inputs.period),
+        )
+        for agent_id, standing in inputs.standings.items()
+    }
+    seats = {
+        agent_id: rules.QuotaSeat(
+            agent_id, cards[agent_id].composite or 0.0, standing.level_since, standing.hire_date
+        )
+        for agent_id, standing in inputs.standings.items()
+    }
+    rules.apply_quotas(policy, outcomes, seats, len(inputs.standings))
+    return cards, outcomes

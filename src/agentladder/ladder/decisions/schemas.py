@@ -1,0 +1,215 @@
+"""A decision as everyone reads it: who it is about, what was decided, and why, in the
+reader's language."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentladder.config import Language
+from agentladder.i18n import translate
+from agentladder.ladder import labels
+from agentladder.ladder.decisions import rules
+from agentladder.ladder.decisions.scoring import Scorecard
+from agentladder.ladder.models import LadderDecision
+from agentladder.org import service as org_service
+from agentladder.org.schemas import LEVELS
+
+
+def _components(card: Scorecard) -> list[dict[str, Any]]:
+    return [
+        {
+            "component": component.name,
+            "weight": component.weight,
+            "score": None if component.score is None else round(component.score, 2),
+            "renormalised": component.renormalised,
+            "metrics": [
+                {
+                    "metric": metric.metric_id,
+                    "weight": metric.weight,
+                    "raw": metric.raw,
+                    "sample_size": metric.sample_size,
+                    "shrunk": None if metric.shrunk is None else round(metric.shrunk, 4),
+                    "points": None if metric.points is None else round(metric.points, 2),
+                    "points_se": None if metric.points_se is None else round(metric.points_se, 2),
+                    "source": metric.source,
+                }
+                for metric in component.metrics
+            ],
+        }
+        for component in card.components
+    ]
+
+
+def detail_of(card: Scorecard, outcome: rules.Outcome) -> dict[str, Any]:
+    return {
+        "components": _components(card),
+        "composite_se": round(card.composite_se, 2),
+        "gates": [gate.as_dict() for gate in outcome.gates],
+        "reasons": [reason.as_dict() for reason in outcome.reasons],
+        "gaps": [gap.as_dict() for gap in outcome.gaps],
+        "review": outcome.review,
+    }
+
+
+# --- decisions as everyone reads them ---------------------------------------------------
+
+
+@dataclass
+class DecisionView:
+    """A decision with who it is about and everything that explains it."""
+
+    agent_id: int
+    employee_no: str
+    name: str
+    team_code: str | None
+    period: str
+    from_level: str
+    to_level: str
+    decision: str
+    composite: float | None
+    detail: dict[str, Any]
+    policy_hash: str
+    status: str
+    decision_id: int | None = None
+    overrides: list[dict[str, Any]] = field(default_factory=list)
+    appeals: list[dict[str, Any]] = field(default_factory=list)
+    qualify_streak: int = 0  # periods in a row qualifying for the next level, this one included
+    floor_streak: int = 0  # periods in a row below the current level's floor
+
+    @property
+    def below_floor(self) -> bool:
+        """Whether the agent was below the current level's floor this period (at risk)."""
+        return self.floor_streak > 0 and self.decision != "demote"
+
+    @property
+    def effective_level(self) -> str:
+        """The level the decision leaves the agent at: the latest override, else the rule's
+        outcome unless a manager rejected it."""
+        if self.overrides:
+            return str(self.overrides[-1]["to_level"])
+        return self.from_level if self.status == "rejected" else self.to_level
+
+    def explanation(self, language: Language) -> list[str]:
+        """The decision's reasons in the reader's language."""
+        return [reason_text(reason, language) for reason in self.detail.get("reasons", [])]
+
+    def gaps(self, language: Language) -> list[str]:
+        """What the agent still needs for the next level, in the reader's language."""
+        return [reason_text(gap, language) for gap in self.detail.get("gaps", [])]
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape `ladder run --format json` prints."""
+        return {
+            "agent": self.employee_no,
+            "name": self.name,
+            "period": self.period,
+            "from_level": self.from_level,
+            "to_level": self.to_level,
+            "decision": self.decision,
+            "status": self.status,
+            "composite": None if self.composite is None else round(self.composite, 2),
+            "components": self.detail.get("components", []),
+            "gates": [
+                {k: gate[k] for k in ("gate", "level", "required", "actual", "passed")}
+                for gate in self.detail.get("gates", [])
+            ],
+            "explanation": {"zh_Hans": self.explanation("zh_Hans"), "en": self.explanation("en")},
+            "gaps": {"zh_Hans": self.gaps("zh_Hans"), "en": self.gaps("en")},
+            "overrides": self.overrides,
+            "appeals": self.appeals,
+            "policy_hash": self.policy_hash,
+        }
+
+
+def _level_name(level_id: str, language: Language) -> str:
+    for level in LEVELS:
+        if level.id == level_id:
+            return level.label(language)
+    return level_id
+
+
+def _param_text(key: str, value: Any, language: Language) -> Any:
+    # Level and metric ids become their names in the reader's language.
+    if key == "level" and isinstance(value, str):
+        return _level_name(value, language)
+    if key == "metric" and isinstance(value, str):
+        return labels.metric_name(value, language)
+    return value
+
+
+def reason_text(reason: dict[str, Any], language: Language) -> str:
+    """One stored reason as a sentence in the reader's language (level ids become names)."""
+    params = {
+        key: _param_text(key, value, language) for key, value in reason.get("params", {}).items()
+    }
+    message: str = reason["message"]
+    return translate(language, message, **params)
+
+
+def view_of(
+    person: org_service.LevelStanding,
+    period: str,
+    outcome: rules.Outcome,
+    card: Scorecard,
+    content_hash: str,
+    status: str,
+) -> DecisionView:
+    return DecisionView(
+        agent_id=person.agent_id,
+        employee_no=person.employee_no,
+        name=person.name,
+        team_code=person.team_code,
+        period=period,
+        from_level=outcome.from_level,
+        to_level=outcome.to_level,
+        decision=outcome.decision,
+        composite=outcome.composite,
+        detail=detail_of(card, outcome),
+        policy_hash=content_hash,
+        status=status,
+        qualify_streak=outcome.qualify_streak,
+        floor_streak=outcome.floor_streak,
+    )
+
+
+def stored_view(row: LadderDecision, person: org_service.AgentRead) -> DecisionView:
+    return DecisionView(
+        agent_id=row.agent_id,
+        employee_no=person.employee_no,
+        name=person.name,
+        team_code=person.team_code,
+        period=row.period,
+        from_level=row.from_level,
+        to_level=row.to_level,
+        decision=row.decision,
+        composite=row.composite,
+        detail=json.loads(row.detail),
+        policy_hash=row.policy_hash,
+        status=row.status,
+        decision_id=row.id,
+        qualify_streak=row.qualify_streak,
+        floor_streak=row.floor_streak,
+        overrides=[
+            {
+                "decision": o.decision,
+                "to_level": o.to_level,
+                "reason": o.reason,
+                "at": o.created_at.isoformat(),
+                "by_user_id": o.created_by_user_id,
+            }
+            for o in row.overrides
+        ],
+        appeals=[
+            {
+                "id": a.id,
+                "text": a.text,
+                "status": a.status,
+                "response": a.response,
+                "at": a.created_at.isoformat(),
+                "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+            }
+            for a in row.appeals
+        ],
+    )

@@ -1,0 +1,1 @@
+"""The ladder policy: its shape, validation, hash, and the versions applied."""
