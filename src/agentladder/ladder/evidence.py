@@ -11,10 +11,13 @@ centre's QA tool replaces nothing the product computed unless it names the same 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from agentladder.config import Settings
+from agentladder.freshness import StaleInput
 from agentladder.ladder import external
 from agentladder.ladder.scoring import Fact
 from agentladder.metrics import service as metrics_service
@@ -35,6 +38,13 @@ class EvidenceProvider(Protocol):
         of the metrics named)."""
         ...
 
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: str
+    ) -> list[StaleInput]:
+        """What changed after the facts this provider precomputed for the period were computed
+        (empty when it reads its facts directly)."""
+        ...
+
 
 class ServiceStatisticsProvider:
     """The KPIs the metrics engine stored (service statistics, CSAT, complaints, tickets...)."""
@@ -51,6 +61,17 @@ class ServiceStatisticsProvider:
                 row.period,
                 Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
             )
+
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: str
+    ) -> list[StaleInput]:
+        """ACD imports and identity mappings newer than the period's stored metric values."""
+        return [
+            replace(item, source=self.name)
+            for item in metrics_service.stale_inputs(
+                session=session, settings=settings, period=period
+            )
+        ]
 
 
 class ExternalEvidenceProvider:
@@ -71,6 +92,12 @@ class ExternalEvidenceProvider:
                     Fact(row.agent_id, row.metric_id, row.value, row.sample_size, row.source),
                 )
 
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: str
+    ) -> list[StaleInput]:
+        """Nothing: the imported facts are read as they are, nothing is precomputed."""
+        return []
+
 
 PROVIDERS: tuple[EvidenceProvider, ...] = (ServiceStatisticsProvider(), ExternalEvidenceProvider())
 
@@ -89,3 +116,18 @@ def gather_facts(
         for period, fact in provider.facts(session=session, periods=periods, metrics=metrics):
             gathered.setdefault(period, {}).setdefault(fact.agent_id, {})[fact.metric_id] = fact
     return gathered
+
+
+def stale_inputs(
+    *,
+    session: Session,
+    settings: Settings,
+    period: str,
+    providers: Sequence[EvidenceProvider] = PROVIDERS,
+) -> list[StaleInput]:
+    """Every provider's stale inputs for the period (the ladder refuses to decide on them)."""
+    return [
+        item
+        for provider in providers
+        for item in provider.stale_inputs(session=session, settings=settings, period=period)
+    ]

@@ -15,6 +15,7 @@ from agentladder.config import Settings
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
+from agentladder.metrics.freshness import stale_inputs
 from agentladder.metrics.models import MetricValue
 from agentladder.metrics.periods import Period, parse_period
 from agentladder.org import service as org_service
@@ -39,6 +40,7 @@ __all__ = [
     "period_values",
     "queue_table",
     "sort_agent_rows",
+    "stale_inputs",
 ]
 
 

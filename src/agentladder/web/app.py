@@ -151,9 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         language = request_language(request)
-        return _error_response(
-            request, exc.status_code, translate(language, exc.message, **exc.params)
-        )
+        return _error_response(request, exc.status_code, exc.translated(language))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
