@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from agentladder import __version__
 from agentladder.cli_output import console, fail
 from agentladder.config import get_settings
+from agentladder.cycle.cli import cycle_app
 from agentladder.db import current_revision, head_revision, session_scope, upgrade_schema
 from agentladder.errors import DomainError
 from agentladder.ingest.cli import import_files
@@ -47,6 +48,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(training_app, name="training")
 app.add_typer(report_app, name="report")
 app.add_typer(ladder_app, name="ladder")
+app.add_typer(cycle_app, name="cycle")
 
 
 # Commands that create or upgrade the schema themselves.

@@ -225,11 +225,15 @@ def decisions_page(
 @pages.post("/ladder/run")
 def run_form(
     session: SessionDep,
+    settings: SettingsDep,
     user: LadderRunUser,
     period: Annotated[str, Form(min_length=1, max_length=12)],
 ) -> Response:
-    """Decide a period under the policy in force."""
-    report = ladder_service.run_period(session=session, period=period, run_by=user)
+    """Decide a period under the policy in force (stale evidence is refused: close the period
+    from the dashboard, which computes first)."""
+    report = ladder_service.run_period(
+        session=session, settings=settings, period=period, run_by=user
+    )
     return _redirect(f"/ladder/decisions?period={report.period}")
 
 
@@ -382,10 +386,22 @@ def decisions_api(
 
 @api.post("/ladder/run", response_model=DecisionsOut)
 def run_api(
-    session: SessionDep, user: LadderRunUser, period: str, dry_run: bool = False
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderRunUser,
+    period: str,
+    dry_run: bool = False,
+    allow_stale: bool = False,
 ) -> DecisionsOut:
-    """Decide a period (`dry_run`: store nothing)."""
-    report = ladder_service.run_period(session=session, period=period, dry_run=dry_run, run_by=user)
+    """Decide a period (`dry_run`: store nothing); 409 on stale evidence unless `allow_stale`."""
+    report = ladder_service.run_period(
+        session=session,
+        settings=settings,
+        period=period,
+        dry_run=dry_run,
+        run_by=user,
+        allow_stale=allow_stale,
+    )
     return DecisionsOut(period=report.period, decisions=[v.as_json() for v in report.decisions])
 
 
