@@ -15,6 +15,7 @@ from agentladder.ladder import external, labels
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
 from agentladder.org import service as org_service
+from agentladder.org.permissions import Permission, allows
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     EvidenceImportUser,
@@ -163,8 +164,10 @@ def dashboard_page(
     user: LadderTeamUser,
     period: str | None = None,
     team: int | None = None,
+    closed: bool = False,
 ) -> Response:
-    """Pyramid, score distribution, close to promotion, at risk, pending approvals."""
+    """Pyramid, score distribution, close to promotion, at risk, pending approvals; managers
+    close a period from here (`closed`: the period was just closed)."""
     scope = org_service.agent_scope(user)
     board = ladder_service.team_dashboard(
         session=session, scope=scope, today=settings.today(), period=period or None, team_id=team
@@ -177,6 +180,8 @@ def dashboard_page(
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team,
             "periods": ladder_service.decision_periods(session=session),
+            "can_close": allows(user.roles, Permission.LADDER_RUN),
+            "closed": closed,
         },
     )
 
