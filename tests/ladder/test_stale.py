@@ -15,6 +15,7 @@ from agentladder.db import session_scope
 from agentladder.errors import StaleEvidence
 from agentladder.ladder import service as ladder_service
 from agentladder.metrics import service as metrics_service
+from agentladder.org import service as org_service
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
 from tests.cycle.builders import build_centre, import_queue_log, october
@@ -114,17 +115,12 @@ def test_web_run_shows_the_refusal(utc: Settings) -> None:
 def test_external_evidence_alone_is_never_stale(settings: Settings) -> None:
     with session_scope(settings) as session:
         build_centre(session)
-        agents = {a.employee_no: a for a in ladder_service_agents(session)}
-        give(session, agents["A0001"], "2026-08", score=90)
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no="A0001")
+        assert agent is not None
+        give(session, agent, "2026-08", score=90)
     # ACD data of another month does not touch August.
     import_queue_log(settings, "october", october(5))
     with session_scope(settings) as session:
         report = ladder_service.run_period(session=session, settings=settings, period="2026-08")
     assert report.stale_inputs == []
     assert {v.employee_no for v in report.decisions} == {"A0001", "A0002"}
-
-
-def ladder_service_agents(session: object) -> list:  # type: ignore[type-arg]
-    from agentladder.org import service as org_service
-
-    return org_service.all_agents(session=session)  # type: ignore[arg-type]
