@@ -71,6 +71,10 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "agentladder.ladder.cli:ladder_app",
         "The career ladder: policy, runs, decisions, backtests.",
     ),
+    "cycle": LazyCommand(
+        "agentladder.cycle.cli:cycle_app",
+        "The period close: metrics, then subsystem aggregates, then the ladder.",
+    ),
 }
 
 
@@ -173,14 +177,34 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Upgrade the schema before serving.")] = True,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler",
+            help="Close the previous month on AGENTLADDER_CYCLE_CLOSE_DAY at "
+            "AGENTLADDER_CYCLE_CLOSE_HOUR (one worker only).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web UI and the REST API (/api/docs)."""
+    import os
+
     import uvicorn
 
     from agentladder.config import get_settings
     from agentladder.db import upgrade_schema
 
+    if scheduler:
+        # The app factory reads the settings in the server's processes: hand it the flag there.
+        os.environ["AGENTLADDER_CYCLE_SCHEDULER"] = "true"
+        get_settings.cache_clear()
     settings = get_settings()
+    if settings.cycle_scheduler and workers > 1:
+        raise typer.BadParameter(
+            "the scheduler runs in one process: serve with one worker, or close periods "
+            "from cron (docs/operations.md)",
+            param_hint="--workers",
+        )
     if migrate:
         upgrade_schema(settings)
     settings.resolved_secret_key()

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
             "事后处理",
         ]
     )
+    # The period close on a schedule (`agentladder serve --scheduler`): the previous month is
+    # closed on this day of the month, at this hour of the centre's time zone.
+    cycle_scheduler: bool = Field(
+        default=False, description="Close the previous period on a schedule while serving"
+    )
+    cycle_close_day: int = Field(default=3, ge=1, le=28)
+    cycle_close_hour: int = Field(default=2, ge=0, le=23)
     # argon2id cost; the defaults are RFC 9106's second recommended profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentladder.config import Language
+    from agentladder.freshness import StaleInput
 
 
 class DomainError(Exception):
@@ -14,6 +19,12 @@ class DomainError(Exception):
         super().__init__(message.format(**params) if params else message)
         self.message = message
         self.params = params
+
+    def translated(self, language: Language) -> str:
+        """The message in the reader's language."""
+        from agentladder.i18n import translate
+
+        return translate(language, self.message, **self.params)
 
 
 class NotFound(DomainError):
@@ -44,3 +55,34 @@ class TooManyAttempts(DomainError):
     """Throttled (login attempts)."""
 
     status_code = 429
+
+
+class StaleEvidence(Conflict):
+    """Evidence changed after the values a decision would read were computed; the message names
+    each stale input and the command that refreshes it."""
+
+    def __init__(self, *, period: str, stale_inputs: Sequence[StaleInput]) -> None:
+        from agentladder.freshness import refresh_commands
+        from agentladder.i18n import N_
+
+        self.period = period
+        self.stale_inputs = tuple(stale_inputs)
+        super().__init__(
+            N_(
+                "the evidence for {period} changed after it was computed: {inputs}. Refresh it "
+                "with `{commands}` (or decide on it anyway with --allow-stale)"
+            ),
+            period=period,
+            inputs="; ".join(item.describe("en") for item in self.stale_inputs),
+            commands="`, `".join(refresh_commands(self.stale_inputs)),
+        )
+
+    def translated(self, language: Language) -> str:
+        """The message with every stale input in the reader's language."""
+        from agentladder.i18n import translate
+
+        params = {
+            **self.params,
+            "inputs": "; ".join(item.describe(language) for item in self.stale_inputs),
+        }
+        return translate(language, self.message, **params)

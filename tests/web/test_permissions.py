@@ -175,6 +175,8 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         ("POST", "/api/ladder/run"): {"params": {"period": "2026-09", "dry_run": "true"}},
         ("POST", "/api/ladder/decisions/{decision_id}/review"): {"json": {"approve": True}},
         ("POST", "/api/ladder/policy/validate"): {"json": {"text": POLICY}},
+        ("POST", "/cycle/close"): {"data": {"period": "2026-09"}},
+        ("POST", "/api/cycle/close"): {"params": {"period": "2026-09"}},
         ("POST", "/certifications/import"): {"files": certificates},
         ("POST", "/certifications/import/{upload_id}/apply"): {"data": {}},
         ("POST", "/api/certifications/import"): {

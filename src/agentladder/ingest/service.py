@@ -448,3 +448,49 @@ def batch_notes(batch: ImportBatch) -> dict[str, object]:
     """What the adapter noted about a file (open calls, unknown verbs, encoding...)."""
     notes = json.loads(batch.details or "{}")
     return notes if isinstance(notes, dict) else {}
+
+
+@dataclass(frozen=True)
+class ImportTouch:
+    """An import whose events fall (partly) within a time range: what freshness checks read."""
+
+    batch_id: int
+    adapter: str
+    file_name: str
+    imported_at: datetime
+    first_event_at: datetime
+    last_event_at: datetime
+
+
+def imports_touching(*, session: Session, start: datetime, end: datetime) -> list[ImportTouch]:
+    """The imports with events between start and end (UTC, both included), oldest import
+    first; files without events are left out."""
+    rows = session.execute(
+        select(
+            ImportBatch.id,
+            ImportBatch.adapter,
+            ImportBatch.file_name,
+            ImportBatch.imported_at,
+            ImportBatch.first_event_at,
+            ImportBatch.last_event_at,
+        )
+        .where(ImportBatch.first_event_at <= end, ImportBatch.last_event_at >= start)
+        .order_by(ImportBatch.imported_at, ImportBatch.id)
+    )
+    return [
+        ImportTouch(batch_id, adapter, file_name, imported_at, first, last)
+        for batch_id, adapter, file_name, imported_at, first, last in rows
+        if first is not None and last is not None
+    ]
+
+
+def identities_in_batches(*, session: Session, batch_ids: Iterable[int]) -> set[str]:
+    """The agent identities these imports named."""
+    wanted = list(batch_ids)
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(SeenIdentity.identity).where(SeenIdentity.batch_id.in_(wanted)).distinct()
+        )
+    )

@@ -113,8 +113,18 @@ def run(
         Path | None, typer.Option(help="A policy file instead of the one in force.")
     ] = None,
     fmt: FormatOption = OutputFormat.table,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale",
+            help="Decide even on evidence that changed after it was computed; the decisions "
+            "record it.",
+        ),
+    ] = False,
 ) -> None:
-    """Decide every agent's level for a period (re-running changes nothing)."""
+    """Decide every agent's level for a period (re-running changes nothing). Refuses evidence
+    that changed after it was computed (an import newer than the period's metrics), naming the
+    command that refreshes it."""
     try:
         with session_scope() as session:
             loaded = (
@@ -125,7 +135,11 @@ def run(
                 else None
             )
             report = decisions_service.run_period(
-                session=session, period=period, dry_run=dry_run, policy=loaded
+                session=session,
+                period=period,
+                dry_run=dry_run,
+                policy=loaded,
+                allow_stale=allow_stale,
             )
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc
@@ -157,6 +171,8 @@ def run(
             f"levels changed {report.applied}"
         )
         console.print(f"{counts}; {stored}; policy {report.policy_hash[:12]}")
+        for item in report.stale_inputs:
+            console.print(f"[yellow]decided on stale evidence:[/yellow] {item.describe('en')}")
 
 
 def _agent_id(session: object, employee_no: str) -> int:

@@ -21,6 +21,7 @@ from agentladder.ladder.insights import service as insights_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
+from agentladder.org.schemas import Permission, allows
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     EvidenceImportUser,
@@ -170,8 +171,10 @@ def dashboard_page(
     user: LadderTeamUser,
     period: str | None = None,
     team: int | None = None,
+    closed: bool = False,
 ) -> Response:
-    """Pyramid, score distribution, close to promotion, at risk, pending approvals."""
+    """Pyramid, score distribution, close to promotion, at risk, pending approvals; managers
+    close a period from here (`closed`: the period was just closed)."""
     scope = org_service.agent_scope(user)
     board = insights_service.team_dashboard(
         session=session, scope=scope, today=settings.today(), period=period or None, team_id=team
@@ -184,6 +187,8 @@ def dashboard_page(
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team,
             "periods": decisions_service.decision_periods(session=session),
+            "can_close": allows(user.roles, Permission.LADDER_RUN),
+            "closed": closed,
         },
     )
 
@@ -232,11 +237,15 @@ def decisions_page(
 @pages.post("/ladder/run")
 def run_form(
     session: SessionDep,
+    settings: SettingsDep,
     user: LadderRunUser,
     period: Annotated[str, Form(min_length=1, max_length=12)],
 ) -> Response:
-    """Decide a period under the policy in force."""
-    report = decisions_service.run_period(session=session, period=period, run_by=user)
+    """Decide a period under the policy in force (stale evidence is refused: close the period
+    from the dashboard, which computes first)."""
+    report = decisions_service.run_period(
+        session=session, settings=settings, period=period, run_by=user
+    )
     return _redirect(f"/ladder/decisions?period={report.period}")
 
 
@@ -389,11 +398,21 @@ def decisions_api(
 
 @api.post("/ladder/run", response_model=DecisionsOut)
 def run_api(
-    session: SessionDep, user: LadderRunUser, period: str, dry_run: bool = False
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderRunUser,
+    period: str,
+    dry_run: bool = False,
+    allow_stale: bool = False,
 ) -> DecisionsOut:
-    """Decide a period (`dry_run`: store nothing)."""
+    """Decide a period (`dry_run`: store nothing); 409 on stale evidence unless `allow_stale`."""
     report = decisions_service.run_period(
-        session=session, period=period, dry_run=dry_run, run_by=user
+        session=session,
+        settings=settings,
+        period=period,
+        dry_run=dry_run,
+        run_by=user,
+        allow_stale=allow_stale,
     )
     return DecisionsOut(period=report.period, decisions=[v.as_json() for v in report.decisions])
 

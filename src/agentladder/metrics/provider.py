@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agentladder.i18n import N_
+from agentladder.metrics import freshness
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.catalog import CATALOG
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
@@ -15,6 +16,8 @@ from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, Provi
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from agentladder.config import Settings
+    from agentladder.freshness import StaleInput
     from agentladder.periods import Period
 
 # The policy's sufficiency minimums that count KPI samples.
@@ -63,6 +66,12 @@ class ServiceStatisticsProvider(ProviderBase):
                 row.period,
                 Fact(row.agent_id, row.metric_id, row.value, row.sample_size, self.name),
             )
+
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: Period
+    ) -> list[StaleInput]:
+        """ACD imports and identity mappings newer than the period's stored metric values."""
+        return freshness.stale_inputs(session=session, settings=settings, period=period.label)
 
 
 PROVIDER = ServiceStatisticsProvider()

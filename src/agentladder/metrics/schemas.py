@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from agentladder.config import Settings
+    from agentladder.freshness import StaleInput
     from agentladder.periods import Period
 
 Unit = Literal["count", "s", "rate", "score"]
@@ -105,9 +107,16 @@ class EvidenceProvider(Protocol):
         """The certifications each agent holds, valid on the period's last day."""
         ...
 
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: Period
+    ) -> list[StaleInput]:
+        """What changed after the facts this provider precomputed for the period were computed
+        (empty when it reads its facts directly)."""
+        ...
+
 
 class ProviderBase:
-    """Defaults for a provider that attests no certifications."""
+    """Defaults for a provider that attests no certifications and precomputes nothing."""
 
     name = ""
 
@@ -120,3 +129,9 @@ class ProviderBase:
     ) -> dict[int, set[str]]:
         """None."""
         return {}
+
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: Period
+    ) -> list[StaleInput]:
+        """Nothing: its facts are read as they are stored."""
+        return []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -438,6 +438,34 @@ def identity_resolver(*, session: Session) -> Callable[[str], int | None]:
 def resolve_identity(*, session: Session, identity: str) -> int | None:
     """The agent id behind one source identity, or None when nobody is mapped to it."""
     return identity_resolver(session=session)(identity)
+
+
+@dataclass(frozen=True)
+class AliasChange:
+    """An identity mapped to an agent, and when (freshness checks compare it with metrics)."""
+
+    identity: str
+    identity_key: str
+    employee_no: str
+    created_at: datetime
+
+
+def aliases_created_after(
+    *, session: Session, after: datetime, among: Iterable[str] | None = None
+) -> list[AliasChange]:
+    """Aliases added after a moment (UTC), oldest first; only of the identities named in
+    `among` (as files spell them), when given."""
+    keys = None if among is None else {identity_key(identity) for identity in among}
+    rows = session.execute(
+        select(
+            AgentAlias.identity, AgentAlias.identity_key, Agent.employee_no, AgentAlias.created_at
+        )
+        .join(Agent, Agent.id == AgentAlias.agent_id)
+        .where(AgentAlias.created_at > after)
+        .order_by(AgentAlias.created_at, AgentAlias.id)
+    )
+    changes = [AliasChange(*row) for row in rows]
+    return [c for c in changes if keys is None or c.identity_key in keys]
 
 
 def all_agents(*, session: Session) -> list[Agent]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from agentladder.metrics.schemas import Fact, MetricDefinition
+from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
 from agentladder.training import service as training_service
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ EXAM_SCORE = MetricDefinition(
 )
 
 
-class TrainingProvider:
+class TrainingProvider(ProviderBase):
     """Certifications from the training records; exam scores come in through the external
     results import until the product's own exams record them."""
 

@@ -63,6 +63,7 @@ def _error_response(request: Request, status: int, message: str) -> Response:
 
 def routers() -> list[tuple[APIRouter, str]]:
     """Every domain's routers with the prefix each is mounted under."""
+    from agentladder.cycle import views as cycle_views
     from agentladder.ingest import views as ingest_views
     from agentladder.ladder import views as ladder_views
     from agentladder.metrics import views as metrics_views
@@ -82,6 +83,8 @@ def routers() -> list[tuple[APIRouter, str]]:
         (training_views.api, "/api"),
         (ladder_views.pages, ""),
         (ladder_views.api, "/api"),
+        (cycle_views.pages, ""),
+        (cycle_views.api, "/api"),
     ]
 
 
@@ -106,11 +109,16 @@ def declared_routes() -> list[RouteInfo]:
     return found
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the web application for the given (or process) settings."""
+def create_app(settings: Settings | None = None, scheduler: bool | None = None) -> FastAPI:
+    """Build the web application for the given (or process) settings; `scheduler` (default:
+    the `cycle_scheduler` setting) closes the previous period on a schedule while it runs."""
+    from agentladder.web.scheduler import scheduler_lifespan
+
     settings = settings or get_settings()
     settings.resolved_secret_key()  # create it now, not during the first request
+    enabled = settings.cycle_scheduler if scheduler is None else scheduler
     app = FastAPI(
+        lifespan=scheduler_lifespan(settings, enabled),
         title="agentladder",
         version=__version__,
         docs_url="/api/docs",
@@ -151,9 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         language = request_language(request)
-        return _error_response(
-            request, exc.status_code, translate(language, exc.message, **exc.params)
-        )
+        return _error_response(request, exc.status_code, exc.translated(language))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

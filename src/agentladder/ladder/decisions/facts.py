@@ -11,9 +11,12 @@ computed unless it names the same metric).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
+from agentladder.config import Settings
+from agentladder.freshness import StaleInput
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import EvidenceProvider, Fact
 from agentladder.periods import Period
@@ -48,3 +51,12 @@ def gather_certifications(
         for agent_id, codes in attested.items():
             held.setdefault(agent_id, set()).update(codes)
     return held
+
+
+def stale_inputs(*, session: Session, settings: Settings, period: Period) -> list[StaleInput]:
+    """Every provider's stale inputs for the period (the ladder refuses to decide on them)."""
+    return [
+        replace(item, source=item.source or provider.name)
+        for provider in metrics_service.evidence_providers()
+        for item in provider.stale_inputs(session=session, settings=settings, period=period)
+    ]

@@ -120,6 +120,7 @@ class DecisionView:
             "overrides": self.overrides,
             "appeals": self.appeals,
             "policy_hash": self.policy_hash,
+            "stale_inputs": self.detail.get("stale_inputs", []),
         }
 
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agentladder.config import Language
+from agentladder.config import Language, Settings, get_settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
-from agentladder.ladder.decisions import rules
+from agentladder.freshness import StaleInput
+from agentladder.ladder.decisions import rules, staleness
 from agentladder.ladder.decisions.gathering import evaluate, gather
 from agentladder.ladder.decisions.schemas import DecisionView, stored_view, view_of
 from agentladder.ladder.models import DecisionOverride, LadderDecision
@@ -46,6 +47,7 @@ class RunReport:
     unchanged: int = 0
     kept: int = 0  # already approved, applied or rejected: left as they were
     applied: int = 0  # level changes made (automatic approval)
+    stale_inputs: list[StaleInput] = field(default_factory=list)  # --allow-stale
 
     def counts(self) -> dict[str, int]:
         """Decisions by kind."""
@@ -68,10 +70,13 @@ def run_period(
     dry_run: bool = False,
     policy: policy_service.LoadedPolicy | None = None,
     run_by: User | None = None,
+    settings: Settings | None = None,
+    allow_stale: bool = False,
 ) -> RunReport:
     """Decide every employed agent's level for a period under the policy in force (or the
     given one). Re-running with the same inputs changes nothing; decisions a manager (or the
-    automatic approval) already acted on are kept."""
+    automatic approval) already acted on are kept. Refuses (StaleEvidence) evidence that
+    changed after it was computed, dry or not, unless `allow_stale`: the decisions record it."""
     loaded = policy or policy_service.current_policy(session=session)
     chosen = parse_period(period)
     if chosen.kind != loaded.policy.period:
@@ -80,11 +85,15 @@ def run_period(
             kind=loaded.policy.period,
             example="2026-10" if loaded.policy.period == "month" else "2026-Q4",
         )
+    # A dry run on stale evidence misleads as much as a stored one: both are refused.
+    stale = staleness.check_evidence(
+        session=session, settings=settings or get_settings(), period=chosen, allow_stale=allow_stale
+    )
     inputs = gather(
         session=session, period=chosen, windows=policy_service.window_months(loaded.policy)
     )
     cards, outcomes = evaluate(loaded.policy, inputs)
-    report = RunReport(chosen.label, loaded.content_hash, dry_run, [])
+    report = RunReport(chosen.label, loaded.content_hash, dry_run, [], stale_inputs=stale)
     existing = {
         row.agent_id: row
         for row in session.scalars(
@@ -96,6 +105,7 @@ def run_period(
         person = inputs.people[agent_id]
         status = status_for(loaded.policy, outcome)
         view = view_of(person, chosen.label, outcome, cards[agent_id], loaded.content_hash, status)
+        staleness.mark_stale(view.detail, stale)
         report.decisions.append(view)
         if dry_run:
             continue

@@ -200,8 +200,6 @@ class LadderPolicy(_Strict):
         return [m for component in self.components.values() for m in component.metrics]
 
 
-
-
 class PolicyError(InvalidInput):
     """A policy that does not validate: every problem with the key it concerns."""
 

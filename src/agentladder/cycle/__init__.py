@@ -1,0 +1,1 @@
+"""The period close: metrics, then every evidence subsystem's aggregates, then the ladder run."""

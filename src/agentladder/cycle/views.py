@@ -1,0 +1,52 @@
+"""Closing a period from the web: the ladder dashboard's button (managers) and the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from agentladder.cycle import service as cycle_service
+from agentladder.web.auth import LadderRunUser, SessionDep, SettingsDep
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["cycle"])
+
+
+@pages.post("/cycle/close")
+def close_form(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderRunUser,
+    period: Annotated[str, Form(min_length=1, max_length=12)],
+) -> Response:
+    """Close a period (metrics, subsystem aggregates, the ladder) and go back to the
+    dashboard, which says so."""
+    report = cycle_service.close_period(
+        session=session, settings=settings, period=period, run_by=user
+    )
+    return RedirectResponse(f"/ladder?period={report.period}&closed=1", status_code=303)
+
+
+class CloseOut(BaseModel):
+    """What closing a period did, step by step."""
+
+    period: str
+    steps: list[dict[str, Any]]
+
+
+@api.post("/cycle/close", response_model=CloseOut)
+def close_api(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderRunUser,
+    period: str,
+    allow_stale: bool = False,
+) -> CloseOut:
+    """Close a period: the shape `agentladder cycle close --format json` prints."""
+    report = cycle_service.close_period(
+        session=session, settings=settings, period=period, run_by=user, allow_stale=allow_stale
+    )
+    return CloseOut(period=report.period, steps=[s.as_json() for s in report.steps])
