@@ -281,6 +281,7 @@ def worker_compute(job: dict[str, Any]) -> dict[str, Any]:
 
     from agentladder import db
     from agentladder.metrics import service as metrics_service
+    from agentladder.periods import parse_period
 
     settings = _settings(job["data_dir"])
     loading = time.perf_counter()
@@ -290,13 +291,15 @@ def worker_compute(job: dict[str, Any]) -> dict[str, Any]:
     started, cpu_started = time.perf_counter(), time.process_time()
     with db.session_scope(settings) as session:
         report = metrics_service.compute_period(
-            session=session, settings=settings, period=job["month"]
+            session=session, settings=settings, period=parse_period(job["month"])
         )
         computed = time.perf_counter()
     committed, cpu_s = time.perf_counter(), time.process_time() - cpu_started
     if job.get("dump"):
         with db.session_scope(settings) as session:
-            values = metrics_service.period_values(session=session, period=job["month"])
+            values = metrics_service.period_values(
+                session=session, period=parse_period(job["month"])
+            )
         Path(job["dump"]).write_text(json.dumps(values))
     return {
         "seconds": committed - started,
@@ -492,6 +495,7 @@ def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:
     from agentladder.metrics import engine as metrics_engine
     from agentladder.metrics import service as metrics_service
     from agentladder.metrics.catalog import BY_ID
+    from agentladder.periods import parse_period
 
     steps = Steps()
     settings = _settings(job["data_dir"])
@@ -520,9 +524,10 @@ def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:
         backend.con = con
         return backend
 
-    metrics_service.metrics_engine.connect = connect  # type: ignore[attr-defined]
+    # compute_period loads the engine module when it runs: patch the module itself.
+    metrics_engine.connect = connect  # type: ignore[assignment]
     original_compute = metrics_engine.compute
-    metrics_service.metrics_engine.compute = _timed(  # type: ignore[attr-defined]
+    metrics_engine.compute = _timed(  # type: ignore[assignment]
         steps, "engine.compute (all frames)", original_compute
     )
     metrics_engine._derived = _timed(steps, "engine._derived (Python)", metrics_engine._derived)
@@ -535,7 +540,9 @@ def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:
         )
         session.flush = _timed(steps, "session.flush (INSERT MetricValue rows)", session.flush)
         with steps.step("compute_period"):
-            metrics_service.compute_period(session=session, settings=settings, period=job["month"])
+            metrics_service.compute_period(
+                session=session, settings=settings, period=parse_period(job["month"])
+            )
         with steps.step("commit"):
             scope.__exit__(None, None, None)
 

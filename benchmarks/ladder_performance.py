@@ -12,11 +12,11 @@ knowledge: every metric the default policy weighs, every evidence minimum met), 
 certifications. Then each phase runs in a fresh Python process, so that its peak memory
 (VmHWM, read from /proc/self/status as the phase ends) is its own:
 
-* `run`: `ladder.service.run_period(session=..., period=<last month>)` under the policy in
+* `run`: `run_period(session=..., period=<last month>)` under the policy in
   force (the shipped default), decisions stored and committed: what `agentladder ladder
   run` does;
 * `rerun`: the same again (every decision unchanged: the idempotent path);
-* `backtest`: `ladder.service.backtest(session=..., proposed=..., first=..., last=...)` over the
+* `backtest`: `backtest(session=..., proposed=..., first=..., last=...)` over the
   twelve months, the shipped default against a proposal (the default with promotion band 5);
 * `profile-run`, `profile-backtest` (with `--profile`): the same under cProfile, top
   functions by own and cumulative time; the profiled run deletes the stored decisions in its
@@ -299,13 +299,16 @@ def phase_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """`ladder run` for the last month, stored and committed."""
     from agentladder.db import session_scope
     from agentladder.ladder.decisions import service as decisions_service
+    from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)
     before = rss_mib()
     cpu = cpu_seconds()
     t = time.perf_counter()
     with session_scope(settings) as session:
-        report = decisions_service.run_period(session=session, period=month_label(months - 1))
+        report = decisions_service.run_period(
+            session=session, period=parse_period(month_label(months - 1))
+        )
     elapsed = time.perf_counter() - t
     return {
         "period": report.period,
@@ -325,6 +328,7 @@ def phase_backtest(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     from agentladder.db import session_scope
     from agentladder.ladder.backtest import service as backtest_service
     from agentladder.ladder.policy import service as policy_service
+    from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)
     before = rss_mib()
@@ -333,7 +337,10 @@ def phase_backtest(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     with session_scope(settings) as session:
         proposed = policy_service.load_policy_text(session=session, text=proposed_policy_text())
         report = backtest_service.backtest(
-            session=session, proposed=proposed, first=month_label(0), last=month_label(months - 1)
+            session=session,
+            proposed=proposed,
+            first=parse_period(month_label(0)),
+            last=parse_period(month_label(months - 1)),
         )
     elapsed = time.perf_counter() - t
     return {
@@ -371,13 +378,16 @@ def phase_profile_run(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     from agentladder.db import get_engine
     from agentladder.ladder.decisions import service as decisions_service
     from agentladder.ladder.models import LadderDecision
+    from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)
     session = Session(get_engine(settings.resolved_database_url), expire_on_commit=False)
     try:
         session.execute(delete(LadderDecision))
         result = _profile(
-            lambda: decisions_service.run_period(session=session, period=month_label(months - 1))
+            lambda: decisions_service.run_period(
+                session=session, period=parse_period(month_label(months - 1))
+            )
         )
     finally:
         session.rollback()
@@ -390,6 +400,7 @@ def phase_profile_backtest(url: str, data_dir: Path, months: int) -> dict[str, A
     from agentladder.db import session_scope
     from agentladder.ladder.backtest import service as backtest_service
     from agentladder.ladder.policy import service as policy_service
+    from agentladder.periods import parse_period
 
     settings = make_settings(url, data_dir)
     with session_scope(settings) as session:
@@ -398,8 +409,8 @@ def phase_profile_backtest(url: str, data_dir: Path, months: int) -> dict[str, A
             lambda: backtest_service.backtest(
                 session=session,
                 proposed=proposed,
-                first=month_label(0),
-                last=month_label(months - 1),
+                first=parse_period(month_label(0)),
+                last=parse_period(month_label(months - 1)),
             )
         )
 

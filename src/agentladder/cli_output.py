@@ -6,13 +6,14 @@ import csv
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentladder.errors import DomainError
+from agentladder.errors import DomainError, InvalidInput
+from agentladder.periods import Period, parse_period
 
 console = Console()
 
@@ -26,6 +27,23 @@ class OutputFormat(StrEnum):
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+PERIOD_HELP = "2026-10 (month), 2026-Q4, 2026-W41 or 2026-10-08."
+
+
+def period_value(text: str) -> Period:
+    """A `--period` option's text as a Period, or a usage error naming the option."""
+    try:
+        return parse_period(text)
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
+
+
+def period_option(help_text: str = PERIOD_HELP) -> Any:
+    """The `--period` option, parsed once into a Period (`Annotated[Period, period_option()]`)."""
+    return typer.Option("--period", parser=period_value, metavar="PERIOD", help=help_text)
+
+
+PeriodOption = Annotated[Period, period_option()]
 
 
 def fail(error: DomainError) -> typer.Exit:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language, Settings
+from agentladder.periods import Period
 
 # The running step's progress: units done, units in all.
 StepProgress = Callable[[int, int], None]
@@ -37,7 +38,7 @@ class CloseContext:
 
     session: Session
     settings: Settings
-    period: str
+    period: Period
     allow_stale: bool
     run_by: Any  # the user closing the period; None for the CLI and the scheduler
     progress: StepProgress

@@ -79,8 +79,11 @@ def _month_start(year: int, month: int) -> date:
     return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
 
-def parse_period(label: str) -> Period:
-    """A period from its label: 2026-10 (month), 2026-Q4, 2026-W41 (ISO week), 2026-10-08."""
+def parse_period(label: str | Period) -> Period:
+    """A period from its label: 2026-10 (month), 2026-Q4, 2026-W41 (ISO week), 2026-10-08 (a
+    Period is returned as it is)."""
+    if isinstance(label, Period):
+        return label
     text = label.strip()
     try:
         if match := _MONTH.match(text):

@@ -20,6 +20,7 @@ from agentladder.errors import InvalidInput
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.models import MetricValue
+from agentladder.periods import parse_period
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
 from tests.cycle.builders import build_centre, import_queue_log, october
@@ -35,7 +36,9 @@ def utc(settings: Settings) -> Settings:
 
 def _close(settings: Settings, period: str = "2026-10") -> cycle_service.CloseReport:
     with session_scope(settings) as session:
-        return cycle_service.close_period(session=session, settings=settings, period=period)
+        return cycle_service.close_period(
+            session=session, settings=settings, period=parse_period(period)
+        )
 
 
 def _stored(settings: Settings) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -48,7 +51,9 @@ def _stored(settings: Settings) -> tuple[list[tuple[object, ...]], list[tuple[ob
         ]
         decisions = [
             (v.employee_no, v.decision, v.to_level, v.composite, v.status, v.detail)
-            for v in decisions_service.decision_views(session=session, period="2026-10")
+            for v in decisions_service.decision_views(
+                session=session, period=parse_period("2026-10")
+            )
         ]
     return values, decisions
 
@@ -62,7 +67,7 @@ def test_close_twice_gives_the_same_values_and_decisions(utc: Settings) -> None:
         first = cycle_service.close_period(
             session=session,
             settings=utc,
-            period="2026-10",
+            period=parse_period("2026-10"),
             progress=lambda step, done, total: seen.append((step, done, total)),
         )
     assert [s.name for s in first.steps] == ["metrics", "ladder"]
@@ -102,13 +107,17 @@ def test_close_computes_first_so_nothing_is_stale(utc: Settings) -> None:
         build_centre(session)
     import_queue_log(utc, "early", october(1, 2))
     with session_scope(utc) as session:
-        metrics_service.compute_period(session=session, settings=utc, period="2026-10")
+        metrics_service.compute_period(
+            session=session, settings=utc, period=parse_period("2026-10")
+        )
     import_queue_log(utc, "late", october(20))
     report = _close(utc)
     assert "stale_inputs" not in report.step("ladder").figures
     assert report.step("metrics").figures["values"] > 0
     with session_scope(utc) as session:
-        handled = metrics_service.period_values(session=session, period="2026-10", subject="A0001")
+        handled = metrics_service.period_values(
+            session=session, period=parse_period("2026-10"), subject="A0001"
+        )
     assert handled["agents"][0]["metrics"]["handled_calls"] == 180  # three days of 60
 
 
@@ -117,7 +126,7 @@ def test_a_period_the_policy_does_not_decide_is_refused_before_computing(utc: Se
         build_centre(session)
     import_queue_log(utc, "october", october(1))
     with session_scope(utc) as session, pytest.raises(InvalidInput):
-        cycle_service.close_period(session=session, settings=utc, period="2026-Q4")
+        cycle_service.close_period(session=session, settings=utc, period=parse_period("2026-Q4"))
     with session_scope(utc) as session:
         assert metrics_service.available_periods(session=session) == []
 
@@ -129,9 +138,9 @@ def subsystem_step() -> Iterator[list[str]]:
 
     def aggregate(context: closing.CloseContext) -> closing.StepFigures:
         # The metrics are computed by now, the ladder has not run yet.
-        assert metrics_service.available_periods(session=context.session) == [context.period]
+        assert metrics_service.available_periods(session=context.session) == [context.period.label]
         assert decisions_service.decision_periods(session=context.session) == []
-        ran.append(context.period)
+        ran.append(context.period.label)
         return {"aggregates": 1}
 
     saved = dict(closing._registered)

@@ -261,17 +261,17 @@ def test_demo_calls_import_cleanly_and_feed_every_month(settings: Settings) -> N
         assert isinstance(ladder, dict)
         assert ladder["periods"] == months
         for month in months:
-            views = decisions_service.decision_views(session=session, period=month)
+            views = decisions_service.decision_views(session=session, period=parse_period(month))
             last_day = parse_period(month).last_day
             employed = [a for a in agents if a.hire_date <= last_day and a.status == "active"]
             assert len(views) == len(employed)
             assert all(v.explanation("zh_Hans") for v in views)
-        last = decisions_service.decision_views(session=session, period=months[-1])
+        last = decisions_service.decision_views(session=session, period=parse_period(months[-1]))
         assert {v.status for v in last if v.decision in ("promote", "demote")} <= {"pending"}
         earlier = [
             v
             for m in months[:-1]
-            for v in decisions_service.decision_views(session=session, period=m)
+            for v in decisions_service.decision_views(session=session, period=parse_period(m))
             if v.decision in ("promote", "demote") or v.status != "final"
         ]
         # Moves and fatal-error reviews, every one approved by the manager.

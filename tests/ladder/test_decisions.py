@@ -18,6 +18,7 @@ from agentladder.ladder.decisions.service import RunReport
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.models import Agent, LevelHistory
+from agentladder.periods import parse_period
 from agentladder.training.models import Certification
 from tests.factories import make_agent, make_user
 from tests.ladder.builders import HIRED, give, policy_text
@@ -26,7 +27,7 @@ from tests.ladder.builders import HIRED, give, policy_text
 def _run(session: Session, period: str, text: str, dry_run: bool = False) -> RunReport:
     policy = policy_service.load_policy_text(session=session, text=text)
     return decisions_service.run_period(
-        session=session, period=period, policy=policy, dry_run=dry_run
+        session=session, period=parse_period(period), policy=policy, dry_run=dry_run
     )
 
 
@@ -300,7 +301,9 @@ def test_manager_approval_override_and_appeal_keep_history(
         reason="申诉成立",
         by=manager,
     )
-    stored = decisions_service.decision_for(session=session, agent_id=agent.id, period="2026-09")
+    stored = decisions_service.decision_for(
+        session=session, agent_id=agent.id, period=parse_period("2026-09")
+    )
     # The automatic decision is kept beside both overrides and the appeal.
     assert (stored.decision, stored.to_level) == ("promote", "basic_sophomore")
     assert [o["decision"] for o in stored.overrides] == ["hold", "promote"]

@@ -20,7 +20,7 @@ from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
 from agentladder.org.models import Agent
-from agentladder.periods import Period
+from agentladder.periods import Period, parse_period
 from tests.factories import make_agent
 from tests.ladder.builders import HIRED, give, policy_text
 
@@ -103,7 +103,9 @@ def coaching_policy() -> str:
 
 def _run(session: Session, period: str) -> RunReport:
     policy = policy_service.load_policy_text(session=session, text=coaching_policy())
-    return decisions_service.run_period(session=session, period=period, policy=policy, dry_run=True)
+    return decisions_service.run_period(
+        session=session, period=parse_period(period), policy=policy, dry_run=True
+    )
 
 
 def _of(report: RunReport, agent: Agent) -> DecisionView:

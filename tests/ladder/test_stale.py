@@ -16,6 +16,7 @@ from agentladder.errors import StaleEvidence
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
+from agentladder.periods import parse_period
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
 from tests.cycle.builders import build_centre, import_queue_log, october
@@ -38,7 +39,9 @@ def _stale_october(settings: Settings) -> None:
         make_user(session, settings, "manager", ["manager"])
     import_queue_log(settings, "queue_log-early", october(1, 2))
     with session_scope(settings) as session:
-        metrics_service.compute_period(session=session, settings=settings, period="2026-10")
+        metrics_service.compute_period(
+            session=session, settings=settings, period=parse_period("2026-10")
+        )
     import_queue_log(settings, "queue_log-late", october(20))
 
 
@@ -47,7 +50,7 @@ def test_run_period_refuses_stale_evidence_dry_or_not(utc: Settings) -> None:
     for dry_run in (False, True):
         with session_scope(utc) as session, pytest.raises(StaleEvidence) as refused:
             decisions_service.run_period(
-                session=session, settings=utc, period="2026-10", dry_run=dry_run
+                session=session, settings=utc, period=parse_period("2026-10"), dry_run=dry_run
             )
         assert refused.value.status_code == 409
         assert "queue_log-late" in str(refused.value)
@@ -57,8 +60,12 @@ def test_run_period_refuses_stale_evidence_dry_or_not(utc: Settings) -> None:
         assert decisions_service.decision_periods(session=session) == []
     # Recomputed: nothing stale, the run decides.
     with session_scope(utc) as session:
-        metrics_service.compute_period(session=session, settings=utc, period="2026-10")
-        report = decisions_service.run_period(session=session, settings=utc, period="2026-10")
+        metrics_service.compute_period(
+            session=session, settings=utc, period=parse_period("2026-10")
+        )
+        report = decisions_service.run_period(
+            session=session, settings=utc, period=parse_period("2026-10")
+        )
     assert report.stale_inputs == []
     assert all("stale_inputs" not in view.detail for view in report.decisions)
 
@@ -121,6 +128,8 @@ def test_external_evidence_alone_is_never_stale(settings: Settings) -> None:
     # ACD data of another month does not touch August.
     import_queue_log(settings, "october", october(5))
     with session_scope(settings) as session:
-        report = decisions_service.run_period(session=session, settings=settings, period="2026-08")
+        report = decisions_service.run_period(
+            session=session, settings=settings, period=parse_period("2026-08")
+        )
     assert report.stale_inputs == []
     assert {v.employee_no for v in report.decisions} == {"A0001", "A0002"}

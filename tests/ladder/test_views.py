@@ -12,6 +12,7 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
+from agentladder.periods import parse_period
 from agentladder.web.app import create_app
 from tests.factories import csrf_token, login, make_agent, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
@@ -45,7 +46,7 @@ def centre(settings: Settings) -> Centre:
         )
         give(session, own, "2026-10", score=88)
         give(session, other, "2026-10", score=30, qa_evaluations=2)
-        report = decisions_service.run_period(session=session, period="2026-10")
+        report = decisions_service.run_period(session=session, period=parse_period("2026-10"))
         [decision] = [v.decision_id for v in report.decisions if v.agent_id == own.id]
         assert decision is not None
         return Centre(settings, own.id, other.id, decision)
@@ -127,7 +128,7 @@ def test_appeal_and_resolution_show_on_the_scorecard(centre: Centre) -> None:
     assert blocked.status_code == 404
     with session_scope(centre.settings) as session:
         view = decisions_service.decision_for(
-            session=session, agent_id=centre.own, period="2026-10"
+            session=session, agent_id=centre.own, period=parse_period("2026-10")
         )
         [appeal] = view.appeals
     manager = _client(centre, "manager")

@@ -18,6 +18,7 @@ from agentladder.ingest.datasets import INTERACTIONS
 from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.engine import settled_interactions
+from agentladder.periods import parse_period
 from tests.conftest import make_settings
 
 # SIP/1001 answers a1 (wait 10, talk 90) and a2 (wait 30, talk 5) on 2025-10-09 (UTC);
@@ -66,9 +67,11 @@ def _import(settings: Settings, adapter: str, text: str, mapping: str | None = N
 
 def _agents(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
     with session_scope(settings) as session:
-        metrics_service.compute_period(session=session, settings=settings, period=period)
+        metrics_service.compute_period(
+            session=session, settings=settings, period=parse_period(period)
+        )
     with session_scope(settings) as session:
-        values = metrics_service.period_values(session=session, period=period)
+        values = metrics_service.period_values(session=session, period=parse_period(period))
     return {entry["agent"]: entry for entry in values["agents"]}
 
 

@@ -13,6 +13,7 @@ from agentladder.freshness import StaleInput
 from agentladder.metrics import freshness
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
+from agentladder.periods import parse_period
 from tests.conftest import make_settings
 from tests.cycle.builders import build_centre, import_queue_log, october
 from tests.factories import make_agent
@@ -30,7 +31,9 @@ def _stale(settings: Settings, period: str) -> list[StaleInput]:
 
 def _compute(settings: Settings, period: str) -> None:
     with session_scope(settings) as session:
-        metrics_service.compute_period(session=session, settings=settings, period=period)
+        metrics_service.compute_period(
+            session=session, settings=settings, period=parse_period(period)
+        )
 
 
 def test_a_newer_import_makes_the_period_stale_until_recomputed(utc: Settings) -> None:

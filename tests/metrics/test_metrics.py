@@ -41,9 +41,11 @@ def _import(settings: Settings, adapter: str, data: bytes, mapping: str | None =
 
 def _values(settings: Settings, period: str) -> dict:  # type: ignore[type-arg]
     with session_scope(settings) as session:
-        metrics_service.compute_period(session=session, settings=settings, period=period)
+        metrics_service.compute_period(
+            session=session, settings=settings, period=parse_period(period)
+        )
     with session_scope(settings) as session:
-        return metrics_service.period_values(session=session, period=period)
+        return metrics_service.period_values(session=session, period=parse_period(period))
 
 
 def test_periods() -> None:

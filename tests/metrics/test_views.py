@@ -14,6 +14,7 @@ from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
+from agentladder.periods import parse_period
 from agentladder.web.app import create_app
 from tests.factories import csrf_token, login, make_agent, make_team, make_user
 from tests.metrics.test_metrics import SCENARIO
@@ -39,7 +40,9 @@ def centre(settings: Settings, session: Session) -> dict[str, int]:
             file_name="queue_log",
         )
     with session_scope(settings) as work:
-        metrics_service.compute_period(session=work, settings=settings, period="2025-10")
+        metrics_service.compute_period(
+            session=work, settings=settings, period=parse_period("2025-10")
+        )
     return {"wang": wang.id, "li": li.id}
 
 
@@ -103,7 +106,9 @@ def test_imports_page_maps_identities(settings: Settings, centre: dict[str, int]
     assert response.status_code == 303
     assert "SIP/1002" not in boss.get("/imports").text.split('id="ledger"')[0]
     with session_scope(settings) as work:
-        metrics_service.compute_period(session=work, settings=settings, period="2025-10")
+        metrics_service.compute_period(
+            session=work, settings=settings, period=parse_period("2025-10")
+        )
     assert "李强" in boss.get("/kpis/agents?period=2025-10").text
     batch = boss.get("/api/imports").json()[0]
     detail = boss.get(f"/imports/{batch['id']}")

@@ -11,6 +11,7 @@ from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org.models import Agent
+from agentladder.periods import parse_period
 from tests.factories import make_agent, make_skill_group, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
 
@@ -67,17 +68,17 @@ def build_centre(session: Session, settings: Settings) -> Centre:
         for member in (centre.promoted, centre.close, centre.demoted, centre.at_risk):
             give(session, member, period, score=scores[member.id][index])
         give(session, centre.thin, period, score=90, qa_evaluations=5)
-        decisions_service.run_period(session=session, period=period, policy=policy)
+        decisions_service.run_period(session=session, period=parse_period(period), policy=policy)
     manager = make_user(session, settings, "boss", ["manager"])
     promoted = decisions_service.decision_for(
-        session=session, agent_id=centre.promoted.id, period="2026-10"
+        session=session, agent_id=centre.promoted.id, period=parse_period("2026-10")
     )
     assert promoted.decision_id is not None
     decisions_service.review_decision(
         session=session, decision_id=promoted.decision_id, approve=True, by=manager
     )
     demoted = decisions_service.decision_for(
-        session=session, agent_id=centre.demoted.id, period="2026-10"
+        session=session, agent_id=centre.demoted.id, period=parse_period("2026-10")
     )
     assert demoted.decision_id is not None
     user = make_user(session, settings, "zhaomin", ["agent"], agent=centre.demoted)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.ladder.documents import service as documents_service
 from agentladder.org import service as org_service
+from agentladder.periods import parse_period
 from agentladder.reports.schemas import Document, Section, Value
 from tests.reports.situation import APPEAL_TEXT, SCRIPT_NAME, Centre
 
@@ -36,7 +37,7 @@ def _scorecard(
     return documents_service.scorecard_document(
         session=session,
         employee_no=employee_no,
-        period=period,
+        period=parse_period(period) if period else None,
         language=language,  # type: ignore[arg-type]
         scope=EVERYONE,
     )
@@ -88,7 +89,7 @@ def test_scorecard_evidence_has_sample_sizes_and_the_history(
 
 
 def test_scorecard_of_an_earlier_period_reads_that_period(session: Session, centre: Centre) -> None:
-    document = _scorecard(session, "100001", period="2026-09")
+    document = _scorecard(session, "100001", period=parse_period("2026-09"))
     assert "2026-09" in document.subtitle
     assert _column(document.section("decisions"), "Period") == ["2026-09"]
     assert len(document.section("trend").rows) == 1
@@ -158,22 +159,34 @@ def test_unknown_agent_team_or_period_is_a_clear_error(session: Session, centre:
     with pytest.raises(
         NotFound, match=r"no ladder decision for 2026-05 \(decided: 2026-10, 2026-09\)"
     ):
-        _scorecard(session, "100001", period="2026-05")
+        _scorecard(session, "100001", period=parse_period("2026-05"))
     with pytest.raises(NotFound, match="no team has the code T99"):
         documents_service.team_document(
             session=session, language="en", scope=EVERYONE, today=TODAY, team_code="T99"
         )
     with pytest.raises(NotFound, match="no ladder decisions for 2026-05"):
         documents_service.team_document(
-            session=session, language="en", scope=EVERYONE, today=TODAY, period="2026-05"
+            session=session,
+            language="en",
+            scope=EVERYONE,
+            today=TODAY,
+            period=parse_period("2026-05"),
         )
     with pytest.raises(NotFound, match="no ladder decisions for 2026-05"):
-        documents_service.promotions_document(session=session, language="en", period="2026-05")
+        documents_service.promotions_document(
+            session=session, language="en", period=parse_period("2026-05")
+        )
     with pytest.raises(InvalidInput, match="unknown period 2026-13"):
-        documents_service.promotions_document(session=session, language="en", period="2026-13")
+        documents_service.promotions_document(
+            session=session, language="en", period=parse_period("2026-13")
+        )
     with pytest.raises(InvalidInput, match="unknown period"):
         documents_service.team_document(
-            session=session, language="en", scope=EVERYONE, today=TODAY, period="last month"
+            session=session,
+            language="en",
+            scope=EVERYONE,
+            today=TODAY,
+            period=parse_period("last month"),
         )
 
 

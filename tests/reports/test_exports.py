@@ -21,6 +21,7 @@ from agentladder.ladder.documents import service as documents_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
+from agentladder.periods import parse_period
 from agentladder.reports import service as reports_service
 from agentladder.reports.schemas import Column, Document, Section
 from tests.factories import make_agent, make_skill_group, make_team
@@ -206,7 +207,7 @@ def test_a_centre_of_120_agents(session: Session) -> None:
             give(
                 session, agent, period, score=rng.uniform(40, 95), qa_evaluations=rng.choice([5, 8])
             )
-        decisions_service.run_period(session=session, period=period, policy=policy)
+        decisions_service.run_period(session=session, period=parse_period(period), policy=policy)
     started = time.perf_counter()
     document = BUILDS["team"](session, "zh_Hans")
     data = reports_service.render_document(document, "pdf")

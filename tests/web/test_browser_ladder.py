@@ -14,6 +14,7 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
+from agentladder.periods import parse_period
 from tests.factories import make_agent, make_team, make_user
 from tests.ladder.builders import HIRED, give, policy_text
 from tests.web.test_browser import (  # noqa: F401 - fixtures
@@ -49,7 +50,7 @@ def test_agent_scorecard_and_manager_approval(
         policy_service.apply_policy(session=db, text=policy_text(consecutive=1, approval="manager"))
         give(db, wang, "2026-10", score=90)
         give(db, li, "2026-10", score=50, qa_evaluations=6)
-        decisions_service.run_period(session=db, period="2026-10")
+        decisions_service.run_period(session=db, period=parse_period("2026-10"))
         db.flush()
         wang_id, li_id = wang.id, li.id
     base_url = live_server()

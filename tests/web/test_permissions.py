@@ -19,6 +19,7 @@ from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
+from agentladder.periods import parse_period
 from agentladder.training import service as training_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
@@ -95,10 +96,12 @@ def world(settings: Settings) -> World:
         policy_service.apply_policy(session=session, text=POLICY)
         for period in ("2026-08", "2026-09"):
             give(session, a1, period, score=90)
-        decisions_service.run_period(session=session, period="2026-08")
-        september = decisions_service.run_period(session=session, period="2026-09")
+        decisions_service.run_period(session=session, period=parse_period("2026-08"))
+        september = decisions_service.run_period(session=session, period=parse_period("2026-09"))
         [decision_id] = [v.decision_id for v in september.decisions if v.agent_id == a1.id]
-        august = decisions_service.decision_for(session=session, agent_id=a1.id, period="2026-08")
+        august = decisions_service.decision_for(
+            session=session, agent_id=a1.id, period=parse_period("2026-08")
+        )
         assert august.decision_id is not None
         appeal = appeals_service.create_appeal(
             session=session, decision_id=august.decision_id, agent_id=a1.id, text="请复核", by=None

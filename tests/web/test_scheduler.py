@@ -16,6 +16,7 @@ from agentladder.cycle import service as cycle_service
 from agentladder.db import session_scope
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
+from agentladder.periods import parse_period
 from agentladder.web import scheduler
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
@@ -54,7 +55,7 @@ def test_a_quarterly_policy_closes_only_after_a_quarter(settings: Settings) -> N
         )
         assert (
             cycle_service.period_to_close(session=session, today=datetime(2027, 1, 3).date())
-            == "2026-Q4"
+            == parse_period("2026-Q4")
         )
     assert (
         scheduler.run_scheduled_close(

@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from agentladder.cli_output import FormatOption, OutputFormat, emit, fail
+from agentladder.cli_output import FormatOption, OutputFormat, emit, fail, period_option
 from agentladder.config import get_settings
 from agentladder.cycle import service as cycle_service
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
+from agentladder.periods import Period
 
 cycle_app = typer.Typer(
     help="The period close: metrics, then subsystem aggregates, then the ladder.",
@@ -37,7 +38,7 @@ def _figures_text(figures: dict[str, object]) -> str:
 
 @cycle_app.command("close")
 def close(
-    period: Annotated[str, typer.Option("--period", help="2026-10 (month) or 2026-Q4.")],
+    period: Annotated[Period, period_option("2026-10 (month) or 2026-Q4.")],
     allow_stale: Annotated[
         bool,
         typer.Option(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ from agentladder.errors import InvalidInput
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.metrics import service as metrics_service
-from agentladder.periods import Period, parse_period
+from agentladder.periods import Period, period_of
 
 LADDER_STEP = "ladder"
 
@@ -134,7 +134,7 @@ def close_period(
     *,
     session: Session,
     settings: Settings,
-    period: str,
+    period: Period,
     allow_stale: bool = False,
     run_by: Any = None,
     progress: CloseProgress | None = None,
@@ -143,7 +143,7 @@ def close_period(
     ladder), in the caller's transaction; `progress(step, done, total)` follows each step.
     `allow_stale` is handed to the ladder run (it finds nothing stale after the metrics step
     unless a subsystem step leaves something so)."""
-    chosen = parse_period(period)
+    chosen = period
     _check_period_kind(session, chosen)
     report = CloseReport(period=chosen.label)
     for step in steps():
@@ -157,7 +157,7 @@ def close_period(
             CloseContext(
                 session=session,
                 settings=settings,
-                period=chosen.label,
+                period=chosen,
                 allow_stale=allow_stale,
                 run_by=run_by,
                 progress=step_progress,
@@ -170,13 +170,11 @@ def close_period(
     return report
 
 
-def period_to_close(*, session: Session, today: date) -> str | None:
+def period_to_close(*, session: Session, today: date) -> Period | None:
     """The period the scheduler closes on `today`: the month before it, or under a quarterly
     policy the quarter before it when that quarter ended last month (else None)."""
-    last_month_end = today.replace(day=1) - timedelta(days=1)
+    last_month = period_of("month", today).previous()
     kind = policy_service.current_policy(session=session).policy.period
     if kind == "month":
-        return f"{last_month_end.year}-{last_month_end.month:02d}"
-    if last_month_end.month % 3 == 0:
-        return f"{last_month_end.year}-Q{last_month_end.month // 3}"
-    return None
+        return last_month
+    return last_month.quarter() if last_month.closes_quarter() else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from agentladder.cycle import service as cycle_service
 from agentladder.web.auth import LadderRunUser, SessionDep, SettingsDep
+from agentladder.web.params import FormPeriod, RequiredPeriod
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["cycle"])
@@ -20,7 +21,7 @@ def close_form(
     session: SessionDep,
     settings: SettingsDep,
     user: LadderRunUser,
-    period: Annotated[str, Form(min_length=1, max_length=12)],
+    period: FormPeriod,
 ) -> Response:
     """Close a period (metrics, subsystem aggregates, the ladder) and go back to the
     dashboard, which says so."""
@@ -42,7 +43,7 @@ def close_api(
     session: SessionDep,
     settings: SettingsDep,
     user: LadderRunUser,
-    period: str,
+    period: RequiredPeriod,
     allow_stale: bool = False,
 ) -> CloseOut:
     """Close a period: the shape `agentladder cycle close --format json` prints."""

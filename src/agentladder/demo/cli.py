@@ -15,6 +15,7 @@ from agentladder.errors import DomainError
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS
+from agentladder.periods import parse_period
 
 
 def demo(
@@ -172,7 +173,7 @@ def _print_demo_ladder(facts: dict[str, object]) -> None:
         f"default policy, {ladder['approved']} moves approved by the manager"
     )
     with session_scope(get_settings()) as session:
-        views = decisions_service.decision_views(session=session, period=periods[-1])
+        views = decisions_service.decision_views(session=session, period=parse_period(periods[-1]))
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(ladder["last_counts"].items()))
     table = Table(title=f"Ladder decisions {periods[-1]} 晋级决定 (moves; {counts})")
     for column in ("agent", "name", "team", "decision", "from", "to", "composite", "status"):

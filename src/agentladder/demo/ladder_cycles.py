@@ -197,7 +197,7 @@ def run_ladder_demo(
     approved = 0
     last_counts: dict[str, int] = {}
     for index, period in enumerate(periods):
-        run = decisions_service.run_period(session=session, period=period.label)
+        run = decisions_service.run_period(session=session, period=period)
         last_counts = run.counts()
         if index == len(periods) - 1:
             break  # the last month's moves wait for a manager in the UI

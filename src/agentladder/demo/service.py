@@ -518,7 +518,7 @@ def step_metrics(ctx: DemoContext) -> None:
     for kind, periods in metric_periods(first, last, ctx.period_kinds).items():
         reports = [
             metrics_service.compute_period(
-                session=ctx.session, settings=ctx.settings, period=period.label
+                session=ctx.session, settings=ctx.settings, period=period
             )
             for period in periods
         ]

@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
+from agentladder.cli_output import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    fail,
+    period_option,
+    period_value,
+)
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
@@ -19,6 +27,7 @@ from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
+from agentladder.periods import Period
 
 ladder_app = typer.Typer(
     help="The career ladder: policy, runs, decisions, backtests.", no_args_is_help=True
@@ -28,7 +37,7 @@ evidence_app = typer.Typer(help="Evidence brought from other tools.", no_args_is
 ladder_app.add_typer(policy_app, name="policy")
 ladder_app.add_typer(evidence_app, name="evidence")
 
-PeriodOption = Annotated[str, typer.Option("--period", help="2026-10 (month) or 2026-Q4.")]
+PeriodOption = Annotated[Period, period_option("2026-10 (month) or 2026-Q4.")]
 PolicyFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 LanguageOption = Annotated[str, typer.Option("--language", help="zh_Hans or en (explanations).")]
 
@@ -224,7 +233,7 @@ def explain(
         )
 
 
-def _review(agent: str, period: str, approve: bool, reason: str) -> None:
+def _review(agent: str, period: Period, approve: bool, reason: str) -> None:
     try:
         with session_scope() as session:
             view = decisions_service.decision_for(
@@ -267,8 +276,12 @@ def reject(
 @ladder_app.command("backtest")
 def backtest(
     policy: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Proposed policy.")],
-    first: Annotated[str, typer.Option("--from", help="First period.")],
-    last: Annotated[str, typer.Option("--to", help="Last period.")],
+    first: Annotated[
+        Period, typer.Option("--from", parser=period_value, metavar="PERIOD", help="First period.")
+    ],
+    last: Annotated[
+        Period, typer.Option("--to", parser=period_value, metavar="PERIOD", help="Last period.")
+    ],
     fmt: FormatOption = OutputFormat.table,
     language: LanguageOption = "zh_Hans",
 ) -> None:

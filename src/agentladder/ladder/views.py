@@ -22,6 +22,7 @@ from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
 from agentladder.org.schemas import Permission, allows
+from agentladder.periods import parse_period
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     EvidenceImportUser,
@@ -36,6 +37,7 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
+from agentladder.web.params import FormPeriod, OptionalPeriod, RequiredPeriod
 from agentladder.web.templating import render as render_page
 
 pages = APIRouter(include_in_schema=False)
@@ -145,7 +147,7 @@ def scorecard_export(
     user: LadderViewUser,
     agent_id: int,
     format: str = "pdf",
-    period: str | None = None,
+    period: OptionalPeriod = None,
 ) -> Response:
     """The scorecard as PDF, XLSX or HTML."""
     scope = org_service.agent_scope(user)
@@ -169,7 +171,7 @@ def dashboard_page(
     session: SessionDep,
     settings: SettingsDep,
     user: LadderTeamUser,
-    period: str | None = None,
+    period: OptionalPeriod = None,
     team: int | None = None,
     closed: bool = False,
 ) -> Response:
@@ -177,7 +179,7 @@ def dashboard_page(
     close a period from here (`closed`: the period was just closed)."""
     scope = org_service.agent_scope(user)
     board = insights_service.team_dashboard(
-        session=session, scope=scope, today=settings.today(), period=period or None, team_id=team
+        session=session, scope=scope, today=settings.today(), period=period, team_id=team
     )
     return render(
         request,
@@ -201,7 +203,7 @@ def decisions_page(
     request: Request,
     session: SessionDep,
     user: LadderReportsUser,
-    period: str | None = None,
+    period: OptionalPeriod = None,
     decision: str | None = None,
     status: str | None = None,
 ) -> Response:
@@ -222,7 +224,7 @@ def decisions_page(
         request,
         "ladder/decisions.html",
         {
-            "period": chosen,
+            "period": chosen.label if chosen else None,
             "periods": decisions_service.decision_periods(session=session),
             "views": views,
             "decision": decision or "",
@@ -239,7 +241,7 @@ def run_form(
     session: SessionDep,
     settings: SettingsDep,
     user: LadderRunUser,
-    period: Annotated[str, Form(min_length=1, max_length=12)],
+    period: FormPeriod,
 ) -> Response:
     """Decide a period under the policy in force (stale evidence is refused: close the period
     from the dashboard, which computes first)."""
@@ -325,7 +327,7 @@ def dashboard_export(
     settings: SettingsDep,
     user: LadderTeamUser,
     format: str = "pdf",
-    period: str | None = None,
+    period: OptionalPeriod = None,
     team: int | None = None,
 ) -> Response:
     """The team dashboard as PDF, XLSX or HTML (the teams the viewer may see)."""
@@ -340,7 +342,7 @@ def dashboard_export(
         language=request_language(request),
         scope=scope,
         today=settings.today(),
-        period=period or None,
+        period=period,
         team_code=code,
     )
     return _report_file(document, format, f"ladder-team-{period or 'latest'}")
@@ -352,18 +354,18 @@ def promotions_export(
     session: SessionDep,
     user: LadderReportsUser,
     format: str = "pdf",
-    period: str | None = None,
+    period: OptionalPeriod = None,
 ) -> Response:
     """The period's promotion list and fairness table as PDF, XLSX or HTML."""
     document = documents_service.promotions_document(
-        session=session, language=request_language(request), period=period or None
+        session=session, language=request_language(request), period=period
     )
     return _report_file(document, format, f"promotions-{period or 'latest'}")
 
 
 @pages.get("/ladder/fairness")
 def fairness_page(
-    request: Request, session: SessionDep, user: LadderReportsUser, period: str | None = None
+    request: Request, session: SessionDep, user: LadderReportsUser, period: OptionalPeriod = None
 ) -> Response:
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group."""
     chosen = period or insights_service.latest_period(session=session)
@@ -372,7 +374,7 @@ def fairness_page(
         request,
         "ladder/fairness.html",
         {
-            "period": chosen,
+            "period": chosen.label if chosen else None,
             "periods": decisions_service.decision_periods(session=session),
             "rows": rows,
         },
@@ -388,12 +390,14 @@ class DecisionsOut(BaseModel):
 
 @api.get("/ladder/decisions", response_model=DecisionsOut)
 def decisions_api(
-    session: SessionDep, user: LadderReportsUser, period: str | None = None
+    session: SessionDep, user: LadderReportsUser, period: OptionalPeriod = None
 ) -> DecisionsOut:
     """A period's decisions (default: the newest period)."""
     chosen = period or insights_service.latest_period(session=session)
     views = decisions_service.decision_views(session=session, period=chosen) if chosen else []
-    return DecisionsOut(period=chosen, decisions=[view.as_json() for view in views])
+    return DecisionsOut(
+        period=chosen.label if chosen else None, decisions=[view.as_json() for view in views]
+    )
 
 
 @api.post("/ladder/run", response_model=DecisionsOut)
@@ -401,7 +405,7 @@ def run_api(
     session: SessionDep,
     settings: SettingsDep,
     user: LadderRunUser,
-    period: str,
+    period: RequiredPeriod,
     dry_run: bool = False,
     allow_stale: bool = False,
 ) -> DecisionsOut:
@@ -542,7 +546,9 @@ def backtest_form(
         proposed = policy_service.load_policy_text(session=session, text=text)
     except PolicyError as exc:
         return _policy_form_page(request, session, text, exc.problems)
-    report = backtest_service.backtest(session=session, proposed=proposed, first=first, last=last)
+    report = backtest_service.backtest(
+        session=session, proposed=proposed, first=parse_period(first), last=parse_period(last)
+    )
     session.rollback()  # a backtest writes nothing, whatever it touched while reading
     return _policy_form_page(request, session, text, [], backtest=report, first=first, last=last)
 

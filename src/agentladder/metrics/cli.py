@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
+from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
@@ -20,11 +20,6 @@ metrics_app = typer.Typer(help="KPIs per agent and queue, per period.", no_args_
 class Engine(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
-
-
-PeriodOption = Annotated[
-    str, typer.Option("--period", help="2026-10 (month), 2026-Q4, 2026-W41 or 2026-10-08.")
-]
 
 
 @metrics_app.command("compute")

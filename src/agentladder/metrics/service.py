@@ -97,11 +97,16 @@ class ComputeReport:
 
 
 def compute_period(
-    *, session: Session, settings: Settings, period: str, engine: str = "duckdb", spark: Any = None
+    *,
+    session: Session,
+    settings: Settings,
+    period: Period,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> ComputeReport:
     """Compute every metric for one period and replace what was stored for it (idempotent)."""
     started = time.perf_counter()
-    chosen = parse_period(period)
+    chosen = period
     start, end = chosen.bounds_utc(settings.tz)
     resolve = org_service.identity_resolver(session=session)
     employee_numbers = {
@@ -161,10 +166,12 @@ def compute_period(
     )
 
 
-def period_values(*, session: Session, period: str, subject: str | None = None) -> dict[str, Any]:
+def period_values(
+    *, session: Session, period: Period, subject: str | None = None
+) -> dict[str, Any]:
     """A period's stored values as one object: agents (metrics and samples) and queues; a
     metric without data is null."""
-    chosen = parse_period(period)
+    chosen = period
     query = select(MetricValue).where(
         MetricValue.period_kind == chosen.kind, MetricValue.period == chosen.label
     )
@@ -267,13 +274,13 @@ def available_periods(*, session: Session) -> list[str]:
 def agent_table(
     *,
     session: Session,
-    period: str,
+    period: Period,
     scope: org_service.AgentScope,
     team: str | None = None,
 ) -> list[AgentMetrics]:
     """Every agent in the viewer's scope with values in the period; identities not mapped to
     an agent yet are listed only to viewers who see every agent."""
-    chosen = parse_period(period)
+    chosen = period
     values = session.scalars(
         select(MetricValue).where(
             MetricValue.period_kind == chosen.kind,
@@ -308,13 +315,13 @@ def agent_table(
     return sorted(rows.values(), key=lambda r: r.subject)
 
 
-def default_period(*, session: Session, period: str | None = None) -> str | None:
+def default_period(*, session: Session, period: Period | None = None) -> Period | None:
     """The period asked for, else the latest month with values, else the latest period."""
-    if period:
+    if period is not None:
         return period
-    periods = available_periods(session=session)
-    months = [p for p in periods if len(p) == 7 and p[4] == "-"]
-    choices = months or periods
+    stored = [parse_period(label) for label in available_periods(session=session)]
+    months = [p for p in stored if p.kind == "month"]
+    choices = months or stored
     return choices[0] if choices else None
 
 
@@ -329,7 +336,7 @@ def sort_agent_rows(rows: list[AgentMetrics], sort: str, desc: bool) -> list[Age
     return sorted(rows, key=fields.get(sort, lambda r: r.subject), reverse=desc)
 
 
-def queue_table(*, session: Session, period: str) -> list[dict[str, Any]]:
+def queue_table(*, session: Session, period: Period) -> list[dict[str, Any]]:
     """Every queue's metrics in the period."""
     return period_values(session=session, period=period)["queues"]  # type: ignore[no-any-return]
 

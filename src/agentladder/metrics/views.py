@@ -19,6 +19,7 @@ from agentladder.web.auth import (
     SessionDep,
     request_language,
 )
+from agentladder.web.params import OptionalPeriod
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -36,7 +37,7 @@ def agents_table_page(
     request: Request,
     session: SessionDep,
     user: MetricsViewUser,
-    period: str | None = None,
+    period: OptionalPeriod = None,
     team: str | None = None,
     sort: str = "subject",
     desc: bool = False,
@@ -69,7 +70,7 @@ def agents_table_page(
         request,
         "metrics/agents.html",
         {
-            "period": chosen,
+            "period": chosen.label if chosen else None,
             "periods": metrics_service.available_periods(session=session),
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team or "",
@@ -84,7 +85,7 @@ def agents_table_page(
 
 @pages.get("/kpis/queues")
 def queues_page(
-    request: Request, session: SessionDep, user: MetricsViewUser, period: str | None = None
+    request: Request, session: SessionDep, user: MetricsViewUser, period: OptionalPeriod = None
 ) -> Response:
     """Every queue's KPIs in a period."""
     chosen = metrics_service.default_period(session=session, period=period)
@@ -92,7 +93,7 @@ def queues_page(
         request,
         "metrics/queues.html",
         {
-            "period": chosen,
+            "period": chosen.label if chosen else None,
             "periods": metrics_service.available_periods(session=session),
             "rows": metrics_service.queue_table(session=session, period=chosen) if chosen else [],
             "kpis": [BY_ID[metric_id] for metric_id in metrics_service.QUEUE_METRIC_IDS],
@@ -136,7 +137,7 @@ def api_catalog(user: SelfUser) -> list[dict[str, Any]]:
 
 @api.get("/metrics")
 def api_metrics(
-    session: SessionDep, user: MetricsViewUser, period: str | None = None
+    session: SessionDep, user: MetricsViewUser, period: OptionalPeriod = None
 ) -> dict[str, Any]:
     """A period's metrics (default: the latest month) for the agents in the caller's scope, and
     the queues."""
@@ -147,7 +148,7 @@ def api_metrics(
         session=session, period=chosen, scope=org_service.agent_scope(user)
     )
     return {
-        "period": chosen,
+        "period": chosen.label,
         "agents": [{"agent": r.subject, "metrics": r.metrics, "samples": r.samples} for r in rows],
         "queues": metrics_service.queue_table(session=session, period=chosen),
     }

@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from agentladder.cli_output import console, fail
+from agentladder.cli_output import console, fail, period_value
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
 from agentladder.ladder.documents import service as documents_service
 from agentladder.org import service as org_service
+from agentladder.periods import Period
 from agentladder.reports import service as reports_service
 from agentladder.reports.schemas import Document
 
@@ -38,8 +39,13 @@ class ReportLanguage(StrEnum):
 
 
 PeriodOption = Annotated[
-    str | None,
-    typer.Option("--period", help="2026-10 (month) or 2026-Q4; default: the latest decided."),
+    Period | None,
+    typer.Option(
+        "--period",
+        parser=period_value,
+        metavar="PERIOD",
+        help="2026-10 (month) or 2026-Q4; default: the latest decided.",
+    ),
 ]
 FormatOption = Annotated[
     ReportFormat | None,

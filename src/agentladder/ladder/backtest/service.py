@@ -22,7 +22,7 @@ from agentladder.ladder.decisions.scoring import Scorecard
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.service import LoadedPolicy, window_months
 from agentladder.org import service as org_service
-from agentladder.periods import Period, parse_period, periods_between
+from agentladder.periods import Period, periods_between
 
 # --- backtests -------------------------------------------------------------------------
 
@@ -137,14 +137,14 @@ def backtest(
     *,
     session: Session,
     proposed: LoadedPolicy,
-    first: str,
-    last: str,
+    first: Period,
+    last: Period,
     current: LoadedPolicy | None = None,
 ) -> BacktestReport:
     """Who would have moved differently, and why, had `proposed` been in force from `first`
     to `last` instead of the current policy (both simulated from the same start)."""
     in_force = current or policy_service.current_policy(session=session)
-    start, end = parse_period(first), parse_period(last)
+    start, end = first, last
     if start.kind != proposed.policy.period or end.kind != proposed.policy.period:
         raise InvalidInput(
             "the policy evaluates by {kind}; give a {kind} such as {example}",

@@ -66,7 +66,7 @@ def status_for(policy: LadderPolicy, outcome: rules.Outcome) -> str:
 def run_period(
     *,
     session: Session,
-    period: str,
+    period: Period,
     dry_run: bool = False,
     policy: policy_service.LoadedPolicy | None = None,
     run_by: User | None = None,
@@ -78,7 +78,7 @@ def run_period(
     automatic approval) already acted on are kept. Refuses (StaleEvidence) evidence that
     changed after it was computed, dry or not, unless `allow_stale`: the decisions record it."""
     loaded = policy or policy_service.current_policy(session=session)
-    chosen = parse_period(period)
+    chosen = period
     if chosen.kind != loaded.policy.period:
         raise InvalidInput(
             "the policy evaluates by {kind}; give a {kind} such as {example}",
@@ -185,14 +185,14 @@ def _person(session: Session, agent_id: int) -> org_service.AgentRead:
 def decision_views(
     *,
     session: Session,
-    period: str | None = None,
+    period: Period | None = None,
     agent_ids: Sequence[int] | None = None,
     statuses: Sequence[str] | None = None,
 ) -> list[DecisionView]:
     """Stored decisions, filtered, newest period first, then by employee number."""
     query = select(LadderDecision)
     if period is not None:
-        query = query.where(LadderDecision.period == parse_period(period).label)
+        query = query.where(LadderDecision.period == period.label)
     if agent_ids is not None:
         query = query.where(LadderDecision.agent_id.in_(list(agent_ids)))
     if statuses is not None:
@@ -221,11 +221,11 @@ def get_decision(*, session: Session, decision_id: int) -> LadderDecision:
     return row
 
 
-def decision_for(*, session: Session, agent_id: int, period: str) -> DecisionView:
+def decision_for(*, session: Session, agent_id: int, period: Period) -> DecisionView:
     """An agent's stored decision for a period, or NotFound."""
     row = session.scalar(
         select(LadderDecision).where(
-            LadderDecision.agent_id == agent_id, LadderDecision.period == parse_period(period).label
+            LadderDecision.agent_id == agent_id, LadderDecision.period == period.label
         )
     )
     if row is None:

@@ -24,6 +24,7 @@ from agentladder.ladder.insights import service as insights_service
 from agentladder.org import service as org_service
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, TIER_NAMES
+from agentladder.periods import Period
 from agentladder.reports.schemas import Cell, Chart, Column, Document, Kind, Section, Value
 
 labels = labels
@@ -83,11 +84,6 @@ def _metric_value(value: float | None, metric_id: str) -> Value:
     return Value(value, _UNIT_KINDS.get(labels.metric_unit(metric_id), "decimal2"))
 
 
-def _normal_period(period: str) -> str:
-    """A period as the ladder labels it (2026-q4 -> 2026-Q4)."""
-    return period.strip().upper()
-
-
 def _generated(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
@@ -142,7 +138,7 @@ def scorecard_document(
     employee_no: str,
     language: Language,
     scope: org_service.AgentScope,
-    period: str | None = None,
+    period: Period | None = None,
     now: datetime | None = None,
 ) -> Document:
     """An agent's scorecard for a period (default: the latest decided): level, progress to
@@ -156,7 +152,7 @@ def scorecard_document(
             "the ladder has not decided any period for agent {employee_no} yet",
             employee_no=employee_no,
         )
-    wanted = _normal_period(period) if period else card.latest.period
+    wanted = period.label if period else card.latest.period
     view = next((v for v in card.decisions if v.period == wanted), None)
     if view is None:
         raise NotFound(
@@ -435,7 +431,7 @@ def team_document(
     language: Language,
     scope: org_service.AgentScope,
     today: date,
-    period: str | None = None,
+    period: Period | None = None,
     team_code: str | None = None,
     now: datetime | None = None,
 ) -> Document:
@@ -657,19 +653,19 @@ def promotions_document(
     *,
     session: Session,
     language: Language,
-    period: str | None = None,
+    period: Period | None = None,
     now: datetime | None = None,
 ) -> Document:
     """The period's promotions and demotions with the evidence behind each (奖惩、升迁依据),
     and the fairness table: promotion and demotion rates by team, skill group, tenure band
     and evaluator group, with counts."""
-    chosen = _normal_period(period) if period else insights_service.latest_period(session=session)
+    chosen = period or insights_service.latest_period(session=session)
     if chosen is None:
         raise NotFound("the ladder has not decided any period yet")
     moves = insights_service.promotion_list(session=session, period=chosen)
     fairness = insights_service.fairness_table(session=session, period=chosen)
     if not fairness:
-        raise NotFound("no ladder decisions for {period}", period=chosen)
+        raise NotFound("no ladder decisions for {period}", period=chosen.label)
     generated_at = _generated(now)
     title = _tr(language, N_("Promotion list"))
     decided = [row for row in fairness if row.dimension == "team"]
@@ -679,7 +675,7 @@ def promotions_document(
     summary = _facts(
         language,
         [
-            (_tr(language, N_("Period")), chosen),
+            (_tr(language, N_("Period")), chosen.label),
             (_tr(language, N_("Agents decided")), Value(agents, "int")),
             (_tr(language, N_("Promotions")), Value(promoted, "int")),
             (
@@ -707,8 +703,8 @@ def promotions_document(
     )
     return Document(
         kind="promotions",
-        title=f"{title} · {chosen}",
-        subtitle=_subtitle(language, chosen, generated_at),
+        title=f"{title} · {chosen.label}",
+        subtitle=_subtitle(language, chosen.label, generated_at),
         language=language,
         generated_at=generated_at,
         footer=title,

@@ -18,7 +18,7 @@ from agentladder.ladder.decisions.service import decision_periods, decision_view
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
-from agentladder.periods import parse_period
+from agentladder.periods import Period, parse_period
 
 TENURE_BANDS = ((0, 6, "0-6"), (6, 12, "6-12"), (12, 24, "12-24"), (24, 10_000, "24+"))
 
@@ -91,7 +91,7 @@ def scorecard(
     session: Session,
     agent_id: int,
     scope: org_service.AgentScope,
-    period: str | None = None,
+    period: Period | None = None,
 ) -> Scorecard:
     """An agent's scorecard (the agent's own home page), as of a period's decision (default:
     the latest); out of scope: NotFound."""
@@ -99,8 +99,7 @@ def scorecard(
     person = org_service.agent_read(agent)
     views = decision_views(session=session, agent_ids=[agent_id])
     if period is not None:
-        label = parse_period(period).label
-        views = [view for view in views if view.period <= label]
+        views = [view for view in views if view.period <= period.label]
     latest = views[0] if views else None
     level = latest.from_level if latest is not None and period is not None else agent.current_level
     target = _next_level(level)
@@ -124,10 +123,10 @@ class TeamDashboard:
     decisions: list[DecisionView] = field(default_factory=list)
 
 
-def latest_period(*, session: Session) -> str | None:
+def latest_period(*, session: Session) -> Period | None:
     """The newest period with decisions."""
     periods = decision_periods(session=session)
-    return periods[0] if periods else None
+    return parse_period(periods[0]) if periods else None
 
 
 def team_dashboard(
@@ -135,12 +134,12 @@ def team_dashboard(
     session: Session,
     scope: org_service.AgentScope,
     today: date,
-    period: str | None = None,
+    period: Period | None = None,
     team_id: int | None = None,
 ) -> TeamDashboard:
     """Pyramid, score distribution, who is close to promotion or at risk, what waits for
     approval: the agents the viewer may see (optionally one team)."""
-    chosen = parse_period(period).label if period else latest_period(session=session)
+    chosen = period or latest_period(session=session)
     standings = [
         p
         for p in org_service.standings_on(session=session, on=today)
@@ -169,7 +168,7 @@ def team_dashboard(
         key=lambda v: v.composite or 0,
     )
     return TeamDashboard(
-        period=chosen,
+        period=chosen.label if chosen else None,
         pyramid=[(level.id, counts.get(level.id, 0)) for level in LEVELS],
         score_bins=[
             (f"{low}-{low + 10}", bins.get(f"{low}-{low + 10}", 0)) for low in range(0, 100, 10)
@@ -186,7 +185,7 @@ def _qualifying(view: DecisionView) -> bool:
     return bool(target) and all(g["passed"] for g in target if g["gate"] != "quota")
 
 
-def promotion_list(*, session: Session, period: str) -> list[DecisionView]:
+def promotion_list(*, session: Session, period: Period) -> list[DecisionView]:
     """The period's promotions and demotions (奖惩、升迁依据), promotions first, best first."""
     views = [
         v
@@ -220,11 +219,11 @@ class FairnessRow:
         return self.demoted / self.agents if self.agents else None
 
 
-def fairness_table(*, session: Session, period: str) -> list[FairnessRow]:
+def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group
     (the source of the agent's QA evidence), with counts, for one period."""
-    chosen = parse_period(period)
-    views = decision_views(session=session, period=chosen.label)
+    chosen = period
+    views = decision_views(session=session, period=chosen)
     people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
     groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
     # The evaluator group is where the agent's evaluator-scored evidence (QA) came from.

@@ -1,0 +1,30 @@
+"""Query parameters every page reads the same way, parsed once at the boundary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form
+
+from agentladder.periods import Period, parse_period
+
+
+def optional_period(period: str | None = None) -> Period | None:
+    """The `period` query parameter (2026-10, 2026-Q4, 2026-W41, 2026-10-08) as a Period; None
+    when absent or empty. A period that does not parse is a 400 naming it."""
+    return parse_period(period) if period and period.strip() else None
+
+
+def required_period(period: str) -> Period:
+    """The `period` query parameter as a Period (a 400 naming it when it does not parse)."""
+    return parse_period(period)
+
+
+def form_period(period: Annotated[str, Form(min_length=1, max_length=12)]) -> Period:
+    """A form's `period` field as a Period (a 400 naming it when it does not parse)."""
+    return parse_period(period)
+
+
+OptionalPeriod = Annotated[Period | None, Depends(optional_period)]
+RequiredPeriod = Annotated[Period, Depends(required_period)]
+FormPeriod = Annotated[Period, Depends(form_period)]
