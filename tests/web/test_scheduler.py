@@ -53,10 +53,9 @@ def test_a_quarterly_policy_closes_only_after_a_quarter(settings: Settings) -> N
             cycle_service.period_to_close(session=session, today=datetime(2026, 11, 3).date())
             is None
         )
-        assert (
-            cycle_service.period_to_close(session=session, today=datetime(2027, 1, 3).date())
-            == parse_period("2026-Q4")
-        )
+        assert cycle_service.period_to_close(
+            session=session, today=datetime(2027, 1, 3).date()
+        ) == parse_period("2026-Q4")
     assert (
         scheduler.run_scheduled_close(
             settings=settings, now=datetime(2026, 11, 3, 2, tzinfo=SHANGHAI)
