@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
+from agentladder.imports.models import FileImport
 from agentladder.org import service as org_service
-from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport
+from agentladder.org.models import Agent, AgentAlias, LevelHistory
 from agentladder.org.roster import RosterFileError, parse_date
 from tests.factories import make_skill_group, make_team
 
@@ -60,8 +61,12 @@ def test_two_bad_rows_are_both_reported_and_nothing_is_stored(
     errors = [(e.row, e.column, e.value) for e in result.preview.errors]
     assert errors == [(3, "入职日期", "2024-13-45"), (4, "班组", "T99")]
     assert _count(settings, Agent) == 0
-    assert _count(settings, RosterImport) == 0
     assert _count(settings, AgentAlias) == 0
+    # The refused file is in the ledger with its rejected rows; nothing was applied.
+    with session_scope(settings) as session:
+        [entry] = session.scalars(select(FileImport)).all()
+        assert (entry.kind, entry.status, entry.rejected) == ("roster", "refused", 2)
+        assert [(i["row"], i["column"]) for i in entry.issues] == [(3, "入职日期"), (4, "班组")]
 
 
 def test_corrected_file_stores_all_and_reimport_changes_nothing(

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
+from agentladder.cli_imports import add_import_commands
 from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
+from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import external
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
@@ -295,25 +298,25 @@ def backtest(
         )
 
 
-@evidence_app.command("import")
-def import_evidence(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
-) -> None:
-    """Import per-agent, per-period results from other tools (agent, period, metric, value,
-    sample size): QA scores, fatal errors, exam scores, knowledge contributions."""
-    try:
-        with session_scope() as session:
-            report = external.import_external_evidence(
-                session=session,
-                data=file.read_bytes(),
-                file_name=file.name,
-                dry_run=dry_run,
-                encoding=encoding,
-            )
-    except DomainError as exc:
-        raise fail(exc) from exc
-    console.print(external.report_summary(report), highlight=False, markup=False, soft_wrap=True)
-    if report.rejected:
-        raise typer.Exit(code=1)
+def _run_evidence_import(
+    session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
+) -> ImportResult[external.EvidenceRowPlan]:
+    return external.import_evidence(
+        session=session, data=data, file_name=file_name, encoding=encoding, dry_run=dry_run
+    )
+
+
+add_import_commands(
+    evidence_app,
+    external.EVIDENCE_IMPORTER,
+    summary="Import per-agent, per-period results from other tools (agent, period, metric, value, "
+    "sample size): QA scores, fatal errors, exam scores, knowledge contributions.",
+    run=_run_evidence_import,
+    row_fields=[
+        ("employee_no", "employee no"),
+        ("period", "period"),
+        ("metric_id", "metric"),
+        ("value", "value"),
+        ("sample_size", "sample size"),
+    ],
+)

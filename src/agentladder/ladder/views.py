@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
-from agentladder.errors import InvalidInput, NotFound
+from agentladder.errors import DomainError, InvalidInput, NotFound
 from agentladder.ladder import external, labels
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
@@ -29,6 +29,7 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
+from agentladder.web.importing import import_page, stash_upload, stashed_upload, template_download
 from agentladder.web.templating import render as render_page
 
 pages = APIRouter(include_in_schema=False)
@@ -522,36 +523,96 @@ def backtest_form(
 # --- external evidence ------------------------------------------------------------------------
 
 
-@pages.get("/ladder/evidence")
-def evidence_page(request: Request, user: EvidenceImportUser) -> Response:
-    """Import QA, exam or knowledge results from other tools."""
-    return render(
+def _evidence_page(
+    request: Request, session: SessionDep, status_code: int = 200, **context: object
+) -> Response:
+    language = request_language(request)
+    return import_page(
         request,
-        "ladder/evidence.html",
-        {"report": None, "metrics": external.accepted_metrics()},
+        session,
+        importer=external.EVIDENCE_IMPORTER,
+        template="ladder/evidence.html",
+        base_url="/ladder/evidence",
+        status_code=status_code,
+        metrics=external.accepted_metrics(),
+        metric_name=lambda metric_id: labels.metric_name(metric_id, language),
+        **context,
     )
+
+
+@pages.get("/ladder/evidence")
+def evidence_page(request: Request, session: SessionDep, user: EvidenceImportUser) -> Response:
+    """Import QA, exam or knowledge results from other tools."""
+    return _evidence_page(request, session)
+
+
+@pages.get("/ladder/evidence/template")
+def evidence_template(user: EvidenceImportUser) -> Response:
+    """The external evidence's XLSX template: accepted headers and an example row."""
+    return template_download(external.EVIDENCE_IMPORTER)
 
 
 @pages.post("/ladder/evidence")
 async def evidence_form(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: EvidenceImportUser,
     file: Annotated[UploadFile, File()],
     dry_run: Annotated[bool, Form()] = False,
+    encoding: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check (dry run) or import a file of per-agent, per-period results."""
-    data = await file.read()
-    report = external.import_external_evidence(
+    """Check (dry run: then offer to import it) or import a file of per-agent, per-period
+    results."""
+    try:
+        upload = await stash_upload(file, settings=settings, importer=external.EVIDENCE_IMPORTER)
+        result = external.import_evidence(
+            session=session,
+            data=upload.data,
+            file_name=upload.file_name,
+            encoding=encoding or None,
+            dry_run=dry_run,
+            imported_by=user,
+        )
+    except DomainError as exc:
+        return _evidence_page(request, session, 422, file_error=exc)
+    return _evidence_page(
+        request,
+        session,
+        422 if result.preview.errors else 200,
+        preview=result.preview,
+        applied=result.applied,
+        token=upload.token,
+        encoding=encoding,
+    )
+
+
+@pages.post("/ladder/evidence/{evidence_upload_id}/apply")
+def evidence_apply_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: EvidenceImportUser,
+    evidence_upload_id: str,
+    encoding: Annotated[str, Form()] = "",
+) -> Response:
+    """Import a checked file: all rows, or none when any row is rejected."""
+    upload = stashed_upload(
+        settings=settings, importer=external.EVIDENCE_IMPORTER, token=evidence_upload_id
+    )
+    result = external.import_evidence(
         session=session,
-        data=data,
-        file_name=file.filename or "evidence",
-        dry_run=dry_run,
+        data=upload.data,
+        file_name=upload.file_name,
+        encoding=encoding or None,
         imported_by=user,
     )
-    return render(
+    return _evidence_page(
         request,
-        "ladder/evidence.html",
-        {"report": report, "metrics": external.accepted_metrics()},
-        status_code=422 if report.rejected else 200,
+        session,
+        200 if result.applied else 422,
+        preview=result.preview,
+        applied=result.applied,
+        token=evidence_upload_id,
+        encoding=encoding,
     )

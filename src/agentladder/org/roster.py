@@ -1,97 +1,171 @@
 """Roster import (CSV or XLSX, Chinese or English headers): preview, then apply all or nothing.
 
-The file is read and every row validated before anything is written; a file with any error
-changes nothing. Re-importing updates agents by employee number instead of duplicating them.
+The roster is one importer of the import pipeline (`agentladder.imports`): its columns, its
+checks against the stored teams, skill groups and agents, and its apply. Re-importing updates
+agents by employee number instead of duplicating them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
+from agentladder.imports import pipeline
+from agentladder.imports.spec import (
+    CellError,
+    Column,
+    Importer,
+    ImportRun,
+    ParsedRow,
+    Planned,
+    Problems,
+    date_cell,
+    list_cell,
+    parse_date,
+    text_cell,
+)
 from agentladder.ladder import service as ladder_service
 from agentladder.org.identity import identity_key
-from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport, SkillGroup, User
-from agentladder.org.schemas import RosterIssue, RosterPreview, RosterResult, RosterRowPlan
-from agentladder.tabular import TableFileError, cell_text, map_headers, read_table
+from agentladder.org.models import Agent, AgentAlias, LevelHistory, SkillGroup, Team, User
+from agentladder.org.schemas import RosterPreview, RosterResult, RosterRowPlan
+from agentladder.tabular import TableFileError, cell_text
 
-# Canonical field -> header spellings seen in Chinese and English exports (compared folded).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "employee_no": (
-        "工号",
-        "员工号",
-        "员工编号",
-        "座席工号",
-        "坐席工号",
-        "employee_no",
-        "employee no",
-        "employee number",
-        "employee id",
-        "emp no",
-        "staff id",
-        "staff no",
-        "work number",
-        "工作号",
-    ),
-    "name": ("姓名", "员工姓名", "座席姓名", "坐席姓名", "名字", "name", "full name", "agent name"),
-    "hire_date": (
-        "入职日期",
-        "入职时间",
-        "hire_date",
-        "hire date",
-        "hired on",
-        "start date",
-        "date hired",
-        "join date",
-    ),
-    "team": ("班组", "班组编码", "班组代码", "团队", "小组", "team", "team code", "team_code"),
-    "skill_groups": ("技能组", "技能", "skill_groups", "skill groups", "skill group", "skills"),
-    "level": ("级别", "等级", "座席级别", "坐席级别", "level"),
-    "status": ("状态", "在职状态", "status"),
-    "left_on": ("离职日期", "离职时间", "left_on", "left on", "leave date", "termination date"),
-    "aliases": (
-        "分机",
-        "分机号",
-        "acd工号",
-        "acd账号",
-        "坐席号",
-        "座席号",
-        "别名",
-        "aliases",
-        "acd id",
-        "acd ids",
-        "extension",
-        "acd identities",
-    ),
-}
-REQUIRED = ("employee_no", "name", "hire_date", "team")
-_LIST_SEPARATORS = re.compile(r"[,，;；、|\n]+")
+RosterFileError = TableFileError  # the roster's name for an unreadable file
 _ACTIVE = {"active", "在职", "在岗", "正常", "1", "yes", "y", "true"}
 _LEFT = {"left", "离职", "已离职", "inactive", "0", "no", "n", "false"}
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+
+
+def _status_cell(text: str) -> str:
+    folded = text.casefold()
+    if folded in _ACTIVE:
+        return "active"
+    if folded in _LEFT:
+        return "left"
+    raise CellError(N_("status must be active or left (在职/离职)"))
+
+
+def _level_cell(text: str) -> str:
+    try:
+        return ladder_service.parse_level(text).id
+    except InvalidInput as exc:
+        raise CellError(N_("unknown level")) from exc
+
+
+COLUMNS = (
+    Column(
+        "employee_no",
+        label=N_("Employee no."),
+        zh=("工号", "员工号", "员工编号", "座席工号", "坐席工号", "工作号"),
+        en=(
+            "employee no",
+            "employee_no",
+            "employee number",
+            "employee id",
+            "emp no",
+            "staff id",
+            "staff no",
+            "work number",
+        ),
+        example="100001",
+        help=N_("The agent's employee number; a known number updates that agent."),
+        required=True,
+        if_empty=N_("employee number is empty"),
+        parse=text_cell(40, N_("employee number is longer than 40 characters")),
+    ),
+    Column(
+        "name",
+        label=N_("Name"),
+        zh=("姓名", "员工姓名", "座席姓名", "坐席姓名", "名字"),
+        en=("name", "full name", "agent name"),
+        example="王芳",
+        help=N_("The agent's name."),
+        required=True,
+        if_empty=N_("name is empty"),
+    ),
+    Column(
+        "hire_date",
+        label=N_("Hired"),
+        zh=("入职日期", "入职时间"),
+        en=("hire date", "hire_date", "hired on", "start date", "date hired", "join date"),
+        example="2024-03-01",
+        help=N_("The hire date: 2024-03-01, 2024/3/1 or 2024年3月1日."),
+        required=True,
+        if_empty=N_("not a date (write 2024-03-01)"),
+        parse=date_cell,
+    ),
+    Column(
+        "team",
+        label=N_("Team"),
+        zh=("班组", "班组编码", "班组代码", "团队", "小组"),
+        en=("team", "team code", "team_code"),
+        example="T01",
+        help=N_("The team's code or name."),
+        required=True,
+        if_empty=N_("team is empty"),
+    ),
+    Column(
+        "skill_groups",
+        label=N_("Skill groups"),
+        zh=("技能组", "技能"),
+        en=("skill groups", "skill_groups", "skill group", "skills"),
+        example="general",
+        help=N_("Skill group codes or names, separated by commas; replaces the agent's."),
+        parse=list_cell,
+    ),
+    Column(
+        "level",
+        label=N_("Level"),
+        zh=("级别", "等级", "座席级别", "坐席级别"),
+        en=("level",),
+        example="basic_fresh",
+        help=N_("The agent's level (id, Chinese or English name); new agents start at the first."),
+        parse=_level_cell,
+    ),
+    Column(
+        "status",
+        label=N_("Status"),
+        zh=("状态", "在职状态"),
+        en=("status",),
+        example="在职",
+        help=N_("active or left (在职/离职)."),
+        parse=_status_cell,
+    ),
+    Column(
+        "left_on",
+        label=N_("Left on"),
+        zh=("离职日期", "离职时间"),
+        en=("left on", "left_on", "leave date", "termination date"),
+        example="",
+        help=N_("The leaving date of an agent who left."),
+        parse=date_cell,
+    ),
+    Column(
+        "aliases",
+        label=N_("ACD identities"),
+        zh=("分机", "分机号", "acd工号", "acd账号", "坐席号", "座席号", "别名"),
+        en=("aliases", "acd id", "acd ids", "extension", "acd identities"),
+        example="Agent/8001",
+        help=N_("ACD identities of the agent (Agent/8001, SIP/8001), separated by commas."),
+        parse=list_cell,
+    ),
 )
+__all__ = ["COLUMNS", "ROSTER_IMPORTER", "RosterFileError", "parse_date"]
 
 
-@dataclass
-class _Plan:
-    preview: RosterPreview
-    lookups: _Lookups
-    records: list[_RowRecord] = field(default_factory=list)
+@dataclass(frozen=True)
+class RosterOptions:
+    """What applying a roster needs besides the file: the day a level change takes effect."""
+
+    today: date
 
 
 @dataclass
 class _RowRecord:
-    row: int
     employee_no: str
     name: str
     hire_date: date
@@ -103,34 +177,10 @@ class _RowRecord:
     aliases: list[str]
 
 
-RosterFileError = TableFileError  # the roster's name for an unreadable file
-
-# --- validating ----------------------------------------------------------------------------
-
-
-def parse_date(text: str) -> date:
-    """A date as rosters write it: 2024-03-01, 2024/3/1, 2024.3.1, 2024年3月1日, 20240301."""
-    value = text.strip()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(value)
-        if match:
-            year, month, day = (int(part) for part in match.groups())
-            return date(year, month, day)
-    raise ValueError(value)
-
-
-def _split_list(text: str) -> list[str]:
-    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
-
-
 class _Lookups:
     """Teams, skill groups, agents and aliases loaded once for the whole file."""
 
     def __init__(self, session: Session, present: set[str]) -> None:
-        from sqlalchemy import select
-
-        from agentladder.org.models import Team
-
         self.teams: dict[str, Team] = {}
         for team in session.scalars(select(Team)):
             self.teams[team.code.casefold()] = team
@@ -148,137 +198,65 @@ class _Lookups:
         )
 
 
-def _map_columns(header: list[str], issues: list[RosterIssue]) -> dict[str, int]:
-    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
-    issues += [
-        RosterIssue(
-            row=1, column=problem.column, severity=problem.severity, message=problem.message
+def _check_row(row: ParsedRow, lookups: _Lookups, problems: Problems) -> _RowRecord | None:
+    number = row.number
+    employee_no: str | None = row.value("employee_no")
+    if employee_no is not None:
+        problems.first_row(
+            employee_no, row, "employee_no", N_("employee number also appears in row {row}")
         )
-        for problem in problems
-    ]
-    return columns
-
-
-def _validate_row(
-    number: int,
-    cells: list[str],
-    header: list[str],
-    columns: dict[str, int],
-    lookups: _Lookups,
-    seen_numbers: dict[str, int],
-    seen_aliases: dict[str, tuple[int, str]],
-    issues: list[RosterIssue],
-) -> _RowRecord | None:
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    def problem(name: str, message: str, value: str | None = None, **params: object) -> None:
-        issues.append(
-            RosterIssue(
-                row=number,
-                column=header[columns[name]],
-                message=message,
-                value=value,
-                params=params,
-            )
-        )
-
-    errors_before = len(issues)
-    employee_no = cell("employee_no")
-    if not employee_no:
-        problem("employee_no", N_("employee number is empty"))
-    elif len(employee_no) > 40:
-        problem("employee_no", N_("employee number is longer than 40 characters"), employee_no)
-    elif employee_no in seen_numbers:
-        problem(
-            "employee_no",
-            N_("employee number also appears in row {row}"),
-            employee_no,
-            row=seen_numbers[employee_no],
-        )
-    else:
-        seen_numbers[employee_no] = number
-    name = cell("name")
-    if not name:
-        problem("name", N_("name is empty"))
-    hire_date: date | None = None
-    raw_hire = cell("hire_date")
-    try:
-        hire_date = parse_date(raw_hire)
-    except ValueError:
-        problem("hire_date", N_("not a date (write 2024-03-01)"), raw_hire)
-    team_text = cell("team")
+    team_text = row.text("team")
     team = lookups.teams.get(team_text.casefold()) if team_text else None
-    if team is None:
-        problem("team", N_("unknown team code") if team_text else N_("team is empty"), team_text)
+    if team_text and team is None:
+        problems.add(number, "team", N_("unknown team code"), team_text)
     group_ids: list[int] = []
-    if "skill_groups" in columns:
-        for code in _split_list(cell("skill_groups")):
-            group = lookups.groups.get(code.casefold())
-            if group is None:
-                problem("skill_groups", N_("unknown skill group"), code)
-            else:
-                group_ids.append(group.id)
-    level: str | None = None
-    if "level" in columns and cell("level"):
-        try:
-            level = ladder_service.parse_level(cell("level")).id
-        except InvalidInput:
-            problem("level", N_("unknown level"), cell("level"))
-    status: str | None = None
-    if "status" in columns and cell("status"):
-        folded = cell("status").casefold()
-        status = "active" if folded in _ACTIVE else "left" if folded in _LEFT else None
-        if status is None:
-            problem("status", N_("status must be active or left (在职/离职)"), cell("status"))
-    left_on: date | None = None
-    if "left_on" in columns and cell("left_on"):
-        try:
-            left_on = parse_date(cell("left_on"))
-        except ValueError:
-            problem("left_on", N_("not a date (write 2024-03-01)"), cell("left_on"))
+    for code in row.value("skill_groups") or []:
+        group = lookups.groups.get(code.casefold())
+        if group is None:
+            problems.add(number, "skill_groups", N_("unknown skill group"), code)
         else:
-            if status == "active":
-                problem(
-                    "left_on",
-                    N_("a leaving date is given but the status is active"),
-                    cell("left_on"),
-                )
-            status = "left"
-            if hire_date and left_on < hire_date:
-                problem("left_on", N_("leaving date is before the hire date"), cell("left_on"))
+            group_ids.append(group.id)
+    hire_date: date | None = row.value("hire_date")
+    status: str | None = row.value("status")
+    left_on: date | None = row.value("left_on")
+    if left_on is not None:
+        if status == "active":
+            problems.add(
+                number,
+                "left_on",
+                N_("a leaving date is given but the status is active"),
+                row.text("left_on"),
+            )
+        status = "left"
+        if hire_date and left_on < hire_date:
+            problems.add(
+                number, "left_on", N_("leaving date is before the hire date"), row.text("left_on")
+            )
     aliases: list[str] = []
-    if "aliases" in columns:
-        existing = lookups.agents.get(employee_no)
-        for identity in _split_list(cell("aliases")):
-            key = identity_key(identity)
-            owner = lookups.alias_owner.get(key)
-            if owner is not None and (existing is None or owner != existing.id):
-                problem("aliases", N_("identity already belongs to another agent"), identity)
-            elif key in seen_aliases and seen_aliases[key][1] != employee_no:
-                problem(
-                    "aliases",
-                    N_("identity also appears in row {row}"),
-                    identity,
-                    row=seen_aliases[key][0],
-                )
-            else:
-                seen_aliases[key] = (number, employee_no)
-                aliases.append(identity)
-    if len(issues) > errors_before or hire_date is None or team is None:
+    existing = lookups.agents.get(employee_no or "")
+    for identity in row.value("aliases") or []:
+        key = identity_key(identity)
+        owner = lookups.alias_owner.get(key)
+        if owner is not None and (existing is None or owner != existing.id):
+            problems.add(
+                number, "aliases", N_("identity already belongs to another agent"), identity
+            )
+        elif problems.first_row(
+            key, row, "aliases", N_("identity also appears in row {row}"), identity
+        ):
+            aliases.append(identity)
+    if problems.failed(number) or employee_no is None or hire_date is None or team is None:
         return None
     return _RowRecord(
-        number,
-        employee_no,
-        name,
-        hire_date,
-        team.id,
-        sorted(set(group_ids)),
-        level,
-        status,
-        left_on,
-        aliases,
+        employee_no=employee_no,
+        name=row.text("name"),
+        hire_date=hire_date,
+        team_id=team.id,
+        skill_group_ids=sorted(set(group_ids)),
+        level=row.value("level"),
+        status=status,
+        left_on=left_on,
+        aliases=aliases,
     )
 
 
@@ -308,75 +286,35 @@ def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, t
     return changes
 
 
-def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -> _Plan:
-    table = read_table(data, file_name, encoding)
-    issues: list[RosterIssue] = []
-    rows: list[RosterRowPlan] = []
-    records: list[_RowRecord] = []
-    columns = _map_columns(table.header, issues)
-    lookups = _Lookups(session, present=set(columns))
-    data_rows = [(number, cells) for number, cells in table.rows if any(cells)]
-    if not any(issue.severity == "error" for issue in issues):
-        seen_numbers: dict[str, int] = {}
-        seen_aliases: dict[str, tuple[int, str]] = {}
-        for number, cells in data_rows:
-            record = _validate_row(
-                number, cells, table.header, columns, lookups, seen_numbers, seen_aliases, issues
-            )
-            if record is None:
-                continue
-            records.append(record)
-            agent = lookups.agents.get(record.employee_no)
-            changes = _changes(agent, record, lookups) if agent is not None else {}
-            action = "create" if agent is None else "update" if changes else "unchanged"
-            rows.append(
-                RosterRowPlan(
-                    row=number,
-                    employee_no=record.employee_no,
-                    name=record.name,
-                    action=action,
-                    changes=changes,
-                )
-            )
-        if not data_rows:
-            issues.append(
-                RosterIssue(row=None, column=None, message=N_("the file has no data rows"))
-            )
-    preview = RosterPreview(
-        file_name=Path(file_name).name,
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=table.encoding,
-        columns={name: table.header[index] for name, index in columns.items()},
-        rows_read=len(data_rows),
-        rows=rows,
-        issues=issues,
-    )
-    return _Plan(preview=preview, lookups=lookups, records=records)
+def _check(
+    session: Session, rows: list[ParsedRow], problems: Problems, run: ImportRun[RosterOptions]
+) -> list[Planned[RosterRowPlan]]:
+    lookups = _Lookups(session, present=set(problems.headers))
+    planned: list[Planned[RosterRowPlan]] = []
+    for row in rows:
+        record = _check_row(row, lookups, problems)
+        if record is None:
+            continue
+        agent = lookups.agents.get(record.employee_no)
+        changes = _changes(agent, record, lookups) if agent is not None else {}
+        action = "create" if agent is None else "update" if changes else "unchanged"
+        plan = RosterRowPlan(
+            row=row.number,
+            employee_no=record.employee_no,
+            name=record.name,
+            action=action,
+            changes=changes,
+        )
+        planned.append(Planned(plan, (record, lookups)))
+    return planned
 
 
-def preview_roster(
-    *, session: Session, data: bytes, file_name: str, encoding: str | None = None
-) -> RosterPreview:
-    """What importing the file would do, row by row, and every problem found; writes nothing."""
-    return _plan(session, data, file_name, encoding).preview
-
-
-def apply_roster(
-    *,
-    session: Session,
-    data: bytes,
-    file_name: str,
-    today: date,
-    encoding: str | None = None,
-    imported_by: User | None = None,
-) -> RosterResult:
-    """Import the file if it has no errors (all rows or none); return what was done."""
-    plan = _plan(session, data, file_name, encoding)
-    preview = plan.preview
-    if preview.errors:
-        return RosterResult(applied=False, preview=preview)
-    lookups = plan.lookups
-    for record in plan.records:
+def _apply(
+    session: Session, planned: list[Planned[RosterRowPlan]], run: ImportRun[RosterOptions]
+) -> None:
+    today = run.options.today
+    for item in planned:
+        record, lookups = item.record
         agent = lookups.agents.get(record.employee_no)
         groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
         if agent is None:
@@ -398,8 +336,8 @@ def apply_roster(
                     to_level=level,
                     effective_on=record.hire_date,
                     source="roster",
-                    reason=f"roster {preview.file_name}",
-                    recorded_by_user_id=imported_by.id if imported_by else None,
+                    reason=f"roster {run.file_name}",
+                    recorded_by_user_id=run.user_id,
                 )
             )
             session.add(agent)
@@ -407,7 +345,7 @@ def apply_roster(
             agent.name = record.name
             agent.hire_date = record.hire_date
             agent.team_id = record.team_id
-            if "skill_groups" in preview.columns:
+            if "skill_groups" in lookups.present:
                 agent.skill_groups = groups
             if record.status is not None:
                 agent.status = record.status
@@ -420,8 +358,8 @@ def apply_roster(
                         to_level=record.level,
                         effective_on=since,
                         source="roster",
-                        reason=f"roster {preview.file_name}",
-                        recorded_by_user_id=imported_by.id if imported_by else None,
+                        reason=f"roster {run.file_name}",
+                        recorded_by_user_id=run.user_id,
                     )
                 )
                 agent.current_level = record.level
@@ -434,49 +372,46 @@ def apply_roster(
                     AgentAlias(identity=identity, identity_key=key, source="roster")
                 )
                 known.add(key)
-    entry = RosterImport(
-        file_name=preview.file_name,
-        file_sha256=preview.file_sha256,
-        encoding=preview.encoding,
-        rows_read=preview.rows_read,
-        created=preview.count("create"),
-        updated=preview.count("update"),
-        unchanged=preview.count("unchanged"),
-        imported_by_user_id=imported_by.id if imported_by else None,
+
+
+ROSTER_IMPORTER: Importer[RosterOptions, RosterRowPlan] = Importer(
+    kind="roster", title=N_("Roster"), columns=COLUMNS, check=_check, apply=_apply
+)
+
+
+def preview_roster(
+    *, session: Session, data: bytes, file_name: str, encoding: str | None = None
+) -> RosterPreview:
+    """What importing the file would do, row by row, and every problem found; writes nothing."""
+    return pipeline.preview_import(
+        ROSTER_IMPORTER,
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        options=RosterOptions(today=date.today()),
     )
-    session.add(entry)
-    session.flush()
-    return RosterResult(applied=True, preview=preview, import_id=entry.id)
 
 
-# --- uploads waiting between preview and apply -------------------------------------------
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_TOKEN = re.compile(r"^[0-9a-f]{64}$")
-
-
-def stash_upload(*, data_dir: Path, data: bytes, file_name: str) -> str:
-    """Keep an uploaded roster until it is applied; the token is the file's SHA-256."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise TableFileError("the file is larger than {mb} MB", mb=MAX_UPLOAD_BYTES // 2**20)
-    token = hashlib.sha256(data).hexdigest()
-    folder = data_dir / "uploads" / "roster"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / token).write_bytes(data)
-    (folder / f"{token}.name").write_text(Path(file_name).name or "roster", encoding="utf-8")
-    return token
-
-
-def load_upload(*, data_dir: Path, token: str) -> tuple[bytes, str]:
-    """The stashed file and its original name."""
-    folder = data_dir / "uploads" / "roster"
-    if not _TOKEN.match(token) or not (folder / token).exists():
-        raise TableFileError("the uploaded file is no longer available; upload it again")
-    return (folder / token).read_bytes(), (folder / f"{token}.name").read_text(encoding="utf-8")
-
-
-def list_roster_imports(*, session: Session, limit: int = 20) -> list[RosterImport]:
-    """The most recent applied roster files."""
-    from sqlalchemy import select
-
-    return list(session.scalars(select(RosterImport).order_by(RosterImport.id.desc()).limit(limit)))
+def apply_roster(
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    today: date,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    imported_by: User | None = None,
+) -> RosterResult:
+    """Import the file if it has no errors (all rows or none; `dry_run`: only preview it); a
+    level the file changes takes effect `today`."""
+    return pipeline.run_import(
+        ROSTER_IMPORTER,
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        dry_run=dry_run,
+        options=RosterOptions(today=today),
+        user_id=imported_by.id if imported_by else None,
+    )

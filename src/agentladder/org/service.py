@@ -48,17 +48,6 @@ LEVEL_SOURCE_NAMES = {
     "ladder": N_("Ladder decision"),
     "manual": N_("Manual change"),
 }
-ROSTER_ACTION_NAMES = {"create": N_("New"), "update": N_("Changed"), "unchanged": N_("Unchanged")}
-ROSTER_FIELD_NAMES = {
-    "name": N_("Name"),
-    "hire_date": N_("Hired"),
-    "team": N_("Team"),
-    "skill_groups": N_("Skill groups"),
-    "level": N_("Level"),
-    "status": N_("Status"),
-    "left_on": N_("Left on"),
-    "aliases": N_("ACD identities"),
-}
 
 # --- who may see which agents -------------------------------------------------------------
 
@@ -532,14 +521,13 @@ from agentladder.org.accounts import (  # noqa: E402
     user_read,
 )
 from agentladder.org.roster import (  # noqa: E402
+    ROSTER_IMPORTER,
     apply_roster,
-    list_roster_imports,
-    load_upload,
     preview_roster,
-    stash_upload,
 )
 
 __all__ = [
+    "ROSTER_IMPORTER",
     "AgentRead",
     "AgentScope",
     "LevelStanding",
@@ -569,11 +557,9 @@ __all__ = [
     "identity_resolver",
     "level_counts",
     "list_agents",
-    "list_roster_imports",
     "list_skill_groups",
     "list_teams",
     "list_users",
-    "load_upload",
     "preview_roster",
     "remove_alias",
     "resolve_identity",
@@ -582,7 +568,6 @@ __all__ = [
     "set_language",
     "standings_on",
     "start_session",
-    "stash_upload",
     "update_team",
     "update_user",
     "user_read",

@@ -41,6 +41,7 @@ from agentladder.web.auth import (
     TeamsViewUser,
     UsersManageUser,
 )
+from agentladder.web.importing import import_page, stash_upload, stashed_upload, template_download
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -50,17 +51,14 @@ api = APIRouter(tags=["organisation"])
 def _roster_page(
     request: Request, session: SessionDep, status_code: int = 200, **context: object
 ) -> Response:
-    return render(
+    return import_page(
         request,
-        "org/roster.html",
-        {
-            "imports": org_service.list_roster_imports(session=session),
-            "row_actions": org_service.ROSTER_ACTION_NAMES,
-            "roster_fields": org_service.ROSTER_FIELD_NAMES,
-            "preview": None,
-            **context,
-        },
+        session,
+        importer=org_service.ROSTER_IMPORTER,
+        template="org/roster.html",
+        base_url="/roster/import",
         status_code=status_code,
+        **context,
     )
 
 
@@ -255,6 +253,12 @@ def roster_page(request: Request, session: SessionDep, user: RosterImportUser) -
     return _roster_page(request, session)
 
 
+@pages.get("/roster/import/template")
+def roster_template(user: RosterImportUser) -> Response:
+    """The roster's XLSX template: accepted headers and an example row."""
+    return template_download(org_service.ROSTER_IMPORTER)
+
+
 @pages.post("/roster/import")
 async def roster_preview_form(
     request: Request,
@@ -265,24 +269,16 @@ async def roster_preview_form(
     encoding: Annotated[str, Form()] = "",
 ) -> Response:
     """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    data = await file.read()
-    file_name = file.filename or "roster.csv"
-    token = org_service.stash_upload(
-        data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
-    )
     try:
+        upload = await stash_upload(file, settings=settings, importer=org_service.ROSTER_IMPORTER)
         preview = org_service.preview_roster(
-            session=session, data=data, file_name=file_name, encoding=encoding or None
+            session=session, data=upload.data, file_name=upload.file_name, encoding=encoding or None
         )
     except DomainError as exc:
         return _roster_page(request, session, 422, file_error=exc)
+    status = 422 if preview.errors else 200
     return _roster_page(
-        request,
-        session,
-        422 if preview.errors else 200,
-        preview=preview,
-        token=token,
-        encoding=encoding,
+        request, session, status, preview=preview, token=upload.token, encoding=encoding
     )
 
 
@@ -296,11 +292,11 @@ def roster_apply_form(
     encoding: Annotated[str, Form()] = "",
 ) -> Response:
     """Import the previewed file: all rows, or none when any row has an error."""
-    data, file_name = org_service.load_upload(data_dir=settings.ensure_data_dir(), token=token)
+    upload = stashed_upload(settings=settings, importer=org_service.ROSTER_IMPORTER, token=token)
     result = org_service.apply_roster(
         session=session,
-        data=data,
-        file_name=file_name,
+        data=upload.data,
+        file_name=upload.file_name,
         encoding=encoding or None,
         today=settings.today(),
         imported_by=user,
@@ -508,18 +504,12 @@ async def api_roster_import(
     encoding: str | None = None,
 ) -> RosterResult:
     """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing."""
-    data = await file.read()
-    file_name = file.filename or "roster.csv"
-    if dry_run:
-        preview = org_service.preview_roster(
-            session=session, data=data, file_name=file_name, encoding=encoding
-        )
-        return RosterResult(applied=False, preview=preview)
     return org_service.apply_roster(
         session=session,
-        data=data,
-        file_name=file_name,
+        data=await file.read(),
+        file_name=file.filename or "roster.csv",
         encoding=encoding,
+        dry_run=dry_run,
         today=settings.today(),
         imported_by=user,
     )

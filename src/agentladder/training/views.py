@@ -19,7 +19,9 @@ from agentladder.training.schemas import (
     CertificationRead,
     CertificationTypeRead,
 )
+from agentladder.web import importing
 from agentladder.web.auth import SessionDep, SettingsDep, requires
+from agentladder.web.importing import stash_upload, stashed_upload, template_download
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -46,17 +48,15 @@ def _filters(
 def _import_page(
     request: Request, session: SessionDep, status_code: int = 200, **context: object
 ) -> Response:
-    return render(
+    return importing.import_page(
         request,
-        "training/import.html",
-        {
-            "types": training_service.list_certification_types(session=session),
-            "row_actions": training_service.IMPORT_ACTION_NAMES,
-            "import_fields": training_service.IMPORT_FIELD_NAMES,
-            "preview": None,
-            **context,
-        },
+        session,
+        importer=training_service.CERTIFICATES_IMPORTER,
+        template="training/import.html",
+        base_url="/certifications/import",
         status_code=status_code,
+        types=training_service.list_certification_types(session=session),
+        **context,
     )
 
 
@@ -130,6 +130,12 @@ def import_page(request: Request, session: SessionDep, user: CertificationsManag
     return _import_page(request, session)
 
 
+@pages.get("/certifications/import/template")
+def import_template(user: CertificationsManageUser) -> Response:
+    """The certificates' XLSX template: accepted headers and an example row."""
+    return template_download(training_service.CERTIFICATES_IMPORTER)
+
+
 @pages.post("/certifications/import")
 async def import_preview_form(
     request: Request,
@@ -140,24 +146,17 @@ async def import_preview_form(
     encoding: Annotated[str, Form()] = "",
 ) -> Response:
     """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    data = await file.read()
-    file_name = file.filename or "certifications.csv"
+    importer = training_service.CERTIFICATES_IMPORTER
     try:
-        upload_id = training_service.stash_upload(
-            data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
-        )
+        upload = await stash_upload(file, settings=settings, importer=importer)
         preview = training_service.preview_certifications(
-            session=session, data=data, file_name=file_name, encoding=encoding or None
+            session=session, data=upload.data, file_name=upload.file_name, encoding=encoding or None
         )
     except DomainError as exc:
         return _import_page(request, session, 422, file_error=exc)
+    status = 422 if preview.errors else 200
     return _import_page(
-        request,
-        session,
-        422 if preview.errors else 200,
-        preview=preview,
-        upload_id=upload_id,
-        encoding=encoding,
+        request, session, status, preview=preview, token=upload.token, encoding=encoding
     )
 
 
@@ -171,13 +170,12 @@ def import_apply_form(
     encoding: Annotated[str, Form()] = "",
 ) -> Response:
     """Import the previewed file: all rows, or none when any row has an error."""
-    data, file_name = training_service.load_upload(
-        data_dir=settings.ensure_data_dir(), token=upload_id
-    )
+    importer = training_service.CERTIFICATES_IMPORTER
+    upload = stashed_upload(settings=settings, importer=importer, token=upload_id)
     result = training_service.import_certifications(
         session=session,
-        data=data,
-        file_name=file_name,
+        data=upload.data,
+        file_name=upload.file_name,
         encoding=encoding or None,
         recorded_by=user,
     )
@@ -186,7 +184,7 @@ def import_apply_form(
         session,
         200 if result.applied else 422,
         preview=result.preview,
-        upload_id=upload_id,
+        token=upload_id,
         applied=result.applied,
         encoding=encoding,
     )
