@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.table import Table
@@ -21,8 +21,13 @@ from agentladder.imports.schemas import ImportResult, RowPlan
 from agentladder.imports.spec import Importer
 from agentladder.imports.template import template_workbook
 
-# (session, file bytes, file name, encoding, dry run) -> what the domain's service did
-RunImport = Callable[[Session, bytes, str, str | None, bool], ImportResult[Any]]
+
+class RunImport(Protocol):
+    """A domain's import service, called with these keywords."""
+
+    def __call__(
+        self, *, session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
+    ) -> ImportResult[Any]: ...
 
 
 def _changes(row: RowPlan) -> str:
@@ -137,7 +142,13 @@ def add_import_commands(
         data = file.read_bytes()
         try:
             with session_scope() as session:
-                result = run(session, data, file.name, encoding, dry_run)
+                result = run(
+                    session=session,
+                    data=data,
+                    file_name=file.name,
+                    encoding=encoding,
+                    dry_run=dry_run,
+                )
         except DomainError as exc:
             raise fail(exc) from exc
         print_import(result, importer, row_fields, fmt)

@@ -149,24 +149,3 @@ def run_import(
         user_id=user_id,
     )
     return ImportResult[RowT](applied=applied, preview=preview, import_id=import_id)
-
-
-def preview_import(
-    importer: Importer[OptionsT, RowT],
-    *,
-    session: Session,
-    data: bytes,
-    file_name: str,
-    options: OptionsT,
-    encoding: str | None = None,
-) -> ImportPreview[RowT]:
-    """What importing the file would do, row by row, and every problem found; writes nothing."""
-    return run_import(
-        importer,
-        session=session,
-        data=data,
-        file_name=file_name,
-        options=options,
-        encoding=encoding,
-        dry_run=True,
-    ).preview

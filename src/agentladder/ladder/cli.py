@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from agentladder.cli_imports import add_import_commands
 from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
-from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import external
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
@@ -298,20 +296,12 @@ def backtest(
         )
 
 
-def _run_evidence_import(
-    session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
-) -> ImportResult[external.EvidenceRowPlan]:
-    return external.import_evidence(
-        session=session, data=data, file_name=file_name, encoding=encoding, dry_run=dry_run
-    )
-
-
 add_import_commands(
     evidence_app,
     external.EVIDENCE_IMPORTER,
     summary="Import per-agent, per-period results from other tools (agent, period, metric, value, "
     "sample size): QA scores, fatal errors, exam scores, knowledge contributions.",
-    run=_run_evidence_import,
+    run=external.import_evidence,
     row_fields=[
         ("employee_no", "employee no"),
         ("period", "period"),

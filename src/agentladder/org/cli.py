@@ -194,7 +194,7 @@ def alias_resolve(identities: list[str]) -> None:
 
 
 def _run_roster(
-    session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
+    *, session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
 ) -> RosterResult:
     return org_service.apply_roster(
         session=session,

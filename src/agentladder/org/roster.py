@@ -383,14 +383,15 @@ def preview_roster(
     *, session: Session, data: bytes, file_name: str, encoding: str | None = None
 ) -> RosterPreview:
     """What importing the file would do, row by row, and every problem found; writes nothing."""
-    return pipeline.preview_import(
-        ROSTER_IMPORTER,
+    today = date.today()  # unused by a dry run: a level takes effect only when applied
+    return apply_roster(
         session=session,
         data=data,
         file_name=file_name,
         encoding=encoding,
-        options=RosterOptions(today=date.today()),
-    )
+        today=today,
+        dry_run=True,
+    ).preview
 
 
 def apply_roster(

@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from agentladder.cli_imports import add_import_commands
 from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
@@ -17,7 +16,6 @@ from agentladder.org import service as org_service
 from agentladder.training import service as training_service
 from agentladder.training.schemas import (
     CertificationFilter,
-    CertificationImportResult,
     CertificationTypeCreate,
 )
 
@@ -78,20 +76,12 @@ def types_add(
     console.print(f"certification type {code} added")
 
 
-def _run_import(
-    session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
-) -> CertificationImportResult:
-    return training_service.import_certifications(
-        session=session, data=data, file_name=file_name, encoding=encoding, dry_run=dry_run
-    )
-
-
 add_import_commands(
     certifications_app,
     training_service.CERTIFICATES_IMPORTER,
     summary="Import certificates from CSV or XLSX; the same certificate again is updated, never "
     "duplicated.",
-    run=_run_import,
+    run=training_service.import_certifications,
     row_fields=[
         ("employee_no", "employee no"),
         ("name", "name"),

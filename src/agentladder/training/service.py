@@ -551,14 +551,9 @@ def preview_certifications(
     *, session: Session, data: bytes, file_name: str, encoding: str | None = None
 ) -> CertificationPreview:
     """What importing the file would do, row by row, and every problem found; writes nothing."""
-    return pipeline.preview_import(
-        CERTIFICATES_IMPORTER,
-        session=session,
-        data=data,
-        file_name=file_name,
-        encoding=encoding,
-        options=None,
-    )
+    return import_certifications(
+        session=session, data=data, file_name=file_name, encoding=encoding, dry_run=True
+    ).preview
 
 
 def import_certifications(
