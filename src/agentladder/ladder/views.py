@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError, InvalidInput, NotFound
+from agentladder.errors import InvalidInput, NotFound
+from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import external, labels
 from agentladder.ladder import service as ladder_service
 from agentladder.ladder.policy import PolicyError
 from agentladder.org import service as org_service
+from agentladder.org.permissions import Permission
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
-    EvidenceImportUser,
     LadderAppealUser,
     LadderDecideUser,
     LadderPolicyUser,
@@ -29,7 +31,7 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
-from agentladder.web.importing import import_page, stash_upload, stashed_upload, template_download
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.templating import render as render_page
 
 pages = APIRouter(include_in_schema=False)
@@ -523,96 +525,28 @@ def backtest_form(
 # --- external evidence ------------------------------------------------------------------------
 
 
-def _evidence_page(
-    request: Request, session: SessionDep, status_code: int = 200, **context: object
-) -> Response:
+def _import_evidence(
+    session: Session, upload: PageUpload
+) -> ImportResult[external.EvidenceRowPlan]:
+    return external.import_evidence(session=session, **upload.file, imported_by=upload.user)
+
+
+def _evidence_context(request: Request, session: Session) -> dict[str, object]:
     language = request_language(request)
-    return import_page(
-        request,
-        session,
-        importer=external.EVIDENCE_IMPORTER,
-        template="ladder/evidence.html",
-        base_url="/ladder/evidence",
-        status_code=status_code,
-        metrics=external.accepted_metrics(),
-        metric_name=lambda metric_id: labels.metric_name(metric_id, language),
-        **context,
-    )
+    return {
+        "metrics": external.accepted_metrics(),
+        "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
+    }
 
 
-@pages.get("/ladder/evidence")
-def evidence_page(request: Request, session: SessionDep, user: EvidenceImportUser) -> Response:
-    """Import QA, exam or knowledge results from other tools."""
-    return _evidence_page(request, session)
-
-
-@pages.get("/ladder/evidence/template")
-def evidence_template(user: EvidenceImportUser) -> Response:
-    """The external evidence's XLSX template: accepted headers and an example row."""
-    return template_download(external.EVIDENCE_IMPORTER)
-
-
-@pages.post("/ladder/evidence")
-async def evidence_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: EvidenceImportUser,
-    file: Annotated[UploadFile, File()],
-    dry_run: Annotated[bool, Form()] = False,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Check (dry run: then offer to import it) or import a file of per-agent, per-period
-    results."""
-    try:
-        upload = await stash_upload(file, settings=settings, importer=external.EVIDENCE_IMPORTER)
-        result = external.import_evidence(
-            session=session,
-            data=upload.data,
-            file_name=upload.file_name,
-            encoding=encoding or None,
-            dry_run=dry_run,
-            imported_by=user,
-        )
-    except DomainError as exc:
-        return _evidence_page(request, session, 422, file_error=exc)
-    return _evidence_page(
-        request,
-        session,
-        422 if result.preview.errors else 200,
-        preview=result.preview,
-        applied=result.applied,
-        token=upload.token,
-        encoding=encoding,
-    )
-
-
-@pages.post("/ladder/evidence/{evidence_upload_id}/apply")
-def evidence_apply_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: EvidenceImportUser,
-    evidence_upload_id: str,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Import a checked file: all rows, or none when any row is rejected."""
-    upload = stashed_upload(
-        settings=settings, importer=external.EVIDENCE_IMPORTER, token=evidence_upload_id
-    )
-    result = external.import_evidence(
-        session=session,
-        data=upload.data,
-        file_name=upload.file_name,
-        encoding=encoding or None,
-        imported_by=user,
-    )
-    return _evidence_page(
-        request,
-        session,
-        200 if result.applied else 422,
-        preview=result.preview,
-        applied=result.applied,
-        token=evidence_upload_id,
-        encoding=encoding,
-    )
+add_import_routes(
+    pages,
+    importer=external.EVIDENCE_IMPORTER,
+    permission=Permission.EVIDENCE_IMPORT,
+    base_url="/ladder/evidence",
+    template="ladder/evidence.html",
+    run=_import_evidence,
+    upload_param="evidence_upload_id",
+    context=_evidence_context,
+    dry_run_option=True,
+)

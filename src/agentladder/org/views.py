@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError
 from agentladder.ladder import service as ladder_service
 from agentladder.org import service as org_service
 from agentladder.org.permissions import Permission, allows
@@ -41,25 +41,27 @@ from agentladder.web.auth import (
     TeamsViewUser,
     UsersManageUser,
 )
-from agentladder.web.importing import import_page, stash_upload, stashed_upload, template_download
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["organisation"])
 
 
-def _roster_page(
-    request: Request, session: SessionDep, status_code: int = 200, **context: object
-) -> Response:
-    return import_page(
-        request,
-        session,
-        importer=org_service.ROSTER_IMPORTER,
-        template="org/roster.html",
-        base_url="/roster/import",
-        status_code=status_code,
-        **context,
+def _import_roster(session: Session, upload: PageUpload) -> RosterResult:
+    return org_service.apply_roster(
+        session=session, **upload.file, today=upload.settings.today(), imported_by=upload.user
     )
+
+
+add_import_routes(
+    pages,
+    importer=org_service.ROSTER_IMPORTER,
+    permission=Permission.ROSTER_IMPORT,
+    base_url="/roster/import",
+    template="org/roster.html",
+    run=_import_roster,
+)
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -245,71 +247,6 @@ def skill_group_create_form(
     """Create a skill group."""
     org_service.create_skill_group(session=session, group_in=SkillGroupCreate(code=code, name=name))
     return _redirect("/teams")
-
-
-@pages.get("/roster/import")
-def roster_page(request: Request, session: SessionDep, user: RosterImportUser) -> Response:
-    """Upload form and the recent imports."""
-    return _roster_page(request, session)
-
-
-@pages.get("/roster/import/template")
-def roster_template(user: RosterImportUser) -> Response:
-    """The roster's XLSX template: accepted headers and an example row."""
-    return template_download(org_service.ROSTER_IMPORTER)
-
-
-@pages.post("/roster/import")
-async def roster_preview_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: RosterImportUser,
-    file: Annotated[UploadFile, File()],
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    try:
-        upload = await stash_upload(file, settings=settings, importer=org_service.ROSTER_IMPORTER)
-        preview = org_service.preview_roster(
-            session=session, data=upload.data, file_name=upload.file_name, encoding=encoding or None
-        )
-    except DomainError as exc:
-        return _roster_page(request, session, 422, file_error=exc)
-    status = 422 if preview.errors else 200
-    return _roster_page(
-        request, session, status, preview=preview, token=upload.token, encoding=encoding
-    )
-
-
-@pages.post("/roster/import/{token}/apply")
-def roster_apply_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: RosterImportUser,
-    token: str,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Import the previewed file: all rows, or none when any row has an error."""
-    upload = stashed_upload(settings=settings, importer=org_service.ROSTER_IMPORTER, token=token)
-    result = org_service.apply_roster(
-        session=session,
-        data=upload.data,
-        file_name=upload.file_name,
-        encoding=encoding or None,
-        today=settings.today(),
-        imported_by=user,
-    )
-    return _roster_page(
-        request,
-        session,
-        200 if result.applied else 422,
-        preview=result.preview,
-        token=token,
-        applied=result.applied,
-        encoding=encoding,
-    )
 
 
 @pages.get("/users")

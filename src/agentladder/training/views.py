@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.permissions import Permission, allows
@@ -19,9 +19,8 @@ from agentladder.training.schemas import (
     CertificationRead,
     CertificationTypeRead,
 )
-from agentladder.web import importing
 from agentladder.web.auth import SessionDep, SettingsDep, requires
-from agentladder.web.importing import stash_upload, stashed_upload, template_download
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -45,19 +44,24 @@ def _filters(
     )
 
 
-def _import_page(
-    request: Request, session: SessionDep, status_code: int = 200, **context: object
-) -> Response:
-    return importing.import_page(
-        request,
-        session,
-        importer=training_service.CERTIFICATES_IMPORTER,
-        template="training/import.html",
-        base_url="/certifications/import",
-        status_code=status_code,
-        types=training_service.list_certification_types(session=session),
-        **context,
+def _import_certificates(session: Session, upload: PageUpload) -> CertificationImportResult:
+    return training_service.import_certifications(
+        session=session, **upload.file, recorded_by=upload.user
     )
+
+
+add_import_routes(
+    pages,
+    importer=training_service.CERTIFICATES_IMPORTER,
+    permission=Permission.CERTIFICATIONS_MANAGE,
+    base_url="/certifications/import",
+    template="training/import.html",
+    run=_import_certificates,
+    upload_param="upload_id",
+    context=lambda request, session: {
+        "types": training_service.list_certification_types(session=session)
+    },
+)
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -121,72 +125,6 @@ def agent_certifications_page(
             "statuses": training_service.STATUS_NAMES,
             "soon_days": training_service.EXPIRING_SOON_DAYS,
         },
-    )
-
-
-@pages.get("/certifications/import")
-def import_page(request: Request, session: SessionDep, user: CertificationsManageUser) -> Response:
-    """Upload form and the certification types a file may name."""
-    return _import_page(request, session)
-
-
-@pages.get("/certifications/import/template")
-def import_template(user: CertificationsManageUser) -> Response:
-    """The certificates' XLSX template: accepted headers and an example row."""
-    return template_download(training_service.CERTIFICATES_IMPORTER)
-
-
-@pages.post("/certifications/import")
-async def import_preview_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: CertificationsManageUser,
-    file: Annotated[UploadFile, File()],
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    importer = training_service.CERTIFICATES_IMPORTER
-    try:
-        upload = await stash_upload(file, settings=settings, importer=importer)
-        preview = training_service.preview_certifications(
-            session=session, data=upload.data, file_name=upload.file_name, encoding=encoding or None
-        )
-    except DomainError as exc:
-        return _import_page(request, session, 422, file_error=exc)
-    status = 422 if preview.errors else 200
-    return _import_page(
-        request, session, status, preview=preview, token=upload.token, encoding=encoding
-    )
-
-
-@pages.post("/certifications/import/{upload_id}/apply")
-def import_apply_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: CertificationsManageUser,
-    upload_id: str,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Import the previewed file: all rows, or none when any row has an error."""
-    importer = training_service.CERTIFICATES_IMPORTER
-    upload = stashed_upload(settings=settings, importer=importer, token=upload_id)
-    result = training_service.import_certifications(
-        session=session,
-        data=upload.data,
-        file_name=upload.file_name,
-        encoding=encoding or None,
-        recorded_by=user,
-    )
-    return _import_page(
-        request,
-        session,
-        200 if result.applied else 422,
-        preview=result.preview,
-        token=upload_id,
-        applied=result.applied,
-        encoding=encoding,
     )
 
 
