@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -16,6 +17,11 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings, get_settings
 from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.tables import metadata
+
+# Speed is measured in benchmarks/, never in tests: no per-example deadline (a loaded CI machine
+# made property tests fail on time alone).
+hypothesis_settings.register_profile("agentladder", deadline=None)
+hypothesis_settings.load_profile("agentladder")
 
 PG_URL_ENV = "AGENTLADDER_TEST_DATABASE_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent

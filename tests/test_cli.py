@@ -137,3 +137,42 @@ def test_help_needs_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             assert "agentladder init" not in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_roster_template_imports_as_it_is(cli_env: Settings, tmp_path: Path) -> None:
+    run("org", "teams", "create", "T01", "客服一组")
+    run("org", "skill-groups", "create", "general", "普通话热线")
+    template = tmp_path / "roster.xlsx"
+    assert "template written" in run("org", "roster", "template", "--out", str(template))
+    dry = run("org", "roster", "import", str(template), "--dry-run")
+    assert "1 new" in dry
+    assert "0 errors" in dry
+    assert "nothing written" in dry
+    rows = json.loads(
+        run("org", "roster", "import", str(template), "--dry-run", "--format", "json")
+    )
+    assert [(r["employee_no"], r["action"]) for r in rows["preview"]["rows"]] == [
+        ("100001", "create")
+    ]
+    help_text = run("org", "roster", "import", "--help")
+    for header in ("工号", "employee no", "入职日期", "hire date", "分机", "acd identities"):
+        assert header in help_text
+
+
+def test_import_prints_csv_and_says_when_a_file_came_before(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    run("org", "teams", "create", "T01", "客服一组")
+    roster = tmp_path / "r.csv"
+    roster.write_text("工号,姓名,入职日期,班组\n9001,王芳,2024-03-01,T01\n", encoding="utf-8")
+    run("org", "roster", "import", str(roster))
+    again = run("org", "roster", "import", str(roster))
+    assert "imported before" in again
+    bad = tmp_path / "bad.csv"
+    bad.write_text("工号,姓名,入职日期,班组\n9002,李强,2024-02-30,T01\n", encoding="utf-8")
+    result = runner.invoke(app, ["org", "roster", "import", str(bad), "--format", "csv"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        "row,outcome,column,value,detail",
+        "2,error,入职日期,2024-02-30,不是有效日期（请按 2024-03-01 的格式填写）",
+    ]

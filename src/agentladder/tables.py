@@ -3,6 +3,7 @@
 from agentladder.db import Base
 from agentladder.demo import models as demo_models
 from agentladder.external import models as external_models
+from agentladder.imports import models as imports_models
 from agentladder.ingest import models as ingest_models
 from agentladder.ladder import models as ladder_models
 from agentladder.metrics import models as metrics_models
@@ -14,6 +15,7 @@ metadata = Base.metadata
 __all__ = [
     "demo_models",
     "external_models",
+    "imports_models",
     "ingest_models",
     "ladder_models",
     "metadata",

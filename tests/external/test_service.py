@@ -148,14 +148,14 @@ def test_missing_columns_empty_file_and_unreadable_file(
     settings: Settings, agents: dict[str, int]
 ) -> None:
     report = _import(settings, "工号,周期,指标,值,备注\n100001,2026-10,qa_score,80,x\n".encode())
-    assert [(r.row, r.column, r.reason) for r in report.rejected] == [
+    assert [(r.row, r.column, r.message) for r in report.rejected] == [
         (1, "样本量", "required column is missing")
     ]
-    assert [(w.column, w.reason) for w in report.warnings] == [
+    assert [(w.column, w.message) for w in report.warnings] == [
         ("备注", "column not recognised; it is ignored")
     ]
     empty = _import(settings, "工号,周期,指标,值,样本量\n\n".encode())
-    assert [r.reason for r in empty.rejected] == ["the file has no data rows"]
+    assert [r.message for r in empty.rejected] == ["the file has no data rows"]
     with pytest.raises(TableFileError):
         _import(settings, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, name="old.xls")
     assert _count(settings) == 0

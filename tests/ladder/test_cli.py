@@ -126,3 +126,18 @@ def test_evidence_import_reports_rows(cli_env: Settings, tmp_path: Path) -> None
     refused = runner.invoke(app, ["ladder", "evidence", "import", str(bad)])
     assert refused.exit_code == 1
     assert "A9999" in refused.output
+
+
+def test_evidence_template_imports_as_it_is(cli_env: Settings, tmp_path: Path) -> None:
+    with session_scope(cli_env) as session:
+        make_agent(session, employee_no="100001", name="王芳", hire_date=HIRED)
+    template = tmp_path / "evidence.xlsx"
+    checked = runner.invoke(app, ["ladder", "evidence", "template", "--out", str(template)])
+    assert checked.exit_code == 0, checked.output
+    dry = runner.invoke(app, ["ladder", "evidence", "import", str(template), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "1 new" in dry.output
+    assert "0 rejected" in dry.output
+    shown = runner.invoke(app, ["ladder", "evidence", "import", "--help"])
+    for header in ("周期", "period", "样本量", "sample size", "指标", "metric"):
+        assert header in shown.output

@@ -3,6 +3,7 @@ the policy editor's validation, diff, backtest and apply, the evidence import.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -236,3 +237,30 @@ def test_reports_download_from_the_pages(centre: Centre) -> None:
         assert other_team is not None
         other_team_id = other_team.id
     assert lead.get(f"/ladder/export?format=pdf&team={other_team_id}").status_code == 404
+
+
+def test_evidence_check_then_apply_the_checked_file(centre: Centre) -> None:
+    client = _client(centre, "manager")
+    token = csrf_token(client, "/ladder/evidence")
+    csv = "工号,周期,指标,值,样本量\nA0001,2026-11,qa_score,91,8\n"
+    checked = client.post(
+        "/ladder/evidence",
+        data={"csrf_token": token, "dry_run": "true"},
+        files={"file": ("qa.csv", csv.encode(), "text/csv")},
+    )
+    assert checked.status_code == 200
+    action = re.search(r'action="(/ladder/evidence/[0-9a-f]{64}/apply)"', checked.text)
+    assert action
+    applied = client.post(action.group(1), data={"csrf_token": token})
+    assert applied.status_code == 200
+    assert "qa.csv" in client.get("/ladder/evidence").text  # the ledger lists it
+
+
+def test_evidence_template_download(centre: Centre) -> None:
+    manager = _client(centre, "manager")
+    assert 'href="/ladder/evidence/template"' in manager.get("/ladder/evidence").text
+    template = manager.get("/ladder/evidence/template")
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert template.content[:2] == b"PK"
+    assert _client(centre, "agent").get("/ladder/evidence/template").status_code == 403

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
+from agentladder.imports.models import FileImport
 from agentladder.org import service as org_service
-from agentladder.org.models import Agent, AgentAlias, LevelHistory, RosterImport
-from agentladder.org.roster import RosterFileError, parse_date
+from agentladder.org.models import Agent, AgentAlias, LevelHistory
+from agentladder.org.roster import service as roster_service
+from agentladder.org.roster.service import RosterFileError, parse_date
 from tests.factories import make_skill_group, make_team
 
 TODAY = date(2026, 11, 23)
@@ -42,7 +44,7 @@ def centre(session: Session) -> None:
 
 def _apply(settings: Settings, data: bytes, name: str = "roster.csv", **kwargs: object):  # type: ignore[no-untyped-def]
     with session_scope(settings) as session:
-        return org_service.apply_roster(
+        return roster_service.apply_roster(
             session=session, data=data, file_name=name, today=TODAY, **kwargs
         )
 
@@ -60,8 +62,12 @@ def test_two_bad_rows_are_both_reported_and_nothing_is_stored(
     errors = [(e.row, e.column, e.value) for e in result.preview.errors]
     assert errors == [(3, "入职日期", "2024-13-45"), (4, "班组", "T99")]
     assert _count(settings, Agent) == 0
-    assert _count(settings, RosterImport) == 0
     assert _count(settings, AgentAlias) == 0
+    # The refused file is in the ledger with its rejected rows; nothing was applied.
+    with session_scope(settings) as session:
+        [entry] = session.scalars(select(FileImport)).all()
+        assert (entry.kind, entry.status, entry.rejected) == ("roster", "refused", 2)
+        assert [(i["row"], i["column"]) for i in entry.issues] == [(3, "入职日期"), (4, "班组")]
 
 
 def test_corrected_file_stores_all_and_reimport_changes_nothing(
@@ -124,7 +130,9 @@ def test_explicit_encoding_and_wrong_encoding(settings: Settings, centre: None) 
     data = GOOD.encode("gb18030")
     assert _apply(settings, data, encoding="gbk").applied
     with session_scope(settings) as session, pytest.raises(RosterFileError) as caught:
-        org_service.preview_roster(session=session, data=data, file_name="r.csv", encoding="utf-8")
+        roster_service.preview_roster(
+            session=session, data=data, file_name="r.csv", encoding="utf-8"
+        )
     assert "utf-8" in str(caught.value)
 
 
@@ -203,7 +211,9 @@ def test_alias_owned_by_another_agent_is_refused(settings: Settings, centre: Non
 
 def test_dry_run_preview_writes_nothing(settings: Settings, centre: None) -> None:
     with session_scope(settings) as session:
-        preview = org_service.preview_roster(session=session, data=GOOD.encode(), file_name="r.csv")
+        preview = roster_service.preview_roster(
+            session=session, data=GOOD.encode(), file_name="r.csv"
+        )
     assert preview.count("create") == 4
     assert preview.columns["hire_date"] == "入职日期"
     assert _count(settings, Agent) == 0
@@ -217,7 +227,7 @@ def test_unknown_columns_are_warnings_and_old_xls_is_refused(
     assert result.applied
     assert [(w.column, w.severity) for w in result.preview.issues] == [("备注", "warning")]
     with session_scope(settings) as session, pytest.raises(RosterFileError):
-        org_service.preview_roster(
+        roster_service.preview_roster(
             session=session,
             data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100,
             file_name="a.xls",

@@ -221,3 +221,17 @@ def test_user_text_is_escaped(admin: TestClient, settings: Settings) -> None:
     page = admin.get("/agents?q=100009").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_roster_template_download(admin: TestClient, settings: Settings) -> None:
+    page = admin.get("/roster/import")
+    assert 'href="/roster/import/template"' in page.text
+    template = admin.get("/roster/import/template")
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert template.content[:2] == b"PK"
+    with session_scope(settings) as session:
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no="100001")
+        make_user(session, settings, "agent", ["agent"], agent=agent)
+    agent_client = login(TestClient(create_app(settings)), "agent")
+    assert agent_client.get("/roster/import/template").status_code == 403

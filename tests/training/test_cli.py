@@ -87,3 +87,19 @@ def test_certifications_import_and_list(cli_env: Settings, tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "认证类型" in result.output
     assert "nothing imported" in result.output
+
+
+def test_certificates_template_imports_as_it_is(cli_env: Settings, tmp_path: Path) -> None:
+    run("org", "teams", "create", "T01", "客服一组")
+    run("org", "skill-groups", "create", "general", "普通话热线")
+    roster = tmp_path / "roster.xlsx"
+    run("org", "roster", "template", "--out", str(roster))
+    run("org", "roster", "import", str(roster))  # agent 100001, whom the example names
+    template = tmp_path / "certificates.xlsx"
+    run("training", "certifications", "template", "--out", str(template))
+    dry = run("training", "certifications", "import", str(template), "--dry-run")
+    assert "1 new" in dry
+    assert "0 errors" in dry
+    help_text = run("training", "certifications", "import", "--help")
+    for header in ("认证类型", "certification", "有效期至", "valid until", "工号", "agent"):
+        assert header in help_text

@@ -180,3 +180,13 @@ def test_api_import_dry_run_then_apply(centre: Centre) -> None:
         "/api/certifications/import", files={"file": ("c.csv", body, "text/csv")}
     )
     assert refused.status_code == 403
+
+
+def test_certificates_template_download(centre: Centre) -> None:
+    trainer = _client(centre, "trainer")
+    assert 'href="/certifications/import/template"' in trainer.get("/certifications/import").text
+    template = trainer.get("/certifications/import/template")
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert template.content[:2] == b"PK"
+    assert _client(centre, "agent").get("/certifications/import/template").status_code == 403

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
+from agentladder.imports.stash import stash_upload
 from agentladder.ingest import service as ingest_service
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
@@ -20,7 +21,6 @@ from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
-from agentladder.training import service as training_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
@@ -86,11 +86,13 @@ def world(settings: Settings) -> World:
             data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n",
             file_name="queue_log",
         )
-        token = org_service.stash_upload(
-            data_dir=settings.ensure_data_dir(), data=ROSTER_CSV, file_name="roster.csv"
+        data_dir = settings.ensure_data_dir()
+        token = stash_upload(data_dir=data_dir, kind="roster", data=ROSTER_CSV, file_name="r.csv")
+        upload_id = stash_upload(
+            data_dir=data_dir, kind="certifications", data=CERTIFICATES_CSV, file_name="c.csv"
         )
-        upload_id = training_service.stash_upload(
-            data_dir=settings.ensure_data_dir(), data=CERTIFICATES_CSV, file_name="certs.csv"
+        evidence_upload_id = stash_upload(
+            data_dir=data_dir, kind="evidence", data=EVIDENCE_CSV, file_name="qa.csv"
         )
         # A1's promotions wait for approval: August's with an open appeal, September's not.
         policy_service.apply_policy(session=session, text=POLICY)
@@ -118,6 +120,7 @@ def world(settings: Settings) -> World:
             "token": token,
             "batch_id": batch.batch_id,
             "upload_id": upload_id,
+            "evidence_upload_id": evidence_upload_id,
         }
     return World(settings=settings, ids=ids)
 
@@ -175,6 +178,7 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("qa.csv", io.BytesIO(EVIDENCE_CSV), "text/csv")},
             "data": {"dry_run": "true"},
         },
+        ("POST", "/ladder/evidence/{evidence_upload_id}/apply"): {"data": {}},
         ("POST", "/api/ladder/run"): {"params": {"period": "2026-09", "dry_run": "true"}},
         ("POST", "/api/ladder/decisions/{decision_id}/review"): {"json": {"approve": True}},
         ("POST", "/api/ladder/policy/validate"): {"json": {"text": POLICY}},

@@ -43,6 +43,7 @@ from agentladder.ingest import service as ingest_service
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     LEVELS,
     AgentFilter,
@@ -200,7 +201,7 @@ def step_organisation(ctx: DemoContext) -> None:
     roster_path = ctx.settings.ensure_data_dir() / "demo" / "roster.csv"
     roster_path.parent.mkdir(parents=True, exist_ok=True)
     roster_path.write_bytes(data)
-    result = org_service.apply_roster(
+    result = roster_service.apply_roster(
         session=session, data=data, file_name="roster.csv", today=ctx.today
     )
     if not result.applied:

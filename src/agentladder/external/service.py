@@ -10,15 +10,14 @@ stored agent + period + metric (value, sample size and source); identical rows s
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,61 +25,28 @@ from agentladder.config import Language
 from agentladder.db import utcnow
 from agentladder.errors import InvalidInput
 from agentladder.external.models import ExternalEvidence
-from agentladder.i18n import N_, translate
+from agentladder.i18n import N_
+from agentladder.imports import pipeline
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.schemas import ImportIssue, ImportResult, RowPlan
+from agentladder.imports.spec import (
+    CellError,
+    Column,
+    Importer,
+    ImportRun,
+    ParsedRow,
+    Planned,
+    Problems,
+    whole_number_cell,
+)
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.periods import parse_period
-from agentladder.tabular import fold_header, map_headers, read_table
+from agentladder.tabular import cell_text, fold_header
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
 
-# Canonical field -> header spellings seen in Chinese and English exports (compared folded).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "agent": (
-        "工号",
-        "员工号",
-        "员工编号",
-        "座席工号",
-        "坐席工号",
-        "座席",
-        "坐席",
-        "agent",
-        "employee_no",
-        "employee no",
-        "employee number",
-        "employee id",
-        "agent id",
-        "staff id",
-        "work number",
-    ),
-    "period": (
-        "周期",
-        "统计周期",
-        "期间",
-        "考核周期",
-        "月份",
-        "季度",
-        "period",
-        "month",
-        "quarter",
-    ),
-    "metric": ("指标", "指标代码", "指标id", "指标编码", "metric", "metric_id", "metric id", "kpi"),
-    "value": ("值", "数值", "指标值", "结果", "value", "result"),
-    "sample_size": (
-        "样本量",
-        "样本数",
-        "样本",
-        "样本数量",
-        "sample_size",
-        "sample size",
-        "samples",
-        "sample",
-        "n",
-    ),
-    "name": ("姓名", "座席姓名", "坐席姓名", "name", "agent name"),  # checked against the agent
-}
-REQUIRED = ("agent", "period", "metric", "value", "sample_size")
 # The ladder decides per month or quarter; days and weeks are not its periods.
 PERIOD_KINDS = frozenset({"month", "quarter"})
 # Bounds of KPIs by unit (scores such as NPS or a 1-5 CSAT are not bounded here).
@@ -99,7 +65,6 @@ _PERIOD_SPELLINGS = (
     (re.compile(r"^(\d{4})-(\d{2})-01(?: 00:00:00)?$"), "{0}-{1}"),
 )
 _CHINESE_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4"}
-_INTEGER = re.compile(r"^\+?\d+$")
 _IN_CHUNK = 5000
 
 
@@ -111,6 +76,12 @@ def accepted_metrics() -> dict[str, str]:
 
 def _metric_lookup() -> dict[str, str]:
     """Metric ids by folded id and folded Chinese and English names."""
+    return _lookup_of(id(metrics_service.metric_definitions()))
+
+
+@lru_cache(maxsize=4)
+def _lookup_of(definitions_id: int) -> dict[str, str]:
+    # Keyed by the registry's identity: a provider registered later makes a new lookup.
     definitions = metrics_service.metric_definitions().values()
     lookup = {fold_header(d.id): d.id for d in definitions}
     for definition in definitions:
@@ -146,26 +117,275 @@ def normalize_period(text: str) -> str:
     return period.label
 
 
+# --- the importer --------------------------------------------------------------------------
+
+
+def _period_cell(text: str) -> str:
+    try:
+        return normalize_period(text)
+    except ValueError as exc:
+        raise CellError(N_("not a month or quarter (write 2026-10 or 2026-Q4)")) from exc
+
+
+def _metric_cell(text: str) -> str:
+    metric_id = _metric_lookup().get(fold_header(text))
+    if metric_id is None:
+        raise CellError(
+            N_("unknown metric (use a ladder metric such as qa_score or an agent KPI id)")
+        )
+    return metric_id
+
+
+COLUMNS = (
+    AGENT_COLUMN,
+    Column(
+        "period",
+        label=N_("Period"),
+        zh=("周期", "统计周期", "期间", "考核周期", "月份", "季度"),
+        en=("period", "month", "quarter"),
+        example="2026-10",
+        help=N_("A month or quarter: 2026-10, 2026年10月, 2026-Q4 or 2026年第四季度."),
+        required=True,
+        if_empty=N_("period is empty"),
+        parse=_period_cell,
+    ),
+    Column(
+        "metric",
+        label=N_("Metric"),
+        zh=("指标", "指标代码", "指标id", "指标编码"),
+        en=("metric", "metric_id", "metric id", "kpi"),
+        example="qa_score",
+        help=N_("A ladder metric (qa_score, qa_fatal_errors, exam_score...) or an agent KPI."),
+        required=True,
+        if_empty=N_("metric is empty"),
+        parse=_metric_cell,
+    ),
+    Column(
+        "value",
+        label=N_("Value"),
+        zh=("值", "数值", "指标值", "结果"),
+        en=("value", "result"),
+        example="88.5",
+        help=N_("The value: 85.5, 1,234, and for rates also 95%."),
+        required=True,
+        if_empty=N_("value is empty"),
+    ),
+    Column(
+        "sample_size",
+        label=N_("Sample size"),
+        zh=("样本量", "样本数", "样本", "样本数量"),
+        en=("sample size", "sample_size", "samples", "sample", "n"),
+        example="12",
+        help=N_("How many calls, evaluations or exams the value rests on."),
+        required=True,
+        if_empty=N_("sample size is empty"),
+        parse=whole_number_cell(N_("sample size must be a whole number of 0 or more")),
+    ),
+    NAME_COLUMN,
+)
+
+
+class EvidenceRowPlan(RowPlan):
+    """What importing one row does to the stored agent + period + metric fact."""
+
+    agent_id: int
+    employee_no: str
+    name: str
+    period: str
+    metric_id: str
+    value: float
+    sample_size: int
+    source: str
+
+
+@dataclass(frozen=True)
+class EvidenceOptions:
+    """Where the facts come from (default: the file's name)."""
+
+    source: str | None = None
+
+
+def _source(run: ImportRun[EvidenceOptions]) -> str:
+    return (run.options.source or run.file_name).strip()[:255] or run.file_name[:255]
+
+
+def _number(text: str, metric_id: str | None) -> float:
+    """A value as files write it: 85.5, 1,234, and for rates also 95% (read as 0.95)."""
+    cleaned = text.replace(",", "").replace(" ", "")
+    divisor = 1
+    definition = metrics_service.metric_definition(metric_id) if metric_id else None
+    if cleaned.endswith("%") and definition is not None and definition.unit == "rate":
+        cleaned, divisor = cleaned[:-1], 100
+    value = float(cleaned) / divisor
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _value(row: ParsedRow, problems: Problems) -> float | None:
+    """The value cell, read for its metric (a rate may be 95%) and within the metric's bounds."""
+    raw, metric_id = row.text("value"), row.value("metric")
+    if not raw:
+        return None
+    try:
+        value = _number(raw, metric_id)
+    except ValueError:
+        problems.add(row.number, "value", N_("not a number"), raw)
+        return None
+    bounds = _bounds(metric_id) if metric_id else None
+    if bounds is not None:
+        low, high = bounds
+        if value < low or (high is not None and value > high):
+            problems.add(
+                row.number,
+                "value",
+                N_("{metric} must be between {low} and {high}")
+                if high is not None
+                else N_("{metric} cannot be below {low}"),
+                raw,
+                metric=metric_id,
+                low=f"{low:g}",
+                high=f"{high:g}" if high is not None else "",
+            )
+            return None
+    return value
+
+
+def _check(
+    session: Session, rows: list[ParsedRow], problems: Problems, run: ImportRun[EvidenceOptions]
+) -> list[Planned[EvidenceRowPlan]]:
+    resolve = org_service.identity_resolver(session=session)
+    checked: list[tuple[ParsedRow, int, float]] = []
+    for row in rows:
+        identity = row.text("agent")
+        agent_id = resolve(identity) if identity else None
+        if identity and agent_id is None:
+            unknown = N_("no agent has this employee number or ACD identity")
+            problems.add(row.number, "agent", unknown, identity)
+        value = _value(row, problems)
+        period, metric_id = row.value("period"), row.value("metric")
+        if agent_id is not None and period is not None and metric_id is not None:
+            problems.first_row(
+                (agent_id, period, metric_id),
+                row,
+                "agent",
+                N_("the same agent, period and metric also appear in row {row}"),
+            )
+        if agent_id is not None and value is not None and not problems.failed(row.number):
+            checked.append((row, agent_id, value))
+    source = _source(run)
+    agent_ids = sorted({agent_id for _, agent_id, _ in checked})
+    agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
+    periods = sorted({row.value("period") for row, _, _ in checked})
+    existing: dict[tuple[int, str, str], ExternalEvidence] = {}
+    for start in range(0, len(agent_ids), _IN_CHUNK):
+        for fact in session.scalars(
+            select(ExternalEvidence).where(
+                ExternalEvidence.agent_id.in_(agent_ids[start : start + _IN_CHUNK]),
+                ExternalEvidence.period.in_(periods),
+            )
+        ):
+            existing[(fact.agent_id, fact.period, fact.metric_id)] = fact
+    planned: list[Planned[EvidenceRowPlan]] = []
+    for row, agent_id, value in checked:
+        agent = agents[agent_id]
+        name_differs(problems, row, agent.name)
+        old = existing.get((agent_id, row.value("period"), row.value("metric")))
+        sample_size = row.value("sample_size")
+        changes: dict[str, tuple[str, str]] = {}
+        if old is not None:
+            for name, before, after in (
+                ("value", old.value, value),
+                ("sample_size", old.sample_size, sample_size),
+                ("source", old.source, source),
+            ):
+                if before != after:
+                    changes[name] = (cell_text(before), cell_text(after))
+        plan = EvidenceRowPlan(
+            row=row.number,
+            action="create" if old is None else "update" if changes else "unchanged",
+            changes=changes,
+            agent_id=agent_id,
+            employee_no=agent.employee_no,
+            name=agent.name,
+            period=row.value("period"),
+            metric_id=row.value("metric"),
+            value=value,
+            sample_size=sample_size,
+            source=source,
+        )
+        planned.append(Planned(plan, old))
+    return planned
+
+
+def _apply(
+    session: Session, planned: list[Planned[EvidenceRowPlan]], run: ImportRun[EvidenceOptions]
+) -> None:
+    when = utcnow()
+    for item in planned:
+        row, old = item.plan, item.record
+        if row.action == "create":
+            session.add(
+                ExternalEvidence(
+                    agent_id=row.agent_id,
+                    period=row.period,
+                    metric_id=row.metric_id,
+                    value=row.value,
+                    sample_size=row.sample_size,
+                    source=row.source,
+                    imported_at=when,
+                    imported_by_user_id=run.user_id,
+                )
+            )
+        elif row.action == "update":
+            old.value, old.sample_size, old.source = row.value, row.sample_size, row.source
+            old.imported_at, old.imported_by_user_id = when, run.user_id
+
+
+EVIDENCE_IMPORTER: Importer[EvidenceOptions, EvidenceRowPlan] = Importer(
+    kind="evidence",
+    title=N_("External evidence"),
+    columns=COLUMNS,
+    check=_check,
+    apply=_apply,
+    words={"create": "new", "update": "replaced", "unchanged": "unchanged", "errors": "rejected"},
+)
+
+
+def import_evidence(
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    imported_by: User | None = None,
+    source: str | None = None,
+) -> ImportResult[EvidenceRowPlan]:
+    """Import per-agent, per-period facts from a CSV/XLSX file: all rows, or none when any is
+    rejected (`dry_run`: only report). `source` defaults to the file's name. A file that cannot
+    be read at all raises TableFileError."""
+    return pipeline.run_import(
+        EVIDENCE_IMPORTER,
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        dry_run=dry_run,
+        options=EvidenceOptions(source=source),
+        user_id=imported_by.id if imported_by else None,
+    )
+
+
 # --- the report ----------------------------------------------------------------------------
 
 
-class EvidenceIssue(BaseModel):
-    """A rejected row (or a problem with the whole file: row 1 is the header, None the file),
-    or a warning that does not stop the import."""
-
-    row: int | None
-    column: str | None
-    reason: str  # an English msgid; `params` fill its placeholders
-    value: str | None = None
-    params: dict[str, object] = Field(default_factory=dict)
-
-    def text(self, language: Language = "en") -> str:
-        """The reason in the reader's language."""
-        return translate(language, self.reason, **self.params)
+EvidenceIssue = ImportIssue  # a rejected row, a problem with the whole file, or a warning
 
 
 class EvidenceImportReport(BaseModel):
-    """What an import did (or, when dry-run or rejected, would have done)."""
+    """What an import did (or, when dry-run or rejected, would have done), in the evidence's
+    own words."""
 
     file_name: str
     file_sha256: str
@@ -192,145 +412,6 @@ class ExternalFact(NamedTuple):
     source: str
 
 
-# --- reading and checking ------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    row: int
-    agent_id: int
-    period: str
-    metric_id: str
-    value: float
-    sample_size: int
-    name: str
-
-
-def _map_columns(
-    header: list[str], rejected: list[EvidenceIssue], warnings: list[EvidenceIssue]
-) -> dict[str, int]:
-    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
-    for problem in problems:
-        sink = warnings if problem.severity == "warning" else rejected
-        sink.append(EvidenceIssue(row=1, column=problem.column, reason=problem.message))
-    return columns
-
-
-def _number(text: str, metric_id: str | None) -> float:
-    """A value as files write it: 85.5, 1,234, and for rates also 95% (read as 0.95)."""
-    cleaned = text.replace(",", "").replace(" ", "")
-    divisor = 1
-    definition = metrics_service.metric_definition(metric_id) if metric_id else None
-    if cleaned.endswith("%") and definition is not None and definition.unit == "rate":
-        cleaned, divisor = cleaned[:-1], 100
-    value = float(cleaned) / divisor
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _check_row(
-    number: int,
-    cells: list[str],
-    header: list[str],
-    columns: dict[str, int],
-    resolve: Callable[[str], int | None],
-    metrics: dict[str, str],
-    seen: dict[tuple[int, str, str], int],
-    rejected: list[EvidenceIssue],
-) -> _Row | None:
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    def reject(name: str, reason: str, value: str | None = None, **params: object) -> None:
-        rejected.append(
-            EvidenceIssue(
-                row=number, column=header[columns[name]], reason=reason, value=value, params=params
-            )
-        )
-
-    before = len(rejected)
-    identity = cell("agent")
-    agent_id = resolve(identity) if identity else None
-    if not identity:
-        reject("agent", N_("employee number is empty"))
-    elif agent_id is None:
-        reject("agent", N_("no agent has this employee number or ACD identity"), identity)
-    period: str | None = None
-    raw_period = cell("period")
-    if not raw_period:
-        reject("period", N_("period is empty"))
-    else:
-        try:
-            period = normalize_period(raw_period)
-        except ValueError:
-            reject("period", N_("not a month or quarter (write 2026-10 or 2026-Q4)"), raw_period)
-    raw_metric = cell("metric")
-    metric_id = metrics.get(fold_header(raw_metric)) if raw_metric else None
-    if not raw_metric:
-        reject("metric", N_("metric is empty"))
-    elif metric_id is None:
-        reject(
-            "metric",
-            N_("unknown metric (use a ladder metric such as qa_score or an agent KPI id)"),
-            raw_metric,
-        )
-    value: float | None = None
-    raw_value = cell("value")
-    if not raw_value:
-        reject("value", N_("value is empty"))
-    else:
-        try:
-            value = _number(raw_value, metric_id)
-        except ValueError:
-            reject("value", N_("not a number"), raw_value)
-        else:
-            bounds = _bounds(metric_id) if metric_id else None
-            if bounds is not None:
-                low, high = bounds
-                if value < low or (high is not None and value > high):
-                    reject(
-                        "value",
-                        N_("{metric} must be between {low} and {high}")
-                        if high is not None
-                        else N_("{metric} cannot be below {low}"),
-                        raw_value,
-                        metric=metric_id,
-                        low=f"{low:g}",
-                        high=f"{high:g}" if high is not None else "",
-                    )
-    sample_size: int | None = None
-    raw_sample = cell("sample_size")
-    if not raw_sample:
-        reject("sample_size", N_("sample size is empty"))
-    elif not _INTEGER.match(raw_sample.replace(",", "")):
-        reject("sample_size", N_("sample size must be a whole number of 0 or more"), raw_sample)
-    else:
-        sample_size = int(raw_sample.replace(",", ""))
-    if agent_id is not None and period is not None and metric_id is not None:
-        key = (agent_id, period, metric_id)
-        if key in seen:
-            reject(
-                "agent",
-                N_("the same agent, period and metric also appear in row {row}"),
-                identity,
-                row=seen[key],
-            )
-        else:
-            seen[key] = number
-    if (
-        len(rejected) > before
-        or agent_id is None
-        or period is None
-        or metric_id is None
-        or value is None
-        or sample_size is None
-    ):
-        return None
-    return _Row(number, agent_id, period, metric_id, value, sample_size, cell("name"))
-
-
 def import_external_evidence(
     *,
     session: Session,
@@ -341,112 +422,31 @@ def import_external_evidence(
     imported_by: User | None = None,
     source: str | None = None,
 ) -> EvidenceImportReport:
-    """Import per-agent, per-period facts from a CSV/XLSX file: all rows, or none when any is
-    rejected (`dry_run`: only report). `source` defaults to the file's name. A file that cannot
-    be read at all raises TableFileError."""
-    table = read_table(data, file_name, encoding)
-    base_name = Path(file_name).name or "evidence"
-    source_text = (source or base_name).strip()[:255] or base_name[:255]
-    rejected: list[EvidenceIssue] = []
-    warnings: list[EvidenceIssue] = []
-    columns = _map_columns(table.header, rejected, warnings)
-    data_rows = [(number, cells) for number, cells in table.rows if any(cells)]
-    rows: list[_Row] = []
-    if not rejected:
-        resolve = org_service.identity_resolver(session=session)
-        metrics = _metric_lookup()
-        seen: dict[tuple[int, str, str], int] = {}
-        for number, cells in data_rows:
-            checked = _check_row(
-                number, cells, table.header, columns, resolve, metrics, seen, rejected
-            )
-            if checked is not None:
-                rows.append(checked)
-        if not data_rows:
-            rejected.append(
-                EvidenceIssue(row=None, column=None, reason=N_("the file has no data rows"))
-            )
-    stored = replaced = unchanged = 0
-    existing: dict[tuple[int, str, str], ExternalEvidence] = {}
-    if rows:
-        agent_ids = sorted({row.agent_id for row in rows})
-        names = {
-            a.id: a.name for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)
-        }
-        for start in range(0, len(agent_ids), _IN_CHUNK):
-            chunk = agent_ids[start : start + _IN_CHUNK]
-            for fact in session.scalars(
-                select(ExternalEvidence).where(
-                    ExternalEvidence.agent_id.in_(chunk),
-                    ExternalEvidence.period.in_(sorted({row.period for row in rows})),
-                )
-            ):
-                existing[(fact.agent_id, fact.period, fact.metric_id)] = fact
-        for row in rows:
-            if row.name and fold_header(row.name) != fold_header(names.get(row.agent_id, "")):
-                warnings.append(
-                    EvidenceIssue(
-                        row=row.row,
-                        column=table.header[columns["name"]],
-                        reason=N_("the name differs from the agent's name ({name})"),
-                        value=row.name,
-                        params={"name": names.get(row.agent_id, "")},
-                    )
-                )
-            old = existing.get((row.agent_id, row.period, row.metric_id))
-            if old is None:
-                stored += 1
-            elif (old.value, old.sample_size, old.source) == (
-                row.value,
-                row.sample_size,
-                source_text,
-            ):
-                unchanged += 1
-            else:
-                replaced += 1
-    apply = not dry_run and not rejected
-    if apply:
-        when = utcnow()
-        by = imported_by.id if imported_by else None
-        for row in rows:
-            old = existing.get((row.agent_id, row.period, row.metric_id))
-            if old is None:
-                session.add(
-                    ExternalEvidence(
-                        agent_id=row.agent_id,
-                        period=row.period,
-                        metric_id=row.metric_id,
-                        value=row.value,
-                        sample_size=row.sample_size,
-                        source=source_text,
-                        imported_at=when,
-                        imported_by_user_id=by,
-                    )
-                )
-            elif (old.value, old.sample_size, old.source) != (
-                row.value,
-                row.sample_size,
-                source_text,
-            ):
-                old.value, old.sample_size, old.source = row.value, row.sample_size, source_text
-                old.imported_at, old.imported_by_user_id = when, by
-        session.flush()
-    rejected.sort(key=lambda issue: issue.row or 0)
-    warnings.sort(key=lambda issue: issue.row or 0)
-    return EvidenceImportReport(
-        file_name=base_name,
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=table.encoding,
-        source=source_text,
-        columns={name: table.header[index] for name, index in columns.items()},
-        rows_read=len(data_rows),
-        stored=stored,
-        replaced=replaced,
-        unchanged=unchanged,
-        rejected=rejected,
-        warnings=warnings,
+    """`import_evidence`, reported as stored, replaced, unchanged and rejected counts."""
+    result = import_evidence(
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
         dry_run=dry_run,
-        applied=apply,
+        imported_by=imported_by,
+        source=source,
+    )
+    preview = result.preview
+    return EvidenceImportReport(
+        file_name=preview.file_name,
+        file_sha256=preview.file_sha256,
+        encoding=preview.encoding,
+        source=_source(ImportRun(preview.file_name, None, EvidenceOptions(source))),
+        columns=preview.columns,
+        rows_read=preview.rows_read,
+        stored=preview.count("create"),
+        replaced=preview.count("update"),
+        unchanged=preview.count("unchanged"),
+        rejected=preview.errors,
+        warnings=preview.warnings,
+        dry_run=dry_run,
+        applied=result.applied,
     )
 
 

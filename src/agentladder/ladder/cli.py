@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agentladder.cli_imports import add_import_commands
 from agentladder.cli_output import (
     FormatOption,
     OutputFormat,
@@ -326,25 +327,17 @@ def backtest(
         )
 
 
-@evidence_app.command("import")
-def import_evidence(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
-) -> None:
-    """Import per-agent, per-period results from other tools (agent, period, metric, value,
-    sample size): QA scores, fatal errors, exam scores, knowledge contributions."""
-    try:
-        with session_scope() as session:
-            report = external.import_external_evidence(
-                session=session,
-                data=file.read_bytes(),
-                file_name=file.name,
-                dry_run=dry_run,
-                encoding=encoding,
-            )
-    except DomainError as exc:
-        raise fail(exc) from exc
-    console.print(external.report_summary(report), highlight=False, markup=False, soft_wrap=True)
-    if report.rejected:
-        raise typer.Exit(code=1)
+add_import_commands(
+    evidence_app,
+    external.EVIDENCE_IMPORTER,
+    summary="Import per-agent, per-period results from other tools (agent, period, metric, value, "
+    "sample size): QA scores, fatal errors, exam scores, knowledge contributions.",
+    run=external.import_evidence,
+    row_fields=[
+        ("employee_no", "employee no"),
+        ("period", "period"),
+        ("metric_id", "metric"),
+        ("value", "value"),
+        ("sample_size", "sample size"),
+    ],
+)

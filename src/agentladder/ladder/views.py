@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.external import service as external
+from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import labels
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.backtest import service as backtest_service
@@ -25,7 +27,6 @@ from agentladder.org.schemas import Permission, allows
 from agentladder.periods import parse_period
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
-    EvidenceImportUser,
     LadderAppealUser,
     LadderDecideUser,
     LadderPolicyUser,
@@ -37,6 +38,7 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.params import FormPeriod, OptionalPeriod, RequiredPeriod
 from agentladder.web.templating import render as render_page
 
@@ -556,36 +558,28 @@ def backtest_form(
 # --- external evidence ------------------------------------------------------------------------
 
 
-@pages.get("/ladder/evidence")
-def evidence_page(request: Request, user: EvidenceImportUser) -> Response:
-    """Import QA, exam or knowledge results from other tools."""
-    return render(
-        request,
-        "ladder/evidence.html",
-        {"report": None, "metrics": external.accepted_metrics()},
-    )
+def _import_evidence(
+    session: Session, upload: PageUpload
+) -> ImportResult[external.EvidenceRowPlan]:
+    return external.import_evidence(session=session, **upload.file, imported_by=upload.user)
 
 
-@pages.post("/ladder/evidence")
-async def evidence_form(
-    request: Request,
-    session: SessionDep,
-    user: EvidenceImportUser,
-    file: Annotated[UploadFile, File()],
-    dry_run: Annotated[bool, Form()] = False,
-) -> Response:
-    """Check (dry run) or import a file of per-agent, per-period results."""
-    data = await file.read()
-    report = external.import_external_evidence(
-        session=session,
-        data=data,
-        file_name=file.filename or "evidence",
-        dry_run=dry_run,
-        imported_by=user,
-    )
-    return render(
-        request,
-        "ladder/evidence.html",
-        {"report": report, "metrics": external.accepted_metrics()},
-        status_code=422 if report.rejected else 200,
-    )
+def _evidence_context(request: Request, session: Session) -> dict[str, object]:
+    language = request_language(request)
+    return {
+        "metrics": external.accepted_metrics(),
+        "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
+    }
+
+
+add_import_routes(
+    pages,
+    importer=external.EVIDENCE_IMPORTER,
+    permission=Permission.EVIDENCE_IMPORT,
+    base_url="/ladder/evidence",
+    template="ladder/evidence.html",
+    run=_import_evidence,
+    upload_param="evidence_upload_id",
+    context=_evidence_context,
+    dry_run_option=True,
+)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from sqlalchemy.orm import Session
 
-from agentladder.cli_output import FormatOption, OutputFormat, cell_text, console, emit, fail
+from agentladder.cli_imports import add_import_commands
+from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, NotFound
-from agentladder.i18n import translate
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     AgentFilter,
-    RosterPreview,
+    RosterResult,
     SkillGroupCreate,
     TeamCreate,
     TeamUpdate,
@@ -32,7 +32,9 @@ users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams (班组).", no_args_is_help=True)
 groups_app = typer.Typer(help="Skill groups (技能组).", no_args_is_help=True)
 alias_app = typer.Typer(help="ACD identity aliases.", no_args_is_help=True)
-roster_app = typer.Typer(help="Roster import from CSV or XLSX.", no_args_is_help=True)
+roster_app = typer.Typer(
+    help="Roster import from CSV or XLSX, and its template.", no_args_is_help=True
+)
 agents_app = typer.Typer(help="Agents.", no_args_is_help=True)
 org_app.add_typer(teams_app, name="teams")
 org_app.add_typer(groups_app, name="skill-groups")
@@ -193,83 +195,27 @@ def alias_resolve(identities: list[str]) -> None:
 # --- roster --------------------------------------------------------------------------------
 
 
-def _print_preview(preview: RosterPreview) -> None:
-    language = get_settings().default_language
-    console.print(
-        f"{preview.file_name} ({preview.encoding}): {preview.rows_read} rows read, "
-        f"{preview.count('create')} new, {preview.count('update')} changed, "
-        f"{preview.count('unchanged')} unchanged, {len(preview.errors)} errors"
+def _run_roster(
+    *, session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
+) -> RosterResult:
+    return roster_service.apply_roster(
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        dry_run=dry_run,
+        today=get_settings().today(),
     )
-    if preview.issues:
-        table = Table(title="Problems")
-        for column in ("row", "column", "value", "problem"):
-            table.add_column(column)
-        for issue in preview.issues:
-            style = "red" if issue.severity == "error" else "yellow"
-            table.add_row(
-                cell_text(issue.row),
-                cell_text(issue.column),
-                cell_text(issue.value),
-                f"[{style}]{translate(language, issue.message, **issue.params)}[/{style}]",
-            )
-        console.print(table)
-    changed = [row for row in preview.rows if row.action != "unchanged"]
-    if changed:
-        table = Table(title="Changes")
-        for column in ("row", "employee no", "name", "action", "changes"):
-            table.add_column(column)
-        for row in changed:
-            table.add_row(
-                str(row.row),
-                row.employee_no,
-                row.name,
-                row.action,
-                "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in row.changes.items()),
-            )
-        console.print(table)
 
 
-@roster_app.command("import")
-def roster_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
-    ] = False,
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="CSV text encoding (default: detect; gb18030 for Chinese Excel)."),
-    ] = None,
-) -> None:
-    """Import agents from a CSV or XLSX roster; a file with any error changes nothing."""
-    settings = get_settings()
-    data = file.read_bytes()
-    try:
-        with session_scope(settings) as session:
-            if dry_run:
-                preview = org_service.preview_roster(
-                    session=session, data=data, file_name=file.name, encoding=encoding
-                )
-                applied = False
-            else:
-                result = org_service.apply_roster(
-                    session=session,
-                    data=data,
-                    file_name=file.name,
-                    encoding=encoding,
-                    today=settings.today(),
-                )
-                preview, applied = result.preview, result.applied
-    except DomainError as exc:
-        raise fail(exc) from exc
-    _print_preview(preview)
-    if preview.errors:
-        console.print("[red]nothing imported:[/red] correct the rows above and import again")
-        raise typer.Exit(code=1)
-    console.print(
-        "dry run: nothing written"
-        if dry_run
-        else ("[green]imported[/green]" if applied else "nothing imported")
-    )
+add_import_commands(
+    roster_app,
+    roster_service.ROSTER_IMPORTER,
+    summary="Import agents from a CSV or XLSX roster; importing the same people again updates "
+    "them.",
+    run=_run_roster,
+    row_fields=[("employee_no", "employee no"), ("name", "name")],
+)
 
 
 # --- users ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
-    Integer,
     String,
     Table,
     Text,
@@ -215,25 +214,6 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean)
 
 
-class RosterImport(Base):
-    """The record of one applied roster file."""
-
-    __tablename__ = "roster_imports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    file_name: Mapped[str] = mapped_column(String(255))
-    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    encoding: Mapped[str] = mapped_column(String(20))
-    rows_read: Mapped[int] = mapped_column(Integer)
-    created: Mapped[int] = mapped_column(Integer)
-    updated: Mapped[int] = mapped_column(Integer)
-    unchanged: Mapped[int] = mapped_column(Integer)
-    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    imported_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
-
-
 __all__ = [
     "AGENT_STATUSES",
     "LEVEL_SOURCES",
@@ -242,7 +222,6 @@ __all__ = [
     "AgentAlias",
     "LevelHistory",
     "LoginAttempt",
-    "RosterImport",
     "SkillGroup",
     "Team",
     "User",

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentladder.config import Language
 from agentladder.i18n import N_
+from agentladder.imports.schemas import ImportIssue, ImportPreview, ImportResult, RowPlan
 
 Role = Literal["admin", "manager", "team_lead", "qa", "trainer", "agent"]
 ROLES: tuple[Role, ...] = ("admin", "manager", "team_lead", "qa", "trainer", "agent")
@@ -158,46 +159,18 @@ class UserRead(BaseModel):
     last_login_at: datetime | None
 
 
-class RosterIssue(BaseModel):
-    """A problem with one cell, row or the whole file; row 1 is the header."""
-
-    row: int | None
-    column: str | None
-    message: str  # an English msgid; `params` fill its placeholders
-    value: str | None = None
-    severity: Literal["error", "warning"] = "error"
-    params: dict[str, object] = Field(default_factory=dict)
+RosterIssue = ImportIssue  # a problem with one cell, row or the whole file
 
 
-class RosterRowPlan(BaseModel):
-    row: int
+class RosterRowPlan(RowPlan):
+    """What importing one roster row does to the agent with this employee number."""
+
     employee_no: str
     name: str
-    action: Literal["create", "update", "unchanged"]
-    changes: dict[str, tuple[str, str]] = Field(default_factory=dict)
 
 
-class RosterPreview(BaseModel):
-    file_name: str
-    file_sha256: str
-    encoding: str
-    columns: dict[str, str]
-    rows_read: int
-    rows: list[RosterRowPlan]
-    issues: list[RosterIssue]
-
-    @property
-    def errors(self) -> list[RosterIssue]:
-        return [issue for issue in self.issues if issue.severity == "error"]
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
-
-
-class RosterResult(BaseModel):
-    applied: bool
-    preview: RosterPreview
-    import_id: int | None = None
+RosterPreview = ImportPreview[RosterRowPlan]
+RosterResult = ImportResult[RosterRowPlan]
 
 
 # --- the organisation's vocabulary: levels, roles, permissions -----------------------------

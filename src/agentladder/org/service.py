@@ -49,17 +49,6 @@ LEVEL_SOURCE_NAMES = {
     "ladder": N_("Ladder decision"),
     "manual": N_("Manual change"),
 }
-ROSTER_ACTION_NAMES = {"create": N_("New"), "update": N_("Changed"), "unchanged": N_("Unchanged")}
-ROSTER_FIELD_NAMES = {
-    "name": N_("Name"),
-    "hire_date": N_("Hired"),
-    "team": N_("Team"),
-    "skill_groups": N_("Skill groups"),
-    "level": N_("Level"),
-    "status": N_("Status"),
-    "left_on": N_("Left on"),
-    "aliases": N_("ACD identities"),
-}
 
 # --- who may see which agents -------------------------------------------------------------
 
@@ -544,15 +533,6 @@ def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
     return standings
 
 
-# The roster import lives in its own module; other domains reach it from here.
-from agentladder.org.roster import (  # noqa: E402
-    apply_roster,
-    list_roster_imports,
-    load_upload,
-    preview_roster,
-    stash_upload,
-)
-
 __all__ = [
     "AgentRead",
     "AgentScope",
@@ -563,7 +543,6 @@ __all__ = [
     "agent_scope",
     "agents_by_ids",
     "all_agents",
-    "apply_roster",
     "change_level",
     "create_agent",
     "create_skill_group",
@@ -576,15 +555,11 @@ __all__ = [
     "identity_resolver",
     "level_counts",
     "list_agents",
-    "list_roster_imports",
     "list_skill_groups",
     "list_teams",
-    "load_upload",
-    "preview_roster",
     "remove_alias",
     "resolve_identity",
     "set_agent_left",
     "standings_on",
-    "stash_upload",
     "update_team",
 ]

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     LEVELS,
     AgentDetail,
@@ -43,27 +44,27 @@ from agentladder.web.auth import (
     TeamsViewUser,
     UsersManageUser,
 )
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["organisation"])
 
 
-def _roster_page(
-    request: Request, session: SessionDep, status_code: int = 200, **context: object
-) -> Response:
-    return render(
-        request,
-        "org/roster.html",
-        {
-            "imports": org_service.list_roster_imports(session=session),
-            "row_actions": org_service.ROSTER_ACTION_NAMES,
-            "roster_fields": org_service.ROSTER_FIELD_NAMES,
-            "preview": None,
-            **context,
-        },
-        status_code=status_code,
+def _import_roster(session: Session, upload: PageUpload) -> RosterResult:
+    return roster_service.apply_roster(
+        session=session, **upload.file, today=upload.settings.today(), imported_by=upload.user
     )
+
+
+add_import_routes(
+    pages,
+    importer=roster_service.ROSTER_IMPORTER,
+    permission=Permission.ROSTER_IMPORT,
+    base_url="/roster/import",
+    template="org/roster.html",
+    run=_import_roster,
+)
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -249,73 +250,6 @@ def skill_group_create_form(
     """Create a skill group."""
     org_service.create_skill_group(session=session, group_in=SkillGroupCreate(code=code, name=name))
     return _redirect("/teams")
-
-
-@pages.get("/roster/import")
-def roster_page(request: Request, session: SessionDep, user: RosterImportUser) -> Response:
-    """Upload form and the recent imports."""
-    return _roster_page(request, session)
-
-
-@pages.post("/roster/import")
-async def roster_preview_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: RosterImportUser,
-    file: Annotated[UploadFile, File()],
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    data = await file.read()
-    file_name = file.filename or "roster.csv"
-    token = org_service.stash_upload(
-        data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
-    )
-    try:
-        preview = org_service.preview_roster(
-            session=session, data=data, file_name=file_name, encoding=encoding or None
-        )
-    except DomainError as exc:
-        return _roster_page(request, session, 422, file_error=exc)
-    return _roster_page(
-        request,
-        session,
-        422 if preview.errors else 200,
-        preview=preview,
-        token=token,
-        encoding=encoding,
-    )
-
-
-@pages.post("/roster/import/{token}/apply")
-def roster_apply_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: RosterImportUser,
-    token: str,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Import the previewed file: all rows, or none when any row has an error."""
-    data, file_name = org_service.load_upload(data_dir=settings.ensure_data_dir(), token=token)
-    result = org_service.apply_roster(
-        session=session,
-        data=data,
-        file_name=file_name,
-        encoding=encoding or None,
-        today=settings.today(),
-        imported_by=user,
-    )
-    return _roster_page(
-        request,
-        session,
-        200 if result.applied else 422,
-        preview=result.preview,
-        token=token,
-        applied=result.applied,
-        encoding=encoding,
-    )
 
 
 @pages.get("/users")
@@ -511,18 +445,12 @@ async def api_roster_import(
     encoding: str | None = None,
 ) -> RosterResult:
     """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing."""
-    data = await file.read()
-    file_name = file.filename or "roster.csv"
-    if dry_run:
-        preview = org_service.preview_roster(
-            session=session, data=data, file_name=file_name, encoding=encoding
-        )
-        return RosterResult(applied=False, preview=preview)
-    return org_service.apply_roster(
+    return roster_service.apply_roster(
         session=session,
-        data=data,
-        file_name=file_name,
+        data=await file.read(),
+        file_name=file.filename or "roster.csv",
         encoding=encoding,
+        dry_run=dry_run,
         today=settings.today(),
         imported_by=user,
     )

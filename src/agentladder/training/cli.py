@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from agentladder.cli_output import FormatOption, OutputFormat, cell_text, console, emit, fail
+from agentladder.cli_imports import add_import_commands
+from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, NotFound
-from agentladder.i18n import translate
 from agentladder.org import service as org_service
 from agentladder.training import service as training_service
 from agentladder.training.schemas import (
     CertificationFilter,
-    CertificationPreview,
     CertificationTypeCreate,
 )
 
@@ -27,7 +24,8 @@ training_app = typer.Typer(
 )
 types_app = typer.Typer(help="Certification types (认证类型).", no_args_is_help=True)
 certifications_app = typer.Typer(
-    help="Certificates agents hold (认证): list and import.", no_args_is_help=True
+    help="Certificates agents hold (认证): list, import and the import template.",
+    no_args_is_help=True,
 )
 training_app.add_typer(types_app, name="types")
 training_app.add_typer(certifications_app, name="certifications")
@@ -78,77 +76,20 @@ def types_add(
     console.print(f"certification type {code} added")
 
 
-def _print_preview(preview: CertificationPreview) -> None:
-    language = get_settings().default_language
-    console.print(
-        f"{preview.file_name} ({preview.encoding}): {preview.rows_read} rows read, "
-        f"{preview.count('create')} new, {preview.count('update')} changed, "
-        f"{preview.count('unchanged')} unchanged, {len(preview.errors)} errors"
-    )
-    if preview.issues:
-        table = Table(title="Problems")
-        for column in ("row", "column", "value", "problem"):
-            table.add_column(column)
-        for issue in preview.issues:
-            style = "red" if issue.severity == "error" else "yellow"
-            table.add_row(
-                cell_text(issue.row),
-                cell_text(issue.column),
-                cell_text(issue.value),
-                f"[{style}]{translate(language, issue.message, **issue.params)}[/{style}]",
-            )
-        console.print(table)
-    changed = [row for row in preview.rows if row.action != "unchanged"]
-    if changed:
-        table = Table(title="Changes")
-        for column in ("row", "employee no", "name", "certification", "issued", "expires"):
-            table.add_column(column)
-        table.add_column("action")
-        for row in changed:
-            changes = "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in row.changes.items())
-            table.add_row(
-                str(row.row),
-                row.employee_no,
-                row.name,
-                row.cert_type,
-                row.issued_on.isoformat(),
-                cell_text(row.expires_on),
-                f"{row.action} {changes}".strip(),
-            )
-        console.print(table)
-
-
-@certifications_app.command("import")
-def certifications_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
-    ] = False,
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="CSV text encoding (default: detect; gb18030 for Chinese Excel)."),
-    ] = None,
-) -> None:
-    """Import certificates from CSV or XLSX (工号, 认证类型, 发证日期, 有效期至, 来源);
-    a file with any error changes nothing."""
-    data = file.read_bytes()
-    try:
-        with session_scope() as session:
-            result = training_service.import_certifications(
-                session=session, data=data, file_name=file.name, encoding=encoding, dry_run=dry_run
-            )
-    except DomainError as exc:
-        raise fail(exc) from exc
-    preview = result.preview
-    _print_preview(preview)
-    if preview.errors:
-        console.print("[red]nothing imported:[/red] correct the rows above and import again")
-        raise typer.Exit(code=1)
-    console.print(
-        "dry run: nothing written"
-        if dry_run
-        else ("[green]imported[/green]" if result.applied else "nothing imported")
-    )
+add_import_commands(
+    certifications_app,
+    training_service.CERTIFICATES_IMPORTER,
+    summary="Import certificates from CSV or XLSX; the same certificate again is updated, never "
+    "duplicated.",
+    run=training_service.import_certifications,
+    row_fields=[
+        ("employee_no", "employee no"),
+        ("name", "name"),
+        ("cert_type", "certification"),
+        ("issued_on", "issued"),
+        ("expires_on", "expires"),
+    ],
+)
 
 
 @certifications_app.command("list")

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from agentladder.imports import schemas as imports_schemas
+from agentladder.imports.schemas import ImportPreview, ImportResult, RowPlan
+
 CertificationStatus = Literal["valid", "expiring", "expired", "pending"]
 
 
@@ -81,19 +84,12 @@ class CertificationPage(BaseModel):
     certifications: list[CertificationRead]
 
 
-class ImportIssue(BaseModel):
-    """A problem with one cell, row or the whole file; row 1 is the header."""
-
-    row: int | None
-    column: str | None
-    message: str  # an English msgid; `params` fill its placeholders
-    value: str | None = None
-    severity: Literal["error", "warning"] = "error"
-    params: dict[str, object] = Field(default_factory=dict)
+ImportIssue = imports_schemas.ImportIssue  # a problem with one cell, row or the whole file
 
 
-class CertificationRowPlan(BaseModel):
-    row: int
+class CertificationRowPlan(RowPlan):
+    """What importing one row does to the certificate (agent, type, issue date)."""
+
     agent_id: int
     employee_no: str
     name: str
@@ -101,28 +97,7 @@ class CertificationRowPlan(BaseModel):
     issued_on: date
     expires_on: date | None
     source: str
-    action: Literal["create", "update", "unchanged"]
-    changes: dict[str, tuple[str, str]] = Field(default_factory=dict)
 
 
-class CertificationPreview(BaseModel):
-    file_name: str
-    file_sha256: str
-    encoding: str
-    columns: dict[str, str]
-    rows_read: int
-    rows: list[CertificationRowPlan]
-    issues: list[ImportIssue]
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [issue for issue in self.issues if issue.severity == "error"]
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
-
-
-class CertificationImportResult(BaseModel):
-    applied: bool
-    dry_run: bool = False
-    preview: CertificationPreview
+CertificationPreview = ImportPreview[CertificationRowPlan]
+CertificationImportResult = ImportResult[CertificationRowPlan]

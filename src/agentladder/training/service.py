@@ -8,12 +8,8 @@ recorded by hand. The ladder asks `valid_certifications` which ones count on a g
 from __future__ import annotations
 
 import calendar
-import hashlib
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
@@ -22,9 +18,22 @@ from sqlalchemy.orm import Session
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
+from agentladder.imports import pipeline
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.spec import (
+    Column,
+    Importer,
+    ImportRun,
+    ParsedRow,
+    Planned,
+    Problems,
+    date_cell,
+    parse_date,
+    text_cell,
+)
 from agentladder.org import service as org_service
 from agentladder.org.schemas import AgentRead
-from agentladder.tabular import TableFileError, cell_text, fold_header, map_headers, read_table
+from agentladder.tabular import cell_text, fold_header
 from agentladder.training.models import Certification, CertificationType
 from agentladder.training.schemas import (
     CertificationCreate,
@@ -37,7 +46,6 @@ from agentladder.training.schemas import (
     CertificationStatus,
     CertificationTypeCreate,
     CertificationTypeRead,
-    ImportIssue,
 )
 
 if TYPE_CHECKING:
@@ -64,78 +72,7 @@ STATUS_NAMES: dict[str, str] = {
     "expired": N_("Expired"),
     "pending": N_("Not yet valid"),
 }
-IMPORT_ACTION_NAMES = {"create": N_("New"), "update": N_("Changed"), "unchanged": N_("Unchanged")}
-IMPORT_FIELD_NAMES = {"expires_on": N_("Expires"), "source": N_("Source")}
 
-# Canonical field -> header spellings seen in Chinese and English exports (compared folded).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "agent": (
-        "工号",
-        "员工号",
-        "员工编号",
-        "座席工号",
-        "坐席工号",
-        "座席",
-        "坐席",
-        "agent",
-        "employee_no",
-        "employee no",
-        "employee number",
-        "employee id",
-        "agent id",
-        "staff id",
-        "work number",
-    ),
-    "cert_type": (
-        "认证类型",
-        "认证",
-        "认证名称",
-        "证书类型",
-        "证书",
-        "证书名称",
-        "certification",
-        "certification type",
-        "cert type",
-        "cert_type",
-        "certificate",
-        "type",
-    ),
-    "issued_on": (
-        "发证日期",
-        "颁发日期",
-        "认证日期",
-        "获证日期",
-        "发证时间",
-        "issued",
-        "issued on",
-        "issued_on",
-        "issue date",
-        "date issued",
-    ),
-    "expires_on": (
-        "有效期至",
-        "到期日期",
-        "失效日期",
-        "截止日期",
-        "有效期",
-        "expires",
-        "expires on",
-        "expires_on",
-        "expiry",
-        "expiry date",
-        "valid until",
-    ),
-    "source": ("来源", "发证机构", "source", "issuer"),
-    "name": ("姓名", "座席姓名", "坐席姓名", "name", "agent name"),  # checked against the agent
-}
-REQUIRED = ("agent", "cert_type", "issued_on")
-# An expiry cell saying the certificate never expires (an empty cell means: the type decides).
-_NO_EXPIRY = {"长期", "长期有效", "永久", "永久有效", "无", "无期限", "never", "none", "permanent"}
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
 _IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
 
 
@@ -145,17 +82,6 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 # --- dates and validity --------------------------------------------------------------------
-
-
-def parse_date(text: str) -> date:
-    """A date as exports write it: 2024-03-01, 2024/3/1, 2024.3.1, 2024年3月1日, 20240301."""
-    value = text.strip()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(value)
-        if match:
-            year, month, day = (int(part) for part in match.groups())
-            return date(year, month, day)
-    raise ValueError(value)
 
 
 def add_months(day: date, months: int) -> date:
@@ -439,218 +365,198 @@ def valid_certifications(
     return held
 
 
-# --- import --------------------------------------------------------------------------------
+# --- import: the certificates importer ---------------------------------------------------
+
+# An expiry cell saying the certificate never expires (an empty cell means: the type decides).
+_NO_EXPIRY = {"长期", "长期有效", "永久", "永久有效", "无", "无期限", "never", "none", "permanent"}
+NO_EXPIRY = "no expiry"  # what the expiry column's reader returns for those words
 
 
-@dataclass
-class _Record:
-    row: int
-    agent_id: int
-    cert_type: str
-    issued_on: date
-    expires_on: date | None  # as the file says it, or the type's default
-    expiry_given: bool  # the file states an expiry (a date or "no expiry")
-    source: str | None  # None: the file names no source
-    name: str  # the name the file gives, checked against the agent's
+def _expiry_cell(text: str) -> date | str:
+    if text.casefold() in _NO_EXPIRY:
+        return NO_EXPIRY
+    return date_cell(text)
 
 
-@dataclass
-class _Plan:
-    preview: CertificationPreview
-    records: list[_Record] = field(default_factory=list)
-    existing: dict[tuple[int, str, date], Certification] = field(default_factory=dict)
-
-
-def _map_columns(header: list[str], issues: list[ImportIssue]) -> dict[str, int]:
-    columns, problems = map_headers(header, HEADER_ALIASES, REQUIRED)
-    issues += [
-        ImportIssue(
-            row=1, column=problem.column, severity=problem.severity, message=problem.message
-        )
-        for problem in problems
-    ]
-    return columns
-
-
-def _validate_row(
-    number: int,
-    cells: list[str],
-    header: list[str],
-    columns: dict[str, int],
-    resolve: Callable[[str], int | None],
-    types: dict[str, CertificationTypeRead],
-    seen: dict[tuple[int, str, date], int],
-    issues: list[ImportIssue],
-) -> _Record | None:
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    def problem(name: str, message: str, value: str | None = None, **params: object) -> None:
-        issues.append(
-            ImportIssue(
-                row=number,
-                column=header[columns[name]],
-                message=message,
-                value=value,
-                params=params,
-            )
-        )
-
-    errors_before = len(issues)
-    identity = cell("agent")
-    agent_id = resolve(identity) if identity else None
-    if not identity:
-        problem("agent", N_("employee number is empty"))
-    elif agent_id is None:
-        problem("agent", N_("no agent has this employee number or ACD identity"), identity)
-    type_text = cell("cert_type")
-    kind = types.get(fold_header(type_text)) if type_text else None
-    if not type_text:
-        problem("cert_type", N_("certification type is empty"))
-    elif kind is None:
-        codes = sorted({known.code for known in types.values()})
-        problem(
+CERTIFICATE_COLUMNS = (
+    AGENT_COLUMN,
+    Column(
+        "cert_type",
+        label=N_("Certification"),
+        zh=("认证类型", "认证", "认证名称", "证书类型", "证书", "证书名称"),
+        en=(
+            "certification",
+            "certification type",
+            "cert type",
             "cert_type",
-            N_("unknown certification type (known: {codes})"),
-            type_text,
-            codes=", ".join(codes),
-        )
-    issued_on: date | None = None
-    raw_issued = cell("issued_on")
-    if not raw_issued:
-        problem("issued_on", N_("issue date is empty"))
-    else:
-        try:
-            issued_on = parse_date(raw_issued)
-        except ValueError:
-            problem("issued_on", N_("not a date (write 2024-03-01)"), raw_issued)
-    expires_on: date | None = None
-    raw_expires = cell("expires_on")
-    expiry_given = bool(raw_expires)
-    if raw_expires and raw_expires.casefold() not in _NO_EXPIRY:
-        try:
-            expires_on = parse_date(raw_expires)
-        except ValueError:
-            problem("expires_on", N_("not a date (write 2024-03-01)"), raw_expires)
-        else:
-            if issued_on is not None and expires_on < issued_on:
-                problem("expires_on", N_("the expiry date is before the issue date"), raw_expires)
-    elif not raw_expires and kind is not None and issued_on is not None:
-        expires_on = default_expiry(issued_on, kind.validity_months)
-    source = cell("source") or None
-    if source is not None and len(source) > 200:
-        problem("source", N_("longer than {limit} characters"), source[:40] + "…", limit=200)
-    if agent_id is not None and kind is not None and issued_on is not None:
-        key = (agent_id, kind.code, issued_on)
-        if key in seen:
-            problem(
+            "certificate",
+            "type",
+        ),
+        example="product_knowledge",
+        help=N_("The certification type: its code, Chinese or English name."),
+        required=True,
+        if_empty=N_("certification type is empty"),
+    ),
+    Column(
+        "issued_on",
+        label=N_("Issued"),
+        zh=("发证日期", "颁发日期", "认证日期", "获证日期", "发证时间"),
+        en=("issued", "issued on", "issued_on", "issue date", "date issued"),
+        example="2025-03-01",
+        help=N_("The issue date: 2025-03-01, 2025/3/1 or 2025年3月1日."),
+        required=True,
+        if_empty=N_("issue date is empty"),
+        parse=date_cell,
+    ),
+    Column(
+        "expires_on",
+        label=N_("Expires"),
+        zh=("有效期至", "到期日期", "失效日期", "截止日期", "有效期"),
+        en=("expires", "expires on", "expires_on", "expiry", "expiry date", "valid until"),
+        example="2026-02-28",
+        help=N_("The last valid day; empty: the type's validity; 长期 or never: no expiry."),
+        parse=_expiry_cell,
+    ),
+    Column(
+        "source",
+        label=N_("Source"),
+        zh=("来源", "发证机构"),
+        en=("source", "issuer"),
+        example="培训部",
+        help=N_("Who issued it (default: import:<file name>)."),
+        parse=text_cell(200, N_("longer than {limit} characters")),
+    ),
+    NAME_COLUMN,
+)
+
+
+def _check_certificates(
+    session: Session, rows: list[ParsedRow], problems: Problems, run: ImportRun[None]
+) -> list[Planned[CertificationRowPlan]]:
+    resolve = org_service.identity_resolver(session=session)
+    types = _type_lookup(list_certification_types(session=session))
+    default_source = f"import:{run.file_name}"[:200]
+    checked: list[tuple[ParsedRow, int, CertificationTypeRead, date]] = []
+    for row in rows:
+        identity = row.text("agent")
+        agent_id = resolve(identity) if identity else None
+        if identity and agent_id is None:
+            problems.add(
+                row.number,
                 "agent",
-                N_("the same certificate also appears in row {row}"),
+                N_("no agent has this employee number or ACD identity"),
                 identity,
-                row=seen[key],
             )
-        else:
-            seen[key] = number
-    if len(issues) > errors_before or agent_id is None or kind is None or issued_on is None:
-        return None
-    return _Record(
-        number, agent_id, kind.code, issued_on, expires_on, expiry_given, source, cell("name")
-    )
-
-
-def _plan(session: Session, data: bytes, file_name: str, encoding: str | None) -> _Plan:
-    table = read_table(data, file_name, encoding)
-    issues: list[ImportIssue] = []
-    columns = _map_columns(table.header, issues)
-    data_rows = [(number, cells) for number, cells in table.rows if any(cells)]
-    base_name = Path(file_name).name or "certifications"
-    default_source = f"import:{base_name}"[:200]
-    records: list[_Record] = []
-    rows: list[CertificationRowPlan] = []
+        type_text = row.text("cert_type")
+        kind = types.get(fold_header(type_text)) if type_text else None
+        if type_text and kind is None:
+            codes = sorted({known.code for known in types.values()})
+            problems.add(
+                row.number,
+                "cert_type",
+                N_("unknown certification type (known: {codes})"),
+                type_text,
+                codes=", ".join(codes),
+            )
+        issued_on: date | None = row.value("issued_on")
+        expires = row.value("expires_on")
+        if isinstance(expires, date) and issued_on is not None and expires < issued_on:
+            problems.add(
+                row.number,
+                "expires_on",
+                N_("the expiry date is before the issue date"),
+                row.text("expires_on"),
+            )
+        if agent_id is None or kind is None or issued_on is None:
+            continue
+        problems.first_row(
+            (agent_id, kind.code, issued_on),
+            row,
+            "agent",
+            N_("the same certificate also appears in row {row}"),
+        )
+        if not problems.failed(row.number):
+            checked.append((row, agent_id, kind, issued_on))
+    agent_ids = sorted({agent_id for _, agent_id, _, _ in checked})
+    agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
     existing: dict[tuple[int, str, date], Certification] = {}
-    if not any(issue.severity == "error" for issue in issues):
-        resolve = org_service.identity_resolver(session=session)
-        types = _type_lookup(list_certification_types(session=session))
-        seen: dict[tuple[int, str, date], int] = {}
-        for number, cells in data_rows:
-            record = _validate_row(
-                number, cells, table.header, columns, resolve, types, seen, issues
+    for chunk in _chunks(agent_ids):
+        for cert in session.scalars(select(Certification).where(Certification.agent_id.in_(chunk))):
+            existing[(cert.agent_id, cert.cert_type, cert.issued_on)] = cert
+    planned: list[Planned[CertificationRowPlan]] = []
+    for row, agent_id, kind, issued_on in checked:
+        agent = agents[agent_id]
+        name_differs(problems, row, agent.name)
+        old = existing.get((agent_id, kind.code, issued_on))
+        expires = row.value("expires_on")
+        expires_on = (
+            None
+            if expires == NO_EXPIRY
+            else expires
+            if isinstance(expires, date)
+            else default_expiry(issued_on, kind.validity_months)
+        )
+        source = row.value("source") or default_source
+        changes: dict[str, tuple[str, str]] = {}
+        if old is not None:
+            # What the file leaves out, the stored certificate keeps.
+            expires_on = expires_on if row.text("expires_on") else old.expires_on
+            source = row.value("source") or old.source
+            if old.expires_on != expires_on:
+                changes["expires_on"] = (cell_text(old.expires_on), cell_text(expires_on))
+            if old.source != source:
+                changes["source"] = (old.source, source)
+        plan = CertificationRowPlan(
+            row=row.number,
+            agent_id=agent_id,
+            employee_no=agent.employee_no,
+            name=agent.name,
+            cert_type=kind.code,
+            issued_on=issued_on,
+            expires_on=expires_on,
+            source=source,
+            action="create" if old is None else "update" if changes else "unchanged",
+            changes=changes,
+        )
+        planned.append(Planned(plan, old))
+    return planned
+
+
+def _apply_certificates(
+    session: Session, planned: list[Planned[CertificationRowPlan]], run: ImportRun[None]
+) -> None:
+    for item in planned:
+        row = item.plan
+        if row.action == "unchanged":
+            continue
+        cert: Certification | None = item.record
+        if cert is None:
+            cert = Certification(
+                agent_id=row.agent_id, cert_type=row.cert_type, issued_on=row.issued_on
             )
-            if record is not None:
-                records.append(record)
-        if not data_rows:
-            issues.append(
-                ImportIssue(row=None, column=None, message=N_("the file has no data rows"))
-            )
-    if records:
-        agent_ids = sorted({record.agent_id for record in records})
-        agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
-        keys = [(r.agent_id, r.cert_type, r.issued_on) for r in records]
-        for chunk in _chunks(agent_ids):
-            for cert in session.scalars(
-                select(Certification).where(Certification.agent_id.in_(chunk))
-            ):
-                key = (cert.agent_id, cert.cert_type, cert.issued_on)
-                existing[key] = cert
-        existing = {key: existing[key] for key in keys if key in existing}
-        for record in records:
-            agent = agents[record.agent_id]
-            if record.name and fold_header(record.name) != fold_header(agent.name):
-                issues.append(
-                    ImportIssue(
-                        row=record.row,
-                        column=table.header[columns["name"]],
-                        severity="warning",
-                        message=N_("the name differs from the agent's name ({name})"),
-                        value=record.name,
-                        params={"name": agent.name},
-                    )
-                )
-            old = existing.get((record.agent_id, record.cert_type, record.issued_on))
-            expires_on, source = record.expires_on, record.source or default_source
-            changes: dict[str, tuple[str, str]] = {}
-            if old is not None:
-                # What the file leaves out, the stored certificate keeps.
-                expires_on = expires_on if record.expiry_given else old.expires_on
-                source = record.source or old.source
-                if old.expires_on != expires_on:
-                    changes["expires_on"] = (cell_text(old.expires_on), cell_text(expires_on))
-                if old.source != source:
-                    changes["source"] = (old.source, source)
-            record.expires_on, record.source = expires_on, source
-            rows.append(
-                CertificationRowPlan(
-                    row=record.row,
-                    agent_id=record.agent_id,
-                    employee_no=agent.employee_no,
-                    name=agent.name,
-                    cert_type=record.cert_type,
-                    issued_on=record.issued_on,
-                    expires_on=expires_on,
-                    source=source,
-                    action="create" if old is None else "update" if changes else "unchanged",
-                    changes=changes,
-                )
-            )
-    issues.sort(key=lambda issue: issue.row or 0)
-    preview = CertificationPreview(
-        file_name=base_name,
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=table.encoding,
-        columns={name: table.header[index] for name, index in columns.items()},
-        rows_read=len(data_rows),
-        rows=rows,
-        issues=issues,
-    )
-    return _Plan(preview=preview, records=records, existing=existing)
+            session.add(cert)
+        cert.expires_on = row.expires_on
+        cert.source = row.source
+        cert.recorded_at = utcnow()
+        cert.recorded_by_user_id = run.user_id
+
+
+CERTIFICATES_IMPORTER: Importer[None, CertificationRowPlan] = Importer(
+    kind="certifications",
+    title=N_("Certificates"),
+    columns=CERTIFICATE_COLUMNS,
+    check=_check_certificates,
+    apply=_apply_certificates,
+)
 
 
 def preview_certifications(
     *, session: Session, data: bytes, file_name: str, encoding: str | None = None
 ) -> CertificationPreview:
     """What importing the file would do, row by row, and every problem found; writes nothing."""
-    return _plan(session, data, file_name, encoding).preview
+    return import_certifications(
+        session=session, data=data, file_name=file_name, encoding=encoding, dry_run=True
+    ).preview
 
 
 def import_certifications(
@@ -665,62 +571,22 @@ def import_certifications(
     """Import certificates from a CSV/XLSX file: all rows, or none when any row has an error
     (`dry_run`: only report). The same certificate again (agent, type, issue date) is updated,
     never duplicated; an unchanged one is left alone."""
-    plan = _plan(session, data, file_name, encoding)
-    preview = plan.preview
-    if dry_run or preview.errors:
-        return CertificationImportResult(applied=False, dry_run=dry_run, preview=preview)
-    recorder = recorded_by.id if recorded_by else None
-    for record, row in zip(plan.records, preview.rows, strict=True):
-        if row.action == "unchanged":
-            continue
-        cert = plan.existing.get((record.agent_id, record.cert_type, record.issued_on))
-        if cert is None:
-            cert = Certification(
-                agent_id=record.agent_id, cert_type=record.cert_type, issued_on=record.issued_on
-            )
-            session.add(cert)
-        cert.expires_on = row.expires_on
-        cert.source = row.source
-        cert.recorded_at = utcnow()
-        cert.recorded_by_user_id = recorder
-    session.flush()
-    return CertificationImportResult(applied=True, preview=preview)
-
-
-# --- uploads waiting between preview and apply -------------------------------------------
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_TOKEN = re.compile(r"^[0-9a-f]{64}$")
-_UPLOADS = ("uploads", "certifications")
-
-
-def stash_upload(*, data_dir: Path, data: bytes, file_name: str) -> str:
-    """Keep an uploaded file until it is applied; the token is the file's SHA-256."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise TableFileError("the file is larger than {mb} MB", mb=MAX_UPLOAD_BYTES // 2**20)
-    token = hashlib.sha256(data).hexdigest()
-    folder = data_dir.joinpath(*_UPLOADS)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / token).write_bytes(data)
-    (folder / f"{token}.name").write_text(
-        Path(file_name).name or "certifications", encoding="utf-8"
+    return pipeline.run_import(
+        CERTIFICATES_IMPORTER,
+        session=session,
+        data=data,
+        file_name=file_name,
+        encoding=encoding,
+        dry_run=dry_run,
+        options=None,
+        user_id=recorded_by.id if recorded_by else None,
     )
-    return token
-
-
-def load_upload(*, data_dir: Path, token: str) -> tuple[bytes, str]:
-    """The stashed file and its original name."""
-    folder = data_dir.joinpath(*_UPLOADS)
-    if not _TOKEN.match(token) or not (folder / token).exists():
-        raise TableFileError("the uploaded file is no longer available; upload it again")
-    return (folder / token).read_bytes(), (folder / f"{token}.name").read_text(encoding="utf-8")
 
 
 __all__ = [
     "BUILTIN_TYPES",
+    "CERTIFICATES_IMPORTER",
     "EXPIRING_SOON_DAYS",
-    "IMPORT_ACTION_NAMES",
-    "IMPORT_FIELD_NAMES",
     "STATUS_NAMES",
     "add_certification_type",
     "add_months",
@@ -732,10 +598,8 @@ __all__ = [
     "known_certification_types",
     "list_certification_types",
     "list_certifications",
-    "load_upload",
     "parse_date",
     "preview_certifications",
     "record_certification",
-    "stash_upload",
     "valid_certifications",
 ]

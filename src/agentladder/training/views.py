@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from sqlalchemy.orm import Session
 
-from agentladder.errors import DomainError
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.schemas import Permission, allows
@@ -20,6 +20,7 @@ from agentladder.training.schemas import (
     CertificationTypeRead,
 )
 from agentladder.web.auth import SessionDep, SettingsDep, requires
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -43,21 +44,24 @@ def _filters(
     )
 
 
-def _import_page(
-    request: Request, session: SessionDep, status_code: int = 200, **context: object
-) -> Response:
-    return render(
-        request,
-        "training/import.html",
-        {
-            "types": training_service.list_certification_types(session=session),
-            "row_actions": training_service.IMPORT_ACTION_NAMES,
-            "import_fields": training_service.IMPORT_FIELD_NAMES,
-            "preview": None,
-            **context,
-        },
-        status_code=status_code,
+def _import_certificates(session: Session, upload: PageUpload) -> CertificationImportResult:
+    return training_service.import_certifications(
+        session=session, **upload.file, recorded_by=upload.user
     )
+
+
+add_import_routes(
+    pages,
+    importer=training_service.CERTIFICATES_IMPORTER,
+    permission=Permission.CERTIFICATIONS_MANAGE,
+    base_url="/certifications/import",
+    template="training/import.html",
+    run=_import_certificates,
+    upload_param="upload_id",
+    context=lambda request, session: {
+        "types": training_service.list_certification_types(session=session)
+    },
+)
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -121,74 +125,6 @@ def agent_certifications_page(
             "statuses": training_service.STATUS_NAMES,
             "soon_days": training_service.EXPIRING_SOON_DAYS,
         },
-    )
-
-
-@pages.get("/certifications/import")
-def import_page(request: Request, session: SessionDep, user: CertificationsManageUser) -> Response:
-    """Upload form and the certification types a file may name."""
-    return _import_page(request, session)
-
-
-@pages.post("/certifications/import")
-async def import_preview_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: CertificationsManageUser,
-    file: Annotated[UploadFile, File()],
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Read the uploaded file and show what importing it would do; nothing is written yet."""
-    data = await file.read()
-    file_name = file.filename or "certifications.csv"
-    try:
-        upload_id = training_service.stash_upload(
-            data_dir=settings.ensure_data_dir(), data=data, file_name=file_name
-        )
-        preview = training_service.preview_certifications(
-            session=session, data=data, file_name=file_name, encoding=encoding or None
-        )
-    except DomainError as exc:
-        return _import_page(request, session, 422, file_error=exc)
-    return _import_page(
-        request,
-        session,
-        422 if preview.errors else 200,
-        preview=preview,
-        upload_id=upload_id,
-        encoding=encoding,
-    )
-
-
-@pages.post("/certifications/import/{upload_id}/apply")
-def import_apply_form(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: CertificationsManageUser,
-    upload_id: str,
-    encoding: Annotated[str, Form()] = "",
-) -> Response:
-    """Import the previewed file: all rows, or none when any row has an error."""
-    data, file_name = training_service.load_upload(
-        data_dir=settings.ensure_data_dir(), token=upload_id
-    )
-    result = training_service.import_certifications(
-        session=session,
-        data=data,
-        file_name=file_name,
-        encoding=encoding or None,
-        recorded_by=user,
-    )
-    return _import_page(
-        request,
-        session,
-        200 if result.applied else 422,
-        preview=result.preview,
-        upload_id=upload_id,
-        applied=result.applied,
-        encoding=encoding,
     )
 
 

@@ -1,0 +1,166 @@
+"""One upload -> preview -> apply flow for every importer's page: its four routes (the page,
+the XLSX template, the upload that previews or checks, the apply of a previewed file), the stash
+of an upload between its preview and its apply, and the page itself (`imports/import.html`,
+which a domain's template extends with its own rows)."""
+
+# No `from __future__ import annotations` here: FastAPI reads the signatures of the routes made
+# below, and their annotations name this function's arguments (the permission).
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.errors import DomainError
+from agentladder.imports import service as imports_service
+from agentladder.imports import stash
+from agentladder.imports.schemas import ACTION_NAMES, ImportResult
+from agentladder.imports.spec import Importer
+from agentladder.imports.template import template_file_name, template_workbook
+from agentladder.org.models import User
+from agentladder.org.schemas import Permission
+from agentladder.web.auth import SessionDep, SettingsDep, requires
+from agentladder.web.templating import render
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class PageUpload:
+    """A file a page imports (`dry_run`: preview only), who imports it and the settings."""
+
+    settings: Settings
+    user: User
+    data: bytes
+    file_name: str
+    encoding: str | None
+    dry_run: bool
+
+    @property
+    def file(self) -> dict[str, Any]:
+        """The keywords every import service takes: data, file_name, encoding, dry_run."""
+        return {
+            "data": self.data,
+            "file_name": self.file_name,
+            "encoding": self.encoding,
+            "dry_run": self.dry_run,
+        }
+
+
+# A domain's import service as a page calls it.
+PageImport = Callable[[Session, PageUpload], ImportResult[Any]]
+PageContext = Callable[[Request, Session], dict[str, object]]
+
+
+def template_download(importer: Importer[Any, Any]) -> Response:
+    """The importer's XLSX template as a download."""
+    return Response(
+        template_workbook(importer),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{template_file_name(importer)}"'},
+    )
+
+
+def add_import_routes(
+    router: APIRouter,
+    *,
+    importer: Importer[Any, Any],
+    permission: Permission,
+    base_url: str,
+    template: str,
+    run: PageImport,
+    upload_param: str = "token",
+    context: PageContext | None = None,
+    dry_run_option: bool = False,
+) -> None:
+    """Add an importer's page routes, all under `permission`: GET `base_url` (the page), GET
+    `{base_url}/template`, POST `base_url` (upload: preview it, or with `dry_run_option` the
+    form's dry_run box decides between checking and importing) and POST
+    `{base_url}/{upload_param}/apply` (import the previewed file)."""
+    user_dep = Annotated[User, Depends(requires(permission))]
+
+    def page(
+        request: Request, session: Session, status_code: int = 200, **values: object
+    ) -> Response:
+        return render(
+            request,
+            template,
+            {
+                "importer": importer,
+                "base_url": base_url,
+                "dry_run_option": dry_run_option,
+                "row_actions": ACTION_NAMES,
+                "field_names": importer.labels,
+                "recent_imports": imports_service.list_imports(session=session, kind=importer.kind),
+                "preview": None,
+                **(context(request, session) if context else {}),
+                **values,
+            },
+            status_code=status_code,
+        )
+
+    def show(
+        request: Request, session: Session, result: ImportResult[Any], **values: object
+    ) -> Response:
+        status = 422 if result.preview.errors else 200
+        return page(
+            request, session, status, preview=result.preview, applied=result.applied, **values
+        )
+
+    @router.get(base_url, name=f"{importer.kind}_import_page")
+    def import_page(request: Request, session: SessionDep, user: user_dep) -> Response:
+        """The upload form, the template link and the recent files."""
+        return page(request, session)
+
+    @router.get(f"{base_url}/template", name=f"{importer.kind}_import_template")
+    def import_template(user: user_dep) -> Response:
+        """The XLSX template: the accepted headers and an example row."""
+        return template_download(importer)
+
+    @router.post(base_url, name=f"{importer.kind}_import_upload")
+    async def import_upload(
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        user: user_dep,
+        file: Annotated[UploadFile, File()],
+        encoding: Annotated[str, Form()] = "",
+        dry_run: Annotated[bool, Form()] = False,
+    ) -> Response:
+        """Keep the upload and show what importing it would do (or, when the page offers the
+        choice and the box is unticked, import it)."""
+        data = await file.read()
+        file_name = file.filename or f"{importer.kind}.csv"
+        try:
+            token = stash.stash_upload(
+                data_dir=settings.ensure_data_dir(),
+                kind=importer.kind,
+                data=data,
+                file_name=file_name,
+            )
+            upload = PageUpload(
+                settings, user, data, file_name, encoding or None, dry_run or not dry_run_option
+            )
+            result = run(session, upload)
+        except DomainError as exc:
+            return page(request, session, 422, file_error=exc, encoding=encoding)
+        return show(request, session, result, token=token, encoding=encoding)
+
+    @router.post(f"{base_url}/{{{upload_param}}}/apply", name=f"{importer.kind}_import_apply")
+    def import_apply(
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        user: user_dep,
+        encoding: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Import the previewed file: all rows, or none when any row has an error."""
+        token = request.path_params[upload_param]
+        data, file_name = stash.load_upload(
+            data_dir=settings.ensure_data_dir(), kind=importer.kind, token=token
+        )
+        result = run(session, PageUpload(settings, user, data, file_name, encoding or None, False))
+        return show(request, session, result, token=token, encoding=encoding)
