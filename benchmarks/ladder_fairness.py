@@ -79,7 +79,7 @@ from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.demo import service as demo
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.ladder.decisions import rules
-from agentladder.ladder.decisions.scoring import Member, Scorecard, score_agents
+from agentladder.ladder.decisions.scoring import Member, PeriodScores, score_agents
 from agentladder.ladder.policy.schemas import (
     EvidenceSpec,
     LadderPolicy,
@@ -544,7 +544,7 @@ def policy_step(
     adopted_hist: dict[int, list[int]],
     skills: np.ndarray,
     expected: np.ndarray,
-) -> dict[int, Scorecard]:
+) -> dict[int, PeriodScores]:
     """One period of a policy through the product's `runs.evaluate` (score_agents, decide,
     apply_quotas), with levels and streaks carried as `runs.simulate` carries them: a streak
     counts only at the level it was earned at; a move takes effect the day after the period."""

@@ -8,14 +8,16 @@ import pytest
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.ladder.policy.service import default_policy_text, parse_policy, policy_hash
 from agentladder.metrics import service as metrics_service
-from agentladder.training import service as training_service
+from agentladder.training.certifications import service as certifications_service
 from tests.ladder.builders import policy_text
 
 KNOWN = {"known_metrics": set(metrics_service.metric_definitions())}
 
 
 def _parse(text: str):  # type: ignore[no-untyped-def]
-    return parse_policy(text, known_certifications=set(training_service.BUILTIN_TYPES), **KNOWN)
+    return parse_policy(
+        text, known_certifications=set(certifications_service.BUILTIN_TYPES), **KNOWN
+    )
 
 
 def _problems(text: str) -> list[tuple[str, str]]:

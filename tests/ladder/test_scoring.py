@@ -18,7 +18,7 @@ from agentladder.ladder.decisions.scoring import (
 )
 from agentladder.ladder.policy.service import parse_policy
 from agentladder.metrics import service as metrics_service
-from agentladder.training import service as training_service
+from agentladder.training.certifications import service as certifications_service
 from tests.ladder.builders import policy_text
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -71,7 +71,7 @@ def _policy(**kwargs: object):  # type: ignore[no-untyped-def]
     return parse_policy(
         policy_text(**kwargs),  # type: ignore[arg-type]
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(training_service.BUILTIN_TYPES),
+        known_certifications=set(certifications_service.BUILTIN_TYPES),
     )
 
 
@@ -95,7 +95,7 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
     policy = parse_policy(
         default_policy_text(),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(training_service.BUILTIN_TYPES),
+        known_certifications=set(certifications_service.BUILTIN_TYPES),
     )
     members = {i: Member(i, "T01", "general" if i < 4 else "vip") for i in range(1, 6)}
     facts = {
@@ -119,7 +119,7 @@ def test_standard_errors_from_sample_sizes() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(training_service.BUILTIN_TYPES),
+        known_certifications=set(certifications_service.BUILTIN_TYPES),
     )
     # Rates: binomial, with one success and one failure added (0 of 100 is not certain).
     assert value_se(policy, "fcr_rate", 0.5, 100) == pytest.approx(0.05)
@@ -134,7 +134,7 @@ def test_composite_standard_error_and_lower_bound() -> None:
     policy = parse_policy(
         policy_text(qa_spread=8),
         known_metrics=set(metrics_service.metric_definitions()),
-        known_certifications=set(training_service.BUILTIN_TYPES),
+        known_certifications=set(certifications_service.BUILTIN_TYPES),
     )
     facts = {
         1: {

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.training import service as training_service
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import CertificationCreate
 from agentladder.training.models import Certification
-from agentladder.training.schemas import CertificationCreate
 from agentladder.web.app import create_app
 from tests.factories import login, make_agent, make_team, make_user
 
@@ -46,7 +46,7 @@ def centre(settings: Settings) -> Centre:
             (a2, "sales_skill", today - timedelta(days=10), today + timedelta(days=700)),
             (a3, "comprehensive", today - timedelta(days=10), today + timedelta(days=700)),
         ):
-            training_service.record_certification(
+            certifications_service.record_certification(
                 session=session,
                 cert_in=CertificationCreate(
                     agent_id=agent.id, cert_type=code, issued_on=issued, expires_on=expires

@@ -28,7 +28,7 @@ from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
 from agentladder.periods import Period
-from agentladder.training import service as training_service
+from agentladder.training.certifications import service as certifications_service
 
 QA_BASE, QA_PER_SKILL = 84.0, 5.0  # mean QA score at skill 0, and per standard deviation
 EXAM_BASE, EXAM_PER_SKILL = 76.0, 8.0
@@ -184,7 +184,7 @@ def run_ladder_demo(
     data = _csv(certificates, ["工号", "认证类型", "发证日期", "有效期至", "来源"])
     path = folder / "认证记录.csv"
     path.write_bytes(data)
-    imported = training_service.import_certifications(
+    imported = certifications_service.import_certifications(
         session=session, data=data, file_name=path.name
     )
     if not imported.applied:

@@ -54,7 +54,7 @@ def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def render(
+def render_ladder_page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
     """A ladder page with the names of decisions, statuses, gates and metrics at hand."""
@@ -83,7 +83,7 @@ def scorecard_page(
     card = insights_service.scorecard(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
     )
-    return render(
+    return render_ladder_page(
         request,
         "ladder/scorecard.html",
         {
@@ -183,7 +183,7 @@ def dashboard_page(
     board = insights_service.team_dashboard(
         session=session, scope=scope, today=settings.today(), period=period, team_id=team
     )
-    return render(
+    return render_ladder_page(
         request,
         "ladder/dashboard.html",
         {
@@ -222,7 +222,7 @@ def decisions_page(
     )
     if decision in DECISION_KINDS:
         views = [v for v in views if v.decision == decision]
-    return render(
+    return render_ladder_page(
         request,
         "ladder/decisions.html",
         {
@@ -372,7 +372,7 @@ def fairness_page(
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group."""
     chosen = period or insights_service.latest_period(session=session)
     rows = insights_service.fairness_table(session=session, period=chosen) if chosen else []
-    return render(
+    return render_ladder_page(
         request,
         "ladder/fairness.html",
         {
@@ -452,7 +452,7 @@ def review_api(
 def policy_page(request: Request, session: SessionDep, user: LadderPolicyUser) -> Response:
     """The policy editor: the policy in force, validation as you type, diff, backtest, apply."""
     current = policy_service.current_policy(session=session)
-    return render(
+    return render_ladder_page(
         request,
         "ladder/policy.html",
         {
@@ -502,7 +502,7 @@ def _policy_form_page(
     request: Request, session: SessionDep, text: str, problems: list[tuple[str, str]], **extra: Any
 ) -> Response:
     current = policy_service.current_policy(session=session)
-    return render(
+    return render_ladder_page(
         request,
         "ladder/policy.html",
         {

@@ -13,8 +13,8 @@ from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, NotFound
 from agentladder.org import service as org_service
-from agentladder.training import service as training_service
-from agentladder.training.schemas import (
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import (
     CertificationFilter,
     CertificationTypeCreate,
 )
@@ -46,7 +46,8 @@ def types_list(fmt: FormatOption = OutputFormat.table) -> None:
     """List the certification types: built-in and added."""
     with session_scope() as session:
         rows = [
-            kind.model_dump() for kind in training_service.list_certification_types(session=session)
+            kind.model_dump()
+            for kind in certifications_service.list_certification_types(session=session)
         ]
     emit(rows, ["code", "zh", "en", "validity_months", "builtin"], fmt, "Certification types")
 
@@ -67,7 +68,7 @@ def types_add(
             {"code": code, "zh": zh, "en": en, "validity_months": validity_months}
         )
         with session_scope() as session:
-            training_service.add_certification_type(session=session, type_in=type_in)
+            certifications_service.add_certification_type(session=session, type_in=type_in)
     except DomainError as exc:
         raise fail(exc) from exc
     except ValueError as exc:  # pydantic's ValidationError
@@ -78,10 +79,10 @@ def types_add(
 
 add_import_commands(
     certifications_app,
-    training_service.CERTIFICATES_IMPORTER,
+    certifications_service.CERTIFICATES_IMPORTER,
     summary="Import certificates from CSV or XLSX; the same certificate again is updated, never "
     "duplicated.",
-    run=training_service.import_certifications,
+    run=certifications_service.import_certifications,
     row_fields=[
         ("employee_no", "employee no"),
         ("name", "name"),
@@ -101,7 +102,8 @@ def certifications_list(
     status: Annotated[
         StatusFilter,
         typer.Option(
-            help=f"valid includes expiring (within {training_service.EXPIRING_SOON_DAYS} days)."
+            help="valid includes expiring (within "
+            f"{certifications_service.EXPIRING_SOON_DAYS} days)."
         ),
     ] = StatusFilter.all,
     fmt: FormatOption = OutputFormat.table,
@@ -121,7 +123,7 @@ def certifications_list(
                     raise NotFound("agent not found")
                 filters = filters.model_copy(update={"agent_id": agent_id})
             while True:
-                page = training_service.list_certifications(
+                page = certifications_service.list_certifications(
                     session=session, scope=EVERYONE, filters=filters, today=today
                 )
                 rows += [cert.model_dump() for cert in page.certifications]

@@ -12,7 +12,7 @@ from agentladder.db import Base, UtcDateTime, utcnow
 
 class CertificationType(Base):
     """A kind of certification the centre added to the built-in ones (see
-    `training.service.BUILTIN_TYPES`); the ladder's gates name types by code."""
+    `training.certifications.service.BUILTIN_TYPES`); the ladder's gates name types by code."""
 
     __tablename__ = "certification_types"
 

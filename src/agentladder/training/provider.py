@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
-from agentladder.training import service as training_service
+from agentladder.training.certifications import service as certifications_service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -43,13 +43,13 @@ class TrainingProvider(ProviderBase):
 
     def certification_types(self, *, session: Session) -> Collection[str]:
         """The built-in certification types and those the centre added."""
-        return training_service.known_certification_types(session=session)
+        return certifications_service.known_certification_types(session=session)
 
     def certifications(
         self, *, session: Session, agent_ids: Collection[int], period: Period
     ) -> dict[int, set[str]]:
         """Certificates valid on the period's last day."""
-        return training_service.valid_certifications(
+        return certifications_service.valid_certifications(
             session=session, agent_ids=list(agent_ids), on=period.last_day
         )
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.schemas import Permission, allows
-from agentladder.training import service as training_service
-from agentladder.training.schemas import (
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import (
     CertificationFilter,
     CertificationImportResult,
     CertificationPage,
@@ -45,21 +45,21 @@ def _filters(
 
 
 def _import_certificates(session: Session, upload: PageUpload) -> CertificationImportResult:
-    return training_service.import_certifications(
+    return certifications_service.import_certifications(
         session=session, **upload.file, recorded_by=upload.user
     )
 
 
 add_import_routes(
     pages,
-    importer=training_service.CERTIFICATES_IMPORTER,
+    importer=certifications_service.CERTIFICATES_IMPORTER,
     permission=Permission.CERTIFICATIONS_MANAGE,
     base_url="/certifications/import",
     template="training/import.html",
     run=_import_certificates,
     upload_param="upload_id",
     context=lambda request, session: {
-        "types": training_service.list_certification_types(session=session)
+        "types": certifications_service.list_certification_types(session=session)
     },
 )
 
@@ -87,16 +87,16 @@ def certifications_page(
         request,
         "training/certifications.html",
         {
-            "result": training_service.list_certifications(
+            "result": certifications_service.list_certifications(
                 session=session, scope=scope, filters=filters, today=settings.today()
             ),
             "filters": filters,
             "teams": org_service.list_teams(session=session, scope=scope)
             if scope.everyone or scope.team_ids
             else [],
-            "types": training_service.list_certification_types(session=session),
-            "statuses": training_service.STATUS_NAMES,
-            "soon_days": training_service.EXPIRING_SOON_DAYS,
+            "types": certifications_service.list_certification_types(session=session),
+            "statuses": certifications_service.STATUS_NAMES,
+            "soon_days": certifications_service.EXPIRING_SOON_DAYS,
             "can_manage": allows(user.roles, Permission.CERTIFICATIONS_MANAGE),
         },
     )
@@ -119,11 +119,11 @@ def agent_certifications_page(
         "training/agent.html",
         {
             "agent": org_service.agent_read(agent),
-            "certifications": training_service.certifications_of(
+            "certifications": certifications_service.certifications_of(
                 session=session, agent_id=agent.id, today=settings.today()
             ),
-            "statuses": training_service.STATUS_NAMES,
-            "soon_days": training_service.EXPIRING_SOON_DAYS,
+            "statuses": certifications_service.STATUS_NAMES,
+            "soon_days": certifications_service.EXPIRING_SOON_DAYS,
         },
     )
 
@@ -136,7 +136,7 @@ def api_certification_types(
     session: SessionDep, user: CertificationsViewUser
 ) -> list[CertificationTypeRead]:
     """Every certification type: built-in and added."""
-    return training_service.list_certification_types(session=session)
+    return certifications_service.list_certification_types(session=session)
 
 
 @api.get("/certifications", response_model=CertificationPage)
@@ -151,7 +151,7 @@ def api_certifications(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> CertificationPage:
     """Certificates in the caller's scope, filtered and paged."""
-    return training_service.list_certifications(
+    return certifications_service.list_certifications(
         session=session,
         scope=org_service.agent_scope(user),
         filters=_filters(q, team, cert_type, status, page),
@@ -167,7 +167,7 @@ def api_agent_certifications(
     agent = org_service.get_agent_or_raise(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
     )
-    return training_service.certifications_of(
+    return certifications_service.certifications_of(
         session=session, agent_id=agent.id, today=settings.today()
     )
 
@@ -183,7 +183,7 @@ async def api_certifications_import(
     """Import certificates from a CSV/XLSX file (`dry_run`: only report); a file with errors
     changes nothing."""
     data = await file.read()
-    return training_service.import_certifications(
+    return certifications_service.import_certifications(
         session=session,
         data=data,
         file_name=file.filename or "certifications.csv",

@@ -18,7 +18,7 @@ from agentladder.ladder.decisions.gathering import (
     read_period,
 )
 from agentladder.ladder.decisions.schemas import DecisionView, view_of
-from agentladder.ladder.decisions.scoring import Scorecard
+from agentladder.ladder.decisions.scoring import PeriodScores
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.service import LoadedPolicy, window_months
 from agentladder.org import service as org_service
@@ -69,7 +69,7 @@ class _Simulation:
         period: Period,
         people: list[org_service.LevelStanding],
         reading: PeriodReading,
-    ) -> tuple[PeriodInputs, dict[int, Scorecard], dict[int, rules.Outcome]]:
+    ) -> tuple[PeriodInputs, dict[int, PeriodScores], dict[int, rules.Outcome]]:
         """Decide one period for everyone, from the levels this simulation has reached."""
         people = [
             replace(
@@ -118,7 +118,7 @@ class _Simulation:
     def view(
         self,
         inputs: PeriodInputs,
-        cards: dict[int, Scorecard],
+        cards: dict[int, PeriodScores],
         outcome: rules.Outcome,
         agent_id: int,
     ) -> DecisionView:

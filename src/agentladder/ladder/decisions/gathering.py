@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.ladder.decisions import facts as ladder_facts
 from agentladder.ladder.decisions import rules
-from agentladder.ladder.decisions.scoring import Member, Scorecard, score_agents
+from agentladder.ladder.decisions.scoring import Member, PeriodScores, score_agents
 from agentladder.ladder.models import LadderDecision
 from agentladder.ladder.policy.schemas import LadderPolicy
 from agentladder.metrics.schemas import Fact
@@ -174,7 +174,7 @@ def _protected(policy: LadderPolicy, standing: rules.Standing, period: Period) -
 
 def evaluate(
     policy: LadderPolicy, inputs: PeriodInputs
-) -> tuple[dict[int, Scorecard], dict[int, rules.Outcome]]:
+) -> tuple[dict[int, PeriodScores], dict[int, rules.Outcome]]:
     """Score and decide every member for the period (quotas included)."""
     cards = score_agents(policy, inputs.members, inputs.facts)
     outcomes = {

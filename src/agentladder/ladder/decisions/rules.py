@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from agentladder.i18n import N_
-from agentladder.ladder.decisions.scoring import Scorecard
+from agentladder.ladder.decisions.scoring import PeriodScores
 from agentladder.ladder.policy import schemas as policy_schemas
 from agentladder.ladder.policy import service as ladder_policy
 from agentladder.ladder.policy.schemas import EntrySpec, LadderPolicy
@@ -131,7 +131,7 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def evidence_gates(policy: LadderPolicy, card: Scorecard) -> list[Gate]:
+def evidence_gates(policy: LadderPolicy, card: PeriodScores) -> list[Gate]:
     """The evidence minimums, in the order the policy lists them."""
     gates = []
     for minimum in ladder_policy.sample_minimums(policy):
@@ -141,7 +141,7 @@ def evidence_gates(policy: LadderPolicy, card: Scorecard) -> list[Gate]:
 
 
 def _metric_gate(
-    gate: policy_schemas.MetricGate, card: Scorecard, standing: Standing, level: str
+    gate: policy_schemas.MetricGate, card: PeriodScores, standing: Standing, level: str
 ) -> Gate:
     if gate.window_months <= 1:
         reached = _round(card.value(gate.metric), 2)
@@ -155,7 +155,7 @@ def entry_gates(
     policy: LadderPolicy,
     level: str,
     entry: EntrySpec,
-    card: Scorecard,
+    card: PeriodScores,
     standing: Standing,
     period_end: date,
 ) -> list[Gate]:
@@ -195,7 +195,7 @@ GENERIC_GAP = N_("{metric} {needed} (now {actual})")
 GENERIC_SAMPLE_GAP = N_("{count} more observations of {metric}")
 
 
-def _gap(gate: Gate, card: Scorecard, policy: LadderPolicy) -> Reason | None:
+def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
     if gate.passed:
         return None
     if gate.gate == "score":
@@ -259,7 +259,7 @@ def gap_sentences(policy: LadderPolicy) -> dict[str, tuple[str, str, str]]:
     return sentences
 
 
-def _score_reasons(card: Scorecard) -> list[Reason]:
+def _score_reasons(card: PeriodScores) -> list[Reason]:
     if card.composite is None:
         return [Reason(N_("No scored evidence this period."))]
     reasons = [Reason(N_("Composite score {score}."), {"score": round(card.composite, 1)})]
@@ -283,7 +283,7 @@ def _score_reasons(card: Scorecard) -> list[Reason]:
 
 def decide(
     policy: LadderPolicy,
-    card: Scorecard,
+    card: PeriodScores,
     standing: Standing,
     period_end: date,
     protected: bool,

@@ -11,13 +11,13 @@ from agentladder.config import Language
 from agentladder.i18n import translate
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import rules
-from agentladder.ladder.decisions.scoring import Scorecard
+from agentladder.ladder.decisions.scoring import PeriodScores
 from agentladder.ladder.models import LadderDecision
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
 
 
-def _components(card: Scorecard) -> list[dict[str, Any]]:
+def _components(card: PeriodScores) -> list[dict[str, Any]]:
     return [
         {
             "component": component.name,
@@ -42,7 +42,7 @@ def _components(card: Scorecard) -> list[dict[str, Any]]:
     ]
 
 
-def detail_of(card: Scorecard, outcome: rules.Outcome) -> dict[str, Any]:
+def detail_of(card: PeriodScores, outcome: rules.Outcome) -> dict[str, Any]:
     return {
         "components": _components(card),
         "composite_se": round(card.composite_se, 2),
@@ -153,7 +153,7 @@ def view_of(
     person: org_service.LevelStanding,
     period: str,
     outcome: rules.Outcome,
-    card: Scorecard,
+    card: PeriodScores,
     content_hash: str,
     status: str,
 ) -> DecisionView:

@@ -73,7 +73,7 @@ class ComponentScore:
 
 
 @dataclass
-class Scorecard:
+class PeriodScores:
     """An agent's scores for a period."""
 
     agent_id: int
@@ -200,7 +200,7 @@ def score_agents(
     policy: LadderPolicy,
     members: Mapping[int, Member],
     facts: Mapping[int, Mapping[str, Fact]],
-) -> dict[int, Scorecard]:
+) -> dict[int, PeriodScores]:
     """Every member's scorecard for one period under the policy."""
     metrics = set(policy.scored_metrics())
     # Values as scored: shrunk toward the cohort where the policy asks.
@@ -233,7 +233,7 @@ def score_agents(
         for key, values in grouped.items():
             distributions[(metric_id, key)] = sorted(values)
 
-    cards: dict[int, Scorecard] = {}
+    cards: dict[int, PeriodScores] = {}
     for agent_id, member in members.items():
         agent_facts = facts.get(agent_id, {})
         components = []
@@ -284,7 +284,7 @@ def score_agents(
             if total > 0
             else None
         )
-        cards[agent_id] = Scorecard(
+        cards[agent_id] = PeriodScores(
             agent_id, composite, components, dict(agent_facts), _composite_se(components)
         )
     return cards

@@ -34,8 +34,7 @@ from agentladder.imports.spec import (
 from agentladder.org import service as org_service
 from agentladder.org.schemas import AgentRead
 from agentladder.tabular import cell_text, fold_header
-from agentladder.training.models import Certification, CertificationType
-from agentladder.training.schemas import (
+from agentladder.training.certifications.schemas import (
     CertificationCreate,
     CertificationFilter,
     CertificationImportResult,
@@ -47,6 +46,7 @@ from agentladder.training.schemas import (
     CertificationTypeCreate,
     CertificationTypeRead,
 )
+from agentladder.training.models import Certification, CertificationType
 
 if TYPE_CHECKING:
     from agentladder.org.models import User

@@ -15,14 +15,14 @@ from agentladder.db import session_scope
 from agentladder.errors import Conflict, InvalidInput
 from agentladder.org import service as org_service
 from agentladder.tabular import TableFileError
-from agentladder.training import service as training_service
-from agentladder.training.models import Certification
-from agentladder.training.schemas import (
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import (
     CertificationCreate,
     CertificationFilter,
     CertificationImportResult,
     CertificationTypeCreate,
 )
+from agentladder.training.models import Certification
 from tests.factories import make_agent, make_team
 
 EVERYONE = org_service.AgentScope(everyone=True, team_ids=frozenset(), agent_id=None)
@@ -51,7 +51,7 @@ def _import(
     settings: Settings, data: bytes, name: str = "证书.csv", **kwargs: object
 ) -> CertificationImportResult:
     with session_scope(settings) as session:
-        return training_service.import_certifications(
+        return certifications_service.import_certifications(
             session=session,
             data=data,
             file_name=name,
@@ -75,15 +75,15 @@ def _count(settings: Settings) -> int:
 
 
 def test_builtin_types_are_the_four_certifications_of_the_source_design() -> None:
-    assert tuple(training_service.BUILTIN_TYPES) == (
+    assert tuple(certifications_service.BUILTIN_TYPES) == (
         "product_knowledge",
         "service_skill",
         "sales_skill",
         "comprehensive",
     )
-    product = training_service.BUILTIN_TYPES["product_knowledge"]
+    product = certifications_service.BUILTIN_TYPES["product_knowledge"]
     assert (product.zh, product.en) == ("产品知识认证", "Product knowledge")
-    assert all(t.validity_months for t in training_service.BUILTIN_TYPES.values())
+    assert all(t.validity_months for t in certifications_service.BUILTIN_TYPES.values())
 
 
 def test_gbk_csv_with_chinese_headers(settings: Settings, centre: dict[str, int]) -> None:
@@ -180,7 +180,7 @@ def test_missing_column_and_empty_file(settings: Settings, centre: dict[str, int
     empty = _import(settings, "工号,认证类型,发证日期\n".encode())
     assert [e.message for e in empty.preview.errors] == ["the file has no data rows"]
     with session_scope(settings) as session, pytest.raises(TableFileError):
-        training_service.preview_certifications(
+        certifications_service.preview_certifications(
             session=session,
             data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
             file_name="a.xls",
@@ -235,7 +235,7 @@ def test_validity_on_a_date(settings: Settings, centre: dict[str, int]) -> None:
             ("product_knowledge", date(2025, 3, 1), date(2026, 2, 28)),
             ("service_skill", date(2026, 1, 1), None),
         ):
-            training_service.record_certification(
+            certifications_service.record_certification(
                 session=session,
                 cert_in=CertificationCreate(
                     agent_id=centre["wang"],
@@ -248,7 +248,7 @@ def test_validity_on_a_date(settings: Settings, centre: dict[str, int]) -> None:
 
     def held(on: date) -> dict[int, set[str]]:
         with session_scope(settings) as session:
-            return training_service.valid_certifications(
+            return certifications_service.valid_certifications(
                 session=session, agent_ids=[centre["wang"], centre["li"]], on=on
             )
 
@@ -262,23 +262,23 @@ def test_validity_on_a_date(settings: Settings, centre: dict[str, int]) -> None:
 
 def test_status_and_expiry_arithmetic() -> None:
     today = date(2026, 11, 23)
-    status = training_service.certification_status
+    status = certifications_service.certification_status
     assert status(date(2026, 1, 1), None, today) == "valid"
     assert status(date(2026, 1, 1), date(2027, 6, 1), today) == "valid"
     assert status(date(2026, 1, 1), date(2027, 1, 22), today) == "expiring"
     assert status(date(2026, 1, 1), today, today) == "expiring"
     assert status(date(2025, 1, 1), date(2026, 11, 22), today) == "expired"
     assert status(date(2026, 12, 1), None, today) == "pending"
-    assert training_service.default_expiry(date(2024, 1, 31), 1) == date(2024, 2, 28)
-    assert training_service.default_expiry(date(2025, 3, 1), 24) == date(2027, 2, 28)
-    assert training_service.default_expiry(date(2025, 3, 1), None) is None
+    assert certifications_service.default_expiry(date(2024, 1, 31), 1) == date(2024, 2, 28)
+    assert certifications_service.default_expiry(date(2025, 3, 1), 24) == date(2027, 2, 28)
+    assert certifications_service.default_expiry(date(2025, 3, 1), None) is None
 
 
 def test_added_type_is_known_and_imports_with_its_validity(
     settings: Settings, centre: dict[str, int]
 ) -> None:
     with session_scope(settings) as session:
-        training_service.add_certification_type(
+        certifications_service.add_certification_type(
             session=session,
             type_in=CertificationTypeCreate(
                 code="complaints", zh="投诉处理认证", en="Complaint handling", validity_months=6
@@ -286,17 +286,17 @@ def test_added_type_is_known_and_imports_with_its_validity(
         )
     with session_scope(settings) as session:
         with pytest.raises(Conflict):
-            training_service.add_certification_type(
+            certifications_service.add_certification_type(
                 session=session,
                 type_in=CertificationTypeCreate(code="Sales_Skill", zh="销售", en="Sales"),
             )
         with pytest.raises(Conflict):
-            training_service.add_certification_type(
+            certifications_service.add_certification_type(
                 session=session,
                 type_in=CertificationTypeCreate(code="pk2", zh="产品知识认证", en="PK"),
             )
-        known = training_service.known_certification_types(session=session)
-    assert known == {*training_service.BUILTIN_TYPES, "complaints"}
+        known = certifications_service.known_certification_types(session=session)
+    assert known == {*certifications_service.BUILTIN_TYPES, "complaints"}
     result = _import(settings, "工号,认证类型,发证日期\n100002,投诉处理认证,2026-01-15\n".encode())
     assert result.applied
     assert _stored(settings) == [
@@ -311,15 +311,15 @@ def test_record_certification_defaults_and_conflicts(
         agent_id=centre["li"], cert_type="service_skill", issued_on=date(2026, 2, 1)
     )
     with session_scope(settings) as session:
-        read = training_service.record_certification(
+        read = certifications_service.record_certification(
             session=session, cert_in=cert_in, today=date(2026, 3, 1)
         )
     assert (read.expires_on, read.source, read.status) == (date(2028, 1, 31), "manual", "valid")
     assert (read.employee_no, read.type_zh) == ("100002", "服务技能认证")
     with session_scope(settings) as session, pytest.raises(Conflict):
-        training_service.record_certification(session=session, cert_in=cert_in)
+        certifications_service.record_certification(session=session, cert_in=cert_in)
     with session_scope(settings) as session, pytest.raises(InvalidInput):
-        training_service.record_certification(
+        certifications_service.record_certification(
             session=session, cert_in=cert_in.model_copy(update={"cert_type": "nope"})
         )
 
@@ -330,7 +330,7 @@ def test_list_filters_and_order(settings: Settings, centre: dict[str, int]) -> N
 
     def listed(**filters: object) -> list[tuple[str, str, str]]:
         with session_scope(settings) as session:
-            page = training_service.list_certifications(
+            page = certifications_service.list_certifications(
                 session=session,
                 scope=EVERYONE,
                 filters=CertificationFilter.model_validate(filters),
@@ -350,7 +350,7 @@ def test_list_filters_and_order(settings: Settings, centre: dict[str, int]) -> N
     assert listed(q="李") == [("100002", "sales_skill", "valid")]
     assert listed(cert_type="service_skill") == [("100001", "service_skill", "valid")]
     with session_scope(settings) as session:
-        own = training_service.list_certifications(
+        own = certifications_service.list_certifications(
             session=session,
             scope=org_service.AgentScope(
                 everyone=False, team_ids=frozenset(), agent_id=centre["li"]

@@ -1,0 +1,2 @@
+"""Certifications: the types (built in and added), the certificates agents hold, their import,
+expiry and validity on a day."""
