@@ -69,9 +69,13 @@ _IN_CHUNK = 5000
 
 
 def accepted_metrics() -> dict[str, str]:
-    """Metric ids an import accepts, with their English names: every metric of the registry
-    (the KPIs measured per agent, and the quality, exam and knowledge metrics)."""
-    return {d.id: d.en for d in metrics_service.metric_definitions().values()}
+    """Metric ids an import accepts, with their English names: every metric of the registry,
+    the subsystems' (quality, exams, knowledge: what other tools send most) before the KPIs."""
+    definitions = sorted(
+        metrics_service.metric_definitions().values(),
+        key=lambda d: d.subsystem == metrics_service.KPI_SUBSYSTEM,
+    )
+    return {d.id: d.en for d in definitions}
 
 
 def _metric_lookup() -> dict[str, str]:

@@ -46,7 +46,7 @@ SAMPLE_KEYS = {
 class ServiceStatisticsProvider(ProviderBase):
     """The KPIs the metrics engine stored for mapped agents."""
 
-    name = "service_statistics"
+    name = metrics_service.KPI_SUBSYSTEM
 
     def metrics(self) -> Sequence[MetricDefinition]:
         """Every agent KPI of the catalog."""

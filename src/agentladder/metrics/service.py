@@ -505,6 +505,9 @@ def kpi_definitions(kpis: Sequence[Kpi], subsystem: str) -> list[MetricDefinitio
     ]
 
 
+# The subsystem that declares the KPIs (the service statistics provider's name).
+KPI_SUBSYSTEM = "service_statistics"
+
 # What a KPI's sample size counts, by the frame it is measured on.
 KPI_SAMPLES = {
     "calls": "calls",
