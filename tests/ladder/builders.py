@@ -7,7 +7,12 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from agentladder.external.models import ExternalEvidence
+from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.service import RunReport
+from agentladder.ladder.policy import service as policy_service
 from agentladder.org.models import Agent
+from agentladder.periods import parse_period
 
 ENTRY_SCORES = {
     "basic_sophomore": 55,
@@ -108,3 +113,23 @@ def give(
 
 
 HIRED = date(2024, 1, 10)
+
+
+def run(session: Session, period: str, text: str, dry_run: bool = False) -> RunReport:
+    """Decide a period under a policy text."""
+    policy = policy_service.load_policy_text(session=session, text=text)
+    return decisions_service.run_period(
+        session=session, period=parse_period(period), policy=policy, dry_run=dry_run
+    )
+
+
+def decision_of(report: RunReport, agent: Agent) -> DecisionView:
+    """One agent's decision in a run."""
+    [view] = [v for v in report.decisions if v.agent_id == agent.id]
+    return view
+
+
+def gate_of(view: DecisionView, name: str) -> dict[str, object]:
+    """One gate of a decision, by name."""
+    [gate] = [g for g in view.detail["gates"] if g["gate"] == name]
+    return gate

@@ -13,38 +13,18 @@ from agentladder.config import Settings
 from agentladder.errors import Conflict, InvalidInput
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
-from agentladder.ladder.decisions.schemas import DecisionView
-from agentladder.ladder.decisions.service import RunReport
-from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
-from agentladder.org.models import Agent, LevelHistory
+from agentladder.org.models import LevelHistory
 from agentladder.periods import parse_period
 from agentladder.training.models import Certification
 from tests.factories import make_agent, make_user
-from tests.ladder.builders import HIRED, give, policy_text
-
-
-def _run(session: Session, period: str, text: str, dry_run: bool = False) -> RunReport:
-    policy = policy_service.load_policy_text(session=session, text=text)
-    return decisions_service.run_period(
-        session=session, period=parse_period(period), policy=policy, dry_run=dry_run
-    )
-
-
-def _of(report: RunReport, agent: Agent) -> DecisionView:
-    [view] = [v for v in report.decisions if v.agent_id == agent.id]
-    return view
-
-
-def _gate(view: DecisionView, name: str) -> dict[str, object]:
-    [gate] = [g for g in view.detail["gates"] if g["gate"] == name]
-    return gate
+from tests.ladder.builders import HIRED, decision_of, gate_of, give, policy_text, run
 
 
 def test_qualifying_one_period_only_holds(session: Session) -> None:
     agent = make_agent(session, hire_date=HIRED)
     give(session, agent, "2026-09", score=80)
-    view = _of(_run(session, "2026-09", policy_text()), agent)
+    view = decision_of(run(session, "2026-09", policy_text()), agent)
     assert (view.decision, view.to_level) == ("hold", "basic_fresh")
     assert "Qualified for Basic Sophomore (1 of 2 periods in a row)." in view.explanation("en")
     assert "初级座席·二级" in " ".join(view.explanation("zh_Hans"))
@@ -57,8 +37,8 @@ def test_two_periods_in_a_row_promote_one_level_even_when_qualifying_for_two(
     agent = make_agent(session, hire_date=HIRED)
     for period in ("2026-09", "2026-10"):
         give(session, agent, period, score=95)  # enough for basic_junior and beyond
-    _run(session, "2026-09", policy_text())
-    view = _of(_run(session, "2026-10", policy_text()), agent)
+    run(session, "2026-09", policy_text())
+    view = decision_of(run(session, "2026-10", policy_text()), agent)
     assert (view.decision, view.from_level, view.to_level) == (
         "promote",
         "basic_fresh",
@@ -76,9 +56,9 @@ def test_a_fatal_error_in_the_window_blocks_promotion(session: Session) -> None:
     give(session, agent, "2026-08", score=90, fatal=1)
     for period in ("2026-09", "2026-10"):
         give(session, agent, period, score=90, fatal=0)
-        view = _of(_run(session, period, text), agent)
+        view = decision_of(run(session, period, text), agent)
     assert view.decision == "hold"
-    assert _gate(view, "fatal_errors") == {
+    assert gate_of(view, "fatal_errors") == {
         "gate": "fatal_errors",
         "level": "basic_sophomore",
         "required": 0,
@@ -88,7 +68,7 @@ def test_a_fatal_error_in_the_window_blocks_promotion(session: Session) -> None:
     assert "Not qualified for Basic Sophomore: fatal_errors." in view.explanation("en")
     # Three months after the error, the window is clean and the streak starts.
     give(session, agent, "2026-11", score=90, fatal=0)
-    assert _gate(_of(_run(session, "2026-11", text), agent), "fatal_errors")["passed"]
+    assert gate_of(decision_of(run(session, "2026-11", text), agent), "fatal_errors")["passed"]
 
 
 def test_an_expired_certification_blocks_promotion(session: Session) -> None:
@@ -107,14 +87,14 @@ def test_an_expired_certification_blocks_promotion(session: Session) -> None:
         )
     )
     give(session, agent, "2026-09", score=90)
-    view = _of(_run(session, "2026-09", text), agent)
+    view = decision_of(run(session, "2026-09", text), agent)
     assert view.decision == "hold"
-    gate = _gate(view, "certification")
+    gate = gate_of(view, "certification")
     assert (gate["required"], gate["passed"]) == ("product_knowledge", False)
     assert "certification: product_knowledge" in view.gaps("en")
     # Valid on the period's last day: the same evidence promotes.
     give(session, agent, "2026-08", score=90)
-    assert _of(_run(session, "2026-08", text), agent).decision == "promote"
+    assert decision_of(run(session, "2026-08", text), agent).decision == "promote"
 
 
 def test_with_a_confidence_thin_evidence_qualifies_only_on_its_lower_bound(
@@ -126,10 +106,10 @@ def test_with_a_confidence_thin_evidence_qualifies_only_on_its_lower_bound(
     give(session, thin, "2026-09", score=58, calls=120, qa_evaluations=6)
     give(session, ample, "2026-09", score=58, calls=20_000, qa_evaluations=400)
     text = policy_text(confidence=0.95, qa_spread=10)
-    report = _run(session, "2026-09", text)
-    thin_view, ample_view = _of(report, thin), _of(report, ample)
+    report = run(session, "2026-09", text)
+    thin_view, ample_view = decision_of(report, thin), decision_of(report, ample)
     # fcr 0.58 of 120 calls: SE 4.5 points; QA spread 10 over 6: 4.1; half weight each: 3.0.
-    gate = _gate(thin_view, "score_lower_bound")
+    gate = gate_of(thin_view, "score_lower_bound")
     assert gate["required"] == 57
     assert not gate["passed"]
     assert gate["actual"] == pytest.approx(58 - 1.645 * 3.04, abs=0.05)
@@ -139,13 +119,13 @@ def test_with_a_confidence_thin_evidence_qualifies_only_on_its_lower_bound(
         "+4.0 points on the composite's lower bound 57.0 (margin 5.0)"
     )
     assert "综合分置信下限" in " ".join(thin_view.gaps("zh_Hans"))
-    assert _gate(ample_view, "score_lower_bound")["passed"]
+    assert gate_of(ample_view, "score_lower_bound")["passed"]
     assert "Qualified for Basic Sophomore (1 of 2 periods in a row)." in ample_view.explanation(
         "en"
     )
     # Without a confidence the same evidence qualifies on the composite alone.
-    plain = _of(_run(session, "2026-09", policy_text()), thin)
-    assert _gate(plain, "score")["passed"]
+    plain = decision_of(run(session, "2026-09", policy_text()), thin)
+    assert gate_of(plain, "score")["passed"]
 
 
 def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
@@ -153,9 +133,9 @@ def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
 ) -> None:
     agent = make_agent(session, hire_date=HIRED)
     give(session, agent, "2026-09", score=99, qa_evaluations=5)
-    view = _of(_run(session, "2026-09", policy_text(consecutive=1)), agent)
+    view = decision_of(run(session, "2026-09", policy_text(consecutive=1)), agent)
     assert (view.decision, view.to_level) == ("insufficient_evidence", "basic_fresh")
-    assert _gate(view, "min_qa_evaluations") == {
+    assert gate_of(view, "min_qa_evaluations") == {
         "gate": "min_qa_evaluations",
         "level": "",
         "required": 6,
@@ -183,30 +163,30 @@ def test_below_the_floor_twice_demotes_but_not_in_the_protected_period(
     for period in ("2026-09", "2026-10", "2026-11"):
         for agent in (steady, promoted):
             give(session, agent, period, score=40)  # junior's floor: 60 - 10 = 50
-    first = _run(session, "2026-09", text)
-    assert _of(first, steady).decision == "hold"
-    second = _run(session, "2026-10", text)
-    assert (_of(second, steady).decision, _of(second, steady).to_level) == (
+    first = run(session, "2026-09", text)
+    assert decision_of(first, steady).decision == "hold"
+    second = run(session, "2026-10", text)
+    assert (decision_of(second, steady).decision, decision_of(second, steady).to_level) == (
         "demote",
         "basic_sophomore",
     )
-    assert "Below the floor for 2 periods in a row: demoted one level." in _of(
+    assert "Below the floor for 2 periods in a row: demoted one level." in decision_of(
         second, steady
     ).explanation("en")
     # The agent promoted into basic_junior on 1 October is protected in October...
-    protected = _of(second, promoted)
+    protected = decision_of(second, promoted)
     assert protected.decision == "hold"
     assert "Protected after a recent promotion: no demotion this period." not in (
         protected.explanation("en")
     )  # only one period below the floor at that level so far
     strict = policy_text(demote_after=1)
-    protected = _of(_run(session, "2026-10", strict, dry_run=True), promoted)
+    protected = decision_of(run(session, "2026-10", strict, dry_run=True), promoted)
     assert protected.decision == "hold"
     assert "Protected after a recent promotion: no demotion this period." in (
         protected.explanation("en")
     )
     # ...and not in November.
-    assert _of(_run(session, "2026-11", strict, dry_run=True), promoted).decision == "demote"
+    assert decision_of(run(session, "2026-11", strict, dry_run=True), promoted).decision == "demote"
 
 
 def test_quota_with_a_tie_goes_to_longer_tenure_at_the_level(session: Session) -> None:
@@ -219,17 +199,20 @@ def test_quota_with_a_tie_goes_to_longer_tenure_at_the_level(session: Session) -
     give(session, newer, "2026-09", score=80)
     give(session, older, "2026-09", score=80)
     give(session, weak, "2026-09", score=30)
-    report = _run(session, "2026-09", text)
+    report = run(session, "2026-09", text)
     # Four active agents, quota 50 %: two places. 甲 first; 乙 and 丙 tie on 80, and 丙 has
     # held the current level longer.
-    assert {_of(report, a).name: _of(report, a).decision for a in (best, newer, older, weak)} == {
+    assert {
+        decision_of(report, a).name: decision_of(report, a).decision
+        for a in (best, newer, older, weak)
+    } == {
         "甲": "promote",
         "乙": "hold",
         "丙": "promote",
         "丁": "hold",
     }
-    held = _of(report, newer)
-    assert _gate(held, "quota") == {
+    held = decision_of(report, newer)
+    assert gate_of(held, "quota") == {
         "gate": "quota",
         "level": "basic_sophomore",
         "required": 2,
@@ -245,16 +228,16 @@ def test_rerunning_a_period_is_idempotent(session: Session) -> None:
         for n, agent in enumerate(agents):
             give(session, agent, period, score=50 + 20 * n)
     text = policy_text()
-    _run(session, "2026-09", text)
-    first = _run(session, "2026-10", text)
+    run(session, "2026-09", text)
+    first = run(session, "2026-10", text)
     history = session.scalars(select(LevelHistory.id)).all()
-    again = _run(session, "2026-10", text)
+    again = run(session, "2026-10", text)
     assert (again.stored, again.applied) == (0, 0)
     assert again.unchanged + again.kept == len(agents)
     assert [v.as_json() for v in again.decisions] == [v.as_json() for v in first.decisions]
     assert session.scalars(select(LevelHistory.id)).all() == history
     # September again: October's promotion is effective from November, so nothing changes.
-    assert _run(session, "2026-09", text).stored == 0
+    assert run(session, "2026-09", text).stored == 0
 
 
 def test_manager_approval_override_and_appeal_keep_history(
@@ -265,7 +248,7 @@ def test_manager_approval_override_and_appeal_keep_history(
     user = make_user(session, settings, "agent1", ["agent"], agent=agent)
     give(session, agent, "2026-09", score=90)
     text = policy_text(consecutive=1, approval="manager")
-    view = _of(_run(session, "2026-09", text), agent)
+    view = decision_of(run(session, "2026-09", text), agent)
     assert (view.decision, view.status) == ("promote", "pending")
     assert agent.current_level == "basic_fresh"  # waits for the manager
     assert view.decision_id is not None
@@ -315,4 +298,4 @@ def test_manager_approval_override_and_appeal_keep_history(
         ("basic_sophomore", "ladder")
     ]
     # A rerun keeps what the manager decided.
-    assert _run(session, "2026-09", text).kept == 1
+    assert run(session, "2026-09", text).kept == 1

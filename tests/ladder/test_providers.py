@@ -13,16 +13,14 @@ from sqlalchemy.orm import Session
 from agentladder.errors import InvalidInput
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import service as decisions_service
-from agentladder.ladder.decisions.schemas import DecisionView
 from agentladder.ladder.decisions.service import RunReport
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
-from agentladder.org.models import Agent
 from agentladder.periods import Period, parse_period
 from tests.factories import make_agent
-from tests.ladder.builders import HIRED, give, policy_text
+from tests.ladder.builders import HIRED, decision_of, gate_of, give, policy_text
 
 COACHING_SCORE = MetricDefinition(
     "coaching_score", "辅导评分", "Coaching score", "score", "up", "coaching", sample="sessions"
@@ -108,16 +106,6 @@ def _run(session: Session, period: str) -> RunReport:
     )
 
 
-def _of(report: RunReport, agent: Agent) -> DecisionView:
-    [view] = [v for v in report.decisions if v.agent_id == agent.id]
-    return view
-
-
-def _gate(view: DecisionView, name: str) -> dict[str, object]:
-    [gate] = [g for g in view.detail["gates"] if g["gate"] == name]
-    return gate
-
-
 def test_a_provider_alone_adds_metrics_the_ladder_scores_gates_and_explains(
     session: Session, coaching: CoachingProvider
 ) -> None:
@@ -129,7 +117,7 @@ def test_a_provider_alone_adds_metrics_the_ladder_scores_gates_and_explains(
     coaching.results[("2026-09", agent.id, "coaching_sessions")] = (2.0, 2)
     coaching.results[("2026-07", agent.id, "coaching_sessions")] = (5.0, 5)  # outside
 
-    view = _of(_run(session, "2026-10"), agent)
+    view = decision_of(_run(session, "2026-10"), agent)
     [component] = [c for c in view.detail["components"] if c["component"] == "coaching"]
     assert component["weight"] == 20
     assert component["metrics"][0]["metric"] == "coaching_score"
@@ -137,8 +125,8 @@ def test_a_provider_alone_adds_metrics_the_ladder_scores_gates_and_explains(
     assert component["metrics"][0]["source"] == "coaching"
     # fcr 80, qa 80, coaching 90 at weights 50/30/20.
     assert view.composite == pytest.approx(82.0)
-    assert _gate(view, "min_samples:coaching_score")["passed"] is True
-    assert _gate(view, "coaching_sessions") == {
+    assert gate_of(view, "min_samples:coaching_score")["passed"] is True
+    assert gate_of(view, "coaching_sessions") == {
         "gate": "coaching_sessions",
         "level": "basic_sophomore",
         "required": 4.0,
@@ -153,8 +141,8 @@ def test_a_provider_alone_adds_metrics_the_ladder_scores_gates_and_explains(
 
     # A fourth session in the window: the gate passes and the agent is promoted.
     coaching.results[("2026-10", agent.id, "coaching_sessions")] = (1.0, 1)
-    view = _of(_run(session, "2026-10"), agent)
-    assert _gate(view, "coaching_sessions")["passed"] is True
+    view = decision_of(_run(session, "2026-10"), agent)
+    assert gate_of(view, "coaching_sessions")["passed"] is True
     assert view.decision == "promote"
 
 
@@ -164,9 +152,9 @@ def test_a_provider_metric_below_its_minimum_sample_holds_the_level(
     agent = make_agent(session, hire_date=HIRED)
     give(session, agent, "2026-10", score=80)
     coaching.results[("2026-10", agent.id, "coaching_score")] = (90.0, 1)
-    view = _of(_run(session, "2026-10"), agent)
+    view = decision_of(_run(session, "2026-10"), agent)
     assert view.decision == "insufficient_evidence"
-    assert _gate(view, "min_samples:coaching_score") == {
+    assert gate_of(view, "min_samples:coaching_score") == {
         "gate": "min_samples:coaching_score",
         "level": "",
         "required": 2,
@@ -181,7 +169,7 @@ def test_a_provider_metric_triggers_a_review(session: Session, coaching: Coachin
     give(session, agent, "2026-10", score=60)
     coaching.results[("2026-10", agent.id, "coaching_score")] = (60.0, 3)
     coaching.results[("2026-10", agent.id, "missed_shifts")] = (2.0, 2)
-    view = _of(_run(session, "2026-10"), agent)
+    view = decision_of(_run(session, "2026-10"), agent)
     assert view.detail["review"] is True
     assert "Missed shifts above 1 this period: a review is open." in view.explanation("en")
 
