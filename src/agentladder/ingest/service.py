@@ -68,28 +68,31 @@ ADAPTERS: dict[str, AdapterInfo] = {
         ),
         AdapterInfo(
             "surveys",
-            "agentladder.ingest.evidence:parse_surveys",
+            "agentladder.ingest.contact_records:parse_surveys",
             True,
             "satisfaction surveys (CSAT, NPS), mapping",
         ),
         AdapterInfo(
             "feedback",
-            "agentladder.ingest.evidence:parse_feedback",
+            "agentladder.ingest.contact_records:parse_feedback",
             True,
             "complaints and praise with a mapping",
         ),
         AdapterInfo(
             "tickets",
-            "agentladder.ingest.evidence:parse_tickets",
+            "agentladder.ingest.contact_records:parse_tickets",
             True,
             "tickets (工单) with a mapping",
         ),
         AdapterInfo(
-            "leads", "agentladder.ingest.evidence:parse_leads", True, "sales leads with a mapping"
+            "leads",
+            "agentladder.ingest.contact_records:parse_leads",
+            True,
+            "sales leads with a mapping",
         ),
         AdapterInfo(
             "schedules",
-            "agentladder.ingest.evidence:parse_schedules",
+            "agentladder.ingest.contact_records:parse_schedules",
             True,
             "rosters: shifts and absences, mapping",
         ),

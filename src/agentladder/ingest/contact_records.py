@@ -1,4 +1,4 @@
-"""The other evidence centres export as tables, each read through a column mapping:
+"""The other per-contact records centres export as tables, each read through a column mapping:
 satisfaction surveys, complaints and praise, tickets, sales leads and rosters.
 
 Each adapter is a `Layout` (its fields, what a mapping must name) and a row builder; the

@@ -1,4 +1,4 @@
-"""The mapping-driven evidence adapters (daily stats, surveys, feedback, tickets, leads,
+"""The mapping-driven adapters of per-contact records (daily stats, surveys, feedback, tickets, leads,
 schedules) on small Chinese exports as centres write them: exact values, rejected rows with
 line and field, and imports through the ledger that neither repeat nor double count."""
 
@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.errors import InvalidInput
-from agentladder.ingest import daily_stats, evidence
+from agentladder.ingest import contact_records, daily_stats
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.adapters import Adapter, AdapterInput, ParsedFile
 from agentladder.ingest.mapped import TOTALS
@@ -198,7 +198,7 @@ S006,C9006,1003,2026-10-08 11:15:00,满意,已解决
 
 
 def test_surveys_csat_with_worded_scores() -> None:
-    parsed = parse(evidence.parse_surveys, SURVEYS_ZH.encode(), "surveys_zh")
+    parsed = parse(contact_records.parse_surveys, SURVEYS_ZH.encode(), "surveys_zh")
     assert rejected(parsed) == [(5, "score"), (6, "agent")]
     assert parsed.rejected[0].reason == "cannot read score: outside 0..5"
     assert (parsed.rows_accepted, parsed.rows_ignored) == (3, 1)  # 未评价: no answer
@@ -245,14 +245,14 @@ def test_surveys_nps_by_date_and_time_without_survey_id() -> None:
         "王芳,2026-10-08,9:06,11\n"
         "李雷,2026-10-08,,0\n"
     )
-    parsed = parse(evidence.parse_surveys, text.encode("gbk"), mapping)
+    parsed = parse(contact_records.parse_surveys, text.encode("gbk"), mapping)
     assert rejected(parsed) == [(3, "score")]
     assert [(r["key"], r["score"], r["scale_max"]) for r in rows(parsed, "surveys")] == [
         ("|王芳|2026-10-08T01:05:00+00:00", 10.0, 10.0),
         ("|李雷|2026-10-07T16:00:00+00:00", 0.0, 10.0),
     ]
     with pytest.raises(InvalidInput, match="scale_max"):
-        parse(evidence.parse_surveys, text.encode("gbk"), {**mapping, "scale_max": "ten"})
+        parse(contact_records.parse_surveys, text.encode("gbk"), {**mapping, "scale_max": "ten"})
 
 
 # --- complaints and praise ------------------------------------------------------------------
@@ -269,7 +269,7 @@ TS20261009004,,1002,2026-10-09 11:45:00,赞许,,
 
 
 def test_feedback_gbk_register() -> None:
-    parsed = parse(evidence.parse_feedback, FEEDBACK_ZH.encode("gbk"), "feedback_zh")
+    parsed = parse(contact_records.parse_feedback, FEEDBACK_ZH.encode("gbk"), "feedback_zh")
     assert rejected(parsed) == [(5, "kind"), (6, "valid")]
     assert accounted(parsed)
     got = [
@@ -299,7 +299,7 @@ TICKETS = [
 
 def test_tickets_xlsx() -> None:
     data = xlsx([TICKETS_HEADER, *TICKETS])
-    parsed = parse(evidence.parse_tickets, data, "tickets_zh", "工单.xlsx")
+    parsed = parse(contact_records.parse_tickets, data, "tickets_zh", "工单.xlsx")
     assert parsed.notes["encoding"] == "xlsx"
     assert rejected(parsed) == [(4, "ticket_id"), (5, "valid")]
     assert rows(parsed, "tickets") == [
@@ -337,7 +337,7 @@ XS0004,2026-10-08 10:10,1002,不合格,,
 
 
 def test_leads_utf8_bom() -> None:
-    parsed = parse(evidence.parse_leads, LEADS_ZH.encode("utf-8-sig"), "leads_zh")
+    parsed = parse(contact_records.parse_leads, LEADS_ZH.encode("utf-8-sig"), "leads_zh")
     assert parsed.notes["encoding"] == "utf-8"
     assert rejected(parsed) == [(4, "datetime")]
     got = [
@@ -375,7 +375,7 @@ SCHEDULES_ZH = """\
 
 
 def test_schedules_gbk_roster() -> None:
-    parsed = parse(evidence.parse_schedules, SCHEDULES_ZH.encode("gbk"), "schedules_zh")
+    parsed = parse(contact_records.parse_schedules, SCHEDULES_ZH.encode("gbk"), "schedules_zh")
     assert rejected(parsed) == [(8, "end"), (9, "end")]
     assert (parsed.rows_accepted, parsed.rows_ignored) == (6, 1)  # 休: a day off
     assert accounted(parsed)
@@ -415,7 +415,7 @@ def test_schedules_hours_column_next_day_marker_and_planned_flag() -> None:
         "王芳,2026-10-09,09:00至09:00,是\n"
         "王芳,2026-10-10,18:00-22:00,计划外\n"
     )
-    parsed = parse(evidence.parse_schedules, text.encode("gbk"), mapping)
+    parsed = parse(contact_records.parse_schedules, text.encode("gbk"), mapping)
     assert rejected(parsed) == [(3, "end")]
     assert [(r["event_at"], r["end_at"], r["planned"]) for r in rows(parsed, "schedules")] == [
         (utc(2026, 10, 8, 14), utc(2026, 10, 8, 22), True),
@@ -453,7 +453,7 @@ def test_schedules_hours_column_next_day_marker_and_planned_flag() -> None:
 def test_bad_mappings_are_refused(mapping: dict[str, Any] | None, message: str) -> None:
     data = "工单编号,工号,日期\nGD1,1001,2026-10-08\n".encode("gbk")
     with pytest.raises(InvalidInput, match=message):
-        evidence.parse_tickets(AdapterInput(data, "t.csv", SETTINGS, mapping))
+        contact_records.parse_tickets(AdapterInput(data, "t.csv", SETTINGS, mapping))
 
 
 def test_mapping_values_translate_before_parsing() -> None:
@@ -463,7 +463,7 @@ def test_mapping_values_translate_before_parsing() -> None:
     }
     text = "单号,工号,日期,质检\n"
     text += "A1,1001,2026-10-08,通过\nA2,1001,2026-10-08,不通过\nA3,1001,2026-10-08,未质检\n"
-    parsed = parse(evidence.parse_tickets, text.encode(), mapping)
+    parsed = parse(contact_records.parse_tickets, text.encode(), mapping)
     assert [r["valid"] for r in rows(parsed, "tickets")] == [True, False, None]
 
 
