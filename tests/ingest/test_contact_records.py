@@ -1,6 +1,7 @@
-"""The mapping-driven adapters of per-contact records (daily stats, surveys, feedback, tickets, leads,
-schedules) on small Chinese exports as centres write them: exact values, rejected rows with
-line and field, and imports through the ledger that neither repeat nor double count."""
+"""The mapping-driven adapters of per-contact records (daily stats, surveys, feedback,
+tickets, leads, schedules) on small Chinese exports as centres write them: exact values,
+rejected rows with line and field, and imports through the ledger that neither repeat nor
+double count."""
 
 from __future__ import annotations
 
