@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -213,10 +214,11 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return components
 
 
-def project_imports() -> list[Import]:
+@lru_cache(maxsize=1)
+def project_imports() -> tuple[Import, ...]:
     modules = all_modules()
     names = set(modules)
-    return [found for name, path in modules.items() for found in imports_of(name, path, names)]
+    return tuple(found for name, path in modules.items() for found in imports_of(name, path, names))
 
 
 def test_every_import_respects_the_layers() -> None:
