@@ -176,3 +176,15 @@ def test_import_prints_csv_and_says_when_a_file_came_before(
         "row,outcome,column,value,detail",
         "2,error,入职日期,2024-02-30,不是有效日期（请按 2024-03-01 的格式填写）",
     ]
+
+
+def test_version_prints_without_a_command_or_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentladder import __version__
+
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == __version__
+    assert not (tmp_path / "agentladder-data").exists()

@@ -129,15 +129,24 @@ def load_all_commands(group: Any) -> Any:
 MIGRATING_COMMANDS = frozenset({"init", "serve", "demo"})
 
 
+def _print_version(value: bool) -> None:
+    # Eager: printed while the options are read, before Click asks for a command.
+    if value:
+        console.print(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """agentladder: 座席自动晋级系统."""
-    if version:
-        console.print(__version__)
-        raise typer.Exit()
     if ctx.invoked_subcommand in MIGRATING_COMMANDS or ctx.resilient_parsing:
         return
     if ctx.meta.get(HELP_REQUESTED):

@@ -63,6 +63,10 @@ def _numbers(html: str) -> list[str]:
         ("", ["100001", "100002", "100003"]),
         ("?q=王", ["100001", "100003"]),
         ("?q=100002", ["100002"]),
+        ("?q=００２", ["100002"]),  # full-width digits from a Chinese input method
+        ("?q=%25", []),  # a literal %, not a wildcard matching everyone
+        ("?q=_", []),
+        ("?q=1000_2", []),
         ("?team=T02", ["100002", "100003"]),
         ("?level=skilled", ["100002"]),
         ("?skill_group=general", ["100001", "100003"]),

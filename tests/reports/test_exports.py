@@ -4,6 +4,7 @@ people typed."""
 
 from __future__ import annotations
 
+import csv
 import io
 import random
 import re
@@ -250,3 +251,11 @@ def test_scorecard_html_escapes_the_agent_name_in_the_title(
     assert "<script" not in page
     assert "<title>Agent scorecard · &lt;script&gt;alert(1)&lt;/script&gt; (100005)</title>" in page
     assert "Insufficient evidence" in page
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_typed_text_is_never_a_formula_in_csv(lead: str) -> None:
+    text = f'{lead}HYPERLINK("http://example.invalid","x")'
+    body = reports_service.export_table([[text, -1.5, 3]], ["name", "delta", "n"], "csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[1] == ["'" + text, "-1.5", "3"]  # numbers, negative ones too, stay numbers

@@ -6,6 +6,7 @@ re-exported at the bottom).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -218,9 +219,16 @@ def list_agents(*, session: Session, scope: AgentScope, filters: AgentFilter) ->
     query = scope.restrict(_agent_query())
     if filters.status != "all":
         query = query.where(Agent.status == filters.status)
-    if filters.q:
-        pattern = f"%{filters.q.strip()}%"
-        query = query.where(or_(Agent.name.ilike(pattern), Agent.employee_no.ilike(pattern)))
+    if filters.q and filters.q.strip():
+        # What was typed, literally: % and _ are characters, not wildcards; full-width digits
+        # and letters from a Chinese input method read as the ASCII ones they stand for.
+        wanted = unicodedata.normalize("NFKC", filters.q).strip()
+        query = query.where(
+            or_(
+                Agent.name.icontains(wanted, autoescape=True),
+                Agent.employee_no.icontains(wanted, autoescape=True),
+            )
+        )
     if filters.team:
         query = query.join(Team, Agent.team_id == Team.id).where(
             func.lower(Team.code) == filters.team.lower()

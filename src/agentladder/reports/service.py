@@ -18,15 +18,27 @@ MEDIA_TYPES = {
 }
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell as a spreadsheet will not run it: text that would start a formula gets a leading
+    apostrophe (OWASP's advice for CSV); numbers and other values stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
 def export_table(
     rows: Sequence[Sequence[object]], header: Sequence[str], fmt: str, title: str = "export"
 ) -> bytes:
-    """A table as CSV or XLSX bytes."""
+    """A table as CSV or XLSX bytes; user text never becomes a formula in either."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([spreadsheet_safe(cell) for cell in header])
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook

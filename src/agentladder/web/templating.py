@@ -75,6 +75,15 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
     return items
 
 
+def current_item(items: list[NavItem], path: str) -> str | None:
+    """The href of the one menu item a page belongs to: the longest that is the path or a
+    folder of it (/ladder/decisions belongs to Decisions, not also to Ladder)."""
+    matching = [
+        item.href for item in items if path == item.href or path.startswith(item.href + "/")
+    ]
+    return max(matching, key=len, default=None)
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -94,6 +103,7 @@ def render(
     def tr(message: str, **params: Any) -> str:
         return translate(language, message, **params)
 
+    menu = navigation(user, language)
     page = (
         environment()
         .get_template(template)
@@ -104,7 +114,8 @@ def render(
                 "lang": language,
                 "html_lang": "zh-Hans" if language == "zh_Hans" else "en",
                 "languages": LANGUAGE_NAMES,
-                "nav": navigation(user, language),
+                "nav": menu,
+                "current_nav": current_item(menu, request.url.path),
                 "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
                 "gettext": catalog.gettext,
                 "ngettext": catalog.ngettext,
