@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+import pytest
 from openpyxl import Workbook
 
-from agentladder.tabular import read_table
+from agentladder.tabular import TableFileError, decode_csv_bytes, read_table
 
 
 def test_xlsx_datetime_cells_keep_their_time() -> None:
@@ -33,3 +34,9 @@ def test_apostrophes_do_not_join_lines() -> None:
 def test_semicolon_and_tab_delimiters_are_still_found() -> None:
     assert read_table(b"a;b\n1;2\n", "x.csv").rows == [(2, ["1", "2"])]
     assert read_table(b"a\tb\n1\t2\n", "x.tsv").rows == [(2, ["1", "2"])]
+
+
+@pytest.mark.parametrize("encoding", ["u\x00x", "no-such-codec", "utf-8\x00"])
+def test_an_encoding_no_codec_has_is_a_file_error(encoding: str) -> None:
+    with pytest.raises(TableFileError, match="cannot be read as"):
+        decode_csv_bytes("工号\n100001\n".encode(), encoding)

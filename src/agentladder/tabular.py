@@ -37,7 +37,8 @@ def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
+        # ValueError: bytes that do not decode, or a name no codec has (a NUL in it, too).
+        except (ValueError, LookupError) as exc:
             raise TableFileError(
                 "the file cannot be read as {encoding}: {error}", encoding=encoding, error=str(exc)
             ) from exc

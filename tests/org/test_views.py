@@ -239,3 +239,14 @@ def test_roster_template_download(admin: TestClient, settings: Settings) -> None
         make_user(session, settings, "agent", ["agent"], agent=agent)
     agent_client = login(TestClient(create_app(settings)), "agent")
     assert agent_client.get("/roster/import/template").status_code == 403
+
+
+def test_an_encoding_with_a_nul_byte_is_refused_not_a_server_error(admin: TestClient) -> None:
+    data = "工号,姓名,入职日期,班组\n100004,赵敏,2024-05-06,T01\n".encode()
+    page = admin.post(
+        "/roster/import",
+        data={"csrf_token": csrf_token(admin, "/roster/import"), "encoding": "u\x00x"},
+        files={"file": ("r.csv", io.BytesIO(data), "text/csv")},
+    )
+    assert page.status_code == 422
+    assert "赵敏" not in page.text  # nothing previewed

@@ -11,6 +11,7 @@ from agentladder.errors import NotFound
 from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
 from agentladder.web.auth import ImportsManageUser, SessionDep
+from agentladder.web.params import RowId
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -34,7 +35,7 @@ def imports_page(request: Request, session: SessionDep, user: ImportsManageUser)
 
 @pages.get("/imports/{batch_id}")
 def import_page(
-    request: Request, session: SessionDep, user: ImportsManageUser, batch_id: int
+    request: Request, session: SessionDep, user: ImportsManageUser, batch_id: RowId
 ) -> Response:
     """One import: counts, notes and its rejected rows with line, field and reason."""
     batch = ingest_service.get_batch_or_raise(session=session, batch_id=batch_id)

@@ -39,7 +39,13 @@ from agentladder.web.auth import (
     request_language,
 )
 from agentladder.web.importing import PageUpload, add_import_routes
-from agentladder.web.params import FormPeriod, OptionalPeriod, RequiredPeriod
+from agentladder.web.params import (
+    FormPeriod,
+    OptionalPeriod,
+    OptionalRowIdQuery,
+    RequiredPeriod,
+    RowId,
+)
 from agentladder.web.templating import render as render_page
 
 pages = APIRouter(include_in_schema=False)
@@ -77,7 +83,7 @@ def render_ladder_page(
 
 @pages.get("/agents/{agent_id}/scorecard")
 def scorecard_page(
-    request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
+    request: Request, session: SessionDep, user: LadderViewUser, agent_id: RowId
 ) -> Response:
     """The agent's career plan: level, gates to the next level, evidence, decisions, appeals."""
     card = insights_service.scorecard(
@@ -95,7 +101,7 @@ def scorecard_page(
 
 @api.get("/agents/{agent_id}/scorecard")
 def scorecard_api(
-    request: Request, session: SessionDep, user: LadderViewUser, agent_id: int
+    request: Request, session: SessionDep, user: LadderViewUser, agent_id: RowId
 ) -> dict[str, Any]:
     """The agent's scorecard as JSON (decisions in the shape of `ladder run --format json`)."""
     card = insights_service.scorecard(
@@ -117,7 +123,7 @@ def scorecard_api(
 def appeal_form(
     session: SessionDep,
     user: LadderAppealUser,
-    decision_id: int,
+    decision_id: RowId,
     text: Annotated[str, Form(min_length=1, max_length=4000)],
 ) -> Response:
     """An agent appeals their own decision."""
@@ -147,7 +153,7 @@ def scorecard_export(
     request: Request,
     session: SessionDep,
     user: LadderViewUser,
-    agent_id: int,
+    agent_id: RowId,
     format: str = "pdf",
     period: OptionalPeriod = None,
 ) -> Response:
@@ -174,7 +180,7 @@ def dashboard_page(
     settings: SettingsDep,
     user: LadderTeamUser,
     period: OptionalPeriod = None,
-    team: int | None = None,
+    team: OptionalRowIdQuery = None,
     closed: bool = False,
 ) -> Response:
     """Pyramid, score distribution, close to promotion, at risk, pending approvals; managers
@@ -254,7 +260,7 @@ def run_form(
 
 
 def _review_form(
-    session: SessionDep, user: Any, decision_id: int, approve: bool, reason: str
+    session: SessionDep, user: Any, decision_id: RowId, approve: bool, reason: str
 ) -> Response:
     row = decisions_service.review_decision(
         session=session, decision_id=decision_id, approve=approve, by=user, reason=reason
@@ -266,7 +272,7 @@ def _review_form(
 def approve_form(
     session: SessionDep,
     user: LadderDecideUser,
-    decision_id: int,
+    decision_id: RowId,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Approve a pending decision: the agent's level changes."""
@@ -277,7 +283,7 @@ def approve_form(
 def reject_form(
     session: SessionDep,
     user: LadderDecideUser,
-    decision_id: int,
+    decision_id: RowId,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Reject a pending decision (a reason is required): the level stays."""
@@ -288,7 +294,7 @@ def reject_form(
 def override_form(
     session: SessionDep,
     user: LadderDecideUser,
-    decision_id: int,
+    decision_id: RowId,
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -304,7 +310,7 @@ def override_form(
 def resolve_form(
     session: SessionDep,
     user: LadderDecideUser,
-    appeal_id: int,
+    appeal_id: RowId,
     outcome: Annotated[str, Form()],
     response: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
@@ -330,7 +336,7 @@ def dashboard_export(
     user: LadderTeamUser,
     format: str = "pdf",
     period: OptionalPeriod = None,
-    team: int | None = None,
+    team: OptionalRowIdQuery = None,
 ) -> Response:
     """The team dashboard as PDF, XLSX or HTML (the teams the viewer may see)."""
     scope = org_service.agent_scope(user)
@@ -432,7 +438,7 @@ class Review(BaseModel):
 
 @api.post("/ladder/decisions/{decision_id}/review")
 def review_api(
-    session: SessionDep, user: LadderDecideUser, decision_id: int, review: Review
+    session: SessionDep, user: LadderDecideUser, decision_id: RowId, review: Review
 ) -> dict[str, str]:
     """Approve or reject a pending decision."""
     row = decisions_service.review_decision(

@@ -19,7 +19,7 @@ from agentladder.web.auth import (
     SessionDep,
     request_language,
 )
-from agentladder.web.params import OptionalPeriod
+from agentladder.web.params import OptionalPeriod, RowId
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -104,7 +104,11 @@ def queues_page(
 
 @pages.get("/agents/{agent_id}/kpis")
 def agent_kpis_page(
-    request: Request, session: SessionDep, user: AgentsViewUser, agent_id: int, kind: str = "month"
+    request: Request,
+    session: SessionDep,
+    user: AgentsViewUser,
+    agent_id: RowId,
+    kind: str = "month",
 ) -> Response:
     """One agent's KPIs: each with its definition, value, sample size and trend."""
     if kind not in {"day", "week", "month", "quarter"}:
@@ -156,7 +160,7 @@ def api_metrics(
 
 @api.get("/agents/{agent_id}/metrics")
 def api_agent_metrics(
-    session: SessionDep, user: AgentsViewUser, agent_id: int, kind: str = "month"
+    session: SessionDep, user: AgentsViewUser, agent_id: RowId, kind: str = "month"
 ) -> dict[str, Any]:
     """One agent's metrics over recent periods (404 outside the caller's scope)."""
     agent = org_service.get_agent_or_raise(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from agentladder.web.auth import (
     UsersManageUser,
 )
 from agentladder.web.importing import PageUpload, add_import_routes
+from agentladder.web.params import PageNumber, RowId
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -104,7 +105,7 @@ def agents_page(
     level: str | None = None,
     skill_group: str | None = None,
     status: str = "active",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """Agent list with search and filters, inside the user's scope."""
     scope = org_service.agent_scope(user)
@@ -124,7 +125,7 @@ def agents_page(
 
 @pages.get("/agents/{agent_id}")
 def agent_page(
-    request: Request, session: SessionDep, user: AgentsViewUser, agent_id: int
+    request: Request, session: SessionDep, user: AgentsViewUser, agent_id: RowId
 ) -> Response:
     """An agent's profile with level history; others' profiles are hidden from agents."""
     agent = org_service.get_agent_or_raise(
@@ -145,7 +146,7 @@ def agent_page(
 def agent_level_form(
     session: SessionDep,
     user: AgentsEditUser,
-    agent_id: int,
+    agent_id: RowId,
     level: Annotated[str, Form()],
     effective_on: Annotated[str, Form()],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
@@ -173,7 +174,7 @@ def agent_level_form(
 def agent_alias_form(
     session: SessionDep,
     user: AgentsEditUser,
-    agent_id: int,
+    agent_id: RowId,
     identity: Annotated[str, Form(min_length=1, max_length=200)],
     source: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
@@ -187,7 +188,7 @@ def agent_alias_form(
 
 @pages.post("/agents/{agent_id}/aliases/{alias_id}/delete")
 def agent_alias_delete_form(
-    session: SessionDep, user: AgentsEditUser, agent_id: int, alias_id: int
+    session: SessionDep, user: AgentsEditUser, agent_id: RowId, alias_id: RowId
 ) -> Response:
     """Remove an alias."""
     agent = org_service.get_agent_or_raise(
@@ -227,7 +228,7 @@ def team_create_form(
 def team_update_form(
     session: SessionDep,
     user: TeamsManageUser,
-    team_id: int,
+    team_id: RowId,
     name: Annotated[str, Form()],
     leads: Annotated[str, Form()] = "",
 ) -> Response:
@@ -290,7 +291,7 @@ def user_create_form(
 
 @pages.get("/users/{user_id}")
 def user_page(
-    request: Request, session: SessionDep, user: UsersManageUser, user_id: int
+    request: Request, session: SessionDep, user: UsersManageUser, user_id: RowId
 ) -> Response:
     """One user's roles, link, status and password reset."""
     target = accounts_service.get_user_or_raise(session=session, user_id=user_id)
@@ -302,7 +303,7 @@ def user_update_form(
     session: SessionDep,
     settings: SettingsDep,
     user: UsersManageUser,
-    user_id: int,
+    user_id: RowId,
     roles: Annotated[list[str], Form()],
     display_name: Annotated[str, Form()] = "",
     employee_no: Annotated[str, Form()] = "",
@@ -348,7 +349,7 @@ def api_agents(
     level: str | None = None,
     skill_group: str | None = None,
     status: str = "active",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> AgentPage:
     """Agents in the caller's scope, filtered and paged."""
     return org_service.list_agents(
@@ -359,7 +360,7 @@ def api_agents(
 
 
 @api.get("/agents/{agent_id}", response_model=AgentDetail)
-def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: int) -> AgentDetail:
+def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: RowId) -> AgentDetail:
     """One agent with level history and aliases (404 outside the caller's scope)."""
     agent = org_service.get_agent_or_raise(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
@@ -369,7 +370,7 @@ def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: int) -> Agent
 
 @api.post("/agents/{agent_id}/level", response_model=AgentDetail)
 def api_agent_level(
-    session: SessionDep, user: AgentsEditUser, agent_id: int, change: LevelChange
+    session: SessionDep, user: AgentsEditUser, agent_id: RowId, change: LevelChange
 ) -> AgentDetail:
     """Change an agent's level by hand, with a reason."""
     agent = org_service.get_agent_or_raise(
@@ -389,7 +390,7 @@ def api_agent_level(
 
 @api.post("/agents/{agent_id}/aliases", response_model=AliasRead, status_code=201)
 def api_agent_alias(
-    session: SessionDep, user: AgentsEditUser, agent_id: int, alias_in: AliasCreate
+    session: SessionDep, user: AgentsEditUser, agent_id: RowId, alias_in: AliasCreate
 ) -> AliasRead:
     """Map a source identity to the agent."""
     agent = org_service.get_agent_or_raise(
@@ -415,7 +416,7 @@ def api_team_create(session: SessionDep, user: TeamsManageUser, team_in: TeamCre
 
 @api.patch("/teams/{team_id}", response_model=TeamRead)
 def api_team_update(
-    session: SessionDep, user: TeamsManageUser, team_id: int, team_in: TeamUpdate
+    session: SessionDep, user: TeamsManageUser, team_id: RowId, team_in: TeamUpdate
 ) -> TeamRead:
     """Rename a team or set its leads."""
     return org_service.update_team(session=session, team_id=team_id, team_in=team_in)
@@ -477,7 +478,7 @@ def api_user_update(
     session: SessionDep,
     settings: SettingsDep,
     user: UsersManageUser,
-    user_id: int,
+    user_id: RowId,
     user_in: UserUpdate,
 ) -> UserRead:
     """Change a user's roles, link, status or password."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from agentladder.org import service as org_service
@@ -21,6 +21,7 @@ from agentladder.training.certifications.schemas import (
 )
 from agentladder.web.auth import SessionDep, SettingsDep, requires
 from agentladder.web.importing import PageUpload, add_import_routes
+from agentladder.web.params import PageNumber, RowId
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -77,7 +78,7 @@ def certifications_page(
     team: str | None = None,
     cert_type: str | None = None,
     status: str = "all",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """Certificates of the agents the user may see (an agent: their own), with filters and
     the ones expiring soon marked."""
@@ -108,7 +109,7 @@ def agent_certifications_page(
     session: SessionDep,
     settings: SettingsDep,
     user: CertificationsViewUser,
-    agent_id: int,
+    agent_id: RowId,
 ) -> Response:
     """One agent's certificates (404 outside the user's scope)."""
     agent = org_service.get_agent_or_raise(
@@ -148,7 +149,7 @@ def api_certifications(
     team: str | None = None,
     cert_type: str | None = None,
     status: str = "all",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> CertificationPage:
     """Certificates in the caller's scope, filtered and paged."""
     return certifications_service.list_certifications(
@@ -161,7 +162,7 @@ def api_certifications(
 
 @api.get("/agents/{agent_id}/certifications", response_model=list[CertificationRead])
 def api_agent_certifications(
-    session: SessionDep, settings: SettingsDep, user: CertificationsViewUser, agent_id: int
+    session: SessionDep, settings: SettingsDep, user: CertificationsViewUser, agent_id: RowId
 ) -> list[CertificationRead]:
     """One agent's certificates (404 outside the caller's scope)."""
     agent = org_service.get_agent_or_raise(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -48,6 +49,12 @@ API_DOCS_CSP = (
     "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
     "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
     "https://cdn.jsdelivr.net; frame-ancestors 'none'"
+)
+
+
+log = logging.getLogger(__name__)
+SERVER_ERROR_MESSAGE = N_(
+    "Something went wrong on our side; it has been logged. Try again, or tell your administrator."
 )
 
 
@@ -179,6 +186,18 @@ def create_app(settings: Settings | None = None, scheduler: bool | None = None) 
         return _error_response(
             request, 422, translate(language, "invalid input in: {fields}", fields=fields)
         )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback (the server re-raises it too); the person gets the
+        # product's own page in their language, not a bare "Internal Server Error".
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        language = request_language(request)
+        message = translate(language, SERVER_ERROR_MESSAGE)
+        try:
+            return _error_response(request, 500, message)
+        except Exception:  # the page itself needs what just failed: plain text will do
+            return PlainTextResponse(message, status_code=500)
 
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, validation_error)  # type: ignore[arg-type]

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form
+from fastapi import Depends, Form, Path, Query
 
 from agentladder.periods import Period, parse_period
+
+# Database ids are 64-bit: a larger number in a URL is a 422, never an overflow deep in SQL.
+MAX_ROW_ID = 2**63 - 1
+MAX_PAGE = 1_000_000
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+OptionalRowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
 def optional_period(period: str | None = None) -> Period | None:
