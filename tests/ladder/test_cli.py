@@ -141,3 +141,49 @@ def test_evidence_template_imports_as_it_is(cli_env: Settings, tmp_path: Path) -
     shown = runner.invoke(app, ["ladder", "evidence", "import", "--help"])
     for header in ("周期", "period", "样本量", "sample size", "指标", "metric"):
         assert header in shown.output
+
+
+def test_a_policy_saved_by_chinese_notepad_reads_as_any_other(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    # Chinese Notepad (and Excel's "save as text") write GB18030, not UTF-8.
+    notepad = tmp_path / "晋级政策.yaml"
+    notepad.write_bytes(policy_text().encode("gb18030"))
+    validated = runner.invoke(app, ["ladder", "policy", "validate", str(notepad)])
+    assert validated.exit_code == 0, validated.output
+    assert "valid" in validated.output
+    applied = runner.invoke(app, ["ladder", "policy", "apply", str(notepad)])
+    assert applied.exit_code == 0, applied.output
+
+
+def test_bad_arguments_and_files_never_end_in_a_traceback(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 40)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(policy_text(), encoding="utf-8")
+    cases = [
+        ["ladder", "backtest", "--policy", str(policy), "--from", "2026-11", "--to", "2026-09"],
+        ["ladder", "policy", "validate", str(garbage)],
+        ["ladder", "policy", "apply", str(garbage)],
+        ["ladder", "run", "--period", "2026-13"],
+        ["ladder", "run", "--period", "2026-W41"],
+        ["ladder", "explain", "999999", "--period", "2026-10"],
+        ["ladder", "evidence", "import", str(garbage)],
+        ["import", "queue_log", str(garbage)],
+        ["import", "calls-table", str(garbage)],
+        ["org", "roster", "import", str(garbage)],
+        ["training", "certifications", "import", str(garbage)],
+        ["metrics", "compute", "--period", "someday"],
+        ["cycle", "close", "--period", "2026-W41"],
+    ]
+    for args in cases:
+        result = runner.invoke(app, args)
+        # A clear error (exit 1) or a usage error (exit 2), never an exception's traceback.
+        assert result.exit_code in (1, 2), (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            repr(result.exception),
+        )
+        assert "Traceback" not in result.output, args

@@ -62,10 +62,12 @@ def validate(file: PolicyFile) -> None:
     try:
         with session_scope() as session:
             loaded = policy_service.load_policy_text(
-                session=session, text=file.read_text(encoding="utf-8")
+                session=session, text=policy_service.read_policy_file(file)
             )
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc
+    except DomainError as exc:
+        raise fail(exc) from exc
     console.print(f"{file.name}: valid ({loaded.policy.name}, hash {loaded.content_hash[:12]})")
 
 
@@ -75,8 +77,8 @@ def apply(
     note: Annotated[str, typer.Option(help="Why the policy changes.")] = "",
 ) -> None:
     """Make a policy the one in force (the diff against the current one is printed)."""
-    text = file.read_text(encoding="utf-8")
     try:
+        text = policy_service.read_policy_file(file)
         with session_scope() as session:
             current = policy_service.current_policy(session=session)
             version = policy_service.apply_policy(session=session, text=text, note=note)
@@ -84,6 +86,8 @@ def apply(
             content_hash = version.content_hash
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc
+    except DomainError as exc:
+        raise fail(exc) from exc
     for line in diff:
         console.print(line, markup=False, highlight=False)
     console.print(f"applied: {file.name} (hash {content_hash[:12]})")
@@ -139,7 +143,7 @@ def run(
         with session_scope() as session:
             loaded = (
                 policy_service.load_policy_text(
-                    session=session, text=policy.read_text(encoding="utf-8")
+                    session=session, text=policy_service.read_policy_file(policy)
                 )
                 if policy
                 else None
@@ -291,7 +295,7 @@ def backtest(
     try:
         with session_scope() as session:
             proposed = policy_service.load_policy_text(
-                session=session, text=policy.read_text(encoding="utf-8")
+                session=session, text=policy_service.read_policy_file(policy)
             )
             report = backtest_service.backtest(
                 session=session, proposed=proposed, first=first, last=last

@@ -145,6 +145,12 @@ def backtest(
     to `last` instead of the current policy (both simulated from the same start)."""
     in_force = current or policy_service.current_policy(session=session)
     start, end = first, last
+    if start.first_day > end.first_day:
+        raise InvalidInput(
+            "the first period {first} comes after the last {last}",
+            first=start.label,
+            last=end.label,
+        )
     if start.kind != proposed.policy.period or end.kind != proposed.policy.period:
         raise InvalidInput(
             "the policy evaluates by {kind}; give a {kind} such as {example}",

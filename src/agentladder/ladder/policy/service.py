@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.db import utcnow
+from agentladder.errors import InvalidInput
 from agentladder.ladder.models import PolicyVersion
 from agentladder.ladder.policy.schemas import (
     TRIGGER_ACTIONS,
@@ -32,6 +33,7 @@ from agentladder.ladder.policy.schemas import (
 )
 from agentladder.metrics import service as metrics_service
 from agentladder.org.schemas import LEVELS
+from agentladder.tabular import decode_csv_bytes
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
@@ -332,6 +334,18 @@ def canonical(policy: LadderPolicy) -> str:
 def policy_hash(policy: LadderPolicy) -> str:
     """The content hash that identifies a policy version (sha256 of its canonical form)."""
     return hashlib.sha256(canonical(policy).encode()).hexdigest()
+
+
+def read_policy_file(path: Path) -> str:
+    """A policy file's text in any common encoding (UTF-8 with or without BOM, GB18030 as
+    Chinese Notepad saves it, what charset detection finds); a file that is not text is a
+    TableFileError naming it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput("cannot read {file}: {error}", file=str(path), error=str(exc)) from exc
+    text, _ = decode_csv_bytes(data, None)
+    return text
 
 
 def default_policy_text() -> str:
