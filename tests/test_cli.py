@@ -188,3 +188,24 @@ def test_version_prints_without_a_command_or_a_database(
     assert result.exit_code == 0
     assert result.output.strip() == __version__
     assert not (tmp_path / "agentladder-data").exists()
+
+
+def test_queue_log_imports_as_queue_hyphen_log_and_under_its_old_name(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1760000000|c1|support|NONE|ENTERQUEUE||13800000000|1\n"
+        "1760000003|c1|support|Agent/1001|CONNECT|3|c1.1|2\n"
+        "1760000063|c1|support|Agent/1001|COMPLETEAGENT|3|60|1\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    first = runner.invoke(app, ["import", "queue-log", str(log)])
+    assert first.exit_code == 0, first.output
+    assert "accepted" in first.output
+    # The same file under the name scripts used before: the ledger knows it already.
+    again = runner.invoke(app, ["import", "queue_log", str(log)])
+    assert again.exit_code == 0, again.output
+    assert "already imported" in again.output
+    assert "queue-log" in runner.invoke(app, ["import", "--help"]).output

@@ -56,7 +56,17 @@ def _print(report: ImportReport) -> None:
 
 
 def import_files(
-    adapter: Annotated[str, typer.Argument(help="Adapter name, e.g. calls-table.")],
+    adapter: Annotated[
+        str,
+        typer.Argument(
+            help="The adapter: "
+            + "; ".join(
+                f"{ingest_service.adapter_command_name(info.name)} ({info.description})"
+                for info in ingest_service.ADAPTERS.values()
+            )
+            + "."
+        ),
+    ],
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     mapping: Annotated[Path | None, typer.Option(help="Column-mapping YAML file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,

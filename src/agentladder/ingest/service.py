@@ -145,13 +145,24 @@ def shipped_mapping(name: str) -> Path:
     return MAPPINGS_DIR / f"{name}.yaml"
 
 
+# Names people type for an adapter besides its own: every command spells adapters with
+# hyphens, while the ledger keeps the name queue_log was stored under.
+ADAPTER_ALIASES = {"queue-log": "queue_log"}
+
+
+def adapter_command_name(name: str) -> str:
+    """An adapter's name as the commands spell it (queue-log)."""
+    return name.replace("_", "-")
+
+
 def get_adapter(name: str) -> AdapterInfo:
-    """The adapter with this name, or a clear error listing the known ones."""
+    """The adapter with this name (or alias), or a clear error listing the known ones."""
     try:
-        return ADAPTERS[name]
+        return ADAPTERS[ADAPTER_ALIASES.get(name, name)]
     except KeyError:
+        known = ", ".join(sorted(adapter_command_name(a) for a in ADAPTERS))
         raise InvalidInput(
-            "unknown adapter {name}; known: {known}", name=name, known=", ".join(sorted(ADAPTERS))
+            "unknown adapter {name}; known: {known}", name=name, known=known
         ) from None
 
 
@@ -286,6 +297,7 @@ def import_file(
     from agentladder.ingest import datasets
 
     info = get_adapter(adapter)
+    adapter = info.name  # the name the ledger keeps, whichever way it was spelled
     if path is not None:
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
@@ -387,7 +399,7 @@ def import_order(adapter: str, files: list[Path]) -> list[Path]:
     are completed; other files in the order given."""
     from agentladder.ingest import queue_log
 
-    if adapter != "queue_log":
+    if get_adapter(adapter).name != "queue_log":
         return files
     starts = {}
     for path in files:
