@@ -1002,7 +1002,7 @@ class ImportTotals:
 def import_queue_logs(
     *, session: Session, settings: Settings, files: Sequence[Path]
 ) -> ImportTotals:
-    """Import the files in order, as `agentladder import queue_log <file>...` would."""
+    """Import the files in order, as `agentladder import queue-log <file>...` would."""
     totals = ImportTotals()
     for path in files:
         totals.import_file(session=session, settings=settings, path=path)
