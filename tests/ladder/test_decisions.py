@@ -219,7 +219,24 @@ def test_quota_with_a_tie_goes_to_longer_tenure_at_the_level(session: Session) -
         "actual": 3,
         "passed": False,
     }
-    assert "Quota of Basic Sophomore full (2 places): ranked 3 of 3." in held.explanation("en")
+    explained = held.explanation("en")
+    assert (
+        "Not promoted: the quota of Basic Sophomore is full (2 places, 0 held); ranked 3 of 3 "
+        "qualified by composite."
+    ) in explained
+    assert not any("promoted one level" in sentence for sentence in explained)
+    # 乙 and 丙 tie on 80: the explanation names the tie-break that decided.
+    assert (
+        "Same composite as the last admitted, who has held the level longer (since 2023-06-01)."
+    ) in explained
+    assert "a place under the quota of Basic Sophomore" in held.gaps("en")
+    # Still qualified next period, the agent's streak reads as complete, not "2 of 1".
+    give(session, newer, "2026-10", score=80)
+    give(session, best, "2026-10", score=90)
+    give(session, older, "2026-10", score=80)
+    give(session, weak, "2026-10", score=30)
+    later = decision_of(run(session, "2026-10", text), newer)
+    assert "Qualified for Basic Sophomore (1 of 1 periods in a row)." in later.explanation("en")
 
 
 def test_rerunning_a_period_is_idempotent(session: Session) -> None:
@@ -299,3 +316,27 @@ def test_manager_approval_override_and_appeal_keep_history(
     ]
     # A rerun keeps what the manager decided.
     assert run(session, "2026-09", text).kept == 1
+
+
+def test_an_expired_certificate_of_the_current_level_names_what_to_renew(
+    session: Session,
+) -> None:
+    text = policy_text(
+        consecutive=1,
+        entry={"basic_sophomore": "{min_score: 55, certifications: [product_knowledge]}"},
+    )
+    agent = make_agent(session, hire_date=HIRED, level="basic_sophomore")
+    session.add(
+        Certification(
+            agent_id=agent.id,
+            cert_type="product_knowledge",
+            issued_on=date(2025, 1, 1),
+            expires_on=date(2026, 8, 31),
+            source="test",
+        )
+    )
+    give(session, agent, "2026-09", score=70)  # enough for basic_junior
+    view = decision_of(run(session, "2026-09", text), agent)
+    assert view.decision == "hold"
+    assert gate_of(view, "current_certifications")["passed"] is False
+    assert "renew the certification of the current level: product_knowledge" in view.gaps("en")

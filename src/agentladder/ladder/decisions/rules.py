@@ -35,6 +35,12 @@ from agentladder.ladder.policy import service as ladder_policy
 from agentladder.ladder.policy.schemas import EntrySpec, LadderPolicy
 
 PROMOTE, HOLD, DEMOTE, INSUFFICIENT = "promote", "hold", "demote", "insufficient_evidence"
+PROMOTED = N_("Qualified for {needed} periods in a row: promoted one level to {level}.")
+# Sentences the rules no longer write but decisions stored earlier still hold: kept in the
+# catalog so that those decisions read in Chinese as they did.
+STORED_ONLY_SENTENCES = (
+    N_("Quota of {level} full ({capacity} places): ranked {rank} of {candidates}."),
+)
 # A month of a windowed metric: its value and sample size (None: nothing recorded).
 MonthValue = tuple[float | None, int]
 
@@ -190,6 +196,7 @@ def entry_gates(
 _GAPS = {
     "tenure_months": N_("{months} more months of tenure"),
     "certification": N_("certification: {certification}"),
+    "current_certifications": N_("renew the certification of the current level: {certifications}"),
 }
 GENERIC_GAP = N_("{metric} {needed} (now {actual})")
 GENERIC_SAMPLE_GAP = N_("{count} more observations of {metric}")
@@ -218,6 +225,8 @@ def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
         return Reason(_GAPS["tenure_months"], {"months": gate.required - gate.actual})
     if gate.gate == "certification":
         return Reason(_GAPS["certification"], {"certification": gate.required})
+    if gate.gate == "current_certifications":
+        return Reason(_GAPS["current_certifications"], {"certifications": gate.actual})
     return _metric_gap(gate, policy)
 
 
@@ -354,7 +363,8 @@ def decide(
                     N_("Qualified for {level} ({streak} of {needed} periods in a row)."),
                     {
                         "level": target,
-                        "streak": qualify_streak,
+                        # Held by a full quota, the streak runs past what is needed.
+                        "streak": min(qualify_streak, policy.promotion.consecutive_periods),
                         "needed": policy.promotion.consecutive_periods,
                     },
                 )
@@ -435,7 +445,7 @@ def decide(
     if target is not None and qualify_streak >= policy.promotion.consecutive_periods:
         reasons.append(
             Reason(
-                N_("Qualified for {needed} periods in a row: promoted one level to {level}."),
+                PROMOTED,
                 {"needed": policy.promotion.consecutive_periods, "level": target},
             )
         )
@@ -478,6 +488,32 @@ def _trigger_reason(trigger: policy_schemas.Trigger, action: str) -> Reason:
     return Reason(message, {"metric": trigger.metric, "above": _plain(trigger.above)})
 
 
+def _tie_break(
+    outcome: Outcome, last_in: Outcome | None, seats: dict[int, QuotaSeat]
+) -> Reason | None:
+    """Which tie-break left the agent out, when their composite equals the last admitted."""
+    if last_in is None or (outcome.composite or 0.0) != (last_in.composite or 0.0):
+        return None
+    mine, theirs = seats[outcome.agent_id], seats[last_in.agent_id]
+    if mine.level_since != theirs.level_since:
+        return Reason(
+            N_(
+                "Same composite as the last admitted, who has held the level longer (since {date})."
+            ),
+            {"date": theirs.level_since.isoformat()},
+        )
+    if mine.hire_date != theirs.hire_date:
+        return Reason(
+            N_(
+                "Same composite and time at the level as the last admitted, hired earlier ({date})."
+            ),
+            {"date": theirs.hire_date.isoformat()},
+        )
+    return Reason(
+        N_("Same composite, time at the level and hire date: the lower agent id went in.")
+    )
+
+
 @dataclass(frozen=True)
 class QuotaSeat:
     """What breaks ties between candidates for a capped level."""
@@ -514,6 +550,7 @@ def apply_quotas(
             )
         )
         room = max(0, capacity - staying)
+        last_in = candidates[room - 1] if 0 < room <= len(candidates) else None
         for rank, outcome in enumerate(candidates, start=1):
             admitted = rank <= room
             # The place the agent would take: holders staying, then candidates by rank.
@@ -524,15 +561,24 @@ def apply_quotas(
             outcome.to_level = outcome.from_level
             # Still qualified: the streak stays, so the agent enters when a place opens.
             outcome.qualify_streak = policy.promotion.consecutive_periods
+            # The rule's promotion sentence no longer holds: say what happened instead.
+            outcome.reasons = [r for r in outcome.reasons if r.message != PROMOTED]
             outcome.reasons.append(
                 Reason(
-                    N_("Quota of {level} full ({capacity} places): ranked {rank} of {candidates}."),
+                    N_(
+                        "Not promoted: the quota of {level} is full ({capacity} places, "
+                        "{staying} held); ranked {rank} of {candidates} qualified by composite."
+                    ),
                     {
                         "level": level,
                         "capacity": capacity,
+                        "staying": staying,
                         "rank": rank,
                         "candidates": len(candidates),
                     },
                 )
             )
+            tie = _tie_break(outcome, last_in, seats)
+            if tie is not None:
+                outcome.reasons.append(tie)
             outcome.gaps.append(Reason(N_("a place under the quota of {level}"), {"level": level}))
