@@ -69,6 +69,10 @@ class Settings(BaseSettings):
             "事后处理",
         ]
     )
+    # Files uploaded on the import pages: the largest accepted, and how long one waits between
+    # its preview and its apply before it is deleted (applied or not).
+    upload_max_mb: int = Field(default=20, ge=1, le=2048)
+    upload_retention_hours: int = Field(default=24, ge=1)
     # The period close on a schedule (`agentladder serve --scheduler`): the previous month is
     # closed on this day of the month, at this hour of the centre's time zone.
     cycle_scheduler: bool = Field(

@@ -51,6 +51,12 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class TooLarge(DomainError):
+    """An upload beyond the size limit (`AGENTLADDER_UPLOAD_MAX_MB`)."""
+
+    status_code = 413
+
+
 class TooManyAttempts(DomainError):
     """Throttled (login attempts)."""
 

@@ -81,6 +81,7 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "Conflict",
     "InvalidInput",
     "TooManyAttempts",
+    "TooLarge",
     "StaleEvidence",
     "LoginRequired",
     "CsrfFailed",

@@ -44,7 +44,7 @@ from agentladder.web.auth import (
     TeamsViewUser,
     UsersManageUser,
 )
-from agentladder.web.importing import PageUpload, add_import_routes
+from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
 from agentladder.web.templating import render
 
@@ -448,7 +448,7 @@ async def api_roster_import(
     """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing."""
     return roster_service.apply_roster(
         session=session,
-        data=await file.read(),
+        data=await read_upload(file, settings),
         file_name=file.filename or "roster.csv",
         encoding=encoding,
         dry_run=dry_run,

@@ -20,7 +20,7 @@ from agentladder.training.certifications.schemas import (
     CertificationTypeRead,
 )
 from agentladder.web.auth import SessionDep, SettingsDep, requires
-from agentladder.web.importing import PageUpload, add_import_routes
+from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
 from agentladder.web.templating import render
 
@@ -176,6 +176,7 @@ def api_agent_certifications(
 @api.post("/certifications/import", response_model=CertificationImportResult)
 async def api_certifications_import(
     session: SessionDep,
+    settings: SettingsDep,
     user: CertificationsManageUser,
     file: Annotated[UploadFile, File()],
     dry_run: bool = False,
@@ -183,7 +184,7 @@ async def api_certifications_import(
 ) -> CertificationImportResult:
     """Import certificates from a CSV/XLSX file (`dry_run`: only report); a file with errors
     changes nothing."""
-    data = await file.read()
+    data = await read_upload(file, settings)
     return certifications_service.import_certifications(
         session=session,
         data=data,

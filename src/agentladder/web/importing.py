@@ -55,6 +55,23 @@ PageImport = Callable[[Session, PageUpload], ImportResult[Any]]
 PageContext = Callable[[Request, Session], dict[str, object]]
 
 
+UPLOAD_CHUNK = 1024 * 1024
+
+
+async def read_upload(file: UploadFile, settings: Settings) -> bytes:
+    """An uploaded file's bytes, read in chunks (the server has spooled the upload to disk)
+    and refused (413) as soon as they pass the size limit, so a huge file is never held
+    whole in memory."""
+    limit = settings.upload_max_mb * 2**20
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await file.read(UPLOAD_CHUNK):
+        size += len(chunk)
+        stash.check_size(size, limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def template_download(importer: Importer[Any, Any]) -> Response:
     """The importer's XLSX template as a download."""
     return Response(
@@ -132,21 +149,23 @@ def add_import_routes(
     ) -> Response:
         """Keep the upload and show what importing it would do (or, when the page offers the
         choice and the box is unticked, import it)."""
-        data = await file.read()
         file_name = file.filename or f"{importer.kind}.csv"
         try:
+            data = await read_upload(file, settings)
             token = stash.stash_upload(
                 data_dir=settings.ensure_data_dir(),
                 kind=importer.kind,
                 data=data,
                 file_name=file_name,
+                max_bytes=settings.upload_max_mb * 2**20,
+                retention_s=settings.upload_retention_hours * 3600,
             )
             upload = PageUpload(
                 settings, user, data, file_name, encoding or None, dry_run or not dry_run_option
             )
             result = run(session, upload)
         except DomainError as exc:
-            return page(request, session, 422, file_error=exc, encoding=encoding)
+            return page(request, session, exc.status_code, file_error=exc, encoding=encoding)
         return show(request, session, result, token=token, encoding=encoding)
 
     @router.post(f"{base_url}/{{{upload_param}}}/apply", name=f"{importer.kind}_import_apply")
