@@ -63,8 +63,13 @@ def _fields(text: str) -> Counter[str]:
     return Counter(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
 
 
+def _hashable(value: object) -> object:
+    # A plural entry's id and string are lists in a catalog read back from the .mo.
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _translations(catalog: Catalog) -> dict[tuple[object, object], object]:
-    return {(m.id, m.context): m.string for m in catalog if m.id}
+    return {(_hashable(m.id), m.context): _hashable(m.string) for m in catalog if m.id}
 
 
 def test_extraction_finds_the_marked_strings(extracted: Catalog) -> None:

@@ -27,6 +27,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a sentence with a count for extraction, in both forms ("1 more call", "2 more
+    calls"); `translate_count` picks the form on display."""
+    return singular, plural
+
+
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(language: Language) -> _gettext.NullTranslations:
     """The compiled catalog for a language; English is the source language."""
@@ -53,6 +59,15 @@ def translate(language: Language, message: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def translate_count(
+    language: Language, forms: tuple[str, str], number: int, /, **params: Any
+) -> str:
+    """Translate a sentence in the form `number` takes in the reader's language (Chinese has
+    one form) and fill its placeholders (`{count}` among them, as a rule)."""
+    text = translations(language).ngettext(forms[0], forms[1], number)
+    return text.format(**params)
+
+
 def babel_locale(language: Language) -> Locale:
     """The Babel locale used to format dates and numbers."""
     return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else "en_US")
@@ -73,6 +88,7 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "gettext",
     "ngettext:1,2",
     "N_",
+    "N_plural:1,2",
     "tr",
     "translate:2",
     "DomainError",

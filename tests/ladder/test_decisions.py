@@ -28,7 +28,8 @@ def test_qualifying_one_period_only_holds(session: Session) -> None:
     assert (view.decision, view.to_level) == ("hold", "basic_fresh")
     assert "Qualified for Basic Sophomore (1 of 2 periods in a row)." in view.explanation("en")
     assert "初级座席·二级" in " ".join(view.explanation("zh_Hans"))
-    assert view.gaps("en") == ["1 more qualifying periods in a row"]
+    assert view.gaps("en") == ["1 more qualifying period in a row"]  # one, not "periods"
+    assert view.gaps("zh_Hans") == ["还需连续 1 个周期达标"]
 
 
 def test_two_periods_in_a_row_promote_one_level_even_when_qualifying_for_two(
@@ -143,7 +144,7 @@ def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
         "passed": False,
     }
     assert "Not enough evidence this period: the level is held." in view.explanation("en")
-    assert "1 more QA evaluations" in view.gaps("en")
+    assert "1 more QA evaluation" in view.gaps("en")
 
 
 def test_below_the_floor_twice_demotes_but_not_in_the_protected_period(

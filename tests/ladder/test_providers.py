@@ -161,7 +161,7 @@ def test_a_provider_metric_below_its_minimum_sample_holds_the_level(
         "actual": 1,
         "passed": False,
     }
-    assert "1 more observations of Coaching score" in view.gaps("en")
+    assert "1 more observation of Coaching score" in view.gaps("en")
 
 
 def test_a_provider_metric_triggers_a_review(session: Session, coaching: CoachingProvider) -> None:

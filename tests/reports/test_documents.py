@@ -95,7 +95,7 @@ def test_scorecard_of_an_earlier_period_reads_that_period(session: Session, cent
     assert len(document.section("trend").rows) == 1
     progress = document.section("progress")
     assert progress.done == [True, True, True]
-    assert progress.notes == ["1 more qualifying periods in a row"]
+    assert progress.notes == ["1 more qualifying period in a row"]
 
 
 def test_scorecard_in_chinese_names_levels_and_decisions(session: Session, centre: Centre) -> None:

@@ -9,13 +9,23 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from agentladder.external import service as external_service
-from agentladder.i18n import N_
+from agentladder.i18n import N_, N_plural
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from agentladder.periods import Period
+
+QA_EVALUATIONS_GAP = N_plural("{count} more QA evaluation", "{count} more QA evaluations")
+ADOPTED_GAP = N_plural(
+    "{count} more adopted knowledge contribution", "{count} more adopted knowledge contributions"
+)
+# Gap sentences decisions stored before the plural forms hold: kept translated.
+STORED_ONLY_SENTENCES = (
+    N_("{count} more QA evaluations"),
+    N_("{count} more adopted knowledge contributions"),
+)
 
 QA_SCORE = MetricDefinition(
     "qa_score",
@@ -34,7 +44,8 @@ QA_SCORE = MetricDefinition(
             "min_samples",
             gate="min_qa_evaluations",
             label=N_("QA evaluations"),
-            gap=N_("{count} more QA evaluations"),
+            gap=QA_EVALUATIONS_GAP[0],
+            gap_plural=QA_EVALUATIONS_GAP[1],
             default=0,
         ),
         PolicyKey(
@@ -104,7 +115,8 @@ KB_ADOPTED = MetricDefinition(
             "min_window",
             gate="kb_adopted",
             label=N_("Adopted knowledge contributions"),
-            gap=N_("{count} more adopted knowledge contributions"),
+            gap=ADOPTED_GAP[0],
+            gap_plural=ADOPTED_GAP[1],
         ),
     ),
 )

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from agentladder.i18n import N_
+from agentladder.i18n import N_, N_plural
 from agentladder.metrics import freshness
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.catalog import CATALOG
@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from agentladder.freshness import StaleInput
     from agentladder.periods import Period
 
+HANDLED_CALLS_GAP = N_plural("{count} more handled call", "{count} more handled calls")
+SURVEYS_GAP = N_plural("{count} more survey answer", "{count} more survey answers")
+# Gap sentences decisions stored before the plural forms hold: kept translated.
+STORED_ONLY_SENTENCES = (N_("{count} more handled calls"), N_("{count} more survey answers"))
+
 # The policy's sufficiency minimums that count KPI samples.
 SAMPLE_KEYS = {
     "handled_calls": PolicyKey(
@@ -28,7 +33,8 @@ SAMPLE_KEYS = {
         "min_samples",
         gate="min_handled_calls",
         label=N_("Handled calls"),
-        gap=N_("{count} more handled calls"),
+        gap=HANDLED_CALLS_GAP[0],
+        gap_plural=HANDLED_CALLS_GAP[1],
         default=0,
     ),
     "csat_rate": PolicyKey(
@@ -37,7 +43,8 @@ SAMPLE_KEYS = {
         "min_samples",
         gate="min_surveys",
         label=N_("Survey answers"),
-        gap=N_("{count} more survey answers"),
+        gap=SURVEYS_GAP[0],
+        gap_plural=SURVEYS_GAP[1],
         default=0,
     ),
 }

@@ -39,7 +39,8 @@ class PolicyKey:
     kind: PolicyKeyKind
     gate: str  # the gate's name in decisions (the JSON output and the stored detail)
     label: str  # msgid: the gate's name for people
-    gap: str = ""  # msgid of the gap sentence; params: needed, actual, count, months
+    gap: str = ""  # msgid of the gap sentence; params: needed, actual, count
+    gap_plural: str = ""  # its plural msgid, for gaps with a {count} ("1 more call")
     default: object = None  # the value when a policy leaves the key out
     # For triggers: the msgids of the sentences for a review and for a demotion.
     review_reason: str = ""

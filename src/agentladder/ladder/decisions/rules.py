@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from agentladder.i18n import N_
+from agentladder.i18n import N_, N_plural
 from agentladder.ladder.decisions.scoring import PeriodScores
 from agentladder.ladder.policy import schemas as policy_schemas
 from agentladder.ladder.policy import service as ladder_policy
@@ -40,6 +40,9 @@ PROMOTED = N_("Qualified for {needed} periods in a row: promoted one level to {l
 # catalog so that those decisions read in Chinese as they did.
 STORED_ONLY_SENTENCES = (
     N_("Quota of {level} full ({capacity} places): ranked {rank} of {candidates}."),
+    N_("{months} more months of tenure"),
+    N_("{count} more qualifying periods in a row"),
+    N_("{count} more observations of {metric}"),
 )
 # A month of a windowed metric: its value and sample size (None: nothing recorded).
 MonthValue = tuple[float | None, int]
@@ -100,14 +103,24 @@ class Gate:
 
 @dataclass(frozen=True)
 class Reason:
-    """A sentence of an explanation: an English msgid and its parameters."""
+    """A sentence of an explanation: an English msgid and its parameters; with `plural`, the
+    plural msgid, the form chosen by the `count` parameter."""
 
     message: str
     params: dict[str, Any] = field(default_factory=dict)
+    plural: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        """Stored form."""
-        return {"message": self.message, "params": self.params}
+        """Stored form (sentences without a plural keep the shape stored before)."""
+        stored = {"message": self.message, "params": self.params}
+        if self.plural:
+            stored["plural"] = self.plural
+        return stored
+
+
+def counted(forms: tuple[str, str], **params: Any) -> Reason:
+    """A sentence whose form follows its `count` parameter."""
+    return Reason(forms[0], params, forms[1])
 
 
 @dataclass
@@ -193,13 +206,18 @@ def entry_gates(
 
 
 # The gap sentences of the gates every policy has; a metric's gates bring their own.
+TENURE_GAP = N_plural("{count} more month of tenure", "{count} more months of tenure")
+STREAK_GAP = N_plural(
+    "{count} more qualifying period in a row", "{count} more qualifying periods in a row"
+)
 _GAPS = {
-    "tenure_months": N_("{months} more months of tenure"),
     "certification": N_("certification: {certification}"),
     "current_certifications": N_("renew the certification of the current level: {certifications}"),
 }
 GENERIC_GAP = N_("{metric} {needed} (now {actual})")
-GENERIC_SAMPLE_GAP = N_("{count} more observations of {metric}")
+GENERIC_SAMPLE_GAP = N_plural(
+    "{count} more observation of {metric}", "{count} more observations of {metric}"
+)
 
 
 def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
@@ -222,7 +240,7 @@ def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
             },
         )
     if gate.gate == "tenure_months":
-        return Reason(_GAPS["tenure_months"], {"months": gate.required - gate.actual})
+        return counted(TENURE_GAP, count=gate.required - gate.actual)
     if gate.gate == "certification":
         return Reason(_GAPS["certification"], {"certification": gate.required})
     if gate.gate == "current_certifications":
@@ -233,7 +251,7 @@ def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
 def _metric_gap(gate: Gate, policy: LadderPolicy) -> Reason | None:
     # A metric's gate or minimum: its declared sentence, else the generic one.
     gaps = gap_sentences(policy)
-    kind, metric, message = gaps.get(gate.gate, ("", "", ""))
+    kind, metric, message, plural = gaps.get(gate.gate, ("", "", "", ""))
     if not kind:
         return None
     if kind in ("min_samples", "min_window"):
@@ -242,10 +260,10 @@ def _metric_gap(gate: Gate, policy: LadderPolicy) -> Reason | None:
         params = {"count": gate.actual}
     else:
         params = {"needed": gate.required, "actual": gate.actual}
-    if message in (GENERIC_GAP, GENERIC_SAMPLE_GAP):
+    if message in (GENERIC_GAP, GENERIC_SAMPLE_GAP[0]):
         params = {key: _plain(value) for key, value in params.items()}
         params["metric"] = metric
-    return Reason(message, params)
+    return Reason(message, params, plural if "count" in params else "")
 
 
 def _plain(value: Any) -> Any:
@@ -253,18 +271,21 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def gap_sentences(policy: LadderPolicy) -> dict[str, tuple[str, str, str]]:
-    """Gate name -> (kind, metric, gap msgid) for the gates on metrics a policy can have."""
-    sentences: dict[str, tuple[str, str, str]] = {}
+def gap_sentences(policy: LadderPolicy) -> dict[str, tuple[str, str, str, str]]:
+    """Gate name -> (kind, metric, gap msgid, its plural msgid or "") for the gates on metrics
+    a policy can have."""
+    sentences: dict[str, tuple[str, str, str, str]] = {}
     for minimum in ladder_policy.sample_minimums(policy):
-        sentences[minimum.name] = (
-            "min_samples",
-            minimum.metric,
-            minimum.gap or GENERIC_SAMPLE_GAP,
-        )
+        singular, plural = (minimum.gap, minimum.gap_plural) if minimum.gap else GENERIC_SAMPLE_GAP
+        sentences[minimum.name] = ("min_samples", minimum.metric, singular, plural)
     for entry in policy.promotion.entry.values():
         for gate in ladder_policy.entry_gates(entry):
-            sentences[gate.name] = (gate.kind, gate.metric, gate.gap or GENERIC_GAP)
+            sentences[gate.name] = (
+                gate.kind,
+                gate.metric,
+                gate.gap or GENERIC_GAP,
+                gate.gap_plural,
+            )
     return sentences
 
 
@@ -371,10 +392,7 @@ def decide(
             )
             if qualify_streak < policy.promotion.consecutive_periods:
                 gaps.append(
-                    Reason(
-                        N_("{count} more qualifying periods in a row"),
-                        {"count": policy.promotion.consecutive_periods - qualify_streak},
-                    )
+                    counted(STREAK_GAP, count=policy.promotion.consecutive_periods - qualify_streak)
                 )
         else:
             failed = [gate.gate for gate in target_gates if not gate.passed]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentladder.config import Language
-from agentladder.i18n import translate
+from agentladder.i18n import translate, translate_count
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import rules
 from agentladder.ladder.decisions.scoring import PeriodScores
@@ -146,6 +146,9 @@ def reason_text(reason: dict[str, Any], language: Language) -> str:
         key: _param_text(key, value, language) for key, value in reason.get("params", {}).items()
     }
     message: str = reason["message"]
+    plural = reason.get("plural")
+    if plural:
+        return translate_count(language, (message, plural), int(params["count"]), **params)
     return translate(language, message, **params)
 
 

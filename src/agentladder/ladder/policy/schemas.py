@@ -226,6 +226,7 @@ class MetricGate:
     window_months: int  # 1: this period's value
     gap: str = ""  # msgid of the gap sentence ("" for the generic one)
     counts: bool = False  # a count adds up over a window; other values are averaged
+    gap_plural: str = ""
 
     @property
     def required(self) -> Any:
@@ -254,6 +255,7 @@ class SampleMinimum:
     metric: str
     required: int
     gap: str = ""
+    gap_plural: str = ""
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,7 @@ def _entry_gates(entry: EntrySpec) -> list[MetricGate]:
                 window,
                 shorthand.gap,
                 counts=definition.unit == "count",
+                gap_plural=shorthand.gap_plural,
             )
         )
     for spec in entry.gates:
@@ -236,6 +237,7 @@ def _sample_minimums(sufficiency: SufficiencySpec) -> list[SampleMinimum]:
                 definition.id,
                 _shorthand_value(shorthand.kind, value),
                 shorthand.gap,
+                shorthand.gap_plural,
             )
         )
     minimums += [

@@ -1,0 +1,42 @@
+"""Explanations read right in both languages: counts take their plural in English, and the
+sentences decisions were stored with before a wording changed still read in Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentladder.ladder.decisions.schemas import reason_text
+
+
+@pytest.mark.parametrize(
+    ("count", "english"), [(1, "1 more handled call"), (3, "3 more handled calls")]
+)
+def test_a_count_takes_its_plural_in_english(count: int, english: str) -> None:
+    reason = {
+        "message": "{count} more handled call",
+        "plural": "{count} more handled calls",
+        "params": {"count": count},
+    }
+    assert reason_text(reason, "en") == english
+    assert reason_text(reason, "zh_Hans") == f"还需接听 {count} 通电话"
+
+
+@pytest.mark.parametrize(
+    ("message", "params"),
+    [
+        ("{count} more handled calls", {"count": 3}),
+        ("{count} more QA evaluations", {"count": 2}),
+        ("{count} more qualifying periods in a row", {"count": 1}),
+        ("{months} more months of tenure", {"months": 2}),
+        (
+            "Quota of {level} full ({capacity} places): ranked {rank} of {candidates}.",
+            {"level": "super", "capacity": 6, "rank": 7, "candidates": 9},
+        ),
+    ],
+)
+def test_sentences_stored_before_still_read_in_chinese(
+    message: str, params: dict[str, object]
+) -> None:
+    chinese = reason_text({"message": message, "params": params}, "zh_Hans")
+    assert chinese != reason_text({"message": message, "params": params}, "en")
+    assert not any("a" <= ch <= "z" for ch in chinese.replace("super", ""))
