@@ -250,3 +250,10 @@ def test_an_encoding_with_a_nul_byte_is_refused_not_a_server_error(admin: TestCl
     )
     assert page.status_code == 422
     assert "赵敏" not in page.text  # nothing previewed
+
+
+def test_a_teams_name_is_its_mingcheng_not_a_persons_xingming(admin: TestClient) -> None:
+    page = admin.get("/teams").text
+    header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert "名称" in header
+    assert "姓名" not in header

@@ -119,6 +119,8 @@ def render(
                 "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
                 "gettext": catalog.gettext,
                 "ngettext": catalog.ngettext,
+                # A word whose translation depends on what it names (a team's 名称, a person's 姓名).
+                "pgettext": catalog.pgettext,
                 "_": catalog.gettext,
                 "tr": tr,
                 "levels": LEVELS,
