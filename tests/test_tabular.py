@@ -40,3 +40,11 @@ def test_semicolon_and_tab_delimiters_are_still_found() -> None:
 def test_an_encoding_no_codec_has_is_a_file_error(encoding: str) -> None:
     with pytest.raises(TableFileError, match="cannot be read as"):
         decode_csv_bytes("工号\n100001\n".encode(), encoding)
+
+
+def test_an_unrecognised_encoding_quotes_no_command_flag() -> None:
+    # Shown on the import pages too, which have no command line: no "--encoding" there.
+    with pytest.raises(TableFileError) as caught:
+        decode_csv_bytes(bytes([0x81, 0x30, 0xFF, 0x00, 0xFE]) * 3, None)
+    assert "--" not in caught.value.translated("zh_Hans")
+    assert "--" not in str(caught.value)

@@ -52,7 +52,10 @@ def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:
         return text, "utf-8" if candidate == "utf-8-sig" else candidate
     best = from_bytes(data).best()
     if best is None:
-        raise TableFileError("the file's text encoding cannot be recognised; give --encoding")
+        # Said the same on a page and in a terminal: both let the user name the encoding.
+        raise TableFileError(
+            "the file's text encoding cannot be recognised; say which it is (GBK, UTF-8...)"
+        )
     return str(best), best.encoding
 
 
