@@ -119,7 +119,7 @@ def render(
                 "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
                 "gettext": catalog.gettext,
                 "ngettext": catalog.ngettext,
-                # A word whose translation depends on what it names (a team's 名称, a person's 姓名).
+                # A word translated by what it names: 名称 of a team, 姓名 of a person.
                 "pgettext": catalog.pgettext,
                 "_": catalog.gettext,
                 "tr": tr,
