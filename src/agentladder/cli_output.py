@@ -69,8 +69,13 @@ def emit(rows: list[dict[str, object]], columns: list[str], fmt: OutputFormat, t
         writer.writerows({k: cell_text(v) for k, v in row.items()} for row in rows)
     else:
         table = Table(title=title)
-        for column in columns:
-            table.add_column(column)
+        for index, column in enumerate(columns):
+            # The first column says whose row it is: narrow terminals shrink the others first.
+            key_width = max((len(cell_text(row.get(column))) for row in rows), default=0)
+            # Fold what does not fit rather than cut it to "1…".
+            table.add_column(
+                column, min_width=min(key_width, 24) if index == 0 else None, overflow="fold"
+            )
         for row in rows:
             table.add_row(*(cell_text(row.get(column)) for column in columns))
         console.print(table)

@@ -192,7 +192,7 @@ def test_recompute_is_idempotent(utc_settings: Settings) -> None:
         assert session.scalar(select(func.count()).select_from(MetricValue)) == count
 
 
-def test_metrics_cli(cli_env: Settings, tmp_path: Path) -> None:
+def test_metrics_cli(cli_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -216,6 +216,25 @@ def test_metrics_cli(cli_env: Settings, tmp_path: Path) -> None:
     assert {"handled_calls", "service_level", "fcr_rate"} <= {
         m["id"] for m in json.loads(catalog.output)
     }
+    # In a terminal: a few columns that fit, rounded; one agent as rows; chosen columns.
+    monkeypatch.setenv("COLUMNS", "100")
+    table = runner.invoke(app, ["metrics", "show", "--period", "2025-10"])
+    assert table.exit_code == 0, table.output
+    assert "SIP/1001" in table.output
+    assert "…" not in table.output.split("Queues")[0]  # no cell cut to "1…"
+    assert "--metrics" in table.output  # says how to see the rest
+    one = runner.invoke(app, ["metrics", "show", "--period", "2025-10", "--agent", "SIP/1001"])
+    assert "Handled calls" in one.output
+    chosen = runner.invoke(
+        app,
+        ["metrics", "show", "--period", "2025-10", "--metrics", "handled_calls", "--format", "csv"],
+    )
+    assert chosen.output.splitlines()[0] == "agent,handled_calls"
+    unknown = runner.invoke(app, ["metrics", "show", "--period", "2025-10", "--metrics", "nope"])
+    assert unknown.exit_code == 2
+    empty = runner.invoke(app, ["metrics", "show", "--period", "2024-01"])
+    assert empty.exit_code == 0
+    assert "no metrics stored for 2024-01" in empty.output
 
 
 STATES = """\
