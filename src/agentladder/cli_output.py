@@ -38,9 +38,9 @@ def period_value(text: str) -> Period:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
 
 
-def period_option(help_text: str = PERIOD_HELP) -> Any:
-    """The `--period` option, parsed once into a Period (`Annotated[Period, period_option()]`)."""
-    return typer.Option("--period", parser=period_value, metavar="PERIOD", help=help_text)
+def period_option(help_text: str = PERIOD_HELP, name: str = "--period") -> Any:
+    """A period option, parsed once into a Period (`Annotated[Period, period_option()]`)."""
+    return typer.Option(name, parser=period_value, metavar="PERIOD", help=help_text)
 
 
 PeriodOption = Annotated[Period, period_option()]

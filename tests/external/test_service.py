@@ -228,3 +228,13 @@ def test_accepted_metrics_are_ladder_metrics_and_agent_kpis() -> None:
     assert {"qa_score", "qa_fatal_errors", "exam_score", "kb_contribution_points"} <= set(accepted)
     assert {"handled_calls", "transfer_rate", "asa_s"} <= set(accepted)
     assert "service_level" not in accepted
+
+
+def test_every_score_metric_keeps_its_bounds(settings: Settings, agents: dict[str, int]) -> None:
+    # The exam score is declared by training, not by the external import: its 0-100 still holds.
+    report = _import(
+        settings, "工号,周期,指标,值,样本量\n100002,2026-10,exam_score,150,1\n".encode()
+    )
+    assert not report.applied
+    assert [(r.row, r.column, r.value) for r in report.rejected] == [(2, "值", "150")]
+    assert report.rejected[0].params == {"metric": "exam_score", "low": "0", "high": "100"}

@@ -26,7 +26,9 @@ def utc(settings: Settings) -> Settings:
 
 def _stale(settings: Settings, period: str) -> list[StaleInput]:
     with session_scope(settings) as session:
-        return freshness.stale_inputs(session=session, settings=settings, period=period)
+        return freshness.stale_inputs(
+            session=session, settings=settings, period=parse_period(period)
+        )
 
 
 def _compute(settings: Settings, period: str) -> None:

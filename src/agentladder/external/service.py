@@ -49,13 +49,6 @@ if TYPE_CHECKING:
 
 # The ladder decides per month or quarter; days and weeks are not its periods.
 PERIOD_KINDS = frozenset({"month", "quarter"})
-# Bounds of KPIs by unit (scores such as NPS or a 1-5 CSAT are not bounded here).
-_UNIT_BOUNDS: dict[str, tuple[float, float | None]] = {
-    "count": (0, None),
-    "s": (0, None),
-    "rate": (0, 1),
-    "ratio": (0, None),
-}
 _PERIOD_SPELLINGS = (
     (re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$"), "{0}-{1:0>2}"),  # 2026/10, 2026年10月
     (re.compile(r"^(\d{4})(\d{2})$"), "{0}-{1}"),  # 202610
@@ -80,12 +73,12 @@ def accepted_metrics() -> dict[str, str]:
 
 def _metric_lookup() -> dict[str, str]:
     """Metric ids by folded id and folded Chinese and English names."""
-    return _lookup_of(id(metrics_service.metric_definitions()))
+    return _lookup_of(metrics_service.registry_generation())
 
 
 @lru_cache(maxsize=4)
-def _lookup_of(definitions_id: int) -> dict[str, str]:
-    # Keyed by the registry's identity: a provider registered later makes a new lookup.
+def _lookup_of(generation: int) -> dict[str, str]:
+    # Keyed by the registry's generation: a provider registered later makes a new lookup.
     definitions = metrics_service.metric_definitions().values()
     lookup = {fold_header(d.id): d.id for d in definitions}
     for definition in definitions:
@@ -96,9 +89,7 @@ def _lookup_of(definitions_id: int) -> dict[str, str]:
 
 def _bounds(metric_id: str) -> tuple[float, float | None] | None:
     definition = metrics_service.metric_definition(metric_id)
-    if definition is None:
-        return None
-    return definition.bounds or _UNIT_BOUNDS.get(definition.unit)
+    return definition.bounds if definition else None
 
 
 def normalize_period(text: str) -> str:

@@ -17,7 +17,6 @@ from agentladder.cli_output import (
     emit,
     fail,
     period_option,
-    period_value,
 )
 from agentladder.config import Language
 from agentladder.db import session_scope
@@ -281,12 +280,8 @@ def reject(
 @ladder_app.command("backtest")
 def backtest(
     policy: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Proposed policy.")],
-    first: Annotated[
-        Period, typer.Option("--from", parser=period_value, metavar="PERIOD", help="First period.")
-    ],
-    last: Annotated[
-        Period, typer.Option("--to", parser=period_value, metavar="PERIOD", help="Last period.")
-    ],
+    first: Annotated[Period, period_option("First period.", "--from")],
+    last: Annotated[Period, period_option("Last period.", "--to")],
     fmt: FormatOption = OutputFormat.table,
     language: LanguageOption = "zh_Hans",
 ) -> None:

@@ -84,7 +84,6 @@ def gate_name(gate: str, language: Language) -> str:
 NAMES = {
     "decisions": DECISION_NAMES,
     "statuses": STATUS_NAMES,
-    "gates": GATE_NAMES,
     "appeals": APPEAL_NAMES,
     "dimensions": DIMENSION_NAMES,
     "components": COMPONENT_NAMES,

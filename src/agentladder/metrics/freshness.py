@@ -18,7 +18,7 @@ from agentladder.i18n import N_
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics.models import MetricValue
 from agentladder.org import service as org_service
-from agentladder.periods import Period, parse_period
+from agentladder.periods import Period
 
 # Agent states (logins, pauses) begun the evening before reach into the period's first day.
 STATE_LOOKBACK = timedelta(days=1)
@@ -47,11 +47,11 @@ def oldest_computation(*, session: Session, period: Period) -> datetime | None:
     return oldest
 
 
-def stale_inputs(*, session: Session, settings: Settings, period: str) -> list[StaleInput]:
+def stale_inputs(*, session: Session, settings: Settings, period: Period) -> list[StaleInput]:
     """What changed after a period's metrics were computed: ACD files imported since whose
     events the computation reads, and identities those files name mapped to agents since; or,
     for a period never computed, the files with events in it."""
-    chosen = parse_period(period)
+    chosen = period
     refresh = compute_command(chosen)
     computed_at = oldest_computation(session=session, period=chosen)
     if computed_at is None:

@@ -78,7 +78,7 @@ class ServiceStatisticsProvider(ProviderBase):
         self, *, session: Session, settings: Settings, period: Period
     ) -> list[StaleInput]:
         """ACD imports and identity mappings newer than the period's stored metric values."""
-        return freshness.stale_inputs(session=session, settings=settings, period=period.label)
+        return freshness.stale_inputs(session=session, settings=settings, period=period)
 
 
 PROVIDER = ServiceStatisticsProvider()

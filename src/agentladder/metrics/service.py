@@ -47,6 +47,7 @@ __all__ = [
     "policy_keys",
     "queue_table",
     "register_provider",
+    "registry_generation",
     "sort_agent_rows",
     "unregister_provider",
 ]
@@ -406,6 +407,8 @@ PROVIDER_ENTRY_POINTS = "agentladder.providers"
 
 _providers: list[EvidenceProvider] | None = None
 _definitions: dict[str, MetricDefinition] | None = None
+# Bumped whenever the providers change: caches of what the registry declares key on it.
+_generation = 0
 
 
 def _load(target: str) -> EvidenceProvider:
@@ -428,7 +431,7 @@ def evidence_providers() -> tuple[EvidenceProvider, ...]:
 
 
 def _add_provider(providers: list[EvidenceProvider], provider: EvidenceProvider) -> None:
-    global _definitions
+    global _definitions, _generation
     declared = {d.id: p.name for p in providers for d in p.metrics()}
     for definition in provider.metrics():
         if definition.id in declared:
@@ -440,6 +443,7 @@ def _add_provider(providers: list[EvidenceProvider], provider: EvidenceProvider)
             )
     providers.append(provider)
     _definitions = None
+    _generation += 1
 
 
 def register_provider(provider: EvidenceProvider) -> None:
@@ -452,9 +456,16 @@ def register_provider(provider: EvidenceProvider) -> None:
 
 def unregister_provider(name: str) -> None:
     """Remove a provider by name (what `register_provider` added)."""
-    global _providers, _definitions
+    global _providers, _definitions, _generation
     _providers = [p for p in evidence_providers() if p.name != name]
     _definitions = None
+    _generation += 1
+
+
+def registry_generation() -> int:
+    """A number that changes whenever a provider is registered or removed (for caches)."""
+    evidence_providers()
+    return _generation
 
 
 def metric_definitions() -> dict[str, MetricDefinition]:
@@ -472,14 +483,14 @@ def metric_definition(metric_id: str) -> MetricDefinition | None:
 
 def policy_keys(section: str) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
     """The policy shorthands of a section (entry, evidence, demotion) the metrics answer to."""
-    return _policy_keys(id(metric_definitions()), section)
+    return _policy_keys(registry_generation(), section)
 
 
 @lru_cache(maxsize=16)
 def _policy_keys(
-    definitions_id: int, section: str
+    generation: int, section: str
 ) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
-    # Keyed by the definitions' identity: a registration makes a new dict, so a new key.
+    # Keyed by the registry's generation: a registration makes a new key.
     return {
         key.key: (definition, key)
         for definition in metric_definitions().values()
@@ -499,11 +510,20 @@ def kpi_definitions(kpis: Sequence[Kpi], subsystem: str) -> list[MetricDefinitio
             kpi.direction,  # type: ignore[arg-type]
             subsystem,
             sample=KPI_SAMPLES.get(kpi.frame, ""),
+            bounds=UNIT_BOUNDS.get(kpi.unit),
         )
         for kpi in kpis
         if kpi.scope in {"agent", "both"}
     ]
 
+
+# What a KPI's value may be, by its unit (scores such as NPS or a 1-5 CSAT are not bounded).
+UNIT_BOUNDS: dict[str, tuple[float, float | None]] = {
+    "count": (0, None),
+    "s": (0, None),
+    "rate": (0, 1),
+    "ratio": (0, None),
+}
 
 # The subsystem that declares the KPIs (the service statistics provider's name).
 KPI_SUBSYSTEM = "service_statistics"

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from agentladder.cli_output import console, fail, period_value
+from agentladder.cli_output import console, fail, period_option
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
@@ -39,13 +39,7 @@ class ReportLanguage(StrEnum):
 
 
 PeriodOption = Annotated[
-    Period | None,
-    typer.Option(
-        "--period",
-        parser=period_value,
-        metavar="PERIOD",
-        help="2026-10 (month) or 2026-Q4; default: the latest decided.",
-    ),
+    Period | None, period_option("2026-10 (month) or 2026-Q4; default: the latest decided.")
 ]
 FormatOption = Annotated[
     ReportFormat | None,

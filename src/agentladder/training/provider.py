@@ -22,6 +22,7 @@ EXAM_SCORE = MetricDefinition(
     "up",
     "training",
     sample="exams",
+    bounds=(0, 100),
 )
 
 

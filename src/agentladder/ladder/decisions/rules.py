@@ -220,7 +220,9 @@ GENERIC_SAMPLE_GAP = N_plural(
 )
 
 
-def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
+def _gap(
+    gate: Gate, card: PeriodScores, sentences: dict[str, tuple[str, str, str, str]]
+) -> Reason | None:
     if gate.passed:
         return None
     if gate.gate == "score":
@@ -245,13 +247,12 @@ def _gap(gate: Gate, card: PeriodScores, policy: LadderPolicy) -> Reason | None:
         return Reason(_GAPS["certification"], {"certification": gate.required})
     if gate.gate == "current_certifications":
         return Reason(_GAPS["current_certifications"], {"certifications": gate.actual})
-    return _metric_gap(gate, policy)
+    return _metric_gap(gate, sentences)
 
 
-def _metric_gap(gate: Gate, policy: LadderPolicy) -> Reason | None:
+def _metric_gap(gate: Gate, sentences: dict[str, tuple[str, str, str, str]]) -> Reason | None:
     # A metric's gate or minimum: its declared sentence, else the generic one.
-    gaps = gap_sentences(policy)
-    kind, metric, message, plural = gaps.get(gate.gate, ("", "", "", ""))
+    kind, metric, message, plural = sentences.get(gate.gate, ("", "", "", ""))
     if not kind:
         return None
     if kind in ("min_samples", "min_window"):
@@ -323,8 +324,9 @@ def decide(
     index = levels.index(standing.level)
     target = levels[index + 1] if index + 1 < len(levels) else None
     evidence = evidence_gates(policy, card)
+    sentences = gap_sentences(policy)
     reasons = _score_reasons(card)
-    gaps = [gap for gate in evidence if (gap := _gap(gate, card, policy)) is not None]
+    gaps = [gap for gate in evidence if (gap := _gap(gate, card, sentences)) is not None]
     gates = list(evidence)
     current_entry = policy.promotion.entry.get(standing.level)
     if not all(gate.passed for gate in evidence):
@@ -333,7 +335,9 @@ def decide(
             entry = policy.promotion.entry[target]
             target_gates = entry_gates(policy, target, entry, card, standing, period_end)
             gates += target_gates
-            gaps += [gap for gate in target_gates if (gap := _gap(gate, card, policy)) is not None]
+            gaps += [
+                gap for gate in target_gates if (gap := _gap(gate, card, sentences)) is not None
+            ]
         return Outcome(
             standing.agent_id,
             standing.level,
@@ -370,7 +374,7 @@ def decide(
         gates += target_gates
         qualifies = all(gate.passed for gate in target_gates)
         qualify_streak = standing.qualify_streak + 1 if qualifies else 0
-        gaps += [gap for gate in target_gates if (gap := _gap(gate, card, policy)) is not None]
+        gaps += [gap for gate in target_gates if (gap := _gap(gate, card, sentences)) is not None]
         if expired:
             reasons.append(
                 Reason(

@@ -14,7 +14,7 @@ from agentladder.ladder.decisions import rules
 from agentladder.ladder.decisions.scoring import PeriodScores
 from agentladder.ladder.models import LadderDecision
 from agentladder.org import service as org_service
-from agentladder.org.schemas import LEVELS
+from agentladder.org.levels import service as levels_service
 
 
 def _components(card: PeriodScores) -> list[dict[str, Any]]:
@@ -124,17 +124,10 @@ class DecisionView:
         }
 
 
-def _level_name(level_id: str, language: Language) -> str:
-    for level in LEVELS:
-        if level.id == level_id:
-            return level.label(language)
-    return level_id
-
-
 def _param_text(key: str, value: Any, language: Language) -> Any:
     # Level and metric ids become their names in the reader's language.
     if key == "level" and isinstance(value, str):
-        return _level_name(value, language)
+        return levels_service.level_name(value, language)
     if key == "metric" and isinstance(value, str):
         return labels.metric_name(value, language)
     return value
