@@ -487,9 +487,7 @@ def policy_keys(section: str) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
 
 
 @lru_cache(maxsize=16)
-def _policy_keys(
-    generation: int, section: str
-) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
+def _policy_keys(generation: int, section: str) -> dict[str, tuple[MetricDefinition, PolicyKey]]:
     # Keyed by the registry's generation: a registration makes a new key.
     return {
         key.key: (definition, key)
