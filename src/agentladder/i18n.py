@@ -6,13 +6,11 @@ Source strings are English; the Simplified Chinese catalog translates every one 
 from __future__ import annotations
 
 import gettext as _gettext
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date as _babel_format_date
 from babel.support import Translations
 
 from agentladder.config import LANGUAGES, Language
@@ -71,13 +69,6 @@ def translate_count(
 def babel_locale(language: Language) -> Locale:
     """The Babel locale used to format dates and numbers."""
     return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else "en_US")
-
-
-def format_date(value: date | None, language: Language) -> str:
-    """A date in the reader's language (2024年3月1日 / Mar 1, 2024)."""
-    if value is None:
-        return ""
-    return str(_babel_format_date(value, format="medium", locale=babel_locale(language)))
 
 
 # Calls whose argument is a msgid, in pybabel `-k` syntax (`translate:2`: the second argument).

@@ -72,7 +72,7 @@ def test_scorecard_evidence_has_sample_sizes_and_the_history(
     assert _column(evidence, "Metric") == ["First-contact resolution", "QA score"]
     assert _column(evidence, "Sample size") == [120, 6]
     assert _column(evidence, "Points") == [40.0, 40.0]
-    assert _column(evidence, "Value") == [Value(0.4, "percent"), Value(40.0, "decimal2")]
+    assert _column(evidence, "Value") == [Value(0.4, "percent"), Value(40.0, "score")]
     decisions = document.section("decisions")
     assert _column(decisions, "Period") == ["2026-10", "2026-09"]
     assert _column(decisions, "Decision") == ["Demote", "Hold"]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.external import service as external
+from agentladder.formatting import format_value
 from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import labels
 from agentladder.ladder.appeals import service as appeals_service
@@ -72,6 +73,10 @@ def render_ladder_page(
             "names": labels.NAMES,
             "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
             "gate_name": lambda gate: labels.gate_name(gate, language),
+            "component_name": lambda key: labels.name(labels.COMPONENT_NAMES, key, language),
+            "metric_value": lambda metric_id, value: format_value(
+                value, labels.metric_unit(metric_id), language
+            ),
             **context,
         },
         status_code=status_code,

@@ -14,8 +14,9 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from agentladder.config import Settings
+from agentladder.config import Language, Settings
 from agentladder.errors import InvalidInput
+from agentladder.formatting import format_value
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
 from agentladder.metrics.models import MetricValue
@@ -378,20 +379,9 @@ def agent_trends(
     return periods, trends
 
 
-def display_value(value: float | None, unit: str, language: str) -> str:
-    """A metric value as people read it: rates in %, seconds with one decimal, counts whole."""
-    from babel.numbers import format_decimal, format_percent
-
-    from agentladder.i18n import babel_locale
-
-    if value is None:
-        return "—"
-    locale = babel_locale("zh_Hans" if language == "zh_Hans" else "en")
-    if unit == "rate":
-        return str(format_percent(value, format="#,##0.0%", locale=locale))
-    if unit == "count":
-        return str(format_decimal(round(value), locale=locale))
-    return str(format_decimal(round(value, 2 if unit in {"score", "ratio"} else 1), locale=locale))
+def display_value(value: float | None, unit: str, language: Language) -> str:
+    """A metric value as people read it (the one formatting layer, by the metric's unit)."""
+    return format_value(value, unit, language)
 
 
 # --- the registry: evidence providers and the metrics they declare ------------------------

@@ -8,25 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
-
-from babel.numbers import format_decimal, format_percent
+from typing import Literal, cast, get_args
 
 from agentladder.config import Language
-from agentladder.i18n import babel_locale
+from agentladder.formatting import NumberKind, format_number
 
 # How a column's values are written: text, long text (wrapped), whole numbers, one or two
-# decimals, or a share shown as a percentage (0.125 -> 12.5%).
-Kind = Literal["text", "longtext", "int", "decimal1", "decimal2", "percent"]
-NUMERIC_KINDS = frozenset({"int", "decimal1", "decimal2", "percent"})
-# Excel number formats of the numeric kinds.
+# decimals, a share shown as a percentage (0.125 -> 12.5%), or seconds as a duration (4:23).
+Kind = Literal["text", "longtext"] | NumberKind
+NUMERIC_KINDS = frozenset(get_args(NumberKind))
+# Excel number formats of the numeric kinds (a duration is stored as a fraction of a day).
 EXCEL_FORMATS: dict[str, str] = {
     "int": "#,##0",
+    "plain": "General",
     "decimal1": "#,##0.0",
     "decimal2": "#,##0.00",
+    "score": "#,##0.0",
     "percent": "0.0%",
+    "duration": "[h]:mm:ss",
 }
-_BABEL_FORMATS = {"int": "#,##0", "decimal1": "#,##0.0", "decimal2": "#,##0.00"}
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,6 @@ def cell_text(cell: Cell, column: Column, language: Language) -> str:
     if number is None:
         return "—"
     kind = cell_kind(cell, column)
-    locale = babel_locale(language)
-    if kind == "percent":
-        return str(format_percent(number, format="#,##0.0%", locale=locale))
-    if kind in _BABEL_FORMATS:
-        return str(format_decimal(number, format=_BABEL_FORMATS[kind], locale=locale))
+    if kind in NUMERIC_KINDS:
+        return format_number(number, cast("NumberKind", kind), language)
     return str(number)

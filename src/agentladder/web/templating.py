@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from agentladder import formatting
 from agentladder.config import Language
-from agentladder.i18n import LANGUAGE_NAMES, N_, format_date, translate, translations
+from agentladder.i18n import LANGUAGE_NAMES, N_, translate, translations
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, ROLE_NAMES, TIER_NAMES, Permission, allows
 from agentladder.web.auth import Viewer, csrf_nonce, csrf_token_for, request_language, viewer
@@ -97,8 +98,19 @@ def render(
             return ""
         return levels_service.get_level(level_id).label(language)
 
-    def fmt_date(value: date | None) -> str:
-        return format_date(value, language)
+    zone = request.app.state.settings.tz
+
+    def fmt_date(value: date | datetime | None) -> str:
+        return formatting.format_date(value, language, zone)
+
+    def fmt_datetime(value: datetime | None) -> str:
+        return formatting.format_datetime(value, language, zone)
+
+    def fmt_value(value: float | None, unit: str) -> str:
+        return formatting.format_value(value, unit, language)
+
+    def fmt_number(value: float | None, kind: formatting.NumberKind = "int") -> str:
+        return formatting.format_number(value, kind, language)
 
     def tr(message: str, **params: Any) -> str:
         return translate(language, message, **params)
@@ -127,7 +139,12 @@ def render(
                 "tier_names": TIER_NAMES,
                 "role_names": ROLE_NAMES,
                 "level_label": level_label,
+                # Every value on a page goes through the one formatting layer.
                 "format_date": fmt_date,
+                "format_datetime": fmt_datetime,
+                "format_value": fmt_value,
+                "format_number": fmt_number,
+                "format_flag": lambda flag: formatting.format_flag(flag, language),
                 **(context or {}),
             }
         )

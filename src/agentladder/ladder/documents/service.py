@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Language
 from agentladder.errors import NotFound
-from agentladder.i18n import N_, format_date, translate
+from agentladder.formatting import format_date, kind_of_unit
+from agentladder.i18n import N_, translate
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import schemas as decisions_schemas
 from agentladder.ladder.insights import service as insights_service
@@ -25,17 +26,10 @@ from agentladder.org import service as org_service
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, TIER_NAMES
 from agentladder.periods import Period
-from agentladder.reports.schemas import Cell, Chart, Column, Document, Kind, Section, Value
+from agentladder.reports.schemas import Cell, Chart, Column, Document, Section, Value
 
 labels = labels
 
-# Metric units -> how their values are written.
-_UNIT_KINDS: dict[str, Kind] = {
-    "rate": "percent",
-    "s": "decimal1",
-    "count": "int",
-    "score": "decimal2",
-}
 _LEVEL_IDS = [level.id for level in LEVELS]
 
 
@@ -81,7 +75,7 @@ def _yes_no(flag: bool, language: Language) -> str:
 
 
 def _metric_value(value: float | None, metric_id: str) -> Value:
-    return Value(value, _UNIT_KINDS.get(labels.metric_unit(metric_id), "decimal2"))
+    return Value(value, kind_of_unit(labels.metric_unit(metric_id)))
 
 
 def _generated(now: datetime | None) -> datetime:

@@ -1,0 +1,113 @@
+"""Values as people read them, the same on pages, in exports, PDFs and the CLI.
+
+A metric's unit (from the registry) decides how its value is written: rates as percent,
+durations as m:ss or hours and minutes, counts grouped, scores with one decimal. Moments are
+always shown in the centre's time zone, never in UTC.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, tzinfo
+from typing import Literal
+
+from babel.dates import format_date as _babel_format_date
+from babel.numbers import format_decimal, format_percent
+
+from agentladder.config import Language
+from agentladder.i18n import N_, babel_locale, translate
+
+# How a number is written; a metric unit maps to one of these (`kind_of_unit`).
+NumberKind = Literal["int", "plain", "decimal1", "decimal2", "percent", "duration", "score"]
+
+MISSING = "—"
+
+_DECIMAL_PATTERNS = {
+    "int": "#,##0",
+    "plain": "#,##0.##",  # as many decimals as it has, up to two (weights: 40, 12.5)
+    "decimal1": "#,##0.0",
+    "decimal2": "#,##0.00",
+    "score": "#,##0.0",
+}
+
+# Registry units (`metrics.schemas.Unit`) and the kinds they are written in.
+_UNIT_KINDS: dict[str, NumberKind] = {
+    "rate": "percent",
+    "s": "duration",
+    "count": "int",
+    "score": "score",
+    "ratio": "decimal2",
+}
+
+
+def kind_of_unit(unit: str) -> NumberKind:
+    """How a value of this metric unit is written (unknown units get two decimals)."""
+    return _UNIT_KINDS.get(unit, "decimal2")
+
+
+def format_number(value: float | int | None, kind: NumberKind, language: Language) -> str:
+    """A number in the reader's locale: grouped, percent, duration, or with fixed decimals."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    locale = babel_locale(language)
+    if kind == "percent":
+        return str(format_percent(value, format="#,##0.0%", locale=locale))
+    if kind == "duration":
+        return format_duration(value, language)
+    return str(format_decimal(value, format=_DECIMAL_PATTERNS[kind], locale=locale))
+
+
+def format_value(value: float | int | None, unit: str, language: Language) -> str:
+    """A metric's value written by its unit (85.9%, 4:23, 189 h 10 m, 1,234, 87.5)."""
+    return format_number(value, kind_of_unit(unit), language)
+
+
+def format_duration(seconds: float, language: Language) -> str:
+    """Under an hour as m:ss (263 -> 4:23); an hour or more as hours and minutes
+    (681,035 -> 189 h 10 m; 189小时10分 in Chinese)."""
+    negative = seconds < 0
+    total = round(abs(seconds))
+    sign = "-" if negative and total else ""
+    if total < 3600:
+        minutes, secs = divmod(total, 60)
+        return f"{sign}{minutes}:{secs:02d}"
+    total_minutes = total // 60  # whole minutes done, as a clock shows them
+    hours, minutes = divmod(total_minutes, 60)
+    hours_text = str(format_decimal(hours, format="#,##0", locale=babel_locale(language)))
+    return sign + translate(language, "{hours} h {minutes} m", hours=hours_text, minutes=minutes)
+
+
+def format_date(
+    value: date | datetime | None, language: Language, zone: tzinfo | None = None
+) -> str:
+    """A date in the reader's language (2026年11月1日 / Nov 1, 2026); a moment is first moved
+    to the centre's zone, so a file's 11-01 00:00 stays 11-01."""
+    if value is None:
+        return ""
+    day = local_date(value, zone) if isinstance(value, datetime) else value
+    return str(_babel_format_date(day, format="medium", locale=babel_locale(language)))
+
+
+def format_datetime(value: datetime | None, language: Language, zone: tzinfo | None) -> str:
+    """A moment in the centre's time zone, to the minute (2026年11月1日 08:05 /
+    Nov 1, 2026 08:05)."""
+    if value is None:
+        return ""
+    moment = local_moment(value, zone)
+    return f"{format_date(moment.date(), language)} {moment:%H:%M}"
+
+
+def local_moment(value: datetime, zone: tzinfo | None) -> datetime:
+    """A stored moment (naive means UTC, as the database keeps them) in the centre's zone."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone) if zone is not None else aware
+
+
+def local_date(value: datetime, zone: tzinfo | None) -> date:
+    """The centre's calendar day of a stored moment."""
+    return local_moment(value, zone).date()
+
+
+def format_flag(value: bool, language: Language) -> str:
+    """Yes or No in the reader's language, never Python's True/False."""
+    return translate(language, N_("Yes") if value else N_("No"))
