@@ -139,6 +139,32 @@ def test_help_needs_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         get_settings.cache_clear()
 
 
+def test_policy_validate_needs_no_database_and_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It once ran the schema check, which created ./agentladder-data/ and then refused.
+    from agentladder.config import get_settings
+    from agentladder.ladder.policy.service import DEFAULT_POLICY_PATH
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGENTLADDER_DATA_DIR", raising=False)
+    monkeypatch.delenv("AGENTLADDER_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("name: x\ncomponents: 3\n", encoding="utf-8")
+        validated = runner.invoke(app, ["ladder", "policy", "validate", str(DEFAULT_POLICY_PATH)])
+        refused = runner.invoke(app, ["ladder", "policy", "validate", str(bad)])
+        listing = runner.invoke(app, ["users", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert validated.exit_code == 0, validated.output
+    assert "valid" in validated.output and "shipped" in validated.output
+    assert refused.exit_code == 1 and "components" in refused.output
+    assert listing.exit_code == 1 and "no database" in listing.output
+    assert not (tmp_path / "agentladder-data").exists()
+
+
 def test_roster_template_imports_as_it_is(cli_env: Settings, tmp_path: Path) -> None:
     run("org", "teams", "create", "T01", "客服一组")
     run("org", "skill-groups", "create", "general", "普通话热线")

@@ -18,6 +18,7 @@ from agentladder.cli_output import console
 
 HELP_REQUESTED = "agentladder.help_requested"
 _LISTING = "agentladder.listing_commands"
+_COMMAND_WORDS = "agentladder.command_words"
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,10 @@ class _RootGroup(TyperGroup):
             ctx.meta.pop(_LISTING, None)
 
     def invoke(self, ctx: Any) -> Any:
-        words = {*getattr(ctx, "_protected_args", ()), *ctx.args}
-        ctx.meta[HELP_REQUESTED] = bool({"--help", "-h"} & words)
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        ctx.meta[HELP_REQUESTED] = bool({"--help", "-h"} & set(words))
+        # Click empties the arguments before the root callback runs; it needs the command path.
+        ctx.meta[_COMMAND_WORDS] = tuple(word for word in words if not word.startswith("-"))
         return super().invoke(ctx)
 
 
@@ -127,6 +130,9 @@ def load_all_commands(group: Any) -> Any:
 
 # Commands that create or upgrade the schema themselves.
 MIGRATING_COMMANDS = frozenset({"init", "serve", "demo"})
+# Commands that work on a file alone: they use the database when there is a current one and
+# never create one.
+DATABASE_FREE_COMMANDS = frozenset({("ladder", "policy", "validate")})
 
 
 def _print_version(value: bool) -> None:
@@ -152,9 +158,18 @@ def main(
     if ctx.meta.get(HELP_REQUESTED):
         return
     from agentladder.config import get_settings
-    from agentladder.db import current_revision, head_revision
+    from agentladder.db import current_revision, database_missing, head_revision
 
+    words: tuple[str, ...] = ctx.meta.get(_COMMAND_WORDS, ())
+    if any(words[: len(command)] == command for command in DATABASE_FREE_COMMANDS):
+        return
     settings = get_settings()
+    if database_missing(settings.resolved_database_url):
+        console.print(
+            f"[red]error:[/red] there is no database at {settings.resolved_database_url}: "
+            "run `agentladder init` (or `agentladder demo`) first, or set AGENTLADDER_DATA_DIR"
+        )
+        raise typer.Exit(code=1)
     current, head = current_revision(settings.resolved_database_url), head_revision()
     if current != head:
         console.print(

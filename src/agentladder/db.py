@@ -101,6 +101,27 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
         session.close()
 
 
+def database_missing(url: str) -> bool:
+    """True when the URL names a SQLite file that does not exist (asking would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return False
+    return not Path(parsed.database).exists()
+
+
+@contextmanager
+def scratch_session() -> Iterator[Session]:
+    """A session on an empty in-memory database with every imported table: for checks that
+    need the schema but not the centre's data (validating a file without a database)."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def alembic_config(url: str) -> Any:
     """An Alembic config pointing at the packaged migrations and the given database."""
     from alembic.config import Config

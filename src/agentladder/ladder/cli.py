@@ -59,15 +59,19 @@ def _print_policy_error(error: PolicyError) -> typer.Exit:
 def validate(file: PolicyFile) -> None:
     """Check a policy file; every problem is listed with its key."""
     try:
-        with session_scope() as session:
-            loaded = policy_service.load_policy_text(
-                session=session, text=policy_service.read_policy_file(file)
-            )
+        loaded, against_centre = policy_service.check_policy_text(
+            policy_service.read_policy_file(file)
+        )
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc
     except DomainError as exc:
         raise fail(exc) from exc
     console.print(f"{file.name}: valid ({loaded.policy.name}, hash {loaded.content_hash[:12]})")
+    if not against_centre:
+        console.print(
+            "checked against the shipped metrics and certification types (no current database:"
+            " types a centre added are not known here)"
+        )
 
 
 @policy_app.command("apply")
