@@ -159,9 +159,12 @@ def test_policy_validate_needs_no_database_and_creates_none(
     finally:
         get_settings.cache_clear()
     assert validated.exit_code == 0, validated.output
-    assert "valid" in validated.output and "shipped" in validated.output
-    assert refused.exit_code == 1 and "components" in refused.output
-    assert listing.exit_code == 1 and "no database" in listing.output
+    assert "valid" in validated.output
+    assert "shipped" in validated.output
+    assert refused.exit_code == 1
+    assert "components" in refused.output
+    assert listing.exit_code == 1
+    assert "no database" in listing.output
     assert not (tmp_path / "agentladder-data").exists()
 
 
