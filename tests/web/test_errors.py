@@ -18,6 +18,7 @@ from tests.conftest import fresh_database_url, make_settings
 from tests.factories import login, make_agent, make_team, make_user
 
 HUGE = "99999999999999999999"  # beyond 64 bits
+BEYOND_INTEGER = str(2**31)  # fits 64 bits; PostgreSQL's integer keys once raised on it
 
 
 @pytest.fixture
@@ -42,6 +43,10 @@ def admin(settings: Settings, session: Session) -> TestClient:
         f"/api/agents?page={HUGE}",
         f"/ladder?team={HUGE}",
         "/agents/0",
+        f"/agents/{BEYOND_INTEGER}",
+        f"/api/agents/{BEYOND_INTEGER}",
+        f"/imports/{BEYOND_INTEGER}",
+        f"/ladder?team={BEYOND_INTEGER}",
     ],
 )
 def test_ids_and_pages_beyond_any_row_are_a_422(admin: TestClient, path: str) -> None:

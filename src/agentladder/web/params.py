@@ -8,8 +8,9 @@ from fastapi import Depends, Form, Path, Query
 
 from agentladder.periods import Period, parse_period
 
-# Database ids are 64-bit: a larger number in a URL is a 422, never an overflow deep in SQL.
-MAX_ROW_ID = 2**63 - 1
+# Primary keys are PostgreSQL `integer` (32-bit): a larger number in a URL is a 422, never an
+# out-of-range error deep in SQL (which only PostgreSQL raises; SQLite just finds no row).
+MAX_ROW_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
