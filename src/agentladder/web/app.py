@@ -11,11 +11,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from agentladder import __version__
 from agentladder.config import Settings, get_settings
@@ -43,12 +45,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-# FastAPI's interactive API page loads Swagger UI from its CDN and starts it inline; only that
-# page may do so (the spec itself, /api/openapi.json, needs nothing from outside).
+# The interactive API page serves Swagger UI from the swagger-ui-bundle wheel (many intranets
+# reach no CDN) and starts it with an inline script; only that page may run one.
+API_DOCS_PATH = "/api/docs"
+API_DOCS_ASSETS = "/api/docs/assets"
 API_DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
-    "https://cdn.jsdelivr.net; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 )
 
 
@@ -128,7 +131,7 @@ def create_app(settings: Settings | None = None, scheduler: bool | None = None) 
         lifespan=scheduler_lifespan(settings, enabled),
         title="agentladder",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -150,7 +153,7 @@ def create_app(settings: Settings | None = None, scheduler: bool | None = None) 
                 samesite="lax",
                 secure=settings.cookie_secure,
             )
-        if request.url.path == "/api/docs":
+        if request.url.path == API_DOCS_PATH:
             response.headers["Content-Security-Policy"] = API_DOCS_CSP
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
@@ -205,4 +208,17 @@ def create_app(settings: Settings | None = None, scheduler: bool | None = None) 
     for router, prefix in routers():
         app.include_router(router, prefix=prefix)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(API_DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+
+    @app.get(API_DOCS_PATH, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI over /api/openapi.json, every asset served by this server."""
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="agentladder API",
+            swagger_js_url=f"{API_DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{API_DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{API_DOCS_ASSETS}/favicon-32x32.png",
+        )
+
     return app
