@@ -239,6 +239,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # The app reads X-Forwarded-For itself, from the `trusted_proxies` setting only.
+        proxy_headers=False,
         log_level="info",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,24 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # A whole floor may sit behind one NAT address: an address is slowed down, never locked.
+    login_address_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one address within the lockout window before it waits",
+    )
+    login_address_backoff_s: float = Field(
+        default=2.0, gt=0, description="First wait for an address past its failures; doubles"
+    )
+    login_address_backoff_max_s: float = Field(
+        default=120.0, gt=0, description="Longest wait an address is given between tries"
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description=(
+            "Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client"
+        ),
+    )
     service_level_s: float = Field(default=20.0, gt=0)
     short_abandon_s: float = Field(default=5.0, ge=0)
     short_call_s: float = Field(default=10.0, ge=0)
@@ -102,6 +121,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxy_ranges(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ip_network(text.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or CIDR range: {text!r}") from exc
         return value
 
     @property

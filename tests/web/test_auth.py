@@ -227,3 +227,99 @@ def test_writes_are_committed_before_the_response_is_sent(
 
     anyio.run(run)
     assert sessions_when_sent == [1]
+
+
+def _fail_from(client: TestClient, username: str, forwarded_for: str | None = None) -> int:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    response = client.post(
+        "/login",
+        data={"username": username, "password": "wrong", "csrf_token": csrf_token(client)},
+        headers=headers,
+    )
+    return response.status_code
+
+
+def test_an_address_is_slowed_down_not_locked(
+    settings: Settings, session: Session, tmp_path: object
+) -> None:
+    # One NAT address in front of a whole floor: 20 failures once locked everyone out for 15
+    # minutes. Now the address waits a doubling delay after its allowance, and a right password
+    # gets through once the wait is over.
+    from datetime import timedelta
+
+    from agentladder.org.models import LoginAttempt
+
+    make_user(session, settings, "admin", ["admin"])
+    session.commit()
+    throttled = settings.model_copy(
+        update={"login_address_max_failures": 3, "login_address_backoff_s": 30.0}
+    )
+    client = TestClient(create_app(throttled))
+    for number in range(3):
+        assert _fail_from(client, f"floor-user-{number}") == 401
+    waiting = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
+    assert waiting.status_code == 429
+    assert 0 < int(waiting.headers["Retry-After"]) <= 30
+    with session_scope(throttled) as db:
+        wait_s = accounts_service.address_wait_s(
+            session=db, settings=throttled, client_ip="testclient"
+        )
+        assert 0 < wait_s <= 30  # the allowance is used up: the first wait
+        later = accounts_service.utcnow() + timedelta(seconds=31)
+        assert (
+            accounts_service.address_wait_s(
+                session=db, settings=throttled, client_ip="testclient", now=later
+            )
+            == 0.0
+        )
+        # Let the wait pass: age every attempt by a minute.
+        for attempt in db.query(LoginAttempt).all():
+            attempt.attempted_at -= timedelta(minutes=1)
+    # One more failure past the allowance doubles the wait.
+    assert _fail_from(client, "floor-user-3") == 401
+    with session_scope(throttled) as db:
+        assert (
+            30
+            < accounts_service.address_wait_s(
+                session=db, settings=throttled, client_ip="testclient"
+            )
+            <= 60
+        )
+        for attempt in db.query(LoginAttempt).all():
+            attempt.attempted_at -= timedelta(minutes=1)
+    assert login(client, "admin")
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(
+    settings: Settings, session: Session
+) -> None:
+    from agentladder.org.models import LoginAttempt
+
+    make_user(session, settings, "admin", ["admin"])
+    session.commit()
+    # The test client's peer is "testclient", not an address: no proxy is trusted yet.
+    untrusted = TestClient(create_app(settings))
+    _fail_from(untrusted, "admin", forwarded_for="203.0.113.9")
+    behind_proxy = TestClient(
+        create_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})),
+        client=("10.1.2.3", 50000),
+    )
+    # A client cannot forge past the proxy: the nearest untrusted hop is the client.
+    _fail_from(behind_proxy, "admin", forwarded_for="198.51.100.1, 192.0.2.7, 10.9.9.9")
+    direct = TestClient(
+        create_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})),
+        client=("192.0.2.50", 50000),
+    )
+    _fail_from(direct, "admin", forwarded_for="198.51.100.1")
+    with session_scope(settings) as db:
+        addresses = [a.client_ip for a in db.query(LoginAttempt).order_by(LoginAttempt.id)]
+    assert addresses == ["testclient", "192.0.2.7", "192.0.2.50"]
+
+
+def test_trusted_proxies_must_be_addresses_or_ranges(settings: Settings) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="not an address or CIDR range"):
+        Settings(**{**settings.model_dump(), "trusted_proxies": ["10.0.0.0/33"]})

@@ -11,6 +11,8 @@ import hmac
 import secrets
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -193,6 +195,29 @@ LadderPolicyUser = Annotated[User, Depends(requires(Permission.LADDER_POLICY))]
 LadderAppealUser = Annotated[User, Depends(requires(Permission.LADDER_APPEAL))]
 
 
+@lru_cache(maxsize=16)
+def _trusted_networks(ranges: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(text.strip(), strict=False) for text in ranges if text.strip())
+
+
+def _is_trusted(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
+
+
 def client_ip(request: Request) -> str:
-    """The peer address (a proxy in front should set it via uvicorn's --proxy-headers)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, unless the peer is a trusted proxy; then the nearest
+    X-Forwarded-For hop that is not one (a client cannot forge past a trusted proxy)."""
+    peer = request.client.host if request.client else "unknown"
+    settings = request.app.state.settings
+    networks = _trusted_networks(tuple(settings.trusted_proxies))
+    if not networks or not _is_trusted(peer, networks):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(hop, networks):
+            return hop[:64]
+    return peer

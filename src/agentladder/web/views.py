@@ -70,7 +70,7 @@ def login(
     except (InvalidInput, TooManyAttempts) as exc:
         # Rendering (not raising) lets the request commit, so the failed attempt is kept.
         language = request_language(request)
-        return render(
+        page = render(
             request,
             "login.html",
             {
@@ -80,6 +80,10 @@ def login(
             },
             status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 401,
         )
+        if isinstance(exc, TooManyAttempts):
+            wait_s = exc.params.get("seconds", 60 * int(exc.params.get("minutes", 1)))
+            page.headers["Retry-After"] = str(wait_s)
+        return page
     token = accounts_service.start_session(
         session=session, settings=settings, user=user, client_ip=client_ip(request)
     )

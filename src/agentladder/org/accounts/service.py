@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -163,10 +165,11 @@ def set_language(*, session: Session, user: User, language: str) -> None:
     session.flush()
 
 
-def _recent_failures(
+def _failures_since(
     session: Session, settings: Settings, column: InstrumentedAttribute[str], value: str
-) -> int:
-    """Failed logins for this username or address since the window opened or the last success."""
+) -> Any:
+    """The failed logins for this username or address since the window opened or the last
+    success, as a select."""
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
     last_success = session.scalar(
         select(func.max(LoginAttempt.attempted_at)).where(
@@ -175,14 +178,31 @@ def _recent_failures(
     )
     if last_success is not None and last_success > since:
         since = last_success
-    failures = session.scalar(
-        select(func.count()).where(
-            column == value,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at > since,
-        )
+    return select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+        column == value,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.attempted_at > since,
     )
-    return failures or 0
+
+
+def address_wait_s(
+    *, session: Session, settings: Settings, client_ip: str, now: datetime | None = None
+) -> float:
+    """Seconds this address must still wait before its next login try: none until
+    `login_address_max_failures` failures in the window, then a wait that doubles with each
+    further failure, up to `login_address_backoff_max_s`."""
+    failures, last_failure = session.execute(
+        _failures_since(session, settings, LoginAttempt.client_ip, client_ip)
+    ).one()
+    excess = int(failures or 0) - settings.login_address_max_failures
+    if excess < 0 or last_failure is None:
+        return 0.0
+    wait_s: float = min(
+        settings.login_address_backoff_s * 2.0 ** min(excess, 30),
+        settings.login_address_backoff_max_s,
+    )
+    elapsed_s: float = ((now or utcnow()) - last_failure).total_seconds()
+    return max(0.0, wait_s - elapsed_s)
 
 
 def authenticate(
@@ -191,18 +211,22 @@ def authenticate(
     """The user whose password this is; throttled per username and per client address.
 
     Every try is recorded. After `login_max_failures` failures within the lockout window a
-    username is refused until the window passes; an address gets four times as many tries.
+    username is refused until the window passes; an address is slowed down (`address_wait_s`).
     """
     username = username.strip()
-    if (
-        _recent_failures(session, settings, LoginAttempt.username, username)
-        >= settings.login_max_failures
-        or _recent_failures(session, settings, LoginAttempt.client_ip, client_ip)
-        >= 4 * settings.login_max_failures
-    ):
+    user_failures, _ = session.execute(
+        _failures_since(session, settings, LoginAttempt.username, username)
+    ).one()
+    if user_failures >= settings.login_max_failures:
         raise TooManyAttempts(
             "too many failed logins; try again in {minutes} minutes",
             minutes=settings.login_lockout_minutes,
+        )
+    wait_s = address_wait_s(session=session, settings=settings, client_ip=client_ip)
+    if wait_s > 0:
+        raise TooManyAttempts(
+            "too many failed logins from this address; try again in {seconds} seconds",
+            seconds=math.ceil(wait_s),
         )
     user = get_user_by_username(session=session, username=username)
     hasher = password_hasher(settings)
