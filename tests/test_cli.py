@@ -98,7 +98,10 @@ def test_import_calls_table_cli(cli_env: Settings) -> None:
     corpus = str(corpus_path("calls_table", "Call-Center-Dataset.csv"))
     mapping = str(shipped_mapping("call_center_dataset"))
     dry = run("import", "calls-table", corpus, "--mapping", mapping, "--dry-run")
-    assert "read 5000, accepted 5000, rejected 0" in dry
+    assert "read 5,000, accepted 5,000, rejected 0" in dry  # counts grouped
+    # The span is in the centre's zone, as pages show it (it was printed in UTC).
+    assert f"({cli_env.timezone})" in dry
+    assert " UTC" not in dry
     assert "nothing written" in dry
     assert "Becky (631)" in dry
     assert "batch 1" in run("import", "calls-table", corpus, "--mapping", mapping)
@@ -238,3 +241,13 @@ def test_queue_log_imports_as_queue_hyphen_log_and_under_its_old_name(
     assert again.exit_code == 0, again.output
     assert "already imported" in again.output
     assert "queue-log" in runner.invoke(app, ["import", "--help"]).output
+
+
+def test_queue_log_summary_reads_as_words_not_python(cli_env: Settings) -> None:
+    from tests.conftest import corpus_path
+
+    output = run("import", "queue-log", str(corpus_path("queue_log", "pbxware", "queue_log.csv")))
+    assert "read 1,000, accepted 989, rejected 0, ignored 11" in output
+    # The open-call note was printed as a dict: "{'end_of_file': 4}".
+    assert "open calls (not counted as completed): end of file 4" in output
+    assert "{'" not in output

@@ -17,6 +17,7 @@ from agentladder.cli_output import FormatOption, OutputFormat, cell_text, consol
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
+from agentladder.formatting import local_moment
 from agentladder.imports.schemas import ImportResult, RowPlan
 from agentladder.imports.spec import Importer
 from agentladder.imports.template import template_workbook
@@ -76,9 +77,11 @@ def print_import(
     )
     if preview.previous_import is not None:
         earlier = preview.previous_import
+        settings = get_settings()
         console.print(
             f"this file was imported before: import #{earlier.import_id} on "
-            f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC",
+            f"{local_moment(earlier.imported_at, settings.tz):%Y-%m-%d %H:%M} "
+            f"({settings.timezone})",
             highlight=False,
         )
     if preview.issues:

@@ -12,10 +12,25 @@ from agentladder.cli_output import console, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
+from agentladder.formatting import format_number, local_moment
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.service import ImportReport, load_mapping
 
 MAX_REJECTED_SHOWN = 20
+
+
+def _note_text(value: object) -> str:
+    """A note as a reader takes it: counts by reason as words and grouped numbers, never a
+    Python dict ("{'end_of_file': 4}")."""
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {_note_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_note_text(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return format_number(value, "int", "en")
+    return str(value)
 
 
 def _print(report: ImportReport) -> None:
@@ -24,19 +39,27 @@ def _print(report: ImportReport) -> None:
             f"{report.file_name}: already imported (batch {report.batch_id}); nothing to do"
         )
         return
+    settings = get_settings()
     span = (
-        f", {report.first_event_at:%Y-%m-%d %H:%M} .. {report.last_event_at:%Y-%m-%d %H:%M} UTC"
+        f", {local_moment(report.first_event_at, settings.tz):%Y-%m-%d %H:%M} .. "
+        f"{local_moment(report.last_event_at, settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
         if report.first_event_at and report.last_event_at
         else ""
     )
+
+    def count(value: int) -> str:
+        return format_number(value, "int", "en")
+
     console.print(
-        f"{report.file_name}: read {report.rows_read}, accepted {report.rows_accepted}, "
-        f"rejected {report.rows_rejected}, ignored {report.rows_ignored}, "
-        f"already stored {report.rows_duplicate}{span}"
+        f"{report.file_name}: read {count(report.rows_read)}, "
+        f"accepted {count(report.rows_accepted)}, rejected {count(report.rows_rejected)}, "
+        f"ignored {count(report.rows_ignored)}, already stored {count(report.rows_duplicate)}"
+        f"{span}",
+        highlight=False,
     )
     console.print("stored: " + ", ".join(f"{k} {v}" for k, v in report.stored.items()))
     for key, value in report.notes.items():
-        console.print(f"  {key}: {value}")
+        console.print(f"  {key.replace('_', ' ')}: {_note_text(value)}", highlight=False)
     if report.rejected:
         table = Table(title=f"Rejected rows ({report.rows_rejected})")
         for column in ("line", "field", "reason"):
