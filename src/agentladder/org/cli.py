@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from agentladder.cli_imports import add_import_commands
@@ -14,9 +15,11 @@ from agentladder.db import session_scope
 from agentladder.errors import DomainError, NotFound
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.models import User
 from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     AgentFilter,
+    ApiTokenCreate,
     RosterResult,
     SkillGroupCreate,
     TeamCreate,
@@ -321,3 +324,71 @@ def users_list(fmt: FormatOption = OutputFormat.table) -> None:
         fmt,
         "Users",
     )
+
+
+tokens_app = typer.Typer(
+    help="Personal access tokens for scripts (Authorization: Bearer ...).", no_args_is_help=True
+)
+users_app.add_typer(tokens_app, name="token")
+
+
+def _user_named(session: Session, username: str) -> User:
+    user = accounts_service.get_user_by_username(session=session, username=username)
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+@tokens_app.command("create")
+def tokens_create(
+    username: str,
+    name: Annotated[str, typer.Option(help="What uses the token (a script, a server).")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days until it expires; none by default.")
+    ] = None,
+) -> None:
+    """Create a token acting as USERNAME with that user's roles; the secret is printed once."""
+    try:
+        token_in = ApiTokenCreate(name=name, expires_in_days=expires_in_days)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--name") from exc
+    try:
+        with session_scope() as session:
+            created = accounts_service.create_api_token(
+                session=session, user=_user_named(session, username), token_in=token_in
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"token #{created.id} for {username} ({created.name}); shown only now:")
+    console.print(created.token, markup=False, highlight=False, soft_wrap=True)
+
+
+@tokens_app.command("list")
+def tokens_list(username: str, fmt: FormatOption = OutputFormat.table) -> None:
+    """A user's tokens: name, first characters, created, expiry, last use, revoked."""
+    try:
+        with session_scope() as session:
+            tokens = accounts_service.list_api_tokens(
+                session=session, user=_user_named(session, username)
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    emit(
+        [token.model_dump() for token in tokens],
+        ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"],
+        fmt,
+        f"Tokens of {username}",
+    )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1)]) -> None:
+    """Revoke a token by its number (from `users token list`)."""
+    try:
+        with session_scope() as session:
+            revoked = accounts_service.revoke_api_token(
+                session=session, acting=None, token_id=token_id
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"token #{revoked.id} ({revoked.name}) revoked")

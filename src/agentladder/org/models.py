@@ -202,6 +202,25 @@ class UserSession(Base):
     user: Mapped[User] = relationship()
 
 
+class ApiToken(Base):
+    """A personal access token for scripts: acts as its user with the user's roles; only the
+    hash of the secret is stored, its first characters identify it in lists."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
     """A login try, kept to throttle guessing per username and per address."""
 
@@ -220,6 +239,7 @@ __all__ = [
     "ROLES",
     "Agent",
     "AgentAlias",
+    "ApiToken",
     "LevelHistory",
     "LoginAttempt",
     "SkillGroup",

@@ -146,6 +146,41 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
 
+class ApiTokenCreate(BaseModel):
+    """A new personal access token: a name that says what script uses it, an optional life."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_text(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(ord(ch) < 32 for ch in value):
+            raise ValueError("a name of visible characters")
+        return value
+
+
+class ApiTokenRead(_Read):
+    """A token as lists show it: never the secret, only its first characters."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenCreated(ApiTokenRead):
+    """The answer to creating a token: the only time its secret is shown."""
+
+    token: str
+
+
 class UserRead(BaseModel):
     id: int
     username: str

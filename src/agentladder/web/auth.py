@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language, Settings
@@ -83,7 +84,7 @@ def new_csrf_nonce() -> str:
 
 async def verify_csrf(request: Request) -> None:
     """Refuse an unsafe request whose token (form field or header) does not match the cookie."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or getattr(request.state, "bearer_auth", False):
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -117,10 +118,26 @@ def viewer(request: Request) -> Viewer | None:
     return found
 
 
-def current_user_optional(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user, or None."""
-    token = request.cookies.get(SESSION_COOKIE)
-    user = accounts_service.resolve_session(session=session, token=token) if token else None
+# Scripts authenticate with a personal access token (Authorization: Bearer alt_...); declared
+# here so the OpenAPI document lists it as the API's security scheme.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="PersonalAccessToken",
+    description="A personal access token from /account or `agentladder users token create`.",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def current_user_optional(request: Request, session: SessionDep, bearer: BearerDep) -> User | None:
+    """The user of a bearer token when the request carries one, else the logged-in user, or
+    None."""
+    if bearer is not None:
+        # A browser never sends this header cross-site on its own: no CSRF token is needed.
+        request.state.bearer_auth = True
+        user = accounts_service.resolve_api_token(session=session, token=bearer.credentials)
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        user = accounts_service.resolve_session(session=session, token=token) if token else None
     request.state.viewer = (
         Viewer(user.id, user.username, user.display_name, user.roles, user.agent_id, user.language)
         if user

@@ -14,7 +14,14 @@ from agentladder.db import current_revision, head_revision
 from agentladder.errors import InvalidInput, TooManyAttempts
 from agentladder.i18n import translate
 from agentladder.org.accounts import service as accounts_service
-from agentladder.org.schemas import Permission, UserRead, allows
+from agentladder.org.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    Permission,
+    UserRead,
+    allows,
+)
 from agentladder.web.auth import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -26,6 +33,7 @@ from agentladder.web.auth import (
     request_language,
     verify_csrf,
 )
+from agentladder.web.params import RowId
 from agentladder.web.templating import render
 
 router = APIRouter()
@@ -156,6 +164,27 @@ def account(request: Request, user: SelfUser) -> Response:
 def api_me(user: SelfUser) -> UserRead:
     """The logged-in user."""
     return accounts_service.user_read(user)
+
+
+@router.get("/api/tokens", response_model=list[ApiTokenRead], tags=["account"])
+def api_tokens_list(user: SelfUser, session: SessionDep) -> list[ApiTokenRead]:
+    """The logged-in user's personal access tokens (never their secrets)."""
+    return accounts_service.list_api_tokens(session=session, user=user)
+
+
+@router.post("/api/tokens", response_model=ApiTokenCreated, status_code=201, tags=["account"])
+def api_tokens_create(
+    token_in: ApiTokenCreate, user: SelfUser, session: SessionDep
+) -> ApiTokenCreated:
+    """A new personal access token acting with the user's roles; the secret is in this answer
+    only. Send it as `Authorization: Bearer <token>`."""
+    return accounts_service.create_api_token(session=session, user=user, token_in=token_in)
+
+
+@router.delete("/api/tokens/{token_id}", response_model=ApiTokenRead, tags=["account"])
+def api_tokens_revoke(token_id: RowId, user: SelfUser, session: SessionDep) -> ApiTokenRead:
+    """Revoke a token (one's own; an admin any user's)."""
+    return accounts_service.revoke_api_token(session=session, acting=user, token_id=token_id)
 
 
 @router.get("/healthz", tags=["health"])

@@ -17,8 +17,15 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from agentladder.config import Settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
-from agentladder.org.models import Agent, LoginAttempt, User, UserRole, UserSession
-from agentladder.org.schemas import UserCreate, UserRead, UserUpdate
+from agentladder.org.models import Agent, ApiToken, LoginAttempt, User, UserRole, UserSession
+from agentladder.org.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 
 # Hash something once so that unknown usernames take as long as wrong passwords.
 _DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
@@ -285,6 +292,73 @@ def end_session(*, session: Session, token: str) -> None:
     """Log a session out."""
     session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
     session.flush()
+
+
+# Prefix that makes a leaked token recognisable (secret scanners, logs).
+API_TOKEN_PREFIX = "alt_"  # noqa: S105 (a label, not a secret)
+# last_used_at is written at most this often per token: scripts call in loops.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def create_api_token(*, session: Session, user: User, token_in: ApiTokenCreate) -> ApiTokenCreated:
+    """A new personal access token for `user`; the secret is returned once, only its hash
+    kept."""
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    row = ApiToken(
+        user_id=user.id,
+        name=token_in.name,
+        token_hash=_token_hash(secret),
+        prefix=secret[:12],
+        created_at=now,
+        expires_at=(
+            now + timedelta(days=token_in.expires_in_days) if token_in.expires_in_days else None
+        ),
+    )
+    session.add(row)
+    session.flush()
+    return ApiTokenCreated(**ApiTokenRead.model_validate(row).model_dump(), token=secret)
+
+
+def list_api_tokens(*, session: Session, user: User) -> list[ApiTokenRead]:
+    """A user's tokens, newest first, revoked ones included (they say when)."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    )
+    return [ApiTokenRead.model_validate(row) for row in rows]
+
+
+def revoke_api_token(*, session: Session, acting: User | None, token_id: int) -> ApiTokenRead:
+    """Revoke a token: its owner or an admin may (`acting` None: the operator on the command
+    line); anyone else is told it does not exist."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (
+        acting is not None and row.user_id != acting.id and "admin" not in acting.roles
+    ):
+        raise NotFound("token not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return ApiTokenRead.model_validate(row)
+
+
+def resolve_api_token(*, session: Session, token: str) -> User | None:
+    """The active user a bearer token acts as, or None for an unknown, revoked or expired
+    token; records when it was last used."""
+    if not token.startswith(API_TOKEN_PREFIX) or not token.isascii():
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if not row.user.is_active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.flush()
+    return row.user
 
 
 def generate_password() -> str:
