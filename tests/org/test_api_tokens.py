@@ -156,3 +156,40 @@ def test_tokens_from_the_command_line(cli_env: Settings, session: Session) -> No
     assert "Traceback" not in unknown.output
     blank = runner.invoke(app, ["users", "token", "create", "wang", "--name", "  "])
     assert blank.exit_code == 2
+
+
+def test_the_account_page_creates_shows_once_and_revokes(
+    settings: Settings, session: Session
+) -> None:
+    import re
+
+    _world(session, settings)
+    browser = login(TestClient(create_app(settings)), "wang")
+    token = csrf_token(browser, "/account")
+    page = browser.post(
+        "/account/tokens",
+        data={"name": "<b>夜间报表</b>", "expires_in_days": "30", "csrf_token": token},
+    )
+    assert page.status_code == 200
+    secret = re.search(r'id="new-token">(alt_[^<]+)<', page.text)
+    assert secret is not None
+    assert "&lt;b&gt;夜间报表&lt;/b&gt;" in page.text  # the name is escaped
+    again = browser.get("/account")
+    assert secret.group(1) not in again.text  # shown once
+    assert secret.group(1)[:12] in again.text
+    script = TestClient(create_app(settings))
+    bearer = {"Authorization": f"Bearer {secret.group(1)}"}
+    assert script.get("/api/me", headers=bearer).status_code == 200
+    token_id = re.search(r'action="/account/tokens/(\d+)/revoke"', again.text)
+    assert token_id is not None
+    revoked = browser.post(
+        f"/account/tokens/{token_id.group(1)}/revoke",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    assert script.get("/api/me", headers=bearer).status_code == 401
+    bad = browser.post(
+        "/account/tokens", data={"name": "x", "expires_in_days": "0", "csrf_token": token}
+    )
+    assert bad.status_code == 422

@@ -190,6 +190,10 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": certificates,
             "params": {"dry_run": "true"},
         },
+        ("POST", "/api/tokens"): {"json": {"name": "script"}},
+        ("DELETE", "/api/tokens/{token_id}"): {},
+        ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},
+        ("POST", "/account/tokens/{token_id}/revoke"): {"data": {}},
     }
     if method == "GET":
         return {}
@@ -202,6 +206,10 @@ def test_every_unsafe_route_has_a_payload() -> None:
 
 
 def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> int:
+    if "{token_id}" in path:
+        # A token is revoked by its owner: each role revokes one of its own.
+        created = client.post("/api/tokens", json={"name": "to revoke"})
+        ids = {**ids, "token_id": created.json()["id"] if created.status_code == 201 else 1}
     url = path.format(**ids)
     response = client.request(method, url, follow_redirects=False, **_payload(method, path))
     return response.status_code

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from agentladder import __version__
 from agentladder.config import LANGUAGES
@@ -14,6 +16,7 @@ from agentladder.db import current_revision, head_revision
 from agentladder.errors import InvalidInput, TooManyAttempts
 from agentladder.i18n import translate
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.models import User
 from agentladder.org.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -154,10 +157,49 @@ def home(user: SelfUser) -> Response:
     return RedirectResponse("/account", status_code=303)
 
 
+def _account_page(
+    request: Request, session: Session, user: User, new_token: ApiTokenCreated | None = None
+) -> Response:
+    return render(
+        request,
+        "account.html",
+        {
+            "account": accounts_service.user_read(user),
+            "tokens": accounts_service.list_api_tokens(session=session, user=user),
+            "new_token": new_token,
+        },
+    )
+
+
 @router.get("/account", include_in_schema=False)
-def account(request: Request, user: SelfUser) -> Response:
-    """The user's own account: roles, language, linked agent."""
-    return render(request, "account.html", {"account": accounts_service.user_read(user)})
+def account(request: Request, user: SelfUser, session: SessionDep) -> Response:
+    """The user's own account: roles, language, linked agent, access tokens."""
+    return _account_page(request, session, user)
+
+
+@router.post("/account/tokens", include_in_schema=False)
+def account_token_create(
+    request: Request,
+    user: SelfUser,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=200)],
+    expires_in_days: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Create a token from the account page; its secret is shown on the answer only."""
+    days = expires_in_days.strip()
+    try:
+        token_in = ApiTokenCreate(name=name, expires_in_days=int(days) if days else None)
+    except (ValueError, ValidationError) as exc:
+        raise InvalidInput("give the token a name, and an expiry of 1 to 3650 days") from exc
+    created = accounts_service.create_api_token(session=session, user=user, token_in=token_in)
+    return _account_page(request, session, user, new_token=created)
+
+
+@router.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
+def account_token_revoke(token_id: RowId, user: SelfUser, session: SessionDep) -> Response:
+    """Revoke one of one's own tokens."""
+    accounts_service.revoke_api_token(session=session, acting=user, token_id=token_id)
+    return RedirectResponse("/account#tokens", status_code=303)
 
 
 @router.get("/api/me", response_model=UserRead, tags=["account"])
