@@ -13,11 +13,17 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from agentladder.cli_output import FormatOption, OutputFormat, cell_text, console, fail
+from agentladder.cli_output import (
+    FormatOption,
+    OutputFormat,
+    cell_text,
+    console,
+    fail,
+    local_time_text,
+)
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
-from agentladder.formatting import local_moment
 from agentladder.imports.schemas import ImportResult, RowPlan
 from agentladder.imports.spec import Importer
 from agentladder.imports.template import template_workbook
@@ -77,11 +83,9 @@ def print_import(
     )
     if preview.previous_import is not None:
         earlier = preview.previous_import
-        settings = get_settings()
         console.print(
             f"this file was imported before: import #{earlier.import_id} on "
-            f"{local_moment(earlier.imported_at, settings.tz):%Y-%m-%d %H:%M} "
-            f"({settings.timezone})",
+            f"{local_time_text(earlier.imported_at)}",
             highlight=False,
         )
     if preview.issues:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentladder.errors import DomainError, InvalidInput
+from agentladder.formatting import format_number, local_moment
 from agentladder.periods import Period, parse_period
 
 console = Console()
@@ -52,10 +54,26 @@ def fail(error: DomainError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def local_time_text(value: datetime) -> str:
+    """A stored moment as the terminal shows it: to the minute, in the centre's zone (named),
+    never in UTC."""
+    from agentladder.config import get_settings
+
+    settings = get_settings()
+    return f"{local_moment(value, settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+
+
+def count_text(value: int) -> str:
+    """A count with grouping (209,739)."""
+    return format_number(value, "int", "en")
+
+
 def cell_text(value: object) -> str:
-    """A value as a table cell."""
+    """A value as a table cell (moments in the centre's zone)."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, datetime):
+        return local_time_text(value)
     return "" if value is None else str(value)
 
 

@@ -58,9 +58,13 @@ class TooLarge(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Throttled (login attempts)."""
+    """Throttled (login attempts); `retry_after_s` is when the next try may come."""
 
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after_s = retry_after_s
 
 
 class StaleEvidence(Conflict):

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agentladder.cli_output import console, fail
+from agentladder.cli_output import console, count_text, fail, local_time_text
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
-from agentladder.formatting import format_number, local_moment
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.service import ImportReport, load_mapping
 
@@ -29,7 +28,7 @@ def _note_text(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return format_number(value, "int", "en")
+        return count_text(value)
     return str(value)
 
 
@@ -39,22 +38,17 @@ def _print(report: ImportReport) -> None:
             f"{report.file_name}: already imported (batch {report.batch_id}); nothing to do"
         )
         return
-    settings = get_settings()
     span = (
-        f", {local_moment(report.first_event_at, settings.tz):%Y-%m-%d %H:%M} .. "
-        f"{local_moment(report.last_event_at, settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+        f", {local_time_text(report.first_event_at)} .. {local_time_text(report.last_event_at)}"
         if report.first_event_at and report.last_event_at
         else ""
     )
-
-    def count(value: int) -> str:
-        return format_number(value, "int", "en")
-
     console.print(
-        f"{report.file_name}: read {count(report.rows_read)}, "
-        f"accepted {count(report.rows_accepted)}, rejected {count(report.rows_rejected)}, "
-        f"ignored {count(report.rows_ignored)}, already stored {count(report.rows_duplicate)}"
-        f"{span}",
+        f"{report.file_name}: read {count_text(report.rows_read)}, "
+        f"accepted {count_text(report.rows_accepted)}, "
+        f"rejected {count_text(report.rows_rejected)}, "
+        f"ignored {count_text(report.rows_ignored)}, "
+        f"already stored {count_text(report.rows_duplicate)}{span}",
         highlight=False,
     )
     console.print("stored: " + ", ".join(f"{k} {v}" for k, v in report.stored.items()))

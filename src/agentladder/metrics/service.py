@@ -14,9 +14,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from agentladder.config import Language, Settings
+from agentladder.config import Settings
 from agentladder.errors import InvalidInput
-from agentladder.formatting import format_value
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
 from agentladder.metrics.models import MetricValue
@@ -377,11 +376,6 @@ def agent_trends(
         for metric_id in AGENT_METRIC_IDS
     }
     return periods, trends
-
-
-def display_value(value: float | None, unit: str, language: Language) -> str:
-    """A metric value as people read it (the one formatting layer, by the metric's unit)."""
-    return format_value(value, unit, language)
 
 
 # --- the registry: evidence providers and the metrics they declare ------------------------

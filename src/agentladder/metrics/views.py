@@ -78,7 +78,6 @@ def agents_table_page(
             "kpis": kpis,
             "sort": sort,
             "desc": desc,
-            "show": metrics_service.display_value,
         },
     )
 
@@ -97,7 +96,6 @@ def queues_page(
             "periods": metrics_service.available_periods(session=session),
             "rows": metrics_service.queue_table(session=session, period=chosen) if chosen else [],
             "kpis": [BY_ID[metric_id] for metric_id in metrics_service.QUEUE_METRIC_IDS],
-            "show": metrics_service.display_value,
         },
     )
 
@@ -128,7 +126,6 @@ def agent_kpis_page(
             "periods": periods,
             "trends": trends,
             "kpis": [BY_ID[metric_id] for metric_id in metrics_service.AGENT_METRIC_IDS],
-            "show": metrics_service.display_value,
         },
     )
 

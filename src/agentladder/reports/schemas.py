@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal, cast, get_args
 
 from agentladder.config import Language
-from agentladder.formatting import NumberKind, format_number
+from agentladder.formatting import MISSING, NumberKind, format_number
 
 # How a column's values are written: text, long text (wrapped), whole numbers, one or two
 # decimals, a share shown as a percentage (0.125 -> 12.5%), or seconds as a duration (4:23).
@@ -124,12 +124,12 @@ def cell_number(cell: Cell) -> float | int | None:
 def cell_text(cell: Cell, column: Column, language: Language) -> str:
     """A cell as people read it in the report's language (numbers grouped, percentages)."""
     if cell is None:
-        return "—"
+        return MISSING
     if isinstance(cell, str):
         return cell
     number = cell_number(cell)
     if number is None:
-        return "—"
+        return MISSING
     kind = cell_kind(cell, column)
     if kind in NUMERIC_KINDS:
         return format_number(number, cast("NumberKind", kind), language)

@@ -48,9 +48,10 @@ def _display_width(text: str) -> int:
 
 def _excel_value(cell: Cell, column: Column) -> str | float | None:
     """What the sheet stores: numbers as numbers, the rest as text."""
-    if cell_kind(cell, column) in NUMERIC_KINDS or isinstance(cell, Value):
+    kind = cell_kind(cell, column)
+    if kind in NUMERIC_KINDS or isinstance(cell, Value):
         number = cell_number(cell)
-        if number is not None and cell_kind(cell, column) == "duration":
+        if number is not None and kind == "duration":
             return number / 86_400  # Excel counts time in days
         return number
     return None if cell is None else str(cell)

@@ -92,8 +92,7 @@ def login(
             status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 401,
         )
         if isinstance(exc, TooManyAttempts):
-            wait_s = exc.params.get("seconds", 60 * int(exc.params.get("minutes", 1)))
-            page.headers["Retry-After"] = str(wait_s)
+            page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     token = accounts_service.start_session(
         session=session, settings=settings, user=user, client_ip=client_ip(request)

@@ -15,7 +15,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agentladder.db import session_scope, utcnow
+from agentladder.config import get_settings
+from agentladder.db import (
+    current_revision,
+    database_missing,
+    head_revision,
+    scratch_session,
+    session_scope,
+    utcnow,
+)
 from agentladder.errors import InvalidInput
 from agentladder.ladder.models import PolicyVersion
 from agentladder.ladder.policy.schemas import (
@@ -405,9 +413,6 @@ def load_policy_text(*, session: Session, text: str) -> LoadedPolicy:
 def check_policy_text(text: str) -> tuple[LoadedPolicy, bool]:
     """Validate policy YAML against this centre's database when a current one exists, else
     against the shipped metrics and certification types; the flag says which was used."""
-    from agentladder.config import get_settings
-    from agentladder.db import current_revision, database_missing, head_revision, scratch_session
-
     url = get_settings().resolved_database_url
     if not database_missing(url) and current_revision(url) == head_revision():
         with session_scope() as session:

@@ -227,12 +227,14 @@ def authenticate(
     if user_failures >= settings.login_max_failures:
         raise TooManyAttempts(
             "too many failed logins; try again in {minutes} minutes",
+            retry_after_s=60 * settings.login_lockout_minutes,
             minutes=settings.login_lockout_minutes,
         )
     wait_s = address_wait_s(session=session, settings=settings, client_ip=client_ip)
     if wait_s > 0:
         raise TooManyAttempts(
             "too many failed logins from this address; try again in {seconds} seconds",
+            retry_after_s=math.ceil(wait_s),
             seconds=math.ceil(wait_s),
         )
     user = get_user_by_username(session=session, username=username)
