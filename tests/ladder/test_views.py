@@ -264,3 +264,29 @@ def test_evidence_template_download(centre: Centre) -> None:
     assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert template.content[:2] == b"PK"
     assert _client(centre, "agent").get("/ladder/evidence/template").status_code == 403
+
+
+def test_a_missing_certificate_shows_no_python_value(settings: Settings) -> None:
+    # The progress bar of a certification gate read "False / product_knowledge".
+    with session_scope(settings) as session:
+        make_team(session, "T01", "客服一组")
+        agent = make_agent(
+            session, employee_no="A0009", name="赵敏", team_code="T01", hire_date=HIRED
+        )
+        make_user(session, settings, "zhao", ["agent"], agent=agent)
+        policy_service.apply_policy(
+            session=session,
+            text=policy_text(
+                consecutive=1,
+                entry={"basic_sophomore": "{min_score: 55, certifications: [product_knowledge]}"},
+            ),
+        )
+        give(session, agent, "2026-10", score=88)
+        decisions_service.run_period(session=session, period=parse_period("2026-10"))
+        agent_id = agent.id
+    client = login(TestClient(create_app(settings)), "zhao")
+    page = client.get(f"/agents/{agent_id}/scorecard")
+    assert page.status_code == 200
+    values = re.findall(r'<span class="bar-value">([^<]*)</span>', page.text)
+    assert "✗ / product_knowledge" in values
+    assert not any("False" in value or "True" in value for value in values)
