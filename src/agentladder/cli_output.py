@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from agentladder.errors import DomainError, InvalidInput
-from agentladder.formatting import format_number, local_moment
 from agentladder.periods import Period, parse_period
 
 console = Console()
@@ -57,7 +56,9 @@ def fail(error: DomainError) -> typer.Exit:
 def local_time_text(value: datetime) -> str:
     """A stored moment as the terminal shows it: to the minute, in the centre's zone (named),
     never in UTC."""
+    # Imported here: the root --help loads no settings and no Babel (tests/test_startup.py).
     from agentladder.config import get_settings
+    from agentladder.formatting import local_moment
 
     settings = get_settings()
     return f"{local_moment(value, settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
@@ -65,6 +66,8 @@ def local_time_text(value: datetime) -> str:
 
 def count_text(value: int) -> str:
     """A count with grouping (209,739)."""
+    from agentladder.formatting import format_number
+
     return format_number(value, "int", "en")
 
 
