@@ -76,8 +76,14 @@ def test_run_json_explain_approve_and_backtest(cli_env: Settings, tmp_path: Path
         app, ["ladder", "explain", "A0002", "--period", "2026-10", "--language", "en"]
     )
     assert explained.exit_code == 0
-    assert "Not qualified for Basic Sophomore: score." in explained.output
+    assert "Not qualified for Basic Sophomore: Composite score." in explained.output
     assert "+17.0 points" in explained.output  # 40 -> 55 + band 2
+    assert "A0002 座席A0002 2026-10: Hold: Basic Fresh → Basic Fresh (Final)" in explained.output
+    assert "✓ Handled calls: required 100, actual 120" in explained.output
+    assert "✗ Composite score (Basic Sophomore): required 57, actual 40" in explained.output
+    in_chinese = runner.invoke(app, ["ladder", "explain", "A0002", "--period", "2026-10"])
+    assert "✗ 综合得分（初级座席·二级）：要求 57，实际 40" in in_chinese.output
+    assert "score" not in in_chinese.output
     rejected = runner.invoke(
         app, ["ladder", "reject", "A0001", "--period", "2026-10", "--reason", "待复核"]
     )

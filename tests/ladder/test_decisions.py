@@ -66,7 +66,7 @@ def test_a_fatal_error_in_the_window_blocks_promotion(session: Session) -> None:
         "actual": 1,
         "passed": False,
     }
-    assert "Not qualified for Basic Sophomore: fatal_errors." in view.explanation("en")
+    assert "Not qualified for Basic Sophomore: Fatal errors in the window." in view.explanation("en")
     # Three months after the error, the window is clean and the streak starts.
     give(session, agent, "2026-11", score=90, fatal=0)
     assert gate_of(decision_of(run(session, "2026-11", text), agent), "fatal_errors")["passed"]
@@ -92,7 +92,8 @@ def test_an_expired_certification_blocks_promotion(session: Session) -> None:
     assert view.decision == "hold"
     gate = gate_of(view, "certification")
     assert (gate["required"], gate["passed"]) == ("product_knowledge", False)
-    assert "certification: product_knowledge" in view.gaps("en")
+    assert "certification: Product knowledge" in view.gaps("en")
+    assert "认证：产品知识认证" in view.gaps("zh_Hans")
     # Valid on the period's last day: the same evidence promotes.
     give(session, agent, "2026-08", score=90)
     assert decision_of(run(session, "2026-08", text), agent).decision == "promote"
@@ -340,4 +341,6 @@ def test_an_expired_certificate_of_the_current_level_names_what_to_renew(
     view = decision_of(run(session, "2026-09", text), agent)
     assert view.decision == "hold"
     assert gate_of(view, "current_certifications")["passed"] is False
-    assert "renew the certification of the current level: product_knowledge" in view.gaps("en")
+    # The type by its name, not its code ("认证：product_knowledge" read badly in Chinese).
+    assert "renew the certification of the current level: Product knowledge" in view.gaps("en")
+    assert "product_knowledge" not in " ".join(view.gaps("zh_Hans") + view.explanation("zh_Hans"))

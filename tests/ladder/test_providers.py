@@ -134,7 +134,7 @@ def test_a_provider_alone_adds_metrics_the_ladder_scores_gates_and_explains(
         "passed": False,
     }
     assert view.decision == "hold"
-    assert "Not qualified for Basic Sophomore: coaching_sessions." in view.explanation("en")
+    assert "Not qualified for Basic Sophomore: Coaching sessions." in view.explanation("en")
     assert "Coaching sessions 4 (now 3)" in view.gaps("en")
     assert labels.gate_name("coaching_sessions", "zh_Hans") == "辅导次数"
     assert labels.gate_name("min_samples:coaching_score", "en") == "Sample size of Coaching score"

@@ -288,5 +288,5 @@ def test_a_missing_certificate_shows_no_python_value(settings: Settings) -> None
     page = client.get(f"/agents/{agent_id}/scorecard")
     assert page.status_code == 200
     values = re.findall(r'<span class="bar-value">([^<]*)</span>', page.text)
-    assert "✗ / product_knowledge" in values
+    assert "✗ / 产品知识认证" in values
     assert not any("False" in value or "True" in value for value in values)

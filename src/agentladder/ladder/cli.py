@@ -215,8 +215,7 @@ def explain(
     except DomainError as exc:
         raise fail(exc) from exc
     console.print(
-        f"{view.employee_no} {view.name} {view.period}: {view.decision} "
-        f"{view.from_level} -> {view.to_level} ({view.status})",
+        f"{view.employee_no} {view.name} {view.period}: {view.headline(chosen)}",
         highlight=False,
     )
     for sentence in view.explanation(chosen):
@@ -224,14 +223,8 @@ def explain(
     gaps = view.gaps(chosen)
     if gaps:
         console.print("  -> " + "; ".join(gaps), highlight=False)
-    for gate in view.detail["gates"]:
-        mark = "ok" if gate["passed"] else "--"
-        console.print(
-            f"  [{mark}] {gate['gate']} {gate['level']}: required {gate['required']}, "
-            f"actual {gate['actual']}",
-            markup=False,
-            highlight=False,
-        )
+    for passed, line in view.gate_lines(chosen):
+        console.print(f"  {'✓' if passed else '✗'} {line}", markup=False, highlight=False)
     for override in view.overrides:
         console.print(f"  override: {override['decision']} ({override['reason']})", highlight=False)
     for appeal in view.appeals:

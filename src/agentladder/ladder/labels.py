@@ -4,9 +4,18 @@ on them are named by the metric registry, so a new subsystem's metrics need noth
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from agentladder import formatting
 from agentladder.config import Language
 from agentladder.i18n import N_, translate
 from agentladder.metrics import service as metrics_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# Between the items of a list inside a sentence ("、" in Chinese).
+LIST_SEPARATOR = N_(", ")
 
 DECISION_NAMES = {
     "promote": N_("Promote"),
@@ -79,6 +88,64 @@ def gate_name(gate: str, language: Language) -> str:
         metric = metric_name(gate.split(":", 1)[1], language)
         return translate(language, SAMPLES_OF, metric=metric)
     return metric_name(gate, language)
+
+
+# Certification types are named by the subsystem that attests them; a centre may add types, so
+# the names are read again whenever decisions are loaded. A code without a name shows as is.
+_certification_names: dict[str, tuple[str, str]] = {}
+
+
+def learn_certification_names(session: Session) -> None:
+    """Read the certification types' names from every evidence provider."""
+    for provider in metrics_service.evidence_providers():
+        _certification_names.update(provider.certification_names(session=session))
+
+
+def certification_name(code: str, language: Language) -> str:
+    """A certification type's name in the reader's language."""
+    names = _certification_names.get(code)
+    if names is None:
+        return code
+    return names[0] if language == "zh_Hans" else names[1]
+
+
+def certification_list(codes: str | list[str], language: Language) -> str:
+    """Comma-separated certification codes (as decisions store them) as a list of names."""
+    items = codes.split(",") if isinstance(codes, str) else codes
+    names = [certification_name(code.strip(), language) for code in items if code.strip()]
+    return translate(language, LIST_SEPARATOR).join(names)
+
+
+def gate_names_list(gates: str | list[str], language: Language) -> str:
+    """Comma-separated gate keys (as decisions store them) as a list of names."""
+    items = gates.split(",") if isinstance(gates, str) else gates
+    names = [gate_name(gate.strip(), language) for gate in items if gate.strip()]
+    return translate(language, LIST_SEPARATOR).join(names)
+
+
+def metric_names_list(metrics: str | list[str], language: Language) -> str:
+    """Comma-separated metric ids (as decisions store them) as a list of names."""
+    items = metrics.split(",") if isinstance(metrics, str) else metrics
+    names = [metric_name(metric.strip(), language) for metric in items if metric.strip()]
+    return translate(language, LIST_SEPARATOR).join(names)
+
+
+def gate_text(value: str, language: Language) -> str:
+    """A gate's required or actual value that is text: certification codes, or "valid"."""
+    if value == "valid":
+        return translate(language, N_("valid"))
+    return certification_list(value, language)
+
+
+def gate_value_text(value: object, language: Language) -> str:
+    """A gate's required or actual value as a reader sees it: ✓/✗, a number, names."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if value is None:
+        return formatting.MISSING
+    if isinstance(value, int | float):
+        return formatting.format_number(value, "plain", language)
+    return gate_text(str(value), language)
 
 
 NAMES = {

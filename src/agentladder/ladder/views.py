@@ -73,6 +73,7 @@ def render_ladder_page(
             "names": labels.NAMES,
             "metric_name": lambda metric_id: labels.metric_name(metric_id, language),
             "gate_name": lambda gate: labels.gate_name(gate, language),
+            "gate_text": lambda value: labels.gate_text(value, language),
             "component_name": lambda key: labels.name(labels.COMPONENT_NAMES, key, language),
             "metric_value": lambda metric_id, value: format_value(
                 value, labels.metric_unit(metric_id), language

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from agentladder.config import Language
+from agentladder.i18n import N_, translate
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -74,6 +77,10 @@ class Kpi:
     def name(self, language: str) -> str:
         """The metric's name in the reader's language."""
         return self.zh if language == "zh_Hans" else self.en
+
+    def description(self, language: Language) -> str:
+        """The metric's definition in the reader's language."""
+        return translate(language, self.definition)
 
 
 def _answered(t: ir.Table) -> ir.BooleanValue:
@@ -241,8 +248,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Inbound calls the agent answered (a transferred call counts for the agent "
-        "who answered it).",
+        N_(
+            "Inbound calls the agent answered (a transferred call counts for the agent "
+            "who answered it)."
+        ),
         lambda t, c: _counted(_answered(t)),
         daily=lambda t: _daily_sum(t.answered),
     ),
@@ -255,7 +264,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "offers",
         INTERACTIONS,
-        "Times a call rang at the agent: answered, not answered, or cancelled while ringing.",
+        N_("Times a call rang at the agent: answered, not answered, or cancelled while ringing."),
         lambda t, c: _counted(t.outcome.notnull()),
         daily=lambda t: _daily_sum(t.offered),
     ),
@@ -268,8 +277,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "offers",
         ("queue_log",),
-        "Calls that rang at the agent and were not answered (RINGNOANSWER); unknown where "
-        "the source does not record why a call went unanswered.",
+        N_(
+            "Calls that rang at the agent and were not answered (RINGNOANSWER); unknown where "
+            "the source does not record why a call went unanswered."
+        ),
         lambda t, c: _if_reasons_known(t, _counted(t.outcome == "ring_no_answer")),
         daily=lambda t: _daily_sum(t.missed),
     ),
@@ -282,7 +293,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         ("queue_log",),
-        "Mean ring time before the agent answered, over answered calls that record it.",
+        N_("Mean ring time before the agent answered, over answered calls that record it."),
         lambda t, c: _mean(t.ring_s, _answered(t) & t.ring_s.notnull()),
     ),
     Kpi(
@@ -294,7 +305,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Talk seconds of answered calls / answered calls that record talk.",
+        N_("Talk seconds of answered calls / answered calls that record talk."),
         lambda t, c: _mean(t.talk_s, _answered(t) & t.talk_s.notnull()),
         daily=lambda t: _daily_per_answered(t.talk_s, t),
     ),
@@ -307,7 +318,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Sum of the talk seconds of answered calls.",
+        N_("Sum of the talk seconds of answered calls."),
         lambda t, c: _total(t.talk_s, _answered(t)),
         daily=lambda t: _daily_total(t.talk_s, t),
     ),
@@ -320,7 +331,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         ("calls-table",),
-        "Hold seconds / answered calls that record hold.",
+        N_("Hold seconds / answered calls that record hold."),
         lambda t, c: _mean(t.hold_s, _answered(t) & t.hold_s.notnull()),
         daily=lambda t: _daily_per_answered(t.hold_s, t),
     ),
@@ -333,8 +344,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         ("calls-table", "queue_log"),
-        "After-call work seconds / answered calls that record it; pauses for after-call work "
-        "(reason ACW, 话后处理...) count over all the agent's answered calls.",
+        N_(
+            "After-call work seconds / answered calls that record it; pauses for after-call work "
+            "(reason ACW, 话后处理...) count over all the agent's answered calls."
+        ),
         lambda t, c: _acw(t),
         daily=lambda t: _daily_per_answered(t.acw_s, t),
     ),
@@ -347,8 +360,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "(talk + hold + after-call work, including after-call-work pauses) / handled calls; "
-        "a part a source does not record counts as 0.",
+        N_(
+            "(talk + hold + after-call work, including after-call-work pauses) / handled calls; "
+            "a part a source does not record counts as 0."
+        ),
         lambda t, c: _aht(t),
         daily=lambda t: _daily_per_answered(_daily_handle_s(t), t),
     ),
@@ -361,7 +376,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         ("queue_log",),
-        "Answered calls the agent transferred / answered calls.",
+        N_("Answered calls the agent transferred / answered calls."),
         lambda t, c: _rate(t.transferred, _answered(t) & t.transferred.notnull()),
         daily=lambda t: _daily_per_answered(t.transferred, t),
     ),
@@ -374,9 +389,11 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Answered calls not followed by another call from the same caller within the window "
-        "(default 7 days) / answered calls with a known caller. Credited to the agent of the "
-        "first call.",
+        N_(
+            "Answered calls not followed by another call from the same caller within the window "
+            "(default 7 days) / answered calls with a known caller. Credited to the agent of the "
+            "first call."
+        ),
         lambda t, c: _rate(~t.repeated, _answered(t) & t.repeated.notnull()),
     ),
     Kpi(
@@ -388,7 +405,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "surveys",
         ("surveys", "calls-table"),
-        "Survey answers saying the problem was solved / survey answers to that question.",
+        N_("Survey answers saying the problem was solved / survey answers to that question."),
         lambda t, c: _rate(t.resolved, t.resolved.notnull()),
     ),
     Kpi(
@@ -400,9 +417,11 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("surveys", *INTERACTIONS),
-        "The survey method when the period's surveys ask whether the problem was solved, "
-        "else the repeat-contact method (setting fcr_method chooses one for good); the same "
-        "method for every agent of the period.",
+        N_(
+            "The survey method when the period's surveys ask whether the problem was solved, "
+            "else the repeat-contact method (the setting AGENTLADDER_FCR_METHOD can fix one); "
+            "the same method for every agent of the period."
+        ),
         derive=_fcr,
     ),
     Kpi(
@@ -414,8 +433,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Answered calls shorter than the short-call threshold (default 10 s) / "
-        "answered calls that record talk.",
+        N_(
+            "Answered calls shorter than the short-call threshold (default 10 s) / "
+            "answered calls that record talk."
+        ),
         lambda t, c: _rate(t.talk_s < c.short_call_s, _answered(t) & t.talk_s.notnull()),
     ),
     Kpi(
@@ -427,7 +448,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "surveys",
         ("calls-table", "surveys"),
-        "Top-two-box answers (4-5 of 5, scaled for other scales) / answers.",
+        N_("Top-two-box answers (4-5 of 5, scaled for other scales) / answers."),
         lambda t, c: _rate(t.score >= t.scale_max * 0.8, t.score.notnull() & (t.scale_max <= 5)),
     ),
     Kpi(
@@ -439,7 +460,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "surveys",
         ("calls-table", "surveys"),
-        "Mean score of CSAT surveys (scales up to 5) on the survey's own scale.",
+        N_("Mean score of CSAT surveys (scales up to 5) on the survey's own scale."),
         lambda t, c: _mean(t.score, t.score.notnull() & (t.scale_max <= 5)),
     ),
     Kpi(
@@ -451,7 +472,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "surveys",
         ("surveys",),
-        "% promoters (9-10) - % detractors (0-6) on 0-10 answers.",
+        N_("% promoters (9-10) - % detractors (0-6) on 0-10 answers."),
         lambda t, c: _nps(t),
     ),
     Kpi(
@@ -463,7 +484,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "outbound",
         ("queue_log",),
-        "Outbound call attempts by the agent.",
+        N_("Outbound call attempts by the agent."),
         lambda t, c: _counted(t.outcome.notnull()),
         daily=lambda t: _daily_sum(t.outbound_calls),
     ),
@@ -476,7 +497,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "outbound",
         ("queue_log",),
-        "Answered outbound calls / outbound attempts.",
+        N_("Answered outbound calls / outbound attempts."),
         lambda t, c: _rate(t.outcome == "answered", t.outcome.notnull()),
         daily=lambda t: (
             t.outbound_connected.sum(where=t.outbound_calls.notnull()),
@@ -493,7 +514,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("leads", "queue_log", "daily-stats"),
-        "Converted sales leads / answered outbound calls.",
+        N_("Converted sales leads / answered outbound calls."),
         derive=lambda f, c: _ratio(
             f.value("converted_leads"),
             f.numerator("outbound_connect_rate"),
@@ -509,7 +530,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "calls",
         INTERACTIONS,
-        "Sum of talk + hold + after-call work of answered calls, and the after-call-work pauses.",
+        N_(
+            "Sum of talk + hold + after-call work of answered calls, and the after-call-work "
+            "pauses."
+        ),
         lambda t, c: _total_handle(t),
         daily=lambda t: _daily_total(_daily_handle_s(t), t),
     ),
@@ -522,7 +546,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "states",
         ("queue_log",),
-        "Time logged in or a member of any queue, overlaps counted once.",
+        N_("Time logged in or a member of any queue, overlaps counted once."),
         lambda t, c: _total(t.duration_s, t.group == "online"),
         daily=lambda t: (t.login_s.sum().fill_null(0), None, t.login_s.count()),
     ),
@@ -535,8 +559,10 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "states",
         ("queue_log",),
-        "Time paused (not ready), in any or all queues, overlaps counted once; pauses for "
-        "after-call work count as handle time instead.",
+        N_(
+            "Time paused (not ready), in any or all queues, overlaps counted once; pauses for "
+            "after-call work count as handle time instead."
+        ),
         lambda t, c: _total(t.duration_s, t.group == "pause"),
         daily=lambda t: (t.pause_s.sum().fill_null(0), None, t.pause_s.count()),
     ),
@@ -549,7 +575,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("queue_log",),
-        "Handle time / (logged-in time - paused time).",
+        N_("Handle time / (logged-in time - paused time)."),
         derive=lambda f, c: _ratio(
             f.value("total_handle_s"),
             _minus(f.value("login_s"), f.value("pause_s")),
@@ -565,7 +591,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("queue_log",),
-        "Available idle time (logged in, not paused, not handling) / handle time.",
+        N_("Available idle time (logged in, not paused, not handling) / handle time."),
         derive=lambda f, c: _ratio(
             _minus(_minus(f.value("login_s"), f.value("pause_s")), f.value("total_handle_s")),
             f.value("total_handle_s"),
@@ -581,7 +607,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "feedback",
         ("feedback",),
-        "Customer complaints about the agent, less those judged invalid on review.",
+        N_("Customer complaints about the agent, less those judged invalid on review."),
         lambda t, c: _counted((t.kind == "complaint") & t.valid.fill_null(True)),
     ),
     Kpi(
@@ -593,7 +619,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "feedback",
         ("feedback",),
-        "Customer praise (赞许) for the agent, less any judged invalid.",
+        N_("Customer praise (赞许) for the agent, less any judged invalid."),
         lambda t, c: _counted((t.kind == "praise") & t.valid.fill_null(True)),
     ),
     Kpi(
@@ -605,7 +631,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("feedback", "queue_log", "calls-table"),
-        "Complaints / handled calls.",
+        N_("Complaints / handled calls."),
         derive=lambda f, c: _ratio(
             _counted_or_zero(f, "complaints"), f.value("handled_calls"), f.sample("handled_calls")
         ),
@@ -619,7 +645,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "tickets",
         ("tickets",),
-        "Tickets judged valid / tickets with a verdict.",
+        N_("Tickets judged valid / tickets with a verdict."),
         lambda t, c: _rate(t.valid, t.valid.notnull()),
     ),
     Kpi(
@@ -631,7 +657,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "leads",
         ("leads",),
-        "Sales leads the agent created.",
+        N_("Sales leads the agent created."),
         lambda t, c: _counted(t.key.notnull()),
     ),
     Kpi(
@@ -643,7 +669,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "leads",
         ("leads",),
-        "Sales leads the agent created that converted (成交).",
+        N_("Sales leads the agent created that converted (成交)."),
         lambda t, c: _counted(t.converted.fill_null(False)),
     ),
     Kpi(
@@ -655,7 +681,7 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "derived",
         ("leads", "queue_log", "calls-table"),
-        "Sales leads / handled calls.",
+        N_("Sales leads / handled calls."),
         derive=lambda f, c: _ratio(
             _counted_or_zero(f, "sales_leads"), f.value("handled_calls"), f.sample("handled_calls")
         ),
@@ -669,9 +695,11 @@ CATALOG: tuple[Kpi, ...] = (
         "agent",
         "schedules",
         ("schedules",),
-        "Planned shifts worked / planned shifts. A shift counts as worked when no absence "
-        "is recorded and, for agents with login data in the period, the agent logged in "
-        "during the shift (a roster without times: that day).",
+        N_(
+            "Planned shifts worked / planned shifts. A shift counts as worked when no absence "
+            "is recorded and, for agents with login data in the period, the agent logged in "
+            "during the shift (a roster without times: that day)."
+        ),
         lambda t, c: _rate(
             t.absence.isnull() & t.logged_in.fill_null(True), t.planned.fill_null(True)
         ),
@@ -686,7 +714,7 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         INTERACTIONS,
-        "Calls that entered the queue.",
+        N_("Calls that entered the queue."),
         lambda t, c: _counted(t.outcome.notnull()),
     ),
     Kpi(
@@ -698,7 +726,9 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         INTERACTIONS,
-        "Calls an agent answered (connected), including ones still open at the end of the data.",
+        N_(
+            "Calls an agent answered (connected), including ones still open at the end of the data."
+        ),
         lambda t, c: _counted(t.answer_at.notnull() | _answered(t)),
     ),
     Kpi(
@@ -710,8 +740,10 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         ("queue_log",),
-        "Callers who hung up while waiting; unknown where the source does not record why a "
-        "call went unanswered.",
+        N_(
+            "Callers who hung up while waiting; unknown where the source does not record why a "
+            "call went unanswered."
+        ),
         lambda t, c: _if_reasons_known(t, _counted(t.outcome == "abandoned")),
     ),
     Kpi(
@@ -723,7 +755,7 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         ("queue_log",),
-        "Abandons within the short-abandon threshold (default 5 s).",
+        N_("Abandons within the short-abandon threshold (default 5 s)."),
         lambda t, c: _if_reasons_known(
             t, _counted((t.outcome == "abandoned") & (t.wait_s <= c.short_abandon_s))
         ),
@@ -737,7 +769,7 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         ("queue_log",),
-        "Callers who left on the queue timeout.",
+        N_("Callers who left on the queue timeout."),
         lambda t, c: _if_reasons_known(t, _counted(t.outcome == "timeout")),
     ),
     Kpi(
@@ -749,7 +781,7 @@ CATALOG: tuple[Kpi, ...] = (
         "both",
         "calls",
         INTERACTIONS,
-        "Wait until answer / answered calls (abandons excluded).",
+        N_("Wait until answer / answered calls (abandons excluded)."),
         lambda t, c: _mean(t.wait_s, _answered(t) & t.wait_s.notnull()),
         daily=lambda t: _daily_per_answered(t.asa_s * t.answered, t),
     ),
@@ -762,8 +794,10 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         INTERACTIONS,
-        "Answered within the threshold (default 20 s, inclusive) / (answered + "
-        "abandoned - short abandons).",
+        N_(
+            "Answered within the threshold (default 20 s, inclusive) / (answered + "
+            "abandoned - short abandons)."
+        ),
         lambda t, c: (
             _count(_answered(t) & (t.wait_s <= c.service_level_s)),
             _count(_answered(t))
@@ -781,7 +815,7 @@ CATALOG: tuple[Kpi, ...] = (
         "queue",
         "queue_calls",
         ("queue_log",),
-        "Abandons beyond the short-abandon threshold / calls offered.",
+        N_("Abandons beyond the short-abandon threshold / calls offered."),
         lambda t, c: _if_reasons_known(
             t,
             (

@@ -7,7 +7,7 @@ with its sample size and source). Subsystems produce it; the ladder reads it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -102,6 +102,10 @@ class EvidenceProvider(Protocol):
         """Codes of the certifications this subsystem attests (policy gates may name them)."""
         ...
 
+    def certification_names(self, *, session: Session) -> Mapping[str, tuple[str, str]]:
+        """The Chinese and English names of those certifications, by code."""
+        ...
+
     def certifications(
         self, *, session: Session, agent_ids: Collection[int], period: Period
     ) -> dict[int, set[str]]:
@@ -124,6 +128,10 @@ class ProviderBase:
     def certification_types(self, *, session: Session) -> Collection[str]:
         """None."""
         return ()
+
+    def certification_names(self, *, session: Session) -> Mapping[str, tuple[str, str]]:
+        """None."""
+        return {}
 
     def certifications(
         self, *, session: Session, agent_ids: Collection[int], period: Period

@@ -3,7 +3,7 @@ certification gates read them) and the exam score the ladder weighs."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
@@ -45,6 +45,13 @@ class TrainingProvider(ProviderBase):
     def certification_types(self, *, session: Session) -> Collection[str]:
         """The built-in certification types and those the centre added."""
         return certifications_service.known_certification_types(session=session)
+
+    def certification_names(self, *, session: Session) -> Mapping[str, tuple[str, str]]:
+        """The built-in and the centre's certification types by their names."""
+        return {
+            kind.code: (kind.zh, kind.en)
+            for kind in certifications_service.list_certification_types(session=session)
+        }
 
     def certifications(
         self, *, session: Session, agent_ids: Collection[int], period: Period

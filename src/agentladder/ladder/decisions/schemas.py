@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentladder.config import Language
-from agentladder.i18n import translate, translate_count
+from agentladder.i18n import N_, translate, translate_count
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import rules
 from agentladder.ladder.decisions.scoring import PeriodScores
@@ -95,6 +95,34 @@ class DecisionView:
         """The decision's reasons in the reader's language."""
         return [reason_text(reason, language) for reason in self.detail.get("reasons", [])]
 
+    def headline(self, language: Language) -> str:
+        """The decision, the move and its status in one line in the reader's language."""
+        return translate(
+            language,
+            N_("{decision}: {from_level} → {to_level} ({status})"),
+            decision=labels.name(labels.DECISION_NAMES, self.decision, language),
+            from_level=levels_service.level_name(self.from_level, language),
+            to_level=levels_service.level_name(self.to_level, language),
+            status=labels.name(labels.STATUS_NAMES, self.status, language),
+        )
+
+    def gate_lines(self, language: Language) -> list[tuple[bool, str]]:
+        """Each gate as (passed, "gate (level): required x, actual y") in the reader's language."""
+        lines = []
+        for gate in self.detail.get("gates", []):
+            params = {
+                "gate": labels.gate_name(gate["gate"], language),
+                "required": labels.gate_value_text(gate["required"], language),
+                "actual": labels.gate_value_text(gate["actual"], language),
+            }
+            if gate.get("level"):
+                params["level"] = levels_service.level_name(gate["level"], language)
+                message = N_("{gate} ({level}): required {required}, actual {actual}")
+            else:
+                message = N_("{gate}: required {required}, actual {actual}")
+            lines.append((bool(gate["passed"]), translate(language, message, **params)))
+        return lines
+
     def gaps(self, language: Language) -> list[str]:
         """What the agent still needs for the next level, in the reader's language."""
         return [reason_text(gap, language) for gap in self.detail.get("gaps", [])]
@@ -130,6 +158,12 @@ def _param_text(key: str, value: Any, language: Language) -> Any:
         return levels_service.level_name(value, language)
     if key == "metric" and isinstance(value, str):
         return labels.metric_name(value, language)
+    if key == "metrics" and isinstance(value, (str, list)):
+        return labels.metric_names_list(value, language)
+    if key == "failed" and isinstance(value, (str, list)):
+        return labels.gate_names_list(value, language)
+    if key in ("certification", "certifications") and isinstance(value, (str, list)):
+        return labels.certification_list(value, language)
     return value
 
 

@@ -16,6 +16,7 @@ from agentladder.config import Language, Settings, get_settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.freshness import StaleInput
+from agentladder.ladder import labels
 from agentladder.ladder.decisions import rules, staleness
 from agentladder.ladder.decisions.gathering import evaluate, gather
 from agentladder.ladder.decisions.schemas import DecisionView, stored_view, view_of
@@ -77,6 +78,7 @@ def run_period(
     given one). Re-running with the same inputs changes nothing; decisions a manager (or the
     automatic approval) already acted on are kept. Refuses (StaleEvidence) evidence that
     changed after it was computed, dry or not, unless `allow_stale`: the decisions record it."""
+    labels.learn_certification_names(session)
     loaded = policy or policy_service.current_policy(session=session)
     chosen = period
     if chosen.kind != loaded.policy.period:
@@ -190,6 +192,7 @@ def decision_views(
     statuses: Sequence[str] | None = None,
 ) -> list[DecisionView]:
     """Stored decisions, filtered, newest period first, then by employee number."""
+    labels.learn_certification_names(session)
     query = select(LadderDecision)
     if period is not None:
         query = query.where(LadderDecision.period == period.label)
@@ -223,6 +226,7 @@ def get_decision(*, session: Session, decision_id: int) -> LadderDecision:
 
 def decision_for(*, session: Session, agent_id: int, period: Period) -> DecisionView:
     """An agent's stored decision for a period, or NotFound."""
+    labels.learn_certification_names(session)
     row = session.scalar(
         select(LadderDecision).where(
             LadderDecision.agent_id == agent_id, LadderDecision.period == period.label
