@@ -66,7 +66,9 @@ def test_a_fatal_error_in_the_window_blocks_promotion(session: Session) -> None:
         "actual": 1,
         "passed": False,
     }
-    assert "Not qualified for Basic Sophomore: Fatal errors in the window." in view.explanation("en")
+    assert "Not qualified for Basic Sophomore: Fatal errors in the window." in view.explanation(
+        "en"
+    )
     # Three months after the error, the window is clean and the streak starts.
     give(session, agent, "2026-11", score=90, fatal=0)
     assert gate_of(decision_of(run(session, "2026-11", text), agent), "fatal_errors")["passed"]

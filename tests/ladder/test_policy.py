@@ -3,11 +3,16 @@ key it concerns, and the hash ignores comments and layout."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from agentladder.errors import InvalidInput
+from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.ladder.policy.service import default_policy_text, parse_policy, policy_hash
 from agentladder.metrics import service as metrics_service
+from agentladder.periods import parse_period
 from agentladder.training.certifications import service as certifications_service
 from tests.ladder.builders import policy_text
 
@@ -35,6 +40,20 @@ def test_the_shipped_default_is_the_documented_example() -> None:
         "complaint_rate": 10,
     }
     assert policy.promotion.entry["super"].quota == 0.05
+
+
+def test_the_chinese_default_is_the_same_policy_with_chinese_name_and_comments() -> None:
+    english, chinese = default_policy_text("en"), default_policy_text("zh_Hans")
+    assert _parse(chinese).name == "默认晋级政策"
+    same = _parse(chinese).model_copy(update={"name": "Default ladder"})
+    assert same == _parse(english)
+
+    def comments(text: str) -> list[str]:
+        return [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
+
+    assert len(comments(chinese)) == len(comments(english))
+    # Every comment is translated: no comment of the Chinese file lacks Chinese characters.
+    assert all(re.search("[\u4e00-\u9fff]", comment) for comment in comments(chinese))
 
 
 def test_component_weights_summing_to_99_are_refused_naming_the_components() -> None:
@@ -112,3 +131,12 @@ def test_a_spread_must_name_a_known_metric_and_be_positive() -> None:
 
 def test_a_confidence_of_one_is_refused() -> None:
     assert [key for key, _ in _problems(policy_text(confidence=1))] == ["promotion.confidence"]
+
+
+def test_a_period_of_the_wrong_kind_is_refused_in_words_of_the_readers_language() -> None:
+    policy = _parse(default_policy_text())
+    policy_service.check_period_kind(policy, parse_period("2026-10"))
+    with pytest.raises(InvalidInput) as caught:
+        policy_service.check_period_kind(policy, parse_period("2026-10"), parse_period("2026-Q4"))
+    assert caught.value.translated("zh_Hans") == "政策按月考核；请给出一个月份，如 2026-10"
+    assert "month" not in caught.value.translated("zh_Hans")

@@ -26,7 +26,6 @@ from agentladder.closing import (
     register_close_step,
 )
 from agentladder.config import Settings
-from agentladder.errors import InvalidInput
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.metrics import service as metrics_service
@@ -121,13 +120,7 @@ class CloseReport:
 
 def _check_period_kind(session: Session, chosen: Period) -> None:
     """Refuse before computing anything a period the ladder's policy does not decide."""
-    kind = policy_service.current_policy(session=session).policy.period
-    if chosen.kind != kind:
-        raise InvalidInput(
-            "the policy evaluates by {kind}; give a {kind} such as {example}",
-            kind=kind,
-            example="2026-10" if kind == "month" else "2026-Q4",
-        )
+    policy_service.check_period_kind(policy_service.current_policy(session=session).policy, chosen)
 
 
 def close_period(

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agentladder.config import Language
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.errors import InvalidInput
 from agentladder.external import service as external
@@ -165,6 +166,7 @@ def run_ladder_demo(
     periods: list[Period],
     today: date,
     rng: random.Random,
+    language: Language = "zh_Hans",
 ) -> LadderDemo:
     """Write and import the evidence and certificate files, apply the default policy, and run
     one ladder cycle per period."""
@@ -191,7 +193,7 @@ def run_ladder_demo(
         raise InvalidInput("the demo's certificate file was refused")
 
     policy_service.apply_policy(
-        session=session, text=default_policy_text(), note="演示：默认晋级政策"
+        session=session, text=default_policy_text(language), note="演示：默认晋级政策"
     )
     manager = _manager(session)
     approved = 0

@@ -544,6 +544,7 @@ def step_ladder(ctx: DemoContext) -> None:
         periods=periods_between("month", first, last),
         today=ctx.today,
         rng=random.Random(ctx.rng.getrandbits(64)),
+        language=ctx.settings.default_language,
     )
     ctx.summary["ladder"] = {
         "evidence_files": result.evidence_files,

@@ -151,12 +151,7 @@ def backtest(
             first=start.label,
             last=end.label,
         )
-    if start.kind != proposed.policy.period or end.kind != proposed.policy.period:
-        raise InvalidInput(
-            "the policy evaluates by {kind}; give a {kind} such as {example}",
-            kind=proposed.policy.period,
-            example="2026-10" if proposed.policy.period == "month" else "2026-Q4",
-        )
+    policy_service.check_period_kind(proposed.policy, start, end)
     periods = periods_between(start.kind, start.first_day, end.last_day)
     ours, theirs = _Simulation(in_force), _Simulation(proposed)
     changes = []

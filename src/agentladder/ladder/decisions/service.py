@@ -81,12 +81,7 @@ def run_period(
     labels.learn_certification_names(session)
     loaded = policy or policy_service.current_policy(session=session)
     chosen = period
-    if chosen.kind != loaded.policy.period:
-        raise InvalidInput(
-            "the policy evaluates by {kind}; give a {kind} such as {example}",
-            kind=loaded.policy.period,
-            example="2026-10" if loaded.policy.period == "month" else "2026-Q4",
-        )
+    policy_service.check_period_kind(loaded.policy, chosen)
     # A dry run on stale evidence misleads as much as a stored one: both are refused.
     stale = staleness.check_evidence(
         session=session, settings=settings or get_settings(), period=chosen, allow_stale=allow_stale

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agentladder.config import get_settings
+from agentladder.config import Language, get_settings
 from agentladder.db import (
     current_revision,
     database_missing,
@@ -25,6 +25,7 @@ from agentladder.db import (
     utcnow,
 )
 from agentladder.errors import InvalidInput
+from agentladder.i18n import N_
 from agentladder.ladder.models import PolicyVersion
 from agentladder.ladder.policy.schemas import (
     TRIGGER_ACTIONS,
@@ -41,12 +42,18 @@ from agentladder.ladder.policy.schemas import (
 )
 from agentladder.metrics import service as metrics_service
 from agentladder.org.schemas import LEVELS
+from agentladder.periods import Period
 from agentladder.tabular import decode_csv_bytes
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default_policy.yaml"
+# The same policy with its name and comments in Chinese; a test keeps the two identical.
+DEFAULT_POLICY_PATHS: dict[str, Path] = {
+    "en": DEFAULT_POLICY_PATH,
+    "zh_Hans": Path(__file__).parent / "default_policy.zh_Hans.yaml",
+}
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -358,9 +365,22 @@ def read_policy_file(path: Path) -> str:
     return text
 
 
-def default_policy_text() -> str:
-    """The shipped default policy (YAML)."""
-    return DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+# One sentence per kind, so that the kind reads as a word of the reader's language.
+_PERIOD_MISMATCH = {
+    "month": N_("the policy evaluates by month; give a month such as 2026-10"),
+    "quarter": N_("the policy evaluates by quarter; give a quarter such as 2026-Q4"),
+}
+
+
+def check_period_kind(policy: LadderPolicy, *periods: Period) -> None:
+    """Refuse (InvalidInput) a period of another kind than the policy evaluates by."""
+    if any(period.kind != policy.period for period in periods):
+        raise InvalidInput(_PERIOD_MISMATCH[policy.period])
+
+
+def default_policy_text(language: Language = "en") -> str:
+    """The shipped default policy (YAML), its name and comments in the reader's language."""
+    return DEFAULT_POLICY_PATHS.get(language, DEFAULT_POLICY_PATH).read_text(encoding="utf-8")
 
 
 def policy_summary(policy: LadderPolicy) -> dict[str, Any]:
@@ -431,7 +451,8 @@ def current_policy(*, session: Session) -> LoadedPolicy:
         .limit(1)
     )
     if version is None:
-        return load_policy_text(session=session, text=default_policy_text())
+        language = get_settings().default_language
+        return load_policy_text(session=session, text=default_policy_text(language))
     return replace(load_policy_text(session=session, text=version.yaml_text), version_id=version.id)
 
 
