@@ -140,3 +140,36 @@ def test_a_period_of_the_wrong_kind_is_refused_in_words_of_the_readers_language(
         policy_service.check_period_kind(policy, parse_period("2026-10"), parse_period("2026-Q4"))
     assert caught.value.translated("zh_Hans") == "政策按月考核；请给出一个月份，如 2026-10"
     assert "month" not in caught.value.translated("zh_Hans")
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "english", "chinese"),
+    [
+        (
+            ("  min_surveys: 30", "  min_surveys: 30\n  min_exams: 2"),
+            "evidence.min_exams",
+            "unknown key: not allowed here",  # pydantic said "Extra inputs are not permitted"
+            "未知的键：此处不允许",
+        ),
+        (("max_step: 1", "max_step: 2"), "promotion.max_step", "must be one of 1", "须为以下之一：1"),
+        (("confidence: 0.95", "confidence: 1.5"), "promotion.confidence", None, "须小于 1"),
+        (("band: 2", "band: lots"), "promotion.band", "must be a number", "须为数字"),
+        (
+            ("qa_score: 70", "qa_score: 69"),
+            "components.quality.metrics",
+            "weights of quality sum to 99, not 100",
+            "quality 内的权重合计为 99，而不是 100",
+        ),
+    ],
+)
+def test_problems_read_in_the_readers_language(
+    change: tuple[str, str], key: str, english: str | None, chinese: str
+) -> None:
+    old, new = change
+    assert old in default_policy_text()
+    with pytest.raises(PolicyError) as caught:
+        _parse(default_policy_text().replace(old, new))
+    assert (key, chinese) in caught.value.texts("zh_Hans")
+    if english is not None:
+        assert (key, english) in caught.value.problems
+    assert chinese in caught.value.translated("zh_Hans")

@@ -165,9 +165,18 @@ def test_policy_editor_validates_diffs_backtests_and_applies(centre: Centre) -> 
         "/api/ladder/policy/validate", json={"text": bad}, headers={"X-CSRF-Token": token}
     ).json()
     assert result["valid"] is False
+    # In the reader's language (the centre's default here), as the editor shows it.
     assert result["problems"] == [
-        {"key": "components", "message": "weights sum to 99, not 100 (service 50, quality 49)"}
+        {"key": "components", "message": "权重合计为 99，而不是 100（service 50, quality 49）"}
     ]
+    client.cookies.set("al_lang", "en")
+    in_english = client.post(
+        "/api/ladder/policy/validate", json={"text": bad}, headers={"X-CSRF-Token": token}
+    ).json()
+    assert in_english["problems"][0]["message"] == (
+        "weights sum to 99, not 100 (service 50, quality 49)"
+    )
+    client.cookies.delete("al_lang")
     assert any(line.startswith("+") and "49" in line for line in result["diff"])
     stricter = policy_text(consecutive=2, approval="manager")
     ok = client.post(
@@ -183,7 +192,7 @@ def test_policy_editor_validates_diffs_backtests_and_applies(centre: Centre) -> 
     assert '<strong id="backtest-changes">1</strong>' in backtest.text  # 王芳 would wait
     refused = client.post("/ladder/policy/apply", data={"csrf_token": token, "text": bad})
     assert refused.status_code == 422
-    assert "weights sum to 99" in refused.text
+    assert "权重合计为 99" in refused.text
     client.post(
         "/ladder/policy/apply", data={"csrf_token": token, "text": stricter, "note": "两期"}
     )

@@ -78,7 +78,7 @@ def test_agent_scorecard_and_manager_approval(
     editor = page.locator("#policy-text")
     text = editor.input_value()
     editor.fill(text.replace("weight: 50, metrics: {qa_score", "weight: 49, metrics: {qa_score"))
-    expect(page.locator("#policy-problems")).to_contain_text("weights sum to 99, not 100")
+    expect(page.locator("#policy-problems")).to_contain_text("权重合计为 99，而不是 100")
     expect(page.locator("#apply-policy")).to_be_disabled()
     expect(page.locator("#policy-diff")).to_contain_text("+  quality: {weight: 49")
     editor.fill(text)

@@ -485,7 +485,7 @@ class PolicyDraft(BaseModel):
 
 @api.post("/ladder/policy/validate")
 def validate_policy_api(
-    session: SessionDep, user: LadderPolicyUser, draft: PolicyDraft
+    request: Request, session: SessionDep, user: LadderPolicyUser, draft: PolicyDraft
 ) -> dict[str, Any]:
     """Validate a draft: problems by key, else its hash and the diff against the policy in
     force (the editor calls this as the manager types)."""
@@ -498,7 +498,9 @@ def validate_policy_api(
     except PolicyError as exc:
         return {
             "valid": False,
-            "problems": [{"key": k, "message": m} for k, m in exc.problems],
+            "problems": [
+                {"key": key, "message": text} for key, text in exc.texts(request_language(request))
+            ],
             "diff": diff,
         }
     return {
@@ -542,7 +544,7 @@ def apply_policy_form(
     try:
         policy_service.apply_policy(session=session, text=text, applied_by=user, note=note)
     except PolicyError as exc:
-        return _policy_form_page(request, session, text, exc.problems)
+        return _policy_form_page(request, session, text, exc.texts(request_language(request)))
     return _redirect("/ladder/policy")
 
 
@@ -559,7 +561,7 @@ def backtest_form(
     try:
         proposed = policy_service.load_policy_text(session=session, text=text)
     except PolicyError as exc:
-        return _policy_form_page(request, session, text, exc.problems)
+        return _policy_form_page(request, session, text, exc.texts(request_language(request)))
     report = backtest_service.backtest(
         session=session, proposed=proposed, first=parse_period(first), last=parse_period(last)
     )

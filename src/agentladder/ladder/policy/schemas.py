@@ -8,13 +8,14 @@ format notes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agentladder.config import Language
 from agentladder.errors import InvalidInput
-from agentladder.i18n import N_
+from agentladder.i18n import N_, translate
 
 Cohort = Literal["center", "team", "skill_group"]
 # Weights are compared to 100 with this tolerance (YAML floats such as 33.3 + 33.3 + 33.4).
@@ -50,7 +51,7 @@ class LinearSpec(_Strict):
     @model_validator(mode="after")
     def _distinct(self) -> LinearSpec:
         if self.best == self.worst:
-            raise ValueError("best and worst must differ")
+            raise ValueError(N_("best and worst must differ"))
         return self
 
 
@@ -75,15 +76,18 @@ class ScoringSpec(_Strict):
     def _exactly_one(self) -> ScoringSpec:
         chosen = [n for n in ("linear", "bands", "percentile") if getattr(self, n) is not None]
         if len(chosen) != 1:
-            raise ValueError("give exactly one of linear, bands, percentile")
+            raise ValueError(N_("give exactly one of linear, bands, percentile"))
         if self.bands is not None:
             if not self.bands:
-                raise ValueError("bands: at least one [threshold, points]")
+                raise ValueError(N_("bands: at least one [threshold, points]"))
             thresholds = [threshold for threshold, _ in self.bands]
             ordered = sorted(thresholds, reverse=not self.lower_is_better)
             if thresholds != ordered or len(set(thresholds)) != len(thresholds):
-                direction = "ascending" if self.lower_is_better else "descending"
-                raise ValueError(f"bands: thresholds must be distinct and {direction}")
+                raise ValueError(
+                    N_("bands: thresholds must be distinct and ascending")
+                    if self.lower_is_better
+                    else N_("bands: thresholds must be distinct and descending")
+                )
         return self
 
 
@@ -130,9 +134,9 @@ class GateSpec(_Strict):
     @model_validator(mode="after")
     def _bounded(self) -> GateSpec:
         if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
+            raise ValueError(N_("give min, max or both"))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is above max")
+            raise ValueError(N_("min is above max"))
         return self
 
 
@@ -200,13 +204,44 @@ class LadderPolicy(_Strict):
         return [m for component in self.components.values() for m in component.metrics]
 
 
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One problem of a policy: the key it concerns and what is wrong, as a msgid."""
+
+    key: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, language: Language) -> str:
+        """What is wrong, in the reader's language."""
+        return translate(language, self.message, **self.params)
+
+
 class PolicyError(InvalidInput):
     """A policy that does not validate: every problem with the key it concerns."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        text = "; ".join(f"{key}: {message}" for key, message in problems)
-        super().__init__(N_("the ladder policy is not valid: {problems}"), problems=text)
-        self.problems = problems
+    def __init__(self, problems: list[PolicyProblem]) -> None:
+        self.details = problems
+        # (key, English text): what scripts and logs read.
+        self.problems = [(problem.key, problem.text("en")) for problem in problems]
+        super().__init__(
+            N_("the ladder policy is not valid: {problems}"),
+            problems="; ".join(f"{key}: {text}" for key, text in self.problems),
+        )
+
+    def translated(self, language: Language) -> str:
+        """Every problem in the reader's language."""
+        return translate(
+            language,
+            self.message,
+            problems=translate(language, N_("; ")).join(
+                f"{key}: {text}" for key, text in self.texts(language)
+            ),
+        )
+
+    def texts(self, language: Language) -> list[tuple[str, str]]:
+        """(key, what is wrong) for every problem, in the reader's language."""
+        return [(problem.key, problem.text(language)) for problem in self.details]
 
 
 # --- shorthands and gates as the rules read them -------------------------------------------

@@ -35,6 +35,7 @@ from agentladder.ladder.policy.schemas import (
     LadderPolicy,
     MetricGate,
     PolicyError,
+    PolicyProblem,
     SampleMinimum,
     SufficiencySpec,
     Trigger,
@@ -61,78 +62,137 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "(top)"
 
 
+UNKNOWN_METRIC = N_("unknown metric")
+UNKNOWN_KEY = N_("unknown key: not allowed here")
+# Pydantic's error types as sentences of our catalog ({limit}: the bound the value broke).
+_VALIDATION_MESSAGES = {
+    "extra_forbidden": UNKNOWN_KEY,
+    "missing": N_("required key is missing"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "string_type": N_("must be text"),
+    "dict_type": N_("must be a mapping (key: value)"),
+    "model_type": N_("must be a mapping (key: value)"),
+    "list_type": N_("must be a list"),
+    "tuple_type": N_("must be a list"),
+    "too_short": N_("too few items"),
+    "too_long": N_("too many items"),
+    "greater_than": N_("must be above {limit}"),
+    "greater_than_equal": N_("must be at least {limit}"),
+    "less_than": N_("must be below {limit}"),
+    "less_than_equal": N_("must be at most {limit}"),
+    "literal_error": N_("must be one of {choices}"),
+}
+
+
+def _validation_problem(error: Any) -> PolicyProblem:
+    """A pydantic error as a problem in our words: its type picks the sentence."""
+    where = _location(error["loc"])
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "value_error":
+        # Our validators raise with a msgid of the catalog.
+        return PolicyProblem(where, str(context.get("error", error["msg"])))
+    message = _VALIDATION_MESSAGES.get(kind)
+    if message is None:
+        return PolicyProblem(where, N_("not valid: {detail}"), {"detail": error["msg"]})
+    limit = next((context[k] for k in ("gt", "ge", "lt", "le") if k in context), "")
+    if isinstance(limit, int | float):
+        limit = f"{limit:g}"
+    choices = str(context.get("expected", "")).replace("'", "")
+    return PolicyProblem(where, message, {"limit": limit, "choices": choices})
+
+
 def _cross_checks(
     policy: LadderPolicy, known_metrics: set[str], known_certifications: set[str]
-) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+) -> list[PolicyProblem]:
+    problems: list[PolicyProblem] = []
+
+    def problem(key: str, message: str, **params: Any) -> None:
+        problems.append(PolicyProblem(key, message, params))
+
     expected = [level.id for level in LEVELS]
     if policy.level_ids() != expected:
-        problems.append(
-            (
-                "levels",
-                "the nine levels bottom to top, in this order: " + ", ".join(expected),
-            )
+        problem(
+            "levels",
+            N_("the nine levels bottom to top, in this order: {levels}"),
+            levels=", ".join(expected),
         )
     total = sum(component.weight for component in policy.components.values())
     if abs(total - 100) > WEIGHT_TOLERANCE:
         shares = ", ".join(f"{name} {c.weight:g}" for name, c in policy.components.items())
-        problems.append(("components", f"weights sum to {total:g}, not 100 ({shares})"))
+        problem(
+            "components",
+            N_("weights sum to {total}, not 100 ({shares})"),
+            total=f"{total:g}",
+            shares=shares,
+        )
     for name, component in policy.components.items():
         inner = sum(component.metrics.values())
         if abs(inner - 100) > WEIGHT_TOLERANCE:
-            problems.append(
-                (f"components.{name}.metrics", f"weights of {name} sum to {inner:g}, not 100")
+            problem(
+                f"components.{name}.metrics",
+                N_("weights of {component} sum to {total}, not 100"),
+                component=name,
+                total=f"{inner:g}",
             )
         for metric in component.metrics:
             if metric not in known_metrics:
-                problems.append((f"components.{name}.metrics.{metric}", "unknown metric"))
+                problem(f"components.{name}.metrics.{metric}", UNKNOWN_METRIC)
             elif metric not in policy.scoring:
-                problems.append((f"scoring.{metric}", f"missing: {name} weighs {metric}"))
+                problem(
+                    f"scoring.{metric}",
+                    N_("missing: {component} weighs {metric}"),
+                    component=name,
+                    metric=metric,
+                )
     for metric in policy.scoring:
         if metric not in known_metrics:
-            problems.append((f"scoring.{metric}", "unknown metric"))
+            problem(f"scoring.{metric}", UNKNOWN_METRIC)
     for section, metrics in (
         ("shrink", policy.evidence.shrink),
         ("spread", policy.evidence.spread),
     ):
         for metric in metrics:
             if metric not in known_metrics:
-                problems.append((f"evidence.{section}.{metric}", "unknown metric"))
+                problem(f"evidence.{section}.{metric}", UNKNOWN_METRIC)
     for metric, spread in policy.evidence.spread.items():
         if spread <= 0:
-            problems.append((f"evidence.spread.{metric}", "must be above 0"))
+            problem(f"evidence.spread.{metric}", N_("must be above 0"))
     levels = policy.level_ids()
     for level_id in policy.promotion.entry:
         if level_id not in levels:
-            problems.append((f"promotion.entry.{level_id}", "unknown level"))
+            problem(f"promotion.entry.{level_id}", N_("unknown level"))
         elif level_id == levels[0]:
-            problems.append((f"promotion.entry.{level_id}", "the first level has no entry"))
+            problem(f"promotion.entry.{level_id}", N_("the first level has no entry"))
     for level_id in levels[1:]:
         if level_id not in policy.promotion.entry:
-            problems.append((f"promotion.entry.{level_id}", "missing: how to enter this level"))
+            problem(f"promotion.entry.{level_id}", N_("missing: how to enter this level"))
     for level_id, entry in policy.promotion.entry.items():
         for certification in entry.certifications:
             if certification not in known_certifications:
-                problems.append(
-                    (
-                        f"promotion.entry.{level_id}.certifications",
-                        f"unknown certification {certification}",
-                    )
+                problem(
+                    f"promotion.entry.{level_id}.certifications",
+                    N_("unknown certification {certification}"),
+                    certification=certification,
                 )
-        problems += _shorthand_problems(f"promotion.entry.{level_id}", "entry", entry)
+        problems.extend(_shorthand_problems(f"promotion.entry.{level_id}", "entry", entry))
         for index, gate in enumerate(entry.gates):
             if gate.metric not in known_metrics:
-                problems.append(
-                    (f"promotion.entry.{level_id}.gates.{index}.metric", "unknown metric")
-                )
-    problems += _shorthand_problems("evidence", "evidence", policy.evidence)
+                problem(f"promotion.entry.{level_id}.gates.{index}.metric", UNKNOWN_METRIC)
+    problems.extend(_shorthand_problems("evidence", "evidence", policy.evidence))
     for metric in policy.evidence.min_samples:
         if metric not in known_metrics:
-            problems.append((f"evidence.min_samples.{metric}", "unknown metric"))
-    problems += _shorthand_problems("demotion", "demotion", policy.demotion)
+            problem(f"evidence.min_samples.{metric}", UNKNOWN_METRIC)
+    problems.extend(_shorthand_problems("demotion", "demotion", policy.demotion))
     for index, trigger in enumerate(policy.demotion.triggers):
         if trigger.metric not in known_metrics:
-            problems.append((f"demotion.triggers.{index}.metric", "unknown metric"))
+            problem(f"demotion.triggers.{index}.metric", UNKNOWN_METRIC)
     return problems
 
 
@@ -140,38 +200,47 @@ def _shorthand_value(kind: str, value: Any) -> Any:
     """A shorthand's value as its kind reads it, or ValueError naming what it must be."""
     if kind == "trigger":
         if value not in TRIGGER_ACTIONS:
-            raise ValueError("one of " + ", ".join(TRIGGER_ACTIONS))
+            raise ValueError(
+                N_("must be one of {choices}"), {"choices": ", ".join(TRIGGER_ACTIONS)}
+            )
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a number")
+        raise ValueError(N_("must be a number"), {})
     if kind == "min_value":
         return float(value)
     if value != int(value):
-        raise ValueError("a whole number")
+        raise ValueError(N_("must be a whole number"), {})
     least = 0 if kind == "min_samples" else 1
     if value < least:
-        raise ValueError(f"at least {least}")
+        raise ValueError(N_("must be at least {least}"), {"least": least})
     return int(value)
 
 
-def _shorthand_problems(where: str, section: str, spec: _WithShorthands) -> list[tuple[str, str]]:
+def _shorthand_problems(where: str, section: str, spec: _WithShorthands) -> list[PolicyProblem]:
     known = metrics_service.policy_keys(section)
     problems = []
     for key, value in spec.shorthands().items():
         if key not in known:
-            problems.append((f"{where}.{key}", "Extra inputs are not permitted"))
+            problems.append(PolicyProblem(f"{where}.{key}", UNKNOWN_KEY))
             continue
         definition, shorthand = known[key]
         try:
             number = _shorthand_value(shorthand.kind, value)
         except ValueError as exc:
-            problems.append((f"{where}.{key}", f"must be {exc}"))
+            message, params = exc.args
+            problems.append(PolicyProblem(f"{where}.{key}", message, params))
             continue
         low, high = definition.bounds or (None, None)
         if shorthand.kind == "min_value" and (
             (low is not None and number < low) or (high is not None and number > high)
         ):
-            problems.append((f"{where}.{key}", f"must be within {low:g}..{high or 'inf'}"))
+            problems.append(
+                PolicyProblem(
+                    f"{where}.{key}",
+                    N_("must be within {low}..{high}"),
+                    {"low": f"{low:g}", "high": "∞" if high is None else f"{high:g}"},
+                )
+            )
     return problems
 
 
@@ -309,16 +378,25 @@ def parse_policy(
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        raise PolicyError([(where, str(getattr(exc, "problem", exc)))]) from exc
+        detail = str(getattr(exc, "problem", exc))
+        problem = (
+            PolicyProblem("(yaml)", N_("not valid YAML: {detail}"), {"detail": detail})
+            if mark is None
+            else PolicyProblem(
+                f"line {mark.line + 1}",
+                N_("not valid YAML on line {line}: {detail}"),
+                {"line": mark.line + 1, "detail": detail},
+            )
+        )
+        raise PolicyError([problem]) from exc
     if not isinstance(document, dict):
-        raise PolicyError([("(top)", "a policy is a mapping of keys (name, levels, ...)")])
+        raise PolicyError(
+            [PolicyProblem("(top)", N_("a policy is a mapping of keys (name, levels, ...)"))]
+        )
     try:
         policy = LadderPolicy.model_validate(document)
     except ValidationError as exc:
-        raise PolicyError(
-            [(_location(error["loc"]), error["msg"]) for error in exc.errors()]
-        ) from exc
+        raise PolicyError([_validation_problem(error) for error in exc.errors()]) from exc
     problems = _cross_checks(policy, known_metrics, known_certifications)
     if problems:
         raise PolicyError(problems)
