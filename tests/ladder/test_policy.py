@@ -151,7 +151,12 @@ def test_a_period_of_the_wrong_kind_is_refused_in_words_of_the_readers_language(
             "unknown key: not allowed here",  # pydantic said "Extra inputs are not permitted"
             "未知的键：此处不允许",
         ),
-        (("max_step: 1", "max_step: 2"), "promotion.max_step", "must be one of 1", "须为以下之一：1"),
+        (
+            ("max_step: 1", "max_step: 2"),
+            "promotion.max_step",
+            "must be one of 1",
+            "须为以下之一：1",
+        ),
         (("confidence: 0.95", "confidence: 1.5"), "promotion.confidence", None, "须小于 1"),
         (("band: 2", "band: lots"), "promotion.band", "must be a number", "须为数字"),
         (
