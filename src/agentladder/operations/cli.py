@@ -79,6 +79,14 @@ def backup(
             "in the current folder.",
         ),
     ] = None,
+    portable: Annotated[
+        bool,
+        typer.Option(
+            "--portable",
+            help="Write a SQLite database as every table's rows (JSON lines) instead of its "
+            "file, as a PostgreSQL one always is.",
+        ),
+    ] = False,
     language: LanguageOption = None,
 ) -> None:
     """Back up the database and the data directory into one archive, with a manifest and
@@ -89,7 +97,7 @@ def backup(
     try:
         with _progress_bars(chosen) as progress:
             manifest = operations_service.create_backup(
-                settings=settings, out=target, progress=progress
+                settings=settings, out=target, portable=portable, progress=progress
             )
     except DomainError as exc:
         raise _fail(exc, chosen) from exc

@@ -102,7 +102,8 @@ def reflected_tables(connection: Connection) -> list[Table]:
 def _table_rows(connection: Connection, table: Table) -> TableRows:
     ordered = select(table).order_by(*table.primary_key.columns)
     result = connection.execution_options(yield_per=5000).execute(ordered)
-    return TableRows(table.name, [column.name for column in table.columns], result.tuples())
+    names = [column.name for column in table.columns]
+    return TableRows(table.name, names, (tuple(row) for row in result))
 
 
 def read_tables(connection: Connection) -> Iterator[TableRows]:

@@ -23,8 +23,10 @@ import sqlite3
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, create_engine
 from sqlalchemy.engine import make_url
 
@@ -46,7 +48,9 @@ from agentladder.operations.schemas import (
     FORMAT_VERSION,
     ArchivedFile,
     BackupManifest,
+    DatabaseFormat,
     DatabaseKind,
+    DumpedTable,
     RestoreReport,
 )
 
@@ -145,64 +149,100 @@ def _sqlite_online_backup(source: Path, target: Path, progress: Progress) -> Non
     dest.close()
 
 
+@dataclass
+class _WrittenDatabase:
+    """The database as written into the archive, and the revision it was copied at."""
+
+    revision: str | None
+    database_format: DatabaseFormat
+    files: list[ArchivedFile]
+    tables: list[DumpedTable]
+
+
+def _dump_rows(
+    connection: Connection, archive: zipfile.ZipFile, staging: Path, report: Progress
+) -> _WrittenDatabase:
+    revision = MigrationContext.configure(connection).get_current_revision()
+    tables = rows.dump_tables(
+        connection, staging, lambda done, total: report("database", done, total)
+    )
+    files = []
+    for table in tables:
+        member = f"{ROWS_FOLDER}/{table.path}"
+        files.append(zip_archive.add_file(archive, staging / table.path, member))
+        table.path = member
+    return _WrittenDatabase(revision, "rows", files, tables)
+
+
+def _write_database(
+    url: str, archive: zipfile.ZipFile, staging: Path, *, portable: bool, report: Progress
+) -> _WrittenDatabase:
+    """A consistent copy of the database into the archive: SQLite's file (or its rows when
+    `portable`), PostgreSQL's rows read in one snapshot."""
+    if database_kind(url) == "postgresql":
+        snapshot = get_engine(url).execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        with snapshot.connect() as connection, connection.begin():
+            return _dump_rows(connection, archive, staging, report)
+    copy = staging / "agentladder.sqlite3"
+    _sqlite_online_backup(_sqlite_path(url), copy, report)
+    # The rows are read from the copy: one consistent state, as the live file may change.
+    engine = create_engine(f"sqlite:///{copy}")
+    try:
+        with engine.connect() as connection:
+            if portable:
+                return _dump_rows(connection, archive, staging, report)
+            revision = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return _WrittenDatabase(
+        revision, "sqlite-file", [zip_archive.add_file(archive, copy, SQLITE_MEMBER)], []
+    )
+
+
 def create_backup(
-    *, settings: Settings, out: Path, progress: Progress | None = None
+    *, settings: Settings, out: Path, portable: bool = False, progress: Progress | None = None
 ) -> BackupManifest:
     """Write the database and the data directory into one zip at `out`; return its manifest.
 
-    The archive appears at `out` only once complete (it is written to a side file first).
+    `portable` writes a SQLite database as rows too. The archive appears at `out` only once
+    complete (it is written to a side file first).
     """
     report = progress or _ignore_progress
     url = settings.resolved_database_url
     kind = database_kind(url)
     if database_missing(url):
-        raise InvalidInput("there is no database at {url}: nothing to back up", url=url)
+        raise InvalidInput(
+            "there is no database at {url}: nothing to back up",
+            url=make_url(url).render_as_string(hide_password=True),
+        )
     out = out.resolve()
     if out.is_dir():
         raise InvalidInput("{path} is a folder: give the backup file's name", path=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    revision = current_revision(url)
-    files: list[ArchivedFile] = []
     staging = out.with_name(out.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            tables = []
-            if kind == "sqlite":
-                copy = staging / "agentladder.sqlite3"
-                _sqlite_online_backup(_sqlite_path(url), copy, report)
-                files.append(zip_archive.add_file(archive, copy, SQLITE_MEMBER))
-            else:
-                engine = get_engine(url).execution_options(
-                    isolation_level="REPEATABLE READ", postgresql_readonly=True
-                )
-                with engine.connect() as connection, connection.begin():
-                    tables = rows.dump_tables(
-                        connection,
-                        staging,
-                        lambda done, total: report("database", done, total),
-                    )
-                for table in tables:
-                    member = f"{ROWS_FOLDER}/{table.path}"
-                    files.append(zip_archive.add_file(archive, staging / table.path, member))
-                    table.path = member
+            database = _write_database(url, archive, staging, portable=portable, report=report)
+            files = list(database.files)
             data = _data_files(settings, _excluded_data_paths(settings, out, partial, staging))
-            root = settings.data_dir
             for index, path in enumerate(data):
-                member = f"{DATA_FOLDER}/{path.relative_to(root).as_posix()}"
+                member = f"{DATA_FOLDER}/{path.relative_to(settings.data_dir).as_posix()}"
                 files.append(zip_archive.add_file(archive, path, member))
                 report("files", index + 1, len(data))
             manifest = BackupManifest(
                 format_version=FORMAT_VERSION,
                 product_version=__version__,
-                alembic_revision=revision,
+                alembic_revision=database.revision,
                 database_kind=kind,
-                database_format="sqlite-file" if kind == "sqlite" else "rows",
+                database_format=database.database_format,
                 created_at=utcnow(),
                 files=files,
-                tables=tables,
+                tables=database.tables,
                 settings=settings_snapshot(settings),
             )
             zip_archive.write_manifest(archive, manifest)
@@ -211,12 +251,6 @@ def create_backup(
         partial.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
-
-
-def inspect_backup(*, archive_path: Path) -> BackupManifest:
-    """The manifest of a backup file (nothing else is read)."""
-    with zip_archive.open_archive(archive_path) as archive:
-        return zip_archive.read_manifest(archive, archive_path)
 
 
 def _check_revision(manifest: BackupManifest, path: Path) -> None:
