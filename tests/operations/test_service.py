@@ -112,7 +112,8 @@ def test_a_restored_demo_has_the_same_decisions_metrics_and_files(
     _build_demo(settings)
     decisions, values = _rows(settings, LadderDecision), _rows(settings, MetricValue)
     files = _data_files(settings)
-    assert decisions and values
+    assert decisions
+    assert values
     assert any(name.startswith("events/") and name.endswith(".parquet") for name in files)
     for portable in (False, True):
         archive = tmp_path / f"backup-{portable}.zip"
@@ -232,9 +233,7 @@ def test_an_older_schema_is_migrated_after_its_rows_are_loaded(
         )
     for portable in (False, True):
         archive = tmp_path / f"old-{portable}.zip"
-        manifest = operations_service.create_backup(
-            settings=source, out=archive, portable=portable
-        )
+        manifest = operations_service.create_backup(settings=source, out=archive, portable=portable)
         assert manifest.alembic_revision == OLDER_REVISION
         target = _scratch(tmp_path, scratch_urls, f"new-{portable}")
         report = operations_service.restore_backup(settings=target, archive_path=archive)
@@ -279,7 +278,9 @@ def test_the_settings_snapshot_leaves_secrets_out(tmp_path: Path) -> None:
     url = "postgresql+psycopg://agentladder:hunter2@db.internal/agentladder"
     snapshot = operations_service.settings_snapshot(make_settings(tmp_path, url))
     assert "hunter2" not in json.dumps(snapshot)
-    assert snapshot["database_url"] == "postgresql+psycopg://agentladder:***@db.internal/agentladder"
+    assert (
+        snapshot["database_url"] == "postgresql+psycopg://agentladder:***@db.internal/agentladder"
+    )
     assert "secret_key" not in snapshot
     assert snapshot["argon2_memory_kib"] == 64
 

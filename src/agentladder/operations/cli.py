@@ -17,7 +17,7 @@ from agentladder.cli_output import console
 from agentladder.config import LANGUAGES, Language, get_settings
 from agentladder.errors import DomainError
 from agentladder.formatting import format_number
-from agentladder.i18n import N_, translate
+from agentladder.i18n import N_, N_plural, translate, translate_count
 from agentladder.operations import service as operations_service
 
 STEP_LABELS = {
@@ -64,8 +64,15 @@ def _progress_bars(language: Language) -> Iterator[operations_service.Progress]:
         yield advance
 
 
+def _say(text: str) -> None:
+    # Unwrapped: the messages name files, which a terminal-width wrap would cut.
+    console.print(text, soft_wrap=True, markup=False)
+
+
 def _fail(error: DomainError, language: Language) -> typer.Exit:
-    console.print(f"[red]{translate(language, 'error:')}[/red] {error.translated(language)}")
+    prefix = translate(language, "error:")
+    console.print(f"[red]{prefix}[/red] ", end="")
+    _say(error.translated(language))
     return typer.Exit(code=1)
 
 
@@ -102,13 +109,18 @@ def backup(
     except DomainError as exc:
         raise _fail(exc, chosen) from exc
     size_mb = target.stat().st_size / 1_000_000
-    console.print(
-        translate(
+    forms = N_plural(
+        "Backed up to {path}: schema revision {revision}, {count} file, {size} MB.",
+        "Backed up to {path}: schema revision {revision}, {count} files, {size} MB.",
+    )
+    _say(
+        translate_count(
             chosen,
-            "Backed up to {path}: schema revision {revision}, {files} files, {size} MB.",
+            forms,
+            len(manifest.files),
             path=str(target),
             revision=manifest.alembic_revision or "-",
-            files=format_number(len(manifest.files), "int", chosen),
+            count=format_number(len(manifest.files), "int", chosen),
             size=format_number(size_mb, "decimal1", chosen),
         )
     )
@@ -143,13 +155,19 @@ def restore(
     except DomainError as exc:
         raise _fail(exc, chosen) from exc
     if check:
-        console.print(
-            translate(
+        forms = N_plural(
+            "{path} is intact: {count} file, schema revision {revision}, made by agentladder "
+            "{version}.",
+            "{path} is intact: {count} files, schema revision {revision}, made by agentladder "
+            "{version}.",
+        )
+        _say(
+            translate_count(
                 chosen,
-                "{path} is intact: {files} files, schema revision {revision}, made by "
-                "agentladder {version}.",
+                forms,
+                len(manifest.files),
                 path=str(file),
-                files=format_number(len(manifest.files), "int", chosen),
+                count=format_number(len(manifest.files), "int", chosen),
                 revision=manifest.alembic_revision or "-",
                 version=manifest.product_version,
             )
@@ -162,11 +180,13 @@ def restore(
         "after": report.schema_revision or "-",
     }
     if report.backup_revision == report.schema_revision:
-        message = N_("Restored {path}: {rows} rows, {files} data files, schema revision {after}.")
-        console.print(translate(chosen, message, **counts))
+        message = N_(
+            "Restored {path} (rows: {rows}, data files: {files}), schema revision {after}."
+        )
+        _say(translate(chosen, message, **counts))
         return
     message = N_(
-        "Restored {path}: {rows} rows, {files} data files; schema revision {before} "
+        "Restored {path} (rows: {rows}, data files: {files}); schema revision {before} "
         "migrated to {after}."
     )
-    console.print(translate(chosen, message, before=report.backup_revision or "-", **counts))
+    _say(translate(chosen, message, before=report.backup_revision or "-", **counts))
