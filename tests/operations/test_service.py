@@ -132,6 +132,25 @@ def test_a_restored_demo_has_the_same_decisions_metrics_and_files(
         assert not (target.data_dir / operations_service.RESTORE_STAGING).exists()
 
 
+@pytest.mark.skipif(PG_URL_ENV not in os.environ, reason="moving to PostgreSQL needs one")
+def test_a_sqlite_backup_moves_the_centre_to_postgresql(
+    tmp_path: Path, scratch_urls: list[str]
+) -> None:
+    source = make_settings(tmp_path / "sqlite-data", f"sqlite:///{tmp_path / 'centre.db'}")
+    upgrade_schema(source)
+    _build_demo(source)
+    archive = tmp_path / "centre.zip"
+    assert (
+        operations_service.create_backup(settings=source, out=archive).database_format
+        == "sqlite-file"
+    )
+    target = _scratch(tmp_path, scratch_urls, "pg-data")
+    operations_service.restore_backup(settings=target, archive_path=archive)
+    assert _rows(target, LadderDecision) == _rows(source, LadderDecision)
+    assert _rows(target, MetricValue) == _rows(source, MetricValue)
+    get_engine(source.resolved_database_url).dispose()
+
+
 def test_the_manifest_lists_every_file_and_no_secret(settings: Settings, tmp_path: Path) -> None:
     (settings.data_dir / "events").mkdir(parents=True)
     (settings.data_dir / "events" / "note.txt").write_text("九月", encoding="utf-8")
