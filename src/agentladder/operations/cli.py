@@ -19,6 +19,7 @@ from agentladder.errors import DomainError
 from agentladder.formatting import format_number
 from agentladder.i18n import N_, N_plural, translate, translate_count
 from agentladder.operations import service as operations_service
+from agentladder.operations.databases import StepProgress
 
 STEP_LABELS = {
     "database": N_("Database"),
@@ -43,7 +44,7 @@ def _language(value: str | None) -> Language:
 
 
 @contextmanager
-def _progress_bars(language: Language) -> Iterator[operations_service.Progress]:
+def _progress_bars(language: Language) -> Iterator[StepProgress]:
     """Rich bars on stderr, one per step as the service reports it."""
     with Progress(
         TextColumn("{task.description}"),
