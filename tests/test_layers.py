@@ -32,6 +32,7 @@ DOMAIN_LAYERS = {
     "external": 5,
     "ladder": 6,
     "cycle": 7,
+    "operations": 7,
 }
 ENTRY = 8
 ENTRY_DOMAINS = {

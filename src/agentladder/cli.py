@@ -72,6 +72,16 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "agentladder.ladder.cli:ladder_app",
         "The career ladder: policy, runs, decisions, backtests.",
     ),
+    "backup": LazyCommand(
+        "agentladder.operations.cli:backup",
+        "Back up the database and the data directory into one archive, with a manifest and "
+        "checksums (safe while the server runs).",
+    ),
+    "restore": LazyCommand(
+        "agentladder.operations.cli:restore",
+        "Restore a backup into the configured database and data directory (stop the server "
+        "first); an older schema is migrated to this version, a newer one refused.",
+    ),
     "cycle": LazyCommand(
         "agentladder.cycle.cli:cycle_app",
         "The period close: metrics, then subsystem aggregates, then the ladder.",
@@ -130,6 +140,9 @@ def load_all_commands(group: Any) -> Any:
 
 # Commands that create or upgrade the schema themselves.
 MIGRATING_COMMANDS = frozenset({"init", "serve", "demo"})
+# Commands that check the database themselves: a backup is taken of an older schema too (before
+# an upgrade), a restore creates or replaces the database.
+SELF_CHECKING_COMMANDS = frozenset({"backup", "restore"})
 # Commands that work on a file alone: they use the database when there is a current one and
 # never create one.
 DATABASE_FREE_COMMANDS = frozenset({("ladder", "policy", "validate")})
@@ -153,7 +166,9 @@ def main(
     ] = False,
 ) -> None:
     """agentladder: 座席自动晋级系统."""
-    if ctx.invoked_subcommand in MIGRATING_COMMANDS or ctx.resilient_parsing:
+    if ctx.invoked_subcommand in MIGRATING_COMMANDS | SELF_CHECKING_COMMANDS:
+        return
+    if ctx.resilient_parsing:
         return
     if ctx.meta.get(HELP_REQUESTED):
         return

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -140,6 +140,24 @@ def upgrade_schema(settings: Settings | None = None) -> tuple[str | None, str | 
     before = current_revision(url)
     command.upgrade(alembic_config(url), "head")
     return before, current_revision(url)
+
+
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    """Upgrade the schema through an open connection, inside its transaction (a restore
+    commits the schema and its rows together, or neither)."""
+    from alembic import command
+
+    config = alembic_config(connection.engine.url.render_as_string(hide_password=False))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def known_revisions() -> set[str]:
+    """Every migration shipped with this version."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {script.revision for script in scripts.walk_revisions()}
 
 
 def current_revision(url: str) -> str | None:

@@ -16,6 +16,13 @@ if context.is_offline_mode():
     context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+elif (shared := config.attributes.get("connection")) is not None:
+    # A caller's open connection (a restore): the migrations join its transaction.
+    context.configure(
+        connection=shared, target_metadata=metadata, render_as_batch=True, compare_type=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 else:
     with get_engine(url).connect() as connection:
         context.configure(
