@@ -96,6 +96,7 @@ def queues_page(
             "periods": metrics_service.available_periods(session=session),
             "rows": metrics_service.queue_table(session=session, period=chosen) if chosen else [],
             "kpis": [BY_ID[metric_id] for metric_id in metrics_service.QUEUE_METRIC_IDS],
+            "queue_names": org_service.skill_group_names(session=session),
         },
     )
 

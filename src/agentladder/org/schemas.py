@@ -90,6 +90,8 @@ class AgentRead(BaseModel):
     team_code: str | None
     team_name: str | None
     skill_groups: list[str]
+    # The same groups by their names, as people read them (codes are for files and scripts).
+    skill_group_names: list[str] = []
     current_level: str
     level_since: date
     status: str

@@ -173,6 +173,11 @@ def list_skill_groups(*, session: Session) -> list[SkillGroupRead]:
     ]
 
 
+def skill_group_names(*, session: Session) -> dict[str, str]:
+    """Each skill group's name by its code (a queue of the same code is that group's)."""
+    return {group.code: group.name or group.code for group in session.scalars(select(SkillGroup))}
+
+
 def get_skill_group_by_code(*, session: Session, code: str) -> SkillGroup | None:
     """The skill group with this code (case-insensitive), if any."""
     return session.scalar(
@@ -203,6 +208,7 @@ def agent_read(agent: Agent) -> AgentRead:
         team_code=agent.team.code if agent.team else None,
         team_name=agent.team.name if agent.team else None,
         skill_groups=[group.code for group in agent.skill_groups],
+        skill_group_names=[group.name or group.code for group in agent.skill_groups],
         current_level=agent.current_level,
         level_since=agent.level_since,
         status=agent.status,

@@ -1,0 +1,147 @@
+"""Every page and PDF of a demo centre, read in Chinese, shows names and not the keys behind them:
+no snake_case id (`score_lower_bound`, `product_knowledge`, `avg_ring_s`), no decision, status,
+component or period-kind key, no Python value. The catalog test (tests/test_i18n.py) catches an
+untranslated msgid; this one catches a label that comes from data or from code."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.demo import service as demo_service
+from agentladder.ingest.models import ImportBatch
+from agentladder.ladder.labels import COMPONENT_NAMES, DECISION_NAMES, GATE_NAMES, STATUS_NAMES
+from agentladder.metrics import service as metrics_service
+from agentladder.org.models import Agent, User
+from agentladder.training.certifications.service import BUILTIN_TYPES
+from agentladder.web.app import create_app, declared_routes
+from tests.conftest import _empty_all_tables, make_settings
+from tests.factories import login
+
+TODAY = date(2026, 11, 23)
+SNAKE_CASE = re.compile(r"(?<![A-Za-z0-9_./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_./-])")
+# Keys that are single words: decisions, statuses, components, period kinds, Python values.
+WORD_KEYS = (
+    set(DECISION_NAMES) | set(STATUS_NAMES) | set(COMPONENT_NAMES) | {"month", "quarter"}
+) - {"insufficient_evidence"}
+PYTHON_VALUES = {"True", "False", "None", "nan"}
+# The certification import page lists the column headers and type names a file may use, in
+# both languages ("认证类型/certification", "产品知识认证 / Product knowledge").
+BILINGUAL_BY_DESIGN = {"/certifications/import": {"certification", "knowledge"}}
+# Elements whose text is code or data typed by people (the policy editor, file names, ids).
+SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "textarea", "kbd"}
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: element text and the attributes shown as tooltips or labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipping = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED_ELEMENTS:
+            self.skipping += 1
+        for name, value in attrs:
+            if name in ("title", "placeholder", "aria-label", "alt") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_ELEMENTS:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def _visible(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def _leaks(text: str) -> set[str]:
+    """Keys and ids that should have been names."""
+    words = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", text))
+    found = set(SNAKE_CASE.findall(text))
+    found |= words & (WORD_KEYS | PYTHON_VALUES | set(GATE_NAMES) | set(BUILTIN_TYPES))
+    found |= words & {m for m in metrics_service.metric_definitions() if "_" in m}
+    return found
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Settings]:
+    """A small demo centre with calls, metrics and two ladder cycles."""
+    settings = make_settings(tmp_path_factory.mktemp("i18n-pages"), database_url)
+    with session_scope(settings) as session:
+        demo_service.build_demo(
+            session=session,
+            settings=settings,
+            today=TODAY,
+            agents=12,
+            seed=11,
+            call_months=2,
+            period_kinds=("month",),
+        )
+    yield settings
+    _empty_all_tables(database_url)
+
+
+def _pages(settings: Settings) -> list[str]:
+    with session_scope(settings) as session:
+        ids = {
+            "agent_id": session.scalar(select(func.min(Agent.id))),
+            "user_id": session.scalar(select(func.min(User.id))),
+            "batch_id": session.scalar(select(func.max(ImportBatch.id))),
+        }
+    paths = []
+    for route in declared_routes():
+        if route.method != "GET" or route.path.startswith(("/api", "/healthz", "/static")):
+            continue
+        paths.append(route.path.format(**ids))
+    return paths
+
+
+def test_every_page_and_pdf_in_chinese_names_things_instead_of_showing_keys(
+    centre: Settings,
+) -> None:
+    client = login(TestClient(create_app(centre)), "admin", "agentladder-demo")
+    leaks: dict[str, set[str]] = {}
+    pdfs = 0
+    for path in _pages(centre):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        kind = response.headers["content-type"]
+        if kind.startswith("text/html"):
+            text = _visible(response.text)
+        elif kind == "application/pdf":
+            pdfs += 1
+            reader = PdfReader(io.BytesIO(response.content))
+            text = " ".join(page.extract_text() for page in reader.pages)
+        else:
+            continue  # spreadsheet templates: their headers are the bilingual column names
+        if found := _leaks(text) - BILINGUAL_BY_DESIGN.get(path, set()):
+            leaks[path] = found
+    assert pdfs >= 3
+    assert leaks == {}
+
+
+def test_the_check_catches_what_it_is_for() -> None:
+    assert _leaks("未达到初级座席·三级的晋级条件：score_lower_bound。") == {"score_lower_bound"}
+    assert _leaks("认证：product_knowledge") == {"product_knowledge"}
+    assert _leaks("avg_ring_s 没有数据") == {"avg_ring_s"}
+    assert _leaks("政策按month考核") == {"month"}
+    assert _leaks("✓ / False") == {"False"}
+    assert _leaks("文件 queue_log.csv 已导入，账号 Agent/1001") == set()
