@@ -197,6 +197,56 @@ def promotion_list(*, session: Session, period: Period) -> list[DecisionView]:
     )
 
 
+# The order of the decisions page: what waits for a manager first.
+STATUS_ORDER = ("pending", "final", "approved", "applied", "rejected")
+DECISION_ORDER = ("promote", "demote", "hold", "insufficient_evidence")
+DECISION_SORTS = ("status", "agent", "team", "decision", "composite")
+
+
+def review_list(
+    *,
+    session: Session,
+    period: Period,
+    team_code: str | None = None,
+    decision: str | None = None,
+    status: str | None = None,
+    sort: str = "status",
+    desc: bool = False,
+) -> list[DecisionView]:
+    """A period's decisions, filtered by team, kind and status; by default those pending
+    approval first, then by employee number."""
+    views = [
+        view
+        for view in decision_views(
+            session=session, period=period, statuses=[status] if status else None
+        )
+        if (not team_code or (view.team_code or "").lower() == team_code.lower())
+        and (not decision or view.decision == decision)
+    ]
+    return sort_decisions(views, sort, desc)
+
+
+def sort_decisions(views: list[DecisionView], sort: str, desc: bool) -> list[DecisionView]:
+    """Decisions ordered by a column (status: pending first); ties by employee number, and
+    decisions without a composite score last whichever the direction."""
+    views = sorted(views, key=lambda v: v.employee_no)
+    if sort == "composite":
+        scored = [v for v in views if v.composite is not None]
+        scored.sort(key=lambda v: v.composite or 0.0, reverse=desc)
+        return scored + [v for v in views if v.composite is None]
+    keys: dict[str, Any] = {
+        "agent": lambda v: v.employee_no,
+        "team": lambda v: v.team_code or "",
+        "decision": lambda v: _rank(DECISION_ORDER, v.decision),
+        "status": lambda v: _rank(STATUS_ORDER, v.status),
+    }
+    return sorted(views, key=keys.get(sort, keys["status"]), reverse=desc)
+
+
+def _rank(order: tuple[str, ...], value: str) -> int:
+    return order.index(value) if value in order else len(order)
+
+
 @dataclass
 class FairnessRow:
     """Promotion and demotion rates of one group."""
