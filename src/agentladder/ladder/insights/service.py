@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
+from agentladder.formatting import name_sort_key
 from agentladder.ladder.decisions.rules import months_between
+from agentladder.ladder.decisions.scoring import wilson_interval
 from agentladder.ladder.decisions.schemas import DecisionView
 from agentladder.ladder.decisions.service import decision_periods, decision_views
 from agentladder.metrics import service as metrics_service
@@ -249,14 +251,20 @@ def _rank(order: tuple[str, ...], value: str) -> int:
 
 @dataclass
 class FairnessRow:
-    """Promotion and demotion rates of one group."""
+    """Promotion and demotion rates of one group, and whether they differ from the period's
+    rates by more than chance would explain."""
 
     dimension: str  # team | skill_group | tenure | evaluator_group
-    group: str
+    group: str  # the team's code, the skill group, the tenure band, the evaluator group
     agents: int
     promoted: int
     demoted: int
     insufficient: int
+    label: str = ""  # as shown: a team's name and code
+    # Everyone decided in the period: the rates each group is compared with.
+    period_agents: int = 0
+    period_promoted: int = 0
+    period_demoted: int = 0
 
     @property
     def promotion_rate(self) -> float | None:
@@ -268,13 +276,44 @@ class FairnessRow:
         """Demotions per agent decided."""
         return self.demoted / self.agents if self.agents else None
 
+    @property
+    def promotion_within_noise(self) -> bool:
+        """Whether the period's promotion rate lies inside this group's 95% Wilson interval:
+        the group's difference is what chance gives a group of its size."""
+        return _within_noise(self.promoted, self.agents, self.period_promoted, self.period_agents)
+
+    @property
+    def demotion_within_noise(self) -> bool:
+        """Whether the period's demotion rate lies inside this group's 95% Wilson interval."""
+        return _within_noise(self.demoted, self.agents, self.period_demoted, self.period_agents)
+
+
+def _within_noise(hits: int, agents: int, period_hits: int, period_agents: int) -> bool:
+    if not period_agents:
+        return True
+    low, high = wilson_interval(hits, agents)
+    return low <= period_hits / period_agents <= high
+
+
+DIMENSION_ORDER = ("team", "skill_group", "tenure", "evaluator_group")
+TENURE_ORDER = tuple(label for _, _, label in TENURE_BANDS)
+
+
+def _fairness_order(row: FairnessRow) -> tuple[int, int, tuple[tuple[int, int, str], ...]]:
+    # Tenure bands from the newest hires up; teams by name (客服二组 before 客服十组); the rest
+    # by name too.
+    band = TENURE_ORDER.index(row.group) if row.dimension == "tenure" else 0
+    return DIMENSION_ORDER.index(row.dimension), band, name_sort_key(row.label or row.group)
+
 
 def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group
-    (the source of the agent's QA evidence), with counts, for one period."""
+    (the source of the agent's QA evidence), with counts and a noise check, for one period:
+    tenure bands in order, teams by name."""
     chosen = period
     views = decision_views(session=session, period=chosen)
     people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
+    team_names = {t.code: t.name for t in org_service.list_teams(session=session)}
     groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
     # The evaluator group is where the agent's evaluator-scored evidence (QA) came from.
     evaluated = {d.id for d in metrics_service.metric_definitions().values() if d.evaluator_scored}
@@ -296,6 +335,8 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
         ]
         for key in keys:
             groups[key].append(view)
+    period_promoted = sum(1 for v in views if v.decision == "promote")
+    period_demoted = sum(1 for v in views if v.decision == "demote")
     rows = [
         FairnessRow(
             dimension,
@@ -304,8 +345,13 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
             sum(1 for v in members if v.decision == "promote"),
             sum(1 for v in members if v.decision == "demote"),
             sum(1 for v in members if v.decision == "insufficient_evidence"),
+            label=f"{team_names[group]} ({group})"
+            if dimension == "team" and group in team_names
+            else group,
+            period_agents=len(views),
+            period_promoted=period_promoted,
+            period_demoted=period_demoted,
         )
         for (dimension, group), members in groups.items()
     ]
-    order = {"team": 0, "skill_group": 1, "tenure": 2, "evaluator_group": 3}
-    return sorted(rows, key=lambda r: (order[r.dimension], r.group))
+    return sorted(rows, key=_fairness_order)
