@@ -42,8 +42,8 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
-from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.datatable import Column, DataTable, chosen_sort, paginate
+from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.params import (
     FormPeriod,
     OptionalPeriod,

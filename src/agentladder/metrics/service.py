@@ -317,9 +317,7 @@ def agent_table(
     return sorted(rows.values(), key=lambda r: r.subject)
 
 
-def default_period(
-    *, session: Session, today: date, period: Period | None = None
-) -> Period | None:
+def default_period(*, session: Session, today: date, period: Period | None = None) -> Period | None:
     """The period asked for, else the latest complete month with values (one that ended by
     today: the running month, and a running quarter, are partial), else the latest month,
     else the latest period."""

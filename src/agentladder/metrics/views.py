@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from agentladder.errors import InvalidInput
-from agentladder.metrics import service as metrics_service
 from agentladder.config import Language
+from agentladder.errors import InvalidInput
 from agentladder.i18n import translate
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.catalog import (
     AGENT_KPI_GROUPS,
     BY_ID,

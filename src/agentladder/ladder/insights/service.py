@@ -5,6 +5,7 @@ the CLI reports and the XLSX/PDF exports all read these."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.formatting import name_sort_key
 from agentladder.ladder.decisions.rules import months_between
-from agentladder.ladder.decisions.scoring import wilson_interval
 from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.scoring import wilson_interval
 from agentladder.ladder.decisions.service import decision_periods, decision_views
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
@@ -129,6 +130,93 @@ def latest_period(*, session: Session) -> Period | None:
     """The newest period with decisions."""
     periods = decision_periods(session=session)
     return parse_period(periods[0]) if periods else None
+
+
+@dataclass(frozen=True)
+class CompositeTrend:
+    """An agent's composite score in the latest decided period and the change since the period
+    before it."""
+
+    period: str
+    composite: float | None
+    previous_period: str | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Points gained (negative: lost) since the previous period; None without both."""
+        if self.composite is None or self.previous is None:
+            return None
+        return self.composite - self.previous
+
+
+def composite_trends(*, session: Session, agent_ids: Sequence[int]) -> dict[int, CompositeTrend]:
+    """Each agent's composite score in the newest decided period, with the period of the same
+    kind before it (agents without a decision in the newest period are absent)."""
+    latest = latest_period(session=session)
+    if latest is None or not agent_ids:
+        return {}
+    before = latest.previous()
+    current = decision_views(session=session, period=latest, agent_ids=agent_ids)
+    earlier = {
+        view.agent_id: view.composite
+        for view in decision_views(session=session, period=before, agent_ids=agent_ids)
+    }
+    return {
+        view.agent_id: CompositeTrend(
+            latest.label,
+            view.composite,
+            before.label if view.agent_id in earlier else None,
+            earlier.get(view.agent_id),
+        )
+        for view in current
+    }
+
+
+@dataclass(frozen=True)
+class AgentListRow:
+    """A line of the agent list: who the agent is, and their latest composite score."""
+
+    agent: org_service.AgentRead
+    trend: CompositeTrend | None
+
+    @property
+    def composite(self) -> float | None:
+        """The composite score of the newest decided period."""
+        return self.trend.composite if self.trend else None
+
+    @property
+    def change(self) -> float | None:
+        """The change of the composite score since the period before."""
+        return self.trend.change if self.trend else None
+
+
+AGENT_LIST_SORTS = ("employee_no", "name", "team", "level", "composite", "change", "since", "hired")
+
+
+def agent_list(
+    *, session: Session, agents: list[org_service.AgentRead], sort: str, desc: bool
+) -> list[AgentListRow]:
+    """Agents with their latest composite score and its trend, ordered by a column (ties and
+    missing scores by employee number, missing scores last either way)."""
+    trends = composite_trends(session=session, agent_ids=[a.id for a in agents])
+    rows = sorted(
+        (AgentListRow(agent, trends.get(agent.id)) for agent in agents),
+        key=lambda r: r.agent.employee_no,
+    )
+    if sort in ("composite", "change"):
+        known = [r for r in rows if getattr(r, sort) is not None]
+        known.sort(key=lambda r: getattr(r, sort) or 0.0, reverse=desc)
+        return known + [r for r in rows if getattr(r, sort) is None]
+    ranks = {level.id: index for index, level in enumerate(LEVELS)}
+    keys: dict[str, Any] = {
+        "name": lambda r: r.agent.name,
+        "team": lambda r: name_sort_key(r.agent.team_name or ""),
+        "level": lambda r: ranks.get(r.agent.current_level, -1),
+        "since": lambda r: r.agent.level_since,
+        "hired": lambda r: r.agent.hire_date,
+    }
+    return sorted(rows, key=keys.get(sort, lambda r: r.agent.employee_no), reverse=desc)
 
 
 def team_dashboard(
