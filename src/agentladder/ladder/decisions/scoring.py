@@ -182,7 +182,10 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     centre = rate + z * z / (2 * trials)
     margin = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials))
     scale = 1 + z * z / trials
-    return max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale)
+    # None of n or all of n reach the bound exactly (rounding would leave 1e-17 off it).
+    low = 0.0 if successes <= 0 else max(0.0, (centre - margin) / scale)
+    high = 1.0 if successes >= trials else min(1.0, (centre + margin) / scale)
+    return low, high
 
 
 def value_se(policy: LadderPolicy, metric_id: str, value: float, sample_size: int) -> float | None:
