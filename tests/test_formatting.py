@@ -16,6 +16,7 @@ from agentladder.formatting import (
     format_number,
     format_value,
     kind_of_unit,
+    name_sort_key,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -64,3 +65,18 @@ def test_durations_under_an_hour_read_as_a_clock(seconds: int) -> None:
 def test_longer_durations_keep_every_whole_minute(seconds: int) -> None:
     hours_text, _, minutes_text, _ = format_duration(seconds, "en").split(" ")
     assert int(hours_text.replace(",", "")) * 60 + int(minutes_text) == seconds // 60
+
+
+def test_names_order_numbers_by_value_in_digits_or_chinese() -> None:
+    names = ["客服十组", "客服二组", "客服一组", "客服十二组", "T10", "T2", "客服一百零五组", "t3"]
+    assert sorted(names, key=name_sort_key) == [
+        "T2",
+        "t3",
+        "T10",
+        "客服一组",
+        "客服二组",
+        "客服十组",
+        "客服十二组",
+        "客服一百零五组",
+    ]
+    assert name_sort_key("二十三") == ((0, 23, ""),)

@@ -8,6 +8,7 @@ always shown in the centre's time zone, never in UTC.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
@@ -111,3 +112,39 @@ def local_date(value: datetime, zone: tzinfo | None) -> date:
 def format_flag(value: bool, language: Language) -> str:
     """Yes or No in the reader's language, never Python's True/False."""
     return translate(language, N_("Yes") if value else N_("No"))
+
+
+_CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CHINESE_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER_RUN = re.compile(r"[0-9]+|[零〇一二两三四五六七八九十百]+")
+
+
+def _chinese_number(text: str) -> int:
+    # 十二 = 12, 二十 = 20, 一百零五 = 105: units 十 and 百 multiply what precedes them.
+    total, digit = 0, 0
+    for char in text:
+        if char == "百":
+            total += (digit or 1) * 100
+            digit = 0
+        elif char == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        else:
+            digit = digit * 10 + _CHINESE_DIGITS[char] if digit else _CHINESE_DIGITS[char]
+    return total + digit
+
+
+def name_sort_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """A name as people order names: numbers by value, written in digits or in Chinese
+    (客服二组 before 客服十组, T2 before T10), the rest without case."""
+    parts: list[tuple[int, int, str]] = []
+    position = 0
+    for match in _NUMBER_RUN.finditer(name):
+        if match.start() > position:
+            parts.append((1, 0, name[position : match.start()].casefold()))
+        run = match.group()
+        parts.append((0, int(run) if run.isdigit() else _chinese_number(run), ""))
+        position = match.end()
+    if position < len(name):
+        parts.append((1, 0, name[position:].casefold()))
+    return tuple(parts)

@@ -15,6 +15,7 @@ from agentladder.ladder.decisions.scoring import (
     score_agents,
     shrunk_value,
     value_se,
+    wilson_interval,
 )
 from agentladder.ladder.policy.service import parse_policy
 from agentladder.metrics import service as metrics_service
@@ -148,3 +149,34 @@ def test_composite_standard_error_and_lower_bound() -> None:
     assert card.composite_se == pytest.approx((2.5**2 + 1.0**2) ** 0.5)
     assert card.lower_bound(0) == card.composite
     assert card.lower_bound(0.95) == pytest.approx(55 - 1.6449 * card.composite_se, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "low"),
+    # The worked lower bounds of the small-sample fairness reference (z = 1.96).
+    [
+        (9, 10, 0.596),
+        (18, 20, 0.699),
+        (85, 100, 0.767),
+        (170, 200, 0.794),
+        (0, 5, 0.0),
+        (5, 5, 0.566),
+    ],
+)
+def test_wilson_lower_bounds_match_the_reference(successes: int, trials: int, low: float) -> None:
+    assert wilson_interval(successes, trials)[0] == pytest.approx(low, abs=0.0005)
+
+
+def test_wilson_interval_edges() -> None:
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(0, 27)[0] == 0.0  # exactly: a period rate of 0 lies inside
+    assert wilson_interval(27, 27)[1] == 1.0
+    low, high = wilson_interval(3, 15)
+    assert low < 3 / 15 < high
+
+
+@given(st.integers(min_value=0, max_value=500), st.integers(min_value=1, max_value=500))
+def test_wilson_interval_holds_the_observed_rate(successes: int, trials: int) -> None:
+    successes = min(successes, trials)
+    low, high = wilson_interval(successes, trials)
+    assert 0.0 <= low <= successes / trials <= high <= 1.0

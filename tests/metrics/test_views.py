@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import io
+import json
+import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,8 +18,10 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics import service as metrics_service
+from agentladder.metrics.catalog import AGENT_KPI_GROUPS, DEFAULT_AGENT_KPI_COLUMNS
+from agentladder.metrics.models import MetricValue
 from agentladder.org import service as org_service
-from agentladder.periods import parse_period
+from agentladder.periods import parse_period, period_of
 from agentladder.web.app import create_app
 from tests.factories import csrf_token, login, make_agent, make_team, make_user
 from tests.metrics.test_metrics import SCENARIO
@@ -114,3 +121,101 @@ def test_imports_page_maps_identities(settings: Settings, centre: dict[str, int]
     detail = boss.get(f"/imports/{batch['id']}")
     assert detail.status_code == 200
     assert boss.get("/imports/999999").status_code == 404
+
+
+def _store_values(session: Session, agent_id: int, labels: list[str]) -> None:
+    for label in labels:
+        period = parse_period(label)
+        session.add(
+            MetricValue(
+                period_kind=period.kind,
+                period=period.label,
+                scope="agent",
+                subject="100001",
+                agent_id=agent_id,
+                metric_id="handled_calls",
+                value=10.0,
+                numerator=10.0,
+                denominator=None,
+                sample_size=10,
+                engine="duckdb",
+            )
+        )
+    session.flush()
+
+
+def test_default_period_is_the_latest_complete_month(session: Session) -> None:
+    make_team(session, "T01", "客服一组")
+    agent = make_agent(session, employee_no="100001", team_code="T01")
+    _store_values(session, agent.id, ["2026-09", "2026-10", "2026-11", "2026-Q4", "2026-W47"])
+
+    def default(today: date) -> str | None:
+        chosen = metrics_service.default_period(session=session, today=today)
+        return chosen.label if chosen else None
+
+    assert default(date(2026, 11, 20)) == "2026-10"  # November is running
+    assert default(date(2026, 12, 1)) == "2026-11"  # November ended yesterday
+    assert default(date(2026, 12, 31)) == "2026-11"  # the quarter is partial: never chosen
+    assert default(date(2026, 9, 5)) == "2026-11"  # nothing complete yet: the latest month
+    asked = parse_period("2026-Q4")
+    assert (
+        metrics_service.default_period(session=session, today=date(2026, 11, 20), period=asked)
+        == asked
+    )
+
+
+def test_kpi_page_opens_on_the_latest_complete_month(
+    settings: Settings, centre: dict[str, int]
+) -> None:
+    this_month = period_of("month", settings.today())
+    with session_scope(settings) as work:
+        _store_values(work, centre["wang"], [this_month.label, this_month.previous().label])
+    boss = login(TestClient(create_app(settings)), "boss")
+    heading = re.search(r"<h1>(.*?)</h1>", boss.get("/kpis/agents").text)
+    assert heading is not None
+    assert this_month.previous().label in heading.group(1)
+    assert this_month.label not in heading.group(1)
+
+
+def test_kpi_table_groups_columns_and_keeps_the_agent_column(
+    settings: Settings, centre: dict[str, int]
+) -> None:
+    boss = login(TestClient(create_app(settings)), "boss")
+    page = boss.get("/kpis/agents?period=2025-10&sort=aht_s&desc=true").text
+    for group in AGENT_KPI_GROUPS:
+        assert f'data-group="{group.id}"' in page
+    assert '<th scope="col" data-col="subject" rowspan="2" class=" sticky"' in page
+    assert 'aria-sort="descending"' in page
+    described = re.search(r'data-columns="([^"]*)"', page)
+    assert described is not None
+    columns = json.loads(html.unescape(described.group(1)))
+    assert [c["key"] for c in columns][:3] == ["subject", "name", "team"]
+    assert len(columns) == 3 + len(metrics_service.AGENT_METRIC_IDS)
+    shown = {c["key"] for c in columns if c["shown"]}
+    assert shown == {"subject", "name", "team"} | DEFAULT_AGENT_KPI_COLUMNS
+    assert '<script src="/static/datatable.js" defer></script>' in page
+    assert boss.get("/static/datatable.js").status_code == 200
+    # An unknown sort key sorts by employee number; one that is not a key at all is refused.
+    assert boss.get("/kpis/agents?period=2025-10&sort=nope").status_code == 200
+    assert boss.get("/kpis/agents?period=2025-10&sort=a;b").status_code == 422
+
+
+def test_kpi_table_pages_within_bounds(settings: Settings, centre: dict[str, int]) -> None:
+    boss = login(TestClient(create_app(settings)), "boss")
+    last = boss.get("/kpis/agents?period=2025-10&page=999")
+    assert last.status_code == 200
+    assert "王芳" in last.text  # past the end: the last (here the only) page
+    assert boss.get("/kpis/agents?period=2025-10&page=0").status_code == 422
+    assert boss.get("/kpis/agents?period=2025-10&page=1000001").status_code == 422
+
+
+def test_kpi_export_honours_team_and_sort(settings: Settings, centre: dict[str, int]) -> None:
+    boss = login(TestClient(create_app(settings)), "boss")
+    body = boss.get("/kpis/agents?period=2025-10&team=T01&export=csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert [row[0] for row in rows[1:]] == ["100001"]
+    everyone = boss.get("/kpis/agents?period=2025-10&sort=handled_calls&desc=false&export=csv")
+    subjects = [row[0] for row in csv.reader(io.StringIO(everyone.content.decode("utf-8-sig")))]
+    calls = {"100001": 2, "SIP/1002": 1}
+    ordered = [s for s in subjects[1:] if s in calls]
+    assert ordered == sorted(ordered, key=calls.__getitem__)

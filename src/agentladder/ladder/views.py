@@ -11,14 +11,17 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from agentladder.config import Language
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.external import service as external
 from agentladder.formatting import format_value
+from agentladder.i18n import translate
 from agentladder.imports.schemas import ImportResult
 from agentladder.ladder import labels
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import DecisionView
 from agentladder.ladder.documents import service as documents_service
 from agentladder.ladder.insights import service as insights_service
 from agentladder.ladder.policy import service as policy_service
@@ -39,13 +42,16 @@ from agentladder.web.auth import (
     SettingsDep,
     request_language,
 )
+from agentladder.web.datatable import Column, DataTable, chosen_sort, paginate
 from agentladder.web.importing import PageUpload, add_import_routes
 from agentladder.web.params import (
     FormPeriod,
     OptionalPeriod,
     OptionalRowIdQuery,
+    PageNumber,
     RequiredPeriod,
     RowId,
+    SortKey,
 )
 from agentladder.web.templating import render as render_page
 
@@ -212,37 +218,81 @@ def dashboard_page(
 # --- decisions, approvals, overrides -------------------------------------------------------
 
 
+def _decisions_table(
+    language: Language,
+    views: list[DecisionView],
+    sort: str | None,
+    desc: bool,
+    page: int,
+    query: dict[str, str],
+) -> DataTable:
+    """The decisions page's table: the agent stays in view, sortable by the facts a manager
+    scans, one page at a time."""
+    columns = [
+        Column("agent", translate(language, "Agent"), fixed=True),
+        Column("team", translate(language, "Team")),
+        Column("decision", translate(language, "Decision")),
+        Column("from", translate(language, "From"), sortable=False),
+        Column("to", translate(language, "To"), sortable=False),
+        Column("composite", translate(language, "Composite score"), numeric=True),
+        Column("status", translate(language, "Status")),
+        Column("why", translate(language, "Why"), sortable=False),
+        Column("action", translate(language, "Action"), sortable=False),
+    ]
+    chosen = chosen_sort(sort, columns, "status")
+    return DataTable(
+        table_id="decisions",
+        path="/ladder/decisions",
+        columns=columns,
+        sort=chosen,
+        desc=desc,
+        query=query,
+        page=paginate(insights_service.sort_decisions(views, chosen, desc), page),
+    )
+
+
 @pages.get("/ladder/decisions")
 def decisions_page(
     request: Request,
     session: SessionDep,
     user: LadderReportsUser,
     period: OptionalPeriod = None,
+    team: str | None = None,
     decision: str | None = None,
     status: str | None = None,
+    sort: SortKey = None,
+    desc: bool = False,
+    page: PageNumber = 1,
 ) -> Response:
-    """The period's decisions (the promotion list for management) with their approvals."""
+    """The period's decisions (the promotion list for management) with their approvals:
+    filtered by team, kind and status, pending approval first, a page at a time."""
     chosen = period or insights_service.latest_period(session=session)
+    kind = decision if decision in DECISION_KINDS else None
+    state = status if status in STATUSES else None
     views = (
-        decisions_service.decision_views(
-            session=session,
-            period=chosen,
-            statuses=[status] if status in STATUSES else None,
+        insights_service.review_list(
+            session=session, period=chosen, team_code=team, decision=kind, status=state
         )
         if chosen
         else []
     )
-    if decision in DECISION_KINDS:
-        views = [v for v in views if v.decision == decision]
+    query = {
+        "period": chosen.label if chosen else "",
+        "team": team or "",
+        "decision": kind or "",
+        "status": state or "",
+    }
     return render_ladder_page(
         request,
         "ladder/decisions.html",
         {
             "period": chosen.label if chosen else None,
             "periods": decisions_service.decision_periods(session=session),
-            "views": views,
-            "decision": decision or "",
-            "status": status or "",
+            "table": _decisions_table(request_language(request), views, sort, desc, page, query),
+            "teams": org_service.list_teams(session=session, scope=org_service.agent_scope(user)),
+            "team": team or "",
+            "decision": kind or "",
+            "status": state or "",
             "kinds": DECISION_KINDS,
             "statuses": STATUSES,
             "policy": policy_service.current_policy(session=session),

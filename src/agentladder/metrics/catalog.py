@@ -835,3 +835,98 @@ BY_ID: dict[str, Kpi] = {kpi.id: kpi for kpi in CATALOG}
 def get_kpi(kpi_id: str) -> Kpi:
     """A metric by id."""
     return BY_ID[kpi_id]
+
+
+@dataclass(frozen=True)
+class KpiGroup:
+    """Agent KPIs shown together (the sections of a service statistics report); tables group
+    their columns by it."""
+
+    id: str
+    zh: str
+    en: str
+    metric_ids: tuple[str, ...]
+
+    def name(self, language: str) -> str:
+        """The group's name in the reader's language."""
+        return self.zh if language == "zh_Hans" else self.en
+
+
+# Every agent KPI in exactly one group (a test checks), in the order tables show them.
+AGENT_KPI_GROUPS: tuple[KpiGroup, ...] = (
+    KpiGroup(
+        "volume",
+        "工作量",
+        "Volume",
+        ("handled_calls", "offered_to_agent", "ring_no_answer", "outbound_calls"),
+    ),
+    KpiGroup(
+        "time",
+        "响应与时长",
+        "Speed and time",
+        (
+            "asa_s",
+            "avg_ring_s",
+            "aht_s",
+            "avg_talk_s",
+            "avg_hold_s",
+            "avg_acw_s",
+            "total_talk_s",
+            "total_handle_s",
+        ),
+    ),
+    KpiGroup(
+        "resolution",
+        "解决与工单",
+        "Resolution and tickets",
+        (
+            "fcr_rate",
+            "fcr_contact_rate",
+            "fcr_survey_rate",
+            "transfer_rate",
+            "short_call_rate",
+            "ticket_validity_rate",
+        ),
+    ),
+    KpiGroup(
+        "customer",
+        "客户评价",
+        "Customer feedback",
+        ("csat_rate", "csat_avg", "nps", "complaints", "complaint_rate", "praise_count"),
+    ),
+    KpiGroup(
+        "sales",
+        "外呼与销售",
+        "Outbound and sales",
+        (
+            "outbound_connect_rate",
+            "outbound_success_rate",
+            "sales_leads",
+            "converted_leads",
+            "sales_lead_rate",
+        ),
+    ),
+    KpiGroup(
+        "availability",
+        "出勤与状态",
+        "Attendance and states",
+        ("attendance_rate", "login_s", "pause_s", "occupancy", "idle_busy_ratio"),
+    ),
+)
+
+# The columns a KPI table shows until its reader chooses others: one or two per group, so
+# the table fits a laptop's screen.
+DEFAULT_AGENT_KPI_COLUMNS: frozenset[str] = frozenset(
+    {
+        "handled_calls",
+        "asa_s",
+        "aht_s",
+        "fcr_rate",
+        "transfer_rate",
+        "csat_rate",
+        "complaint_rate",
+        "sales_lead_rate",
+        "attendance_rate",
+        "occupancy",
+    }
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -316,13 +317,16 @@ def agent_table(
     return sorted(rows.values(), key=lambda r: r.subject)
 
 
-def default_period(*, session: Session, period: Period | None = None) -> Period | None:
-    """The period asked for, else the latest month with values, else the latest period."""
+def default_period(*, session: Session, today: date, period: Period | None = None) -> Period | None:
+    """The period asked for, else the latest complete month with values (one that ended by
+    today: the running month, and a running quarter, are partial), else the latest month,
+    else the latest period."""
     if period is not None:
         return period
     stored = [parse_period(label) for label in available_periods(session=session)]
     months = [p for p in stored if p.kind == "month"]
-    choices = months or stored
+    complete = [p for p in months if p.end_day <= today]
+    choices = complete or months or stored
     return choices[0] if choices else None
 
 

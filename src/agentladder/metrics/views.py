@@ -7,9 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from agentladder.config import Language
 from agentladder.errors import InvalidInput
+from agentladder.i18n import translate
 from agentladder.metrics import service as metrics_service
-from agentladder.metrics.catalog import BY_ID
+from agentladder.metrics.catalog import (
+    AGENT_KPI_GROUPS,
+    BY_ID,
+    CATALOG,
+    DEFAULT_AGENT_KPI_COLUMNS,
+)
 from agentladder.org import service as org_service
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
@@ -17,9 +24,11 @@ from agentladder.web.auth import (
     MetricsViewUser,
     SelfUser,
     SessionDep,
+    SettingsDep,
     request_language,
 )
-from agentladder.web.params import OptionalPeriod, RowId
+from agentladder.web.datatable import Column, ColumnGroup, DataTable, chosen_sort, paginate
+from agentladder.web.params import OptionalPeriod, PageNumber, RowId, SortKey
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -32,35 +41,83 @@ def kpis_home(user: MetricsViewUser) -> Response:
     return RedirectResponse("/kpis/agents", status_code=303)
 
 
+def _kpi_table(
+    *,
+    language: Language,
+    rows: list[metrics_service.AgentMetrics],
+    sort: str | None,
+    desc: bool,
+    page: int,
+    query: dict[str, str],
+) -> DataTable:
+    """The KPI table: who the agent is, then the KPIs under their groups."""
+    columns = [
+        Column("subject", translate(language, "Employee no."), fixed=True),
+        Column("name", translate(language, "Name")),
+        Column("team", translate(language, "Team")),
+    ]
+    for group in AGENT_KPI_GROUPS:
+        columns += [
+            Column(
+                kpi.id,
+                kpi.name(language),
+                group=group.id,
+                numeric=True,
+                shown=kpi.id in DEFAULT_AGENT_KPI_COLUMNS,
+                title=kpi.description(language),
+            )
+            for kpi in (BY_ID[metric_id] for metric_id in group.metric_ids)
+        ]
+    chosen = chosen_sort(sort, columns, "subject")
+    return DataTable(
+        table_id="kpi-table",
+        path="/kpis/agents",
+        columns=columns,
+        groups=[ColumnGroup(group.id, group.name(language)) for group in AGENT_KPI_GROUPS],
+        sort=chosen,
+        desc=desc,
+        query=query,
+        page=paginate(metrics_service.sort_agent_rows(rows, chosen, desc), page),
+    )
+
+
 @pages.get("/kpis/agents")
 def agents_table_page(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: MetricsViewUser,
     period: OptionalPeriod = None,
     team: str | None = None,
-    sort: str = "subject",
+    sort: SortKey = None,
     desc: bool = False,
+    page: PageNumber = 1,
     export: str | None = None,
 ) -> Response:
-    """Every agent's KPIs in a period, sortable and exportable (CSV, XLSX)."""
-    chosen = metrics_service.default_period(session=session, period=period)
+    """Every agent's KPIs in a period (default: the latest complete month), grouped, sortable,
+    paged and exportable (CSV, XLSX: every row of the filter, in the table's order)."""
+    chosen = metrics_service.default_period(session=session, today=settings.today(), period=period)
     scope = org_service.agent_scope(user)
     rows = (
-        metrics_service.sort_agent_rows(
-            metrics_service.agent_table(session=session, period=chosen, scope=scope, team=team),
-            sort,
-            desc,
-        )
+        metrics_service.agent_table(session=session, period=chosen, scope=scope, team=team)
         if chosen
         else []
     )
     language = request_language(request)
-    kpis = [BY_ID[metric_id] for metric_id in metrics_service.AGENT_METRIC_IDS]
+    table = _kpi_table(
+        language=language,
+        rows=rows,
+        sort=sort,
+        desc=desc,
+        page=page,
+        query={"period": chosen.label if chosen else "", "team": team or ""},
+    )
     if export:
+        kpis = [BY_ID[column.key] for column in table.columns if column.key in BY_ID]
+        ordered = metrics_service.sort_agent_rows(rows, table.sort, desc)
         header = ["employee_no", "name", "team", *(kpi.name(language) for kpi in kpis)]
-        table = [[r.subject, r.name, r.team, *(r.metrics[k.id] for k in kpis)] for r in rows]
-        body = reports_service.export_table(table, header, export, f"KPIs {chosen}")
+        cells = [[r.subject, r.name, r.team, *(r.metrics[k.id] for k in kpis)] for r in ordered]
+        body = reports_service.export_table(cells, header, export, f"KPIs {chosen}")
         return Response(
             body,
             media_type=reports_service.MEDIA_TYPES[export],
@@ -74,20 +131,22 @@ def agents_table_page(
             "periods": metrics_service.available_periods(session=session),
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team or "",
-            "rows": rows,
-            "kpis": kpis,
-            "sort": sort,
-            "desc": desc,
+            "table": table,
+            "units": {kpi.id: kpi.unit for kpi in CATALOG},
         },
     )
 
 
 @pages.get("/kpis/queues")
 def queues_page(
-    request: Request, session: SessionDep, user: MetricsViewUser, period: OptionalPeriod = None
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: MetricsViewUser,
+    period: OptionalPeriod = None,
 ) -> Response:
     """Every queue's KPIs in a period."""
-    chosen = metrics_service.default_period(session=session, period=period)
+    chosen = metrics_service.default_period(session=session, today=settings.today(), period=period)
     return render(
         request,
         "metrics/queues.html",
@@ -139,11 +198,11 @@ def api_catalog(user: SelfUser) -> list[dict[str, Any]]:
 
 @api.get("/metrics")
 def api_metrics(
-    session: SessionDep, user: MetricsViewUser, period: OptionalPeriod = None
+    session: SessionDep, settings: SettingsDep, user: MetricsViewUser, period: OptionalPeriod = None
 ) -> dict[str, Any]:
-    """A period's metrics (default: the latest month) for the agents in the caller's scope, and
-    the queues."""
-    chosen = metrics_service.default_period(session=session, period=period)
+    """A period's metrics (default: the latest complete month) for the agents in the caller's
+    scope, and the queues."""
+    chosen = metrics_service.default_period(session=session, today=settings.today(), period=period)
     if chosen is None:
         return {"period": None, "agents": [], "queues": []}
     rows = metrics_service.agent_table(

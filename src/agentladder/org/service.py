@@ -220,8 +220,7 @@ def _agent_query() -> Select[Agent]:
     return select(Agent).options(selectinload(Agent.team), selectinload(Agent.skill_groups))
 
 
-def list_agents(*, session: Session, scope: AgentScope, filters: AgentFilter) -> AgentPage:
-    """Agents the scope allows, filtered and paged, ordered by employee number."""
+def _filtered_agents(scope: AgentScope, filters: AgentFilter) -> Select[Agent]:
     query = scope.restrict(_agent_query())
     if filters.status != "all":
         query = query.where(Agent.status == filters.status)
@@ -249,6 +248,21 @@ def list_agents(*, session: Session, scope: AgentScope, filters: AgentFilter) ->
                 .where(func.lower(SkillGroup.code) == filters.skill_group.lower())
             )
         )
+    return query
+
+
+def filtered_agents(
+    *, session: Session, scope: AgentScope, filters: AgentFilter
+) -> list[AgentRead]:
+    """Every agent the scope allows and the filters keep (the page number ignored), by
+    employee number: what a list exports, or sorts by something only other domains know."""
+    query = _filtered_agents(scope, filters).order_by(Agent.employee_no)
+    return [agent_read(agent) for agent in session.scalars(query)]
+
+
+def list_agents(*, session: Session, scope: AgentScope, filters: AgentFilter) -> AgentPage:
+    """Agents the scope allows, filtered and paged, ordered by employee number."""
+    query = _filtered_agents(scope, filters)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(
         query.order_by(Agent.employee_no)
@@ -561,6 +575,7 @@ __all__ = [
     "create_agent",
     "create_skill_group",
     "create_team",
+    "filtered_agents",
     "get_agent_by_employee_no",
     "get_agent_or_raise",
     "get_skill_group_by_code",

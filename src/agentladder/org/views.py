@@ -9,8 +9,12 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from agentladder.config import Language
+from agentladder.i18n import translate
+from agentladder.ladder.insights import service as insights_service
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
+from agentladder.org.levels import service as levels_service
 from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     LEVELS,
@@ -32,6 +36,7 @@ from agentladder.org.schemas import (
     UserUpdate,
     allows,
 )
+from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     AgentsEditUser,
     AgentsListUser,
@@ -43,9 +48,11 @@ from agentladder.web.auth import (
     TeamsManageUser,
     TeamsViewUser,
     UsersManageUser,
+    request_language,
 )
+from agentladder.web.datatable import Column, DataTable, chosen_sort, paginate
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
-from agentladder.web.params import PageNumber, RowId
+from agentladder.web.params import PageNumber, RowId, SortKey
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -95,6 +102,79 @@ def _filters(
 # --- pages ---------------------------------------------------------------------------------
 
 
+def _agent_list_table(
+    language: Language,
+    rows: list[insights_service.AgentListRow],
+    sort: str,
+    desc: bool,
+    page: int,
+    query: dict[str, str],
+) -> DataTable:
+    """The agent list: who, where, level, the latest composite score and its trend."""
+    columns = [
+        Column("employee_no", translate(language, "Employee no."), fixed=True),
+        Column("name", translate(language, "Name")),
+        Column("team", translate(language, "Team")),
+        Column("skill_groups", translate(language, "Skill groups"), sortable=False),
+        Column("level", translate(language, "Level")),
+        Column("composite", translate(language, "Composite score"), numeric=True),
+        Column("change", translate(language, "Trend"), numeric=True),
+        Column("since", translate(language, "Since")),
+        Column("hired", translate(language, "Hired")),
+    ]
+    chosen = chosen_sort(sort, columns, "employee_no")
+    return DataTable(
+        table_id="agent-table",
+        path="/agents",
+        columns=columns,
+        sort=chosen,
+        desc=desc,
+        query=query,
+        page=paginate(rows, page),
+    )
+
+
+def _agent_export(
+    rows: list[insights_service.AgentListRow], fmt: str, language: Language
+) -> Response:
+    """The filtered list, every page, in the list's order; cells neutralised by export_table."""
+    header = [
+        "employee_no",
+        "name",
+        "team",
+        "skill_groups",
+        "level",
+        "level_since",
+        "hire_date",
+        "status",
+        "composite_period",
+        "composite",
+        "composite_change",
+    ]
+    cells = [
+        [
+            r.agent.employee_no,
+            r.agent.name,
+            r.agent.team_code or "",
+            ", ".join(r.agent.skill_groups),
+            levels_service.get_level(r.agent.current_level).label(language),
+            r.agent.level_since,
+            r.agent.hire_date,
+            r.agent.status,
+            r.trend.period if r.trend else "",
+            None if r.composite is None else round(r.composite, 2),
+            None if r.change is None else round(r.change, 2),
+        ]
+        for r in rows
+    ]
+    body = reports_service.export_table(cells, header, fmt, "agents")
+    return Response(
+        body,
+        media_type=reports_service.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="agents.{fmt}"'},
+    )
+
+
 @pages.get("/agents")
 def agents_page(
     request: Request,
@@ -105,16 +185,34 @@ def agents_page(
     level: str | None = None,
     skill_group: str | None = None,
     status: str = "active",
+    sort: SortKey = None,
+    desc: bool = False,
     page: PageNumber = 1,
+    export: str | None = None,
 ) -> Response:
-    """Agent list with search and filters, inside the user's scope."""
+    """Agent list with search and filters, inside the user's scope: level, latest composite
+    score and its trend, sortable, paged, exportable (CSV, XLSX) with the same filters."""
     scope = org_service.agent_scope(user)
-    filters = _filters(q, team, level, skill_group, status, page)
+    filters = _filters(q, team, level, skill_group, status, 1)
+    language = request_language(request)
+    agents = org_service.filtered_agents(session=session, scope=scope, filters=filters)
+    query = {
+        "q": filters.q or "",
+        "team": filters.team or "",
+        "level": filters.level or "",
+        "skill_group": filters.skill_group or "",
+        "status": filters.status,
+    }
+    chosen = sort if sort in insights_service.AGENT_LIST_SORTS else "employee_no"
+    rows = insights_service.agent_list(session=session, agents=agents, sort=chosen, desc=desc)
+    if export:
+        return _agent_export(rows, export, language)
     return render(
         request,
         "org/agents.html",
         {
-            "result": org_service.list_agents(session=session, scope=scope, filters=filters),
+            "table": _agent_list_table(language, rows, chosen, desc, page, query),
+            "composite_period": insights_service.latest_period(session=session),
             "filters": filters,
             "teams": org_service.list_teams(session=session, scope=scope),
             "skill_groups": org_service.list_skill_groups(session=session),

@@ -36,3 +36,5 @@ def form_period(period: Annotated[str, Form(min_length=1, max_length=12)]) -> Pe
 OptionalPeriod = Annotated[Period | None, Depends(optional_period)]
 RequiredPeriod = Annotated[Period, Depends(required_period)]
 FormPeriod = Annotated[Period, Depends(form_period)]
+# A table's sort column: a column key (unknown keys fall back to the table's default order).
+SortKey = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9_]+$")]

@@ -173,6 +173,21 @@ def _points(spec: ScoringSpec, value: float, ordered: list[float] | None) -> flo
     return percentile_points(value, ordered, spec.percentile.lower_is_better)
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a rate (z = 1.96: two-sided 95%); [0, 1] without trials.
+    It stays inside [0, 1] and is honest for small groups (9 of 10 -> 0.596 to 0.982)."""
+    if trials <= 0:
+        return 0.0, 1.0
+    rate = successes / trials
+    centre = rate + z * z / (2 * trials)
+    margin = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials))
+    scale = 1 + z * z / trials
+    # None of n or all of n reach the bound exactly (rounding would leave 1e-17 off it).
+    low = 0.0 if successes <= 0 else max(0.0, (centre - margin) / scale)
+    high = 1.0 if successes >= trials else min(1.0, (centre + margin) / scale)
+    return low, high
+
+
 def value_se(policy: LadderPolicy, metric_id: str, value: float, sample_size: int) -> float | None:
     """The standard error of a metric's value from its sample size: binomial for rates (with
     one success and one failure added, so 0 of n is not certain), the policy's spread over

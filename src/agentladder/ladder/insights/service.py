@@ -5,6 +5,7 @@ the CLI reports and the XLSX/PDF exports all read these."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
+from agentladder.formatting import name_sort_key
 from agentladder.ladder.decisions.rules import months_between
 from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.scoring import wilson_interval
 from agentladder.ladder.decisions.service import decision_periods, decision_views
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
@@ -129,6 +132,93 @@ def latest_period(*, session: Session) -> Period | None:
     return parse_period(periods[0]) if periods else None
 
 
+@dataclass(frozen=True)
+class CompositeTrend:
+    """An agent's composite score in the latest decided period and the change since the period
+    before it."""
+
+    period: str
+    composite: float | None
+    previous_period: str | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Points gained (negative: lost) since the previous period; None without both."""
+        if self.composite is None or self.previous is None:
+            return None
+        return self.composite - self.previous
+
+
+def composite_trends(*, session: Session, agent_ids: Sequence[int]) -> dict[int, CompositeTrend]:
+    """Each agent's composite score in the newest decided period, with the period of the same
+    kind before it (agents without a decision in the newest period are absent)."""
+    latest = latest_period(session=session)
+    if latest is None or not agent_ids:
+        return {}
+    before = latest.previous()
+    current = decision_views(session=session, period=latest, agent_ids=agent_ids)
+    earlier = {
+        view.agent_id: view.composite
+        for view in decision_views(session=session, period=before, agent_ids=agent_ids)
+    }
+    return {
+        view.agent_id: CompositeTrend(
+            latest.label,
+            view.composite,
+            before.label if view.agent_id in earlier else None,
+            earlier.get(view.agent_id),
+        )
+        for view in current
+    }
+
+
+@dataclass(frozen=True)
+class AgentListRow:
+    """A line of the agent list: who the agent is, and their latest composite score."""
+
+    agent: org_service.AgentRead
+    trend: CompositeTrend | None
+
+    @property
+    def composite(self) -> float | None:
+        """The composite score of the newest decided period."""
+        return self.trend.composite if self.trend else None
+
+    @property
+    def change(self) -> float | None:
+        """The change of the composite score since the period before."""
+        return self.trend.change if self.trend else None
+
+
+AGENT_LIST_SORTS = ("employee_no", "name", "team", "level", "composite", "change", "since", "hired")
+
+
+def agent_list(
+    *, session: Session, agents: list[org_service.AgentRead], sort: str, desc: bool
+) -> list[AgentListRow]:
+    """Agents with their latest composite score and its trend, ordered by a column (ties and
+    missing scores by employee number, missing scores last either way)."""
+    trends = composite_trends(session=session, agent_ids=[a.id for a in agents])
+    rows = sorted(
+        (AgentListRow(agent, trends.get(agent.id)) for agent in agents),
+        key=lambda r: r.agent.employee_no,
+    )
+    if sort in ("composite", "change"):
+        known = [r for r in rows if getattr(r, sort) is not None]
+        known.sort(key=lambda r: getattr(r, sort) or 0.0, reverse=desc)
+        return known + [r for r in rows if getattr(r, sort) is None]
+    ranks = {level.id: index for index, level in enumerate(LEVELS)}
+    keys: dict[str, Any] = {
+        "name": lambda r: r.agent.name,
+        "team": lambda r: name_sort_key(r.agent.team_name or ""),
+        "level": lambda r: ranks.get(r.agent.current_level, -1),
+        "since": lambda r: r.agent.level_since,
+        "hired": lambda r: r.agent.hire_date,
+    }
+    return sorted(rows, key=keys.get(sort, lambda r: r.agent.employee_no), reverse=desc)
+
+
 def team_dashboard(
     *,
     session: Session,
@@ -197,16 +287,72 @@ def promotion_list(*, session: Session, period: Period) -> list[DecisionView]:
     )
 
 
+# The order of the decisions page: what waits for a manager first.
+STATUS_ORDER = ("pending", "final", "approved", "applied", "rejected")
+DECISION_ORDER = ("promote", "demote", "hold", "insufficient_evidence")
+DECISION_SORTS = ("status", "agent", "team", "decision", "composite")
+
+
+def review_list(
+    *,
+    session: Session,
+    period: Period,
+    team_code: str | None = None,
+    decision: str | None = None,
+    status: str | None = None,
+    sort: str = "status",
+    desc: bool = False,
+) -> list[DecisionView]:
+    """A period's decisions, filtered by team, kind and status; by default those pending
+    approval first, then by employee number."""
+    views = [
+        view
+        for view in decision_views(
+            session=session, period=period, statuses=[status] if status else None
+        )
+        if (not team_code or (view.team_code or "").lower() == team_code.lower())
+        and (not decision or view.decision == decision)
+    ]
+    return sort_decisions(views, sort, desc)
+
+
+def sort_decisions(views: list[DecisionView], sort: str, desc: bool) -> list[DecisionView]:
+    """Decisions ordered by a column (status: pending first); ties by employee number, and
+    decisions without a composite score last whichever the direction."""
+    views = sorted(views, key=lambda v: v.employee_no)
+    if sort == "composite":
+        scored = [v for v in views if v.composite is not None]
+        scored.sort(key=lambda v: v.composite or 0.0, reverse=desc)
+        return scored + [v for v in views if v.composite is None]
+    keys: dict[str, Any] = {
+        "agent": lambda v: v.employee_no,
+        "team": lambda v: v.team_code or "",
+        "decision": lambda v: _rank(DECISION_ORDER, v.decision),
+        "status": lambda v: _rank(STATUS_ORDER, v.status),
+    }
+    return sorted(views, key=keys.get(sort, keys["status"]), reverse=desc)
+
+
+def _rank(order: tuple[str, ...], value: str) -> int:
+    return order.index(value) if value in order else len(order)
+
+
 @dataclass
 class FairnessRow:
-    """Promotion and demotion rates of one group."""
+    """Promotion and demotion rates of one group, and whether they differ from the period's
+    rates by more than chance would explain."""
 
     dimension: str  # team | skill_group | tenure | evaluator_group
-    group: str
+    group: str  # the team's code, the skill group, the tenure band, the evaluator group
     agents: int
     promoted: int
     demoted: int
     insufficient: int
+    label: str = ""  # as shown: a team's name and code
+    # Everyone decided in the period: the rates each group is compared with.
+    period_agents: int = 0
+    period_promoted: int = 0
+    period_demoted: int = 0
 
     @property
     def promotion_rate(self) -> float | None:
@@ -218,13 +364,44 @@ class FairnessRow:
         """Demotions per agent decided."""
         return self.demoted / self.agents if self.agents else None
 
+    @property
+    def promotion_within_noise(self) -> bool:
+        """Whether the period's promotion rate lies inside this group's 95% Wilson interval:
+        the group's difference is what chance gives a group of its size."""
+        return _within_noise(self.promoted, self.agents, self.period_promoted, self.period_agents)
+
+    @property
+    def demotion_within_noise(self) -> bool:
+        """Whether the period's demotion rate lies inside this group's 95% Wilson interval."""
+        return _within_noise(self.demoted, self.agents, self.period_demoted, self.period_agents)
+
+
+def _within_noise(hits: int, agents: int, period_hits: int, period_agents: int) -> bool:
+    if not period_agents:
+        return True
+    low, high = wilson_interval(hits, agents)
+    return low <= period_hits / period_agents <= high
+
+
+DIMENSION_ORDER = ("team", "skill_group", "tenure", "evaluator_group")
+TENURE_ORDER = tuple(label for _, _, label in TENURE_BANDS)
+
+
+def _fairness_order(row: FairnessRow) -> tuple[int, int, tuple[tuple[int, int, str], ...]]:
+    # Tenure bands from the newest hires up; teams by name (客服二组 before 客服十组); the rest
+    # by name too.
+    band = TENURE_ORDER.index(row.group) if row.dimension == "tenure" else 0
+    return DIMENSION_ORDER.index(row.dimension), band, name_sort_key(row.label or row.group)
+
 
 def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
     """Promotion and demotion rates by team, skill group, tenure band and evaluator group
-    (the source of the agent's QA evidence), with counts, for one period."""
+    (the source of the agent's QA evidence), with counts and a noise check, for one period:
+    tenure bands in order, teams by name."""
     chosen = period
     views = decision_views(session=session, period=chosen)
     people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
+    team_names = {t.code: t.name for t in org_service.list_teams(session=session)}
     groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
     # The evaluator group is where the agent's evaluator-scored evidence (QA) came from.
     evaluated = {d.id for d in metrics_service.metric_definitions().values() if d.evaluator_scored}
@@ -246,6 +423,8 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
         ]
         for key in keys:
             groups[key].append(view)
+    period_promoted = sum(1 for v in views if v.decision == "promote")
+    period_demoted = sum(1 for v in views if v.decision == "demote")
     rows = [
         FairnessRow(
             dimension,
@@ -254,8 +433,13 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
             sum(1 for v in members if v.decision == "promote"),
             sum(1 for v in members if v.decision == "demote"),
             sum(1 for v in members if v.decision == "insufficient_evidence"),
+            label=f"{team_names[group]} ({group})"
+            if dimension == "team" and group in team_names
+            else group,
+            period_agents=len(views),
+            period_promoted=period_promoted,
+            period_demoted=period_demoted,
         )
         for (dimension, group), members in groups.items()
     ]
-    order = {"team": 0, "skill_group": 1, "tenure": 2, "evaluator_group": 3}
-    return sorted(rows, key=lambda r: (order[r.dimension], r.group))
+    return sorted(rows, key=_fairness_order)
