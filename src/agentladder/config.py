@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     login_address_backoff_s: float = Field(
         default=2.0, gt=0, description="First wait for an address past its failures; doubles"
     )
+    appeal_window_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days after a decision (or its last change) during which the agent may appeal",
+    )
     login_address_backoff_max_s: float = Field(
         default=120.0, gt=0, description="Longest wait an address is given between tries"
     )

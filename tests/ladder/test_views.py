@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from agentladder.config import Settings
-from agentladder.db import session_scope
+from agentladder.db import session_scope, utcnow
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.periods import parse_period
@@ -145,6 +147,53 @@ def test_appeal_and_resolution_show_on_the_scorecard(centre: Centre) -> None:
     assert "&lt;b&gt;请复核&lt;/b&gt;" in page  # escaped
     assert "证据充分" in page
     assert "驳回" in page
+
+
+def test_appeals_are_multi_line_and_accepted_only_within_the_window(centre: Centre) -> None:
+    agent = _client(centre, "agent")
+    page = agent.get(f"/agents/{centre.own}/scorecard").text
+    assert '<textarea name="text"' in page
+    assert "申诉截止日期" in page
+    # The decision was made 31 days ago: the 30-day window has closed.
+    with session_scope(centre.settings) as session:
+        row = decisions_service.get_decision(session=session, decision_id=centre.decision)
+        row.decided_at = utcnow() - timedelta(days=31)
+        closed_on = (row.decided_at + timedelta(days=30)).astimezone(
+            ZoneInfo(centre.settings.timezone)
+        )
+    page = agent.get(f"/agents/{centre.own}/scorecard").text
+    assert '<textarea name="text"' not in page
+    assert "该决定的申诉期已于" in page
+    late = agent.post(
+        f"/ladder/decisions/{centre.decision}/appeal",
+        data={"csrf_token": csrf_token(agent, "/"), "text": "第一行\n第二行"},
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert closed_on.date().isoformat() in late.text
+    with session_scope(centre.settings) as session:
+        assert (
+            decisions_service.decision_for(
+                session=session, agent_id=centre.own, period=parse_period("2026-10")
+            ).appeals
+            == []
+        )
+    # A centre with a longer window accepts it, line breaks kept.
+    longer = login(
+        TestClient(create_app(centre.settings.model_copy(update={"appeal_window_days": 60}))),
+        "agent",
+    )
+    sent = longer.post(
+        f"/ladder/decisions/{centre.decision}/appeal",
+        data={"csrf_token": csrf_token(longer, "/"), "text": "第一行\n第二行"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    with session_scope(centre.settings) as session:
+        [appeal] = decisions_service.decision_for(
+            session=session, agent_id=centre.own, period=parse_period("2026-10")
+        ).appeals
+    assert appeal["text"] == "第一行\n第二行"
 
 
 def test_team_lead_dashboard_covers_their_team_only(centre: Centre) -> None:

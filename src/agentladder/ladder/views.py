@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
+from agentladder.db import utcnow
 from agentladder.errors import InvalidInput, NotFound
 from agentladder.external import service as external
 from agentladder.formatting import format_value
@@ -95,7 +96,11 @@ def render_ladder_page(
 
 @pages.get("/agents/{agent_id}/scorecard")
 def scorecard_page(
-    request: Request, session: SessionDep, user: LadderViewUser, agent_id: RowId
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: LadderViewUser,
+    agent_id: RowId,
 ) -> Response:
     """The agent's career plan: level, gates to the next level, evidence, decisions, appeals."""
     card = insights_service.scorecard(
@@ -107,6 +112,12 @@ def scorecard_page(
         {
             "card": card,
             "can_appeal": user.agent_id == agent_id and "agent" in user.roles,
+            "appeal_deadline": lambda view: (
+                appeals_service.appeal_deadline(view.decided_at, settings.appeal_window_days)
+                if view.decided_at
+                else None
+            ),
+            "now": utcnow(),
         },
     )
 
@@ -134,6 +145,7 @@ def scorecard_api(
 @pages.post("/ladder/decisions/{decision_id}/appeal")
 def appeal_form(
     session: SessionDep,
+    settings: SettingsDep,
     user: LadderAppealUser,
     decision_id: RowId,
     text: Annotated[str, Form(min_length=1, max_length=4000)],
@@ -145,7 +157,13 @@ def appeal_form(
     if decision.agent_id != user.agent_id:
         raise NotFound("decision not found")
     appeals_service.create_appeal(
-        session=session, decision_id=decision_id, agent_id=user.agent_id, text=text, by=user
+        session=session,
+        decision_id=decision_id,
+        agent_id=user.agent_id,
+        text=text,
+        by=user,
+        window_days=settings.appeal_window_days,
+        zone=settings.timezone,
     )
     return _redirect(f"/agents/{user.agent_id}/scorecard")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -15,15 +17,32 @@ if TYPE_CHECKING:
     from agentladder.org.models import User
 
 
+def appeal_deadline(decided_at: datetime, window_days: int) -> datetime:
+    """The last moment a decision made (or last changed) at `decided_at` may be appealed."""
+    return decided_at + timedelta(days=window_days)
+
+
 def create_appeal(
-    *, session: Session, decision_id: int, agent_id: int, text: str, by: User | None
+    *,
+    session: Session,
+    decision_id: int,
+    agent_id: int,
+    text: str,
+    by: User | None,
+    window_days: int,
+    zone: str = "UTC",
 ) -> Appeal:
-    """An agent appeals their own decision (one open appeal at a time)."""
+    """An agent appeals their own decision (one open appeal at a time), within `window_days`
+    of the decision; the refusal names the day the window closed in the centre's `zone`."""
     row = decisions_service.get_decision(session=session, decision_id=decision_id)
     if row.agent_id != agent_id:
         raise Forbidden("an agent can only appeal their own decisions")
     if not text.strip():
         raise InvalidInput("an appeal needs a text")
+    deadline = appeal_deadline(row.decided_at, window_days)
+    if utcnow() > deadline:
+        closed = deadline.astimezone(ZoneInfo(zone)).date().isoformat()
+        raise Conflict("appeals against this decision closed on {day}", day=closed)
     if any(appeal.status == "open" for appeal in row.appeals):
         raise Conflict("this decision already has an open appeal")
     appeal = Appeal(text=text.strip(), created_by_user_id=by.id if by else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agentladder.config import Language
@@ -77,6 +78,7 @@ class DecisionView:
     appeals: list[dict[str, Any]] = field(default_factory=list)
     qualify_streak: int = 0  # periods in a row qualifying for the next level, this one included
     floor_streak: int = 0  # periods in a row below the current level's floor
+    decided_at: datetime | None = None  # when the stored decision was made or last changed
 
     @property
     def below_floor(self) -> bool:
@@ -222,6 +224,7 @@ def stored_view(row: LadderDecision, person: org_service.AgentRead) -> DecisionV
         decision_id=row.id,
         qualify_streak=row.qualify_streak,
         floor_streak=row.floor_streak,
+        decided_at=row.decided_at,
         overrides=[
             {
                 "decision": o.decision,
