@@ -72,11 +72,14 @@ def _visible(html: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
-def _leaks(text: str) -> set[str]:
-    """Keys and ids that should have been names."""
+def _leaks(text: str, english: bool = False) -> set[str]:
+    """Keys and ids that should have been names (in English text, keys that are also English
+    words, such as "quality", are not told apart from the words)."""
     words = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", text))
-    found = set(SNAKE_CASE.findall(text))
-    found |= words & (WORD_KEYS | PYTHON_VALUES | set(GATE_NAMES) | set(BUILTIN_TYPES))
+    found = set(SNAKE_CASE.findall(text)) | (words & PYTHON_VALUES)
+    if english:
+        return found
+    found |= words & (WORD_KEYS | set(GATE_NAMES) | set(BUILTIN_TYPES))
     found |= words & {m for m in metrics_service.metric_definitions() if "_" in m}
     return found
 
