@@ -148,3 +148,16 @@ def test_the_check_catches_what_it_is_for() -> None:
     assert _leaks("政策按month考核") == {"month"}
     assert _leaks("✓ / False") == {"False"}
     assert _leaks("文件 queue_log.csv 已导入，账号 Agent/1001") == set()
+
+
+def test_skill_groups_are_shown_by_their_names(centre: Settings) -> None:
+    client = login(TestClient(create_app(centre)), "admin", "agentladder-demo")
+    names = dict(demo_service.SKILL_GROUPS)
+    fairness = client.get("/ladder/fairness?period=2026-10").text
+    groups = re.findall(
+        r'<tr data-dimension="skill_group"><td>[^<]*</td><td>([^<]*)</td>', fairness
+    )
+    assert groups
+    assert all(label.split(" (")[0] in names.values() for label in groups), groups
+    agent_page = _visible(client.get("/agents").text)
+    assert any(name in agent_page for name in names.values())

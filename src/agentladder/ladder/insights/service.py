@@ -401,7 +401,10 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
     chosen = period
     views = decision_views(session=session, period=chosen)
     people = {p.agent_id: p for p in org_service.standings_on(session=session, on=chosen.last_day)}
-    team_names = {t.code: t.name for t in org_service.list_teams(session=session)}
+    names = {
+        "team": {t.code: t.name for t in org_service.list_teams(session=session)},
+        "skill_group": org_service.skill_group_names(session=session),
+    }
     groups: dict[tuple[str, str], list[DecisionView]] = defaultdict(list)
     # The evaluator group is where the agent's evaluator-scored evidence (QA) came from.
     evaluated = {d.id for d in metrics_service.metric_definitions().values() if d.evaluator_scored}
@@ -433,8 +436,8 @@ def fairness_table(*, session: Session, period: Period) -> list[FairnessRow]:
             sum(1 for v in members if v.decision == "promote"),
             sum(1 for v in members if v.decision == "demote"),
             sum(1 for v in members if v.decision == "insufficient_evidence"),
-            label=f"{team_names[group]} ({group})"
-            if dimension == "team" and group in team_names
+            label=f"{names[dimension][group]} ({group})"
+            if group in names.get(dimension, {})
             else group,
             period_agents=len(views),
             period_promoted=period_promoted,
