@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, cast
 
 import typer
 from rich.table import Table
@@ -118,6 +119,32 @@ def print_import(
         console.print("[green]imported[/green]" if result.applied else "nothing imported")
 
 
+@dataclass(frozen=True)
+class ImportFlag:
+    """An importer's own on/off option (`--create-teams`): passed to its service as `keyword`,
+    and suggested after a refused file whose errors include the `suggested_by` message."""
+
+    option: str
+    keyword: str
+    help: str
+    suggested_by: str
+
+
+def _suggest(flag: ImportFlag, result: ImportResult[Any]) -> None:
+    if any(issue.message == flag.suggested_by for issue in result.preview.errors):
+        console.print(f"{flag.option}: {flag.help}", highlight=False)
+
+
+FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(help="CSV text encoding (default: detect; gb18030 for Chinese Excel)."),
+]
+
+
 def add_import_commands(
     app: typer.Typer,
     importer: Importer[Any, Any],
@@ -125,6 +152,7 @@ def add_import_commands(
     summary: str,
     run: RunImport,
     row_fields: Sequence[tuple[str, str]],
+    flag: ImportFlag | None = None,
 ) -> None:
     """Add `import` and `template` to a command group; `--help` of `import` lists every accepted
     header. `row_fields`: the (attribute, title) of a planned row the printer shows."""
@@ -134,33 +162,53 @@ def add_import_commands(
         f"Columns (* required; Chinese | English header):\n\n{columns}"
     )
 
-    @app.command("import", help=help_text)
     def import_file(
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
-        ] = False,
-        encoding: Annotated[
-            str | None,
-            typer.Option(help="CSV text encoding (default: detect; gb18030 for Chinese Excel)."),
-        ] = None,
-        fmt: FormatOption = OutputFormat.table,
+        file: Path, dry_run: bool, encoding: str | None, fmt: OutputFormat, **flags: bool
     ) -> None:
         data = file.read_bytes()
+        # With a flag, `run` also takes the flag's keyword (the importer's own option).
+        run_with_flags = cast("Callable[..., ImportResult[Any]]", run)
         try:
             with session_scope() as session:
-                result = run(
+                result = run_with_flags(
                     session=session,
                     data=data,
                     file_name=file.name,
                     encoding=encoding,
                     dry_run=dry_run,
+                    **flags,
                 )
         except DomainError as exc:
             raise fail(exc) from exc
         print_import(result, importer, row_fields, fmt)
         if result.preview.errors:
+            if flag is not None and not any(flags.values()):
+                _suggest(flag, result)
             raise typer.Exit(code=1)
+
+    if flag is None:
+
+        @app.command("import", help=help_text)
+        def import_command(
+            file: FileArgument,
+            dry_run: DryRunOption = False,
+            encoding: EncodingOption = None,
+            fmt: FormatOption = OutputFormat.table,
+        ) -> None:
+            import_file(file, dry_run, encoding, fmt)
+
+    else:
+
+        @app.command("import", help=help_text)
+        def import_command_with_flag(
+            file: FileArgument,
+            dry_run: DryRunOption = False,
+            encoding: EncodingOption = None,
+            fmt: FormatOption = OutputFormat.table,
+            # A default, not an annotation: annotations are strings here, read without `flag`.
+            flag_on: bool = typer.Option(False, flag.option, help=flag.help),
+        ) -> None:
+            import_file(file, dry_run, encoding, fmt, **{flag.keyword: flag_on})
 
     @app.command("template", help="Write the XLSX template: headers and one example row.")
     def write_template(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from agentladder.cli import app
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.imports.models import FileImport
@@ -269,3 +272,51 @@ def test_parse_date_never_returns_garbage(text: str) -> None:
     except ValueError:
         return
     assert isinstance(parsed, date)
+
+
+NEW_TEAMS = GOOD + "100005,陈静,2025-02-03,T09,,\n100006,赵敏,2025-02-03,t09,,\n"
+
+
+def test_unknown_teams_are_refused_by_row_and_code_unless_created(
+    settings: Settings, centre: None
+) -> None:
+    refused = _apply(settings, NEW_TEAMS.encode())
+    assert [(e.row, e.value, e.message) for e in refused.preview.errors] == [
+        (6, "T09", "unknown team code"),
+        (7, "t09", "unknown team code"),
+    ]
+    assert _count(settings, Agent) == 0
+    # The preview lists each team it would create once; nothing is written.
+    preview = _apply(settings, NEW_TEAMS.encode(), dry_run=True, create_teams=True)
+    assert preview.preview.errors == []
+    assert [(w.row, w.value) for w in preview.preview.warnings] == [(6, "T09")]
+    with session_scope(settings) as session:
+        assert org_service.get_team_by_code(session=session, code="T09") is None
+    applied = _apply(settings, NEW_TEAMS.encode(), create_teams=True)
+    assert applied.applied
+    with session_scope(settings) as session:
+        team = org_service.get_team_by_code(session=session, code="T09")
+        assert team is not None
+        assert team.name == "T09"
+        members = session.scalars(select(Agent).where(Agent.team_id == team.id)).all()
+        assert sorted(a.employee_no for a in members) == ["100005", "100006"]
+    # Imported again, the team exists: nothing new, no warning.
+    again = _apply(settings, NEW_TEAMS.encode(), create_teams=True)
+    assert again.preview.warnings == []
+    assert again.preview.count("unchanged") == 6
+
+
+def test_roster_cli_suggests_and_takes_create_teams(
+    cli_env: Settings, centre: None, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(NEW_TEAMS, encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["org", "roster", "import", str(roster)])
+    assert refused.exit_code == 1
+    assert "T09" in refused.output
+    assert "--create-teams" in refused.output
+    created = runner.invoke(app, ["org", "roster", "import", str(roster), "--create-teams"])
+    assert created.exit_code == 0, created.output
+    with session_scope(cli_env) as session:
+        assert org_service.get_team_by_code(session=session, code="T09") is not None

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from agentladder.cli_imports import add_import_commands
+from agentladder.cli_imports import ImportFlag, add_import_commands
 from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
@@ -199,7 +199,13 @@ def alias_resolve(identities: list[str]) -> None:
 
 
 def _run_roster(
-    *, session: Session, data: bytes, file_name: str, encoding: str | None, dry_run: bool
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    encoding: str | None,
+    dry_run: bool,
+    create_teams: bool = False,
 ) -> RosterResult:
     return roster_service.apply_roster(
         session=session,
@@ -208,6 +214,7 @@ def _run_roster(
         encoding=encoding,
         dry_run=dry_run,
         today=get_settings().today(),
+        create_teams=create_teams,
     )
 
 
@@ -218,6 +225,13 @@ add_import_commands(
     "them.",
     run=_run_roster,
     row_fields=[("employee_no", "employee no"), ("name", "name")],
+    flag=ImportFlag(
+        option="--create-teams",
+        keyword="create_teams",
+        help="Create the teams the roster names that do not exist yet (code and name as "
+        "written); --dry-run lists them.",
+        suggested_by=roster_service.UNKNOWN_TEAM,
+    ),
 )
 
 

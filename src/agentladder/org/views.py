@@ -542,8 +542,10 @@ async def api_roster_import(
     file: Annotated[UploadFile, File()],
     dry_run: bool = False,
     encoding: str | None = None,
+    create_teams: bool = False,
 ) -> RosterResult:
-    """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing."""
+    """Import a roster file (`dry_run`: only preview it); a file with errors changes nothing;
+    `create_teams`: create the teams it names that do not exist yet (listed as warnings)."""
     return roster_service.apply_roster(
         session=session,
         data=await read_upload(file, settings),
@@ -552,6 +554,7 @@ async def api_roster_import(
         dry_run=dry_run,
         today=settings.today(),
         imported_by=user,
+        create_teams=create_teams,
     )
 
 

@@ -159,9 +159,17 @@ __all__ = ["COLUMNS", "ROSTER_IMPORTER", "RosterFileError", "parse_date"]
 
 @dataclass(frozen=True)
 class RosterOptions:
-    """What applying a roster needs besides the file: the day a level change takes effect."""
+    """What applying a roster needs besides the file: the day a level change takes effect, and
+    whether a team the file names that does not exist yet is created (its code and name are the
+    file's text) rather than refused."""
 
     today: date
+    create_teams: bool = False
+
+
+# A team the roster creates: its code is what the file says, so it must fit a code.
+TEAM_CODE_MAX_LENGTH = 40
+UNKNOWN_TEAM = N_("unknown team code")
 
 
 @dataclass
@@ -169,12 +177,13 @@ class _RowRecord:
     employee_no: str
     name: str
     hire_date: date
-    team_id: int
+    team_id: int | None  # None: a team this import creates (`new_team`)
     skill_group_ids: list[int]
     level: str | None
     status: str | None
     left_on: date | None
     aliases: list[str]
+    new_team: str | None = None
 
 
 class _Lookups:
@@ -193,22 +202,49 @@ class _Lookups:
         self.team_by_id = {team.id: team for team in self.teams.values()}
         self.group_by_id = {group.id: group for group in self.groups.values()}
         self.present = present  # the canonical fields the file has columns for
+        self.new_teams: dict[str, str] = {}  # casefolded text -> the text of its first row
         self.alias_owner: dict[str, int] = dict(
             session.execute(select(AgentAlias.identity_key, AgentAlias.agent_id)).all()
         )
 
 
-def _check_row(row: ParsedRow, lookups: _Lookups, problems: Problems) -> _RowRecord | None:
+def _check_team(
+    row: ParsedRow, lookups: _Lookups, problems: Problems, create: bool
+) -> tuple[Team | None, str | None]:
+    """The row's team, or the text of a team the import creates (reported once, as a warning,
+    so that the preview lists it)."""
+    text = row.text("team")
+    team = lookups.teams.get(text.casefold()) if text else None
+    if team is not None or not text:
+        return team, None
+    if not create:
+        problems.add(row.number, "team", UNKNOWN_TEAM, text)
+    elif len(text) > TEAM_CODE_MAX_LENGTH:
+        problems.add(
+            row.number,
+            "team",
+            N_("a new team's code is at most {length} characters"),
+            text,
+            length=TEAM_CODE_MAX_LENGTH,
+        )
+    elif text.casefold() not in lookups.new_teams:
+        lookups.new_teams[text.casefold()] = text
+        problems.add(
+            row.number, "team", N_("new team: the import creates it"), text, severity="warning"
+        )
+    return None, lookups.new_teams.get(text.casefold())
+
+
+def _check_row(
+    row: ParsedRow, lookups: _Lookups, problems: Problems, create_teams: bool
+) -> _RowRecord | None:
     number = row.number
     employee_no: str | None = row.value("employee_no")
     if employee_no is not None:
         problems.first_row(
             employee_no, row, "employee_no", N_("employee number also appears in row {row}")
         )
-    team_text = row.text("team")
-    team = lookups.teams.get(team_text.casefold()) if team_text else None
-    if team_text and team is None:
-        problems.add(number, "team", N_("unknown team code"), team_text)
+    team, new_team = _check_team(row, lookups, problems, create_teams)
     group_ids: list[int] = []
     for code in row.value("skill_groups") or []:
         group = lookups.groups.get(code.casefold())
@@ -245,13 +281,16 @@ def _check_row(row: ParsedRow, lookups: _Lookups, problems: Problems) -> _RowRec
             key, row, "aliases", N_("identity also appears in row {row}"), identity
         ):
             aliases.append(identity)
-    if problems.failed(number) or employee_no is None or hire_date is None or team is None:
+    if problems.failed(number) or employee_no is None or hire_date is None:
+        return None
+    if team is None and new_team is None:
         return None
     return _RowRecord(
         employee_no=employee_no,
         name=row.text("name"),
         hire_date=hire_date,
-        team_id=team.id,
+        team_id=team.id if team else None,
+        new_team=new_team,
         skill_group_ids=sorted(set(group_ids)),
         level=row.value("level"),
         status=status,
@@ -269,7 +308,10 @@ def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, t
 
     compare("name", agent.name, record.name)
     compare("hire_date", agent.hire_date, record.hire_date)
-    compare("team", agent.team.code if agent.team else "", lookups.team_by_id[record.team_id].code)
+    team_code = (
+        record.new_team if record.team_id is None else lookups.team_by_id[record.team_id].code
+    )
+    compare("team", agent.team.code if agent.team else "", team_code or "")
     if "skill_groups" in lookups.present:
         old_groups = ", ".join(sorted(g.code for g in agent.skill_groups))
         new_groups = ", ".join(sorted(lookups.group_by_id[i].code for i in record.skill_group_ids))
@@ -292,7 +334,7 @@ def _check(
     lookups = _Lookups(session, present=set(problems.headers))
     planned: list[Planned[RosterRowPlan]] = []
     for row in rows:
-        record = _check_row(row, lookups, problems)
+        record = _check_row(row, lookups, problems, run.options.create_teams)
         if record is None:
             continue
         agent = lookups.agents.get(record.employee_no)
@@ -313,8 +355,15 @@ def _apply(
     session: Session, planned: list[Planned[RosterRowPlan]], run: ImportRun[RosterOptions]
 ) -> None:
     today = run.options.today
+    created: dict[str, Team] = {}
     for item in planned:
         record, lookups = item.record
+        if record.new_team is not None:
+            if record.new_team not in created:
+                created[record.new_team] = Team(code=record.new_team, name=record.new_team)
+                session.add(created[record.new_team])
+                session.flush()
+            record.team_id = created[record.new_team].id
         agent = lookups.agents.get(record.employee_no)
         groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
         if agent is None:
@@ -380,7 +429,12 @@ ROSTER_IMPORTER: Importer[RosterOptions, RosterRowPlan] = Importer(
 
 
 def preview_roster(
-    *, session: Session, data: bytes, file_name: str, encoding: str | None = None
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    encoding: str | None = None,
+    create_teams: bool = False,
 ) -> RosterPreview:
     """What importing the file would do, row by row, and every problem found; writes nothing."""
     today = date.today()  # unused by a dry run: a level takes effect only when applied
@@ -391,6 +445,7 @@ def preview_roster(
         encoding=encoding,
         today=today,
         dry_run=True,
+        create_teams=create_teams,
     ).preview
 
 
@@ -403,9 +458,11 @@ def apply_roster(
     encoding: str | None = None,
     dry_run: bool = False,
     imported_by: User | None = None,
+    create_teams: bool = False,
 ) -> RosterResult:
     """Import the file if it has no errors (all rows or none; `dry_run`: only preview it); a
-    level the file changes takes effect `today`."""
+    level the file changes takes effect `today`; `create_teams`: create the teams the file
+    names that do not exist (each listed as a warning), else refuse such rows."""
     return pipeline.run_import(
         ROSTER_IMPORTER,
         session=session,
@@ -413,6 +470,6 @@ def apply_roster(
         file_name=file_name,
         encoding=encoding,
         dry_run=dry_run,
-        options=RosterOptions(today=today),
+        options=RosterOptions(today=today, create_teams=create_teams),
         user_id=imported_by.id if imported_by else None,
     )
