@@ -86,6 +86,7 @@ INITIAL_LDIF = "\n\n".join(
     ]
 )
 
+
 def _slapd_conf(root: Path) -> str:
     schemas = "\n".join(
         f"include {SCHEMA_DIR / name}.schema" for name in ("core", "cosine", "nis", "inetorgperson")
