@@ -23,12 +23,12 @@ import pytest
 REQUIRE_ENV = "AGENTLADDER_REQUIRE_LDAP"
 SUFFIX = "dc=example,dc=com"
 ROOT_DN = f"cn=root,{SUFFIX}"
-ROOT_PASSWORD = "root-secret-for-tests"  # noqa: S105
+ROOT_PASSWORD = "root-secret-for-tests"
 SERVICE_DN = f"cn=agentladder,ou=services,{SUFFIX}"
-SERVICE_PASSWORD = "service-secret-for-tests"  # noqa: S105
+SERVICE_PASSWORD = "service-secret-for-tests"
 PEOPLE_BASE = f"ou=people,{SUFFIX}"
 GROUPS_BASE = f"ou=groups,{SUFFIX}"
-USER_PASSWORD = "directory-password-1"  # noqa: S105
+USER_PASSWORD = "directory-password-1"
 SCHEMA_DIR = Path("/etc/ldap/schema")
 MODULE_DIR = Path("/usr/lib/ldap")
 _SLAPD_CANDIDATES = ("/usr/sbin/slapd", "/usr/local/sbin/slapd", "/usr/local/libexec/slapd")
@@ -150,7 +150,7 @@ class LdapDirectory:
 
     def ldap_tool(self, tool: str, ldif: str) -> None:
         """Run ldapadd/ldapmodify as the directory's root with this LDIF."""
-        result = subprocess.run(  # noqa: S603 - fixed tools, our own arguments
+        result = subprocess.run(
             [tool, "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD],
             input=ldif.encode("utf-8"),
             capture_output=True,
@@ -217,7 +217,7 @@ def ldap_directory(tmp_path: Path) -> Iterator[LdapDirectory]:
     url = f"ldap://127.0.0.1:{port}"
     log = (root / "slapd.log").open("wb")
     # -d 0 keeps slapd in the foreground, so that this process owns it and can stop it.
-    process = subprocess.Popen(  # noqa: S603 - a fixed binary, our own arguments
+    process = subprocess.Popen(
         [slapd, "-d", "0", "-f", str(root / "slapd.conf"), "-h", url + "/"],
         stdout=log,
         stderr=subprocess.STDOUT,
