@@ -201,32 +201,41 @@ def _wait_until_listening(directory: LdapDirectory, port: int) -> None:
     raise RuntimeError("slapd did not start listening within 20 s")
 
 
-@pytest.fixture
-def ldap_directory(tmp_path: Path) -> Iterator[LdapDirectory]:
-    """A fresh slapd with the people and groups of INITIAL_LDIF; stopped after the test."""
+def start_directory(root: Path) -> LdapDirectory:
+    """Start slapd with the people and groups of INITIAL_LDIF in `root` (a new directory)."""
     slapd = _slapd_binary()
     if slapd is None:
-        _unavailable("slapd is not installed (Debian: apt-get install slapd ldap-utils)")
-    if shutil.which("ldapadd") is None:
-        _unavailable("ldapadd is not installed (Debian: apt-get install ldap-utils)")
-    assert slapd is not None
-    root = tmp_path / "slapd"
+        raise FileNotFoundError("slapd is not installed (Debian: apt-get install slapd)")
     (root / "data").mkdir(parents=True)
     (root / "slapd.conf").write_text(_slapd_conf(root), encoding="utf-8")
     port = _free_port()
     url = f"ldap://127.0.0.1:{port}"
-    log = (root / "slapd.log").open("wb")
-    # -d 0 keeps slapd in the foreground, so that this process owns it and can stop it.
-    process = subprocess.Popen(
-        [slapd, "-d", "0", "-f", str(root / "slapd.conf"), "-h", url + "/"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (root / "slapd.log").open("wb") as log:
+        # -d 0 keeps slapd in the foreground, so that this process owns it and can stop it.
+        process = subprocess.Popen(
+            [slapd, "-d", "0", "-f", str(root / "slapd.conf"), "-h", url + "/"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     directory = LdapDirectory(url=url, root=root, process=process)
     try:
         _wait_until_listening(directory, port)
         directory.ldap_tool("ldapadd", INITIAL_LDIF + "\n")
+    except BaseException:
+        directory.stop()
+        raise
+    return directory
+
+
+@pytest.fixture
+def ldap_directory(tmp_path: Path) -> Iterator[LdapDirectory]:
+    """A fresh slapd with the people and groups of INITIAL_LDIF; stopped after the test."""
+    if _slapd_binary() is None:
+        _unavailable("slapd is not installed (Debian: apt-get install slapd ldap-utils)")
+    if shutil.which("ldapadd") is None:
+        _unavailable("ldapadd is not installed (Debian: apt-get install ldap-utils)")
+    directory = start_directory(tmp_path / "slapd")
+    try:
         yield directory
     finally:
         directory.stop()
-        log.close()

@@ -18,8 +18,8 @@ from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import LoginAttempt, User
 from agentladder.org.schemas import UserUpdate
 from agentladder.web.app import create_app
-from agentladder.web.auth import SESSION_COOKIE
-from tests.factories import PASSWORD, csrf_token, make_agent, make_user
+from agentladder.web.auth import LANGUAGE_COOKIE, SESSION_COOKIE
+from tests.factories import PASSWORD, csrf_token, login, make_agent, make_user
 from tests.ldap_server import (
     GROUPS_BASE,
     PEOPLE_BASE,
@@ -335,3 +335,29 @@ def test_ldap_test_command_shows_entry_groups_and_roles(
     down = runner.invoke(app, ["users", "ldap-test", "li.na"])
     assert down.exit_code == 1
     assert "cause" in down.output
+
+
+def test_user_pages_mark_directory_accounts(
+    settings: Settings, session: Session, ldap_directory: LdapDirectory
+) -> None:
+    make_user(session, settings, "admin", ["admin"])
+    make_user(session, settings, "local.qa", ["qa"])
+    session.commit()
+    configured = directory_settings(settings, ldap_directory)
+    ldap_directory.add_member("agentladder-admins", "chen.jie")
+    assert post_login(TestClient(create_app(configured)), "chen.jie", USER_PASSWORD)[0] == 303
+    chen = user_named(configured, "chen.jie")
+    local = user_named(configured, "local.qa")
+    assert chen is not None
+    assert local is not None
+    admin = login(TestClient(create_app(configured)), "admin")
+    admin.cookies.set(LANGUAGE_COOKIE, "en")
+
+    listing = admin.get("/users").text
+    assert listing.count(">Directory</span>") == 1
+    directory_page = admin.get(f"/users/{chen.id}").text
+    assert "Signs in through the directory (LDAP)" in directory_page
+    assert 'name="password"' not in directory_page
+    local_page = admin.get(f"/users/{local.id}").text
+    assert "Signs in through the directory" not in local_page
+    assert 'name="password"' in local_page
