@@ -74,6 +74,27 @@ class Settings(BaseSettings):
             "Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client"
         ),
     )
+    # Sign-in through a directory (OpenLDAP, Active Directory); off while ldap_url is empty.
+    ldap_url: str | None = Field(
+        default=None, description="ldap://host:389 or ldaps://host:636; empty: local sign-in only"
+    )
+    ldap_bind_dn: str | None = Field(
+        default=None, description="Service account that searches the directory; empty: anonymous"
+    )
+    ldap_bind_password: str | None = Field(default=None, repr=False)
+    ldap_user_base: str = ""
+    # {username} is what the person typed, escaped: a username or an employee number.
+    ldap_user_filter: str = "(|(uid={username})(employeeNumber={username}))"
+    ldap_username_attribute: str = "uid"
+    ldap_employee_no_attribute: str = "employeeNumber"
+    ldap_display_name_attribute: str = "cn"
+    ldap_group_base: str | None = None
+    ldap_group_filter: str = "(|(member={user_dn})(uniqueMember={user_dn})(memberUid={username}))"
+    # Group (DN, or its cn) -> agentladder roles; a person holds the roles of all their groups.
+    ldap_role_groups: dict[str, list[str]] = Field(default={})
+    ldap_start_tls: bool = False
+    ldap_ca_file: Path | None = None
+    ldap_timeout_s: float = Field(default=5.0, gt=0)
     service_level_s: float = Field(default=20.0, gt=0)
     short_abandon_s: float = Field(default=5.0, ge=0)
     short_call_s: float = Field(default=10.0, ge=0)
@@ -138,6 +159,18 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"not an address or CIDR range: {text!r}") from exc
         return value
+
+    @field_validator("ldap_user_filter")
+    @classmethod
+    def _user_filter_names_the_user(cls, value: str) -> str:
+        if "{username}" not in value:
+            raise ValueError("the LDAP user filter must contain {username}")
+        return value
+
+    @property
+    def ldap_enabled(self) -> bool:
+        """Whether people sign in through the directory."""
+        return bool(self.ldap_url and self.ldap_url.strip())
 
     @property
     def tz(self) -> ZoneInfo:

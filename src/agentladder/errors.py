@@ -67,6 +67,12 @@ class TooManyAttempts(DomainError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(DomainError):
+    """A system we depend on (the sign-in directory) cannot answer or is misconfigured."""
+
+    status_code = 503
+
+
 class StaleEvidence(Conflict):
     """Evidence changed after the values a decision would read were computed; the message names
     each stale input and the command that refreshes it."""

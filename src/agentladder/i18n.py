@@ -89,6 +89,7 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "InvalidInput",
     "TooManyAttempts",
     "TooLarge",
+    "Unavailable",
     "StaleEvidence",
     "LoginRequired",
     "CsrfFailed",

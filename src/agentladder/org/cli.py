@@ -340,6 +340,44 @@ def users_list(fmt: FormatOption = OutputFormat.table) -> None:
     )
 
 
+@users_app.command("ldap-test")
+def users_ldap_test(
+    username: Annotated[str, typer.Argument(help="A username or an employee number.")],
+    ask_password: Annotated[
+        bool, typer.Option("--ask-password", help="Also try a password (asked, not echoed).")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Look a person up in the sign-in directory: entry, groups, roles; changes nothing."""
+    password = str(typer.prompt("password", hide_input=True)) if ask_password else None
+    try:
+        check = accounts_service.check_directory(
+            settings=get_settings(), username=username, password=password
+        )
+    except DomainError as exc:
+        if exc.__cause__ is not None:
+            console.print(f"[red]cause:[/red] {exc.__cause__}")
+        raise fail(exc) from exc
+    emit(
+        [check.model_dump()],
+        [
+            "typed",
+            "found",
+            "dn",
+            "username",
+            "employee_no",
+            "display_name",
+            "groups",
+            "roles",
+            "password_accepted",
+        ],
+        fmt,
+        "Directory",
+    )
+    if not check.found or check.password_accepted is False:
+        raise typer.Exit(code=1)
+
+
 tokens_app = typer.Typer(
     help="Personal access tokens for scripts (Authorization: Bearer ...).", no_args_is_help=True
 )

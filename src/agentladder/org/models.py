@@ -21,6 +21,8 @@ from agentladder.org.schemas import ROLES
 
 AGENT_STATUSES = ("active", "left")
 LEVEL_SOURCES = ("roster", "demo", "ladder", "manual")
+# Where a user's password is checked: our own argon2 hash, or the sign-in directory (LDAP).
+AUTH_SOURCES = ("local", "ldap")
 
 agent_skill_groups = Table(
     "agent_skill_groups",
@@ -144,11 +146,14 @@ class User(Base):
     """Someone who logs in; may also be an agent."""
 
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("auth_source IN ('local', 'ldap')", name="auth_source"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # "ldap": the directory checks the password and decides the roles at every login.
+    auth_source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
     language: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     agent_id: Mapped[int | None] = mapped_column(
@@ -235,6 +240,7 @@ class LoginAttempt(Base):
 
 __all__ = [
     "AGENT_STATUSES",
+    "AUTH_SOURCES",
     "LEVEL_SOURCES",
     "ROLES",
     "Agent",

@@ -194,6 +194,23 @@ class UserRead(BaseModel):
     language: str | None
     led_teams: list[str]
     last_login_at: datetime | None
+    # "ldap": the sign-in directory checks the password and sets the roles at each login.
+    auth_source: Literal["local", "ldap"] = "local"
+
+
+class DirectoryCheck(BaseModel):
+    """What the sign-in directory says about a username (`agentladder users ldap-test`)."""
+
+    typed: str
+    found: bool
+    dn: str | None = None
+    username: str | None = None
+    employee_no: str | None = None
+    display_name: str | None = None
+    groups: list[str] = []
+    roles: list[Role] = []
+    # None: no password was tried.
+    password_accepted: bool | None = None
 
 
 RosterIssue = ImportIssue  # a problem with one cell, row or the whole file

@@ -389,11 +389,24 @@ def user_create_form(
 
 @pages.get("/users/{user_id}")
 def user_page(
-    request: Request, session: SessionDep, user: UsersManageUser, user_id: RowId
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UsersManageUser,
+    user_id: RowId,
 ) -> Response:
     """One user's roles, link, status and password reset."""
     target = accounts_service.get_user_or_raise(session=session, user_id=user_id)
-    return render(request, "org/user.html", {"account": accounts_service.user_read(target)})
+    account = accounts_service.user_read(target)
+    return render(
+        request,
+        "org/user.html",
+        {
+            "account": account,
+            # The directory keeps a directory account's password while sign-in goes through it.
+            "password_settable": account.auth_source == "local" or not settings.ldap_enabled,
+        },
+    )
 
 
 @pages.post("/users/{user_id}")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from agentladder import __version__
 from agentladder.config import LANGUAGES
 from agentladder.db import current_revision, head_revision
-from agentladder.errors import InvalidInput, TooManyAttempts
+from agentladder.errors import Forbidden, InvalidInput, TooManyAttempts, Unavailable
 from agentladder.i18n import translate
 from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
@@ -78,7 +78,7 @@ def login(
             password=password,
             client_ip=client_ip(request),
         )
-    except (InvalidInput, TooManyAttempts) as exc:
+    except (InvalidInput, Forbidden, TooManyAttempts, Unavailable) as exc:
         # Rendering (not raising) lets the request commit, so the failed attempt is kept.
         language = request_language(request)
         page = render(
@@ -89,7 +89,7 @@ def login(
                 "error": translate(language, exc.message, **exc.params),
                 "username": username,
             },
-            status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 401,
+            status_code=401 if isinstance(exc, InvalidInput) else exc.status_code,
         )
         if isinstance(exc, TooManyAttempts):
             page.headers["Retry-After"] = str(exc.retry_after_s)

@@ -16,12 +16,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from agentladder.config import Settings
 from agentladder.db import utcnow
-from agentladder.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from agentladder.org.accounts import directory
 from agentladder.org.models import Agent, ApiToken, LoginAttempt, User, UserRole, UserSession
 from agentladder.org.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenRead,
+    DirectoryCheck,
     UserCreate,
     UserRead,
     UserUpdate,
@@ -29,6 +31,9 @@ from agentladder.org.schemas import (
 
 # Hash something once so that unknown usernames take as long as wrong passwords.
 _DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
+# The password of a directory account is checked by the directory: this is no argon2 hash, so
+# no password matches it here.
+DIRECTORY_PASSWORD_HASH = "!ldap"  # noqa: S105
 
 
 @lru_cache(maxsize=4)
@@ -68,6 +73,7 @@ def user_read(user: User) -> UserRead:
         language=user.language,
         led_teams=[team.code for team in user.led_teams],
         last_login_at=user.last_login_at,
+        auth_source="ldap" if user.auth_source == "ldap" else "local",
     )
 
 
@@ -159,6 +165,10 @@ def update_user(
         if not user.is_active:
             session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     if user_in.password is not None:
+        if user.auth_source == "ldap" and settings.ldap_enabled:
+            raise InvalidInput("the password of a directory account is changed in the directory")
+        # With directory sign-in off, a new password makes a directory account local again.
+        user.auth_source = "local"
         user.password_hash = hash_password(user_in.password, settings)
         # A new password ends every other session of that user.
         session.execute(delete(UserSession).where(UserSession.user_id == user.id))
@@ -212,15 +222,9 @@ def address_wait_s(
     return max(0.0, wait_s - elapsed_s)
 
 
-def authenticate(
-    *, session: Session, settings: Settings, username: str, password: str, client_ip: str
-) -> User:
-    """The user whose password this is; throttled per username and per client address.
-
-    Every try is recorded. After `login_max_failures` failures within the lockout window a
-    username is refused until the window passes; an address is slowed down (`address_wait_s`).
-    """
-    username = username.strip()
+def _refuse_if_throttled(
+    session: Session, settings: Settings, username: str, client_ip: str
+) -> None:
     user_failures, _ = session.execute(
         _failures_since(session, settings, LoginAttempt.username, username)
     ).one()
@@ -237,7 +241,38 @@ def authenticate(
             retry_after_s=math.ceil(wait_s),
             seconds=math.ceil(wait_s),
         )
+
+
+def _record_attempt(session: Session, username: str, client_ip: str, succeeded: bool) -> None:
+    session.add(LoginAttempt(username=username[:80], client_ip=client_ip[:64], succeeded=succeeded))
+    session.flush()
+
+
+def _is_local_admin(user: User | None) -> bool:
+    return user is not None and user.auth_source == "local" and "admin" in user.roles
+
+
+def authenticate(
+    *, session: Session, settings: Settings, username: str, password: str, client_ip: str
+) -> User:
+    """The user whose password this is; throttled per username and per client address.
+
+    Every try is recorded. After `login_max_failures` failures within the lockout window a
+    username is refused until the window passes; an address is slowed down (`address_wait_s`).
+    With directory sign-in on, the directory checks everyone but local administrators, who
+    keep working when the directory is down (`sign_in_through_directory`).
+    """
+    username = username.strip()
+    _refuse_if_throttled(session, settings, username, client_ip)
     user = get_user_by_username(session=session, username=username)
+    if settings.ldap_enabled and not _is_local_admin(user):
+        return sign_in_through_directory(
+            session=session,
+            settings=settings,
+            username=username,
+            password=password,
+            client_ip=client_ip,
+        )
     hasher = password_hasher(settings)
     ok = False
     try:
@@ -248,14 +283,145 @@ def authenticate(
             ok = hasher.verify(user.password_hash, password) and user.is_active
     except (VerificationError, InvalidHashError):
         ok = False
-    session.add(LoginAttempt(username=username[:80], client_ip=client_ip[:64], succeeded=ok))
-    session.flush()
+    _record_attempt(session, username, client_ip, ok)
     if not ok or user is None:
         raise InvalidInput("wrong username or password")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = utcnow()
     return user
+
+
+def sign_in_through_directory(
+    *, session: Session, settings: Settings, username: str, password: str, client_ip: str
+) -> User:
+    """The local user of the directory entry this username or employee number names, once the
+    directory accepts the password; created or updated from the entry (`sync_directory_user`).
+
+    Wrong passwords and unknown names are recorded as failures, as local ones are; a directory
+    that cannot be reached raises Unavailable and records nothing: an outage is nobody's guess.
+    """
+    entry = directory.find_user(settings=settings, username=username)
+    ok = entry is not None and directory.verify_password(
+        settings=settings, user=entry, password=password
+    )
+    if not ok or entry is None:
+        _record_attempt(session, username, client_ip, False)
+        raise InvalidInput("wrong username or password")
+    try:
+        user = sync_directory_user(session=session, entry=entry)
+    except (Forbidden, InvalidInput):
+        _record_attempt(session, username, client_ip, False)
+        raise
+    _record_attempt(session, username, client_ip, True)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _directory_agent(session: Session, entry: directory.DirectoryUser) -> Agent | None:
+    if not entry.employee_no:
+        return None
+    return session.scalar(select(Agent).where(Agent.employee_no == entry.employee_no))
+
+
+def sync_directory_user(*, session: Session, entry: directory.DirectoryUser) -> User:
+    """Create or update the local user of a directory entry: its roles, name and agent link.
+
+    The local user is the one with the entry's username, else the one linked to the agent with
+    the entry's employee number (an account made before sign-in moved to the directory). Such
+    a local account becomes directory-managed, except a local administrator, which stays the
+    fallback and is never taken over. A directory employee number that names an agent sets the
+    link; without one the link stays as an administrator set it.
+    """
+    agent = _directory_agent(session, entry)
+    user = get_user_by_username(session=session, username=entry.username)
+    if user is None and agent is not None:
+        user = session.scalar(select(User).where(User.agent_id == agent.id))
+    if _is_local_admin(user):
+        assert user is not None
+        raise Forbidden(
+            "the directory account {username} matches the local administrator {local}; an "
+            "administrator must rename one of them",
+            username=entry.username,
+            local=user.username,
+        )
+    if user is not None and not user.is_active:
+        raise InvalidInput("wrong username or password")
+    if agent is not None:
+        holder = session.scalar(select(User).where(User.agent_id == agent.id))
+        if holder is not None and holder is not user:
+            raise Forbidden(
+                "employee number {no} is linked to another user, {username}; ask an administrator",
+                no=agent.employee_no,
+                username=holder.username,
+            )
+    roles = entry.roles
+    if user is not None:
+        # Kept rows stay rows: a role dropped and added back in one flush would clash.
+        user.role_rows = [row for row in user.role_rows if row.role in roles] + [
+            UserRole(role=role) for role in sorted(roles - user.roles)
+        ]
+        session.flush()
+    if not roles:
+        raise Forbidden(
+            "your directory account is in no group that gives a role in agentladder; ask an "
+            "administrator"
+        )
+    if "agent" in roles and agent is None and (user is None or user.agent is None):
+        if entry.employee_no:
+            raise Forbidden(
+                "no agent has the employee number {no} of your directory account; ask an "
+                "administrator to import the roster",
+                no=entry.employee_no,
+            )
+        raise Forbidden(
+            "the agent role needs an employee number in your directory account; ask an "
+            "administrator"
+        )
+    if user is None:
+        user = User(
+            username=entry.username,
+            display_name=entry.display_name,
+            password_hash=DIRECTORY_PASSWORD_HASH,
+            auth_source="ldap",
+            agent=agent,
+            role_rows=[UserRole(role=role) for role in sorted(roles)],
+        )
+        session.add(user)
+    else:
+        user.auth_source = "ldap"
+        user.password_hash = DIRECTORY_PASSWORD_HASH
+        user.display_name = entry.display_name
+        if agent is not None:
+            user.agent = agent
+    session.flush()
+    return user
+
+
+def check_directory(*, settings: Settings, username: str, password: str | None) -> DirectoryCheck:
+    """What the directory says about a username or employee number: entry, groups, roles and,
+    given a password, whether it is accepted. Changes nothing."""
+    if not settings.ldap_enabled:
+        raise InvalidInput("directory sign-in is off: set AGENTLADDER_LDAP_URL")
+    entry = directory.find_user(settings=settings, username=username)
+    if entry is None:
+        return DirectoryCheck(typed=username, found=False)
+    accepted = (
+        None
+        if password is None
+        else directory.verify_password(settings=settings, user=entry, password=password)
+    )
+    return DirectoryCheck(
+        typed=username,
+        found=True,
+        dn=entry.dn,
+        username=entry.username,
+        employee_no=entry.employee_no,
+        display_name=entry.display_name,
+        groups=list(entry.group_dns),
+        roles=sorted(entry.roles),
+        password_accepted=accepted,
+    )
 
 
 def start_session(*, session: Session, settings: Settings, user: User, client_ip: str) -> str:
