@@ -58,7 +58,7 @@ def test_score_trend_has_the_periods_level_bands_and_promotion_threshold(
     assert (threshold.value, threshold.label) == (67, "Next level needs 67.0")
     assert [(b.low, b.high) for b in figure.bands][:3] == [(0, 55), (55, 60), (60, 65)]
     assert figure.bands[-1].high == 100
-    assert [b.label for b in figure.bands][0] == "Basic Fresh"
+    assert figure.bands[0].label == "Basic Fresh"
 
     spec = charts_service.vega_lite(figure, "en", width_px=600)
     [line] = _layers(spec, "line")
@@ -70,7 +70,8 @@ def test_score_trend_has_the_periods_level_bands_and_promotion_threshold(
     lows = [band["low"] for band in bands["data"]["values"]]
     axis_low, axis_high = spec["layer"][-2]["encoding"]["y"]["scale"]["domain"]
     # The axis zooms in on the data and the threshold, and shows the bands inside it.
-    assert axis_low <= 45 and axis_high >= 67
+    assert axis_low <= 45
+    assert axis_high >= 67
     assert all(axis_low <= low < axis_high for low in lows)
     assert _labels(line["encoding"]["y"]["axis"])["50"] == "50.0"
 
@@ -108,7 +109,8 @@ def test_tallest_bar_keeps_room_for_its_label() -> None:
     spec = charts_service.vega_lite(figure, "en", width_px=400)
     [bar] = _layers(spec, "bar")
     low, high = bar["encoding"]["y"]["scale"]["domain"]
-    assert low == 0 and high > 25 * 1.1
+    assert low == 0
+    assert high > 25 * 1.1
     [text] = _layers(spec, "text")
     assert text["mark"]["baseline"] == "bottom"
     assert [row["text"] for row in spec["data"]["values"]] == ["25", "3"]
@@ -139,11 +141,13 @@ def test_kpi_trend_axis_and_labels_in_the_metric_unit(
 
 
 def test_png_renders_without_a_browser() -> None:
-    figure = BarChart("d", "级别", "人数", "int", (Point("初级座席·新手", 4), Point("中级座席·潜力", 2)))
+    bars = (Point("初级座席·新手", 4), Point("中级座席·潜力", 2))
+    figure = BarChart("d", "级别", "人数", "int", bars)
     png = charts_service.render_png(figure, "zh_Hans", 400, scale=2)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    assert 780 <= width <= 840 and height > 100
+    assert 780 <= width <= 840
+    assert height > 100
 
 
 def _image_sizes(data: bytes) -> list[tuple[int, int]]:

@@ -1,6 +1,6 @@
 // Draws every chart on the page: an element with a Vega-Lite specification in its
-// data-vega-lite attribute. Bundled with Vega, Vega-Lite and vega-embed (vl-convert), so the
-// page loads one script from our own server.
+// data-vega-lite attribute, with `vegaEmbed` from /assets/charts.js (Vega, Vega-Lite and
+// vega-embed from the vl-convert wheel), which the page loads first.
 // Settings for the page's Content-Security-Policy (scripts and styles only from this site):
 // `ast` evaluates Vega expressions with an interpreter instead of `new Function`;
 // `defaultStyle: false` and the tooltip's `disableDefaultStyle` add no <style> element
@@ -23,7 +23,6 @@ function drawCharts() {
     );
   }
 }
-window.vegaEmbed = vegaEmbed;
 if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", drawCharts);
 } else {
