@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import unicodedata
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import lru_cache
@@ -331,7 +332,20 @@ def _bar_spec(figure: BarChart, language: Language, width_px: int | None) -> dic
         {"mark": {"type": "bar", "cornerRadius": 2}, "encoding": {**bar_enc, "tooltip": tooltip}},
         {"mark": text_mark, "encoding": {**text_enc, "text": {"field": "text"}}},
     ]
-    return {**_base(figure, width_px), "data": {"values": rows}, "layer": layers}
+    spec = {**_base(figure, width_px), "data": {"values": rows}, "layer": layers}
+    if figure.layout != "vertical":
+        # Room right of the longest bar for its label: a container-wide chart would clip it.
+        widest = max((_text_px(_label(p, kind, language)) for p in figure.bars), default=0.0)
+        spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": round(widest) + 10}
+    return spec
+
+
+def _text_px(text: str) -> float:
+    """About how wide a label is drawn (CJK characters full width)."""
+    return sum(
+        FONT_SIZE_PX if unicodedata.east_asian_width(ch) in "WF" else FONT_SIZE_PX * 0.6
+        for ch in text
+    )
 
 
 def vega_lite(figure: Figure, language: Language, width_px: int | None = None) -> dict[str, Any]:
