@@ -12,6 +12,7 @@ from agentladder.errors import InvalidInput, NotFound
 from agentladder.ladder.documents import service as documents_service
 from agentladder.org import service as org_service
 from agentladder.periods import parse_period
+from agentladder.reports.charts.schemas import BarChart
 from agentladder.reports.schemas import Document, Section, Value
 from tests.reports.situation import APPEAL_TEXT, SCRIPT_NAME, Centre
 
@@ -59,7 +60,11 @@ def test_scorecard_progress_per_gate_toward_the_next_level(
     assert (score[2], score[3]) == (Value(67, "int"), Value(45, "int"))
     assert score[4] == pytest.approx(45 / 67)
     assert score[5] == "No"
-    assert progress.done == [True, True, False]
+    # The chart shows the same gates; only the unmet one in the accent colour.
+    assert isinstance(progress.figure, BarChart)
+    assert [bar.highlight for bar in progress.figure.bars] == [False, False, True]
+    assert progress.figure.bars[2].value == pytest.approx(45 / 67)
+    assert progress.figure.bars[2].text == "45 / 67"
     assert "+22.0 points (composite 67.0)" in progress.notes
 
 
@@ -94,7 +99,8 @@ def test_scorecard_of_an_earlier_period_reads_that_period(session: Session, cent
     assert _column(document.section("decisions"), "Period") == ["2026-09"]
     assert len(document.section("trend").rows) == 1
     progress = document.section("progress")
-    assert progress.done == [True, True, True]
+    assert isinstance(progress.figure, BarChart)
+    assert [bar.highlight for bar in progress.figure.bars] == [False, False, False]
     assert progress.notes == ["1 more qualifying period in a row"]
 
 

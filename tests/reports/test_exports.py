@@ -4,6 +4,7 @@ people typed."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import random
@@ -163,14 +164,29 @@ def test_html_stands_alone_and_escapes_what_people_typed(session: Session, centr
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page or kind == "promotions"
         assert "&lt;b&gt;不服&lt;/b&gt;" in page or kind == "team"
         assert APPEAL_TEXT not in page
-        # No external resources: styles inline, charts inline SVG, nothing fetched.
-        assert not re.search(r"<link|<script|<img|@import|url\(|src=", page)
+        # No external resources: styles inline, charts SVG images in data URLs, nothing fetched.
+        assert not re.search(r"<link|<script|@import|url\(", page)
+        images = _chart_images(page)
+        assert re.findall(r"src=", page) == ["src="] * len(images)
         assert "<style>" in page
-        assert page.count("<svg") == (2 if kind == "team" else 0)
+        # Pyramid, distribution and the two teams compared.
+        assert len(images) == (3 if kind == "team" else 0)
+        if kind == "team":
+            assert "高级座席·超级" in images[0]  # the pyramid's top level
+            assert "客服" not in images[2]
+            assert "T01" in images[2]
     scorecard = reports_service.render_document(BUILDS["scorecard"](session, "en"), "html")
     assert b'<html lang="en">' in scorecard
     assert b"Agent scorecard" in scorecard
-    assert b"<polyline" in scorecard  # the trend
+    [trend] = _chart_images(scorecard.decode())  # a demotion waiting: no progress chart
+    assert "Next level needs" in trend
+    assert "Composite score" in trend
+
+
+def _chart_images(page: str) -> list[str]:
+    """The SVG documents of a standalone page's chart images."""
+    found = re.findall(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    return [base64.b64decode(data).decode("utf-8") for data in found]
 
 
 def test_english_reports_use_english_names(session: Session, centre: Centre) -> None:
@@ -221,8 +237,10 @@ def test_a_centre_of_120_agents(session: Session) -> None:
     assert len(data) < 1_000_000
     assert seconds < 30
     assert len(pages) > 3
-    # Tables run over several pages, each of which repeats the table's header.
-    assert all("工号" in page for page in pages[1:])
+    # Tables of agents run over several pages, each of which repeats the table's header.
+    agent_pages = [page for page in pages if "座席0" in page]
+    assert len(agent_pages) > 2
+    assert all("工号" in page for page in agent_pages)
 
 
 def test_typed_text_is_never_a_formula_in_xlsx() -> None:

@@ -24,6 +24,7 @@ from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.decisions.schemas import DecisionView
 from agentladder.ladder.documents import service as documents_service
+from agentladder.ladder.insights import figures
 from agentladder.ladder.insights import service as insights_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
@@ -111,6 +112,9 @@ def scorecard_page(
         "ladder/scorecard.html",
         {
             "card": card,
+            "trend_chart": figures.score_trend(
+                card.trend, card.bands, card.promotion_score, request_language(request)
+            ),
             "can_appeal": user.agent_id == agent_id and "agent" in user.roles,
             "appeal_deadline": lambda view: (
                 appeals_service.appeal_deadline(view.decided_at, settings.appeal_window_days)
@@ -224,6 +228,7 @@ def dashboard_page(
         "ladder/dashboard.html",
         {
             "board": board,
+            "charts": figures.DashboardCharts.of(board, request_language(request)),
             "teams": org_service.list_teams(session=session, scope=scope),
             "team": team,
             "periods": decisions_service.decision_periods(session=session),

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from agentladder.config import Language
 from agentladder.errors import InvalidInput
 from agentladder.i18n import translate
+from agentladder.metrics import figures
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.catalog import (
     AGENT_KPI_GROUPS,
@@ -177,6 +178,8 @@ def agent_kpis_page(
     periods, trends = metrics_service.agent_trends(
         session=session, agent_id=agent.id, period_kind=kind
     )
+    kpis = [BY_ID[metric_id] for metric_id in metrics_service.AGENT_METRIC_IDS]
+    language = request_language(request)
     return render(
         request,
         "metrics/agent.html",
@@ -185,7 +188,11 @@ def agent_kpis_page(
             "kind": kind,
             "periods": periods,
             "trends": trends,
-            "kpis": [BY_ID[metric_id] for metric_id in metrics_service.AGENT_METRIC_IDS],
+            "kpis": kpis,
+            "trend_charts": {
+                kpi.id: figures.kpi_trend(kpi.name(language), kpi.unit, trends[kpi.id], language)
+                for kpi in kpis
+            },
         },
     )
 

@@ -1,10 +1,13 @@
 """A report document as an A4 PDF: fpdf2 with Noto Sans CJK SC embedded (subset), so Chinese
 renders on any machine with only the pip-installed packages; tables repeat their header on
-every page; charts are drawn as rectangles and lines."""
+every page; charts are the sections' figures rendered to PNG by vl-convert (no browser)."""
 
 from __future__ import annotations
 
+import io
+import struct
 from contextlib import ExitStack
+from dataclasses import dataclass
 from importlib.resources import as_file
 
 import noto_cjk_sans_otc
@@ -12,7 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import TableHeadingsDisplay, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from agentladder.reports import charts
+from agentladder.reports.charts import service as charts_service
 from agentladder.reports.schemas import Document, Section, cell_text
 
 FONT_FAMILY = "NotoSansSC"
@@ -23,11 +26,28 @@ STRIPE_FILL = (246, 248, 247)
 TITLE_COLOR = (11, 110, 79)
 MUTED = (107, 114, 128)
 INK = (31, 41, 55)
+CHART_WIDTH_MM = 170.0
+# Charts are laid out this many CSS pixels wide (their fonts are sized in pixels), then
+# scaled to the printable width: 640 px over 170 mm gives 11 px text about 8 pt on paper.
+CHART_LAYOUT_PX = 640
 
 
-def _rgb(color: str) -> tuple[int, int, int]:
-    value = color.lstrip("#")
-    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+@dataclass(frozen=True)
+class _Picture:
+    """A rendered chart and its size on paper."""
+
+    png: bytes
+    width_mm: float
+    height_mm: float
+
+
+def _picture(section: Section, document: Document, width_mm: float) -> _Picture | None:
+    if section.figure is None:
+        return None
+    png = charts_service.render_png(section.figure, document.language, CHART_LAYOUT_PX)
+    # A PNG's IHDR chunk holds its width and height at bytes 16..24.
+    width_px, height_px = struct.unpack(">II", png[16:24])
+    return _Picture(png, width_mm, width_mm * height_px / width_px)
 
 
 class _ReportPdf(FPDF):
@@ -76,9 +96,9 @@ def _title(pdf: _ReportPdf, document: Document) -> None:
 
 
 def _section(pdf: _ReportPdf, document: Document, section: Section) -> None:
-    drawing = charts.layout(section, min(pdf.epw, 170.0))
+    picture = _picture(section, document, min(pdf.epw, CHART_WIDTH_MM))
     # Keep the heading with its chart, or with the table's header and first rows.
-    needed = 12 + (drawing.height + 4 if drawing else 32 if section.rows else 10)
+    needed = 12 + (picture.height_mm + 4 if picture else 32 if section.rows else 10)
     if pdf.will_page_break(needed):
         pdf.add_page()
     pdf.ln(3)
@@ -89,8 +109,9 @@ def _section(pdf: _ReportPdf, document: Document, section: Section) -> None:
     pdf.set_line_width(0.3)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
     pdf.ln(2)
-    if drawing is not None:
-        _draw(pdf, drawing)
+    if picture is not None:
+        pdf.image(io.BytesIO(picture.png), x=pdf.l_margin, y=pdf.get_y() + 1, w=picture.width_mm)
+        pdf.set_y(pdf.get_y() + 1 + picture.height_mm + 3)
     if section.rows:
         _table(pdf, document, section)
     elif section.empty:
@@ -146,32 +167,3 @@ def _table(pdf: _ReportPdf, document: Document, section: Section) -> None:
                 ]
             )
     pdf.ln(1)
-
-
-def _draw(pdf: _ReportPdf, drawing: charts.Drawing) -> None:
-    """Paint a chart at the current position, then move below it."""
-    x0, y0 = pdf.l_margin, pdf.get_y() + 1
-    for shape in drawing.shapes:
-        if isinstance(shape, charts.Rect):
-            if shape.w <= 0 or shape.h <= 0:
-                continue
-            pdf.set_fill_color(*_rgb(shape.fill))
-            pdf.rect(x0 + shape.x, y0 + shape.y, shape.w, shape.h, style="F")
-        elif isinstance(shape, charts.Text):
-            pdf.set_font(FONT_FAMILY, size=shape.size)
-            pdf.set_text_color(*_rgb(shape.color))
-            width = pdf.get_string_width(shape.text)
-            shift = {"start": 0.0, "middle": width / 2, "end": width}[shape.anchor]
-            pdf.text(x0 + shape.x - shift, y0 + shape.y, shape.text)
-        elif isinstance(shape, charts.Line):
-            pdf.set_draw_color(*_rgb(shape.color))
-            pdf.set_line_width(shape.width)
-            pdf.line(x0 + shape.x1, y0 + shape.y1, x0 + shape.x2, y0 + shape.y2)
-        elif isinstance(shape, charts.Polyline):
-            pdf.set_draw_color(*_rgb(shape.color))
-            pdf.set_line_width(shape.width)
-            pdf.polyline([(x0 + x, y0 + y) for x, y in shape.points], style="D")
-        else:
-            pdf.set_fill_color(*_rgb(shape.fill))
-            pdf.circle(x0 + shape.x, y0 + shape.y, shape.r, style="F")
-    pdf.set_y(y0 + drawing.height + 3)

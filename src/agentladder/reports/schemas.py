@@ -12,6 +12,7 @@ from typing import Literal, cast, get_args
 
 from agentladder.config import Language
 from agentladder.formatting import MISSING, NumberKind, format_number
+from agentladder.reports.charts.schemas import Figure
 
 # How a column's values are written: text, long text (wrapped), whole numbers, one or two
 # decimals, a share shown as a percentage (0.125 -> 12.5%), or seconds as a duration (4:23).
@@ -56,17 +57,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart drawn from a section's own rows.
-
-    `bars`: horizontal bars (the pyramid), `columns`: vertical bars (a distribution),
-    `line`: a trend, `progress`: one 0..1 bar per row (the section's `done` marks the rows
-    complete) with the `text` columns written beside it ("62.5 / 72").
-    """
+    """The spreadsheet's own (editable) chart of a section's rows: `bars` horizontal (top row
+    first), `columns` vertical, `line` a 0..100 trend, `progress` 0..1 bars. PDF and HTML draw
+    the section's `figure` instead."""
 
     kind: Literal["bars", "columns", "line", "progress"]
     label: int  # column index of the labels
     value: int  # column index of the values
-    text: tuple[int, ...] = ()
 
 
 @dataclass
@@ -78,10 +75,10 @@ class Section:
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
     chart: Chart | None = None
+    figure: Figure | None = None  # the chart on paper and screen (reports.charts)
     notes_title: str = ""
     notes: list[str] = field(default_factory=list)
     empty: str = ""  # what to say when there are no rows
-    done: list[bool] = field(default_factory=list)  # per row, for progress charts
 
 
 @dataclass

@@ -17,6 +17,8 @@ from agentladder.config import Language
 from agentladder.i18n import LANGUAGE_NAMES, N_, translate, translations
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, ROLE_NAMES, TIER_NAMES, Permission, allows
+from agentladder.reports.charts import service as charts_service
+from agentladder.reports.charts.schemas import Figure
 from agentladder.web.auth import Viewer, csrf_nonce, csrf_token_for, request_language, viewer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -115,6 +117,9 @@ def render(
     def tr(message: str, **params: Any) -> str:
         return translate(language, message, **params)
 
+    def vega_lite(figure: Figure) -> dict[str, Any]:
+        return charts_service.vega_lite(figure, language)
+
     menu = navigation(user, language)
     page = (
         environment()
@@ -145,6 +150,9 @@ def render(
                 "format_value": fmt_value,
                 "format_number": fmt_number,
                 "format_flag": lambda flag: formatting.format_flag(flag, language),
+                # Charts: a figure's specification, drawn by the script at this URL.
+                "vega_lite": vega_lite,
+                "chart_script_url": f"/assets/charts.js?v={charts_service.script_version()}",
                 **(context or {}),
             }
         )

@@ -1,10 +1,10 @@
-"""Shell routes: login, logout, language, home, health."""
+"""Shell routes: login, logout, language, home, health, the charts' script."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +25,7 @@ from agentladder.org.schemas import (
     UserRead,
     allows,
 )
+from agentladder.reports.charts import service as charts_service
 from agentladder.web.auth import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -42,7 +43,10 @@ from agentladder.web.templating import render
 router = APIRouter()
 
 # Routes anyone may reach without logging in; every other route declares a permission.
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language", "/static"})
+CHART_SCRIPT_PATH = "/assets/charts.js"
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language", "/static", CHART_SCRIPT_PATH})
+# The versioned URL never changes content, so browsers keep it for a year without asking.
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _safe_next(target: str | None) -> str:
@@ -246,3 +250,27 @@ def healthz(settings: SettingsDep) -> Response:
         },
         status_code=200 if ok else 503,
     )
+
+
+@router.get(CHART_SCRIPT_PATH, include_in_schema=False)
+def chart_script(
+    request: Request, v: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """The charts' JavaScript (Vega, Vega-Lite, vega-embed from the vl-convert wheel and our
+    embed.js), served by this server so charts draw with no internet: cached for a year under
+    its versioned URL (`?v=`), revalidated by ETag otherwise, gzipped when the browser may."""
+    version = charts_service.script_version()
+    etag = f'"{version}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE if v == version else "no-cache",
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    script = charts_service.browser_script()
+    media_type = "text/javascript; charset=utf-8"
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(script.gzipped, media_type=media_type, headers=headers)
+    return Response(script.body, media_type=media_type, headers=headers)

@@ -21,6 +21,7 @@ from agentladder.formatting import format_date, kind_of_unit
 from agentladder.i18n import N_, translate
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import schemas as decisions_schemas
+from agentladder.ladder.insights import figures
 from agentladder.ladder.insights import service as insights_service
 from agentladder.org import service as org_service
 from agentladder.org.levels import service as levels_service
@@ -169,7 +170,7 @@ def scorecard_document(
         sections=[
             _scorecard_summary(card, view, language),
             _progress_section(card, view, language),
-            _trend_section(history, language),
+            _trend_section(card, history, language),
             _evidence_section(view, language),
             _decisions_section(history, language),
             _appeals_section(history, language),
@@ -233,7 +234,7 @@ def _progress_section(
             Column(_tr(language, N_("Progress")), "percent", width=0.8),
             Column(_tr(language, N_("Met")), width=0.5),
         ],
-        chart=Chart("progress", label=0, value=4, text=(3, 2)),
+        chart=Chart("progress", label=0, value=4),
         notes_title=_tr(language, N_("Still needed")),
     )
     if view.effective_level != view.from_level:
@@ -265,13 +266,18 @@ def _progress_section(
                 _yes_no(gate.passed, language),
             ]
         )
-        section.done.append(gate.passed)
+    section.figure = figures.gate_progress(progress, language)
     section.notes = view.gaps(language)
     section.empty = _none(language)
     return section
 
 
-def _trend_section(history: list[decisions_schemas.DecisionView], language: Language) -> Section:
+def _trend_section(
+    card: insights_service.Scorecard,
+    history: list[decisions_schemas.DecisionView],
+    language: Language,
+) -> Section:
+    trend = [(v.period, v.composite) for v in reversed(history)]
     return Section(
         key="trend",
         title=_tr(language, N_("Composite score over time")),
@@ -291,6 +297,7 @@ def _trend_section(history: list[decisions_schemas.DecisionView], language: Lang
             for v in reversed(history)
         ],
         chart=Chart("line", label=0, value=1),
+        figure=figures.score_trend(trend, card.bands, card.promotion_score, language),
         empty=_none(language),
     )
 
@@ -487,6 +494,7 @@ def team_document(
             summary,
             _pyramid_section(board, language),
             _distribution_section(board, language),
+            *([_teams_section(board, language)] if len(board.teams) > 1 else []),
             _close_section(board, language),
             _at_risk_section(board, language),
             _pending_section(board, language),
@@ -514,6 +522,7 @@ def _pyramid_section(board: insights_service.TeamDashboard, language: Language) 
             for level_id, count in reversed(board.pyramid)
         ],
         chart=Chart("bars", label=1, value=2),
+        figure=figures.level_pyramid(board, language),
     )
 
 
@@ -527,6 +536,22 @@ def _distribution_section(board: insights_service.TeamDashboard, language: Langu
         ],
         rows=[[band, count] for band, count in board.score_bins],
         chart=Chart("columns", label=0, value=1),
+        figure=figures.score_distribution(board, language),
+    )
+
+
+def _teams_section(board: insights_service.TeamDashboard, language: Language) -> Section:
+    return Section(
+        key="teams",
+        title=_tr(language, N_("Teams compared")),
+        columns=[
+            Column(_tr(language, N_("Team"))),
+            Column(_tr(language, N_("Agents")), "int", width=0.6),
+            Column(_tr(language, N_("Mean composite score")), "score", width=0.9),
+        ],
+        rows=[[team.team_code, team.agents, team.mean_composite] for team in board.teams],
+        chart=Chart("bars", label=0, value=2),
+        figure=figures.team_comparison(board, language),
     )
 
 

@@ -18,6 +18,8 @@ from agentladder.ladder.decisions.rules import months_between
 from agentladder.ladder.decisions.schemas import DecisionView
 from agentladder.ladder.decisions.scoring import wilson_interval
 from agentladder.ladder.decisions.service import decision_periods, decision_views
+from agentladder.ladder.policy.schemas import LadderPolicy
+from agentladder.ladder.policy.service import current_policy
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.schemas import LEVELS
@@ -58,6 +60,37 @@ class GateProgress:
         return cls(gate["gate"], gate["level"], required, actual, gate["passed"], share)
 
 
+@dataclass(frozen=True)
+class LevelBand:
+    """The composite scores that belong to a level under the policy: from its entry score up
+    to the next level's."""
+
+    level: str
+    low: float
+    high: float
+
+
+def level_bands(policy: LadderPolicy) -> list[LevelBand]:
+    """Every level's score band, bottom to top (the first level starts at 0, the top ends at
+    100)."""
+    ids = policy.level_ids()
+    entries = [
+        policy.promotion.entry[i].min_score if i in policy.promotion.entry else 0.0 for i in ids
+    ]
+    entries[0] = 0.0
+    return [
+        LevelBand(level, low, entries[k + 1] if k + 1 < len(ids) else 100.0)
+        for k, (level, low) in enumerate(zip(ids, entries, strict=True))
+    ]
+
+
+def promotion_score(policy: LadderPolicy, target: str | None) -> float | None:
+    """The composite a period must reach to qualify for a level (its entry score plus the
+    policy's band); None at the top."""
+    entry = policy.promotion.entry.get(target) if target else None
+    return entry.min_score + policy.promotion.band if entry is not None else None
+
+
 @dataclass
 class Scorecard:
     """An agent's career plan: level, the gates to the next one, evidence, history."""
@@ -68,6 +101,8 @@ class Scorecard:
     progress: list[GateProgress]
     trend: list[tuple[str, float | None]]  # (period, composite), oldest first
     decisions: list[DecisionView]
+    bands: list[LevelBand] = field(default_factory=list)
+    promotion_score: float | None = None  # what qualifies for the next level
 
     def gaps(self, language: Language) -> list[str]:
         """The latest decision's gap to the next level in words."""
@@ -110,7 +145,36 @@ def scorecard(
         progress_toward(latest, target) if latest is not None and latest.from_level == level else []
     )
     trend = [(view.period, view.composite) for view in reversed(views)]
-    return Scorecard(person, latest, target, progress, trend, views)
+    policy = current_policy(session=session).policy
+    return Scorecard(
+        person,
+        latest,
+        target,
+        progress,
+        trend,
+        views,
+        bands=level_bands(policy),
+        promotion_score=promotion_score(policy, target),
+    )
+
+
+@dataclass(frozen=True)
+class TeamScore:
+    """A team's composite scores in a period, for comparing teams."""
+
+    team_code: str
+    agents: int  # agents with a composite score
+    mean_composite: float
+
+
+def team_scores(views: list[DecisionView]) -> list[TeamScore]:
+    """The mean composite score of each team's decided agents, best first."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for view in views:
+        if view.composite is not None:
+            scores[view.team_code or "-"].append(view.composite)
+    found = [TeamScore(team, len(got), sum(got) / len(got)) for team, got in scores.items()]
+    return sorted(found, key=lambda t: (-t.mean_composite, t.team_code))
 
 
 @dataclass
@@ -124,6 +188,11 @@ class TeamDashboard:
     at_risk: list[DecisionView]
     pending: list[DecisionView]
     decisions: list[DecisionView] = field(default_factory=list)
+
+    @property
+    def teams(self) -> list[TeamScore]:
+        """The teams side by side: mean composite score of the period's decisions."""
+        return team_scores(self.decisions)
 
 
 def latest_period(*, session: Session) -> Period | None:
