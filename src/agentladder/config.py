@@ -24,6 +24,10 @@ LANGUAGES: tuple[Language, ...] = ("zh_Hans", "en")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
+# Days after a decision during which the agent may appeal it, unless configured otherwise.
+DEFAULT_APPEAL_WINDOW_DAYS = 30
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables win over `agentladder.toml`."""
 
@@ -60,7 +64,7 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="First wait for an address past its failures; doubles"
     )
     appeal_window_days: int = Field(
-        default=30,
+        default=DEFAULT_APPEAL_WINDOW_DAYS,
         ge=1,
         le=3650,
         description="Days after a decision (or its last change) during which the agent may appeal",

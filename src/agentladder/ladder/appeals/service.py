@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from agentladder.config import DEFAULT_APPEAL_WINDOW_DAYS
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.ladder.decisions import service as decisions_service
@@ -29,7 +30,7 @@ def create_appeal(
     agent_id: int,
     text: str,
     by: User | None,
-    window_days: int,
+    window_days: int = DEFAULT_APPEAL_WINDOW_DAYS,
     zone: str = "UTC",
 ) -> Appeal:
     """An agent appeals their own decision (one open appeal at a time), within `window_days`
