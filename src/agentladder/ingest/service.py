@@ -379,6 +379,7 @@ def import_file(
     timezone: str | None = None,
     dry_run: bool = False,
     imported_by: User | None = None,
+    imported_by_id: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import one file (its bytes, or its path) through an adapter; with `dry_run`, report
@@ -462,7 +463,7 @@ def import_file(
         first_event_at=report.first_event_at,
         last_event_at=report.last_event_at,
         details=json.dumps(parsed.notes, default=str),
-        imported_by_user_id=imported_by.id if imported_by else None,
+        imported_by_user_id=imported_by.id if imported_by else imported_by_id,
         rejected=[
             RejectedRow(
                 line_no=r.line_no,
