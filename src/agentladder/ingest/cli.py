@@ -77,15 +77,17 @@ def _print(report: ImportReport) -> None:
             f"{report.file_name}: already imported (batch {report.batch_id}); nothing to do"
         )
         return
-    span = (
-        f" ({local_time_text(report.first_event_at)} .. {local_time_text(report.last_event_at)})"
-        if report.first_event_at and report.last_event_at
-        else ""
-    )
     first, *rest = counts_lines(report)
-    console.print(f"{report.file_name}{span}: {first}", highlight=False, markup=False)
+    # Not wrapped: each sum stays on one line, as a reader (or a script) adds it up.
+    console.print(f"{report.file_name}: {first}", highlight=False, markup=False, soft_wrap=True)
     for line in rest:
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    if report.first_event_at and report.last_event_at:
+        console.print(
+            f"  events from {local_time_text(report.first_event_at)} "
+            f"to {local_time_text(report.last_event_at)}",
+            highlight=False,
+        )
     console.print(
         "stored: " + ", ".join(f"{k} {count_text(v)}" for k, v in report.stored.items()),
         highlight=False,
@@ -148,6 +150,7 @@ def import_files(
                     f" ({reason})",
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,
                 )
             with session_scope(settings) as session:
                 report = ingest_service.import_file(

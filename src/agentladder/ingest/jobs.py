@@ -40,7 +40,9 @@ STEP_NAMES = {
     "storing": N_("Storing the records"),
     "finished": N_("Finished"),
 }
-UNEXPECTED = N_("the import stopped on an unexpected error; nothing was stored (see the server log)")
+UNEXPECTED = N_(
+    "the import stopped on an unexpected error; nothing was stored (see the server log)"
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ class JobRequest:
     timezone: str | None = None
 
 
-def _checked_options(request: JobRequest) -> dict[str, Any]:
-    """The request's options, each refused now (422) rather than when the job runs."""
+def check_request(request: JobRequest) -> dict[str, Any]:
+    """The request's options, each refused now (422) rather than when the job runs (and before
+    the upload is written)."""
     if request.adapter != ingest_service.AUTO_ADAPTER:
         ingest_service.get_adapter(request.adapter)
     mapping: dict[str, Any] | None = None
@@ -97,7 +100,7 @@ def create_job(
         upload_token=upload_token,
         size_bytes=size_bytes,
         adapter_requested=request.adapter,
-        options=_checked_options(request),
+        options=check_request(request),
         status="queued",
         step="queued",
         already_imported=False,
