@@ -6,7 +6,8 @@ Rules, first match wins:
 * a header row: PBXware's or a realtime table's queue_log columns; four or more Asterisk CDR
   columns (PBXware's `AcctId`/`tenant` export takes the shipped PBXware mapping); every column
   title of a shipped mapping of a table adapter (the one naming most columns wins);
-* no header: `epoch|callid|queue|agent|EVENT` lines are a flat queue_log; quoted CSV lines with
+* no header (judged by most of the first lines): `epoch|callid|queue|agent|EVENT` lines are a
+  flat queue_log; quoted CSV lines with
   the start, answer and end stamps and a disposition where cdr_csv writes them are an Asterisk
   Master.csv; with the stamps and a UUID where mod_cdr_csv's default template writes them, a
   FreeSWITCH CDR.
@@ -20,6 +21,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -141,8 +143,14 @@ def _by_header(header: list[str], mappings_dir: Path) -> Detection | None:
     return None
 
 
+def _most(matches: Iterable[bool]) -> bool:
+    """More than half: one malformed line among the first few does not hide the format."""
+    flags = list(matches)
+    return sum(flags) * 2 > len(flags)
+
+
 def _by_records(lines: list[str]) -> Detection | None:
-    if lines and all(_FLAT_QUEUE_LOG.match(line) for line in lines):
+    if lines and _most(bool(_FLAT_QUEUE_LOG.match(line)) for line in lines):
         return Detection(
             "queue_log",
             None,
@@ -163,11 +171,11 @@ def _by_records(lines: list[str]) -> Detection | None:
     def freeswitch(cells: list[str]) -> bool:
         return len(cells) >= 11 and bool(_STAMP.match(cells[4])) and bool(_UUID.match(cells[10]))
 
-    if all(asterisk(cells) for cells in rows):
+    if _most(asterisk(cells) for cells in rows):
         return Detection(
             "asterisk-cdr", None, N_("the lines are Asterisk cdr_csv records (Master.csv)")
         )
-    if all(freeswitch(cells) for cells in rows):
+    if _most(freeswitch(cells) for cells in rows):
         return Detection("freeswitch-cdr", None, N_("the lines are FreeSWITCH mod_cdr_csv records"))
     return None
 
