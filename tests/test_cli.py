@@ -98,7 +98,9 @@ def test_import_calls_table_cli(cli_env: Settings) -> None:
     corpus = str(corpus_path("calls_table", "Call-Center-Dataset.csv"))
     mapping = str(shipped_mapping("call_center_dataset"))
     dry = run("import", "calls-table", corpus, "--mapping", mapping, "--dry-run")
-    assert "read 5,000, accepted 5,000, rejected 0" in dry  # counts grouped
+    # Counts grouped, and adding up: read = accepted + rejected + ignored.
+    assert "read 5,000 rows = 5,000 accepted + 0 rejected + 0 ignored" in dry
+    assert "make 5,000 calls = 5,000 new + 0 already stored" in dry
     # The span is in the centre's zone, as pages show it (it was printed in UTC).
     assert f"({cli_env.timezone})" in dry
     assert " UTC" not in dry
@@ -247,7 +249,59 @@ def test_queue_log_summary_reads_as_words_not_python(cli_env: Settings) -> None:
     from tests.conftest import corpus_path
 
     output = run("import", "queue-log", str(corpus_path("queue_log", "pbxware", "queue_log.csv")))
-    assert "read 1,000, accepted 989, rejected 0, ignored 11" in output
+    assert "read 1,000 rows = 989 accepted + 0 rejected + 11 ignored" in output
+    assert "ignored: queue and configuration events without a call 11" in output
     # The open-call note was printed as a dict: "{'end_of_file': 4}".
     assert "open calls (not counted as completed): end of file 4" in output
     assert "{'" not in output
+
+
+def _sum_adds_up(line: str) -> bool:
+    """'read 1,000 rows = 989 accepted + 0 rejected + 11 ignored': the right side adds up."""
+    total, parts = line.split(" rows = ")
+    numbers = [int(part.split()[0].replace(",", "")) for part in parts.split(" + ")]
+    return int(total.rsplit(" ", 1)[1].replace(",", "")) == sum(numbers)
+
+
+def test_import_auto_says_which_adapter_and_counts_add_up_with_reasons(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    from tests.conftest import corpus_path
+
+    queue_log = corpus_path("queue_log", "pbxware", "queue_log.csv")
+    output = run("import", "auto", str(queue_log))
+    assert "queue_log.csv: read with queue-log (the header names the columns of a PBXware" in (
+        output
+    )
+    [line] = [line for line in output.splitlines() if " rows = " in line]
+    assert _sum_adds_up(line)
+    # A second, overlapping file: the records it makes that are stored already are said to be.
+    overlapping = tmp_path / "rotated.csv"
+    lines = queue_log.read_text(encoding="utf-8").splitlines(keepends=True)
+    overlapping.write_text("".join(lines[:1] + lines[500:]), encoding="utf-8")
+    again = run("import", "auto", str(overlapping))
+    [line] = [line for line in again.splitlines() if " rows = " in line]
+    assert _sum_adds_up(line)
+    made = next(line for line in again.splitlines() if "the accepted rows make" in line)
+    assert "already stored by an earlier file" in made
+    assert " 0 already stored" not in made
+
+    # Survey rows nobody rated are ignored, and the reason is printed with the count.
+    surveys = tmp_path / "surveys.csv"
+    surveys.write_text(
+        "评价编号,通话流水号,工号,评价时间,满意度,问题是否解决\n"
+        "S1,C1,1001,2026-10-08 09:00:00,满意,是\n"
+        "S2,C2,1001,2026-10-08 10:00:00,,\n"
+        "S3,C3,1002,2026-10-08 11:00:00,,\n",
+        encoding="utf-8",
+    )
+    from agentladder.ingest.service import shipped_mapping
+
+    report = run("import", "surveys", str(surveys), "--mapping", str(shipped_mapping("surveys_zh")))
+    assert "read 3 rows = 1 accepted + 0 rejected + 2 ignored" in report
+    assert "ignored: surveys without a score, not rated 2" in report
+    unknown = runner.invoke(
+        app, ["import", "auto", str(corpus_path("queue_log", "pbxware", "queues.csv"))]
+    )
+    assert unknown.exit_code == 1
+    assert "cannot tell which adapter reads queues.csv" in unknown.output

@@ -254,6 +254,8 @@ def parse_both_readers(text: str, tmp_path: Any) -> ParsedFile:
     # The same calls, legs and states whichever reader read them.
     for dataset in ("interactions", "agent_states"):
         assert rows_by_key(fast, dataset) == rows_by_key(exact, dataset)
+    # The one blank line is ignored, and said to be.
+    assert exact.notes.pop(queue_log.BLANK_NOTE) == 1
     assert fast.notes == exact.notes
     assert (fast.rows_read + 1, fast.rows_ignored + 1) == (exact.rows_read, exact.rows_ignored)
     assert accounted(fast)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.imports.stash import stash_upload
+from agentladder.ingest import jobs as jobs_service
 from agentladder.ingest import service as ingest_service
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
@@ -26,6 +27,7 @@ from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
 from tests.ladder.builders import give, policy_text
 
+QUEUE_LOG = b"1760000000|c9|support|NONE|ENTERQUEUE||139|1\n"
 ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".encode()
 CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,2025-01-06\n".encode()
 EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
@@ -86,6 +88,14 @@ def world(settings: Settings) -> World:
             data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n",
             file_name="queue_log",
         )
+        job = jobs_service.create_job(
+            session=session,
+            upload_token="0" * 64,
+            file_name="queue_log",
+            size_bytes=1,
+            request=jobs_service.JobRequest(adapter="queue_log"),
+            user=None,
+        )
         data_dir = settings.ensure_data_dir()
         token = stash_upload(data_dir=data_dir, kind="roster", data=ROSTER_CSV, file_name="r.csv")
         upload_id = stash_upload(
@@ -119,6 +129,7 @@ def world(settings: Settings) -> World:
             "user_id": target.id,
             "token": token,
             "batch_id": batch.batch_id,
+            "job_id": job.id,
             "upload_id": upload_id,
             "evidence_upload_id": evidence_upload_id,
         }
@@ -129,6 +140,10 @@ def _payload(method: str, path: str) -> dict[str, Any]:
     """A valid request body for each unsafe route, so allowed roles can succeed."""
     roster = {"file": ("roster.csv", io.BytesIO(ROSTER_CSV), "text/csv")}
     certificates = {"file": ("certs.csv", io.BytesIO(CERTIFICATES_CSV), "text/csv")}
+
+    def acd_file() -> dict[str, Any]:
+        return {"file": ("queue_log", io.BytesIO(QUEUE_LOG), "text/plain")}
+
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/logout"): {},
         ("POST", "/agents/{agent_id}/level"): {
@@ -145,6 +160,8 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "data": {"username": "newbie", "password": PASSWORD, "roles": ["trainer"]}
         },
         ("POST", "/users/{user_id}"): {"data": {"roles": ["qa", "trainer"], "is_active": "1"}},
+        ("POST", "/imports/upload"): {"files": acd_file(), "data": {"adapter": "queue_log"}},
+        ("POST", "/api/imports"): {"files": acd_file(), "data": {"adapter": "queue_log"}},
         ("POST", "/imports/identities"): {
             "data": {"identity": "Agent/9999", "employee_no": "A0002"}
         },

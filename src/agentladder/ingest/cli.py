@@ -32,27 +32,69 @@ def _note_text(value: object) -> str:
     return str(value)
 
 
+DATASET_WORDS = {
+    "interactions": "calls",
+    "agent_states": "agent states",
+    "daily_stats": "agent days",
+    "surveys": "surveys",
+    "feedback": "complaints and praise",
+    "tickets": "tickets",
+    "leads": "leads",
+    "schedules": "shifts and absences",
+}
+
+
+def counts_lines(report: ImportReport) -> list[str]:
+    """The counts as they add up: every row read is accepted, rejected or ignored (ignored ones
+    by reason); the records the accepted rows make are new or were stored by an earlier file."""
+    counts = report.accounting
+    lines = [
+        f"read {count_text(counts.rows_read)} rows = {count_text(counts.rows_accepted)} "
+        f"accepted + {count_text(counts.rows_rejected)} rejected + "
+        f"{count_text(counts.rows_ignored)} ignored"
+    ]
+    if counts.ignored_by_reason:
+        lines.append(
+            "  ignored: "
+            + ", ".join(
+                f"{reason} {count_text(n)}" for reason, n in counts.ignored_by_reason.items()
+            )
+        )
+    if report.main_dataset:
+        new = report.stored.get(report.main_dataset, 0)
+        word = DATASET_WORDS.get(report.main_dataset, report.main_dataset)
+        lines.append(
+            f"  the accepted rows make {count_text(new + counts.rows_duplicate)} {word} = "
+            f"{count_text(new)} new + {count_text(counts.rows_duplicate)} already stored by an "
+            "earlier file (not stored again)"
+        )
+    return lines
+
+
 def _print(report: ImportReport) -> None:
     if report.already_imported:
         console.print(
             f"{report.file_name}: already imported (batch {report.batch_id}); nothing to do"
         )
         return
-    span = (
-        f", {local_time_text(report.first_event_at)} .. {local_time_text(report.last_event_at)}"
-        if report.first_event_at and report.last_event_at
-        else ""
-    )
+    first, *rest = counts_lines(report)
+    # Not wrapped: each sum stays on one line, as a reader (or a script) adds it up.
+    console.print(f"{report.file_name}: {first}", highlight=False, markup=False, soft_wrap=True)
+    for line in rest:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    if report.first_event_at and report.last_event_at:
+        console.print(
+            f"  events from {local_time_text(report.first_event_at)} "
+            f"to {local_time_text(report.last_event_at)}",
+            highlight=False,
+        )
     console.print(
-        f"{report.file_name}: read {count_text(report.rows_read)}, "
-        f"accepted {count_text(report.rows_accepted)}, "
-        f"rejected {count_text(report.rows_rejected)}, "
-        f"ignored {count_text(report.rows_ignored)}, "
-        f"already stored {count_text(report.rows_duplicate)}{span}",
+        "stored: " + ", ".join(f"{k} {count_text(v)}" for k, v in report.stored.items()),
         highlight=False,
     )
-    console.print("stored: " + ", ".join(f"{k} {v}" for k, v in report.stored.items()))
     for key, value in report.notes.items():
+        if key.endswith(ingest_service.IGNORED_SUFFIX):
+            continue  # said with the counts above
         console.print(f"  {key.replace('_', ' ')}: {_note_text(value)}", highlight=False)
     if report.rejected:
         table = Table(title=f"Rejected rows ({report.rows_rejected})")
@@ -81,13 +123,18 @@ def import_files(
                 f"{ingest_service.adapter_command_name(info.name)} ({info.description})"
                 for info in ingest_service.ADAPTERS.values()
             )
-            + "."
+            + f"; or {ingest_service.AUTO_ADAPTER} (told from each file's first lines, with the "
+            "shipped mapping it needs)."
         ),
     ],
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     mapping: Annotated[Path | None, typer.Option(help="Column-mapping YAML file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report; write nothing.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Time zone of the file's local times (default: the centre's)."),
+    ] = None,
 ) -> None:
     """Import ACD/CTI files; each file is stored completely or not at all. Rotated queue_logs
     are imported oldest first, whatever the order given."""
@@ -95,14 +142,25 @@ def import_files(
     try:
         loaded = load_mapping(mapping) if mapping else None
         for path in ingest_service.import_order(adapter, files):
+            choice = ingest_service.choose_adapter(adapter=adapter, path=path, mapping=loaded)
+            if choice.detection is not None:
+                reason = choice.detection.reason.format(**choice.detection.params)
+                console.print(
+                    f"{path.name}: read with {ingest_service.adapter_command_name(choice.adapter)}"
+                    f" ({reason})",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
             with session_scope(settings) as session:
                 report = ingest_service.import_file(
                     session=session,
                     settings=settings,
-                    adapter=adapter,
+                    adapter=choice.adapter,
                     path=path,
-                    mapping=loaded,
+                    mapping=choice.mapping,
                     encoding=encoding,
+                    timezone=timezone,
                     dry_run=dry_run,
                 )
             _print(report)

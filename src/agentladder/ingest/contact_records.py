@@ -22,6 +22,7 @@ from agentladder.ingest.mapped import (
     OneOf,
     Row,
     RowError,
+    SkipRow,
     at_local,
     local_day,
     time_of_day,
@@ -75,7 +76,7 @@ def parse_surveys(source: AdapterInput) -> ParsedFile:
     def build(row: Row) -> dict[str, Any] | None:
         score = row.read("score", score_of)
         if score is None:
-            return None
+            raise SkipRow("surveys without a score, not rated (ignored)")
         agent = row.need("agent")
         at = when(row, zone)
         call_id = row.text("call_id")
@@ -257,7 +258,7 @@ def parse_schedules(source: AdapterInput) -> ParsedFile:
             and not absence
             and (not shift or shift.casefold() in REST)
         ):
-            return None  # a day off (or nothing rostered)
+            raise SkipRow("days off, nothing rostered (ignored)")
         if (start is None) != (end is None):
             raise RowError("start" if start is None else "end", "empty")
         if start is not None and end is not None:

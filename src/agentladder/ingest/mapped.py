@@ -4,7 +4,8 @@ value readers (dates, clock times, counts) Chinese and English exports need.
 
 An adapter declares a `Layout` (its fields and which are required), opens the file with
 `MappedSheet.open`, and hands `MappedSheet.parse` (or `parse_into`, for one dataset) a row
-builder that turns one `Row` into its records, or None for a row with nothing to store.
+builder that turns one `Row` into its records, or raises `SkipRow` (with why) for a row with
+nothing to store.
 """
 
 from __future__ import annotations
@@ -51,6 +52,20 @@ class Layout:
     fields: tuple[str, ...]
     required: tuple[str | OneOf, ...]
     skip_totals: bool = True  # ignore a report's total lines (合计/总计 ...)
+
+
+class SkipRow(Exception):
+    """A row with nothing to store (a survey nobody answered, a day off); the row is ignored
+    and `reason` (ending in "(ignored)") counts it in the import's notes."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+BLANK_ROWS_NOTE = "blank rows (ignored)"
+TOTAL_LINES_NOTE = "total lines (ignored)"
+NOTHING_TO_STORE_NOTE = "rows with nothing to store (ignored)"
 
 
 class RowError(Exception):
@@ -214,18 +229,25 @@ class MappedSheet:
         records: dict[str, list[Record]] = {name: [] for name in schemas}
         rejected: list[Rejected] = []
         identities: Counter[str] = Counter()
-        accepted = ignored = 0
+        accepted = 0
+        ignored: Counter[str] = Counter()
         for line_no, cells in self.table.rows:
-            if not any(cells) or (self.layout.skip_totals and self._is_total(cells)):
-                ignored += 1
+            if not any(cells):
+                ignored[BLANK_ROWS_NOTE] += 1
+                continue
+            if self.layout.skip_totals and self._is_total(cells):
+                ignored[TOTAL_LINES_NOTE] += 1
                 continue
             try:
                 built = build(Row(line_no, cells, self.columns, self.values))
             except RowError as exc:
                 rejected.append(Rejected(line_no, exc.field, str(exc), ",".join(cells)))
                 continue
+            except SkipRow as skip:
+                ignored[skip.reason] += 1
+                continue
             if built is None:
-                ignored += 1
+                ignored[NOTHING_TO_STORE_NOTE] += 1
                 continue
             accepted += 1
             for name, record in built.items():
@@ -240,10 +262,10 @@ class MappedSheet:
             },
             rows_read=len(self.table.rows),
             rows_accepted=accepted,
-            rows_ignored=ignored,
+            rows_ignored=ignored.total(),
             rejected=rejected,
             identities=identities,
-            notes={"encoding": self.table.encoding},
+            notes={"encoding": self.table.encoding, **dict(sorted(ignored.items()))},
         )
 
     def parse_into(

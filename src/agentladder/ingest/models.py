@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agentladder.db import Base, UtcDateTime, utcnow
@@ -65,3 +75,35 @@ class SeenIdentity(Base):
     )
     identity: Mapped[str] = mapped_column(String(200), primary_key=True)
     rows: Mapped[int] = mapped_column(Integer)
+
+
+class ImportJob(Base):
+    """An uploaded file being imported in the background: what was asked for, which step it is
+    at, and the ledger entry (or the problem) it ended with."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    upload_token: Mapped[str] = mapped_column(String(64))  # the stashed file's SHA-256
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    adapter_requested: Mapped[str] = mapped_column(String(40))  # an adapter's name, or "auto"
+    adapter: Mapped[str | None] = mapped_column(String(40))  # the one that read the file
+    # Why "auto" chose the adapter: {"reason": msgid, "params": {...}}.
+    detection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # mapping (the loaded mapping or None), mapping_name, encoding, timezone.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # running | done | failed
+    step: Mapped[str] = mapped_column(String(20), default="queued")
+    # What stopped it: {"message": msgid, "params": {...}}.
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    already_imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -84,6 +84,8 @@ OUTBOUND_VERBS = (
 OUTCALL = "OUTCALL"
 OUTCALL_ANSWERED = ("ANSWER", "ANSWERED")
 ORPHANS_NOTE = "call events before their ENTERQUEUE (ignored)"
+QUIET_NOTE = "queue and configuration events without a call (ignored)"
+BLANK_NOTE = "blank lines (ignored)"
 # Known verbs that carry nothing the KPIs use.
 QUIET_VERBS = ("CONFIGRELOAD", "PENALTY", "RINGINUSE", "INFO", "DID", "QUEUESTART")
 ACCEPTED_VERBS = (*CALL_VERBS, *STATE_VERBS, *OUTBOUND_VERBS, OUTCALL, "QUEUESTART")
@@ -932,6 +934,11 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         notes["unknown verbs (ignored)"] = dict(sorted(unknown.items()))
     if orphans:
         notes[ORPHANS_NOTE] = orphans
+    # Every ignored row under a reason, so that a reader can add the counts up.
+    if quiet:
+        notes[QUIET_NOTE] = quiet
+    if blank:
+        notes[BLANK_NOTE] = blank
     ignored = sum(unknown.values()) + quiet + orphans + blank
     return ParsedFile(
         datasets={

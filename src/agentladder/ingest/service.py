@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
@@ -30,6 +31,7 @@ from agentladder.org import service as org_service
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from agentladder.ingest.detection import Detection
     from agentladder.org.models import User
 
 ADAPTERS: dict[str, AdapterInfo] = {
@@ -121,6 +123,91 @@ class ImportReport:
     unmapped_identities: list[tuple[str, int]] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
     batch_id: int | None = None
+    # The dataset `rows_duplicate` counts records of (interactions when the file has calls).
+    main_dataset: str = ""
+
+    @property
+    def accounting(self) -> RowAccounting:
+        """The row counts as they add up, with the reasons for ignored rows."""
+        return row_accounting(
+            rows_read=self.rows_read,
+            rows_accepted=self.rows_accepted,
+            rows_rejected=self.rows_rejected,
+            rows_ignored=self.rows_ignored,
+            rows_duplicate=self.rows_duplicate,
+            notes=self.notes,
+        )
+
+
+IGNORED_SUFFIX = "(ignored)"
+OTHER_IGNORED = "other rows without a call or record"
+
+
+@dataclass(frozen=True)
+class RowAccounting:
+    """What became of every row read: rows_read = accepted + rejected + ignored, the ignored
+    ones by reason; `rows_duplicate` counts records the accepted rows made that an earlier
+    file had stored already (records, not rows: a queue_log's call is several rows)."""
+
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_ignored: int
+    rows_duplicate: int
+    ignored_by_reason: dict[str, int]
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether read = accepted + rejected + ignored, and the reasons cover the ignored."""
+        return self.rows_read == self.rows_accepted + self.rows_rejected + self.rows_ignored and (
+            sum(self.ignored_by_reason.values()) == self.rows_ignored
+        )
+
+
+def _note_count(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):
+        return sum(_note_count(v) for v in value.values())
+    return 0
+
+
+def row_accounting(
+    *,
+    rows_read: int,
+    rows_accepted: int,
+    rows_rejected: int,
+    rows_ignored: int,
+    rows_duplicate: int,
+    notes: dict[str, object],
+) -> RowAccounting:
+    """The counts of an import and its notes as a `RowAccounting`: each note whose name ends in
+    "(ignored)" is a reason; rows no note explains are counted under one more reason."""
+    reasons = {
+        key.removesuffix(IGNORED_SUFFIX).strip(): _note_count(value)
+        for key, value in notes.items()
+        if key.endswith(IGNORED_SUFFIX) and _note_count(value)
+    }
+    unexplained = rows_ignored - sum(reasons.values())
+    if unexplained > 0:
+        reasons[OTHER_IGNORED] = unexplained
+    return RowAccounting(
+        rows_read, rows_accepted, rows_rejected, rows_ignored, rows_duplicate, reasons
+    )
+
+
+def batch_accounting(batch: ImportBatch) -> RowAccounting:
+    """The row accounting of an import in the ledger."""
+    return row_accounting(
+        rows_read=batch.rows_read,
+        rows_accepted=batch.rows_accepted,
+        rows_rejected=batch.rows_rejected,
+        rows_ignored=batch.rows_ignored,
+        rows_duplicate=batch.rows_duplicate,
+        notes=batch_notes(batch),
+    )
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
@@ -289,14 +376,25 @@ def import_file(
     file_name: str | None = None,
     mapping: dict[str, object] | None = None,
     encoding: str | None = None,
+    timezone: str | None = None,
     dry_run: bool = False,
     imported_by: User | None = None,
+    imported_by_id: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import one file (its bytes, or its path) through an adapter; with `dry_run`, report
-    everything and write nothing."""
+    everything and write nothing. `timezone`: the zone of the file's local times, when not the
+    centre's (or the mapping's). `progress` hears each step ("reading", "storing") as it
+    starts."""
     from agentladder.ingest import datasets
 
     info = get_adapter(adapter)
+    source_settings = settings
+    if timezone:
+        check_timezone(timezone)
+        source_settings = settings.model_copy(update={"timezone": timezone})
+        if mapping is not None:
+            mapping = {**mapping, "timezone": timezone}
     adapter = info.name  # the name the ledger keeps, whichever way it was spelled
     if path is not None:
         with path.open("rb") as handle:
@@ -320,8 +418,10 @@ def import_file(
         return report
     if info.needs_mapping and mapping is None:
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
+    if progress is not None:
+        progress("reading")
     parsed = info.parse(
-        AdapterInput(data, report.file_name, settings, mapping, encoding, path=path)
+        AdapterInput(data, report.file_name, source_settings, mapping, encoding, path=path)
     )
     batches = applied_batches(session=session)
     _complete_open_calls(settings, parsed, batches)
@@ -330,6 +430,7 @@ def import_file(
         for name, table in parsed.datasets.items()
     }
     main = "interactions" if "interactions" in parsed.datasets else next(iter(parsed.datasets))
+    report.main_dataset = main
     report.rows_read = parsed.rows_read
     report.rows_rejected = len(parsed.rejected)
     report.rows_ignored = parsed.rows_ignored
@@ -348,6 +449,8 @@ def import_file(
     if dry_run:
         return report
 
+    if progress is not None:
+        progress("storing")
     batch = ImportBatch(
         adapter=adapter,
         file_name=report.file_name,
@@ -360,7 +463,7 @@ def import_file(
         first_event_at=report.first_event_at,
         last_event_at=report.last_event_at,
         details=json.dumps(parsed.notes, default=str),
-        imported_by_user_id=imported_by.id if imported_by else None,
+        imported_by_user_id=imported_by.id if imported_by else imported_by_id,
         rejected=[
             RejectedRow(
                 line_no=r.line_no,
@@ -396,10 +499,10 @@ def import_file(
 
 def import_order(adapter: str, files: list[Path]) -> list[Path]:
     """Rotated queue_logs oldest first (by their first event), so that calls a rotation split
-    are completed; other files in the order given."""
+    are completed; other files (or a mix) in the order given."""
     from agentladder.ingest import queue_log
 
-    if get_adapter(adapter).name != "queue_log":
+    if adapter != AUTO_ADAPTER and get_adapter(adapter).name != "queue_log":
         return files
     starts = {}
     for path in files:
@@ -410,9 +513,112 @@ def import_order(adapter: str, files: list[Path]) -> list[Path]:
     return sorted(files, key=lambda path: starts[path] or 0.0)
 
 
-def list_batches(*, session: Session, limit: int = 50) -> list[ImportBatch]:
+BATCHES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    """One page of the ledger, newest first."""
+
+    batches: list[ImportBatch]
+    page: int
+    pages: int
+    total: int
+
+
+def list_batches(*, session: Session, limit: int = BATCHES_PER_PAGE) -> list[ImportBatch]:
     """The most recent imports."""
     return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def page_batches(*, session: Session, page: int = 1, per_page: int = BATCHES_PER_PAGE) -> BatchPage:
+    """A page of the ledger, newest first; a page past the last gives the last one."""
+    total = session.scalar(select(func.count()).select_from(ImportBatch)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    batches = session.scalars(
+        select(ImportBatch)
+        .order_by(ImportBatch.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return BatchPage(list(batches), page, pages, total)
+
+
+def check_timezone(name: str) -> None:
+    """InvalidInput unless `name` is a time zone (Asia/Shanghai, UTC...)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("unknown time zone {zone}", zone=name) from None
+
+
+def shipped_mapping_names() -> list[str]:
+    """The mappings that ship with agentladder, by name."""
+    return sorted(path.stem for path in MAPPINGS_DIR.glob("*.yaml"))
+
+
+def load_shipped_mapping(name: str) -> dict[str, Any]:
+    """A shipped mapping by name, or a clear error listing the known ones."""
+    if name not in shipped_mapping_names():
+        raise InvalidInput(
+            "unknown mapping {name}; known: {known}",
+            name=name,
+            known=", ".join(shipped_mapping_names()),
+        )
+    return load_mapping(shipped_mapping(name))
+
+
+def parse_mapping_text(text: str, *, file_name: str) -> dict[str, Any]:
+    """A mapping given as YAML text (an uploaded file), checked like `load_mapping`."""
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(
+            "cannot read mapping {file}: {error}", file=file_name, error=str(exc)
+        ) from exc
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("columns"), dict | list):
+        raise InvalidInput("mapping {file} needs a 'columns' section", file=file_name)
+    return loaded
+
+
+AUTO_ADAPTER = "auto"
+
+
+@dataclass(frozen=True)
+class AdapterChoice:
+    """The adapter a file is read with, its mapping, and how it was chosen (None: by name)."""
+
+    adapter: str
+    mapping: dict[str, Any] | None
+    detection: Detection | None
+
+
+def choose_adapter(
+    *,
+    adapter: str,
+    path: Path,
+    mapping: dict[str, Any] | None = None,
+    file_name: str | None = None,
+) -> AdapterChoice:
+    """The named adapter, or with "auto" the one the file's first lines (or the mapping's
+    `adapter:`) call for, with the shipped mapping it needs when none is given."""
+    from agentladder.ingest import detection
+
+    if adapter != AUTO_ADAPTER:
+        return AdapterChoice(get_adapter(adapter).name, mapping, None)
+    with path.open("rb") as handle:
+        head = handle.read(detection.HEAD_BYTES)
+    found = detection.detect_adapter(
+        head=head,
+        file_name=file_name or path.name,
+        mappings_dir=MAPPINGS_DIR,
+        path=path,
+        mapping=mapping,
+    )
+    if mapping is None and found.mapping_name is not None:
+        mapping = load_mapping(shipped_mapping(found.mapping_name))
+    return AdapterChoice(get_adapter(found.adapter).name, mapping, found)
 
 
 def get_batch_or_raise(*, session: Session, batch_id: int) -> ImportBatch:

@@ -8,6 +8,7 @@ which a domain's template extends with its own rows)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -70,6 +71,34 @@ async def read_upload(file: UploadFile, settings: Settings) -> bytes:
         stash.check_size(size, limit)
         parts.append(chunk)
     return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class SavedUpload:
+    """An upload written to the stash: its token (SHA-256), name as sent, and size."""
+
+    token: str
+    file_name: str
+    size_bytes: int
+
+
+async def save_upload(file: UploadFile, settings: Settings, kind: str) -> SavedUpload:
+    """Write an upload to the stash chunk by chunk, never whole in memory, refused (413, and
+    nothing left on disk) once it passes the size limit; old uploads go first."""
+    writer = stash.UploadWriter(
+        data_dir=settings.ensure_data_dir(),
+        kind=kind,
+        max_bytes=settings.upload_max_mb * 2**20,
+        retention_s=settings.upload_retention_hours * 3600,
+    )
+    try:
+        while chunk := await file.read(UPLOAD_CHUNK):
+            writer.write(chunk)
+    except BaseException:
+        writer.discard()
+        raise
+    file_name = PurePath(file.filename or kind).name or kind
+    return SavedUpload(writer.finish(file_name), file_name, writer.size_bytes)
 
 
 def template_download(importer: Importer[Any, Any]) -> Response:
