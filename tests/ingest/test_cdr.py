@@ -486,7 +486,7 @@ def test_import_cli_with_the_shipped_mappings(cli_env: Settings) -> None:
 
     runner = CliRunner()
     for adapter, parts, shipped, line in (
-        ("asterisk-cdr", ("pbxware", "cdr.csv"), PBXWARE_MAPPING, "read 1,000, accepted 847"),
+        ("asterisk-cdr", ("pbxware", "cdr.csv"), PBXWARE_MAPPING, "read 1,000 rows = 847 accepted + 0 rejected + 153 ignored"),
         (
             "freeswitch-cdr",
             ("freeswitch", "Master.csv"),

@@ -22,8 +22,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agentladder.config import Settings
+from agentladder.config import Language, Settings
 from agentladder.errors import InvalidInput, NotFound
+from agentladder.i18n import N_, translate
 from agentladder.ingest.adapters import AdapterInfo, AdapterInput, ParsedFile, Rejected
 from agentladder.ingest.models import ImportBatch, RejectedRow, SeenIdentity
 from agentladder.org import service as org_service
@@ -41,62 +42,62 @@ ADAPTERS: dict[str, AdapterInfo] = {
             "calls-table",
             "agentladder.ingest.calls_table:parse",
             True,
-            "per-call table (CSV/XLSX) with a mapping",
+            N_("per-call table (CSV/XLSX) with a mapping"),
         ),
         AdapterInfo(
             "queue_log",
             "agentladder.ingest.queue_log:parse",
             False,
-            "Asterisk queue_log: flat file, realtime/QueueMetrics table export, PBXware export",
+            N_("Asterisk queue log: flat file, realtime/QueueMetrics table export, PBXware export"),
             reads_path=True,
         ),
         AdapterInfo(
             "asterisk-cdr",
             "agentladder.ingest.cdr:parse_asterisk",
             False,
-            "Asterisk CDR: cdr_csv Master.csv, or a cdr table export with a header (PBXware)",
+            N_("Asterisk CDR: cdr_csv Master.csv, or a cdr table export with a header (PBXware)"),
         ),
         AdapterInfo(
             "freeswitch-cdr",
             "agentladder.ingest.cdr:parse_freeswitch",
             False,
-            "FreeSWITCH mod_cdr_csv; --mapping for templates other than the stock default",
+            N_("FreeSWITCH mod_cdr_csv; a mapping for templates other than the stock default"),
         ),
         AdapterInfo(
             "daily-stats",
             "agentladder.ingest.daily_stats:parse",
             True,
-            "per-agent daily statistics report (CSV/XLSX) with a mapping",
+            N_("per-agent daily statistics report (CSV/XLSX) with a mapping"),
         ),
         AdapterInfo(
             "surveys",
             "agentladder.ingest.contact_records:parse_surveys",
             True,
-            "satisfaction surveys (CSAT, NPS), mapping",
+            N_("satisfaction surveys (CSAT, NPS) with a mapping"),
         ),
         AdapterInfo(
             "feedback",
             "agentladder.ingest.contact_records:parse_feedback",
             True,
-            "complaints and praise with a mapping",
+            N_("complaints and praise with a mapping"),
         ),
         AdapterInfo(
             "tickets",
             "agentladder.ingest.contact_records:parse_tickets",
             True,
-            "tickets (工单) with a mapping",
+            N_("tickets (工单) with a mapping"),
         ),
         AdapterInfo(
             "leads",
             "agentladder.ingest.contact_records:parse_leads",
             True,
-            "sales leads with a mapping",
+            N_("sales leads with a mapping"),
         ),
         AdapterInfo(
             "schedules",
             "agentladder.ingest.contact_records:parse_schedules",
             True,
-            "rosters: shifts and absences, mapping",
+            N_("rosters: shifts and absences, with a mapping"),
         ),
     )
 }
@@ -551,6 +552,44 @@ def check_timezone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput("unknown time zone {zone}", zone=name) from None
+
+
+# Adapters and shipped mappings as people read them (their ids are what files and scripts use).
+ADAPTER_TITLES = {
+    "calls-table": N_("Per-call table"),
+    "queue_log": N_("Asterisk queue log"),
+    "asterisk-cdr": N_("Asterisk CDR"),
+    "freeswitch-cdr": N_("FreeSWITCH CDR"),
+    "daily-stats": N_("Daily statistics report"),
+    "surveys": N_("Satisfaction surveys"),
+    "feedback": N_("Complaints and praise"),
+    "tickets": N_("Tickets"),
+    "leads": N_("Sales leads"),
+    "schedules": N_("Shift schedules"),
+}
+MAPPING_TITLES = {
+    "asterisk_pbxware": N_("PBXware CDR table export"),
+    "call_center_dataset": N_("Per-call table (Call-Center-Dataset.csv)"),
+    "daily_stats_en": N_("Daily statistics, English headers"),
+    "daily_stats_zh": N_("Daily statistics, Chinese headers (坐席日报)"),
+    "feedback_zh": N_("Complaints and praise, Chinese headers"),
+    "freeswitch_example": N_('FreeSWITCH CDR, the stock "example" template'),
+    "leads_zh": N_("Sales leads, Chinese headers"),
+    "schedules_zh": N_("Shift schedules, Chinese headers (排班表)"),
+    "surveys_zh": N_("Satisfaction surveys, Chinese headers"),
+    "tickets_zh": N_("Tickets, Chinese headers (工单)"),
+}
+
+
+def adapter_title(adapter: str, language: Language) -> str:
+    """An adapter's name in the reader's language (queue-log and queue_log alike)."""
+    key = "queue_log" if adapter in ("queue-log", "queue_log") else adapter
+    return translate(language, ADAPTER_TITLES[key]) if key in ADAPTER_TITLES else adapter
+
+
+def mapping_title(name: str, language: Language) -> str:
+    """A shipped mapping's name in the reader's language; a centre's own mapping by its name."""
+    return translate(language, MAPPING_TITLES[name]) if name in MAPPING_TITLES else name
 
 
 def shipped_mapping_names() -> list[str]:

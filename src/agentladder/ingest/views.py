@@ -14,7 +14,7 @@ from agentladder.ingest import service as ingest_service
 from agentladder.ingest.models import ImportBatch, ImportJob
 from agentladder.org import service as org_service
 from agentladder.reports import service as reports_service
-from agentladder.web.auth import ImportsManageUser, SessionDep, SettingsDep
+from agentladder.web.auth import ImportsManageUser, SessionDep, SettingsDep, request_language
 from agentladder.web.importing import save_upload
 from agentladder.web.params import OptionalRowIdQuery, PageNumber, RowId
 from agentladder.web.templating import render
@@ -55,6 +55,15 @@ async def _job_request(
     )
 
 
+def _names(request: Request) -> dict[str, object]:
+    """Adapters and mappings by their names in the reader's language."""
+    language = request_language(request)
+    return {
+        "adapter_title": lambda adapter: ingest_service.adapter_title(adapter, language),
+        "mapping_title": lambda name: ingest_service.mapping_title(name, language),
+    }
+
+
 def _imports_page(
     request: Request,
     session: SessionDep,
@@ -66,6 +75,7 @@ def _imports_page(
         request,
         "ingest/imports.html",
         {
+            **_names(request),
             "ledger": ingest_service.page_batches(session=session, page=page),
             "unmapped": ingest_service.unmapped_identities(session=session),
             "adapters": ingest_service.ADAPTERS,
@@ -136,6 +146,7 @@ def job_page(
         request,
         "ingest/job.html",
         {
+            **_names(request),
             "job": job,
             "steps": jobs_service.STEPS,
             "step_names": jobs_service.STEP_NAMES,
@@ -162,6 +173,7 @@ def import_page(
         request,
         "ingest/import.html",
         {
+            **_names(request),
             "batch": batch,
             "counts": ingest_service.batch_accounting(batch),
             "notes": {
