@@ -390,3 +390,14 @@ def test_demo_calls_same_seed_same_files_and_reset_regenerates(
     other = _build(settings, agents=12, seed=6, call_months=1, reset=True)
     assert other.created
     assert _queue_logs(settings) != first
+
+
+def test_each_step_is_announced_as_it_begins(settings: Settings) -> None:
+    seen: list[tuple[int, int, str]] = []
+    _build(settings, agents=5, on_step=lambda number, of, name: seen.append((number, of, name)))
+    names = [name for name, _ in demo_service.DEMO_STEPS]
+    assert seen == [(n, len(names), name) for n, name in enumerate(names, start=1)]
+    # The terminal names every step in words.
+    from agentladder.demo.cli import STEP_TITLES
+
+    assert set(names) <= set(STEP_TITLES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -41,8 +42,9 @@ def demo(
         raise typer.BadParameter(str(exc), param_hint="--periods") from exc
     settings = get_settings()
     upgrade_schema(settings)
+    progress = _StepProgress()
     try:
-        with console.status("building the demo centre..."), session_scope(settings) as session:
+        with progress.status, session_scope(settings) as session:
             summary = demo_service.build_demo(
                 session=session,
                 settings=settings,
@@ -50,10 +52,52 @@ def demo(
                 seed=seed,
                 reset=reset,
                 period_kinds=kinds,
+                on_step=progress.begin,
             )
+            progress.finish()
     except DomainError as exc:
         raise fail(exc) from exc
     _print_demo_summary(summary, settings.resolved_database_url)
+
+
+# What each step of the demo builds, as the terminal names it while it runs.
+STEP_TITLES = {
+    "organisation": "teams, skill groups and the roster",
+    "levels": "level histories",
+    "users": "logins",
+    "calls": "calls: queue_log files, imported",
+    "surveys": "satisfaction surveys, imported",
+    "feedback": "complaints and praise, imported",
+    "tickets": "tickets, imported",
+    "schedules": "shift schedules, imported",
+    "daily_stats": "daily statistics reports, imported",
+    "leads": "sales leads, imported",
+    "metrics": "KPIs for every period",
+    "ladder": "evidence, certificates and the ladder's monthly cycles",
+}
+
+
+class _StepProgress:
+    """The spinner names the step it waits for; each finished step is printed with its time."""
+
+    def __init__(self) -> None:
+        self.status = console.status("building the demo centre...")
+        self.current: tuple[int, int, str] | None = None
+        self.started = 0.0
+
+    def begin(self, number: int, of: int, name: str) -> None:
+        self.finish()
+        title = STEP_TITLES.get(name, f"{name} export, imported")
+        self.current = (number, of, title)
+        self.started = time.monotonic()
+        self.status.update(f"building the demo centre: step {number} of {of}, {title}...")
+
+    def finish(self) -> None:
+        if self.current is not None:
+            number, of, title = self.current
+            seconds = time.monotonic() - self.started
+            console.print(f"  {number}/{of} {title} ({seconds:.1f} s)", highlight=False)
+            self.current = None
 
 
 def _print_demo_summary(summary: demo_service.DemoSummary, database_url: str) -> None:

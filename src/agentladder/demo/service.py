@@ -610,8 +610,10 @@ def build_demo(
     today: date | None = None,
     call_months: int = CALL_MONTHS,
     period_kinds: Iterable[str] = PERIOD_KINDS,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> DemoSummary:
     """Build the demo centre (or report the one already built); `reset` starts it over.
+    `on_step(number, of, name)` is told each step as it begins (the CLI shows it).
 
     `call_months` full months of queue_log files are generated and imported, and their
     metrics computed (0: none) for the `period_kinds` (see `metric_periods`). Refuses to touch
@@ -648,7 +650,9 @@ def build_demo(
         period_kinds=kinds,
     )
     try:
-        for _name, step in DEMO_STEPS:
+        for number, (name, step) in enumerate(DEMO_STEPS, start=1):
+            if on_step is not None:
+                on_step(number, len(DEMO_STEPS), name)
             step(ctx)
     except BaseException:
         # The session rolls back: the files of this build's imports go, the old demo's return.
