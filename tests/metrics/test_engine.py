@@ -4,7 +4,10 @@ success, and derived metrics that carry their denominator's sample."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -332,3 +335,26 @@ def test_repeat_contacts_look_past_the_period_within_the_window_only(
     # Six calls in October; c6 and c1 were followed by another call within the window.
     assert agent["samples"]["fcr_contact_rate"] == 6
     assert agent["metrics"]["fcr_contact_rate"] == pytest.approx(4 / 6)
+
+
+def test_a_child_started_quietly_logs_to_the_file_not_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Spark's JVM is such a child: its WARN lines and banner went to the terminal."""
+    from agentladder.metrics.engine import started_quietly
+
+    log = tmp_path / "logs" / "spark.log"
+
+    def start() -> subprocess.Popen[bytes]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stderr.write('WARN NativeCodeLoader\\n')"]
+        )
+        child.wait()
+        return child
+
+    assert started_quietly(start, log).returncode == 0
+    sys.stderr.write("ours\n")
+    captured = capfd.readouterr()
+    assert "NativeCodeLoader" not in captured.err
+    assert "ours" in captured.err  # this process's stderr is back
+    assert "WARN NativeCodeLoader" in log.read_text()

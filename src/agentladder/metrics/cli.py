@@ -30,7 +30,10 @@ def compute(
     """Compute every metric for a period (re-running replaces the period's values)."""
     settings = get_settings()
     try:
-        with session_scope(settings) as session:
+        with (
+            console.status(f"computing the metrics of {period.label} ({engine.value})..."),
+            session_scope(settings) as session,
+        ):
             report = metrics_service.compute_period(
                 session=session, settings=settings, period=period, engine=engine.value
             )

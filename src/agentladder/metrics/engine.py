@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -63,8 +67,30 @@ class Backend:
         return self.con.table(view)
 
 
-def connect(engine: str, spark: Any = None) -> Backend:
-    """An Ibis backend: `duckdb` in process, or `spark` on the given (or a local) session."""
+T = TypeVar("T")
+
+
+def started_quietly(start: Callable[[], T], log_file: Path) -> T:
+    """Run `start` (which launches a child process, Spark's JVM) with the process's stderr sent
+    to `log_file`: the child keeps writing its WARN lines and banners there, not to the
+    terminal; this process's stderr is restored before returning."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(log, 2)
+        return start()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
+
+
+def connect(engine: str, spark: Any = None, spark_log: Path | None = None) -> Backend:
+    """An Ibis backend: `duckdb` in process, or `spark` on the given (or a local) session; a
+    local Spark writes its own log to `spark_log` (default: the temp directory)."""
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
@@ -72,13 +98,19 @@ def connect(engine: str, spark: Any = None) -> Backend:
     if engine == "spark":
         from pyspark.sql import SparkSession
 
-        session = spark or (
+        builder = (
             SparkSession.builder.master("local[2]")
             .appName("agentladder")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
-            .getOrCreate()
+            # The terminal shows the product's progress, not Spark's stage bars.
+            .config("spark.ui.showConsoleProgress", "false")
         )
+        session = spark or started_quietly(
+            builder.getOrCreate,
+            spark_log or Path(tempfile.gettempdir()) / "agentladder-spark.log",
+        )
+        session.sparkContext.setLogLevel("ERROR")
         return Backend("spark", ibis.pyspark.connect(session), session)
     raise ValueError(f"unknown engine {engine}")
 

@@ -123,7 +123,7 @@ def compute_period(
     from agentladder.metrics import engine as metrics_engine  # Ibis and DuckDB load here
 
     rows = metrics_engine.compute(
-        metrics_engine.connect(engine, spark),
+        metrics_engine.connect(engine, spark, spark_log=settings.data_dir / "logs" / "spark.log"),
         files,
         start,
         end,
