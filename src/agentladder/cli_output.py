@@ -47,6 +47,28 @@ def period_option(help_text: str = PERIOD_HELP, name: str = "--period") -> Any:
 PeriodOption = Annotated[Period, period_option()]
 
 
+# A command about one agent names it the same way everywhere: `ladder explain 100001`,
+# `report scorecard 100001`; `--agent 100001` is accepted too, as scripts write either.
+AgentArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="AGENT", help="The agent's employee number.", show_default=False),
+]
+AgentOption = Annotated[
+    str | None,
+    typer.Option("--agent", help="The same as AGENT.", show_default=False),
+]
+
+
+def chosen_agent(argument: str | None, option: str | None) -> str:
+    """The agent given as AGENT or as --agent (not two different ones)."""
+    if argument and option and argument != option:
+        raise typer.BadParameter(f"AGENT {argument} and --agent {option} differ: give one")
+    agent = argument or option
+    if not agent:
+        raise typer.BadParameter("give the agent's employee number (AGENT or --agent)")
+    return agent
+
+
 def fail(error: DomainError) -> typer.Exit:
     """Print a domain error and return the exit (code 1) to raise."""
     console.print(f"[red]error:[/red] {error}")

@@ -81,6 +81,10 @@ def test_run_json_explain_approve_and_backtest(cli_env: Settings, tmp_path: Path
     assert "A0002 座席A0002 2026-10: Hold: Basic Fresh → Basic Fresh (Final)" in explained.output
     assert "✓ Handled calls: required 100, actual 120" in explained.output
     assert "✗ Composite score (Basic Sophomore): required 57, actual 40" in explained.output
+    as_option = runner.invoke(
+        app, ["ladder", "explain", "--agent", "A0002", "--period", "2026-10", "--language", "en"]
+    )
+    assert as_option.output == explained.output
     in_chinese = runner.invoke(app, ["ladder", "explain", "A0002", "--period", "2026-10"])
     assert "✗ 综合得分（初级座席·二级）：要求 57，实际 40" in in_chinese.output
     assert "score" not in in_chinese.output

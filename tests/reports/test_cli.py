@@ -65,6 +65,13 @@ def test_format_from_the_file_name_and_english(decided: Settings, tmp_path: Path
     page = tmp_path / "scorecard.htm"
     run("scorecard", "--agent", "100001", "--period", "2026-09", "--out", str(page))
     assert "王芳" in page.read_text(encoding="utf-8")
+    # The agent as AGENT, as `ladder explain 100001` takes it; the same file.
+    positional = tmp_path / "positional.htm"
+    run("scorecard", "100001", "--period", "2026-09", "--out", str(positional))
+    assert positional.read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+    neither = runner.invoke(app, ["report", "scorecard", "--out", str(tmp_path / "x.pdf")])
+    assert neither.exit_code == 2
+    assert "AGENT or --agent" in neither.output
 
 
 @pytest.mark.parametrize(

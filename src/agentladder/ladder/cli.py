@@ -11,8 +11,11 @@ import typer
 
 from agentladder.cli_imports import add_import_commands
 from agentladder.cli_output import (
+    AgentArgument,
+    AgentOption,
     FormatOption,
     OutputFormat,
+    chosen_agent,
     console,
     emit,
     fail,
@@ -201,11 +204,13 @@ def _agent_id(session: object, employee_no: str) -> int:
 
 @ladder_app.command("explain")
 def explain(
-    agent: Annotated[str, typer.Argument(help="Employee number.")],
     period: PeriodOption,
+    agent_argument: AgentArgument = None,
+    agent_option: AgentOption = None,
     language: LanguageOption = "zh_Hans",
 ) -> None:
     """Why an agent's decision for a period is what it is, and the gap to the next level."""
+    agent = chosen_agent(agent_argument, agent_option)
     chosen = _language(language)
     try:
         with session_scope() as session:
@@ -256,22 +261,24 @@ def _review(agent: str, period: Period, approve: bool, reason: str) -> None:
 
 @ladder_app.command("approve")
 def approve(
-    agent: Annotated[str, typer.Argument(help="Employee number.")],
     period: PeriodOption,
+    agent_argument: AgentArgument = None,
+    agent_option: AgentOption = None,
     reason: Annotated[str, typer.Option(help="A note kept with the approval.")] = "",
 ) -> None:
     """Approve a pending decision: the agent's level changes."""
-    _review(agent, period, True, reason)
+    _review(chosen_agent(agent_argument, agent_option), period, True, reason)
 
 
 @ladder_app.command("reject")
 def reject(
-    agent: Annotated[str, typer.Argument(help="Employee number.")],
     period: PeriodOption,
     reason: Annotated[str, typer.Option(help="Why (required).")],
+    agent_argument: AgentArgument = None,
+    agent_option: AgentOption = None,
 ) -> None:
     """Reject a pending decision: the level stays."""
-    _review(agent, period, False, reason)
+    _review(chosen_agent(agent_argument, agent_option), period, False, reason)
 
 
 @ladder_app.command("backtest")

@@ -11,7 +11,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from agentladder.cli_output import console, fail, period_option
+from agentladder.cli_output import (
+    AgentArgument,
+    AgentOption,
+    chosen_agent,
+    console,
+    fail,
+    period_option,
+)
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
@@ -94,14 +101,16 @@ def _write(build: Callable[[Session], Document], fmt: ReportFormat | None, out: 
 
 @report_app.command("scorecard")
 def scorecard(
-    agent: Annotated[str, typer.Option("--agent", help="The agent's employee number.")],
     out: OutOption,
+    agent_argument: AgentArgument = None,
+    agent_option: AgentOption = None,
     period: PeriodOption = None,
     fmt: FormatOption = None,
     language: LanguageOption = ReportLanguage.zh_Hans,
 ) -> None:
     """An agent's scorecard: level, progress to the next level per gate, trend, evidence with
     sample sizes, decisions and appeals."""
+    agent = chosen_agent(agent_argument, agent_option)
     _write(
         lambda session: documents_service.scorecard_document(
             session=session,
