@@ -197,3 +197,11 @@ def test_bad_arguments_and_files_never_end_in_a_traceback(
             repr(result.exception),
         )
         assert "Traceback" not in result.output, args
+
+
+def test_evidence_import_help_lists_the_accepted_metrics() -> None:
+    shown = runner.invoke(app, ["ladder", "evidence", "import", "--help"])
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.replace("│", " ").split())  # as wrapped for the terminal
+    assert "qa_score (质检得分 | QA score)" in text
+    assert "handled_calls (接听量 | Handled calls)" in text

@@ -29,6 +29,7 @@ from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
+from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.periods import Period
 
@@ -330,11 +331,22 @@ def backtest(
         )
 
 
+def _accepted_metrics_help() -> str:
+    """The metric column's accepted values for `--help`: id, Chinese and English name."""
+    definitions = metrics_service.metric_definitions()
+    items = [
+        f"{metric_id} ({definitions[metric_id].zh} | {name})"
+        for metric_id, name in external.accepted_metrics().items()
+    ]
+    return "Accepted metrics (by id or either name): " + "; ".join(items) + "."
+
+
 add_import_commands(
     evidence_app,
     external.EVIDENCE_IMPORTER,
     summary="Import per-agent, per-period results from other tools (agent, period, metric, value, "
-    "sample size): QA scores, fatal errors, exam scores, knowledge contributions.",
+    "sample size): QA scores, fatal errors, exam scores, knowledge contributions.\n\n"
+    + _accepted_metrics_help(),
     run=external.import_evidence,
     row_fields=[
         ("employee_no", "employee no"),
