@@ -149,6 +149,43 @@ def test_roster_upload_preview_then_apply(admin: TestClient, settings: Settings)
     assert "花名册.csv" in admin.get("/roster/import").text
 
 
+def test_roster_page_creates_unknown_teams_when_asked(
+    admin: TestClient, settings: Settings
+) -> None:
+    data = "工号,姓名,入职日期,班组\n100004,赵敏,2024-05-06,客服九组\n".encode()
+    refused = admin.post(
+        "/roster/import",
+        data={"csrf_token": csrf_token(admin, "/roster/import")},
+        files={"file": ("r.csv", io.BytesIO(data), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "班组代码不存在" in refused.text
+    assert 'name="create_teams"' in refused.text  # the form offers the choice
+    preview = admin.post(
+        "/roster/import",
+        data={"csrf_token": csrf_token(admin, "/roster/import"), "create_teams": "true"},
+        files={"file": ("r.csv", io.BytesIO(data), "text/csv")},
+    )
+    assert preview.status_code == 200
+    assert "新班组：导入时创建" in preview.text  # the preview lists the team it would create
+    with session_scope(settings) as session:
+        assert org_service.get_team_by_code(session=session, code="客服九组") is None
+    action = re.search(r'action="(/roster/import/[0-9a-f]{64}/apply)"', preview.text)
+    assert action
+    # The choice travels with the previewed file to the import.
+    assert '<input type="hidden" name="create_teams" value="true">' in preview.text
+    applied = admin.post(
+        action.group(1),
+        data={"csrf_token": csrf_token(admin, "/roster/import"), "create_teams": "true"},
+    )
+    assert applied.status_code == 200
+    with session_scope(settings) as session:
+        zhao = org_service.get_agent_by_employee_no(session=session, employee_no="100004")
+        assert zhao is not None
+        assert zhao.team is not None
+        assert zhao.team.name == "客服九组"
+
+
 def test_roster_upload_with_errors_shows_them_and_offers_no_apply(admin: TestClient) -> None:
     data = "工号,姓名,入职日期,班组\n100004,赵敏,2024-02-30,T09\n".encode()
     preview = admin.post(

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
-from agentladder.i18n import translate
+from agentladder.i18n import N_, translate
 from agentladder.ladder.insights import service as insights_service
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
@@ -51,7 +51,7 @@ from agentladder.web.auth import (
     request_language,
 )
 from agentladder.web.datatable import Column, DataTable, chosen_sort, paginate
-from agentladder.web.importing import PageUpload, add_import_routes, read_upload
+from agentladder.web.importing import ImportOption, PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId, SortKey
 from agentladder.web.templating import render
 
@@ -61,7 +61,11 @@ api = APIRouter(tags=["organisation"])
 
 def _import_roster(session: Session, upload: PageUpload) -> RosterResult:
     return roster_service.apply_roster(
-        session=session, **upload.file, today=upload.settings.today(), imported_by=upload.user
+        session=session,
+        **upload.file,
+        today=upload.settings.today(),
+        imported_by=upload.user,
+        create_teams=upload.options.get("create_teams", False),
     )
 
 
@@ -72,6 +76,7 @@ add_import_routes(
     base_url="/roster/import",
     template="org/roster.html",
     run=_import_roster,
+    options=[ImportOption("create_teams", N_("Create the teams it names that do not exist yet"))],
 )
 
 

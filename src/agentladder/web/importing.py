@@ -6,8 +6,8 @@ which a domain's template extends with its own rows)."""
 # No `from __future__ import annotations` here: FastAPI reads the signatures of the routes made
 # below, and their annotations name this function's arguments (the permission).
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -39,6 +39,8 @@ class PageUpload:
     file_name: str
     encoding: str | None
     dry_run: bool
+    # The importer's own options the form offers (ImportOption.name -> ticked).
+    options: Mapping[str, bool] = field(default_factory=dict)
 
     @property
     def file(self) -> dict[str, Any]:
@@ -49,6 +51,20 @@ class PageUpload:
             "encoding": self.encoding,
             "dry_run": self.dry_run,
         }
+
+
+@dataclass(frozen=True)
+class ImportOption:
+    """An importer's own yes/no choice on its page ("create the teams it does not know"),
+    kept from the preview to the import."""
+
+    name: str
+    label: str  # msgid
+
+
+async def _ticked(request: Request, options: Sequence[ImportOption]) -> dict[str, bool]:
+    form = await request.form()
+    return {option.name: form.get(option.name) == "true" for option in options}
 
 
 # A domain's import service as a page calls it.
@@ -121,6 +137,7 @@ def add_import_routes(
     upload_param: str = "token",
     context: PageContext | None = None,
     dry_run_option: bool = False,
+    options: Sequence[ImportOption] = (),
 ) -> None:
     """Add an importer's page routes, all under `permission`: GET `base_url` (the page), GET
     `{base_url}/template`, POST `base_url` (upload: preview it, or with `dry_run_option` the
@@ -138,6 +155,8 @@ def add_import_routes(
                 "importer": importer,
                 "base_url": base_url,
                 "dry_run_option": dry_run_option,
+                "import_options": options,
+                "chosen_options": {},
                 "row_actions": ACTION_NAMES,
                 "field_names": importer.labels,
                 "recent_imports": imports_service.list_imports(session=session, kind=importer.kind),
@@ -189,26 +208,36 @@ def add_import_routes(
                 max_bytes=settings.upload_max_mb * 2**20,
                 retention_s=settings.upload_retention_hours * 3600,
             )
+            chosen = await _ticked(request, options)
             upload = PageUpload(
-                settings, user, data, file_name, encoding or None, dry_run or not dry_run_option
+                settings,
+                user,
+                data,
+                file_name,
+                encoding or None,
+                dry_run or not dry_run_option,
+                chosen,
             )
             result = run(session, upload)
         except DomainError as exc:
             return page(request, session, exc.status_code, file_error=exc, encoding=encoding)
-        return show(request, session, result, token=token, encoding=encoding)
+        return show(request, session, result, token=token, encoding=encoding, chosen_options=chosen)
 
     @router.post(f"{base_url}/{{{upload_param}}}/apply", name=f"{importer.kind}_import_apply")
-    def import_apply(
+    async def import_apply(
         request: Request,
         session: SessionDep,
         settings: SettingsDep,
         user: user_dep,
         encoding: Annotated[str, Form()] = "",
     ) -> Response:
-        """Import the previewed file: all rows, or none when any row has an error."""
+        """Import the previewed file (with the options it was previewed with): all rows, or
+        none when any row has an error."""
         token = request.path_params[upload_param]
         data, file_name = stash.load_upload(
             data_dir=settings.ensure_data_dir(), kind=importer.kind, token=token
         )
-        result = run(session, PageUpload(settings, user, data, file_name, encoding or None, False))
-        return show(request, session, result, token=token, encoding=encoding)
+        chosen = await _ticked(request, options)
+        upload = PageUpload(settings, user, data, file_name, encoding or None, False, chosen)
+        result = run(session, upload)
+        return show(request, session, result, token=token, encoding=encoding, chosen_options=chosen)
