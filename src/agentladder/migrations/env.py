@@ -25,8 +25,24 @@ elif (shared := config.attributes.get("connection")) is not None:
         context.run_migrations()
 else:
     with get_engine(url).connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table and drops the old copy: with foreign keys on, the drop
+            # deletes every row that references it (ON DELETE CASCADE), a user's roles with the
+            # users table. The pragma only works outside a transaction, hence the commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=True,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
