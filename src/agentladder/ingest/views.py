@@ -12,10 +12,11 @@ from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
 from agentladder.web.auth import ImportsManageUser, SessionDep
 from agentladder.web.params import RowId
+from agentladder.web.responses import API_ERRORS
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["imports"])
+api = APIRouter(tags=["imports"], responses=API_ERRORS)
 REJECTED_SHOWN = 500
 
 
