@@ -486,7 +486,7 @@ def api_user_create(
     )
 
 
-@api.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(400, 404))
+@api.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(400, 404, 409))
 def api_user_update(
     session: SessionDep,
     settings: SettingsDep,
