@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agentladder.errors import InvalidInput
 from agentladder.periods import parse_period, period_of, periods_between
 
 KINDS = st.sampled_from(["day", "week", "month", "quarter"])
@@ -59,3 +61,12 @@ def test_a_period_holds_a_shorter_period_inside_it() -> None:
     assert parse_period("2026-W41") in parse_period("2026-10")
     assert parse_period("2026-W40") not in parse_period("2026-10")  # 09-28 .. 10-04
     assert parse_period("2026-10") not in parse_period("2026-10-08")
+
+
+@pytest.mark.parametrize("label", ["9999-12-31", "9999-W52", "2200-01", "1899-Q4", "0001-01-01"])
+def test_a_period_far_outside_any_data_is_refused_not_a_crash(label: str) -> None:
+    # 9999-12-31 once raised OverflowError (its end day does not exist): a server error.
+    with pytest.raises(InvalidInput, match="outside the years"):
+        parse_period(label)
+    assert parse_period("2199-12-31").end_day == date(2200, 1, 1)
+    assert parse_period("1900-01").previous().label == "1899-12"

@@ -17,6 +17,13 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# What a period label looks like, for the OpenAPI document (parse_period is the judge).
+PERIOD_PATTERN = r"^\d{4}-(\d{2}|[Qq][1-4]|[Ww]\d{2}|\d{2}-\d{2})$"
+# No call centre has data outside these years; a period there is a typo. The bounds keep the
+# arithmetic on it in range: neighbouring periods (`previous`, `back`) and the metrics engine's
+# nanosecond timestamps, which end in 2262 (9999-12-31 once answered with a server error).
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,14 @@ def parse_period(label: str | Period) -> Period:
     if isinstance(label, Period):
         return label
     text = label.strip()
+    year_text = text[:4]
+    if year_text.isdigit() and not FIRST_YEAR <= int(year_text) <= LAST_YEAR:
+        raise InvalidInput(
+            "period {period} lies outside the years {first} to {last}",
+            period=label,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
     try:
         if match := _MONTH.match(text):
             year, month = int(match[1]), int(match[2])

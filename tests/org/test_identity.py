@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from agentladder.errors import Conflict
+from agentladder.errors import Conflict, InvalidInput
 from agentladder.org import service as org_service
 from agentladder.org.identity import identity_key
 from tests.factories import make_agent
@@ -75,3 +75,12 @@ def test_an_identity_belongs_to_one_agent(session: Session) -> None:
     )
     with pytest.raises(Conflict):
         org_service.add_alias(session=session, agent=li, identity="PJSIP/8001")
+
+
+@pytest.mark.parametrize("identity", ["A" * 201, "ß" * 150])
+def test_an_identity_or_key_too_long_to_store_is_refused(session: Session, identity: str) -> None:
+    # The API answered these with a server error on PostgreSQL (the columns hold 200).
+    agent = make_agent(session, employee_no="100001")
+    with pytest.raises(InvalidInput, match="at most"):
+        org_service.add_alias(session=session, agent=agent, identity=identity)
+    assert org_service.add_alias(session=session, agent=agent, identity="ß" * 100).identity_key

@@ -212,6 +212,27 @@ def test_alias_owned_by_another_agent_is_refused(settings: Settings, centre: Non
     ]
 
 
+def test_a_name_or_identity_too_long_to_store_is_a_row_error(
+    settings: Settings, centre: None
+) -> None:
+    # Each once reached PostgreSQL and answered the API with a server error; "ß" doubles when
+    # folded into the identity's lookup key.
+    text = (
+        "工号,姓名,入职日期,班组,分机\n"
+        f"1,{'李' * 121},2024-01-01,T01,\n"
+        f"2,王芳,2024-01-01,T01,{'A' * 201}\n"
+        f"3,赵敏,2024-01-01,T01,{'ß' * 150}\n"
+    )
+    result = _apply(settings, text.encode())
+    assert not result.applied
+    assert [(e.row, e.column) for e in result.preview.errors] == [
+        (2, "姓名"),
+        (3, "分机"),
+        (4, "分机"),
+    ]
+    assert _count(settings, Agent) == 0
+
+
 def test_dry_run_preview_writes_nothing(settings: Settings, centre: None) -> None:
     with session_scope(settings) as session:
         preview = roster_service.preview_roster(

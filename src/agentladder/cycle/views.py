@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from agentladder.cycle import service as cycle_service
 from agentladder.web.auth import LadderRunUser, SessionDep, SettingsDep
 from agentladder.web.params import FormPeriod, RequiredPeriod
+from agentladder.web.responses import API_ERRORS
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["cycle"])
+api = APIRouter(tags=["cycle"], responses=API_ERRORS)
 
 
 @pages.post("/cycle/close")

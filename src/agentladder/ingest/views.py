@@ -17,10 +17,11 @@ from agentladder.reports import service as reports_service
 from agentladder.web.auth import ImportsManageUser, SessionDep, SettingsDep, request_language
 from agentladder.web.importing import save_upload
 from agentladder.web.params import OptionalRowIdQuery, PageNumber, RowId
+from agentladder.web.responses import API_ERRORS
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["imports"])
+api = APIRouter(tags=["imports"], responses=API_ERRORS)
 REJECTED_SHOWN = 500
 # How often the job page reloads itself when the browser runs no script.
 REFRESH_S = 3

@@ -55,10 +55,11 @@ from agentladder.web.params import (
     RowId,
     SortKey,
 )
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render as render_page
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["ladder"])
+api = APIRouter(tags=["ladder"], responses=API_ERRORS)
 
 DECISION_KINDS = ("promote", "hold", "demote", "insufficient_evidence")
 STATUSES = ("final", "pending", "approved", "applied", "rejected")
@@ -126,7 +127,7 @@ def scorecard_page(
     )
 
 
-@api.get("/agents/{agent_id}/scorecard")
+@api.get("/agents/{agent_id}/scorecard", responses=error_responses(404))
 def scorecard_api(
     request: Request, session: SessionDep, user: LadderViewUser, agent_id: RowId
 ) -> dict[str, Any]:
@@ -515,7 +516,7 @@ class Review(BaseModel):
     reason: str = ""
 
 
-@api.post("/ladder/decisions/{decision_id}/review")
+@api.post("/ladder/decisions/{decision_id}/review", responses=error_responses(400, 404, 409))
 def review_api(
     session: SessionDep, user: LadderDecideUser, decision_id: RowId, review: Review
 ) -> dict[str, str]:
@@ -556,7 +557,7 @@ class PolicyDraft(BaseModel):
     text: str
 
 
-@api.post("/ladder/policy/validate")
+@api.post("/ladder/policy/validate", responses=error_responses(400))
 def validate_policy_api(
     request: Request, session: SessionDep, user: LadderPolicyUser, draft: PolicyDraft
 ) -> dict[str, Any]:

@@ -30,10 +30,11 @@ from agentladder.web.auth import (
 )
 from agentladder.web.datatable import Column, ColumnGroup, DataTable, chosen_sort, paginate
 from agentladder.web.params import OptionalPeriod, PageNumber, RowId, SortKey
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["metrics"])
+api = APIRouter(tags=["metrics"], responses=API_ERRORS)
 
 
 @pages.get("/kpis")
@@ -222,7 +223,7 @@ def api_metrics(
     }
 
 
-@api.get("/agents/{agent_id}/metrics")
+@api.get("/agents/{agent_id}/metrics", responses=error_responses(404))
 def api_agent_metrics(
     session: SessionDep, user: AgentsViewUser, agent_id: RowId, kind: str = "month"
 ) -> dict[str, Any]:

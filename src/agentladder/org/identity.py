@@ -31,3 +31,15 @@ def identity_key(identity: str) -> str:
         if rest:
             return rest
     return text
+
+
+# The alias table's identity and key columns hold this many characters. The key can be longer
+# than the identity as typed (NFKC and case folding expand: "ß" -> "ss", "ﷺ" -> 18 letters),
+# and PostgreSQL refuses what does not fit: check both before storing.
+MAX_IDENTITY_CHARS = 200
+
+
+def identity_fits(identity: str) -> bool:
+    """Whether an identity and its lookup key fit the alias table."""
+    stripped = identity.strip()
+    return len(stripped) <= MAX_IDENTITY_CHARS and len(identity_key(stripped)) <= MAX_IDENTITY_CHARS

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
-from agentladder.org.identity import identity_key
+from agentladder.org.identity import MAX_IDENTITY_CHARS, identity_fits, identity_key
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import (
     Agent,
@@ -404,6 +404,8 @@ def add_alias(*, session: Session, agent: Agent, identity: str, source: str = ""
     key = identity_key(identity)
     if not key:
         raise InvalidInput("an empty identity cannot be an alias")
+    if not identity_fits(identity):
+        raise InvalidInput("an identity is at most {limit} characters", limit=MAX_IDENTITY_CHARS)
     existing = session.scalar(select(AgentAlias).where(AgentAlias.identity_key == key))
     if existing is not None:
         if existing.agent_id == agent.id:

@@ -53,10 +53,11 @@ from agentladder.web.auth import (
 from agentladder.web.datatable import Column, DataTable, chosen_sort, paginate
 from agentladder.web.importing import ImportOption, PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId, SortKey
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["organisation"])
+api = APIRouter(tags=["organisation"], responses=API_ERRORS)
 
 
 def _import_roster(session: Session, upload: PageUpload) -> RosterResult:
@@ -475,7 +476,7 @@ def api_agents(
     )
 
 
-@api.get("/agents/{agent_id}", response_model=AgentDetail)
+@api.get("/agents/{agent_id}", response_model=AgentDetail, responses=error_responses(404))
 def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: RowId) -> AgentDetail:
     """One agent with level history and aliases (404 outside the caller's scope)."""
     agent = org_service.get_agent_or_raise(
@@ -484,7 +485,9 @@ def api_agent(session: SessionDep, user: AgentsViewUser, agent_id: RowId) -> Age
     return org_service.agent_detail(agent)
 
 
-@api.post("/agents/{agent_id}/level", response_model=AgentDetail)
+@api.post(
+    "/agents/{agent_id}/level", response_model=AgentDetail, responses=error_responses(400, 404)
+)
 def api_agent_level(
     session: SessionDep, user: AgentsEditUser, agent_id: RowId, change: LevelChange
 ) -> AgentDetail:
@@ -504,7 +507,12 @@ def api_agent_level(
     return org_service.agent_detail(agent)
 
 
-@api.post("/agents/{agent_id}/aliases", response_model=AliasRead, status_code=201)
+@api.post(
+    "/agents/{agent_id}/aliases",
+    response_model=AliasRead,
+    status_code=201,
+    responses=error_responses(400, 404, 409),
+)
 def api_agent_alias(
     session: SessionDep, user: AgentsEditUser, agent_id: RowId, alias_in: AliasCreate
 ) -> AliasRead:
@@ -524,13 +532,13 @@ def api_teams(session: SessionDep, user: TeamsViewUser) -> list[TeamRead]:
     return org_service.list_teams(session=session, scope=org_service.agent_scope(user))
 
 
-@api.post("/teams", response_model=TeamRead, status_code=201)
+@api.post("/teams", response_model=TeamRead, status_code=201, responses=error_responses(400, 409))
 def api_team_create(session: SessionDep, user: TeamsManageUser, team_in: TeamCreate) -> TeamRead:
     """Create a team."""
     return org_service.create_team(session=session, team_in=team_in)
 
 
-@api.patch("/teams/{team_id}", response_model=TeamRead)
+@api.patch("/teams/{team_id}", response_model=TeamRead, responses=error_responses(400, 404))
 def api_team_update(
     session: SessionDep, user: TeamsManageUser, team_id: RowId, team_in: TeamUpdate
 ) -> TeamRead:
@@ -544,7 +552,12 @@ def api_skill_groups(session: SessionDep, user: TeamsViewUser) -> list[SkillGrou
     return org_service.list_skill_groups(session=session)
 
 
-@api.post("/skill-groups", response_model=SkillGroupRead, status_code=201)
+@api.post(
+    "/skill-groups",
+    response_model=SkillGroupRead,
+    status_code=201,
+    responses=error_responses(400, 409),
+)
 def api_skill_group_create(
     session: SessionDep, user: TeamsManageUser, group_in: SkillGroupCreate
 ) -> SkillGroupRead:
@@ -552,7 +565,7 @@ def api_skill_group_create(
     return org_service.create_skill_group(session=session, group_in=group_in)
 
 
-@api.post("/roster/import", response_model=RosterResult)
+@api.post("/roster/import", response_model=RosterResult, responses=error_responses(400, 413))
 async def api_roster_import(
     session: SessionDep,
     settings: SettingsDep,
@@ -582,7 +595,7 @@ def api_users(session: SessionDep, user: UsersManageUser) -> list[UserRead]:
     return accounts_service.list_users(session=session)
 
 
-@api.post("/users", response_model=UserRead, status_code=201)
+@api.post("/users", response_model=UserRead, status_code=201, responses=error_responses(400, 409))
 def api_user_create(
     session: SessionDep, settings: SettingsDep, user: UsersManageUser, user_in: UserCreate
 ) -> UserRead:
@@ -592,7 +605,7 @@ def api_user_create(
     )
 
 
-@api.patch("/users/{user_id}", response_model=UserRead)
+@api.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(400, 404, 409))
 def api_user_update(
     session: SessionDep,
     settings: SettingsDep,

@@ -22,10 +22,11 @@ from agentladder.training.certifications.schemas import (
 from agentladder.web.auth import SessionDep, SettingsDep, requires
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(tags=["certifications"])
+api = APIRouter(tags=["certifications"], responses=API_ERRORS)
 
 CertificationsViewUser = Annotated[User, Depends(requires(Permission.CERTIFICATIONS_VIEW))]
 CertificationsManageUser = Annotated[User, Depends(requires(Permission.CERTIFICATIONS_MANAGE))]
@@ -160,7 +161,11 @@ def api_certifications(
     )
 
 
-@api.get("/agents/{agent_id}/certifications", response_model=list[CertificationRead])
+@api.get(
+    "/agents/{agent_id}/certifications",
+    response_model=list[CertificationRead],
+    responses=error_responses(404),
+)
 def api_agent_certifications(
     session: SessionDep, settings: SettingsDep, user: CertificationsViewUser, agent_id: RowId
 ) -> list[CertificationRead]:
@@ -173,7 +178,11 @@ def api_agent_certifications(
     )
 
 
-@api.post("/certifications/import", response_model=CertificationImportResult)
+@api.post(
+    "/certifications/import",
+    response_model=CertificationImportResult,
+    responses=error_responses(400, 413),
+)
 async def api_certifications_import(
     session: SessionDep,
     settings: SettingsDep,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, Path, Query
 
-from agentladder.periods import Period, parse_period
+from agentladder.periods import PERIOD_PATTERN, Period, parse_period
 
 # Primary keys are PostgreSQL `integer` (32-bit): a larger number in a URL is a 422, never an
 # out-of-range error deep in SQL (which only PostgreSQL raises; SQLite just finds no row).
@@ -17,13 +17,18 @@ PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 OptionalRowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
-def optional_period(period: str | None = None) -> Period | None:
+# The OpenAPI document shows the format; parse_period checks it, with a message naming it.
+def _period_query() -> Any:
+    return Query(max_length=12, json_schema_extra={"pattern": PERIOD_PATTERN})
+
+
+def optional_period(period: Annotated[str | None, _period_query()] = None) -> Period | None:
     """The `period` query parameter (2026-10, 2026-Q4, 2026-W41, 2026-10-08) as a Period; None
     when absent or empty. A period that does not parse is a 400 naming it."""
     return parse_period(period) if period and period.strip() else None
 
 
-def required_period(period: str) -> Period:
+def required_period(period: Annotated[str, _period_query()]) -> Period:
     """The `period` query parameter as a Period (a 400 naming it when it does not parse)."""
     return parse_period(period)
 

@@ -38,6 +38,7 @@ from agentladder.web.auth import (
     verify_csrf,
 )
 from agentladder.web.params import RowId
+from agentladder.web.responses import API_ERRORS, Health, error_responses
 from agentladder.web.templating import render
 
 router = APIRouter()
@@ -205,19 +206,27 @@ def account_token_revoke(token_id: RowId, user: SelfUser, session: SessionDep) -
     return RedirectResponse("/account#tokens", status_code=303)
 
 
-@router.get("/api/me", response_model=UserRead, tags=["account"])
+@router.get("/api/me", response_model=UserRead, tags=["account"], responses=API_ERRORS)
 def api_me(user: SelfUser) -> UserRead:
     """The logged-in user."""
     return accounts_service.user_read(user)
 
 
-@router.get("/api/tokens", response_model=list[ApiTokenRead], tags=["account"])
+@router.get(
+    "/api/tokens", response_model=list[ApiTokenRead], tags=["account"], responses=API_ERRORS
+)
 def api_tokens_list(user: SelfUser, session: SessionDep) -> list[ApiTokenRead]:
     """The logged-in user's personal access tokens (never their secrets)."""
     return accounts_service.list_api_tokens(session=session, user=user)
 
 
-@router.post("/api/tokens", response_model=ApiTokenCreated, status_code=201, tags=["account"])
+@router.post(
+    "/api/tokens",
+    response_model=ApiTokenCreated,
+    status_code=201,
+    tags=["account"],
+    responses=API_ERRORS | error_responses(400),
+)
 def api_tokens_create(
     token_in: ApiTokenCreate, user: SelfUser, session: SessionDep
 ) -> ApiTokenCreated:
@@ -226,13 +235,23 @@ def api_tokens_create(
     return accounts_service.create_api_token(session=session, user=user, token_in=token_in)
 
 
-@router.delete("/api/tokens/{token_id}", response_model=ApiTokenRead, tags=["account"])
+@router.delete(
+    "/api/tokens/{token_id}",
+    response_model=ApiTokenRead,
+    tags=["account"],
+    responses=API_ERRORS | error_responses(404),
+)
 def api_tokens_revoke(token_id: RowId, user: SelfUser, session: SessionDep) -> ApiTokenRead:
     """Revoke a token (one's own; an admin any user's)."""
     return accounts_service.revoke_api_token(session=session, acting=user, token_id=token_id)
 
 
-@router.get("/healthz", tags=["health"])
+@router.get(
+    "/healthz",
+    tags=["health"],
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Not ready: see `status`."}},
+)
 def healthz(settings: SettingsDep) -> Response:
     """Liveness and schema state: 200 when the database answers and is at the newest revision."""
     try:

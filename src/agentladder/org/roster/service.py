@@ -29,7 +29,7 @@ from agentladder.imports.spec import (
     parse_date,
     text_cell,
 )
-from agentladder.org.identity import identity_key
+from agentladder.org.identity import identity_fits, identity_key
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, AgentAlias, LevelHistory, SkillGroup, Team, User
 from agentladder.org.schemas import RosterPreview, RosterResult, RosterRowPlan
@@ -86,6 +86,7 @@ COLUMNS = (
         help=N_("The agent's name."),
         required=True,
         if_empty=N_("name is empty"),
+        parse=text_cell(120, N_("name is longer than 120 characters")),
     ),
     Column(
         "hire_date",
@@ -273,7 +274,14 @@ def _check_row(
     for identity in row.value("aliases") or []:
         key = identity_key(identity)
         owner = lookups.alias_owner.get(key)
-        if owner is not None and (existing is None or owner != existing.id):
+        if not identity_fits(identity):
+            problems.add(
+                number,
+                "aliases",
+                N_("an identity is longer than 200 characters"),
+                identity[:40] + "…",
+            )
+        elif owner is not None and (existing is None or owner != existing.id):
             problems.add(
                 number, "aliases", N_("identity already belongs to another agent"), identity
             )
