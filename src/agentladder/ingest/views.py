@@ -17,7 +17,7 @@ from agentladder.reports import service as reports_service
 from agentladder.web.auth import ImportsManageUser, SessionDep, SettingsDep, request_language
 from agentladder.web.importing import save_upload
 from agentladder.web.params import OptionalRowIdQuery, PageNumber, RowId
-from agentladder.web.responses import API_ERRORS
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -264,7 +264,7 @@ def api_imports(
     return [_batch_json(b) for b in ledger.batches] if ledger.page == page else []
 
 
-@api.post("/imports", status_code=202)
+@api.post("/imports", status_code=202, responses=error_responses(400, 413))
 async def api_upload(
     session: SessionDep,
     settings: SettingsDep,
@@ -305,7 +305,7 @@ def _jsonable(body: dict[str, Any]) -> Any:
     return jsonable_encoder(body)
 
 
-@api.get("/imports/jobs/{job_id}")
+@api.get("/imports/jobs/{job_id}", responses=error_responses(404))
 def api_job(session: SessionDep, user: ImportsManageUser, job_id: RowId) -> dict[str, Any]:
     """An upload's import: its step, the adapter chosen (and why), its problem, or its ledger
     entry with the row counts."""
