@@ -139,7 +139,12 @@ def test_every_page_and_pdf_in_chinese_names_things_instead_of_showing_keys(
     client = login(TestClient(create_app(centre)), "admin", "agentladder-demo")
     leaks: dict[str, set[str]] = {}
     pdfs = 0
-    for path in _pages(centre, _upload_a_queue_log(client, centre)):
+    job_id = _upload_a_queue_log(client, centre)
+    # The ledger entry names the adapter's notes in Chinese (they are stored in English).
+    entry = _visible(client.get(f"/imports/jobs/{job_id}").text)
+    assert "格式 文本文件" in entry
+    assert not re.search(r"\b(flat|layout|encoding)\b", entry)
+    for path in _pages(centre, job_id):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         kind = response.headers["content-type"]

@@ -142,6 +142,39 @@ class ImportReport:
 
 IGNORED_SUFFIX = "(ignored)"
 OTHER_IGNORED = "other rows without a call or record"
+# The notes adapters keep about a file, as people read them; the stored keys stay English.
+NOTE_NAMES = {
+    "layout": N_("Layout"),
+    "encoding": N_("Encoding"),
+    "open calls (not counted as completed)": N_("open calls (not counted as completed)"),
+    "calls completed from an earlier file": N_("calls completed from an earlier file"),
+    "rows by number of columns": N_("rows by number of columns"),
+    "unknown verbs": N_("unknown verbs"),
+    "zero-second calls never answered": N_("zero-second calls never answered"),
+    "blank lines": N_("blank lines"),
+    "blank rows": N_("blank rows"),
+    "total lines": N_("total lines"),
+    "rows with nothing to store": N_("rows with nothing to store"),
+    "call events before their ENTERQUEUE": N_("call events before their ENTERQUEUE"),
+    "queue and configuration events without a call": N_(
+        "queue and configuration events without a call"
+    ),
+    "surveys without a score, not rated": N_("surveys without a score, not rated"),
+    "days off, nothing rostered": N_("days off, nothing rostered"),
+    OTHER_IGNORED: N_("other rows without a call or record"),
+    # values and inner keys: the queue_log layouts, how an open call ended
+    "flat": N_("flat file"),
+    "table": N_("table export"),
+    "pbxware": N_("PBXware export"),
+    "end_of_file": N_("end of the file"),
+    "queuestart": N_("Asterisk restarted"),
+}
+
+
+def note_name(key: str, language: Language) -> str:
+    """A note's name (or a reason for ignored rows) in the reader's language."""
+    base = key.removesuffix(IGNORED_SUFFIX).strip()
+    return translate(language, NOTE_NAMES[base]) if base in NOTE_NAMES else key
 
 
 @dataclass(frozen=True)

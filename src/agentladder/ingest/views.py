@@ -62,6 +62,7 @@ def _names(request: Request) -> dict[str, object]:
     return {
         "adapter_title": lambda adapter: ingest_service.adapter_title(adapter, language),
         "mapping_title": lambda name: ingest_service.mapping_title(name, language),
+        "note_name": lambda key: ingest_service.note_name(str(key), language),
     }
 
 
