@@ -25,12 +25,14 @@ from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
 from agentladder.external import service as external
+from agentladder.ladder import labels
 from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
+from agentladder.org.levels.service import level_name
 from agentladder.periods import Period
 
 ladder_app = typer.Typer(
@@ -169,22 +171,29 @@ def run(
     if fmt is OutputFormat.json:
         print(json.dumps([v.as_json() for v in report.decisions], ensure_ascii=False, indent=2))
         return
+    # A table is read by people: names. CSV keeps the ids scripts match on.
+    readable = fmt is OutputFormat.table
     rows: list[dict[str, object]] = [
         {
             "agent": v.employee_no,
             "name": v.name,
             "team": v.team_code,
-            "from": v.from_level,
-            "to": v.to_level,
-            "decision": v.decision,
-            "status": v.status,
+            "from": level_name(v.from_level, "en") if readable else v.from_level,
+            "to": level_name(v.to_level, "en") if readable else v.to_level,
+            "decision": labels.name(labels.DECISION_NAMES, v.decision, "en")
+            if readable
+            else v.decision,
+            "status": labels.name(labels.STATUS_NAMES, v.status, "en") if readable else v.status,
             "composite": None if v.composite is None else round(v.composite, 1),
         }
         for v in report.decisions
     ]
     emit(rows, list(rows[0].keys()) if rows else ["agent"], fmt, f"Ladder {report.period}")
-    if fmt is OutputFormat.table:
-        counts = ", ".join(f"{k} {n}" for k, n in sorted(report.counts().items()))
+    if readable:
+        counts = ", ".join(
+            f"{labels.name(labels.DECISION_NAMES, k, 'en').lower()} {n}"
+            for k, n in sorted(report.counts().items())
+        )
         stored = (
             "dry run: nothing stored"
             if report.dry_run
