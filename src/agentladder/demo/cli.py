@@ -14,6 +14,7 @@ from agentladder.db import session_scope, upgrade_schema
 from agentladder.demo import service as demo_service
 from agentladder.errors import DomainError
 from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import decision_name, status_name
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS
 from agentladder.periods import parse_period
@@ -218,7 +219,10 @@ def _print_demo_ladder(facts: dict[str, object]) -> None:
     )
     with session_scope(get_settings()) as session:
         views = decisions_service.decision_views(session=session, period=parse_period(periods[-1]))
-    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(ladder["last_counts"].items()))
+    counts = ", ".join(
+        f"{decision_name(kind, 'en').lower()} {n}"
+        for kind, n in sorted(ladder["last_counts"].items())
+    )
     table = Table(title=f"Ladder decisions {periods[-1]} 晋级决定 (moves; {counts})")
     for column in ("agent", "name", "team", "decision", "from", "to", "composite", "status"):
         table.add_column(
@@ -230,11 +234,11 @@ def _print_demo_ladder(facts: dict[str, object]) -> None:
                 view.employee_no,
                 view.name,
                 view.team_code or "",
-                view.decision,
+                decision_name(view.decision, "en"),
                 levels_service.get_level(view.from_level).zh,
                 levels_service.get_level(view.to_level).zh,
                 f"{view.composite:.1f}" if view.composite is not None else "",
-                view.status,
+                status_name(view.status, "en"),
             )
     console.print(table)
     console.print(

@@ -25,9 +25,9 @@ from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
 from agentladder.external import service as external
-from agentladder.ladder import labels
 from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.schemas import decision_name, status_name
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.metrics import service as metrics_service
@@ -180,10 +180,8 @@ def run(
             "team": v.team_code,
             "from": level_name(v.from_level, "en") if readable else v.from_level,
             "to": level_name(v.to_level, "en") if readable else v.to_level,
-            "decision": labels.name(labels.DECISION_NAMES, v.decision, "en")
-            if readable
-            else v.decision,
-            "status": labels.name(labels.STATUS_NAMES, v.status, "en") if readable else v.status,
+            "decision": decision_name(v.decision, "en") if readable else v.decision,
+            "status": status_name(v.status, "en") if readable else v.status,
             "composite": None if v.composite is None else round(v.composite, 1),
         }
         for v in report.decisions
@@ -191,8 +189,7 @@ def run(
     emit(rows, list(rows[0].keys()) if rows else ["agent"], fmt, f"Ladder {report.period}")
     if readable:
         counts = ", ".join(
-            f"{labels.name(labels.DECISION_NAMES, k, 'en').lower()} {n}"
-            for k, n in sorted(report.counts().items())
+            f"{decision_name(k, 'en').lower()} {n}" for k, n in sorted(report.counts().items())
         )
         stored = (
             "dry run: nothing stored"

@@ -154,6 +154,16 @@ class DecisionView:
         }
 
 
+def decision_name(kind: str, language: Language) -> str:
+    """A decision kind (promote, hold, ...) by its name in the reader's language."""
+    return labels.name(labels.DECISION_NAMES, kind, language)
+
+
+def status_name(status: str, language: Language) -> str:
+    """A decision's status (pending, final, ...) by its name in the reader's language."""
+    return labels.name(labels.STATUS_NAMES, status, language)
+
+
 def _param_text(key: str, value: Any, language: Language) -> Any:
     # Level and metric ids become their names in the reader's language.
     if key == "level" and isinstance(value, str):
