@@ -8,6 +8,7 @@ from agentladder.ingest import models as ingest_models
 from agentladder.ladder import models as ladder_models
 from agentladder.metrics import models as metrics_models
 from agentladder.org import models as org_models
+from agentladder.quality import models as quality_models
 from agentladder.training import models as training_models
 
 metadata = Base.metadata
@@ -21,5 +22,6 @@ __all__ = [
     "metadata",
     "metrics_models",
     "org_models",
+    "quality_models",
     "training_models",
 ]
