@@ -17,77 +17,12 @@ if TYPE_CHECKING:
 
     from agentladder.periods import Period
 
-QA_EVALUATIONS_GAP = N_plural("{count} more QA evaluation", "{count} more QA evaluations")
 ADOPTED_GAP = N_plural(
     "{count} more adopted knowledge contribution", "{count} more adopted knowledge contributions"
 )
 # Gap sentences decisions stored before the plural forms hold: kept translated.
-STORED_ONLY_SENTENCES = (
-    N_("{count} more QA evaluations"),
-    N_("{count} more adopted knowledge contributions"),
-)
+STORED_ONLY_SENTENCES = (N_("{count} more adopted knowledge contributions"),)
 
-QA_SCORE = MetricDefinition(
-    "qa_score",
-    "质检得分",
-    "QA score",
-    "score",
-    "up",
-    "external",
-    sample="evaluations",
-    bounds=(0, 100),
-    evaluator_scored=True,
-    policy_keys=(
-        PolicyKey(
-            "evidence",
-            "min_qa_evaluations",
-            "min_samples",
-            gate="min_qa_evaluations",
-            label=N_("QA evaluations"),
-            gap=QA_EVALUATIONS_GAP[0],
-            gap_plural=QA_EVALUATIONS_GAP[1],
-            default=0,
-        ),
-        PolicyKey(
-            "entry",
-            "min_qa_score",
-            "min_value",
-            gate="qa_score",
-            label=N_("QA score"),
-            gap=N_("QA score {needed} (now {actual})"),
-        ),
-    ),
-)
-QA_FATAL_ERRORS = MetricDefinition(
-    "qa_fatal_errors",
-    "致命错误",
-    "Fatal errors",
-    "count",
-    "down",
-    "external",
-    sample="evaluations",
-    bounds=(0, None),
-    policy_keys=(
-        PolicyKey(
-            "entry",
-            "no_fatal_months",
-            "no_events",
-            gate="fatal_errors",
-            label=N_("Fatal errors in the window"),
-            gap=N_("no fatal errors in the gate's window (now {count})"),
-        ),
-        PolicyKey(
-            "demotion",
-            "on_fatal_compliance",
-            "trigger",
-            gate="fatal_errors",
-            label=N_("Fatal errors"),
-            default="review",
-            review_reason=N_("A compliance-critical fatal error this period: a review is open."),
-            demote_reason=N_("A compliance-critical fatal error this period: demoted one level."),
-        ),
-    ),
-)
 KB_CONTRIBUTION_POINTS = MetricDefinition(
     "kb_contribution_points",
     "知识贡献积分",
@@ -128,8 +63,9 @@ class ExternalResultsProvider(ProviderBase):
     name = "external"
 
     def metrics(self) -> Sequence[MetricDefinition]:
-        """The quality and knowledge metrics no subsystem of the product measures yet."""
-        return [QA_SCORE, QA_FATAL_ERRORS, KB_CONTRIBUTION_POINTS, KB_ADOPTED]
+        """The knowledge metrics no subsystem of the product measures yet (QA results imported
+        under the quality metrics' names are read too: their facts come from `facts`)."""
+        return [KB_CONTRIBUTION_POINTS, KB_ADOPTED]
 
     def facts(
         self, *, session: Session, periods: Sequence[Period], metrics: Collection[str] | None

@@ -390,6 +390,8 @@ BUILTIN_PROVIDERS = (
     "agentladder.metrics.provider:PROVIDER",
     "agentladder.training.provider:PROVIDER",
     "agentladder.external.provider:PROVIDER",
+    # After external: the product's own evaluations win over imported QA results.
+    "agentladder.quality.provider:PROVIDER",
 )
 PROVIDER_ENTRY_POINTS = "agentladder.providers"
 

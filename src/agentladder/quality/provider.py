@@ -1,0 +1,210 @@
+"""The quality provider: the product's own QA evaluations as evidence for the ladder. It
+declares the quality metrics (results imported from other tools under the same names keep
+working: the external provider's facts come first, and the product's own win where both exist)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from agentladder.config import get_settings
+from agentladder.i18n import N_, N_plural
+from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
+from agentladder.quality.models import QaEvaluation
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agentladder.periods import Period
+
+# Gap sentences decisions stored before the plural forms hold: kept translated.
+STORED_ONLY_SENTENCES = (N_("{count} more QA evaluations"),)
+
+QA_EVALUATIONS_GAP = N_plural("{count} more QA evaluation", "{count} more QA evaluations")
+
+QA_SCORE = MetricDefinition(
+    "qa_score",
+    "质检得分",
+    "QA score",
+    "score",
+    "up",
+    "quality",
+    sample="evaluations",
+    bounds=(0, 100),
+    evaluator_scored=True,
+    policy_keys=(
+        PolicyKey(
+            "evidence",
+            "min_qa_evaluations",
+            "min_samples",
+            gate="min_qa_evaluations",
+            label=N_("QA evaluations"),
+            gap=QA_EVALUATIONS_GAP[0],
+            gap_plural=QA_EVALUATIONS_GAP[1],
+            default=0,
+        ),
+        PolicyKey(
+            "entry",
+            "min_qa_score",
+            "min_value",
+            gate="qa_score",
+            label=N_("QA score"),
+            gap=N_("QA score {needed} (now {actual})"),
+        ),
+    ),
+)
+QA_FATAL_ERRORS = MetricDefinition(
+    "qa_fatal_errors",
+    "致命错误",
+    "Fatal errors",
+    "count",
+    "down",
+    "quality",
+    sample="evaluations",
+    bounds=(0, None),
+    policy_keys=(
+        PolicyKey(
+            "entry",
+            "no_fatal_months",
+            "no_events",
+            gate="fatal_errors",
+            label=N_("Fatal errors in the window"),
+            gap=N_("no fatal errors in the gate's window (now {count})"),
+        ),
+        PolicyKey(
+            "demotion",
+            "on_fatal_compliance",
+            "trigger",
+            gate="fatal_errors",
+            label=N_("Fatal errors"),
+            default="review",
+            review_reason=N_("A compliance-critical fatal error this period: a review is open."),
+            demote_reason=N_("A compliance-critical fatal error this period: demoted one level."),
+        ),
+    ),
+)
+QA_EVALUATIONS = MetricDefinition(
+    "qa_evaluations",
+    "质检次数",
+    "QA evaluations",
+    "count",
+    "up",
+    "quality",
+    sample="evaluations",
+    bounds=(0, None),
+)
+FATAL_ACCURACY = MetricDefinition(
+    "fatal_accuracy",
+    "致命错误准确率",
+    "Fatal accuracy",
+    "rate",
+    "up",
+    "quality",
+    sample="evaluations",
+    bounds=(0, 1),
+)
+NONFATAL_ACCURACY = MetricDefinition(
+    "nonfatal_accuracy",
+    "非致命项通过率",
+    "Non-fatal accuracy",
+    "rate",
+    "up",
+    "quality",
+    sample="items",
+    bounds=(0, 1),
+)
+COMPLIANCE_SCORE = MetricDefinition(
+    "compliance_score",
+    "合规得分",
+    "Compliance score",
+    "score",
+    "up",
+    "quality",
+    sample="evaluations",
+    bounds=(0, 100),
+    evaluator_scored=True,
+)
+SOURCE = "quality"
+
+
+class QualityProvider(ProviderBase):
+    """Official, submitted evaluations of the calls of each period (coaching ones never count)."""
+
+    name = "quality"
+
+    def metrics(self) -> Sequence[MetricDefinition]:
+        """QA score, evaluations, fatal errors, fatal and non-fatal accuracy, compliance."""
+        return [
+            QA_SCORE,
+            QA_EVALUATIONS,
+            QA_FATAL_ERRORS,
+            FATAL_ACCURACY,
+            NONFATAL_ACCURACY,
+            COMPLIANCE_SCORE,
+        ]
+
+    def facts(
+        self, *, session: Session, periods: Sequence[Period], metrics: Collection[str] | None
+    ) -> Iterable[tuple[str, Fact]]:
+        """Per agent and period (the call's time in the centre's zone): the metrics above."""
+        zone = get_settings().tz
+        for period in periods:
+            start, end = period.bounds_utc(zone)
+            rows = session.execute(
+                select(
+                    QaEvaluation.agent_id,
+                    QaEvaluation.overall,
+                    QaEvaluation.fatal,
+                    QaEvaluation.compliance,
+                    QaEvaluation.scores_json,
+                ).where(
+                    QaEvaluation.status == "submitted",
+                    QaEvaluation.kind == "official",
+                    QaEvaluation.call_at >= start,
+                    QaEvaluation.call_at < end,
+                )
+            ).all()
+            by_agent: dict[int, list[tuple[float, bool, float | None, str]]] = defaultdict(list)
+            for agent_id, overall, fatal, compliance, scores in rows:
+                # A submitted evaluation always has its overall score.
+                by_agent[agent_id].append((overall or 0.0, fatal, compliance, scores))
+            for agent_id, evaluations in by_agent.items():
+                for fact in _agent_facts(agent_id, evaluations):
+                    if metrics is None or fact.metric_id in metrics:
+                        yield period.label, fact
+
+
+def _agent_facts(
+    agent_id: int, evaluations: list[tuple[float, bool, float | None, str]]
+) -> list[Fact]:
+    count = len(evaluations)
+    fatal = sum(1 for _, failed, _, _ in evaluations if failed)
+    compliance = [value for _, _, value, _ in evaluations if value is not None]
+    passed = applicable = 0
+    for _, _, _, scores in evaluations:
+        scored = json.loads(scores or "{}")
+        passed += int(scored.get("nonfatal_passed", 0))
+        applicable += int(scored.get("nonfatal_applicable", 0))
+
+    def fact(metric: str, value: float | None, sample: int) -> Fact:
+        return Fact(agent_id, metric, value, sample, SOURCE)
+
+    return [
+        fact("qa_score", sum(o for o, _, _, _ in evaluations) / count, count),
+        fact("qa_evaluations", count, count),
+        fact("qa_fatal_errors", fatal, count),
+        fact("fatal_accuracy", 1 - fatal / count, count),
+        fact("nonfatal_accuracy", passed / applicable if applicable else None, applicable),
+        fact(
+            "compliance_score",
+            sum(compliance) / len(compliance) if compliance else None,
+            len(compliance),
+        ),
+    ]
+
+
+PROVIDER = QualityProvider()
