@@ -86,7 +86,9 @@ def fit_evaluator_effects(
         raise InvalidInput("every score is a finite number")
 
     agent_counts = np.bincount(agent_of_row, minlength=len(agent_index)).astype(np.float64)
-    agent_sums = np.bincount(agent_of_row, weights=scores, minlength=len(agent_index))
+    agent_sums = np.bincount(agent_of_row, weights=scores, minlength=len(agent_index)).astype(
+        np.float64
+    )
     evaluator_counts = np.bincount(evaluator_of_row, minlength=len(evaluator_index))
     # Evaluators under the minimum keep their rows (they still inform the mean and the agents)
     # but get no effect column, i.e. an effect of exactly 0.
@@ -102,7 +104,7 @@ def fit_evaluator_effects(
     np.add.at(cross_counts, (agent_of_row[in_fitted], column_of_row[in_fitted] + 1), 1.0)
     evaluator_sums = np.bincount(
         column_of_row[in_fitted], weights=scores[in_fitted], minlength=len(fitted)
-    )
+    ).astype(np.float64)
     sum_of_squares = float(scores @ scores)
     total_sum = float(scores.sum())
 
