@@ -86,7 +86,7 @@ def test_an_evaluator_under_the_minimum_gets_no_effect() -> None:
         fit.raw_means[0]
         - sum(fit.evaluator_effects[e] for a, e, _ in rows if a == 0) / fit.agent_evaluations[0]
     )
-    assert all(effect != 0.0 for evaluator, effect in fit.evaluator_effects.items() if evaluator < 4)
+    assert all(fit.evaluator_effects[evaluator] != 0.0 for evaluator in range(4))
 
 
 def test_a_balanced_design_leaves_the_raw_means_nearly_unchanged() -> None:
@@ -150,6 +150,7 @@ def test_shifting_one_evaluator_moves_only_that_effect(
     before = fit_evaluator_effects(rows, **options)  # type: ignore[arg-type]
     shifted = [(a, e, s + shift if e == evaluator else s) for a, e, s in rows]
     after = fit_evaluator_effects(shifted, **options)  # type: ignore[arg-type]
+
     # Effects are relative to the overall mean, which takes the evaluator's share of the shift;
     # against the other evaluators the effect moves by the whole shift.
     def contrast(fit: BiasFit[int, int]) -> float:
