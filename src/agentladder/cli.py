@@ -64,6 +64,9 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     "training": LazyCommand(
         "agentladder.training.cli:training_app", "Training: certification types and certificates."
     ),
+    "quality": LazyCommand(
+        "agentladder.quality.cli:quality_app", "Service quality (质检): forms and QA scores."
+    ),
     "report": LazyCommand(
         "agentladder.reports.cli:report_app",
         "Ladder reports (scorecard, team dashboard, promotion list) as XLSX, PDF or HTML.",
@@ -145,7 +148,7 @@ MIGRATING_COMMANDS = frozenset({"init", "serve", "demo"})
 SELF_CHECKING_COMMANDS = frozenset({"backup", "restore"})
 # Commands that work on a file alone: they use the database when there is a current one and
 # never create one.
-DATABASE_FREE_COMMANDS = frozenset({("ladder", "policy", "validate")})
+DATABASE_FREE_COMMANDS = frozenset({("ladder", "policy", "validate"), ("quality", "forms", "show")})
 
 
 def _print_version(value: bool) -> None:

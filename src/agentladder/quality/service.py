@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import select
@@ -16,6 +18,10 @@ from sqlalchemy.orm import Session
 
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
+from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
+from agentladder.periods import Period, period_of
+from agentladder.quality.bias import fit_evaluator_effects
 from agentladder.quality.models import EVALUATION_KINDS, QaEvaluation, QaForm, QaFormVersion
 from agentladder.quality.schemas import Answer, FormSpec
 from agentladder.quality.scoring import score_call
@@ -172,3 +178,130 @@ def submit_evaluation(
     evaluation.submitted_at = evaluation.updated_at = utcnow()
     session.flush()
     return evaluation
+
+
+# The months an evaluator's harshness is estimated over, ending with the period scored.
+SCORING_WINDOW_MONTHS = 3
+# Evaluators with fewer evaluations in the window get no effect (their scores count as given).
+MIN_EVALUATOR_EVALUATIONS = 30
+
+
+@dataclass(frozen=True)
+class AgentQaScore:
+    """An agent's QA in a period: raw mean, mean with their evaluators' effects taken out."""
+
+    agent: str
+    qa_score: float
+    qa_score_adjusted: float
+    evaluations: int
+    fatal_errors: int
+
+
+@dataclass(frozen=True)
+class EvaluatorEffect:
+    """How much an evaluator's scores run above (+) or below (-) the others', shrunk."""
+
+    evaluator: str
+    effect: float
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class PeriodQaScores:
+    """The period's QA scores per agent and the evaluators' effects behind the adjustment."""
+
+    period: str
+    agents: list[AgentQaScore]
+    evaluators: list[EvaluatorEffect]
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape `agentladder quality scores --format json` prints."""
+        return {
+            "period": self.period,
+            "agents": [
+                {
+                    "agent": a.agent,
+                    "qa_score": round(a.qa_score, 2),
+                    "qa_score_adjusted": round(a.qa_score_adjusted, 2),
+                    "evaluations": a.evaluations,
+                    "fatal_errors": a.fatal_errors,
+                }
+                for a in self.agents
+            ],
+            "evaluators": [
+                {
+                    "evaluator": e.evaluator,
+                    "effect": round(e.effect, 2),
+                    "evaluations": e.evaluations,
+                }
+                for e in self.evaluators
+            ],
+        }
+
+
+def period_scores(
+    *,
+    session: Session,
+    period: Period,
+    zone: ZoneInfo,
+    window_months: int = SCORING_WINDOW_MONTHS,
+    min_evaluations: int = MIN_EVALUATOR_EVALUATIONS,
+) -> PeriodQaScores:
+    """Raw and evaluator-adjusted QA scores of the period's official evaluations; the
+    evaluators' effects are fitted over the `window_months` ending with the period."""
+    start, end = period.bounds_utc(zone)
+    months = period.first_day.year * 12 + period.first_day.month - window_months
+    window_start = period_of("month", date(months // 12, months % 12 + 1, 1)).bounds_utc(zone)[0]
+    rows = session.execute(
+        select(
+            QaEvaluation.agent_id,
+            QaEvaluation.evaluator_user_id,
+            QaEvaluation.overall,
+            QaEvaluation.fatal,
+            QaEvaluation.call_at,
+        ).where(
+            QaEvaluation.status == "submitted",
+            QaEvaluation.kind == "official",
+            QaEvaluation.call_at >= min(window_start, start),
+            QaEvaluation.call_at < end,
+        )
+    ).all()
+    effects: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    if rows:
+        fit = fit_evaluator_effects(
+            [(agent, evaluator or 0, overall or 0.0) for agent, evaluator, overall, _, _ in rows],
+            min_evaluations=min_evaluations,
+        )
+        effects, counts = fit.evaluator_effects, fit.evaluator_evaluations
+    in_period: dict[int, list[tuple[int, float, bool]]] = {}
+    for agent, evaluator, overall, fatal, call_at in rows:
+        if start <= call_at < end:
+            in_period.setdefault(agent, []).append((evaluator or 0, overall or 0.0, fatal))
+    numbers = {
+        a.id: a.employee_no
+        for a in org_service.agents_by_ids(session=session, agent_ids=set(in_period))
+    }
+    agents = [
+        AgentQaScore(
+            agent=numbers[agent_id],
+            qa_score=sum(score for _, score, _ in scored) / len(scored),
+            qa_score_adjusted=sum(
+                score - effects.get(evaluator, 0.0) for evaluator, score, _ in scored
+            )
+            / len(scored),
+            evaluations=len(scored),
+            fatal_errors=sum(1 for _, _, fatal in scored if fatal),
+        )
+        for agent_id, scored in in_period.items()
+    ]
+    names = {user.id: user.username for user in accounts_service.list_users(session=session)}
+    evaluators = [
+        EvaluatorEffect(names.get(user_id, "?"), effect, counts[user_id])
+        for user_id, effect in effects.items()
+    ]
+    return PeriodQaScores(
+        period=period.label,
+        agents=sorted(agents, key=lambda a: a.agent),
+        evaluators=sorted(evaluators, key=lambda e: e.evaluator),
+    )
