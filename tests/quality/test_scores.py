@@ -98,3 +98,18 @@ def test_the_default_form_shows_without_a_database() -> None:
     shown = runner.invoke(app, ["quality", "forms", "show", "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["code"] == "default"
+
+
+def test_the_ladder_reads_the_adjusted_score_as_a_fact(
+    session: Session, settings: Settings
+) -> None:
+    from agentladder.ladder.decisions.facts import gather_facts
+
+    _centre(session, settings)
+    facts = gather_facts(session=session, periods=[parse_period("2026-10")])["2026-10"]
+    adjusted = [f["qa_score_adjusted"] for f in facts.values()]
+    assert len(adjusted) == 4
+    assert all(fact.source == "quality" and fact.sample_size == 16 for fact in adjusted)
+    raw = sorted(f["qa_score"].value for f in facts.values())
+    spread = max(f.value for f in adjusted) - min(f.value for f in adjusted)
+    assert spread < raw[-1] - raw[0]  # the harsh evaluator's pull is taken out

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from agentladder.config import get_settings
 from agentladder.i18n import N_, N_plural
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
+from agentladder.quality import service as quality_service
 from agentladder.quality.models import QaEvaluation
 
 if TYPE_CHECKING:
@@ -117,6 +118,16 @@ NONFATAL_ACCURACY = MetricDefinition(
     sample="items",
     bounds=(0, 1),
 )
+QA_SCORE_ADJUSTED = MetricDefinition(
+    "qa_score_adjusted",
+    "质检得分（校正评分人偏差）",
+    "QA score, adjusted for evaluators",
+    "score",
+    "up",
+    "quality",
+    sample="evaluations",
+    bounds=None,  # a harsh evaluator's effect taken out can lift a score past 100
+)
 COMPLIANCE_SCORE = MetricDefinition(
     "compliance_score",
     "合规得分",
@@ -140,6 +151,7 @@ class QualityProvider(ProviderBase):
         """QA score, evaluations, fatal errors, fatal and non-fatal accuracy, compliance."""
         return [
             QA_SCORE,
+            QA_SCORE_ADJUSTED,
             QA_EVALUATIONS,
             QA_FATAL_ERRORS,
             FATAL_ACCURACY,
@@ -176,6 +188,19 @@ class QualityProvider(ProviderBase):
                 for fact in _agent_facts(agent_id, evaluations):
                     if metrics is None or fact.metric_id in metrics:
                         yield period.label, fact
+            if by_agent and (metrics is None or "qa_score_adjusted" in metrics):
+                adjusted = quality_service.period_scores(session=session, period=period, zone=zone)
+                for agent in adjusted.agents:
+                    yield (
+                        period.label,
+                        Fact(
+                            agent.agent_id,
+                            "qa_score_adjusted",
+                            agent.qa_score_adjusted,
+                            agent.evaluations,
+                            SOURCE,
+                        ),
+                    )
 
 
 def _agent_facts(

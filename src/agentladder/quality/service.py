@@ -191,6 +191,7 @@ class AgentQaScore:
     """An agent's QA in a period: raw mean, mean with their evaluators' effects taken out."""
 
     agent: str
+    agent_id: int
     qa_score: float
     qa_score_adjusted: float
     evaluations: int
@@ -285,6 +286,7 @@ def period_scores(
     agents = [
         AgentQaScore(
             agent=numbers[agent_id],
+            agent_id=agent_id,
             qa_score=sum(score for _, score, _ in scored) / len(scored),
             qa_score_adjusted=sum(
                 score - effects.get(evaluator, 0.0) for evaluator, score, _ in scored
