@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     login_address_backoff_s: float = Field(
         default=2.0, gt=0, description="First wait for an address past its failures; doubles"
     )
+    recordings_dir: Path | None = Field(
+        default=None, description="Where call recordings are kept; none: recordings are not played"
+    )
+    recording_path_template: str = Field(
+        default="{date:%Y/%m/%d}/{uniqueid}.wav",
+        description="A recording's path under recordings_dir (Asterisk MixMonitor style)",
+    )
     appeal_window_days: int = Field(
         default=DEFAULT_APPEAL_WINDOW_DAYS,
         ge=1,
