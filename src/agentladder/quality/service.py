@@ -21,7 +21,6 @@ from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.periods import Period, period_of
-from agentladder.quality.bias import fit_evaluator_effects
 from agentladder.quality.models import EVALUATION_KINDS, QaEvaluation, QaForm, QaFormVersion
 from agentladder.quality.schemas import Answer, FormSpec
 from agentladder.quality.scoring import score_call
@@ -270,6 +269,9 @@ def period_scores(
     effects: dict[int, float] = {}
     counts: dict[int, int] = {}
     if rows:
+        # Imported here: numpy loads only when scores are fitted (tests/test_startup.py).
+        from agentladder.quality.bias import fit_evaluator_effects
+
         fit = fit_evaluator_effects(
             [(agent, evaluator or 0, overall or 0.0) for agent, evaluator, overall, _, _ in rows],
             min_evaluations=min_evaluations,
