@@ -3,7 +3,7 @@ page), the ledger by pages, rejected rows, unmapped identities and mapping them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -19,6 +19,12 @@ from agentladder.web.importing import save_upload
 from agentladder.web.params import OptionalRowIdQuery, PageNumber, RowId
 from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agentladder.config import Settings
+    from agentladder.org.models import User
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["imports"], responses=API_ERRORS)
@@ -119,20 +125,33 @@ async def upload_form(
     form = {"adapter": adapter, "mapping": mapping, "encoding": encoding, "timezone": timezone}
     try:
         job_request = await _job_request(adapter, mapping, mapping_file, encoding, timezone)
-        jobs_service.check_request(job_request)
-        saved = await save_upload(file, settings, jobs_service.UPLOAD_KIND)
-        job = jobs_service.create_job(
-            session=session,
-            upload_token=saved.token,
-            file_name=saved.file_name,
-            size_bytes=saved.size_bytes,
-            request=job_request,
-            user=user,
-        )
+        job = await _start_job(session, settings, user, background, file, job_request)
     except DomainError as exc:
         return _imports_page(request, session, 1, exc.status_code, upload_error=exc, form=form)
-    background.add_task(jobs_service.run_job, settings=settings, job_id=job.id)
     return RedirectResponse(f"/imports/jobs/{job.id}", status_code=303)
+
+
+async def _start_job(
+    session: Session,
+    settings: Settings,
+    user: User,
+    background: BackgroundTasks,
+    file: UploadFile,
+    job_request: jobs_service.JobRequest,
+) -> ImportJob:
+    """Check the options, keep the upload on disk, record the job and run it after the answer."""
+    jobs_service.check_request(job_request)
+    saved = await save_upload(file, settings, jobs_service.UPLOAD_KIND)
+    job = jobs_service.create_job(
+        session=session,
+        upload_token=saved.token,
+        file_name=saved.file_name,
+        size_bytes=saved.size_bytes,
+        request=job_request,
+        user=user,
+    )
+    background.add_task(jobs_service.run_job, settings=settings, job_id=job.id)
+    return job
 
 
 @pages.get("/imports/jobs/{job_id}")
@@ -282,17 +301,7 @@ async def api_upload(
     by default, `mapping` or `mapping_file`, `encoding`, `timezone`) and import it in the
     background; the job as JSON (202), to poll at `links.job` until `finished`."""
     job_request = await _job_request(adapter, mapping, mapping_file, encoding, timezone)
-    jobs_service.check_request(job_request)
-    saved = await save_upload(file, settings, jobs_service.UPLOAD_KIND)
-    job = jobs_service.create_job(
-        session=session,
-        upload_token=saved.token,
-        file_name=saved.file_name,
-        size_bytes=saved.size_bytes,
-        request=job_request,
-        user=user,
-    )
-    background.add_task(jobs_service.run_job, settings=settings, job_id=job.id)
+    job = await _start_job(session, settings, user, background, file, job_request)
     return JSONResponse(
         _jsonable(_job_json(job, session)),
         status_code=202,

@@ -4,6 +4,7 @@ on them are named by the metric registry, so a new subsystem's metrics need noth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentladder import formatting
@@ -109,25 +110,28 @@ def certification_name(code: str, language: Language) -> str:
     return names[0] if language == "zh_Hans" else names[1]
 
 
-def certification_list(codes: str | list[str], language: Language) -> str:
-    """Comma-separated certification codes (as decisions store them) as a list of names."""
-    items = codes.split(",") if isinstance(codes, str) else codes
-    names = [certification_name(code.strip(), language) for code in items if code.strip()]
+def _names_list(
+    keys: str | list[str], name_of: Callable[[str, Language], str], language: Language
+) -> str:
+    # Decisions store such lists comma-separated ("score_lower_bound, certification").
+    items = keys.split(",") if isinstance(keys, str) else keys
+    names = [name_of(key.strip(), language) for key in items if key.strip()]
     return translate(language, LIST_SEPARATOR).join(names)
+
+
+def certification_list(codes: str | list[str], language: Language) -> str:
+    """Certification codes as a list of their names."""
+    return _names_list(codes, certification_name, language)
 
 
 def gate_names_list(gates: str | list[str], language: Language) -> str:
-    """Comma-separated gate keys (as decisions store them) as a list of names."""
-    items = gates.split(",") if isinstance(gates, str) else gates
-    names = [gate_name(gate.strip(), language) for gate in items if gate.strip()]
-    return translate(language, LIST_SEPARATOR).join(names)
+    """Gate keys as a list of their names."""
+    return _names_list(gates, gate_name, language)
 
 
 def metric_names_list(metrics: str | list[str], language: Language) -> str:
-    """Comma-separated metric ids (as decisions store them) as a list of names."""
-    items = metrics.split(",") if isinstance(metrics, str) else metrics
-    names = [metric_name(metric.strip(), language) for metric in items if metric.strip()]
-    return translate(language, LIST_SEPARATOR).join(names)
+    """Metric ids as a list of their names."""
+    return _names_list(metrics, metric_name, language)
 
 
 def gate_text(value: str, language: Language) -> str:

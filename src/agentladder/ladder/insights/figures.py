@@ -54,7 +54,8 @@ def gate_progress(progress: list[GateProgress], language: Language) -> BarChart 
         return None
 
     def text(gate: GateProgress) -> str:
-        return f"{_gate_value(gate.actual, language)} / {_gate_value(gate.required, language)}"
+        actual = labels.gate_value_text(gate.actual, language)
+        return f"{actual} / {labels.gate_value_text(gate.required, language)}"
 
     return BarChart(
         description=translate(language, N_("Progress to the next level")),
@@ -68,16 +69,6 @@ def gate_progress(progress: list[GateProgress], language: Language) -> BarChart 
         layout="horizontal",
         value_range=(0.0, 1.0),
     )
-
-
-def _gate_value(value: object, language: Language) -> str:
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, int):
-        return format_number(value, "int", language)
-    if isinstance(value, float):
-        return format_number(value, "plain", language)
-    return "—" if value is None else str(value)
 
 
 def level_pyramid(board: TeamDashboard, language: Language) -> BarChart:
