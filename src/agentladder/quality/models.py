@@ -18,8 +18,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agentladder.db import Base, UtcDateTime, utcnow
 
-EVALUATION_KINDS = ("official", "coaching")  # coaching evaluations never count
+# Only official evaluations count; coaching ones and calibration ones never do.
+EVALUATION_KINDS = ("official", "coaching", "calibration")
 EVALUATION_STATUSES = ("draft", "submitted")
+# Why a call is in a sample: drawn at random in its stratum, or picked by a targeted rule.
+SAMPLE_REASONS = (
+    "random",
+    "complaint",
+    "low_survey",
+    "short_talk",
+    "long_talk",
+    "transfer",
+    "repeat_caller",
+)
+DISPUTE_STATUSES = ("open", "upheld", "overturned")
+# What the audit trail records about an evaluation.
+AUDIT_ACTIONS = (
+    "submitted",
+    "imported",
+    "acknowledged",
+    "disputed",
+    "upheld",
+    "overturned",
+    "regraded",
+)
 
 
 class QaForm(Base):
@@ -86,4 +108,132 @@ class QaEvaluation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A calibration evaluation belongs to its session; the anchor is the expert or agreed one.
+    calibration_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qa_calibration_sessions.id", ondelete="CASCADE"), index=True
+    )
+    is_anchor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set for evaluations brought in from another tool's history.
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    )
     form_version: Mapped[QaFormVersion] = relationship()
+    disputes: Mapped[list[QaDispute]] = relationship(
+        back_populates="evaluation", order_by="QaDispute.id", cascade="all, delete-orphan"
+    )
+
+
+class QaSample(Base):
+    """The calls drawn for evaluation in one period: kept with the seed and the rules that drew
+    them, so the same draw can be made again and checked."""
+
+    __tablename__ = "qa_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_label: Mapped[str] = mapped_column(String(20), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    rules_json: Mapped[str] = mapped_column(Text, default="{}")
+    form_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qa_form_versions.id", ondelete="SET NULL")
+    )
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    calls: Mapped[list[QaSampledCall]] = relationship(
+        back_populates="sample", order_by="QaSampledCall.id", cascade="all, delete-orphan"
+    )
+
+
+class QaSampledCall(Base):
+    """One drawn call, why it was drawn, and the evaluator it is assigned to."""
+
+    __tablename__ = "qa_sampled_calls"
+    __table_args__ = (
+        UniqueConstraint("sample_id", "call_id"),
+        CheckConstraint(f"reason IN {SAMPLE_REASONS}", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("qa_samples.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(String(120))
+    call_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    queue: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str] = mapped_column(String(20), default="random")
+    evaluator_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qa_evaluations.id", ondelete="SET NULL"), index=True
+    )
+    sample: Mapped[QaSample] = relationship(back_populates="calls")
+
+
+class QaDispute(Base):
+    """An agent's objection to one item of a submitted evaluation, and the lead's decision:
+    upheld (the answer stands) or overturned (the answer changes and the score is recomputed)."""
+
+    __tablename__ = "qa_disputes"
+    __table_args__ = (CheckConstraint(f"status IN {DISPUTE_STATUSES}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("qa_evaluations.id", ondelete="CASCADE"), index=True
+    )
+    item_code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    raised_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    # The item's answer before and (when overturned) after the decision, as JSON.
+    answer_before_json: Mapped[str] = mapped_column(Text, default="null")
+    answer_after_json: Mapped[str | None] = mapped_column(Text)
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    evaluation: Mapped[QaEvaluation] = relationship(back_populates="disputes")
+
+
+class QaAuditEntry(Base):
+    """Who did what to an evaluation, when, what changed and why; never edited or deleted."""
+
+    __tablename__ = "qa_audit_entries"
+    __table_args__ = (CheckConstraint(f"action IN {AUDIT_ACTIONS}", name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("qa_evaluations.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))
+    # JSON: {item code: [before, after]} and the scores before and after, when they changed.
+    changes_json: Mapped[str] = mapped_column(Text, default="{}")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class QaCalibrationSession(Base):
+    """A set of calls scored blind by several evaluators against an anchor evaluation."""
+
+    __tablename__ = "qa_calibration_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    form_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qa_form_versions.id", ondelete="SET NULL")
+    )
+    held_on: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
