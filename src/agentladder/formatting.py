@@ -19,7 +19,9 @@ from agentladder.config import Language
 from agentladder.i18n import N_, babel_locale, translate
 
 # How a number is written; a metric unit maps to one of these (`kind_of_unit`).
-NumberKind = Literal["int", "plain", "decimal1", "decimal2", "percent", "duration", "score"]
+NumberKind = Literal[
+    "int", "plain", "decimal1", "decimal2", "percent", "duration", "score", "signed_score"
+]
 
 MISSING = "—"
 
@@ -29,6 +31,7 @@ _DECIMAL_PATTERNS = {
     "decimal1": "#,##0.0",
     "decimal2": "#,##0.00",
     "score": "#,##0.0",
+    "signed_score": "+#,##0.0;-#,##0.0",  # an effect or a change: +3.2, -1.5
 }
 
 # Registry units (`metrics.schemas.Unit`) and the kinds they are written in.

@@ -180,3 +180,44 @@ def test_wilson_interval_holds_the_observed_rate(successes: int, trials: int) ->
     successes = min(successes, trials)
     low, high = wilson_interval(successes, trials)
     assert 0.0 <= low <= successes / trials <= high <= 1.0
+
+
+@pytest.mark.parametrize("adjust", [True, False])
+def test_the_policy_scores_qa_raw_or_adjusted_and_the_card_keeps_both(adjust: bool) -> None:
+    text = policy_text() + f"qa:\n  adjust_for_evaluator: {str(adjust).lower()}\n"
+    policy = parse_policy(
+        text,
+        known_metrics=set(metrics_service.metric_definitions()),
+        known_certifications=set(),
+    )
+    assert policy.qa.adjust_for_evaluator is adjust
+    effects = {"evaluators": [{"evaluator": "harsh", "effect": -6.0, "evaluations": 6}]}
+    facts = {
+        1: {
+            "fcr_rate": Fact(1, "fcr_rate", 0.8, 100, "t"),
+            "qa_score": Fact(1, "qa_score", 74.0, 6, "quality"),
+            "qa_score_adjusted": Fact(
+                1, "qa_score_adjusted", 80.0, 6, "quality", detail={"raw": 74.0, **effects}
+            ),
+        },
+        # Imported QA only: nothing to adjust, scored as given either way.
+        2: {"qa_score": Fact(2, "qa_score", 74.0, 6, "import")},
+    }
+    cards = score_agents(policy, {1: Member(1, None, None), 2: Member(2, None, None)}, facts)
+    qa = cards[1].metric("qa_score")
+    assert qa is not None
+    assert qa.raw == (80.0 if adjust else 74.0)
+    assert qa.adjustment == {"raw": 74.0, **effects, "used": adjust}
+    assert cards[1].value("qa_score") == (80.0 if adjust else 74.0)  # what the gates read
+    plain = cards[2].metric("qa_score")
+    assert plain is not None
+    assert (plain.raw, plain.adjustment) == (74.0, None)
+
+
+def test_policies_without_the_qa_section_score_qa_as_given() -> None:
+    policy = parse_policy(
+        policy_text(),
+        known_metrics=set(metrics_service.metric_definitions()),
+        known_certifications=set(),
+    )
+    assert policy.qa.adjust_for_evaluator is False

@@ -98,3 +98,68 @@ def test_official_submitted_evaluations_become_the_agents_qa_facts(
     # An agent the product has not evaluated keeps the imported result.
     assert facts[imported_only.id]["qa_score"].value == 77
     assert facts[imported_only.id]["qa_score"].source != "quality"
+
+
+def test_a_policy_that_adjusts_for_evaluators_scores_qa_without_the_harsh_evaluators_effect(
+    session: Session, settings: Settings
+) -> None:
+    from tests.ladder.builders import decision_of, give, policy_text, run
+
+    harsh = make_user(session, settings, "harsh", ["qa"])
+    lenient = make_user(session, settings, "lenient", ["qa"])
+    version = quality_service.save_form(session=session, spec=FORM)
+    missed = _answers(understanding=False, product_knowledge=False, resolution_quality=False)
+    agents = [make_agent(session) for _ in range(8)]
+    for agent in agents:
+        give(session, agent, "2026-10", score=80)
+    counter = iter(range(10_000))
+
+    def evaluate(agent_id: int, evaluator: object, month: int) -> None:
+        evaluation = quality_service.start_evaluation(
+            session=session,
+            form_version_id=version.id,
+            agent_id=agent_id,
+            evaluator=evaluator,  # type: ignore[arg-type]
+            call_id=f"call-{next(counter)}",
+            call_at=datetime(2026, month, 10, 3, 0, tzinfo=UTC),
+        )
+        answers = missed if evaluator is harsh else _answers()
+        quality_service.save_draft(session=session, evaluation_id=evaluation.id, answers=answers)
+        quality_service.submit_evaluation(session=session, evaluation_id=evaluation.id)
+
+    # August and September: both evaluators score every agent, so their harshness shows.
+    for month in (8, 9):
+        for agent in agents:
+            for evaluator in (harsh, lenient, harsh, lenient):
+                evaluate(agent.id, evaluator, month)
+    # October: one agent drew only the harsh evaluator, another only the lenient one.
+    drew_harsh, drew_lenient = agents[0], agents[1]
+    for _ in range(6):
+        evaluate(drew_harsh.id, harsh, 10)
+        evaluate(drew_lenient.id, lenient, 10)
+
+    raw = run(session, "2026-10", policy_text(), dry_run=True)
+    adjusted = run(
+        session, "2026-10", policy_text() + "qa:\n  adjust_for_evaluator: true\n", dry_run=True
+    )
+
+    def qa_metric(report: object, agent: object) -> dict[str, object]:
+        view = decision_of(report, agent)  # type: ignore[arg-type]
+        [metric] = [
+            m for c in view.detail["components"] for m in c["metrics"] if m["metric"] == "qa_score"
+        ]
+        return metric  # type: ignore[no-any-return]
+
+    raw_gap = qa_metric(raw, drew_lenient)["raw"] - qa_metric(raw, drew_harsh)["raw"]  # type: ignore[operator]
+    adjusted_gap = (
+        qa_metric(adjusted, drew_lenient)["raw"] - qa_metric(adjusted, drew_harsh)["raw"]  # type: ignore[operator]
+    )
+    assert raw_gap > 10
+    assert abs(adjusted_gap) < raw_gap / 3
+    shown = qa_metric(adjusted, drew_harsh)["adjustment"]
+    assert shown["used"] is True
+    assert shown["raw"] == pytest.approx(qa_metric(raw, drew_harsh)["raw"], abs=0.01)  # type: ignore[index]
+    [effect] = shown["evaluators"]  # type: ignore[index]
+    assert (effect["evaluator"], effect["evaluations"]) == ("harsh", 6)
+    assert effect["effect"] < -3
+    assert qa_metric(raw, drew_harsh)["adjustment"]["used"] is False  # type: ignore[index]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -65,6 +65,9 @@ class MetricDefinition:
     # Scored by people (QA evaluators): the fairness table groups agents by its source.
     evaluator_scored: bool = False
     policy_keys: tuple[PolicyKey, ...] = field(default_factory=tuple)
+    # Its twin with the evaluators' effects taken out: a policy that adjusts for evaluators
+    # (`qa.adjust_for_evaluator`) scores this metric by the twin where the twin has a value.
+    adjusted_variant: str | None = None
 
     def name(self, language: str) -> str:
         """The metric's name in the reader's language."""
@@ -80,6 +83,9 @@ class Fact:
     value: float | None
     sample_size: int
     source: str
+    # What lies behind an adjusted value (the raw one, the evaluators' effects), for the
+    # explanation: JSON-ready, never compared.
+    detail: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 class EvidenceProvider(Protocol):

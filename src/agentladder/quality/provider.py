@@ -37,6 +37,7 @@ QA_SCORE = MetricDefinition(
     sample="evaluations",
     bounds=(0, 100),
     evaluator_scored=True,
+    adjusted_variant="qa_score_adjusted",
     policy_keys=(
         PolicyKey(
             "evidence",
@@ -199,6 +200,7 @@ class QualityProvider(ProviderBase):
                             agent.qa_score_adjusted,
                             agent.evaluations,
                             SOURCE,
+                            detail=adjusted.adjustment_of(agent),
                         ),
                     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -195,6 +196,8 @@ class AgentQaScore:
     qa_score_adjusted: float
     evaluations: int
     fatal_errors: int
+    # How many of the agent's evaluations each evaluator made, by username.
+    evaluations_by: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,20 @@ class PeriodQaScores:
     period: str
     agents: list[AgentQaScore]
     evaluators: list[EvaluatorEffect]
+
+    def adjustment_of(self, agent: AgentQaScore) -> dict[str, Any]:
+        """What the ladder's explanation shows beside an adjusted score: the raw score and
+        the effect of each evaluator who scored the agent (0 for one with too few evaluations
+        to estimate)."""
+        effects = {e.evaluator: e.effect for e in self.evaluators}
+        return {
+            "raw": round(agent.qa_score, 2),
+            "adjusted": round(agent.qa_score_adjusted, 2),
+            "evaluators": [
+                {"evaluator": name, "effect": round(effects.get(name, 0.0), 2), "evaluations": n}
+                for name, n in agent.evaluations_by
+            ],
+        }
 
     def as_json(self) -> dict[str, Any]:
         """The shape `agentladder quality scores --format json` prints."""
@@ -285,6 +302,7 @@ def period_scores(
         a.id: a.employee_no
         for a in org_service.agents_by_ids(session=session, agent_ids=set(in_period))
     }
+    names = {user.id: user.username for user in accounts_service.list_users(session=session)}
     agents = [
         AgentQaScore(
             agent=numbers[agent_id],
@@ -296,10 +314,12 @@ def period_scores(
             / len(scored),
             evaluations=len(scored),
             fatal_errors=sum(1 for _, _, fatal in scored if fatal),
+            evaluations_by=tuple(
+                sorted(Counter(names.get(evaluator, "?") for evaluator, _, _ in scored).items())
+            ),
         )
         for agent_id, scored in in_period.items()
     ]
-    names = {user.id: user.username for user in accounts_service.list_users(session=session)}
     evaluators = [
         EvaluatorEffect(names.get(user_id, "?"), effect, counts[user_id])
         for user_id, effect in effects.items()

@@ -35,6 +35,7 @@ def _components(card: PeriodScores) -> list[dict[str, Any]]:
                     "points": None if metric.points is None else round(metric.points, 2),
                     "points_se": None if metric.points_se is None else round(metric.points_se, 2),
                     "source": metric.source,
+                    **({"adjustment": metric.adjustment} if metric.adjustment else {}),
                 }
                 for metric in component.metrics
             ],

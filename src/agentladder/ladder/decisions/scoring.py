@@ -11,11 +11,13 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
+from typing import Any
 
 from agentladder.ladder import labels
 from agentladder.ladder.policy.schemas import Cohort, LadderPolicy, ScoringSpec
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact
 
 
@@ -50,6 +52,9 @@ class MetricScore:
     source: str = ""
     # The standard error of the points from the sample size (None: not known, counted exact).
     points_se: float | None = None
+    # For a metric with an evaluator-adjusted twin: the raw and adjusted values, the
+    # evaluators' effects, and whether the adjusted value was the one scored.
+    adjustment: dict[str, Any] | None = None
 
     @property
     def used(self) -> bool:
@@ -211,12 +216,39 @@ def _points_se(
     return abs(_points(spec, used + se, ordered) - _points(spec, used - se, ordered)) / 2
 
 
+def adjusted_facts(
+    policy: LadderPolicy, facts: Mapping[int, Mapping[str, Fact]]
+) -> tuple[dict[int, dict[str, Fact]], dict[tuple[int, str], dict[str, Any]]]:
+    """The facts as the policy scores them: a metric with an evaluator-adjusted twin
+    (`qa_score`) takes the twin's value where the policy adjusts for evaluators and the twin
+    has one; and, per agent and metric, what the explanation shows of both."""
+    twins = {
+        metric_id: definition.adjusted_variant
+        for metric_id, definition in metrics_service.metric_definitions().items()
+        if definition.adjusted_variant and metric_id in policy.scored_metrics()
+    }
+    chosen: dict[int, dict[str, Fact]] = {}
+    adjustments: dict[tuple[int, str], dict[str, Any]] = {}
+    for agent_id, agent_facts in facts.items():
+        chosen[agent_id] = dict(agent_facts)
+        for metric_id, twin_id in twins.items():
+            twin = agent_facts.get(twin_id)
+            if twin is None or twin.value is None:
+                continue
+            used = policy.qa.adjust_for_evaluator
+            adjustments[(agent_id, metric_id)] = {**(twin.detail or {}), "used": used}
+            if used:
+                chosen[agent_id][metric_id] = replace(twin, metric_id=metric_id)
+    return chosen, adjustments
+
+
 def score_agents(
     policy: LadderPolicy,
     members: Mapping[int, Member],
     facts: Mapping[int, Mapping[str, Fact]],
 ) -> dict[int, PeriodScores]:
     """Every member's scorecard for one period under the policy."""
+    facts, adjustments = adjusted_facts(policy, facts)
     metrics = set(policy.scored_metrics())
     # Values as scored: shrunk toward the cohort where the policy asks.
     scored_values: dict[str, dict[int, tuple[float | None, float | None]]] = {}
@@ -284,6 +316,7 @@ def score_agents(
                         points,
                         fact.source if fact is not None else "",
                         points_se,
+                        adjustments.get((agent_id, metric_id)),
                     )
                 )
             weights = sum(m.weight for m in scored if m.used)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Language
 from agentladder.errors import NotFound
-from agentladder.formatting import format_date, kind_of_unit
+from agentladder.formatting import format_date, format_number, format_value, kind_of_unit
 from agentladder.i18n import N_, translate
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import schemas as decisions_schemas
@@ -73,6 +73,38 @@ def _gate_value(value: object, language: Language) -> Cell:
 
 def _yes_no(flag: bool, language: Language) -> str:
     return _tr(language, N_("Yes") if flag else N_("No"))
+
+
+def _adjustment_note(metric: dict[str, Any], language: Language) -> str:
+    """A metric scored with or beside its evaluator-adjusted value: both, and the effect of
+    each evaluator who scored the agent."""
+    adjustment = metric["adjustment"]
+    unit = labels.metric_unit(metric["metric"])
+    effects = "; ".join(
+        _tr(
+            language,
+            N_("{evaluator} {effect} ({count} evaluations)"),
+            evaluator=e["evaluator"],
+            effect=format_number(e["effect"], "signed_score", language),
+            count=format_number(e["evaluations"], "int", language),
+        )
+        for e in adjustment.get("evaluators", [])
+    )
+    text = (
+        _tr(
+            language,
+            N_("adjusted for evaluators; as scored: {raw}"),
+            raw=format_value(adjustment["raw"], unit, language),
+        )
+        if adjustment.get("used")
+        else _tr(
+            language,
+            N_("as scored; adjusted for evaluators: {adjusted}"),
+            adjusted=format_value(adjustment["adjusted"], unit, language),
+        )
+    )
+    name = labels.metric_name(metric["metric"], language)
+    return f"{name}: {text}" + (f"; {effects}" if effects else "")
 
 
 def _metric_value(value: float | None, metric_id: str) -> Value:
@@ -336,6 +368,8 @@ def _evidence_section(view: decisions_schemas.DecisionView, language: Language) 
                     metric["source"] or "—",
                 ]
             )
+            if metric.get("adjustment"):
+                section.notes.append(_adjustment_note(metric, language))
         if component.get("renormalised"):
             section.notes.append(
                 _tr(

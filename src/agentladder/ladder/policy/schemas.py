@@ -183,6 +183,13 @@ class DemotionSpec(_WithShorthands):
     expired_certification: Literal["hold", "demote"] = "hold"
 
 
+class QaSpec(_Strict):
+    """How QA evidence counts: as scored, or with each evaluator's harshness or leniency
+    taken out (the quality subsystem fits it over its scoring window)."""
+
+    adjust_for_evaluator: bool = False
+
+
 class LadderPolicy(_Strict):
     """A whole policy, validated."""
 
@@ -194,6 +201,7 @@ class LadderPolicy(_Strict):
     evidence: SufficiencySpec = SufficiencySpec()
     promotion: PromotionSpec
     demotion: DemotionSpec = DemotionSpec()
+    qa: QaSpec = QaSpec()
 
     def level_ids(self) -> list[str]:
         """The level ids, bottom to top."""
