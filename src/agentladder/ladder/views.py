@@ -31,6 +31,7 @@ from agentladder.ladder.policy.schemas import PolicyError
 from agentladder.org import service as org_service
 from agentladder.org.schemas import Permission, allows
 from agentladder.periods import parse_period
+from agentladder.quality.dashboard import service as quality_dashboard
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     LadderAppealUser,
@@ -108,11 +109,22 @@ def scorecard_page(
     card = insights_service.scorecard(
         session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
     )
+    # QA of the period the ladder decided last: what its evidence was.
+    qa_period = (
+        parse_period(card.latest.period)
+        if card.latest
+        else quality_dashboard.default_period(
+            session=session, zone=settings.tz, today=settings.today()
+        )
+    )
     return render_ladder_page(
         request,
         "ladder/scorecard.html",
         {
             "card": card,
+            "qa": quality_dashboard.agent_qa_card(
+                session=session, agent_id=agent_id, period=qa_period, zone=settings.tz
+            ),
             "trend_chart": figures.score_trend(
                 card.trend, card.bands, card.promotion_score, request_language(request)
             ),

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agentladder.db import Base, UtcDateTime, utcnow
+from agentladder.imports.models import FileImport
 
 # Only official evaluations count; coaching ones and calibration ones never do.
 EVALUATION_KINDS = ("official", "coaching", "calibration")
@@ -114,9 +115,9 @@ class QaEvaluation(Base):
         ForeignKey("qa_calibration_sessions.id", ondelete="CASCADE"), index=True
     )
     is_anchor: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Set for evaluations brought in from another tool's history.
-    import_batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    # Set for evaluations brought in from another tool's history: the file they came in.
+    file_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey(FileImport.id, ondelete="SET NULL"), index=True
     )
     form_version: Mapped[QaFormVersion] = relationship()
     disputes: Mapped[list[QaDispute]] = relationship(

@@ -25,6 +25,7 @@ EXCEL_FORMATS: dict[str, str] = {
     "decimal1": "#,##0.0",
     "decimal2": "#,##0.00",
     "score": "#,##0.0",
+    "signed_score": "+#,##0.0;-#,##0.0",
     "percent": "0.0%",
     "duration": "[h]:mm:ss",
 }

@@ -210,6 +210,7 @@ LadderRunUser = Annotated[User, Depends(requires(Permission.LADDER_RUN))]
 LadderDecideUser = Annotated[User, Depends(requires(Permission.LADDER_DECIDE))]
 LadderPolicyUser = Annotated[User, Depends(requires(Permission.LADDER_POLICY))]
 LadderAppealUser = Annotated[User, Depends(requires(Permission.LADDER_APPEAL))]
+QaDashboardUser = Annotated[User, Depends(requires(Permission.QA_DASHBOARD))]
 
 
 @lru_cache(maxsize=16)

@@ -51,6 +51,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Ladder"), "/ladder", Permission.LADDER_TEAM),
     (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
+    (N_("QA"), "/quality", Permission.QA_DASHBOARD),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),

@@ -41,6 +41,8 @@ FONT_STACK = (
 )
 FONT_SIZE_PX = 11
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+# Category labels of a line chart stay level up to this many; more are slanted.
+SIDE_BY_SIDE_LABELS = 4
 # A band narrower than this on screen has no room for its name.
 MIN_BAND_LABEL_PX = 12
 # Steps between axis ticks: seconds read best on clock steps.
@@ -159,7 +161,14 @@ def _line_spec(figure: LineChart, language: Language, width_px: int | None) -> d
         "type": "ordinal",
         "sort": categories,
         "title": figure.category_title,
-        "axis": {"labelAngle": 0, "labelOverlap": "parity", "labelLimit": 90},
+        "axis": {
+            # A phone's card holds about four period labels side by side; more are slanted,
+            # since vega-embed does not thin them again when the container narrows.
+            "labelAngle": 0 if len(categories) <= SIDE_BY_SIDE_LABELS else -40,
+            "labelAlign": "center" if len(categories) <= SIDE_BY_SIDE_LABELS else "right",
+            "labelOverlap": "parity",
+            "labelLimit": 90,
+        },
         "scale": {"padding": 0.6},
     }
 

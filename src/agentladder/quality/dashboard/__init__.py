@@ -1,0 +1,1 @@
+"""The QA dashboard and the QA section of an agent's scorecard."""
