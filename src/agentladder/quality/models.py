@@ -97,7 +97,7 @@ class QaEvaluation(Base):
     )
     call_id: Mapped[str] = mapped_column(String(120))  # the ingested call's id
     call_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    kind: Mapped[str] = mapped_column(String(10), default="official")
+    kind: Mapped[str] = mapped_column(String(20), default="official")
     status: Mapped[str] = mapped_column(String(10), default="draft")
     # Answers and per-item comments by item code, as JSON; scores once submitted.
     answers_json: Mapped[str] = mapped_column(Text, default="{}")

@@ -237,6 +237,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         # Calibration evaluations are a third kind: they never count for the ladder.
+        batch_op.alter_column(
+            "kind", existing_type=sa.String(length=10), type_=sa.String(length=20)
+        )
         batch_op.drop_constraint(batch_op.f("ck_qa_evaluations_kind"), type_="check")
         batch_op.create_check_constraint("kind", "kind IN ('official', 'coaching', 'calibration')")
     with op.batch_alter_table("qa_evaluations", schema=None) as batch_op:
@@ -263,6 +266,9 @@ def downgrade() -> None:
         batch_op.drop_column("acknowledged_at")
         batch_op.drop_constraint(batch_op.f("ck_qa_evaluations_kind"), type_="check")
         batch_op.create_check_constraint("kind", "kind IN ('official', 'coaching')")
+        batch_op.alter_column(
+            "kind", existing_type=sa.String(length=20), type_=sa.String(length=10)
+        )
 
     with op.batch_alter_table("qa_sampled_calls", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_qa_sampled_calls_sample_id"))
