@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="First wait for an address past its failures; doubles"
     )
     recordings_dir: Path | None = Field(
-        default=None, description="Where call recordings are kept; none: recordings are not played"
+        default=None, description="Where call recordings are kept; none: <data_dir>/recordings"
     )
     recording_path_template: str = Field(
         default="{date:%Y/%m/%d}/{uniqueid}.wav",
@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'agentladder.db').resolve()}"
+
+    @property
+    def recordings_root(self) -> Path:
+        """Where call recordings are read from: the configured folder, else `recordings` in
+        the data directory (where the demo writes its synthetic ones)."""
+        return self.recordings_dir or self.data_dir / "recordings"
 
     def today(self) -> date:
         """Today's date in the centre's time zone."""

@@ -180,6 +180,25 @@ def submit_evaluation(
     return evaluation
 
 
+def period_evaluations(
+    *, session: Session, period: Period, zone: ZoneInfo, kind: str = "official"
+) -> list[QaEvaluation]:
+    """The period's submitted evaluations of one kind, by the call's time."""
+    start, end = period.bounds_utc(zone)
+    return list(
+        session.scalars(
+            select(QaEvaluation)
+            .where(
+                QaEvaluation.status == "submitted",
+                QaEvaluation.kind == kind,
+                QaEvaluation.call_at >= start,
+                QaEvaluation.call_at < end,
+            )
+            .order_by(QaEvaluation.call_at, QaEvaluation.id)
+        )
+    )
+
+
 # The months an evaluator's harshness is estimated over, ending with the period scored.
 SCORING_WINDOW_MONTHS = 3
 # Evaluators with fewer evaluations in the window get no effect (their scores count as given).
