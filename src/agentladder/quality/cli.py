@@ -15,12 +15,14 @@ from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, con
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
-from agentladder.quality import forms_io
+from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
 
 quality_app = typer.Typer(help="Service quality (质检): forms and QA scores.", no_args_is_help=True)
 forms_app = typer.Typer(help="QA forms (质检评分表).", no_args_is_help=True)
 quality_app.add_typer(forms_app, name="forms")
+evaluations_app = typer.Typer(help="QA evaluations (质检评分记录).", no_args_is_help=True)
+quality_app.add_typer(evaluations_app, name="evaluations")
 
 
 @forms_app.command("show")
@@ -160,3 +162,54 @@ def forms_template(
     """Write the XLSX template: the default form, one row per item, and the columns' guide."""
     out.write_bytes(forms_io.forms_template())
     console.print(f"template written to {out}", highlight=False)
+
+
+# --- past evaluations ------------------------------------------------------------------------
+
+
+@evaluations_app.command(
+    "import",
+    help=(
+        "Import past evaluations from a CSV/XLSX file, one row per evaluation, each scored on "
+        "the form version it names and stored submitted. Evaluations already stored (same "
+        "call, evaluator and form version) are skipped; a file with any error changes "
+        "nothing.\n\nColumns (* required; Chinese | English header):\n\n"
+        + importing.EVALUATIONS_IMPORTER.columns_help().replace("\n", "\n\n")
+        + "\n\n- one column per item code of the form: yes, no or na (是/否/不适用); 0 to "
+        "the maximum for a scale item\n\n- comment:CODE: the evaluator's comment on an item"
+    ),
+)
+def evaluations_import(
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    encoding: EncodingOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    settings = get_settings()
+    data = file.read_bytes()
+    try:
+        with session_scope(settings) as session:
+            result = importing.import_evaluations(
+                session=session,
+                data=data,
+                file_name=file.name,
+                zone=settings.tz,
+                encoding=encoding,
+                dry_run=dry_run,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    print_import(
+        result,
+        importing.EVALUATIONS_IMPORTER,
+        [
+            ("call_id", "call"),
+            ("employee_no", "agent"),
+            ("evaluator", "evaluator"),
+            ("kind", "kind"),
+            ("overall", "score"),
+        ],
+        fmt,
+    )
+    if result.preview.errors:
+        raise typer.Exit(code=1)
