@@ -125,8 +125,10 @@ def test_the_fixture_history_imports_scored_on_its_form_with_an_audit_entry(
         None,
         False,
     )
-    # Local call times are the centre's; an offset wins.
+    # Local call times are the centre's; an offset wins; evaluated: the call time when empty.
     assert evaluations[0].call_at == datetime(2026, 9, 1, 1, 30, tzinfo=UTC)
+    assert evaluations[0].submitted_at == evaluations[0].call_at
+    assert evaluations[1].submitted_at == datetime(2026, 9, 3, 8, 0, tzinfo=UTC)
     assert evaluations[3].call_at == datetime(2026, 9, 4, 0, 0, tzinfo=UTC)
     assert evaluations[3].agent_id == org_service.resolve_identity(session=session, identity="8002")
     # The calibration session is created by its code; the anchor is marked.

@@ -194,6 +194,17 @@ FIXED_COLUMNS: tuple[Column, ...] = (
         if_empty=N_("the call time is empty"),
         parse=datetime_cell,
     ),
+    Column(
+        "evaluated_at",
+        label=N_("Evaluated"),
+        zh=("评分时间", "质检时间"),
+        en=("evaluated at", "submitted at", "evaluation time"),
+        example="2026-10-09 16:00",
+        help=N_(
+            "When the evaluation was made (empty: the call time); dispute windows run from it."
+        ),
+        parse=datetime_cell,
+    ),
     AGENT_COLUMN,
     NAME_COLUMN,
     Column(
@@ -329,6 +340,7 @@ class _Record:
     evaluator_id: int
     version_id: int
     call_at: datetime
+    evaluated_at: datetime
     answers: dict[str, Answer]
     comments: dict[str, str]
     overall: float
@@ -584,6 +596,8 @@ def _check(
             continue
         if agent_id is None or evaluator is None or kind is None or row.value("call_at") is None:
             continue
+        if row.text("evaluated_at") and row.value("evaluated_at") is None:
+            continue  # unreadable, reported
         key = (row.text("call_id"), evaluator.id, version.id)
         if not _calibration_fits(row, problems, lookups, version, key in stored):
             continue
@@ -621,6 +635,7 @@ def _check(
             evaluator_id=evaluator.id,
             version_id=version.id,
             call_at=_utc(row.value("call_at"), run.options.zone),
+            evaluated_at=_utc(row.value("evaluated_at") or row.value("call_at"), run.options.zone),
             answers=answers,
             comments=comments,
             overall=scored.overall,
@@ -687,7 +702,7 @@ def _apply(
             scores_json=record.scores_json,
             created_at=now,
             updated_at=now,
-            submitted_at=now,
+            submitted_at=record.evaluated_at,
             calibration_session_id=calibration_id,
             is_anchor=plan.anchor,
         )
