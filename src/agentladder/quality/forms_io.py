@@ -426,10 +426,12 @@ def _validate(code: str, form: _Form, problems: Problems) -> FormSpec | None:
     except ValidationError as exc:
         # A cell already reported unreadable reads as missing here: reported once.
         reported = {(issue.row, issue.column) for issue in problems.issues}
+        cells = {row.number: row for row in form.rows}
         for problem in validation_problems(exc):
-            row, column = _place(form, problem)
-            if (row, problems.headers.get(column, column)) not in reported:
-                problems.add(row, column, problem.message, None, **problem.params)
+            number, column = _place(form, problem)
+            if (number, problems.headers.get(column, column)) not in reported:
+                value = cells[number].text(column) or None
+                problems.add(number, column, problem.message, value, **problem.params)
         return None
 
 
