@@ -174,7 +174,7 @@ def forms_template(
         "the form version it names and stored submitted. Evaluations already stored (same "
         "call, evaluator and form version) are skipped; a file with any error changes "
         "nothing.\n\nColumns (* required; Chinese | English header):\n\n"
-        + importing.EVALUATIONS_IMPORTER.columns_help().replace("\n", "\n\n")
+        + importing.fixed_columns_help().replace("\n", "\n\n")
         + "\n\n- one column per item code of the form: yes, no or na (是/否/不适用); 0 to "
         "the maximum for a scale item\n\n- comment:CODE: the evaluator's comment on an item"
     ),

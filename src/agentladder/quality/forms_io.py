@@ -71,6 +71,12 @@ FATAL_WORDS: dict[str, str] = {
     "合规": "compliance",
     "合规关键": "compliance",
 }
+# The fatal classes as pages name them.
+FATAL_CLASS_NAMES: dict[str, str] = {
+    "customer": N_("Customer-critical"),
+    "business": N_("Business-critical"),
+    "compliance": N_("Compliance-critical"),
+}
 # Scale labels in one cell: separated by | or new lines (a label may hold commas and slashes).
 _LABEL_SEPARATORS = re.compile(r"\s*[|\n]\s*")
 
@@ -688,6 +694,34 @@ def stored_form(*, session: Session, code: str, version: int | None = None) -> F
     if version is not None:
         raise NotFound("form {form} has no version {version}", form=code, version=version)
     raise NotFound("no form {form}", form=code)
+
+
+@dataclass(frozen=True)
+class StoredForm:
+    """A form as the forms page lists it: its latest version (0: the shipped default, not
+    stored yet) and how many items it asks."""
+
+    code: str
+    zh: str
+    en: str
+    version: int
+    items: int
+
+
+def stored_forms(*, session: Session) -> list[StoredForm]:
+    """Every stored form at its latest version, by code; the shipped default while no form
+    named `default` is stored."""
+    latest: dict[str, QaFormVersion] = {}
+    for version in session.scalars(select(QaFormVersion).order_by(QaFormVersion.version)):
+        latest[version.form.code] = version
+    forms = []
+    for code, version in sorted(latest.items()):
+        spec = quality_service.form_spec(version)
+        forms.append(StoredForm(code, spec.zh, spec.en, version.version, len(spec.items())))
+    default = quality_service.default_form()
+    if default.code not in latest:
+        forms.insert(0, StoredForm(default.code, default.zh, default.en, 0, len(default.items())))
+    return forms
 
 
 def form_yaml(spec: FormSpec) -> str:

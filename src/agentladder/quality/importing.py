@@ -146,6 +146,12 @@ def datetime_cell(text: str) -> datetime:
         raise CellError(N_("not a date and time (write 2024-03-01 10:15)")) from None
 
 
+# The kinds of evaluation as pages name them.
+KIND_NAMES: dict[str, str] = {
+    "official": N_("Official"),
+    "coaching": N_("Coaching"),
+    "calibration": N_("Calibration"),
+}
 _KIND_WORDS = {
     "official": "official",
     "正式": "official",
@@ -278,10 +284,11 @@ def _stored_items(session: Session) -> dict[str, FormItem]:
     return items
 
 
-def _item_columns(codes: Iterable[str]) -> list[Column]:
+def _item_columns(items: Iterable[FormItem]) -> list[Column]:
     taken = {fold_header(spelling) for column in FIXED_COLUMNS for spelling in column.spellings}
     columns: list[Column] = []
-    for code in sorted(codes):
+    for item in items:
+        code = item.code
         if fold_header(code) in taken or fold_header(COMMENT_PREFIX + code) in taken:
             continue  # an item code spelled like a fixed column: read as that column
         columns.append(
@@ -290,7 +297,7 @@ def _item_columns(codes: Iterable[str]) -> list[Column]:
                 label=N_("Answer"),
                 zh=(code,),
                 en=(code,),
-                example="",
+                example=str(item.scale_max) if item.kind == "scale" else "yes",
                 help=N_("The item's answer: yes, no or na; 0 to the maximum for a scale."),
             )
         )
@@ -737,22 +744,29 @@ def evaluations_importer(*, session: Session) -> Importer[EvaluationImportOption
     return Importer(
         kind=KIND,
         title=N_("QA evaluations"),
-        columns=(*FIXED_COLUMNS, *_item_columns(_stored_items(session))),
+        columns=(*FIXED_COLUMNS, *_item_columns(_stored_items(session).values())),
         check=_check,
         apply=_apply,
         words=_WORDS,
     )
 
 
-# The importer as commands describe it: its fixed columns (the item columns follow the forms).
+# The importer as pages and commands describe it: the fixed columns and the default form's
+# items (its template); an import reads the items of every stored form.
 EVALUATIONS_IMPORTER: Importer[EvaluationImportOptions, Any] = Importer(
     kind=KIND,
     title=N_("QA evaluations"),
-    columns=FIXED_COLUMNS,
+    columns=(*FIXED_COLUMNS, *_item_columns(quality_service.default_form().items())),
     check=_check,
     apply=_apply,
     words=_WORDS,
 )
+
+
+def fixed_columns_help() -> str:
+    """The fixed columns, one a line (`* 通话编号 | call id (also: ...)`), for help texts."""
+    fixed = Importer(kind=KIND, title="", columns=FIXED_COLUMNS, check=_check, apply=_apply)
+    return fixed.columns_help()
 
 
 def import_evaluations(
