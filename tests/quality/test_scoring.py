@@ -111,7 +111,7 @@ def test_forms_validate_their_weights_codes_and_scales() -> None:
             en="f",
             sections=[_section("a", 50, _item("x")), _section("b", 50, _item("x"))],
         )
-    with pytest.raises(ValidationError, match="needs scale_max"):
+    with pytest.raises(ValidationError, match="needs its scale maximum"):
         _item("x", kind="scale")
     with pytest.raises(ValidationError, match="fatal item is yes/no"):
         _item("x", kind="scale", scale_max=4, fatal="customer")

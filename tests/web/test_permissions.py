@@ -22,6 +22,8 @@ from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
+from agentladder.quality import forms_io
+from agentladder.quality import service as quality_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
@@ -32,6 +34,14 @@ ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".
 CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,2025-01-06\n".encode()
 EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
 POLICY = policy_text(consecutive=1, approval="manager")
+QA_FORM = quality_service.default_form()
+QA_FORM_YAML = forms_io.form_yaml(QA_FORM).encode()
+QA_EVALUATIONS_CSV = (
+    "通话编号,通话时间,工号,质检员," + ",".join(item.code for item in QA_FORM.items()) + "\n"
+    "c1,2026-09-01 09:30,A0001,qa,"
+    + ",".join(str(item.scale_max) if item.scale_max else "yes" for item in QA_FORM.items())
+    + "\n"
+).encode()
 
 
 def _routes() -> list[tuple[str, str, Permission | None]]:
@@ -104,6 +114,13 @@ def world(settings: Settings) -> World:
         evidence_upload_id = stash_upload(
             data_dir=data_dir, kind="evidence", data=EVIDENCE_CSV, file_name="qa.csv"
         )
+        quality_service.save_form(session=session, spec=QA_FORM)
+        forms_upload_id = stash_upload(
+            data_dir=data_dir, kind="qa_forms", data=QA_FORM_YAML, file_name="form.yaml"
+        )
+        evaluations_upload_id = stash_upload(
+            data_dir=data_dir, kind="qa_evaluations", data=QA_EVALUATIONS_CSV, file_name="qa.csv"
+        )
         # A1's promotions wait for approval: August's with an open appeal, September's not.
         policy_service.apply_policy(session=session, text=POLICY)
         for period in ("2026-08", "2026-09"):
@@ -132,6 +149,8 @@ def world(settings: Settings) -> World:
             "job_id": job.id,
             "upload_id": upload_id,
             "evidence_upload_id": evidence_upload_id,
+            "forms_upload_id": forms_upload_id,
+            "evaluations_upload_id": evaluations_upload_id,
         }
     return World(settings=settings, ids=ids)
 
@@ -207,6 +226,14 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": certificates,
             "params": {"dry_run": "true"},
         },
+        ("POST", "/quality/forms/import"): {
+            "files": {"file": ("form.yaml", io.BytesIO(QA_FORM_YAML), "application/yaml")}
+        },
+        ("POST", "/quality/forms/import/{forms_upload_id}/apply"): {"data": {}},
+        ("POST", "/quality/evaluations/import"): {
+            "files": {"file": ("qa.csv", io.BytesIO(QA_EVALUATIONS_CSV), "text/csv")}
+        },
+        ("POST", "/quality/evaluations/import/{evaluations_upload_id}/apply"): {"data": {}},
         ("POST", "/api/tokens"): {"json": {"name": "script"}},
         ("DELETE", "/api/tokens/{token_id}"): {},
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},

@@ -25,7 +25,7 @@ from agentladder.imports.spec import (
     Planned,
     Problems,
 )
-from agentladder.tabular import map_headers, read_table
+from agentladder.tabular import Table, map_headers, read_table
 
 
 @dataclass
@@ -41,11 +41,18 @@ class ReadFile:
 
 
 def read_file(
-    importer: Importer[Any, Any], data: bytes, file_name: str, encoding: str | None = None
+    importer: Importer[Any, Any],
+    data: bytes,
+    file_name: str,
+    encoding: str | None = None,
+    table: Table | None = None,
 ) -> ReadFile:
     """Read a CSV/TSV/XLSX file, map its headers to the importer's columns and parse every
-    cell; a file that cannot be read at all raises TableFileError."""
-    table = read_table(data, file_name, encoding)
+    cell; a file that cannot be read at all raises TableFileError. `table`: the file already
+    read as a table by the importer (a document that is not a sheet, say YAML: its rows are
+    numbered by the file's lines)."""
+    if table is None:
+        table = read_table(data, file_name, encoding)
     positions, header_problems = map_headers(table.header, importer.aliases, importer.required)
     headers = {name: table.header[index] for name, index in positions.items()}
     problems = Problems(headers)
@@ -125,11 +132,13 @@ def run_import(
     encoding: str | None = None,
     dry_run: bool = False,
     user_id: int | None = None,
+    table: Table | None = None,
 ) -> ImportResult[RowT]:
     """Check a file and, unless `dry_run` or any row has an error, apply all its rows and add
-    its ledger row. A refused file adds a ledger row with its rejected rows and nothing else;
-    an apply that fails half-way rolls the session back and re-raises, so nothing is kept."""
-    read = read_file(importer, data, file_name, encoding)
+    its ledger row (`table`: see read_file). A refused file adds a ledger row with its rejected
+    rows and nothing else; an apply that fails half-way rolls the session back and re-raises, so
+    nothing is kept."""
+    read = read_file(importer, data, file_name, encoding, table)
     run = ImportRun(file_name=read.file_name, user_id=user_id, options=options)
     preview, planned = _check(importer, session, read, run)
     if dry_run:

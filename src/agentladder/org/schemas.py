@@ -285,6 +285,7 @@ class Permission(StrEnum):
     LADDER_POLICY = "ladder.policy"  # edit and apply the policy
     LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
     QA_DASHBOARD = "quality.dashboard"  # QA by team, agent, item, evaluator; leads: own teams
+    QA_IMPORT = "quality.import"  # import and export QA forms, import past evaluations
 
 
 _EVERYONE = frozenset(ROLES)
@@ -313,6 +314,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.LADDER_POLICY: _MANAGEMENT,
     Permission.LADDER_APPEAL: frozenset({"agent"}),
     Permission.QA_DASHBOARD: frozenset({"admin", "manager", "team_lead", "qa"}),
+    Permission.QA_IMPORT: frozenset({"admin", "manager", "qa"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

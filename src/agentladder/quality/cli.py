@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from agentladder.cli_imports import DryRunOption, EncodingOption, FileArgument, print_import
 from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
+from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
 
 quality_app = typer.Typer(help="Service quality (质检): forms and QA scores.", no_args_is_help=True)
 forms_app = typer.Typer(help="QA forms (质检评分表).", no_args_is_help=True)
 quality_app.add_typer(forms_app, name="forms")
+evaluations_app = typer.Typer(help="QA evaluations (质检评分记录).", no_args_is_help=True)
+quality_app.add_typer(evaluations_app, name="evaluations")
 
 
 @forms_app.command("show")
@@ -67,3 +75,141 @@ def scores(
         emit(document["evaluators"], ["evaluator", "effect", "evaluations"], fmt, "Evaluators")
         if not document["agents"]:
             console.print(f"no official evaluations in {result.period}")
+
+
+# --- forms in and out of files ---------------------------------------------------------------
+
+
+class FormFileFormat(StrEnum):
+    """The file formats of a form."""
+
+    yaml = "yaml"
+    xlsx = "xlsx"
+
+
+@forms_app.command(
+    "import",
+    help=(
+        "Import QA forms from YAML (one form, as `quality forms export` writes it) or an "
+        "XLSX/CSV sheet (one row per item). A form that has evaluations gets a new version; "
+        "a file with any error changes nothing.\n\nColumns of a sheet (* required; Chinese | "
+        "English header):\n\n" + forms_io.FORMS_IMPORTER.columns_help().replace("\n", "\n\n")
+    ),
+)
+def forms_import(
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    encoding: EncodingOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    data = file.read_bytes()
+    try:
+        with session_scope() as session:
+            result = forms_io.import_forms(
+                session=session,
+                data=data,
+                file_name=file.name,
+                encoding=encoding,
+                dry_run=dry_run,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    print_import(
+        result,
+        forms_io.FORMS_IMPORTER,
+        [("form", "form"), ("section", "section"), ("item", "item")],
+        fmt,
+    )
+    if result.preview.errors:
+        raise typer.Exit(code=1)
+
+
+@forms_app.command("export")
+def forms_export(
+    form: Annotated[str, typer.Option("--form", help="The form's code.")] = "default",
+    version: Annotated[
+        int | None, typer.Option(help="The version (default: the latest).", min=1)
+    ] = None,
+    file_format: Annotated[
+        FormFileFormat, typer.Option("--format", help="yaml or xlsx.")
+    ] = FormFileFormat.yaml,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", dir_okay=False, help="The file to write (YAML: default stdout)."),
+    ] = None,
+) -> None:
+    """Write a QA form as YAML or XLSX (one row per item), ready to edit and import again; the
+    shipped default form while none is stored."""
+    try:
+        with session_scope() as session:
+            data = forms_io.export_form(
+                session=session, code=form, fmt=file_format.value, version=version
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    if output is None and file_format is FormFileFormat.yaml:
+        sys.stdout.write(data.decode())
+        return
+    target = output or Path(forms_io.form_file_name(form, file_format.value))
+    target.write_bytes(data)
+    console.print(f"form {form} written to {target}", highlight=False)
+
+
+@forms_app.command("template")
+def forms_template(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="The .xlsx to write.")],
+) -> None:
+    """Write the XLSX template: the default form, one row per item, and the columns' guide."""
+    out.write_bytes(forms_io.forms_template())
+    console.print(f"template written to {out}", highlight=False)
+
+
+# --- past evaluations ------------------------------------------------------------------------
+
+
+@evaluations_app.command(
+    "import",
+    help=(
+        "Import past evaluations from a CSV/XLSX file, one row per evaluation, each scored on "
+        "the form version it names and stored submitted. Evaluations already stored (same "
+        "call, evaluator and form version) are skipped; a file with any error changes "
+        "nothing.\n\nColumns (* required; Chinese | English header):\n\n"
+        + importing.fixed_columns_help().replace("\n", "\n\n")
+        + "\n\n- one column per item code of the form: yes, no or na (是/否/不适用); 0 to "
+        "the maximum for a scale item\n\n- comment:CODE: the evaluator's comment on an item"
+    ),
+)
+def evaluations_import(
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    encoding: EncodingOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    settings = get_settings()
+    data = file.read_bytes()
+    try:
+        with session_scope(settings) as session:
+            result = importing.import_evaluations(
+                session=session,
+                data=data,
+                file_name=file.name,
+                zone=settings.tz,
+                encoding=encoding,
+                dry_run=dry_run,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    print_import(
+        result,
+        importing.EVALUATIONS_IMPORTER,
+        [
+            ("call_id", "call"),
+            ("employee_no", "agent"),
+            ("evaluator", "evaluator"),
+            ("kind", "kind"),
+            ("overall", "score"),
+        ],
+        fmt,
+    )
+    if result.preview.errors:
+        raise typer.Exit(code=1)

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agentladder.i18n import N_
+from agentladder.validation import CatalogValueError
+
 FatalClass = Literal["customer", "business", "compliance"]
 ItemKind = Literal["yes_no", "scale"]
 
@@ -32,13 +35,15 @@ class FormItem(_Strict):
     @model_validator(mode="after")
     def _scale(self) -> FormItem:
         if self.kind == "scale" and self.scale_max is None:
-            raise ValueError("a scale item needs scale_max")
+            raise CatalogValueError(N_("a scale item needs its scale maximum"))
         if self.kind == "yes_no" and self.scale_max is not None:
-            raise ValueError("a yes/no item has no scale_max")
+            raise CatalogValueError(N_("a yes/no item has no scale maximum"))
         if self.scale_labels and len(self.scale_labels) != (self.scale_max or 0) + 1:
-            raise ValueError("scale_labels: one label per point, 0..scale_max")
+            raise CatalogValueError(
+                N_("scale labels: one label per point, 0 to {maximum}"), maximum=self.scale_max
+            )
         if self.fatal is not None and self.kind != "yes_no":
-            raise ValueError("a fatal item is yes/no: it is failed or it is not")
+            raise CatalogValueError(N_("a fatal item is yes/no: it is failed or it is not"))
         return self
 
 
@@ -64,14 +69,18 @@ class FormSpec(_Strict):
     def _weights_and_codes(self) -> FormSpec:
         total = sum(section.weight for section in self.sections)
         if abs(total - 100) > 1e-6:
-            raise ValueError(f"section weights sum to {total:g}, not 100")
+            raise CatalogValueError(
+                N_("section weights sum to {total}, not 100"), total=f"{total:g}"
+            )
         codes = [item.code for section in self.sections for item in section.items]
         repeated = sorted({code for code in codes if codes.count(code) > 1})
         if repeated:
-            raise ValueError("item codes appear twice: " + ", ".join(repeated))
+            raise CatalogValueError(
+                N_("item codes appear twice: {codes}"), codes=", ".join(repeated)
+            )
         sections = [section.code for section in self.sections]
         if len(set(sections)) != len(sections):
-            raise ValueError("section codes appear twice")
+            raise CatalogValueError(N_("section codes appear twice"))
         return self
 
     def items(self) -> list[FormItem]:

@@ -1,16 +1,30 @@
-"""Quality pages: the QA dashboard (scores by team, agent, item and month, the item failure
-heatmap, evaluators' workload and effects) and its exports."""
+"""Quality routes. Thin: parse, authorize (by the dependency each route declares), call the
+service, render. The QA dashboard and its exports; forms and past evaluations from files."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from agentladder.db import utcnow
 from agentladder.errors import InvalidInput, NotFound
+from agentladder.imports.schemas import ImportResult
 from agentladder.org import service as org_service
+from agentladder.org.models import User
+from agentladder.org.schemas import Permission
+from agentladder.quality import forms_io, importing
 from agentladder.quality.dashboard import service as dashboard_service
 from agentladder.reports import service as reports_service
-from agentladder.web.auth import QaDashboardUser, SessionDep, SettingsDep, request_language
+from agentladder.web.auth import (
+    QaDashboardUser,
+    SessionDep,
+    SettingsDep,
+    request_language,
+    requires,
+)
+from agentladder.web.importing import XLSX_MEDIA_TYPE, PageUpload, add_import_routes
 from agentladder.web.params import OptionalPeriod, OptionalRowIdQuery
 from agentladder.web.responses import API_ERRORS
 from agentladder.web.templating import render as render_page
@@ -94,4 +108,66 @@ def dashboard_export(
         reports_service.render_document(document, format),
         media_type=reports_service.REPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="qa-{board.period}.{format}"'},
+    )
+
+
+# --- forms and past evaluations from files ---------------------------------------------------
+
+QaImportUser = Annotated[User, Depends(requires(Permission.QA_IMPORT))]
+YAML_MEDIA_TYPE = "application/yaml"
+
+
+def _import_forms(session: Session, upload: PageUpload) -> ImportResult[forms_io.FormRowPlan]:
+    return forms_io.import_forms(session=session, **upload.file, imported_by=upload.user)
+
+
+def _import_evaluations(
+    session: Session, upload: PageUpload
+) -> ImportResult[importing.EvaluationRowPlan]:
+    return importing.import_evaluations(
+        session=session, **upload.file, zone=upload.settings.tz, imported_by=upload.user
+    )
+
+
+add_import_routes(
+    pages,
+    importer=forms_io.FORMS_IMPORTER,
+    permission=Permission.QA_IMPORT,
+    base_url="/quality/forms/import",
+    template="quality/forms_import.html",
+    run=_import_forms,
+    upload_param="forms_upload_id",
+    context=lambda request, session: {
+        "forms": forms_io.stored_forms(session=session),
+        "fatal_names": forms_io.FATAL_CLASS_NAMES,
+    },
+    template_file=forms_io.forms_template,
+)
+add_import_routes(
+    pages,
+    importer=importing.EVALUATIONS_IMPORTER,
+    permission=Permission.QA_IMPORT,
+    base_url="/quality/evaluations/import",
+    template="quality/evaluations_import.html",
+    run=_import_evaluations,
+    upload_param="evaluations_upload_id",
+    context=lambda request, session: {"kind_names": importing.KIND_NAMES},
+)
+
+
+@pages.get("/quality/forms/export")
+def forms_export(
+    session: SessionDep,
+    user: QaImportUser,
+    form: Annotated[str, Query(max_length=40, pattern=r"^[a-z][a-z0-9_]*$")] = "default",
+    file_format: Annotated[Literal["yaml", "xlsx"], Query(alias="format")] = "yaml",
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> Response:
+    """A form (its latest version, or the one asked for) as YAML or XLSX, to edit and import."""
+    data = forms_io.export_form(session=session, code=form, fmt=file_format, version=version)
+    name = forms_io.form_file_name(form, file_format)
+    return Response(
+        data,
+        media_type=XLSX_MEDIA_TYPE if file_format == "xlsx" else YAML_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -138,11 +138,13 @@ def add_import_routes(
     context: PageContext | None = None,
     dry_run_option: bool = False,
     options: Sequence[ImportOption] = (),
+    template_file: Callable[[], bytes] | None = None,
 ) -> None:
     """Add an importer's page routes, all under `permission`: GET `base_url` (the page), GET
     `{base_url}/template`, POST `base_url` (upload: preview it, or with `dry_run_option` the
     form's dry_run box decides between checking and importing) and POST
-    `{base_url}/{upload_param}/apply` (import the previewed file)."""
+    `{base_url}/{upload_param}/apply` (import the previewed file). `template_file`: the
+    template's bytes when it is more than the headers and an example row (a whole form)."""
     user_dep = Annotated[User, Depends(requires(permission))]
 
     def page(
@@ -183,6 +185,16 @@ def add_import_routes(
     @router.get(f"{base_url}/template", name=f"{importer.kind}_import_template")
     def import_template(user: user_dep) -> Response:
         """The XLSX template: the accepted headers and an example row."""
+        if template_file is not None:
+            return Response(
+                template_file(),
+                media_type=XLSX_MEDIA_TYPE,
+                headers={
+                    "Content-Disposition": (
+                        f'attachment; filename="{template_file_name(importer)}"'
+                    )
+                },
+            )
         return template_download(importer)
 
     @router.post(base_url, name=f"{importer.kind}_import_upload")

@@ -45,6 +45,7 @@ from agentladder.metrics import service as metrics_service
 from agentladder.org.schemas import LEVELS
 from agentladder.periods import Period
 from agentladder.tabular import decode_csv_bytes
+from agentladder.validation import UNKNOWN_KEY, validation_problem
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
@@ -57,55 +58,13 @@ DEFAULT_POLICY_PATHS: dict[str, Path] = {
 }
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if not str(p).startswith(("function-after", "tuple["))]
-    return ".".join(parts) or "(top)"
-
-
 UNKNOWN_METRIC = N_("unknown metric")
-UNKNOWN_KEY = N_("unknown key: not allowed here")
-# Pydantic's error types as sentences of our catalog ({limit}: the bound the value broke).
-_VALIDATION_MESSAGES = {
-    "extra_forbidden": UNKNOWN_KEY,
-    "missing": N_("required key is missing"),
-    "int_type": N_("must be a whole number"),
-    "int_parsing": N_("must be a whole number"),
-    "int_from_float": N_("must be a whole number"),
-    "float_type": N_("must be a number"),
-    "float_parsing": N_("must be a number"),
-    "bool_type": N_("must be true or false"),
-    "bool_parsing": N_("must be true or false"),
-    "string_type": N_("must be text"),
-    "dict_type": N_("must be a mapping (key: value)"),
-    "model_type": N_("must be a mapping (key: value)"),
-    "list_type": N_("must be a list"),
-    "tuple_type": N_("must be a list"),
-    "too_short": N_("too few items"),
-    "too_long": N_("too many items"),
-    "greater_than": N_("must be above {limit}"),
-    "greater_than_equal": N_("must be at least {limit}"),
-    "less_than": N_("must be below {limit}"),
-    "less_than_equal": N_("must be at most {limit}"),
-    "literal_error": N_("must be one of {choices}"),
-}
 
 
 def _validation_problem(error: Any) -> PolicyProblem:
-    """A pydantic error as a problem in our words: its type picks the sentence."""
-    where = _location(error["loc"])
-    kind = error["type"]
-    context = error.get("ctx") or {}
-    if kind == "value_error":
-        # Our validators raise with a msgid of the catalog.
-        return PolicyProblem(where, str(context.get("error", error["msg"])))
-    message = _VALIDATION_MESSAGES.get(kind)
-    if message is None:
-        return PolicyProblem(where, N_("not valid: {detail}"), {"detail": error["msg"]})
-    limit = next((context[k] for k in ("gt", "ge", "lt", "le") if k in context), "")
-    if isinstance(limit, int | float):
-        limit = f"{limit:g}"
-    choices = str(context.get("expected", "")).replace("'", "")
-    return PolicyProblem(where, message, {"limit": limit, "choices": choices})
+    """A pydantic error as a problem in our words (agentladder.validation)."""
+    problem = validation_problem(error)
+    return PolicyProblem(problem.key, problem.message, problem.params)
 
 
 def _cross_checks(
