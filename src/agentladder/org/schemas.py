@@ -284,6 +284,9 @@ class Permission(StrEnum):
     LADDER_DECIDE = "ladder.decide"  # approve, reject, override, resolve appeals
     LADDER_POLICY = "ladder.policy"  # edit and apply the policy
     LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
+    # Draw QA samples and see them: QA evaluators and management, not team leads (a lead who
+    # knows which of the team's calls will be scored could steer them).
+    QUALITY_SAMPLES = "quality.samples"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -311,6 +314,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.LADDER_DECIDE: _MANAGEMENT,
     Permission.LADDER_POLICY: _MANAGEMENT,
     Permission.LADDER_APPEAL: frozenset({"agent"}),
+    Permission.QUALITY_SAMPLES: frozenset({"admin", "manager", "qa"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

@@ -49,10 +49,12 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import InvalidInput, NotFound
+from agentladder.i18n import N_
 from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.periods import Period
+from agentladder.quality import service as quality_service
 from agentladder.quality.models import QaEvaluation, QaSample, QaSampledCall
 
 if TYPE_CHECKING:
@@ -73,6 +75,16 @@ TARGETED_REASONS = (
     "short_talk",
     "long_talk",
 )
+# What the pages call each reason.
+REASON_NAMES = {
+    "random": N_("Random"),
+    "complaint": N_("Complaint"),
+    "low_survey": N_("Low survey score"),
+    "repeat_caller": N_("Repeat caller"),
+    "transfer": N_("Transfer"),
+    "short_talk": N_("Very short talk"),
+    "long_talk": N_("Very long talk"),
+}
 SEED_LIMIT = 2**31 - 1  # QaSample.seed is a 32-bit integer on PostgreSQL
 
 
@@ -607,6 +619,11 @@ def draw_sample(
         "per_agent": target,
         "exclude_own_team": exclude_own_team,
     }
+    if form_version_id is None:
+        current = quality_service.current_form_version(
+            session=session, code=quality_service.default_form().code
+        )
+        form_version_id = current.id if current is not None else None
     sample = QaSample(
         period_label=period.label,
         seed=seed,
