@@ -753,7 +753,11 @@ def sample_summary(
         )
     )
     hide = sample.blind and not reveal_agents
-    pseudonyms = {agent_id: f"#{number}" for number, agent_id in enumerate(sorted(agents), start=1)}
+    # Numbered in an order drawn from the seed: neither employee numbers nor ids show through.
+    shuffled = sorted(agents)
+    random.Random(f"{sample.seed}:blind").shuffle(shuffled)  # noqa: S311
+    numbers = {agent_id: number for number, agent_id in enumerate(shuffled, start=1)}
+    pseudonyms = {agent_id: f"#{number}" for agent_id, number in numbers.items()}
     rows = [
         SampledCallRow(
             call_id=c.call_id,
@@ -770,7 +774,7 @@ def sample_summary(
     ]
     rows.sort(
         key=lambda r: (
-            r.agent,
+            numbers[r.agent_id] if hide else agents[r.agent_id].employee_no,
             TARGETED_REASONS.index(r.reason)
             if r.reason in TARGETED_REASONS
             else len(TARGETED_REASONS),

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org.models import User
 from agentladder.org.schemas import Permission
+from agentladder.periods import period_of
 from agentladder.quality import sampling
 from agentladder.web.auth import SessionDep, SettingsDep, requires
 from agentladder.web.params import FormPeriod, RowId
@@ -27,8 +28,10 @@ REVEAL_BLIND_ROLES = frozenset({"admin", "manager"})
 
 
 @pages.get("/quality/samples")
-def samples_page(request: Request, session: SessionDep, user: QualitySamplesUser) -> Response:
-    """The samples drawn so far and the form that draws one."""
+def samples_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: QualitySamplesUser
+) -> Response:
+    """The samples drawn so far and the form that draws one (for last month, unless changed)."""
     loaded = policy_service.current_policy(session=session)
     return render(
         request,
@@ -40,6 +43,7 @@ def samples_page(request: Request, session: SessionDep, user: QualitySamplesUser
             ),
             "rules": sampling.SamplingRules(),
             "max_per_agent": sampling.MAX_PER_AGENT,
+            "last_month": period_of("month", settings.today()).previous().label,
         },
     )
 
