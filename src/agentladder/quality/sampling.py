@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -260,7 +261,8 @@ def period_calls(
         )
         if call_id and kind == "complaint" and valid is not False
     }
-    resolve = org_service.identity_resolver(session=session)
+    # Few identities answer many calls: each is resolved once.
+    resolve = cache(org_service.identity_resolver(session=session))
     window = timedelta(days=repeat_days)
     columns = {name: answered.column(name).to_pylist() for name in answered.column_names}
     order = sorted(
