@@ -269,6 +269,14 @@ def test_a_draw_stores_calls_reasons_seed_and_rules(centre: Settings) -> None:
     assert set(reasons) <= set(SAMPLE_REASONS)
     assert {"complaint", "low_survey", "repeat_caller"} <= set(reasons)
     assert ("c4", "complaint") in {(c, r) for c, r, _ in drawn}
+    # qa2 is agent A0003: never given A0003's calls, even without --not-own-team.
+    calls = _period_calls(centre)
+    with session_scope(centre) as session:
+        a3 = org_service.get_agent_by_employee_no(session=session, employee_no="A0003")
+        assert a3 is not None
+        a3_id = a3.id
+    assert [c for c, _, e in drawn if e == "qa2" and calls[c].agent_id == a3_id] == []
+    assert {e for c, _, e in drawn if calls[c].agent_id == a3_id} == {"qa1", "qa3"}
 
 
 def test_the_same_seed_and_data_draw_the_same_sample(centre: Settings) -> None:
@@ -388,6 +396,14 @@ def test_without_the_team_rule_work_is_even() -> None:
         exclude_own_team=True,
     )
     assert nobody[0].evaluator_user_id is None
+    # An evaluator who is also an agent never scores their own calls, whatever the options.
+    own = sampling.assign(
+        drawn[:1],
+        evaluators=[Evaluator(1, "a", frozenset(), 0, agent_id=0)],
+        agent_teams={},
+        seed=1,
+    )
+    assert own[0].evaluator_user_id is None
 
 
 # --- the target from the policy --------------------------------------------------------------

@@ -162,12 +162,14 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Evaluator:
-    """A QA evaluator with the team codes they lead or belong to."""
+    """A QA evaluator with the team codes they lead or belong to, and their own agent record
+    (an evaluator never scores their own calls)."""
 
     user_id: int
     username: str
     teams: frozenset[str]
     open_assignments: int
+    agent_id: int | None = None
 
 
 # --- the period's calls ----------------------------------------------------------------------
@@ -483,7 +485,7 @@ def assign(
     exclude_own_team: bool = False,
 ) -> list[Assignment]:
     """Each call to the eligible evaluator with the fewest open assignments so far (ties in a
-    seeded order); None when nobody is eligible."""
+    seeded order); None when nobody is eligible. Nobody is eligible for their own calls."""
     order = sorted(evaluators, key=lambda e: e.user_id)
     random.Random(f"{seed}:evaluators").shuffle(order)  # noqa: S311
     rank = {e.user_id: position for position, e in enumerate(order)}
@@ -492,7 +494,10 @@ def assign(
     for item in drawn:
         team = agent_teams.get(item.call.agent_id)
         eligible = [
-            e for e in order if not (exclude_own_team and team is not None and team in e.teams)
+            e
+            for e in order
+            if e.agent_id != item.call.agent_id
+            and not (exclude_own_team and team is not None and team in e.teams)
         ]
         if not eligible:
             assignments.append(Assignment(item, None))
@@ -536,6 +541,7 @@ def qa_evaluators(*, session: Session) -> list[Evaluator]:
             username=u.username,
             teams=frozenset(u.led_teams) | _own_team(own, u.agent_id),
             open_assignments=open_counts.get(u.id, 0),
+            agent_id=u.agent_id,
         )
         for u in users
     ]
