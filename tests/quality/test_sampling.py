@@ -28,10 +28,10 @@ from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.periods import parse_period
-from agentladder.quality import sampling
+from agentladder.quality import drawing, sampling
 from agentladder.quality import service as quality_service
+from agentladder.quality.drawing import CallFacts, Evaluator, SamplingRules
 from agentladder.quality.models import SAMPLE_REASONS, QaSample, QaSampledCall
-from agentladder.quality.sampling import CallFacts, Evaluator, SamplingRules
 from tests.conftest import make_settings
 from tests.factories import login, make_agent, make_team, make_user
 
@@ -227,11 +227,11 @@ def test_period_calls_are_the_answered_calls_with_their_facts(centre: Settings) 
 def test_targeted_rules_give_each_call_its_first_reason(centre: Settings) -> None:
     calls = list(_period_calls(centre).values())
     rules = SamplingRules()
-    thresholds = sampling.talk_thresholds(calls, rules)
+    thresholds = drawing.talk_thresholds(calls, rules)
     by_id = {c.call_id: c for c in calls}
 
     def reason(call_id: str, chosen: SamplingRules = rules) -> str | None:
-        return sampling.targeted_reason(by_id[call_id], chosen, thresholds)
+        return drawing.targeted_reason(by_id[call_id], chosen, thresholds)
 
     assert reason("c4") == "complaint"
     assert reason("c1") == "low_survey"
@@ -240,13 +240,13 @@ def test_targeted_rules_give_each_call_its_first_reason(centre: Settings) -> Non
     assert reason("c5") == "transfer"  # its complaint was judged invalid
     assert reason("s1") == "short_talk"  # 2 s: below the 5th percentile of sales
     assert reason("l1") == "long_talk"
-    assert sampling.targeted_reason(by_id["c5"], SamplingRules(transfer=False), thresholds) is None
+    assert drawing.targeted_reason(by_id["c5"], SamplingRules(transfer=False), thresholds) is None
     seconds = SamplingRules(short_talk_s=130)
     assert (
-        sampling.targeted_reason(
+        drawing.targeted_reason(
             by_id["r1"],
             seconds.model_copy(update={"repeat_caller": False}),
-            sampling.talk_thresholds(calls, seconds),
+            drawing.talk_thresholds(calls, seconds),
         )
         == "short_talk"
     )
@@ -383,12 +383,12 @@ def test_without_the_team_rule_work_is_even() -> None:
         CallFacts(f"x{n}", n % 3, "q", START + timedelta(hours=n), 1, 60, False, None)
         for n in range(30)
     ]
-    drawn = [sampling.DrawnCall(c, "random") for c in calls]
+    drawn = [drawing.DrawnCall(c, "random") for c in calls]
     evaluators = [Evaluator(1, "a", frozenset(), 0), Evaluator(2, "b", frozenset(), 4)]
-    assigned = sampling.assign(drawn, evaluators=evaluators, agent_teams={}, seed=1)
+    assigned = drawing.assign(drawn, evaluators=evaluators, agent_teams={}, seed=1)
     load = Counter(a.evaluator_user_id for a in assigned)
     assert abs(load[1] - (load[2] + 4)) <= 1
-    nobody = sampling.assign(
+    nobody = drawing.assign(
         drawn[:1],
         evaluators=[Evaluator(1, "a", frozenset({"T1"}), 0)],
         agent_teams={0: "T1"},
@@ -397,7 +397,7 @@ def test_without_the_team_rule_work_is_even() -> None:
     )
     assert nobody[0].evaluator_user_id is None
     # An evaluator who is also an agent never scores their own calls, whatever the options.
-    own = sampling.assign(
+    own = drawing.assign(
         drawn[:1],
         evaluators=[Evaluator(1, "a", frozenset(), 0, agent_id=0)],
         agent_teams={},
@@ -428,7 +428,7 @@ def test_allocation_gives_each_stratum_one_then_shares_by_size(
     total = sum(sizes.values())
     target = len(sizes) + extra
     assume(target < total)
-    counts = sampling.allocate(sizes, target)
+    counts = drawing.allocate(sizes, target)
     assert sum(counts.values()) == target
     assert all(1 <= counts[key] <= sizes[key] for key in sizes)
     if all(counts[key] < sizes[key] for key in sizes):
@@ -473,7 +473,7 @@ def test_a_draw_is_a_function_of_its_seed_and_calls(
     keys = {agent: f"E{agent}" for agent in range(1, 5)}
 
     def plan(order: list[CallFacts]) -> list[tuple[str, str]]:
-        drawn = sampling.plan_draw(
+        drawn = drawing.plan_draw(
             order, seed=seed, per_agent=per_agent, rules=rules, agent_keys=keys, zone=UTC_ZONE
         )
         return [(d.call.call_id, d.reason) for d in drawn]
@@ -483,17 +483,17 @@ def test_a_draw_is_a_function_of_its_seed_and_calls(
     agent_of = {c.call_id: c.agent_id for c in calls}
     ids = [call_id for call_id, _ in first]
     assert len(ids) == len(set(ids))
-    thresholds = sampling.talk_thresholds(calls, rules)
+    thresholds = drawing.talk_thresholds(calls, rules)
     for agent in {c.agent_id for c in calls}:
         own = [c for c in calls if c.agent_id == agent]
-        targeted = sum(1 for c in own if sampling.targeted_reason(c, rules, thresholds))
+        targeted = sum(1 for c in own if drawing.targeted_reason(c, rules, thresholds))
         picked = min(max_targeted, targeted)
         drawn = [r for i, r in first if agent_of[i] == agent]
         assert len(drawn) == picked + min(per_agent, len(own) - picked)
         assert sum(1 for r in drawn if r != "random") == picked
     # With the same talk-time thresholds, one agent's calls never change another's draw.
     others = [c for c in calls if c.agent_id != 1]
-    alone = sampling.plan_draw(
+    alone = drawing.plan_draw(
         others,
         seed=seed,
         per_agent=per_agent,

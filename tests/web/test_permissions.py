@@ -22,7 +22,7 @@ from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
-from agentladder.quality import sampling
+from agentladder.quality import drawing, sampling
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
@@ -110,7 +110,7 @@ def world(settings: Settings) -> World:
             settings=settings,
             period=parse_period("2025-10"),
             per_agent=1,
-            rules=sampling.SamplingRules(max_targeted=0),
+            rules=drawing.SamplingRules(max_targeted=0),
         )
         job = jobs_service.create_job(
             session=session,

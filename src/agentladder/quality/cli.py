@@ -13,7 +13,7 @@ from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
 from agentladder.ladder.policy import service as policy_service
-from agentladder.quality import sampling
+from agentladder.quality import drawing, sampling
 from agentladder.quality import service as quality_service
 
 quality_app = typer.Typer(help="Service quality (质检): forms and QA scores.", no_args_is_help=True)
@@ -116,7 +116,7 @@ def sample(
                 period=period,
                 seed=seed,
                 per_agent=per_agent,
-                rules=sampling.SamplingRules(
+                rules=drawing.SamplingRules(
                     repeat_days=settings.fcr_window_days, max_targeted=max_targeted
                 ),
                 blind=blind,

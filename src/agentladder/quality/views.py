@@ -12,7 +12,7 @@ from agentladder.ladder.policy import service as policy_service
 from agentladder.org.models import User
 from agentladder.org.schemas import Permission
 from agentladder.periods import period_of
-from agentladder.quality import sampling
+from agentladder.quality import drawing, sampling
 from agentladder.web.auth import SessionDep, SettingsDep, requires
 from agentladder.web.params import FormPeriod, RowId
 from agentladder.web.templating import render
@@ -41,8 +41,8 @@ def samples_page(
             "policy_target": sampling.target_from_policy(
                 policy_service.sample_minimums(loaded.policy)
             ),
-            "rules": sampling.SamplingRules(),
-            "max_per_agent": sampling.MAX_PER_AGENT,
+            "rules": drawing.SamplingRules(),
+            "max_per_agent": drawing.MAX_PER_AGENT,
             "last_month": period_of("month", settings.today()).previous().label,
         },
     )
@@ -56,7 +56,7 @@ def draw_form(
     period: FormPeriod,
     seed: Annotated[str | None, Form(max_length=12, pattern=r"^\d*$")] = None,
     per_agent: Annotated[str | None, Form(max_length=4, pattern=r"^\d*$")] = None,
-    max_targeted: Annotated[int, Form(ge=0, le=sampling.MAX_PER_AGENT)] = 2,
+    max_targeted: Annotated[int, Form(ge=0, le=drawing.MAX_PER_AGENT)] = 2,
     blind: Annotated[bool, Form()] = False,
     not_own_team: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -72,7 +72,7 @@ def draw_form(
         period=period,
         seed=int(seed) if seed else None,
         per_agent=target,
-        rules=sampling.SamplingRules(
+        rules=drawing.SamplingRules(
             repeat_days=settings.fcr_window_days, max_targeted=max_targeted
         ),
         blind=blind,
