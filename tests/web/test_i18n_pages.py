@@ -23,6 +23,8 @@ from agentladder.ingest.models import ImportBatch
 from agentladder.ladder.labels import COMPONENT_NAMES, DECISION_NAMES, GATE_NAMES, STATUS_NAMES
 from agentladder.metrics import service as metrics_service
 from agentladder.org.models import Agent, User
+from agentladder.periods import parse_period
+from agentladder.quality import sampling
 from agentladder.training.certifications.service import BUILTIN_TYPES
 from agentladder.web.app import create_app, declared_routes
 from tests.conftest import _empty_all_tables, make_settings
@@ -124,6 +126,15 @@ def _pages(settings: Settings, job_id: int) -> list[str]:
             "user_id": session.scalar(select(func.min(User.id))),
             "batch_id": session.scalar(select(func.max(ImportBatch.id))),
             "job_id": job_id,
+            # A QA sample of the demo's last full month, blind: its page shows pseudonyms.
+            "sample_id": sampling.draw_sample(
+                session=session,
+                settings=settings,
+                period=parse_period("2026-10"),
+                seed=1,
+                per_agent=1,
+                blind=True,
+            ).id,
         }
     paths = []
     for route in declared_routes():

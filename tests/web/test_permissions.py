@@ -22,7 +22,7 @@ from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
-from agentladder.quality import forms_io
+from agentladder.quality import drawing, forms_io, sampling
 from agentladder.quality import service as quality_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
@@ -30,6 +30,14 @@ from tests.factories import PASSWORD, login, make_agent, make_team, make_user
 from tests.ladder.builders import give, policy_text
 
 QUEUE_LOG = b"1760000000|c9|support|NONE|ENTERQUEUE||139|1\n"
+ANSWERED_CALL = (
+    b"1760001000|q1|support|NONE|ENTERQUEUE||137|1\n"
+    b"1760001010|q1|support|Agent/1001|CONNECT|10|x|2\n"
+    b"1760001100|q1|support|Agent/1001|COMPLETECALLER|10|90|1\n"
+    b"1760002000|q2|support|NONE|ENTERQUEUE||136|1\n"
+    b"1760002010|q2|support|Agent/1001|CONNECT|10|x|2\n"
+    b"1760002100|q2|support|Agent/1001|COMPLETECALLER|10|90|1\n"
+)
 ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".encode()
 CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,2025-01-06\n".encode()
 EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
@@ -98,6 +106,21 @@ def world(settings: Settings) -> World:
             data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n",
             file_name="queue_log",
         )
+        # Answered calls of A1 (Agent/1001): one in a QA sample, one left to draw.
+        ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter="queue_log",
+            data=ANSWERED_CALL,
+            file_name="answered_queue_log",
+        )
+        qa_sample = sampling.draw_sample(
+            session=session,
+            settings=settings,
+            period=parse_period("2025-10"),
+            per_agent=1,
+            rules=drawing.SamplingRules(max_targeted=0),
+        )
         job = jobs_service.create_job(
             session=session,
             upload_token="0" * 64,
@@ -151,6 +174,7 @@ def world(settings: Settings) -> World:
             "evidence_upload_id": evidence_upload_id,
             "forms_upload_id": forms_upload_id,
             "evaluations_upload_id": evaluations_upload_id,
+            "sample_id": qa_sample.id,
         }
     return World(settings=settings, ids=ids)
 
@@ -238,6 +262,7 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         ("DELETE", "/api/tokens/{token_id}"): {},
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},
         ("POST", "/account/tokens/{token_id}/revoke"): {"data": {}},
+        ("POST", "/quality/samples"): {"data": {"period": "2025-10", "seed": "1"}},
     }
     if method == "GET":
         return {}

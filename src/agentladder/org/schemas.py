@@ -286,6 +286,9 @@ class Permission(StrEnum):
     LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
     QA_DASHBOARD = "quality.dashboard"  # QA by team, agent, item, evaluator; leads: own teams
     QA_IMPORT = "quality.import"  # import and export QA forms, import past evaluations
+    # Draw QA samples and see them: QA evaluators and management, not team leads (a lead who
+    # knows which of the team's calls will be scored could steer them).
+    QUALITY_SAMPLES = "quality.samples"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -315,6 +318,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.LADDER_APPEAL: frozenset({"agent"}),
     Permission.QA_DASHBOARD: frozenset({"admin", "manager", "team_lead", "qa"}),
     Permission.QA_IMPORT: frozenset({"admin", "manager", "qa"}),
+    Permission.QUALITY_SAMPLES: frozenset({"admin", "manager", "qa"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from agentladder.cli_imports import DryRunOption, EncodingOption, FileArgument, print_import
 from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
-from agentladder.errors import DomainError
-from agentladder.quality import forms_io, importing
+from agentladder.errors import DomainError, InvalidInput
+from agentladder.ladder.policy import service as policy_service
+from agentladder.quality import drawing, forms_io, importing, sampling
 from agentladder.quality import service as quality_service
 
 quality_app = typer.Typer(help="Service quality (质检): forms and QA scores.", no_args_is_help=True)
@@ -213,3 +215,82 @@ def evaluations_import(
     )
     if result.preview.errors:
         raise typer.Exit(code=1)
+
+
+@quality_app.command("sample")
+def sample(
+    period: PeriodOption,
+    seed: Annotated[
+        int | None, typer.Option(help="Draw again exactly: the seed of an earlier draw.")
+    ] = None,
+    per_agent: Annotated[
+        int | None,
+        typer.Option(
+            "--per-agent",
+            help="Random calls per agent (default: the ladder policy's min_qa_evaluations, "
+            "else 6).",
+        ),
+    ] = None,
+    max_targeted: Annotated[
+        int, typer.Option("--max-targeted", help="Targeted calls per agent, on top.")
+    ] = 2,
+    blind: Annotated[
+        bool, typer.Option("--blind", help="Evaluators do not see the agent's name.")
+    ] = False,
+    not_own_team: Annotated[
+        bool,
+        typer.Option("--not-own-team", help="Never assign a call to its agent's team's evaluator."),
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Draw the period's QA sample (random per agent, stratified by queue and week, plus
+    complaints, low surveys, repeat callers, transfers, very short and very long talk),
+    assign it to the QA evaluators and store it with its seed."""
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            if per_agent is None:
+                loaded = policy_service.current_policy(session=session)
+                per_agent = sampling.target_from_policy(
+                    policy_service.sample_minimums(loaded.policy)
+                )
+            drawn = sampling.draw_sample(
+                session=session,
+                settings=settings,
+                period=period,
+                seed=seed,
+                per_agent=per_agent,
+                rules=drawing.SamplingRules(
+                    repeat_days=settings.fcr_window_days, max_targeted=max_targeted
+                ),
+                blind=blind,
+                exclude_own_team=not_own_team,
+            )
+            summary = sampling.sample_summary(session=session, sample_id=drawn.id)
+    except (DomainError, ValidationError) as exc:
+        raise fail(exc if isinstance(exc, DomainError) else InvalidInput(str(exc))) from exc
+    document = summary.as_json()
+    if fmt is OutputFormat.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if fmt is OutputFormat.csv:
+        emit(
+            document["sampled_calls"],
+            ["call", "call_at", "queue", "agent", "reason", "evaluator"],
+            fmt,
+            "",
+        )
+        return
+    title = f"QA sample {summary.id} {summary.period} (seed {summary.seed})"
+    emit(document["evaluators"], ["evaluator", "calls"], fmt, title)
+    emit(
+        [{"reason": reason, "calls": count} for reason, count in document["reasons"].items()],
+        ["reason", "calls"],
+        fmt,
+        "Reasons",
+    )
+    console.print(
+        f"{document['calls']} calls of {document['agents']} agents; "
+        f"{document['unassigned']} unassigned",
+        highlight=False,
+    )

@@ -98,6 +98,7 @@ def routers() -> list[tuple[APIRouter, str]]:
         (ladder_views.api, "/api"),
         (cycle_views.pages, ""),
         (cycle_views.api, "/api"),
+        (quality_views.pages, ""),
     ]
 
 

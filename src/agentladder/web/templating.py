@@ -55,7 +55,6 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
-    (N_("QA forms"), "/quality/forms/import", Permission.QA_IMPORT),
     (N_("Policy"), "/ladder/policy", Permission.LADDER_POLICY),
     (N_("Roster import"), "/roster/import", Permission.ROSTER_IMPORT),
     (N_("Users"), "/users", Permission.USERS_MANAGE),
