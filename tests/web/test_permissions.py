@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from agentladder.org import service as org_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
+from agentladder.quality import calibration
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
@@ -118,7 +120,13 @@ def world(settings: Settings) -> World:
         appeal = appeals_service.create_appeal(
             session=session, decision_id=august.decision_id, agent_id=a1.id, text="请复核", by=None
         )
+        calibrated = calibration.create_session(
+            session=session,
+            code="CAL-W",
+            calls=[calibration.CalibrationCall("w1", "A0001", datetime(2026, 9, 1, tzinfo=UTC))],
+        )
         ids = {
+            "calibration_id": calibrated.id,
             "decision_id": decision_id,
             "appeal_id": appeal.id,
             "agent_id": a1.id,

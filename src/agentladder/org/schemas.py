@@ -284,6 +284,7 @@ class Permission(StrEnum):
     LADDER_DECIDE = "ladder.decide"  # approve, reject, override, resolve appeals
     LADDER_POLICY = "ladder.policy"  # edit and apply the policy
     LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
+    QA_CALIBRATION = "qa.calibration"  # calibration sessions and evaluator reliability
 
 
 _EVERYONE = frozenset(ROLES)
@@ -311,6 +312,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.LADDER_DECIDE: _MANAGEMENT,
     Permission.LADDER_POLICY: _MANAGEMENT,
     Permission.LADDER_APPEAL: frozenset({"agent"}),
+    Permission.QA_CALIBRATION: frozenset({"admin", "manager", "qa"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

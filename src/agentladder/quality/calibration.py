@@ -677,3 +677,98 @@ def reliability_alerts(
                 )
             )
     return alerts
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """An alert with the names a page shows (an item in both languages)."""
+
+    alert: ReliabilityAlert
+    item_zh: str = ""
+    item_en: str = ""
+
+
+@dataclass(frozen=True)
+class CalibrationOverview:
+    """The calibration page: every session, and the alerts of the latest ones."""
+
+    sessions: list[CalibrationSessionSummary]
+    alerts: list[AlertView]
+    alpha_minimum: float = ALPHA_MINIMUM
+
+
+@dataclass(frozen=True)
+class VisibleEvaluation:
+    """One evaluation of the session as the viewer may see it."""
+
+    id: int
+    call_id: str
+    evaluator: str
+    status: str
+    overall: float | None
+    is_anchor: bool
+
+
+@dataclass(frozen=True)
+class CalibrationSessionPage:
+    """One session: its summary, reliability, the evaluators' drift and what the viewer sees."""
+
+    summary: CalibrationSessionSummary
+    reliability: SessionReliability
+    drift: list[EvaluatorDrift]
+    evaluations: list[VisibleEvaluation]
+    alpha_minimum: float = ALPHA_MINIMUM
+
+
+def _item_names(spec: FormSpec | None) -> dict[str, tuple[str, str]]:
+    return {item.code: (item.zh, item.en) for item in spec.items()} if spec else {}
+
+
+def calibration_overview(
+    *, session: Session, zone: ZoneInfo, drift_threshold: float
+) -> CalibrationOverview:
+    """The sessions, latest first, and the reliability alerts."""
+    sessions = list_sessions(session=session)
+    alerts = reliability_alerts(session=session, zone=zone, drift_threshold=drift_threshold)
+    names: dict[str, tuple[str, str]] = {}
+    for code in {a.session for a in alerts if a.session}:
+        names |= _item_names(_form_spec(session, get_session_or_raise(session=session, code=code)))
+    return CalibrationOverview(
+        sessions=sessions,
+        alerts=[AlertView(a, *names.get(a.item or "", ("", ""))) for a in alerts],
+    )
+
+
+def session_page(
+    *, session: Session, session_id: int, viewer: User, zone: ZoneInfo
+) -> CalibrationSessionPage:
+    """One session's page: reliability, drift of its evaluators, the evaluations the viewer
+    may see (blind until they submitted theirs or the session is closed)."""
+    calibration = session.get(QaCalibrationSession, session_id)
+    if calibration is None:
+        raise NotFound("calibration session not found")
+    [summary] = [s for s in list_sessions(session=session) if s.id == calibration.id]
+    reliability = session_reliability(session=session, code=calibration.code)
+    taking_part = {e.evaluator for e in reliability.evaluators}
+    names = _names(session)
+    return CalibrationSessionPage(
+        summary=summary,
+        reliability=reliability,
+        drift=[
+            d for d in evaluator_drift(session=session, zone=zone) if d.evaluator in taking_part
+        ],
+        evaluations=[
+            VisibleEvaluation(
+                id=e.id,
+                call_id=e.call_id,
+                evaluator=names.get(e.evaluator_user_id or 0, ""),
+                status=e.status,
+                overall=e.overall,
+                is_anchor=e.is_anchor,
+            )
+            for e in visible_evaluations(session=session, code=calibration.code, viewer=viewer)
+        ],
+    )

@@ -52,6 +52,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
+    (N_("Calibration"), "/quality/calibration", Permission.QA_CALIBRATION),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
     (N_("Policy"), "/ladder/policy", Permission.LADDER_POLICY),
