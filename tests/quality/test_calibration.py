@@ -382,3 +382,30 @@ def test_calibration_commands_create_and_list(cli_env: Settings) -> None:
         app, ["quality", "calibration", "create", "--code", "X", "--call", "u1,100001"]
     )
     assert bad.exit_code == 2
+
+
+def test_calibration_pages(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from agentladder.web.app import create_app
+    from tests.factories import login
+
+    with session_scope(settings) as session:
+        users = _session_with_blind_round(session, settings, code="CAL-P")
+        _anchor_all(session, "CAL-P", users["lead"], ANCHORS)
+        agent = make_agent(session, employee_no="100009")
+        make_user(session, settings, "agent9", ["agent"], agent=agent)
+        [summary] = calibration.list_sessions(session=session)
+    client = login(TestClient(create_app(settings)), "qa_b")
+    client.cookies.set("al_lang", "en")
+    listed = client.get("/quality/calibration")
+    assert listed.status_code == 200
+    assert "CAL-P" in listed.text
+    assert "Calms an upset customer" in listed.text  # the low-alpha alert names the item
+    detail = client.get(f"/quality/calibration/{summary.id}")
+    assert detail.status_code == 200
+    assert "Tone, voice and intonation" in detail.text
+    assert "qa_c" in detail.text
+    assert client.get("/quality/calibration/999999").status_code == 404
+    refused = login(TestClient(create_app(settings)), "agent9")
+    assert refused.get("/quality/calibration").status_code == 403
