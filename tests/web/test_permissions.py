@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest

@@ -690,6 +690,11 @@ class AlertView:
     item_zh: str = ""
     item_en: str = ""
 
+    def item_name(self, language: str) -> str:
+        """The item's name in the reader's language (its code when the form lacks it)."""
+        name = self.item_zh if language == "zh_Hans" else self.item_en
+        return name or self.alert.item or ""
+
 
 @dataclass(frozen=True)
 class CalibrationOverview:
@@ -698,6 +703,18 @@ class CalibrationOverview:
     sessions: list[CalibrationSessionSummary]
     alerts: list[AlertView]
     alpha_minimum: float = ALPHA_MINIMUM
+
+    def low_alpha(self) -> dict[str, list[AlertView]]:
+        """The low-alpha alerts by session."""
+        grouped: dict[str, list[AlertView]] = {}
+        for view in self.alerts:
+            if view.alert.kind == "low_alpha":
+                grouped.setdefault(view.alert.session or "", []).append(view)
+        return grouped
+
+    def drift(self) -> list[AlertView]:
+        """The drift alerts."""
+        return [view for view in self.alerts if view.alert.kind == "drift"]
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,10 @@ def calibration_create(
     ] = None,
 ) -> None:
     """Create a calibration session on a form's current version, with its calls."""
+    # Every table known to the ORM: an evaluation refers to import_batches (ingest), which no
+    # quality module imports, and a flush must be able to order the tables.
+    import agentladder.tables  # noqa: F401
+
     settings = get_settings()
     parsed = [_calibration_call(text) for text in calls or []]
     held = _local_moment(held_on, "--held-on") if held_on else None
