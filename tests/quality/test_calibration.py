@@ -71,7 +71,8 @@ def test_alpha_is_none_where_undefined() -> None:
 @hypothesis_settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), min_size=3, max_size=3),
+        # Totals as forms give them: 0..100 to one decimal.
+        st.lists(st.integers(0, 1000).map(lambda v: v / 10), min_size=3, max_size=3),
         min_size=2,
         max_size=8,
     )
