@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from agentladder.cli import app
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.errors import Conflict, NotFound
+from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org.models import User
 from agentladder.quality import calibration
 from agentladder.quality import service as quality_service
@@ -377,6 +377,31 @@ def test_calibration_commands_create_and_list(cli_env: Settings) -> None:
     assert rows[0]["calls"] == 2
     assert rows[0]["held_on"] == "2026-11-03"
     assert rows[0]["form"] == "default v1"
+    with session_scope(cli_env) as session:
+        expert = make_user(session, cli_env, "expert", ["qa"])
+        scored = calibration.add_evaluation(
+            session=session,
+            code="CAL-CLI",
+            call_id="u1",
+            evaluator=expert,
+            answers=_answers(),
+            submit=True,
+        )
+    anchored = runner.invoke(
+        app,
+        [
+            "quality",
+            "calibration",
+            "anchor",
+            "--session",
+            "CAL-CLI",
+            "--evaluation",
+            str(scored.id),
+        ],
+    )
+    assert anchored.exit_code == 0, anchored.output
+    listed = runner.invoke(app, ["quality", "calibration", "list", "--format", "json"])
+    assert json.loads(listed.stdout)[0]["anchored"] == 1
     again = runner.invoke(app, ["quality", "calibration", "create", "--code", "CAL-CLI"])
     assert again.exit_code == 1
     bad = runner.invoke(
@@ -410,3 +435,84 @@ def test_calibration_pages(settings: Settings) -> None:
     assert client.get("/quality/calibration/999999").status_code == 404
     refused = login(TestClient(create_app(settings)), "agent9")
     assert refused.get("/quality/calibration").status_code == 403
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    st.text(st.characters(whitelist_categories=("L", "N"), whitelist_characters="._-"), min_size=1),
+    st.from_regex(r"[A-Z0-9]{1,10}", fullmatch=True),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+)
+def test_a_call_line_reads_back(call_id: str, agent: str, moment: datetime) -> None:
+    moment = moment.replace(second=0, microsecond=0)
+    line = f" {call_id} , {agent},{moment:%Y-%m-%d %H:%M} "
+    [parsed] = calibration.parse_calls(f"\n{line}\n\n", ZONE)
+    assert parsed.call_id == call_id
+    assert parsed.agent == agent
+    assert parsed.call_at == moment.replace(tzinfo=ZONE).astimezone(UTC)
+
+
+@pytest.mark.parametrize("line", ["c1,100001", "c1,,2026-11-02 10:15", "c1,100001,yesterday"])
+def test_a_wrong_call_line_is_named(line: str) -> None:
+    with pytest.raises(InvalidInput, match="line 2"):
+        calibration.parse_calls(f"c0,100001,2026-11-02 10:15\n{line}", ZONE)
+
+
+def test_sessions_created_and_anchored_on_the_page(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from agentladder.web.app import create_app
+    from tests.factories import login
+
+    with session_scope(settings) as session:
+        make_agent(session, employee_no="100001")
+        qa, other = (make_user(session, settings, n, ["qa"]) for n in ("qa1", "qa2"))
+    client = login(TestClient(create_app(settings)), "qa1")
+    client.cookies.set("al_lang", "en")
+    created = client.post(
+        "/quality/calibration",
+        data={
+            "code": "CAL-WEB",
+            "title": "网页",
+            "held_on": "2026-11-03",
+            "calls": "k1,100001,2026-11-02 10:15\nk2,100001,2026-11-02 11:00",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    bad = client.post("/quality/calibration", data={"code": "CAL-BAD", "calls": "k1,100001"})
+    assert bad.status_code == 422
+    assert "line 1" in bad.text
+    with session_scope(settings) as session:
+        [summary] = calibration.list_sessions(session=session)
+        assert summary.calls == 2
+        mine = calibration.add_evaluation(
+            session=session,
+            code="CAL-WEB",
+            call_id="k1",
+            evaluator=qa,
+            answers=_answers(),
+            submit=True,
+        )
+        theirs = calibration.add_evaluation(
+            session=session,
+            code="CAL-WEB",
+            call_id="k2",
+            evaluator=other,
+            answers=_answers(),
+            submit=True,
+        )
+        calibration.create_session(session=session, code="CAL-OTHER")
+        other_id = calibration.get_session_or_raise(session=session, code="CAL-OTHER").id
+    base = f"/quality/calibration/{summary.id}/evaluations"
+    # Blind: qa1 has not scored k2, so qa2's evaluation of it is not theirs to anchor.
+    assert client.post(f"{base}/{theirs.id}/anchor").status_code == 404
+    # An evaluation of another session is not found there.
+    wrong = f"/quality/calibration/{other_id}/evaluations/{mine.id}/anchor"
+    assert client.post(wrong).status_code == 404
+    page = client.get(f"/quality/calibration/{summary.id}")
+    assert f"{base}/{mine.id}/anchor" in page.text
+    assert client.post(f"{base}/{mine.id}/anchor", follow_redirects=False).status_code == 303
+    with session_scope(settings) as session:
+        [summary] = [s for s in calibration.list_sessions(session=session) if s.code == "CAL-WEB"]
+        assert summary.anchored == 1

@@ -20,10 +20,12 @@ from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
 from agentladder.quality import calibration
+from agentladder.quality import service as quality_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
@@ -125,8 +127,22 @@ def world(settings: Settings) -> World:
             code="CAL-W",
             calls=[calibration.CalibrationCall("w1", "A0001", datetime(2026, 9, 1, tzinfo=UTC))],
         )
+        # Everyone allowed has scored the call, so each sees the evaluation they may anchor.
+        for name in ("admin", "manager", "qa", "target"):
+            scored = calibration.add_evaluation(
+                session=session,
+                code="CAL-W",
+                call_id="w1",
+                evaluator=accounts_service.get_user_by_username(session=session, username=name),
+                answers={
+                    item.code: item.scale_max if item.kind == "scale" else True
+                    for item in quality_service.default_form().items()
+                },
+                submit=True,
+            )
         ids = {
             "calibration_id": calibrated.id,
+            "calibration_evaluation_id": scored.id,
             "decision_id": decision_id,
             "appeal_id": appeal.id,
             "agent_id": a1.id,
@@ -219,6 +235,17 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         ("DELETE", "/api/tokens/{token_id}"): {},
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},
         ("POST", "/account/tokens/{token_id}/revoke"): {"data": {}},
+        ("POST", "/quality/calibration"): {
+            "data": {
+                "code": "CAL-NEW",
+                "held_on": "2026-11-03",
+                "calls": "n1,A0001,2026-11-02 10:15",
+            }
+        },
+        (
+            "POST",
+            "/quality/calibration/{calibration_id}/evaluations/{calibration_evaluation_id}/anchor",
+        ): {"data": {}},
     }
     if method == "GET":
         return {}

@@ -30,7 +30,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -240,6 +240,42 @@ class ReliabilityAlert:
 
 # --- sessions ---------------------------------------------------------------------------------
 
+CALL_LINE_FORMAT = "CALL_ID,EMPLOYEE_NO,2026-11-03 10:15"
+
+
+def parse_call(text: str, zone: ZoneInfo) -> CalibrationCall:
+    """One call as `CALL_ID,EMPLOYEE_NO,2026-11-03 10:15` (the time in the centre's zone)."""
+    parts = [part.strip() for part in text.replace("，", ",").split(",")]
+    if len(parts) != 3 or not all(parts):
+        raise InvalidInput("{text}: write {format}", text=text.strip(), format=CALL_LINE_FORMAT)
+    try:
+        moment = datetime.fromisoformat(parts[2])
+    except ValueError as exc:
+        raise InvalidInput(
+            "{text}: write {format}", text=text.strip(), format=CALL_LINE_FORMAT
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return CalibrationCall(parts[0], parts[1], moment.astimezone(UTC))
+
+
+def parse_calls(text: str, zone: ZoneInfo) -> list[CalibrationCall]:
+    """Calls one per line (blank lines skipped); InvalidInput names the first wrong line."""
+    calls = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            calls.append(parse_call(line, zone))
+        except InvalidInput as exc:
+            raise InvalidInput(
+                "line {line}: {text}: write {format}",
+                line=number,
+                text=line.strip(),
+                format=CALL_LINE_FORMAT,
+            ) from exc
+    return calls
+
 
 def get_session_or_raise(*, session: Session, code: str) -> QaCalibrationSession:
     """A calibration session by its code."""
@@ -283,6 +319,34 @@ def create_session(
     session.flush()
     add_calls(session=session, code=code, calls=calls)
     return calibration
+
+
+def create_session_from_text(
+    *,
+    session: Session,
+    code: str,
+    title: str,
+    held_on: str,
+    calls: str,
+    zone: ZoneInfo,
+    by: User | None = None,
+) -> QaCalibrationSession:
+    """A session from a page's form: the day as 2026-11-03 (empty: today), calls one per line
+    as CALL_ID,EMPLOYEE_NO,2026-11-03 10:15 (the centre's zone)."""
+    day = None
+    if held_on.strip():
+        try:
+            day = datetime.fromisoformat(held_on.strip()).replace(tzinfo=zone).astimezone(UTC)
+        except ValueError as exc:
+            raise InvalidInput("{text}: write a day as 2026-11-03", text=held_on) from exc
+    return create_session(
+        session=session,
+        code=code,
+        title=title,
+        held_on=day,
+        calls=parse_calls(calls, zone),
+        by=by,
+    )
 
 
 def add_calls(*, session: Session, code: str, calls: Sequence[CalibrationCall]) -> int:
@@ -405,12 +469,30 @@ def record_anchor(
     return quality_service.submit_evaluation(session=session, evaluation_id=anchor.id)
 
 
-def mark_anchor(*, session: Session, code: str, evaluation_id: int) -> QaEvaluation:
+def mark_anchor(
+    *,
+    session: Session,
+    evaluation_id: int,
+    code: str | None = None,
+    session_id: int | None = None,
+    by: User | None = None,
+) -> QaEvaluation:
     """Make an expert's submitted evaluation the anchor of its call (in place of the empty
-    one); the expert's evaluation then counts as the standard, not as a coder."""
-    calibration = get_session_or_raise(session=session, code=code)
+    one); the expert's evaluation then counts as the standard, not as a coder. The session is
+    named by its code or its id; `by`, when given, must be able to see the evaluation."""
+    calibration = (
+        session.get(QaCalibrationSession, session_id)
+        if session_id is not None
+        else get_session_or_raise(session=session, code=code or "")
+    )
+    if calibration is None:
+        raise NotFound("calibration session not found")
     evaluation = session.get(QaEvaluation, evaluation_id)
     if evaluation is None or evaluation.calibration_session_id != calibration.id:
+        raise NotFound("evaluation not found")
+    if by is not None and evaluation not in visible_evaluations(
+        session=session, code=calibration.code, viewer=by
+    ):
         raise NotFound("evaluation not found")
     if evaluation.is_anchor:
         return evaluation
@@ -727,6 +809,7 @@ class VisibleEvaluation:
     status: str
     overall: float | None
     is_anchor: bool
+    can_anchor: bool  # submitted, and its call has no anchor yet
 
 
 @dataclass(frozen=True)
@@ -771,6 +854,11 @@ def session_page(
     reliability = session_reliability(session=session, code=calibration.code)
     taking_part = {e.evaluator for e in reliability.evaluators}
     names = _names(session)
+    anchored = {
+        e.call_id
+        for e in _evaluations(session, calibration.id)
+        if e.is_anchor and e.status == "submitted"
+    }
     return CalibrationSessionPage(
         summary=summary,
         reliability=reliability,
@@ -785,6 +873,9 @@ def session_page(
                 status=e.status,
                 overall=e.overall,
                 is_anchor=e.is_anchor,
+                can_anchor=e.status == "submitted"
+                and not e.is_anchor
+                and e.call_id not in anchored,
             )
             for e in visible_evaluations(session=session, code=calibration.code, viewer=viewer)
         ],

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+# Every table known to the ORM: an evaluation refers to import_batches (ingest), which no quality
+# module imports, and a flush that writes evaluations must be able to order the tables.
+import agentladder.tables  # noqa: F401
 from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, console, emit, fail
 from agentladder.config import get_settings
 from agentladder.db import session_scope
@@ -96,12 +99,10 @@ def _local_moment(text: str, option: str) -> datetime:
 
 
 def _calibration_call(text: str) -> CalibrationCall:
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) != 3 or not all(parts):
-        raise typer.BadParameter(
-            f"{text!r}: write CALL_ID,EMPLOYEE_NO,2026-11-03 10:15", param_hint="--call"
-        )
-    return CalibrationCall(parts[0], parts[1], _local_moment(parts[2], "--call"))
+    try:
+        return calibration.parse_call(text, get_settings().tz)
+    except DomainError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--call") from exc
 
 
 @calibration_app.command("list")
@@ -150,10 +151,6 @@ def calibration_create(
     ] = None,
 ) -> None:
     """Create a calibration session on a form's current version, with its calls."""
-    # Every table known to the ORM: an evaluation refers to import_batches (ingest), which no
-    # quality module imports, and a flush must be able to order the tables.
-    import agentladder.tables  # noqa: F401
-
     settings = get_settings()
     parsed = [_calibration_call(text) for text in calls or []]
     held = _local_moment(held_on, "--held-on") if held_on else None
@@ -163,6 +160,25 @@ def calibration_create(
                 session=session, code=code, title=title, form_code=form, held_on=held, calls=parsed
             )
             console.print(f"calibration session {created.code}: {len(parsed)} calls")
+    except DomainError as exc:
+        raise fail(exc) from exc
+
+
+@calibration_app.command("anchor")
+def calibration_anchor(
+    session_code: Annotated[str, typer.Option("--session", help="The calibration session's code.")],
+    evaluation: Annotated[
+        int, typer.Option("--evaluation", min=1, help="The expert's submitted evaluation (id).")
+    ],
+) -> None:
+    """Make an expert's submitted evaluation the anchor of its call."""
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            anchored = calibration.mark_anchor(
+                session=session, code=session_code, evaluation_id=evaluation
+            )
+            console.print(f"call {anchored.call_id}: anchor is evaluation {anchored.id}")
     except DomainError as exc:
         raise fail(exc) from exc
 
