@@ -319,6 +319,24 @@ def test_drift_and_alerts(session: Session, settings: Settings) -> None:
     assert ("drift", "qa_a") in kinds
     large = calibration.reliability_alerts(session=session, zone=ZONE, drift_threshold=1000)
     assert not [a for a in large if a.kind == "drift"]
+    # A later session still open (no anchors) is provisional: the alerts stay on November's.
+    calibration.create_session(
+        session=session,
+        code="CAL-DEC",
+        held_on=datetime(2026, 12, 5, 2, tzinfo=UTC),
+        calls=[CalibrationCall("d1", agent.employee_no, datetime(2026, 12, 1, tzinfo=UTC))],
+    )
+    for name, calming in (("qa_a", True), ("qa_b", False)):
+        calibration.add_evaluation(
+            session=session,
+            code="CAL-DEC",
+            call_id="d1",
+            evaluator=users[name],
+            answers=_answers(calming=calming),
+            submit=True,
+        )
+    later = calibration.reliability_alerts(session=session, zone=ZONE, drift_threshold=5)
+    assert {a.session for a in later if a.kind == "low_alpha"} == {"CAL-NOV"}
 
 
 def test_reliability_json_has_the_documented_shape(cli_env: Settings) -> None:

@@ -728,11 +728,13 @@ def evaluator_drift(*, session: Session, zone: ZoneInfo) -> list[EvaluatorDrift]
 def reliability_alerts(
     *, session: Session, zone: ZoneInfo, drift_threshold: float
 ) -> list[ReliabilityAlert]:
-    """Items below alpha 0.667 in the latest session with reliability data, and evaluators
-    whose deviation from the anchors moved more than `drift_threshold` points in their latest
-    month."""
+    """Items below alpha 0.667 in the latest closed session with reliability data (an open
+    session's alpha is provisional), and evaluators whose deviation from the anchors moved more
+    than `drift_threshold` points in their latest month."""
     alerts: list[ReliabilityAlert] = []
     for summary in list_sessions(session=session):
+        if not summary.closed:
+            continue
         reliability = session_reliability(session=session, code=summary.code)
         low = [i for i in reliability.items if i.alpha is not None and i.alpha < ALPHA_MINIMUM]
         if not any(i.alpha is not None for i in reliability.items):
