@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default="{date:%Y/%m/%d}/{uniqueid}.wav",
         description="A recording's path under recordings_dir (Asterisk MixMonitor style)",
     )
+    qa_drift_threshold: float = Field(
+        default=5.0,
+        gt=0,
+        description="Points an evaluator's mean deviation from the anchor may move between months",
+    )
     appeal_window_days: int = Field(
         default=DEFAULT_APPEAL_WINDOW_DAYS,
         ge=1,

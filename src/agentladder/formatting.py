@@ -20,7 +20,15 @@ from agentladder.i18n import N_, babel_locale, translate
 
 # How a number is written; a metric unit maps to one of these (`kind_of_unit`).
 NumberKind = Literal[
-    "int", "plain", "decimal1", "decimal2", "percent", "duration", "score", "signed_score"
+    "int",
+    "plain",
+    "decimal1",
+    "decimal2",
+    "decimal3",
+    "percent",
+    "duration",
+    "score",
+    "signed_score",
 ]
 
 MISSING = "—"
@@ -30,6 +38,7 @@ _DECIMAL_PATTERNS = {
     "plain": "#,##0.##",  # as many decimals as it has, up to two (weights: 40, 12.5)
     "decimal1": "#,##0.0",
     "decimal2": "#,##0.00",
+    "decimal3": "#,##0.000",  # agreement coefficients (Krippendorff's alpha 0.667)
     "score": "#,##0.0",
     "signed_score": "+#,##0.0;-#,##0.0",  # an effect or a change: +3.2, -1.5
 }

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
@@ -119,9 +120,50 @@ def _upload_a_queue_log(client: TestClient, settings: Settings) -> int:
     return int(sent.headers["location"].rsplit("/", 1)[1])
 
 
+def _calibration_session(session: Session) -> int:
+    """A closed calibration session on two demo calls, scored by two demo users."""
+    from datetime import UTC, datetime
+
+    from agentladder.org.accounts import service as accounts_service
+    from agentladder.quality import calibration
+    from agentladder.quality import service as quality_service
+
+    if existing := calibration.list_sessions(session=session):
+        return existing[0].id
+    employee_no = session.scalar(select(func.min(Agent.employee_no)))
+    calls = [
+        calibration.CalibrationCall(f"i18n.{n}", employee_no, datetime(2026, 10, 2 + n, tzinfo=UTC))
+        for n in range(2)
+    ]
+    created = calibration.create_session(
+        session=session, code="CAL-I18N", title="校准", calls=calls
+    )
+    perfect = {
+        item.code: item.scale_max if item.kind == "scale" else True
+        for item in quality_service.default_form().items()
+    }
+    for n, call in enumerate(calls):
+        for name, tone in (("qa", 4), ("admin", 2 + n)):
+            user = accounts_service.get_user_by_username(session=session, username=name)
+            assert user is not None
+            calibration.add_evaluation(
+                session=session,
+                code="CAL-I18N",
+                call_id=call.call_id,
+                evaluator=user,
+                answers={**perfect, "tone_voice": tone},
+                submit=True,
+            )
+        calibration.record_anchor(
+            session=session, code="CAL-I18N", call_id=call.call_id, answers=perfect, by=user
+        )
+    return created.id
+
+
 def _pages(settings: Settings, job_id: int) -> list[str]:
     with session_scope(settings) as session:
         ids = {
+            "calibration_id": _calibration_session(session),
             "agent_id": session.scalar(select(func.min(Agent.id))),
             "user_id": session.scalar(select(func.min(User.id))),
             "batch_id": session.scalar(select(func.max(ImportBatch.id))),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,10 +20,11 @@ from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
+from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
-from agentladder.quality import drawing, forms_io, sampling
+from agentladder.quality import calibration, drawing, forms_io, sampling
 from agentladder.quality import service as quality_service
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
@@ -158,7 +160,27 @@ def world(settings: Settings) -> World:
         appeal = appeals_service.create_appeal(
             session=session, decision_id=august.decision_id, agent_id=a1.id, text="请复核", by=None
         )
+        calibrated = calibration.create_session(
+            session=session,
+            code="CAL-W",
+            calls=[calibration.CalibrationCall("w1", "A0001", datetime(2026, 9, 1, tzinfo=UTC))],
+        )
+        # Everyone allowed has scored the call, so each sees the evaluation they may anchor.
+        for name in ("admin", "manager", "qa", "target"):
+            scored = calibration.add_evaluation(
+                session=session,
+                code="CAL-W",
+                call_id="w1",
+                evaluator=accounts_service.get_user_by_username(session=session, username=name),
+                answers={
+                    item.code: item.scale_max if item.kind == "scale" else True
+                    for item in quality_service.default_form().items()
+                },
+                submit=True,
+            )
         ids = {
+            "calibration_id": calibrated.id,
+            "calibration_evaluation_id": scored.id,
             "decision_id": decision_id,
             "appeal_id": appeal.id,
             "agent_id": a1.id,
@@ -263,6 +285,17 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},
         ("POST", "/account/tokens/{token_id}/revoke"): {"data": {}},
         ("POST", "/quality/samples"): {"data": {"period": "2025-10", "seed": "1"}},
+        ("POST", "/quality/calibration"): {
+            "data": {
+                "code": "CAL-NEW",
+                "held_on": "2026-11-03",
+                "calls": "n1,A0001,2026-11-02 10:15",
+            }
+        },
+        (
+            "POST",
+            "/quality/calibration/{calibration_id}/evaluations/{calibration_evaluation_id}/anchor",
+        ): {"data": {}},
     }
     if method == "GET":
         return {}

@@ -289,6 +289,7 @@ class Permission(StrEnum):
     # Draw QA samples and see them: QA evaluators and management, not team leads (a lead who
     # knows which of the team's calls will be scored could steer them).
     QUALITY_SAMPLES = "quality.samples"
+    QA_CALIBRATION = "qa.calibration"  # calibration sessions and evaluator reliability
 
 
 _EVERYONE = frozenset(ROLES)
@@ -319,6 +320,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.QA_DASHBOARD: frozenset({"admin", "manager", "team_lead", "qa"}),
     Permission.QA_IMPORT: frozenset({"admin", "manager", "qa"}),
     Permission.QUALITY_SAMPLES: frozenset({"admin", "manager", "qa"}),
+    Permission.QA_CALIBRATION: frozenset({"admin", "manager", "qa"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.
