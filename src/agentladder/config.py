@@ -70,6 +70,15 @@ class Settings(BaseSettings):
         default="{date:%Y/%m/%d}/{uniqueid}.wav",
         description="A recording's path under recordings_dir (Asterisk MixMonitor style)",
     )
+    qa_dispute_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Days after a QA evaluation is submitted during which the agent may dispute items",
+    )
+    qa_show_evaluator: bool = Field(
+        default=True, description="Agents see who evaluated their calls"
+    )
     appeal_window_days: int = Field(
         default=DEFAULT_APPEAL_WINDOW_DAYS,
         ge=1,

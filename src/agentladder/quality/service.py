@@ -21,6 +21,7 @@ from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.periods import Period, period_of
+from agentladder.quality import audit
 from agentladder.quality.models import EVALUATION_KINDS, QaEvaluation, QaForm, QaFormVersion
 from agentladder.quality.schemas import Answer, FormSpec
 from agentladder.quality.scoring import score_call
@@ -176,6 +177,7 @@ def submit_evaluation(
     evaluation.status = "submitted"
     evaluation.submitted_at = evaluation.updated_at = utcnow()
     session.flush()
+    audit.record(session=session, evaluation=evaluation, action="submitted", by=by)
     return evaluation
 
 
