@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         default=7,
         ge=1,
         le=365,
-        description="Days after a QA evaluation is submitted during which the agent may dispute items",
+        description="Days after a QA evaluation's submission during which the agent may dispute",
     )
     qa_show_evaluator: bool = Field(
         default=True, description="Agents see who evaluated their calls"

@@ -29,7 +29,10 @@ QUEUE_LOG = b"""\
 1760000230|c2|support|SIP/1002|CONNECT|30|x|5
 1760000235|c2|support|SIP/1002|COMPLETEAGENT|30|5|1
 """
-SURVEYS = "评价编号,通话流水号,工号,评价时间,满意度,问题是否解决\nS1,c1,SIP/1001,2025-10-09 09:00:00,满意,是\n"
+SURVEYS = (
+    "评价编号,通话流水号,工号,评价时间,满意度,问题是否解决\n"
+    "S1,c1,SIP/1001,2025-10-09 09:00:00,满意,是\n"
+)
 
 
 def perfect() -> dict[str, Any]:

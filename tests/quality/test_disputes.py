@@ -151,7 +151,8 @@ def test_overturning_a_fatal_item_rescores_the_call_at_once(
     with pytest.raises(InvalidInput):
         decide("lead1", "maybe")
     decide("lead1")
-    assert evaluation.answers_json and json.loads(evaluation.answers_json)["no_customer_loss"]
+    assert evaluation.answers_json
+    assert json.loads(evaluation.answers_json)["no_customer_loss"]
     assert evaluation.fatal is False
     assert evaluation.overall == pytest.approx(score_call(FORM, perfect()).overall)
     assert json.loads(evaluation.scores_json)["fatal_items"] == []
@@ -252,14 +253,17 @@ def test_a_regrade_is_qas_with_a_reason_and_waits_for_open_disputes(
         regrade("eva2", {"procedure": True})  # no change
     before = evaluation.overall
     regrade("eva2", {"procedure": False})
-    assert evaluation.overall is not None and before is not None and evaluation.overall < before
+    assert evaluation.overall is not None
+    assert before is not None
+    assert evaluation.overall < before
     entry = audit.trail(session=session, evaluation_id=evaluation.id)[-1]
     assert (entry.action, entry.by, entry.items) == (
         "regraded",
         "eva2",
         {"procedure": [True, False]},
     )
-    assert entry.scores is not None and entry.scores["before"]["overall"] == before
+    assert entry.scores is not None
+    assert entry.scores["before"]["overall"] == before
 
 
 def test_a_change_after_the_metrics_were_computed_makes_the_period_stale(
