@@ -31,7 +31,8 @@ def test_the_call_facts_come_from_the_ingested_call_and_its_survey(
     )
     assert (facts.started_at, facts.wait_s, facts.talk_s) == (CALL_AT, 10.0, 90.0)
     assert (facts.transferred, facts.outcome, facts.direction) == (False, "answered", "inbound")
-    assert facts.caller_hash and len(facts.caller_hash) == 32
+    assert facts.caller_hash
+    assert len(facts.caller_hash) == 32
     assert facts.survey is not None
     assert facts.survey.resolved is True
     other = calls.call_facts(session=session, settings=settings, call_id="c2")

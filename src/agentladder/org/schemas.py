@@ -284,6 +284,11 @@ class Permission(StrEnum):
     LADDER_DECIDE = "ladder.decide"  # approve, reject, override, resolve appeals
     LADDER_POLICY = "ladder.policy"  # edit and apply the policy
     LADDER_APPEAL = "ladder.appeal"  # an agent appeals their own decision
+    # Service quality monitoring: the evaluation workspace, the agent's evaluations, disputes.
+    QA_EVALUATE = "quality.evaluate"  # score assigned calls; regrade submitted evaluations
+    QA_VIEW = "quality.view"  # an evaluation and its recording; object-scoped (quality.workspace)
+    QA_OWN = "quality.own"  # an agent's own evaluations: acknowledge, dispute items
+    QA_REVIEW = "quality.review"  # decide disputes; a team lead those of their teams
 
 
 _EVERYONE = frozenset(ROLES)
@@ -311,6 +316,10 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.LADDER_DECIDE: _MANAGEMENT,
     Permission.LADDER_POLICY: _MANAGEMENT,
     Permission.LADDER_APPEAL: frozenset({"agent"}),
+    Permission.QA_EVALUATE: frozenset({"admin", "qa"}),
+    Permission.QA_VIEW: frozenset({"admin", "qa", "team_lead", "agent"}),
+    Permission.QA_OWN: frozenset({"agent"}),
+    Permission.QA_REVIEW: frozenset({"admin", "qa", "team_lead"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

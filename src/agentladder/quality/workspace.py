@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,11 +233,13 @@ def my_calls(*, session: Session, user: User) -> tuple[list[AssignedCall], list[
 def start_from_assignment(
     *, session: Session, sampled_id: int, by: User, kind: str = "official"
 ) -> QaEvaluation:
-    """The evaluation of an assigned call: its draft when one was started, else a new draft on
-    the sample's form (the latest default form when the sample names none)."""
+    """The evaluation of a call assigned to the user (or to nobody yet: then it becomes theirs):
+    its draft when one was started, else a new draft on the sample's form (the latest default
+    form when the sample names none)."""
     sampled = session.get(QaSampledCall, sampled_id)
-    if sampled is None or sampled.evaluator_user_id != by.id:
+    if sampled is None or sampled.evaluator_user_id not in {None, by.id}:
         raise NotFound("call not found")
+    sampled.evaluator_user_id = by.id  # a call assigned to nobody is the first taker's
     if sampled.evaluation_id is not None:
         existing = session.get(QaEvaluation, sampled.evaluation_id)
         if existing is not None:
@@ -399,13 +401,17 @@ def evaluation_page(
         None if blind else _agent_names(session, {evaluation.agent_id}).get(evaluation.agent_id)
     )
     evaluator_name = None
-    if evaluation.evaluator_user_id is not None and (
-        settings.qa_show_evaluator or not is_agent or is_evaluator
-    ):
+    trail = audit.trail(session=session, evaluation_id=evaluation.id)
+    if evaluation.evaluator_user_id is not None:
         evaluator = accounts_service.get_user_or_raise(
             session=session, user_id=evaluation.evaluator_user_id
         )
-        evaluator_name = evaluator.display_name or evaluator.username
+        if settings.qa_show_evaluator or not is_agent or is_evaluator:
+            evaluator_name = evaluator.display_name or evaluator.username
+        else:  # "" in the trail: the evaluator, unnamed
+            trail = [
+                replace(line, by="") if line.by == evaluator.username else line for line in trail
+            ]
     facts = calls.call_facts(
         session=session, settings=settings, call_id=evaluation.call_id, agent_id=evaluation.agent_id
     )
@@ -429,7 +435,7 @@ def evaluation_page(
         recording=_recording_state(session, settings, evaluation, user),
         transcript=transcript,
         transcript_problem=transcript_problem,
-        trail=audit.trail(session=session, evaluation_id=evaluation.id),
+        trail=trail,
         is_evaluator=is_evaluator,
         is_agent=is_agent,
         editable=is_evaluator and not submitted,
@@ -505,8 +511,7 @@ class DisputeRow:
 
     dispute: QaDispute
     agent: str
-    item_title_zh: str
-    item_title_en: str
+    item: FormItem
     answer_before: Any
     evaluation_overall: float | None
 
@@ -517,14 +522,11 @@ def dispute_queue(*, session: Session, user: User, status: str = "open") -> list
     names = _agent_names(session, {d.evaluation.agent_id for d in found})
     rows = []
     for dispute in found:
-        spec = quality_service.form_spec(dispute.evaluation.form_version)
-        item = next((i for i in spec.items() if i.code == dispute.item_code), None)
         rows.append(
             DisputeRow(
                 dispute=dispute,
                 agent=names.get(dispute.evaluation.agent_id, "?"),
-                item_title_zh=item.zh if item else dispute.item_code,
-                item_title_en=item.en if item else dispute.item_code,
+                item=form_item(dispute.evaluation, dispute.item_code),
                 answer_before=json.loads(dispute.answer_before_json),
                 evaluation_overall=dispute.evaluation.overall,
             )
@@ -538,3 +540,36 @@ def form_item(evaluation: QaEvaluation, code: str) -> FormItem:
         if item.code == code:
             return item
     raise InvalidInput("the form has no item {items}", items=code)
+
+
+def decide_from_form(
+    *, session: Session, dispute_id: int, decision: str, answer: str, note: str, by: User
+) -> QaDispute:
+    """A dispute decided from the form: an overturn's new answer as the form carries it."""
+    dispute = disputes.get_dispute(session=session, dispute_id=dispute_id, by=by)
+    new_answer: Answer = None
+    if decision == "overturned":
+        new_answer = parse_answer(form_item(dispute.evaluation, dispute.item_code), answer)
+    return disputes.decide_dispute(
+        session=session,
+        dispute_id=dispute_id,
+        decision=decision,
+        new_answer=new_answer,
+        note=note,
+        by=by,
+    )
+
+
+def regrade_from_form(
+    *, session: Session, evaluation_id: int, fields: Mapping[str, str], by: User
+) -> QaEvaluation:
+    """A regrade from the form: the answers as it carries them, its `reason`."""
+    evaluation = evaluation_for(session=session, evaluation_id=evaluation_id, user=by)
+    answers, _ = parse_answers(quality_service.form_spec(evaluation.form_version), fields)
+    return disputes.regrade(
+        session=session,
+        evaluation_id=evaluation_id,
+        answers=answers,
+        reason=fields.get("reason", ""),
+        by=by,
+    )

@@ -78,6 +78,7 @@ def routers() -> list[tuple[APIRouter, str]]:
     from agentladder.ladder import views as ladder_views
     from agentladder.metrics import views as metrics_views
     from agentladder.org import views as org_views
+    from agentladder.quality import views as quality_views
     from agentladder.training import views as training_views
     from agentladder.web import views as web_views
 
@@ -91,6 +92,7 @@ def routers() -> list[tuple[APIRouter, str]]:
         (ingest_views.api, "/api"),
         (training_views.pages, ""),
         (training_views.api, "/api"),
+        (quality_views.pages, ""),
         (ladder_views.pages, ""),
         (ladder_views.api, "/api"),
         (cycle_views.pages, ""),

@@ -52,6 +52,8 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
+    (N_("My calls to evaluate"), "/quality/my-calls", Permission.QA_EVALUATE),
+    (N_("QA disputes"), "/quality/disputes", Permission.QA_REVIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
     (N_("Policy"), "/ladder/policy", Permission.LADDER_POLICY),
@@ -70,6 +72,8 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
             NavItem(translate(language, "My scorecard"), f"/agents/{user.agent_id}/scorecard")
         )
         items.append(NavItem(translate(language, "My profile"), f"/agents/{user.agent_id}"))
+        if allows(user.roles, Permission.QA_OWN):
+            items.append(NavItem(translate(language, "My evaluations"), "/quality/my-evaluations"))
     items += [
         NavItem(translate(language, label), href)
         for label, href, permission in NAVIGATION
