@@ -29,6 +29,7 @@
     var timer = null;
     var saving = false;
     var again = false;
+    var leaving = false; // the form is being submitted: no more saves behind it
 
     function say(text) {
       if (status) status.textContent = text;
@@ -36,6 +37,7 @@
 
     function save() {
       timer = null;
+      if (leaving) return;
       if (saving) {
         again = true;
         return;
@@ -74,6 +76,10 @@
       timer = setTimeout(save, 1500);
     }
 
+    form.addEventListener("submit", function () {
+      leaving = true;
+      if (timer) clearTimeout(timer);
+    });
     form.addEventListener("change", soon);
     form.addEventListener("input", soon);
     // Every few seconds as well, so a long comment is kept while it is typed.
