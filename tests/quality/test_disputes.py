@@ -302,3 +302,31 @@ def test_a_change_after_the_metrics_were_computed_makes_the_period_stale(
         PROVIDER.stale_inputs(session=session, settings=settings, period=parse_period("2025-11"))
         == []
     )
+
+
+def test_a_draft_may_leave_items_that_must_apply_unanswered(
+    session: Session, settings: Settings
+) -> None:
+    world = build(session, settings, ingest=False)
+    from agentladder.quality import workspace
+
+    evaluation = workspace.start_from_assignment(
+        session=session, sampled_id=world.sampled_id, by=world.users["eva"]
+    )
+    quality_service.save_draft(
+        session=session,
+        evaluation_id=evaluation.id,
+        answers={"basic_courtesy": True},
+        by=world.users["eva"],
+    )
+    with pytest.raises(InvalidInput):  # an explicit N/A where the item must apply
+        quality_service.save_draft(
+            session=session,
+            evaluation_id=evaluation.id,
+            answers={"tone_voice": None},
+            by=world.users["eva"],
+        )
+    with pytest.raises(InvalidInput):  # submitting needs them
+        quality_service.submit_evaluation(
+            session=session, evaluation_id=evaluation.id, by=world.users["eva"]
+        )

@@ -88,7 +88,13 @@ def test_an_evaluator_scores_an_assigned_call_and_the_draft_survives_a_reload(
     assert page.status_code == 200
     assert 'id="qa-form"' in page.text
     assert "support" in page.text  # the call's queue from the ingested data
-    # The page's script posts the form as it is typed: answered with JSON.
+    # The page's script posts the form as it is typed, from the first answer on.
+    partial = eva.post(
+        f"/quality/evaluations/{evaluation_id}/draft",
+        data={"answer_basic_courtesy": "yes"},
+        headers={"Accept": "application/json"},
+    )
+    assert partial.status_code == 200
     answers = {**perfect(), "listening": False, "tone_voice": 3}
     saved = eva.post(
         f"/quality/evaluations/{evaluation_id}/draft",
