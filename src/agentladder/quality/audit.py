@@ -64,7 +64,8 @@ class AuditLine:
     """An audit entry as pages show it."""
 
     at: datetime
-    by: str | None  # the username; None for the system (imports, the CLI)
+    by: str | None  # the person's name; None for the system (imports, the CLI)
+    by_user_id: int | None
     action: str
     items: dict[str, list[Any]]
     scores: dict[str, dict[str, Any]] | None
@@ -73,7 +74,10 @@ class AuditLine:
 
 def trail(*, session: Session, evaluation_id: int) -> list[AuditLine]:
     """An evaluation's audit trail, oldest first."""
-    names = {user.id: user.username for user in accounts_service.list_users(session=session)}
+    names = {
+        user.id: user.display_name or user.username
+        for user in accounts_service.list_users(session=session)
+    }
     entries = session.scalars(
         select(QaAuditEntry)
         .where(QaAuditEntry.evaluation_id == evaluation_id)
@@ -86,6 +90,7 @@ def trail(*, session: Session, evaluation_id: int) -> list[AuditLine]:
             AuditLine(
                 at=entry.at,
                 by=names.get(entry.by_user_id) if entry.by_user_id else None,
+                by_user_id=entry.by_user_id,
                 action=entry.action,
                 items=changes.get("items", {}),
                 scores=changes.get("scores"),

@@ -410,7 +410,7 @@ def evaluation_page(
             evaluator_name = evaluator.display_name or evaluator.username
         else:  # "" in the trail: the evaluator, unnamed
             trail = [
-                replace(line, by="") if line.by == evaluator.username else line for line in trail
+                replace(line, by="") if line.by_user_id == evaluator.id else line for line in trail
             ]
     facts = calls.call_facts(
         session=session, settings=settings, call_id=evaluation.call_id, agent_id=evaluation.agent_id
