@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,7 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Locator, Page
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +47,15 @@ def write_tone(path: Path, seconds: int = SECONDS, rate: int = 8000) -> None:
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(frames)
+
+
+def _until(locator: Locator, predicate: str, timeout_s: float = 10.0) -> None:
+    """Wait until a function of the element holds (evaluated as a function: the pages' CSP
+    forbids evaluating strings)."""
+    deadline = time.monotonic() + timeout_s
+    while not locator.evaluate(predicate):
+        assert time.monotonic() < deadline, f"not within {timeout_s} s: {predicate}"
+        time.sleep(0.1)
 
 
 def _real(errors: list[str]) -> list[str]:
@@ -87,14 +97,14 @@ def test_an_evaluator_scores_a_call_the_agent_disputes_and_the_lead_overturns(
     page.locator(f'form[action="/quality/my-calls/{sampled_id}/start"] button').click()
     expect(page.locator("#call-facts")).to_contain_text("support")
     player = page.locator("#player")
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    _until(page.locator("#player"), "audio => audio.readyState >= 1")
     duration = player.evaluate("audio => audio.duration")
     assert abs(duration - SECONDS) < 0.5
     page.locator('#player-tools button[data-skip="10"]').click()
     page.locator('#player-tools button[data-skip="10"]').click()
     page.locator('#player-tools button[data-skip="-10"]').click()
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 10) < 0.5")
-    page.wait_for_function("document.getElementById('player').seekable.end(0) > 29")
+    _until(player, "audio => Math.abs(audio.currentTime - 10) < 0.5")
+    _until(player, "audio => audio.seekable.length > 0 && audio.seekable.end(0) > 29")
     page.locator("#player-speed").select_option("1.5")
     assert player.evaluate("audio => audio.playbackRate") == 1.5
     _answer_everything(page, failed="no_customer_loss")
@@ -118,7 +128,7 @@ def test_an_evaluator_scores_a_call_the_agent_disputes_and_the_lead_overturns(
     _log_in(page, base_url, "agent1")
     page.goto(f"{base_url}/quality/my-evaluations")
     page.locator("#my-evaluations a").first.click()
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    _until(page.locator("#player"), "audio => audio.readyState >= 1")
     page.locator("#acknowledge").click()
     row = page.locator("#row-no_customer_loss")
     row.locator("summary").click()
