@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Points an evaluator's mean deviation from the anchor may move between months",
     )
+    qa_dispute_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Days after a QA evaluation's submission during which the agent may dispute",
+    )
+    qa_show_evaluator: bool = Field(
+        default=True, description="Agents see who evaluated their calls"
+    )
     appeal_window_days: int = Field(
         default=DEFAULT_APPEAL_WINDOW_DAYS,
         ge=1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -26,6 +26,8 @@ from agentladder.metrics import service as metrics_service
 from agentladder.org.models import Agent, User
 from agentladder.periods import parse_period
 from agentladder.quality import sampling
+from agentladder.quality import service as quality_service
+from agentladder.quality.models import QaEvaluation
 from agentladder.training.certifications.service import BUILTIN_TYPES
 from agentladder.web.app import create_app, declared_routes
 from tests.conftest import _empty_all_tables, make_settings
@@ -160,6 +162,29 @@ def _calibration_session(session: Session) -> int:
     return created.id
 
 
+def _an_evaluation(session: Session) -> int:
+    """A submitted QA evaluation of the first agent's (the demo's, or one made here)."""
+    found = session.scalar(select(func.min(QaEvaluation.id)))
+    if found is not None:
+        return int(found)
+    version = quality_service.save_form(session=session, spec=quality_service.default_form())
+    answers = {
+        item.code: (item.scale_max if item.kind == "scale" else True)
+        for item in quality_service.default_form().items()
+    }
+    evaluation = quality_service.start_evaluation(
+        session=session,
+        form_version_id=version.id,
+        agent_id=session.scalar(select(func.min(Agent.id))),
+        evaluator=None,
+        call_id="demo-call",
+        call_at=datetime(2026, 10, 8, 2, 0, tzinfo=UTC),
+    )
+    quality_service.save_draft(session=session, evaluation_id=evaluation.id, answers=answers)
+    quality_service.submit_evaluation(session=session, evaluation_id=evaluation.id)
+    return evaluation.id
+
+
 def _pages(settings: Settings, job_id: int) -> list[str]:
     with session_scope(settings) as session:
         ids = {
@@ -177,11 +202,14 @@ def _pages(settings: Settings, job_id: int) -> list[str]:
                 per_agent=1,
                 blind=True,
             ).id,
+            "evaluation_id": _an_evaluation(session),
         }
     paths = []
     for route in declared_routes():
         if route.method != "GET" or route.path.startswith(("/api", "/healthz", "/static")):
             continue
+        if route.path.endswith("/recording"):
+            continue  # audio, not a page
         paths.append(route.path.format(**ids))
     return paths
 

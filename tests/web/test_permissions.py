@@ -25,9 +25,12 @@ from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
 from agentladder.quality import calibration, drawing, forms_io, sampling
+from agentladder.quality import disputes as disputes_service
 from agentladder.quality import service as quality_service
+from agentladder.quality.models import QaSample, QaSampledCall
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
+from tests.conftest import make_settings
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
 from tests.ladder.builders import give, policy_text
 
@@ -85,6 +88,12 @@ class World:
 
 @pytest.fixture
 def world(settings: Settings) -> World:
+    # Recordings are kept where the QA pages find the evaluated call's one.
+    settings = make_settings(
+        settings.data_dir,
+        settings.resolved_database_url,
+        recordings_dir=settings.data_dir / "recordings",
+    )
     with session_scope(settings) as session:
         t1 = make_team(session, "T01", "客服一组")
         t2 = make_team(session, "T02", "客服二组")
@@ -178,7 +187,9 @@ def world(settings: Settings) -> World:
                 },
                 submit=True,
             )
+        qa_ids = _quality_world(session, settings, a1, target)
         ids = {
+            **qa_ids,
             "calibration_id": calibrated.id,
             "calibration_evaluation_id": scored.id,
             "decision_id": decision_id,
@@ -199,6 +210,59 @@ def world(settings: Settings) -> World:
             "sample_id": qa_sample.id,
         }
     return World(settings=settings, ids=ids)
+
+
+def _quality_world(
+    session: Session, settings: Settings, agent: Any, evaluator: Any
+) -> dict[str, int]:
+    """A1's call q1 evaluated by `target` and submitted, its recording, an open dispute of A1's
+    about one item; call q2 drawn in a sample and assigned to nobody yet."""
+    version = quality_service.save_form(session=session, spec=quality_service.default_form())
+    call_at = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
+    evaluation = quality_service.start_evaluation(
+        session=session,
+        form_version_id=version.id,
+        agent_id=agent.id,
+        evaluator=evaluator,
+        call_id="q1",
+        call_at=call_at,
+    )
+    quality_service.save_draft(
+        session=session,
+        evaluation_id=evaluation.id,
+        answers={**QA_ANSWERS, "listening": False},
+        by=evaluator,
+    )
+    quality_service.submit_evaluation(session=session, evaluation_id=evaluation.id, by=evaluator)
+    agent_user = accounts_service.get_user_by_username(session=session, username="agent")
+    assert agent_user is not None
+    dispute = disputes_service.raise_dispute(
+        session=session,
+        settings=settings,
+        evaluation_id=evaluation.id,
+        item="listening",
+        reason="我没有打断客户",
+        by=agent_user,
+    )
+    recording = settings.data_dir / "recordings" / "2026" / "09" / "10" / "q1.wav"
+    recording.parent.mkdir(parents=True)
+    recording.write_bytes(b"RIFF\x24\x00\x00\x00WAVE")
+    sample = QaSample(period_label="2026-09", seed=1)
+    session.add(sample)
+    session.flush()
+    sampled = QaSampledCall(sample_id=sample.id, agent_id=agent.id, call_id="q2", call_at=call_at)
+    session.add(sampled)
+    session.flush()
+    return {"evaluation_id": evaluation.id, "dispute_id": dispute.id, "sampled_id": sampled.id}
+
+
+QA_ANSWERS = {
+    item.code: (item.scale_max if item.kind == "scale" else True)
+    for item in quality_service.default_form().items()
+}
+QA_FORM = {
+    f"answer_{code}": ("yes" if value is True else str(value)) for code, value in QA_ANSWERS.items()
+}
 
 
 def _payload(method: str, path: str) -> dict[str, Any]:
@@ -296,6 +360,19 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "POST",
             "/quality/calibration/{calibration_id}/evaluations/{calibration_evaluation_id}/anchor",
         ): {"data": {}},
+        ("POST", "/quality/my-calls/{sampled_id}/start"): {"data": {"kind": "official"}},
+        ("POST", "/quality/evaluations/{evaluation_id}/draft"): {"data": QA_FORM},
+        ("POST", "/quality/evaluations/{evaluation_id}/submit"): {"data": QA_FORM},
+        ("POST", "/quality/evaluations/{evaluation_id}/regrade"): {
+            "data": {"answer_procedure": "no", "reason": "复核更正"}
+        },
+        ("POST", "/quality/evaluations/{evaluation_id}/acknowledge"): {"data": {}},
+        ("POST", "/quality/evaluations/{evaluation_id}/disputes"): {
+            "data": {"item": "basic_courtesy", "reason": "请复核"}
+        },
+        ("POST", "/quality/disputes/{dispute_id}/decide"): {
+            "data": {"decision": "upheld", "note": "维持原判"}
+        },
     }
     if method == "GET":
         return {}
@@ -312,6 +389,16 @@ def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> in
         # A token is revoked by its owner: each role revokes one of its own.
         created = client.post("/api/tokens", json={"name": "to revoke"})
         ids = {**ids, "token_id": created.json()["id"] if created.status_code == 201 else 1}
+    if path.startswith("/quality/evaluations/") and path.endswith(("/draft", "/submit")):
+        # A draft is its evaluator's: each role starts one on the call drawn for nobody yet.
+        started = client.post(
+            f"/quality/my-calls/{ids['sampled_id']}/start",
+            data={"kind": "official"},
+            follow_redirects=False,
+        )
+        location = started.headers.get("location", "")
+        if started.status_code == 303 and location.startswith("/quality/evaluations/"):
+            ids = {**ids, "evaluation_id": int(location.rsplit("/", 1)[1])}
     url = path.format(**ids)
     response = client.request(method, url, follow_redirects=False, **_payload(method, path))
     return response.status_code

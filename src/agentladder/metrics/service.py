@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -39,6 +39,7 @@ __all__ = [
     "available_periods",
     "catalog_rows",
     "compute_period",
+    "computed_at",
     "default_period",
     "evidence_providers",
     "metric_config",
@@ -530,3 +531,11 @@ KPI_SAMPLES = {
     "leads": "calls",
     "schedules": "scheduled shifts",
 }
+
+
+def computed_at(*, session: Session, period: Period) -> datetime | None:
+    """When the oldest of a period's stored metric values was computed (UTC); None when none
+    is: the moment other evidence of the period is compared with to tell whether it is stale."""
+    from agentladder.metrics.freshness import oldest_computation
+
+    return oldest_computation(session=session, period=period)

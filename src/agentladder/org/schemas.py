@@ -290,6 +290,11 @@ class Permission(StrEnum):
     # knows which of the team's calls will be scored could steer them).
     QUALITY_SAMPLES = "quality.samples"
     QA_CALIBRATION = "qa.calibration"  # calibration sessions and evaluator reliability
+    # Service quality monitoring: the evaluation workspace, the agent's evaluations, disputes.
+    QA_EVALUATE = "quality.evaluate"  # score assigned calls; regrade submitted evaluations
+    QA_VIEW = "quality.view"  # an evaluation and its recording; object-scoped (quality.workspace)
+    QA_OWN = "quality.own"  # an agent's own evaluations: acknowledge, dispute items
+    QA_REVIEW = "quality.review"  # decide disputes; a team lead those of their teams
 
 
 _EVERYONE = frozenset(ROLES)
@@ -321,6 +326,10 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.QA_IMPORT: frozenset({"admin", "manager", "qa"}),
     Permission.QUALITY_SAMPLES: frozenset({"admin", "manager", "qa"}),
     Permission.QA_CALIBRATION: frozenset({"admin", "manager", "qa"}),
+    Permission.QA_EVALUATE: frozenset({"admin", "qa"}),
+    Permission.QA_VIEW: frozenset({"admin", "qa", "team_lead", "agent"}),
+    Permission.QA_OWN: frozenset({"agent"}),
+    Permission.QA_REVIEW: frozenset({"admin", "qa", "team_lead"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

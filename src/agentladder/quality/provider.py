@@ -9,10 +9,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agentladder.config import get_settings
+from agentladder.freshness import StaleInput, utc_text
 from agentladder.i18n import N_, N_plural
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
 from agentladder.quality import service as quality_service
 from agentladder.quality.models import QaEvaluation
@@ -20,6 +22,7 @@ from agentladder.quality.models import QaEvaluation
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from agentladder.config import Settings
     from agentladder.periods import Period
 
 # Gap sentences decisions stored before the plural forms hold: kept translated.
@@ -203,6 +206,42 @@ class QualityProvider(ProviderBase):
                             detail=adjusted.adjustment_of(agent),
                         ),
                     )
+
+    def stale_inputs(
+        self, *, session: Session, settings: Settings, period: Period
+    ) -> list[StaleInput]:
+        """Official evaluations of the period's calls submitted, overturned or regraded after
+        the period's evidence was gathered (its metrics computed): closing the period again
+        gathers it anew. Nothing when the period was never computed (the ladder reads the
+        evaluations as they are)."""
+        computed = metrics_service.computed_at(session=session, period=period)
+        if computed is None:
+            return []
+        start, end = period.bounds_utc(settings.tz)
+        count, newest = session.execute(
+            select(func.count(), func.max(QaEvaluation.updated_at)).where(
+                QaEvaluation.status == "submitted",
+                QaEvaluation.kind == "official",
+                QaEvaluation.call_at >= start,
+                QaEvaluation.call_at < end,
+                QaEvaluation.updated_at > computed,
+            )
+        ).one()
+        if not count or newest is None:
+            return []
+        return [
+            StaleInput(
+                what=N_(
+                    "QA evaluations of {period} submitted or changed after its evidence was "
+                    "gathered: {count} (the last at {changed})"
+                ),
+                params={"period": period.label, "count": count, "changed": utc_text(newest)},
+                changed_at=newest,
+                computed_at=computed,
+                refresh_command=f"agentladder cycle close --period {period.label}",
+                source=SOURCE,
+            )
+        ]
 
 
 def _agent_facts(

@@ -22,9 +22,10 @@ from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.periods import Period, period_of
+from agentladder.quality import audit
 from agentladder.quality.models import EVALUATION_KINDS, QaEvaluation, QaForm, QaFormVersion
 from agentladder.quality.schemas import Answer, FormSpec
-from agentladder.quality.scoring import score_call
+from agentladder.quality.scoring import item_score, score_call
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
@@ -147,11 +148,17 @@ def save_draft(
     comments: Mapping[str, str] | None = None,
     by: User | None = None,
 ) -> QaEvaluation:
-    """Keep a draft's answers and per-item comments (checked against the form, not scored)."""
+    """Keep a draft's answers and per-item comments (checked against the form, not scored):
+    a draft may leave items unanswered, even those that must apply (submitting may not)."""
     evaluation = _draft(session, evaluation_id, by)
     spec = form_spec(evaluation.form_version)
-    score_call(spec, answers)  # refuses an answer that does not fit its item
-    codes = {item.code for item in spec.items()}
+    items = {item.code: item for item in spec.items()}
+    unknown = sorted(set(answers) - set(items))
+    if unknown:
+        raise InvalidInput("the form has no item {items}", items=", ".join(unknown))
+    for code, answer in answers.items():
+        item_score(items[code], answer)  # refuses an answer that does not fit its item
+    codes = set(items)
     unknown = sorted(set(comments or {}) - codes)
     if unknown:
         raise InvalidInput("the form has no item {items}", items=", ".join(unknown))
@@ -177,6 +184,7 @@ def submit_evaluation(
     evaluation.status = "submitted"
     evaluation.submitted_at = evaluation.updated_at = utcnow()
     session.flush()
+    audit.record(session=session, evaluation=evaluation, action="submitted", by=by)
     return evaluation
 
 

@@ -71,12 +71,47 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
             NavItem(translate(language, "My scorecard"), f"/agents/{user.agent_id}/scorecard")
         )
         items.append(NavItem(translate(language, "My profile"), f"/agents/{user.agent_id}"))
+        if allows(user.roles, Permission.QA_OWN):
+            items.append(NavItem(translate(language, "My evaluations"), "/quality/my-evaluations"))
     items += [
         NavItem(translate(language, label), href)
         for label, href, permission in NAVIGATION
         if allows(user.roles, permission)
     ]
     return items
+
+
+# A section's own pages, as tabs under the menu on every page of the section (for those who
+# may open its first page; an agent's own QA pages are in the menu instead).
+SECTION_TABS: dict[str, tuple[tuple[str, str, Permission], ...]] = {
+    "/quality": (
+        (N_("QA dashboard"), "/quality", Permission.QA_DASHBOARD),
+        (N_("My calls to evaluate"), "/quality/my-calls", Permission.QA_EVALUATE),
+        (N_("QA disputes"), "/quality/disputes", Permission.QA_REVIEW),
+        (N_("QA samples"), "/quality/samples", Permission.QUALITY_SAMPLES),
+        (N_("Calibration"), "/quality/calibration", Permission.QA_CALIBRATION),
+        (N_("QA forms"), "/quality/forms/import", Permission.QA_IMPORT),
+        (N_("Past evaluations"), "/quality/evaluations/import", Permission.QA_IMPORT),
+    ),
+}
+
+
+def section_tabs(user: Viewer | None, language: Language, path: str) -> list[NavItem]:
+    """The tabs of the section a page belongs to, those the user may open; none outside a
+    section or for someone who may not open its first page."""
+    if user is None:
+        return []
+    for prefix, tabs in SECTION_TABS.items():
+        if path != prefix and not path.startswith(prefix + "/"):
+            continue
+        if not allows(user.roles, tabs[0][2]):
+            return []
+        return [
+            NavItem(translate(language, label), href)
+            for label, href, permission in tabs
+            if allows(user.roles, permission)
+        ]
+    return []
 
 
 def current_item(items: list[NavItem], path: str) -> str | None:
@@ -122,6 +157,7 @@ def render(
         return charts_service.vega_lite(figure, language)
 
     menu = navigation(user, language)
+    tabs = section_tabs(user, language, request.url.path)
     page = (
         environment()
         .get_template(template)
@@ -134,6 +170,8 @@ def render(
                 "languages": LANGUAGE_NAMES,
                 "nav": menu,
                 "current_nav": current_item(menu, request.url.path),
+                "tabs": tabs,
+                "current_tab": current_item(tabs, request.url.path),
                 "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
                 "gettext": catalog.gettext,
                 "ngettext": catalog.ngettext,
