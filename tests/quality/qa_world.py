@@ -15,8 +15,8 @@ from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.quality import service as quality_service
-from agentladder.quality import workspace
 from agentladder.quality.models import QaEvaluation, QaSample, QaSampledCall
+from agentladder.quality.workspace import service as workspace
 from tests.factories import make_agent, make_team, make_user
 
 FORM = quality_service.default_form()

@@ -25,9 +25,9 @@ from agentladder.ladder.labels import COMPONENT_NAMES, DECISION_NAMES, GATE_NAME
 from agentladder.metrics import service as metrics_service
 from agentladder.org.models import Agent, User
 from agentladder.periods import parse_period
-from agentladder.quality import sampling
 from agentladder.quality import service as quality_service
 from agentladder.quality.models import QaEvaluation
+from agentladder.quality.sampling import service as sampling
 from agentladder.training.certifications.service import BUILTIN_TYPES
 from agentladder.web.app import create_app, declared_routes
 from tests.conftest import _empty_all_tables, make_settings
@@ -127,8 +127,8 @@ def _calibration_session(session: Session) -> int:
     from datetime import UTC, datetime
 
     from agentladder.org.accounts import service as accounts_service
-    from agentladder.quality import calibration
     from agentladder.quality import service as quality_service
+    from agentladder.quality.calibration import service as calibration
 
     if existing := calibration.list_sessions(session=session):
         return existing[0].id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
-from agentladder.db import session_scope
+from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.imports.stash import stash_upload
 from agentladder.ingest import jobs as jobs_service
 from agentladder.ingest import service as ingest_service
@@ -24,13 +25,16 @@ from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import ROLES
 from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
-from agentladder.quality import calibration, drawing, forms_io, sampling
-from agentladder.quality import disputes as disputes_service
+from agentladder.quality import forms_io
 from agentladder.quality import service as quality_service
+from agentladder.quality.calibration import service as calibration
+from agentladder.quality.disputes import service as disputes_service
 from agentladder.quality.models import QaSample, QaSampledCall
+from agentladder.quality.sampling import drawing
+from agentladder.quality.sampling import service as sampling
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
-from tests.conftest import make_settings
+from tests.conftest import fresh_database_url, make_settings
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
 from tests.ladder.builders import give, policy_text
 
@@ -88,6 +92,26 @@ class World:
 
 @pytest.fixture
 def world(settings: Settings) -> World:
+    """A world of its own for a test that may change it."""
+    return _build_world(settings)
+
+
+@pytest.fixture(scope="module")
+def read_world(tmp_path_factory: pytest.TempPathFactory, worker_name: str) -> Iterator[World]:
+    """One world per worker shared by the tests that only read (GET): building it is most of
+    a test's time, and there are over a thousand route x role checks."""
+    url = fresh_database_url(tmp_path_factory.mktemp("db"), f"{worker_name}_read")
+    settings = make_settings(tmp_path_factory.mktemp("read") / "data", url)
+    upgrade_schema(settings)
+    yield _build_world(settings)
+    get_engine(url).dispose()
+
+
+def _world_for(request: pytest.FixtureRequest, method: str) -> World:
+    return request.getfixturevalue("read_world" if method == "GET" else "world")  # type: ignore[no-any-return]
+
+
+def _build_world(settings: Settings) -> World:
     # Recordings are kept where the QA pages find the evaluated call's one.
     settings = make_settings(
         settings.data_dir,
@@ -110,20 +134,14 @@ def world(settings: Settings) -> World:
                 lead_team_id=t1 if role == "team_lead" else None,
             )
         target = make_user(session, settings, "target", ["qa"])
+        # A call still waiting, a line that is not one, and answered calls of A1 (Agent/1001):
+        # one in a QA sample, one left to draw.
         batch = ingest_service.import_file(
             session=session,
             settings=settings,
             adapter="queue_log",
-            data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n",
+            data=b"1760000000|c1|support|NONE|ENTERQUEUE||138|1\nnot a line\n" + ANSWERED_CALL,
             file_name="queue_log",
-        )
-        # Answered calls of A1 (Agent/1001): one in a QA sample, one left to draw.
-        ingest_service.import_file(
-            session=session,
-            settings=settings,
-            adapter="queue_log",
-            data=ANSWERED_CALL,
-            file_name="answered_queue_log",
         )
         qa_sample = sampling.draw_sample(
             session=session,
@@ -260,7 +278,7 @@ QA_ANSWERS = {
     item.code: (item.scale_max if item.kind == "scale" else True)
     for item in quality_service.default_form().items()
 }
-QA_FORM = {
+QA_WORKSPACE_FIELDS = {
     f"answer_{code}": ("yes" if value is True else str(value)) for code, value in QA_ANSWERS.items()
 }
 
@@ -361,8 +379,8 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "/quality/calibration/{calibration_id}/evaluations/{calibration_evaluation_id}/anchor",
         ): {"data": {}},
         ("POST", "/quality/my-calls/{sampled_id}/start"): {"data": {"kind": "official"}},
-        ("POST", "/quality/evaluations/{evaluation_id}/draft"): {"data": QA_FORM},
-        ("POST", "/quality/evaluations/{evaluation_id}/submit"): {"data": QA_FORM},
+        ("POST", "/quality/evaluations/{evaluation_id}/draft"): {"data": QA_WORKSPACE_FIELDS},
+        ("POST", "/quality/evaluations/{evaluation_id}/submit"): {"data": QA_WORKSPACE_FIELDS},
         ("POST", "/quality/evaluations/{evaluation_id}/regrade"): {
             "data": {"answer_procedure": "no", "reason": "复核更正"}
         },
@@ -407,8 +425,9 @@ def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> in
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "permission"), PROTECTED)
 def test_route_by_role(
-    world: World, role: str, method: str, path: str, permission: Permission
+    request: pytest.FixtureRequest, role: str, method: str, path: str, permission: Permission
 ) -> None:
+    world = _world_for(request, method)
     client = login(TestClient(create_app(world.settings)), role)
     status = _call(client, method, path, world.ids)
     if role in MATRIX[permission]:
@@ -418,7 +437,10 @@ def test_route_by_role(
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), PROTECTED)
-def test_route_without_login(world: World, method: str, path: str, permission: Permission) -> None:
+def test_route_without_login(
+    request: pytest.FixtureRequest, method: str, path: str, permission: Permission
+) -> None:
+    world = _world_for(request, method)
     client = TestClient(create_app(world.settings))
     status = _call(client, method, path, world.ids)
     if path.startswith("/api"):

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.quality import service as quality_service
-from agentladder.quality import workspace
 from agentladder.quality.scoring import score_call
+from agentladder.quality.workspace import service as workspace
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
 from tests.factories import login

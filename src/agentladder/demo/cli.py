@@ -73,6 +73,7 @@ STEP_TITLES = {
     "schedules": "shift schedules, imported",
     "daily_stats": "daily statistics reports, imported",
     "leads": "sales leads, imported",
+    "quality": "QA: samples, evaluations, coaching, disputes, calibration, recordings",
     "metrics": "KPIs for every period",
     "ladder": "evidence, certificates and the ladder's monthly cycles",
 }
@@ -202,7 +203,26 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
                 "a period); others with `agentladder metrics compute --period "
                 f"{computed['month'][0]}-15`"
             )
+    _print_demo_quality(facts)
     _print_demo_ladder(facts)
+
+
+def _print_demo_quality(facts: dict[str, object]) -> None:
+    """The QA the demo's evaluators did, and how harsh each one secretly is."""
+    quality = facts.get("quality")
+    if not isinstance(quality, dict):
+        return
+    harshness = ", ".join(f"{name} {value:+.1f}" for name, value in quality["evaluators"].items())
+    console.print(
+        f"QA: {quality['samples']} monthly samples of the imported calls, "
+        f"{quality['official']:,} official evaluations ({quality['open_assignments']} of the "
+        f"last month still assigned), {quality['coaching']} coaching; {quality['disputes']} "
+        f"disputes ({quality['overturned']} overturned); calibration sessions "
+        f"{', '.join(quality['calibration_sessions']) or 'none'}; {quality['recordings']} "
+        "synthetic recordings. The evaluators' latent harshness (points; the product never "
+        f"sees it): {harshness}; see `agentladder quality scores --period "
+        f"{facts.get('months_computed', ['?'])[-1]}`"  # type: ignore[index]
+    )
 
 
 def _print_demo_ladder(facts: dict[str, object]) -> None:

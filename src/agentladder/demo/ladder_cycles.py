@@ -11,9 +11,11 @@ import csv
 import io
 import math
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +31,7 @@ from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
 from agentladder.periods import Period
+from agentladder.quality import service as quality_service
 from agentladder.training.certifications import service as certifications_service
 
 QA_BASE, QA_PER_SKILL = 84.0, 5.0  # mean QA score at skill 0, and per standard deviation
@@ -80,8 +83,11 @@ def evidence_rows(
     people: list[tuple[org_service.LevelStanding, DemoAgentTruth]],
     period: Period,
     rng: random.Random,
+    evaluated: Collection[int] = (),
 ) -> list[list[object]]:
-    """One month of QA, fatal-error, exam and knowledge results per agent working that month."""
+    """One month of QA, fatal-error, exam and knowledge results per agent working that month;
+    no QA for the agents `evaluated` in the product that month (the second site, whose calls
+    never reach the product, keeps its QA tool's results)."""
     rows: list[list[object]] = []
     for person, truth in people:
         if person.hire_date > period.last_day:
@@ -100,9 +106,18 @@ def evidence_rows(
         contributions = _poisson(rng, max(0.2, 1.5 + 1.2 * skill))
         adopted = sum(1 for _ in range(contributions) if rng.random() < 0.35 + 0.1 * skill)
         number = person.employee_no
+        if person.agent_id not in evaluated:
+            rows += [
+                [
+                    number,
+                    period.label,
+                    "qa_score",
+                    round(sum(scores) / evaluations, 1),
+                    evaluations,
+                ],
+                [number, period.label, "qa_fatal_errors", fatal, evaluations],
+            ]
         rows += [
-            [number, period.label, "qa_score", round(sum(scores) / evaluations, 1), evaluations],
-            [number, period.label, "qa_fatal_errors", fatal, evaluations],
             [number, period.label, "exam_score", round(exam, 1), 1],
             [number, period.label, "kb_contribution_points", contributions * 10, contributions],
             [number, period.label, "kb_adopted", adopted, contributions],
@@ -166,6 +181,7 @@ def run_ladder_demo(
     periods: list[Period],
     today: date,
     rng: random.Random,
+    zone: ZoneInfo,
     language: Language = "zh_Hans",
 ) -> LadderDemo:
     """Write and import the evidence and certificate files, apply the default policy, and run
@@ -174,7 +190,11 @@ def run_ladder_demo(
     people = _agents(session)
     evidence_total = 0
     for period in periods:
-        rows = evidence_rows(people, period, rng)
+        evaluated = {
+            e.agent_id
+            for e in quality_service.period_evaluations(session=session, period=period, zone=zone)
+        }
+        rows = evidence_rows(people, period, rng, evaluated)
         data = _csv(rows, ["工号", "周期", "指标", "值", "样本量"])
         path = folder / f"质检考试知识库-{period.label}.csv"
         path.write_bytes(data)

@@ -36,6 +36,7 @@ from agentladder.config import Settings
 from agentladder.demo import calls as demo_calls
 from agentladder.demo import evidence as demo_evidence
 from agentladder.demo import ladder_cycles as demo_ladder
+from agentladder.demo import quality as demo_quality
 from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict, InvalidInput
@@ -532,6 +533,41 @@ def step_metrics(ctx: DemoContext) -> None:
     ctx.summary["months_computed"] = computed.get("month", [])
 
 
+def step_quality(ctx: DemoContext) -> None:
+    """QA evaluators with a latent harshness score each month's sample of the ingested calls
+    from the agents' latent skill; coaching, disputes, calibration, synthetic recordings."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
+    hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
+
+    def skill_on(agent_id: int, day: date) -> float | None:
+        truth = truths.get(agent_id)
+        return None if truth is None else true_skill(truth, hired[agent_id], day)
+
+    result = demo_quality.run_quality_demo(
+        session=ctx.session,
+        settings=ctx.settings,
+        periods=periods_between("month", first, last),
+        skill_on=skill_on,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+        password=ctx.password,
+        password_hash=ctx.password_hash,
+    )
+    ctx.summary["quality"] = {
+        "evaluators": result.evaluators,
+        "samples": result.samples,
+        "official": result.official,
+        "coaching": result.coaching,
+        "open_assignments": result.open_assignments,
+        "disputes": result.disputes,
+        "overturned": result.overturned,
+        "calibration_sessions": result.calibration_sessions,
+        "recordings": result.recordings,
+    }
+
+
 def step_ladder(ctx: DemoContext) -> None:
     """QA, exam and knowledge results and certificates imported as from other tools, then one
     ladder cycle per month under the default policy (the last month's moves await approval)."""
@@ -544,6 +580,7 @@ def step_ladder(ctx: DemoContext) -> None:
         periods=periods_between("month", first, last),
         today=ctx.today,
         rng=random.Random(ctx.rng.getrandbits(64)),
+        zone=ctx.settings.tz,
         language=ctx.settings.default_language,
     )
     ctx.summary["ladder"] = {
@@ -565,6 +602,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
         (export.folder, partial(step_evidence, adapter=export.adapter))
         for export in demo_evidence.EXPORTS
     ),
+    ("quality", step_quality),
     ("metrics", step_metrics),
     ("ladder", step_ladder),
 ]

@@ -18,9 +18,12 @@ from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
 from agentladder.ladder.policy import service as policy_service
-from agentladder.quality import calibration, drawing, forms_io, importing, sampling
+from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
-from agentladder.quality.calibration import CalibrationCall
+from agentladder.quality.calibration import service as calibration
+from agentladder.quality.calibration.service import CalibrationCall
+from agentladder.quality.sampling import drawing
+from agentladder.quality.sampling import service as sampling
 
 quality_app = typer.Typer(help="Service quality (质检): forms and QA scores.", no_args_is_help=True)
 forms_app = typer.Typer(help="QA forms (质检评分表).", no_args_is_help=True)

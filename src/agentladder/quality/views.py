@@ -18,17 +18,14 @@ from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.org.schemas import Permission
 from agentladder.periods import period_of
-from agentladder.quality import (
-    calibration,
-    disputes,
-    drawing,
-    forms_io,
-    importing,
-    sampling,
-    workspace,
-)
+from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
+from agentladder.quality.calibration import service as calibration
 from agentladder.quality.dashboard import service as dashboard_service
+from agentladder.quality.disputes import service as disputes
+from agentladder.quality.sampling import drawing
+from agentladder.quality.sampling import service as sampling
+from agentladder.quality.workspace import service as workspace
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
     QaDashboardUser,

@@ -15,8 +15,9 @@ from agentladder.config import Settings
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.metrics import service as metrics_service
 from agentladder.periods import parse_period
-from agentladder.quality import audit, disputes
+from agentladder.quality import audit
 from agentladder.quality import service as quality_service
+from agentladder.quality.disputes import service as disputes
 from agentladder.quality.models import QaAuditEntry, QaEvaluation
 from agentladder.quality.provider import PROVIDER
 from agentladder.quality.scoring import score_call
@@ -308,7 +309,7 @@ def test_a_draft_may_leave_items_that_must_apply_unanswered(
     session: Session, settings: Settings
 ) -> None:
     world = build(session, settings, ingest=False)
-    from agentladder.quality import workspace
+    from agentladder.quality.workspace import service as workspace
 
     evaluation = workspace.start_from_assignment(
         session=session, sampled_id=world.sampled_id, by=world.users["eva"]

@@ -23,8 +23,9 @@ from agentladder.config import Settings
 from agentladder.errors import DomainError, InvalidInput, NotFound
 from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
-from agentladder.quality import audit, calls, disputes
+from agentladder.quality import audit, calls
 from agentladder.quality import service as quality_service
+from agentladder.quality.disputes import service as disputes
 from agentladder.quality.models import QaDispute, QaEvaluation, QaSampledCall
 from agentladder.quality.recordings import AUDIO_TYPES
 from agentladder.quality.schemas import Answer, FormItem, FormSpec

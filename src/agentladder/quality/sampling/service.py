@@ -54,7 +54,8 @@ from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.periods import Period
 from agentladder.quality import service as quality_service
-from agentladder.quality.drawing import (
+from agentladder.quality.models import QaEvaluation, QaSample, QaSampledCall
+from agentladder.quality.sampling.drawing import (
     MAX_PER_AGENT,
     TARGETED_REASONS,
     CallFacts,
@@ -63,7 +64,6 @@ from agentladder.quality.drawing import (
     assign,
     plan_draw,
 )
-from agentladder.quality.models import QaEvaluation, QaSample, QaSampledCall
 
 if TYPE_CHECKING:
     from agentladder.org.models import User

@@ -21,9 +21,9 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org.models import User
-from agentladder.quality import calibration
 from agentladder.quality import service as quality_service
-from agentladder.quality.calibration import CalibrationCall, icc2_1, krippendorff_alpha
+from agentladder.quality.calibration import service as calibration
+from agentladder.quality.calibration.service import CalibrationCall, icc2_1, krippendorff_alpha
 from tests.factories import make_agent, make_user
 
 FORM = quality_service.default_form()

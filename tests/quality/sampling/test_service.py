@@ -28,10 +28,11 @@ from agentladder.ingest.service import load_mapping, shipped_mapping
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.periods import parse_period
-from agentladder.quality import drawing, sampling
 from agentladder.quality import service as quality_service
-from agentladder.quality.drawing import CallFacts, Evaluator, SamplingRules
 from agentladder.quality.models import SAMPLE_REASONS, QaSample, QaSampledCall
+from agentladder.quality.sampling import drawing
+from agentladder.quality.sampling import service as sampling
+from agentladder.quality.sampling.drawing import CallFacts, Evaluator, SamplingRules
 from tests.conftest import make_settings
 from tests.factories import login, make_agent, make_team, make_user
 

@@ -1,0 +1,1 @@
+"""Calibration sessions and the reliability of QA evaluators."""

@@ -1,0 +1,1 @@
+"""Agents' disputes of evaluation items, decisions and regrades."""

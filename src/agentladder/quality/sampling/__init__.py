@@ -1,0 +1,1 @@
+"""QA sampling: which calls are evaluated, and by whom."""
