@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 import statistics
 import wave
-from datetime import date
+from datetime import UTC, date, datetime
 
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
@@ -20,8 +21,10 @@ from agentladder.demo import service as demo_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.periods import parse_period
 from agentladder.quality import service as quality_service
+from agentladder.quality.disputes import service as disputes_service
 from agentladder.quality.models import QaCalibrationSession, QaDispute, QaEvaluation
 from agentladder.quality.scoring import score_call
+from tests.factories import make_agent, make_team, make_user
 
 TODAY = date(2026, 11, 23)
 FORM = quality_service.default_form()
@@ -91,3 +94,28 @@ def test_the_demo_evaluates_sampled_calls_and_the_ladder_scores_them(settings: S
     with wave.open(str(recording)) as audio:
         assert audio.getframerate() == demo_quality.RECORDING_SAMPLE_RATE_HZ
         assert audio.getnframes() / audio.getframerate() >= demo_quality.RECORDING_SECONDS - 1
+
+
+def test_a_leads_own_dispute_goes_to_another_qa_evaluator(
+    session: Session, settings: Settings
+) -> None:
+    # Regression: the demo handed it to the operations manager, who may not decide disputes.
+    team = make_team(session, "T01", "客服一组")
+    lead_agent = make_agent(session, employee_no="L0001", team_code="T01")
+    make_user(
+        session, settings, "L0001", ["agent", "team_lead"], agent=lead_agent, lead_team_id=team
+    )
+    scorer = make_user(session, settings, "qa1", ["qa"])
+    other = make_user(session, settings, "qa2", ["qa"])
+    version = quality_service.save_form(session=session, spec=FORM)
+    evaluation = quality_service.start_evaluation(
+        session=session,
+        form_version_id=version.id,
+        agent_id=lead_agent.id,
+        evaluator=scorer,
+        call_id="c1",
+        call_at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    chosen = demo_quality._decider(session, evaluation, [scorer, other])
+    assert chosen.username == "qa2"
+    assert disputes_service.may_decide(session, evaluation, chosen)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import struct
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from agentladder.quality.disputes import service as disputes_service
 from agentladder.quality.models import QaEvaluation
 from agentladder.quality.sampling import service as sampling_service
 from agentladder.quality.schemas import Answer, FormSpec
-from agentladder.quality.workspace import service as workspace_service
 
 # Mean overall QA score at skill 0 and per standard deviation of skill (as the imported
 # evidence of earlier demos had it), and the call-to-call spread of one agent's calls.
@@ -96,28 +94,28 @@ def draw_answers(
 def write_recording(path: Path, rng: random.Random) -> None:
     """A short telephone-quality WAV: two voices taking turns as tones of their own pitch
     with pauses, so a player has something to play and seek through."""
+    import numpy as np  # only the demo's recordings need it, and only when they are made
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = bytearray()
     rate = RECORDING_SAMPLE_RATE_HZ
-    second, pitches = 0.0, (220.0, 330.0)
-    speaker = 0
+    parts = []
+    second, speaker = 0.0, 0
     while second < RECORDING_SECONDS:
         turn = min(RECORDING_SECONDS - second, rng.uniform(1.0, 2.5))
-        pitch = pitches[speaker] * rng.uniform(0.95, 1.05)
-        for n in range(int(turn * rate)):
-            t = n / rate
-            envelope = min(1.0, t * 20, (turn - t) * 20)  # no clicks at the edges
-            value = 0.3 * envelope * math.sin(2 * math.pi * pitch * t)
-            frames += struct.pack("<h", int(value * 32767))
-        pause = int(rng.uniform(0.2, 0.6) * rate)
-        frames += b"\x00\x00" * pause
-        second += turn + pause / rate
+        pitch = (220.0, 330.0)[speaker] * rng.uniform(0.95, 1.05)
+        t = np.arange(int(turn * rate)) / rate
+        envelope = np.minimum(1.0, np.minimum(t * 20, (turn - t) * 20))  # no clicks at the edges
+        parts.append(0.3 * envelope * np.sin(2 * np.pi * pitch * t))
+        pause = rng.uniform(0.2, 0.6)
+        parts.append(np.zeros(int(pause * rate)))
+        second += turn + pause
         speaker = 1 - speaker
+    samples = (np.concatenate(parts) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(rate)
-        audio.writeframes(bytes(frames))
+        audio.writeframes(samples.tobytes())
 
 
 # --- the step ---------------------------------------------------------------------------
@@ -164,7 +162,7 @@ def run_quality_demo(
     users = _evaluator_users(session, settings, people, password, password_hash)
     harshness = {users[p.username].id: p.harshness for p in people}
     form = quality_service.default_form()
-    quality_service.save_form(session=session, spec=form)
+    version = quality_service.save_form(session=session, spec=form)
     lead_qa = users[people[0].username]
     result = QualityDemo(
         evaluators={p.username: p.harshness for p in people},
@@ -191,6 +189,7 @@ def run_quality_demo(
         )
         result.samples += 1
         last = index == len(periods) - 1
+        finished: dict[int, quality_service.FinishedEvaluation] = {}
         for sampled in list(sample.calls):
             evaluator = by_id.get(sampled.evaluator_user_id or 0)
             skill = skill_on(sampled.agent_id, local_date(sampled.call_at, settings.tz))
@@ -201,21 +200,24 @@ def run_quality_demo(
                 if rng.random() < OPEN_SHARE_LAST_MONTH:
                     result.open_assignments += 1
                     continue
-            evaluation = workspace_service.start_from_assignment(
-                session=session, sampled_id=sampled.id, by=evaluator
+            finished[sampled.id] = quality_service.FinishedEvaluation(
+                agent_id=sampled.agent_id,
+                evaluator=evaluator,
+                call_id=sampled.call_id,
+                call_at=sampled.call_at,
+                answers=draw_answers(form, skill=skill, harshness=harshness[evaluator.id], rng=rng),
             )
-            answers = draw_answers(form, skill=skill, harshness=harshness[evaluator.id], rng=rng)
-            quality_service.save_draft(
-                session=session, evaluation_id=evaluation.id, answers=answers, by=evaluator
-            )
-            quality_service.submit_evaluation(
-                session=session, evaluation_id=evaluation.id, by=evaluator
-            )
-            result.official += 1
-            if index >= len(periods) - 2:
-                evaluated.append(evaluation)
+        stored = quality_service.record_evaluations(
+            session=session, form_version_id=version.id, evaluations=list(finished.values())
+        )
+        sampling_service.attach_evaluations(
+            session=session, evaluations=dict(zip(finished, stored, strict=True))
+        )
+        result.official += len(stored)
+        if index >= len(periods) - 2:
+            evaluated += stored
         result.coaching += _coaching(session, settings, period, form, lead_qa, skill_on, rng)
-    disputes, overturned = _disputes(session, settings, evaluated, rng)
+    disputes, overturned = _disputes(session, settings, evaluated, list(users.values()), rng)
     result.disputes, result.overturned = disputes, overturned
     result.calibration_sessions = _calibration(
         session, settings, periods, form, people, users, rng, skill_on
@@ -307,27 +309,47 @@ DISPUTE_REASONS = (
 )
 
 
-def _lead_of(session: Session, agent_id: int, fallback: User) -> User:
-    """Who decides an agent's disputes in the demo: the lead of their team, unless that is
-    the agent themself (leads are senior agents), else the operations manager."""
-    for listed in accounts_service.list_users(session=session):
-        if "team_lead" not in listed.roles or listed.agent_id == agent_id:
-            continue
-        user = _user(session, listed.username)
-        if disputes_service.leads_agent(session, user, agent_id):
-            return user
-    return fallback
+def _deciders(session: Session) -> dict[int, list[User]]:
+    """The team leads of each agent, by agent id (a lead may lead several teams)."""
+    leads = [
+        _user(session, listed.username)
+        for listed in accounts_service.list_users(session=session)
+        if "team_lead" in listed.roles
+    ]
+    found: dict[int, list[User]] = {}
+    for agent in org_service.all_agents(session=session):
+        found[agent.id] = [
+            lead for lead in leads if disputes_service.leads_agent(session, lead, agent.id)
+        ]
+    return found
+
+
+def _decider(
+    session: Session,
+    evaluation: QaEvaluation,
+    qa_users: list[User],
+    leads: dict[int, list[User]] | None = None,
+) -> User:
+    """Who decides a dispute in the demo: the lead of the agent's team, unless that is the
+    agent themself (leads are senior agents), else a QA evaluator other than the call's."""
+    for lead in (leads if leads is not None else _deciders(session)).get(evaluation.agent_id, []):
+        if lead.agent_id != evaluation.agent_id:
+            return lead
+    return next(user for user in qa_users if user.id != evaluation.evaluator_user_id)
 
 
 def _disputes(
-    session: Session, settings: Settings, evaluations: list[QaEvaluation], rng: random.Random
+    session: Session,
+    settings: Settings,
+    evaluations: list[QaEvaluation],
+    qa_users: list[User],
+    rng: random.Random,
 ) -> tuple[int, int]:
     """Agents dispute an item they lost on some recent evaluations; their leads uphold most
     and overturn some; the newest wait."""
     users = accounts_service.list_users(session=session)
     by_agent = {user.agent_id: user.username for user in users if user.agent_id is not None}
-    manager = _user(session, next(user.username for user in users if "manager" in user.roles))
-    raised: list[tuple[int, int, Answer]] = []
+    raised: list[tuple[int, QaEvaluation, Answer]] = []
     for evaluation in evaluations:
         agent_username = by_agent.get(evaluation.agent_id)
         if agent_username is None or rng.random() >= DISPUTE_SHARE:
@@ -353,10 +375,11 @@ def _disputes(
             by=_user(session, agent_username),
         )
         full: Answer = item.scale_max if item.kind == "scale" else True
-        raised.append((dispute.id, evaluation.agent_id, full))
+        raised.append((dispute.id, evaluation, full))
     overturned = 0
     decided = raised[:-OPEN_DISPUTES] if len(raised) > OPEN_DISPUTES else []
-    for dispute_id, agent_id, full in decided:
+    leads = _deciders(session) if decided else {}
+    for dispute_id, evaluation, full in decided:
         overturn = rng.random() < OVERTURN_SHARE
         disputes_service.decide_dispute(
             session=session,
@@ -364,7 +387,7 @@ def _disputes(
             decision="overturned" if overturn else "upheld",
             note="复听录音后改判。" if overturn else "复听录音，原评分成立。",
             new_answer=full if overturn else None,
-            by=_lead_of(session, agent_id, manager),
+            by=_decider(session, evaluation, qa_users, leads),
         )
         overturned += int(overturn)
     return len(raised), overturned

@@ -59,6 +59,25 @@ def record(
     return entry
 
 
+def record_submitted(
+    *, session: Session, evaluations: list[QaEvaluation], at: datetime | None = None
+) -> None:
+    """A "submitted" entry for each of many evaluations stored at once, by its evaluator."""
+    moment = at or utcnow()
+    session.add_all(
+        QaAuditEntry(
+            evaluation_id=evaluation.id,
+            at=moment,
+            by_user_id=evaluation.evaluator_user_id,
+            action="submitted",
+            changes_json="{}",
+            reason="",
+        )
+        for evaluation in evaluations
+    )
+    session.flush()
+
+
 @dataclass(frozen=True)
 class AuditLine:
     """An audit entry as pages show it."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -59,7 +59,13 @@ def current_form_version(*, session: Session, code: str) -> QaFormVersion | None
 
 def form_spec(version: QaFormVersion) -> FormSpec:
     """What a stored form version asks."""
-    return FormSpec.model_validate_json(version.spec_json)
+    return _parsed_spec(version.spec_json)
+
+
+@lru_cache(maxsize=64)
+def _parsed_spec(spec_json: str) -> FormSpec:
+    # A version never changes once it has evaluations, and a FormSpec is frozen: parsed once.
+    return FormSpec.model_validate_json(spec_json)
 
 
 def save_form(*, session: Session, spec: FormSpec, by: User | None = None) -> QaFormVersion:
@@ -186,6 +192,61 @@ def submit_evaluation(
     session.flush()
     audit.record(session=session, evaluation=evaluation, action="submitted", by=by)
     return evaluation
+
+
+@dataclass(frozen=True)
+class FinishedEvaluation:
+    """An evaluation answered in full outside the workspace (the demo's evaluators)."""
+
+    agent_id: int
+    evaluator: User
+    call_id: str
+    call_at: datetime
+    answers: Mapping[str, Answer]
+    kind: str = "official"
+
+
+def record_evaluations(
+    *, session: Session, form_version_id: int, evaluations: Sequence[FinishedEvaluation]
+) -> list[QaEvaluation]:
+    """Evaluations answered in full elsewhere, scored on the server and stored submitted in one
+    go, each with its audit entry (as if each had been submitted in the workspace)."""
+    version = session.get(QaFormVersion, form_version_id)
+    if version is None:
+        raise NotFound("form version not found")
+    spec = form_spec(version)
+    now = utcnow()
+    stored = []
+    for finished in evaluations:
+        if finished.kind not in EVALUATION_KINDS:
+            raise InvalidInput("unknown evaluation kind {kind}", kind=finished.kind)
+        scored = score_call(spec, finished.answers)
+        if scored.overall is None:
+            raise InvalidInput("no item of the form was answered")
+        stored.append(
+            QaEvaluation(
+                form_version_id=version.id,
+                agent_id=finished.agent_id,
+                evaluator_user_id=finished.evaluator.id,
+                call_id=finished.call_id,
+                call_at=finished.call_at,
+                kind=finished.kind,
+                status="submitted",
+                answers_json=json.dumps(dict(finished.answers), ensure_ascii=False),
+                comments_json="{}",
+                overall=scored.overall,
+                compliance=scored.compliance,
+                fatal=scored.fatal,
+                scores_json=scored.model_dump_json(),
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+            )
+        )
+    session.add_all(stored)
+    session.flush()
+    audit.record_submitted(session=session, evaluations=stored, at=now)
+    return stored
 
 
 def period_evaluations(

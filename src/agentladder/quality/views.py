@@ -87,6 +87,9 @@ def dashboard_page(
         {
             "board": board,
             "charts": dashboard_service.DashboardCharts.of(board, request_language(request)),
+            "overview": calibration.calibration_overview(
+                session=session, zone=settings.tz, drift_threshold=settings.qa_drift_threshold
+            ),
             "teams": org_service.list_teams(session=session, scope=org_service.agent_scope(user)),
             "team": team,
         },

@@ -23,6 +23,7 @@ from agentladder.org.accounts import service as accounts_service
 from agentladder.org.schemas import AgentFilter, AgentRead
 from agentladder.periods import Period, period_of
 from agentladder.quality import service as quality_service
+from agentladder.quality.calibration import service as calibration_service
 from agentladder.quality.models import (
     QaDispute,
     QaEvaluation,
@@ -104,6 +105,10 @@ class EvaluatorQa:
     mean_given: float | None
     open_assignments: int
     effect: float | None  # None: too few evaluations in the window to estimate
+    # From the calibration sessions: the latest month's mean deviation from the anchors and
+    # its change from the month before (None: no session, or the first).
+    calibration_deviation: float | None = None
+    drift: float | None = None
 
 
 @dataclass(frozen=True)
@@ -330,16 +335,26 @@ def qa_dashboard(
         if row.evaluator_user_id is not None:
             given[row.evaluator_user_id].append(row.overall or 0.0)
     open_work = _open_assignments(session, period)
-    evaluators = [
-        EvaluatorQa(
-            usernames.get(user_id, "?"),
-            len(given.get(user_id, [])),
-            _mean(given.get(user_id, [])),
-            open_work.get(user_id, 0),
-            effects.get(user_id),
+    calibrated = {
+        drift.evaluator: drift.months[-1]
+        for drift in calibration_service.evaluator_drift(session=session, zone=zone)
+        if drift.months
+    }
+    evaluators = []
+    for user_id in sorted(set(given) | set(open_work), key=lambda u: usernames.get(u, "?")):
+        name = usernames.get(user_id, "?")
+        latest = calibrated.get(name)
+        evaluators.append(
+            EvaluatorQa(
+                name,
+                len(given.get(user_id, [])),
+                _mean(given.get(user_id, [])),
+                open_work.get(user_id, 0),
+                effects.get(user_id),
+                latest.mean_deviation if latest else None,
+                latest.drift if latest else None,
+            )
         )
-        for user_id in sorted(set(given) | set(open_work), key=lambda u: usernames.get(u, "?"))
-    ]
     heatmap_teams = [(code, team_names.get(code, code)) for code in sorted(by_team)]
     trend = []
     for month in sorted(period.months_back(trend_months), key=lambda p: p.label):
@@ -623,6 +638,8 @@ def qa_document(
             Column(tr(N_("Mean score given")), "score"),
             Column(tr(N_("Open assignments")), "int"),
             Column(tr(N_("Fitted effect")), "signed_score"),
+            Column(tr(N_("Deviation from the anchor")), "signed_score"),
+            Column(tr(N_("Drift")), "signed_score"),
         ],
         rows=[
             [
@@ -631,6 +648,8 @@ def qa_document(
                 _score(e.mean_given),
                 Value(e.open_assignments, "int"),
                 Value(e.effect, "signed_score"),
+                Value(e.calibration_deviation, "signed_score"),
+                Value(e.drift, "signed_score"),
             ]
             for e in board.evaluators
         ],
