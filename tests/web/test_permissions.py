@@ -107,6 +107,13 @@ def read_world(tmp_path_factory: pytest.TempPathFactory, worker_name: str) -> It
     get_engine(url).dispose()
 
 
+@pytest.fixture(scope="module")
+def read_clients(read_world: World) -> dict[str, TestClient]:
+    """A logged-in client per role on the shared world, for the tests that only read."""
+    app = create_app(read_world.settings)
+    return {role: login(TestClient(app), role) for role in ROLES}
+
+
 def _world_for(request: pytest.FixtureRequest, method: str) -> World:
     return request.getfixturevalue("read_world" if method == "GET" else "world")  # type: ignore[no-any-return]
 
@@ -374,6 +381,7 @@ def _payload(method: str, path: str) -> dict[str, Any]:
                 "calls": "n1,A0001,2026-11-02 10:15",
             }
         },
+        ("POST", "/quality/calibration/{calibration_id}/score"): {"data": {"call_id": "w1"}},
         (
             "POST",
             "/quality/calibration/{calibration_id}/evaluations/{calibration_evaluation_id}/anchor",
@@ -428,7 +436,10 @@ def test_route_by_role(
     request: pytest.FixtureRequest, role: str, method: str, path: str, permission: Permission
 ) -> None:
     world = _world_for(request, method)
-    client = login(TestClient(create_app(world.settings)), role)
+    if method == "GET":
+        client = request.getfixturevalue("read_clients")[role]
+    else:
+        client = login(TestClient(create_app(world.settings)), role)
     status = _call(client, method, path, world.ids)
     if role in MATRIX[permission]:
         assert status < 400, f"{role} should be allowed {method} {path}, got {status}"

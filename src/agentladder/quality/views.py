@@ -306,6 +306,20 @@ def calibration_session_page(
     )
 
 
+@pages.post("/quality/calibration/{calibration_id}/score")
+def calibration_score_form(
+    session: SessionDep,
+    user: QaCalibrationUser,
+    calibration_id: RowId,
+    call_id: Annotated[str, Form(min_length=1, max_length=120)],
+) -> Response:
+    """Score one of the session's calls blind: the user's evaluation of it, in the workspace."""
+    evaluation = calibration.my_evaluation(
+        session=session, session_id=calibration_id, call_id=call_id, evaluator=user
+    )
+    return _redirect(f"/quality/evaluations/{evaluation.id}")
+
+
 @pages.post("/quality/calibration")
 def calibration_create_form(
     session: SessionDep,

@@ -171,7 +171,9 @@ def render(
                 "nav": menu,
                 "current_nav": current_item(menu, request.url.path),
                 "tabs": tabs,
-                "current_tab": current_item(tabs, request.url.path),
+                # The section's first tab is its own page only, not every page under it.
+                "current_tab": current_item(tabs[1:], request.url.path)
+                or (tabs[0].href if tabs and request.url.path == tabs[0].href else None),
                 "csrf_token": csrf_token_for(csrf_nonce(request), request.app.state.settings),
                 "gettext": catalog.gettext,
                 "ngettext": catalog.ngettext,

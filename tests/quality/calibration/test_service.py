@@ -24,6 +24,7 @@ from agentladder.org.models import User
 from agentladder.quality import service as quality_service
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.calibration.service import CalibrationCall, icc2_1, krippendorff_alpha
+from agentladder.quality.models import QaEvaluation
 from tests.factories import make_agent, make_user
 
 FORM = quality_service.default_form()
@@ -534,3 +535,50 @@ def test_sessions_created_and_anchored_on_the_page(settings: Settings) -> None:
     with session_scope(settings) as session:
         [summary] = [s for s in calibration.list_sessions(session=session) if s.code == "CAL-WEB"]
         assert summary.anchored == 1
+
+
+def test_evaluators_score_a_sessions_calls_blind_in_the_workspace(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from agentladder.web.app import create_app
+    from tests.factories import login
+
+    with session_scope(settings) as session:
+        make_agent(session, employee_no="100001")
+        for name in ("qa1", "qa2"):
+            make_user(session, settings, name, ["qa"])
+        created = calibration.create_session(
+            session=session,
+            code="CAL-BLIND",
+            calls=[CalibrationCall("k1", "100001", datetime(2026, 11, 2, 2, 0, tzinfo=UTC))],
+        )
+        session_id = created.id
+    first = login(TestClient(create_app(settings)), "qa1")
+    second = login(TestClient(create_app(settings)), "qa2")
+    page = first.get(f"/quality/calibration/{session_id}")
+    assert f"/quality/calibration/{session_id}/score" in page.text
+    started = first.post(
+        f"/quality/calibration/{session_id}/score", data={"call_id": "k1"}, follow_redirects=False
+    )
+    assert started.status_code == 303
+    evaluation_id = int(started.headers["location"].rsplit("/", 1)[1])
+    # The same call again: the same evaluation, not a second one.
+    again = first.post(
+        f"/quality/calibration/{session_id}/score", data={"call_id": "k1"}, follow_redirects=False
+    )
+    assert again.headers["location"] == started.headers["location"]
+    assert first.get(f"/quality/evaluations/{evaluation_id}").status_code == 200
+    with session_scope(settings) as session:
+        quality_service.save_draft(session=session, evaluation_id=evaluation_id, answers=_answers())
+        quality_service.submit_evaluation(session=session, evaluation_id=evaluation_id)
+        assert session.get(QaEvaluation, evaluation_id).kind == "calibration"  # type: ignore[union-attr]
+    # Blind: qa2 sees qa1's evaluation only once they have scored the call themself.
+    assert second.get(f"/quality/evaluations/{evaluation_id}").status_code == 404
+    theirs = second.post(
+        f"/quality/calibration/{session_id}/score", data={"call_id": "k1"}, follow_redirects=False
+    )
+    their_id = int(theirs.headers["location"].rsplit("/", 1)[1])
+    with session_scope(settings) as session:
+        quality_service.save_draft(session=session, evaluation_id=their_id, answers=_answers())
+        quality_service.submit_evaluation(session=session, evaluation_id=their_id)
+    assert second.get(f"/quality/evaluations/{evaluation_id}").status_code == 200

@@ -529,6 +529,37 @@ def visible_evaluations(*, session: Session, code: str, viewer: User) -> list[Qa
     ]
 
 
+def may_see_evaluation(*, session: Session, evaluation: QaEvaluation, viewer: User) -> bool:
+    """The blind rule for one calibration evaluation (see `visible_evaluations`)."""
+    if evaluation.calibration_session_id is None:
+        return True
+    calibration = session.get(QaCalibrationSession, evaluation.calibration_session_id)
+    if calibration is None:
+        return False
+    visible = visible_evaluations(session=session, code=calibration.code, viewer=viewer)
+    return any(e.id == evaluation.id for e in visible)
+
+
+def my_evaluation(
+    *, session: Session, session_id: int, call_id: str, evaluator: User
+) -> QaEvaluation:
+    """The evaluator's evaluation of one of the session's calls: theirs when they started
+    one, else a new blind draft (scored in the workspace like any call)."""
+    calibration = session.get(QaCalibrationSession, session_id)
+    if calibration is None:
+        raise NotFound("calibration session not found")
+    for evaluation in _evaluations(session, calibration.id):
+        if (
+            evaluation.call_id == call_id
+            and evaluation.evaluator_user_id == evaluator.id
+            and not evaluation.is_anchor
+        ):
+            return evaluation
+    return add_evaluation(
+        session=session, code=calibration.code, call_id=call_id, evaluator=evaluator
+    )
+
+
 # --- reliability ------------------------------------------------------------------------------
 
 
@@ -815,10 +846,22 @@ class VisibleEvaluation:
 
 
 @dataclass(frozen=True)
+class SessionCall:
+    """One of a session's calls as the viewer stands with it: theirs to score, started, done."""
+
+    call_id: str
+    call_at: datetime
+    anchored: bool  # its anchor is set: no more evaluations
+    my_evaluation_id: int | None
+    my_status: str | None
+
+
+@dataclass(frozen=True)
 class CalibrationSessionPage:
     """One session: its summary, reliability, the evaluators' drift and what the viewer sees."""
 
     summary: CalibrationSessionSummary
+    calls: list[SessionCall]
     reliability: SessionReliability
     drift: list[EvaluatorDrift]
     evaluations: list[VisibleEvaluation]
@@ -861,8 +904,26 @@ def session_page(
         for e in _evaluations(session, calibration.id)
         if e.is_anchor and e.status == "submitted"
     }
+    mine = {
+        e.call_id: e
+        for e in _evaluations(session, calibration.id)
+        if e.evaluator_user_id == viewer.id and not e.is_anchor
+    }
+    calls = [
+        SessionCall(
+            call_id=anchor.call_id,
+            call_at=anchor.call_at,
+            anchored=anchor.call_id in anchored,
+            my_evaluation_id=mine[anchor.call_id].id if anchor.call_id in mine else None,
+            my_status=mine[anchor.call_id].status if anchor.call_id in mine else None,
+        )
+        for anchor in sorted(
+            _anchors(session, calibration.id).values(), key=lambda a: (a.call_at, a.call_id)
+        )
+    ]
     return CalibrationSessionPage(
         summary=summary,
+        calls=calls,
         reliability=reliability,
         drift=[
             d for d in evaluator_drift(session=session, zone=zone) if d.evaluator in taking_part

@@ -25,6 +25,7 @@ from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.quality import audit, calls
 from agentladder.quality import service as quality_service
+from agentladder.quality.calibration import service as calibration_service
 from agentladder.quality.disputes import service as disputes
 from agentladder.quality.models import QaDispute, QaEvaluation, QaSampledCall
 from agentladder.quality.recordings import AUDIO_TYPES
@@ -117,6 +118,10 @@ def may_see(session: Session, evaluation: QaEvaluation, user: User) -> bool:
         return True
     if evaluation.status != "submitted":
         return False
+    if evaluation.kind == "calibration" and not calibration_service.may_see_evaluation(
+        session=session, evaluation=evaluation, viewer=user
+    ):
+        return False  # blind until the viewer scored the call or the session closed
     if not SEE_ALL_ROLES.isdisjoint(user.roles) or _assigned_to(session, evaluation, user):
         return True
     if user.agent_id == evaluation.agent_id:
