@@ -231,6 +231,10 @@ def test_every_page_and_pdf_in_chinese_names_things_instead_of_showing_keys(
         kind = response.headers["content-type"]
         if kind.startswith("text/html"):
             text = _visible(response.text)
+            # A page's title is plain words (a template once put a whole form in it).
+            title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+            assert title is not None, path
+            assert "<" not in title.group(1), (path, title.group(1)[:80])
         elif kind == "application/pdf":
             pdfs += 1
             reader = PdfReader(io.BytesIO(response.content))

@@ -43,9 +43,9 @@ FATAL_RATE = 0.006  # per call at skill 0; falls with skill
 NOT_APPLICABLE_RATE = 0.08  # items that may be N/A are, this often
 EVALUATORS: tuple[tuple[str, str], ...] = (
     ("qa", "质检员·孙婷"),
-    ("qa_li", "质检员·李静"),
-    ("qa_chen", "质检员·陈刚"),
-    ("qa_he", "质检员·何敏"),
+    ("qa2", "质检员·李静"),
+    ("qa3", "质检员·陈刚"),
+    ("qa4", "质检员·何敏"),
 )
 RECORDING_SAMPLE_RATE_HZ = 8000  # telephone audio
 RECORDING_SECONDS = 12

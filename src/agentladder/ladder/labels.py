@@ -48,6 +48,9 @@ DIMENSION_NAMES = {
     "tenure": N_("Tenure (months)"),
     "evaluator_group": N_("Evaluator group"),
 }
+# Where an agent's QA evidence came from, by the source its facts carry: the product's own
+# evaluations (the quality provider); an import is named by its file's source as given.
+SOURCE_NAMES = {"quality": N_("QA evaluations in the product")}
 COMPONENT_NAMES = {
     "service": N_("Service statistics"),
     "quality": N_("Service quality"),
@@ -158,4 +161,5 @@ NAMES = {
     "appeals": APPEAL_NAMES,
     "dimensions": DIMENSION_NAMES,
     "components": COMPONENT_NAMES,
+    "sources": SOURCE_NAMES,
 }

@@ -365,7 +365,9 @@ def _evidence_section(view: decisions_schemas.DecisionView, language: Language) 
                     metric["sample_size"],
                     _metric_value(metric["shrunk"], metric["metric"]),
                     metric["points"],
-                    metric["source"] or "—",
+                    labels.name(labels.SOURCE_NAMES, metric["source"], language)
+                    if metric["source"]
+                    else "—",
                 ]
             )
             if metric.get("adjustment"):
