@@ -71,7 +71,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from agentladder.ladder.runs import PeriodInputs, evaluate, known_metrics
 from sqlalchemy import select
 
 from agentladder.config import Settings
@@ -79,13 +78,10 @@ from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.demo import service as demo
 from agentladder.demo.models import DemoAgentTruth
 from agentladder.ladder.decisions import rules
+from agentladder.ladder.decisions.gathering import PeriodInputs, evaluate
 from agentladder.ladder.decisions.scoring import Member, PeriodScores, score_agents
-from agentladder.ladder.policy.schemas import (
-    EvidenceSpec,
-    LadderPolicy,
-    default_policy_text,
-    parse_policy,
-)
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.schemas import LadderPolicy, SufficiencySpec
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
@@ -169,7 +165,7 @@ def build_population(agents: int, seed: int) -> list[Agent]:
             session.expunge_all()  # the truths outlive the session as plain objects
             standings = org_service.standings_on(session=session, on=START)
         get_engine(settings.resolved_database_url).dispose()
-    level_ids = [level.id for level in demo.ladder_service.LEVELS]
+    level_ids = [level.id for level in demo.LEVELS]
     population = [
         Agent(
             agent_id=s.agent_id,
@@ -532,6 +528,21 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
 
 
+def windows_of(
+    history: list[dict[int, dict[str, Fact]]], agent_id: int, windows: dict[str, int]
+) -> dict[str, tuple[rules.MonthValue, ...]]:
+    """The windowed metrics' months for one agent, newest first, the period's own month
+    included (as `gathering._windows_of` reads them; a month without a fact is (None, 0))."""
+    found = {}
+    for metric_id, months in windows.items():
+        values: list[rules.MonthValue] = []
+        for month in reversed(history[-months:]):
+            fact = month.get(agent_id, {}).get(metric_id)
+            values.append((fact.value, fact.sample_size) if fact is not None else (None, 0))
+        found[metric_id] = tuple(values)
+    return found
+
+
 def policy_step(
     track: Track,
     policy: LadderPolicy,
@@ -540,8 +551,8 @@ def policy_step(
     population: list[Agent],
     facts: dict[int, dict[str, Fact]],
     certs: list[frozenset[str]],
-    fatal_hist: dict[int, list[int]],
-    adopted_hist: dict[int, list[int]],
+    history: list[dict[int, dict[str, Fact]]],
+    windows: dict[str, int],
     skills: np.ndarray,
     expected: np.ndarray,
 ) -> dict[int, PeriodScores]:
@@ -560,9 +571,7 @@ def policy_step(
             certifications=certs[i],
             qualify_streak=track.qualify[a.agent_id],
             floor_streak=track.floor[a.agent_id],
-            # Newest month first, the period's own month included (as runs.gather counts).
-            fatal_by_month=tuple(reversed(fatal_hist[a.agent_id][-12:])),
-            kb_adopted_window=sum(adopted_hist[a.agent_id][-rules.KB_WINDOW_MONTHS :]),
+            windows=windows_of(history, a.agent_id, windows),
         )
     members = {a.agent_id: a.member for a in population}
     cards, outcomes = evaluate(policy, PeriodInputs(period, members, {}, facts, standings))
@@ -599,12 +608,12 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
 
     # The shipped default policy, validated as the product validates it (the built-in
     # certification types; no database needed).
-    policy = parse_policy(
-        default_policy_text(),
-        known_metrics=known_metrics(),
+    policy = policy_service.parse_policy(
+        policy_service.default_policy_text(),
+        known_metrics=policy_service.known_metrics(),
         known_certifications={"product_knowledge", "service_skill", "sales_skill", "comprehensive"},
     )
-    unshrunk = policy.model_copy(update={"evidence": EvidenceSpec()})
+    unshrunk = policy.model_copy(update={"evidence": SufficiencySpec()})
     level_ids = policy.level_ids()
     entry = [0.0] + [policy.promotion.entry[level].min_score for level in level_ids[1:]]
 
@@ -616,16 +625,13 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
     index_of = {a.agent_id: i for i, a in enumerate(population)}
 
     # History months: evidence only, for the fatal-error and knowledge-adoption windows.
-    fatal_hist: dict[int, list[int]] = {a.agent_id: [] for a in population}  # oldest first
-    adopted_hist: dict[int, list[int]] = {a.agent_id: [] for a in population}
+    history: list[dict[int, dict[str, Fact]]] = []  # every month's facts, oldest first
+    windows = policy_service.window_months(policy)
     peak = np.full(len(population), -np.inf)
     for index in range(-HISTORY_MONTHS, 0):
         facts, skills = month_evidence(population, index, curve, policy, traits, rng)
         peak = np.maximum(peak, skills)
-        for a in population:
-            got = facts.get(a.agent_id, {})
-            fatal_hist[a.agent_id].append(int(got["qa_fatal_errors"].value) if got else 0)
-            adopted_hist[a.agent_id].append(int(got["kb_adopted"].value) if got else 0)
+        history.append(facts)
 
     start_levels = {a.agent_id: a.level for a in population}
     # Diagnostic variants of the default policy, run through the same product code: they
@@ -645,7 +651,7 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
         )
         policies["variant_no_evidence_minimums"] = policy.model_copy(
             update={
-                "evidence": EvidenceSpec(
+                "evidence": SufficiencySpec(
                     shrink=policy.evidence.shrink, spread=policy.evidence.spread
                 )
             }
@@ -685,10 +691,7 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
         )
         expected = np.array([expected_cards[a.agent_id].composite for a in population])
         certs = certifications(population, index, traits, peak)
-        for a in population:
-            got = facts[a.agent_id]
-            fatal_hist[a.agent_id].append(int(got["qa_fatal_errors"].value))
-            adopted_hist[a.agent_id].append(int(got["kb_adopted"].value))
+        history.append(facts)
         period: Period = parse_period(month_start(index).strftime("%Y-%m"))
         t1 = time.perf_counter()
 
@@ -704,8 +707,8 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
                     population,
                     facts,
                     certs,
-                    fatal_hist,
-                    adopted_hist,
+                    history,
+                    windows,
                     skills,
                     expected,
                 )
