@@ -61,16 +61,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from sqlalchemy import select
 
 from agentladder.config import Settings
@@ -85,6 +88,8 @@ from agentladder.ladder.policy.schemas import LadderPolicy, SufficiencySpec
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
+from agentladder.quality import service as quality_service
+from agentladder.quality.bias import fit_evaluator_effects
 
 RESULTS = Path(__file__).parent / "results" / "ladder_fairness.json"
 TARGET_STABILITY = 0.05
@@ -356,6 +361,68 @@ def calibrate(
 # --- evidence --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Generator:
+    """An evidence plan: how much evidence a centre collects per agent-month and how noisy it
+    is. `today` is the plan the first measurement used; `harsh` is the issue's thinner one."""
+
+    name: str
+    qa_evaluations: tuple[int, int]  # inclusive
+    short_month_share: float  # months with few calls (leave, training)
+    # Calls in a short month: None = 10-30 % of the agent's usual; else uniform in this range.
+    short_month_calls: tuple[int, int] | None
+    evaluator_sd: float  # SD of the evaluators' lasting harshness (0: no evaluator pool)
+    surveys_follow_calls: bool  # a short month has proportionally fewer surveys
+
+
+GENERATORS = {
+    "today": Generator("today", (4, 10), 0.03, None, 0.0, False),
+    "harsh": Generator("harsh", (3, 5), 0.10, (40, 199), 5.0, True),
+}
+# The harsh generator's QA organisation (as benchmarks/quality_bias.py): centres of about
+# 500 agents (by team), 8 evaluators each; an evaluator scores 85 % of its own teams'
+# evaluations, the rest go to anyone in the centre.
+CENTRE_AGENTS = 500
+EVALUATORS_PER_CENTRE = 8
+OWN_EVALUATOR_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class EvaluatorPool:
+    """Who evaluates whom, and how harsh each evaluator is (points added to every score)."""
+
+    own: np.ndarray  # per agent: the evaluator of the agent's team
+    centre: np.ndarray  # per agent
+    effect: np.ndarray  # per evaluator
+    names: list[str]
+
+
+def evaluator_pool(population: list[Agent], sd: float, seed: int) -> EvaluatorPool:
+    """Centres of teams, 8 evaluators each, harshness N(0, sd); teams share the centre's
+    evaluators round-robin, so each evaluator mostly scores a few teams."""
+    rng = np.random.default_rng((seed, 15))  # its own stream: today's draws stay as they were
+    team_codes = sorted({a.member.team or "-" for a in population})
+    centres = max(1, round(len(population) / CENTRE_AGENTS))
+    per_centre = -(-len(team_codes) // centres)
+    team_index = {code: i for i, code in enumerate(team_codes)}
+    teams = np.array([team_index[a.member.team or "-"] for a in population])
+    centre = teams // per_centre
+    own = centre * EVALUATORS_PER_CENTRE + (teams % per_centre) % EVALUATORS_PER_CENTRE
+    evaluators = centres * EVALUATORS_PER_CENTRE
+    names = [f"qa{c + 1}-{k + 1}" for c in range(centres) for k in range(EVALUATORS_PER_CENTRE)]
+    return EvaluatorPool(own, centre, rng.normal(0, sd, evaluators), names)
+
+
+@dataclass(frozen=True)
+class Evaluations:
+    """One month's official QA evaluations as the quality subsystem stores them."""
+
+    agent_id: np.ndarray
+    evaluator: np.ndarray
+    score: np.ndarray  # overall; a fatal evaluation scores 0
+    fatal: np.ndarray
+
+
 def month_start(index: int) -> date:
     """First day of evaluation month `index` (0 = START's month; negative: history)."""
     months = START.year * 12 + START.month - 1 + index
@@ -369,8 +436,12 @@ def month_evidence(
     policy: LadderPolicy,
     traits: Traits,
     rng: np.random.Generator,
-) -> tuple[dict[int, dict[str, Fact]], np.ndarray]:
-    """One month of facts for every agent employed when the month starts, and true skills."""
+    generator: Generator,
+    pool: EvaluatorPool | None,
+) -> tuple[dict[int, dict[str, Fact]], np.ndarray, Evaluations | None]:
+    """One month of facts for every agent employed when the month starts, true skills, and
+    (with an evaluator pool) the month's evaluations. The `today` generator draws exactly
+    what the first measurement drew."""
     first = month_start(index)
     mid = first + timedelta(days=14)
     skills = np.array([a.skill(mid) for a in population])
@@ -382,8 +453,11 @@ def month_evidence(
     points = {m: base + traits.persistent[m] for m in PERSISTENT}
 
     calls = traits.calls * rng.uniform(0.85, 1.1, n_agents)
-    short = rng.random(n_agents) < SHORT_MONTH_SHARE
-    calls = np.where(short, calls * rng.uniform(0.1, 0.3, n_agents), calls)
+    short = rng.random(n_agents) < generator.short_month_share
+    if generator.short_month_calls is None:
+        calls = np.where(short, calls * rng.uniform(0.1, 0.3, n_agents), calls)
+    else:
+        calls = np.where(short, rng.uniform(*generator.short_month_calls, n_agents), calls)
     handled = np.maximum(1, np.round(calls)).astype(int)
 
     def rate(metric: str, trials: np.ndarray) -> np.ndarray:
@@ -395,6 +469,9 @@ def month_evidence(
     tickets = np.maximum(1, rng.binomial(handled, TICKET_SHARE))
     validity = rate("ticket_validity_rate", tickets)
     surveys = rng.integers(SURVEYS[0], SURVEYS[1] + 1, n_agents)
+    if generator.surveys_follow_calls:
+        surveys = np.maximum(1, np.round(surveys * np.minimum(1.0, calls / traits.calls)))
+        surveys = surveys.astype(int)
     csat = rate("csat_rate", surveys)
     complaint_p = np.clip(_linear_value("complaint_rate", policy, points["complaint_rate"]), 0, 1)
     complaints = rng.poisson(np.maximum(complaint_p, 0.0002) * handled) / handled
@@ -412,14 +489,24 @@ def month_evidence(
     )
     sales = rng.binomial(handled, _sales_p(skills, traits)) / handled
 
-    # QA: 4-10 evaluations, each the agent's level + evaluator and call noise; a
-    # compliance-critical fatal error scores the evaluation 0 (reference definitions, section 2).
-    evaluations = rng.integers(QA_EVALUATIONS[0], QA_EVALUATIONS[1] + 1, n_agents)
+    # QA: each evaluation the agent's level + evaluator and call noise (+ the evaluator's
+    # lasting harshness, with a pool); a compliance-critical fatal error scores the
+    # evaluation 0 (reference definitions, section 2).
+    low, high = generator.qa_evaluations
+    evaluations = rng.integers(low, high + 1, n_agents)
     qa_true = _linear_value("qa_score", policy, points["qa_score"])
-    scores = qa_true[:, None] + rng.normal(0, np.hypot(EVALUATOR_SD, CALL_SD), (n_agents, 10))
+    scores = qa_true[:, None] + rng.normal(0, np.hypot(EVALUATOR_SD, CALL_SD), (n_agents, high))
+    evaluator = None
+    if pool is not None:
+        anyone = pool.centre[:, None] * EVALUATORS_PER_CENTRE + rng.integers(
+            0, EVALUATORS_PER_CENTRE, (n_agents, high)
+        )
+        by_own = rng.random((n_agents, high)) < OWN_EVALUATOR_SHARE
+        evaluator = np.where(by_own, pool.own[:, None], anyone)
+        scores = scores + pool.effect[evaluator]
     fatal_p = np.clip(0.006 * np.exp(-1.0 * skills), 0, 0.05)
-    fatal = rng.random((n_agents, 10)) < fatal_p[:, None]
-    used = np.arange(10)[None, :] < evaluations[:, None]
+    fatal = rng.random((n_agents, high)) < fatal_p[:, None]
+    used = np.arange(high)[None, :] < evaluations[:, None]
     scores = np.where(fatal, 0.0, np.clip(scores, 0, 100))
     qa = (scores * used).sum(axis=1) / evaluations
     fatal_count = (fatal & used).sum(axis=1)
@@ -457,7 +544,79 @@ def month_evidence(
         if exam_taken[i]:
             rows.append(("exam_score", exam[i], 1))
         facts[aid] = {m: Fact(aid, m, float(v), int(s), SOURCE) for m, v, s in rows}
-    return facts, skills
+    stored = None
+    if evaluator is not None:
+        keep = used & employed[:, None]
+        ids = np.array([a.agent_id for a in population])
+        stored = Evaluations(
+            np.broadcast_to(ids[:, None], keep.shape)[keep],
+            evaluator[keep],
+            scores[keep],
+            fatal[keep],
+        )
+    return facts, skills, stored
+
+
+def add_adjusted_qa(
+    facts: dict[int, dict[str, Fact]],
+    window: list[Evaluations],
+    pool: EvaluatorPool,
+    label: str,
+) -> dict[str, float]:
+    """`qa_score_adjusted` facts for the month (the last of `window`), as the quality
+    provider builds them (`quality.service.period_scores`): the evaluators' effects fitted by
+    `fit_evaluator_effects` over the scoring window's evaluations, each of the month's
+    evaluations less its evaluator's effect, and the explanation's detail from
+    `PeriodQaScores.adjustment_of`. Returns the fitted effects by evaluator name."""
+    agent_ids = np.concatenate([w.agent_id for w in window])
+    evaluators = np.concatenate([w.evaluator for w in window])
+    scores = np.concatenate([w.score for w in window])
+    fit = fit_evaluator_effects(
+        list(zip(agent_ids.tolist(), evaluators.tolist(), scores.tolist(), strict=True)),
+        min_evaluations=quality_service.MIN_EVALUATOR_EVALUATIONS,
+    )
+    effects, counts = fit.evaluator_effects, fit.evaluator_evaluations
+    month = window[-1]
+    in_month: dict[int, list[tuple[int, float, bool]]] = {}
+    for agent_id, evaluator, score, fatal in zip(
+        month.agent_id.tolist(),
+        month.evaluator.tolist(),
+        month.score.tolist(),
+        month.fatal.tolist(),
+        strict=True,
+    ):
+        in_month.setdefault(agent_id, []).append((evaluator, score, fatal))
+    agents = [
+        quality_service.AgentQaScore(
+            agent=str(agent_id),
+            agent_id=agent_id,
+            qa_score=sum(score for _, score, _ in scored) / len(scored),
+            qa_score_adjusted=sum(score - effects.get(e, 0.0) for e, score, _ in scored)
+            / len(scored),
+            evaluations=len(scored),
+            fatal_errors=sum(1 for _, _, fatal in scored if fatal),
+            evaluations_by=tuple(sorted(Counter(pool.names[e] for e, _, _ in scored).items())),
+        )
+        for agent_id, scored in in_month.items()
+    ]
+    period_scores = quality_service.PeriodQaScores(
+        period=label,
+        agents=agents,
+        evaluators=[
+            quality_service.EvaluatorEffect(pool.names[e], effect, counts[e])
+            for e, effect in effects.items()
+        ],
+    )
+    for agent in agents:
+        facts[agent.agent_id]["qa_score_adjusted"] = Fact(
+            agent.agent_id,
+            "qa_score_adjusted",
+            agent.qa_score_adjusted,
+            agent.evaluations,
+            SOURCE,
+            detail=period_scores.adjustment_of(agent),
+        )
+    return {pool.names[e]: effect for e, effect in effects.items()}
 
 
 def certifications(
@@ -476,6 +635,107 @@ def certifications(
             )
         )
     return held
+
+
+# --- policies and variants -----------------------------------------------------------
+
+CERTIFICATIONS = {"product_knowledge", "service_skill", "sales_skill", "comprehensive"}
+# Metrics with an evidence minimum, and the survey/QA metrics: the ones a window pools.
+WINDOWED = ("handled_calls", "qa_score", "csat_rate")
+REPLACE = "!"  # a patch key ending in it replaces the section instead of merging into it
+
+
+def _merged(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(document)
+    for key, value in patch.items():
+        if key.endswith(REPLACE):
+            merged[key[: -len(REPLACE)]] = value
+        elif value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _combined(*patches: dict[str, Any]) -> dict[str, Any]:
+    combined: dict[str, Any] = {}
+    for patch in patches:
+        combined = _merged(combined, patch)
+    return combined
+
+
+def policy_of(patch: dict[str, Any]) -> LadderPolicy:
+    """The shipped default policy with a patch of its YAML document, validated as the product
+    validates a policy (the built-in certification types; no database needed)."""
+    document = yaml.safe_load(policy_service.default_policy_text())
+    return policy_service.parse_policy(
+        yaml.safe_dump(_merged(document, patch), allow_unicode=True, sort_keys=False),
+        known_metrics=policy_service.known_metrics(),
+        known_certifications=CERTIFICATIONS,
+    )
+
+
+def _promotion(**settings: float) -> dict[str, Any]:
+    return {"promotion": settings}
+
+
+def _window(decay: float) -> dict[str, Any]:
+    return {"evidence": {"window": {m: {"periods": 3, "decay": decay} for m in WINDOWED}}}
+
+
+PAUSE = {"evidence": {"on_insufficient": "pause"}}
+SHRINK_OWN = {
+    "evidence": {
+        "shrink!": {
+            "qa_score": {"prior_weight": 5, "toward": "own_history", "periods": 12},
+            "csat_rate": {"prior_weight": 20, "toward": "own_history", "periods": 12},
+        }
+    }
+}
+NO_SHRINK = {"evidence": {"shrink": None}}
+QA_UNADJUSTED = {"qa": {"adjust_for_evaluator": False}}
+
+
+def variant_patches() -> dict[str, dict[str, Any]]:
+    """Every variant the benchmark knows, by name: a patch of the default policy's YAML.
+    Entry scores are never touched (the issue: fix the mechanism, not the thresholds)."""
+    variants: dict[str, dict[str, Any]] = {"default": {}, "qa_unadjusted": QA_UNADJUSTED}
+    # Today's mechanism, one setting at a time.
+    for confidence in (0.9, 0.8, 0.0):
+        variants[f"confidence_{confidence:g}"] = _promotion(confidence=confidence)
+    for confidence in (0.95, 0.9, 0.8, 0.0):
+        variants[f"confidence_{confidence:g}_band_0"] = _promotion(confidence=confidence, band=0)
+    variants["periods_1"] = _promotion(consecutive_periods=1)
+    variants["no_shrink"] = NO_SHRINK
+    # The issue's mechanisms (policy keys of issue 15).
+    mechanisms = {
+        "window_d0.5": _window(0.5),
+        "window_d1": _window(1.0),
+        "pause": PAUSE,
+        "shrink_own": SHRINK_OWN,
+    }
+    variants.update(mechanisms)
+    for window in ("window_d0.5", "window_d1"):
+        variants[f"{window}+pause"] = _combined(mechanisms[window], PAUSE)
+        for shrink, patch in (("shrink_own", SHRINK_OWN), ("no_shrink", NO_SHRINK)):
+            variants[f"{window}+pause+{shrink}"] = _combined(mechanisms[window], PAUSE, patch)
+    # The promotion settings on the new mechanism.
+    base = "window_d1+pause+shrink_own"
+    for confidence in (0.95, 0.9, 0.8, 0.0):
+        for band in (2, 0):
+            for periods in (2, 1):
+                if (confidence, band, periods) == (0.95, 2, 2):
+                    continue  # the base itself
+                variants[f"{base}+c{confidence:g}b{band}p{periods}"] = _combined(
+                    variants[base],
+                    _promotion(confidence=confidence, band=band, consecutive_periods=periods),
+                )
+    return variants
+
+
+DEFAULT_VARIANTS = ("default", "qa_unadjusted")
 
 
 # --- the rules -------------------------------------------------------------------------
@@ -543,23 +803,30 @@ def windows_of(
     return found
 
 
+# `PeriodInputs.earlier` (issue 15: the earlier periods' facts, newest first, for evidence
+# windows and own-history shrinkage), where the ladder code has it.
+TAKES_EARLIER = "earlier" in {f.name for f in dataclass_fields(PeriodInputs)}
+EARLIER_MONTHS = 12
+
+
 def policy_step(
     track: Track,
     policy: LadderPolicy,
     period: Period,
     index: int,
     population: list[Agent],
-    facts: dict[int, dict[str, Fact]],
+    history: list[tuple[str, dict[int, dict[str, Fact]]]],
     certs: list[frozenset[str]],
-    history: list[dict[int, dict[str, Fact]]],
-    windows: dict[str, int],
     skills: np.ndarray,
     expected: np.ndarray,
 ) -> dict[int, PeriodScores]:
-    """One period of a policy through the product's `runs.evaluate` (score_agents, decide,
-    apply_quotas), with levels and streaks carried as `runs.simulate` carries them: a streak
-    counts only at the level it was earned at; a move takes effect the day after the period."""
+    """One period of a policy through the product's `gathering.evaluate` (score_agents,
+    decide, apply_quotas), with levels and streaks carried as a backtest carries them: a
+    streak counts only at the level it was earned at; a move takes effect the day after the
+    period. `history` is every month's facts so far, oldest first, the period's the last."""
     level_ids = policy.level_ids()
+    windows = policy_service.window_months(policy)
+    months = [facts for _, facts in history]
     standings = {}
     for i, a in enumerate(population):
         standings[a.agent_id] = rules.Standing(
@@ -571,10 +838,21 @@ def policy_step(
             certifications=certs[i],
             qualify_streak=track.qualify[a.agent_id],
             floor_streak=track.floor[a.agent_id],
-            windows=windows_of(history, a.agent_id, windows),
+            windows=windows_of(months, a.agent_id, windows),
         )
     members = {a.agent_id: a.member for a in population}
-    cards, outcomes = evaluate(policy, PeriodInputs(period, members, {}, facts, standings))
+    extra: dict[str, Any] = {}
+    if TAKES_EARLIER:
+        extra["earlier"] = list(reversed(history[-1 - EARLIER_MONTHS : -1]))
+    inputs = PeriodInputs(
+        period=period,
+        members=members,
+        people={},
+        facts=history[-1][1],
+        standings=standings,
+        **extra,
+    )
+    cards, outcomes = evaluate(policy, inputs)
     track.composites.append(
         {aid: c.composite for aid, c in cards.items() if c.composite is not None}
     )
@@ -599,20 +877,238 @@ def policy_step(
     return cards
 
 
-def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dict[str, Any]:
-    """The whole run; returns the figures."""
+# --- figures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure of the issue with its target."""
+
+    key: str
+    label: str
+    text: str  # the target as printed
+    higher_is_better: bool
+    threshold: float
+    strict: bool = False  # < or > instead of <= or >=
+    percent: bool = True
+
+    def met(self, value: float | None) -> bool:
+        """Whether a value meets the target (None: not measured, or censored beyond it)."""
+        if value is None:
+            return False
+        if self.higher_is_better:
+            return value > self.threshold if self.strict else value >= self.threshold
+        return value < self.threshold if self.strict else value <= self.threshold
+
+    def worst(self, values: list[float | None]) -> float | None:
+        """The worst of several values (None, censored, is the worst of all)."""
+        if any(v is None for v in values):
+            return None
+        numbers = [float(v) for v in values if v is not None]
+        return min(numbers) if self.higher_is_better else max(numbers)
+
+
+TARGETS = (
+    Target("final_in_band_share", "month 12: agents in their band", ">= 60 %", True, 0.60),
+    Target("final_in_band_gain", "  same, minus the share at the start", ">= 0 pp", True, 0.0),
+    Target("final_below_band_share", "month 12: agents below their band", "<= 25 %", False, 0.25),
+    Target(
+        "wait_median_months",
+        "months, next band entered -> promoted (median)",
+        "<= 3",
+        False,
+        3.0,
+        percent=False,
+    ),
+    Target(
+        "stable_change_share",
+        "level changes, stable-skill agent-periods",
+        "< 5 %",
+        False,
+        0.05,
+        strict=True,
+    ),
+    Target(
+        "promotions_below_band_share",
+        "promotions above the skill's band",
+        "< 5 %",
+        False,
+        0.05,
+        strict=True,
+    ),
+    Target(
+        "final_spearman_level_true_skill",
+        "month 12: Spearman(level, true skill)",
+        ">= 0.9",
+        True,
+        0.9,
+        percent=False,
+    ),
+)
+WAIT_TARGET_MONTHS = 3
+
+
+def promotion_waits(
+    track: Track,
+    start_levels: dict[int, int],
+    skill_by_month: list[np.ndarray],
+    population: list[Agent],
+    edges: list[float],
+    top: int,
+) -> dict[str, Any]:
+    """Months from when an agent's true skill enters the band of the level above the one it
+    holds to the promotion into it. An episode opens in the first month whose true skill
+    (mid-month) is at or above the next level's lower edge while the agent holds the level
+    (month 0 when it already was at the start: those waited before the start too); it closes
+    when the month's decision promotes (wait = months from the opening month to that
+    decision, both counted: entering in January and promoted by February's decision is 2
+    months, the least that two consecutive periods allow). An episode still open at
+    the end, or closed by a demotion, is censored: "not promoted yet", longer than the
+    months left; the median counts it as longer than every observed wait, so a median that
+    falls on one is reported as None ("more than the months left")."""
+    months = len(skill_by_month)
+    moves_by_month: dict[tuple[int, int], int] = {(m[0], m[1]): m[3] for m in track.moves}
+    waits: list[float] = []
+    censored = 0
+    open_at_start = 0
+    for i, agent in enumerate(population):
+        aid = agent.agent_id
+        level = start_levels[aid]
+        opened: int | None = None
+        for month in range(months):
+            if opened is None and level < top and skill_by_month[month][i] >= edges[level + 1]:
+                opened = month
+                open_at_start += month == 0
+            to = moves_by_month.get((month, aid))
+            if to is None:
+                continue
+            if opened is not None:
+                if to > level:
+                    waits.append(month - opened + 1)
+                else:
+                    waits.append(float("inf"))
+                    censored += 1
+                opened = None
+            level = to
+        if opened is not None:
+            waits.append(float("inf"))
+            censored += 1
+    if not waits:
+        return {"wait_episodes": 0}
+    ordered = np.sort(np.array(waits))
+    median = float(np.median(ordered))
+    promoted = ordered[np.isfinite(ordered)]
+    return {
+        "wait_median_months": None if not np.isfinite(median) else median,
+        "wait_episodes": len(waits),
+        "wait_censored_share": round(censored / len(waits), 4),
+        "wait_open_at_start_share": round(open_at_start / len(waits), 4),
+        "wait_within_target_share": round(float(np.mean(ordered <= WAIT_TARGET_MONTHS)), 4),
+        "wait_median_months_promoted_only": (float(np.median(promoted)) if len(promoted) else None),
+    }
+
+
+def track_figures(
+    track: Track,
+    population: list[Agent],
+    skill_by_month: list[np.ndarray],
+    edges: list[float],
+    entry: list[float],
+    start_levels: dict[int, int],
+    level_ids: list[str],
+) -> dict[str, Any]:
+    """Every figure of one rule over the run."""
+    months = len(skill_by_month)
+    index_of = {a.agent_id: i for i, a in enumerate(population)}
+    first_skill, last_skill = skill_by_month[0], skill_by_month[-1]
+    stable = np.abs(last_skill - first_skill) < 1e-12
+    stable_ids = {a.agent_id for i, a in enumerate(population) if stable[i]}
+    correlations = []
+    for index, composites in enumerate(track.composites):
+        ids = list(composites)
+        c = np.array([composites[aid] for aid in ids])
+        s = np.array([skill_by_month[index][index_of[aid]] for aid in ids])
+        correlations.append(spearman(c, s))
+    # How far an unchanged agent's composite moves from month to month (the noise the band
+    # and the consecutive periods have to absorb).
+    swings = [
+        float(np.std([c[aid] for c in track.composites if aid in c], ddof=1))
+        for aid in stable_ids
+        if sum(1 for c in track.composites if aid in c) >= 3
+    ]
+    changes = Counter(aid for _, aid, *_ in track.moves)
+    promotions = [m for m in track.moves if m[3] > m[2]]
+    demotions = [m for m in track.moves if m[3] < m[2]]
+    below = [m for m in promotions if m[4] < edges[m[3]]]
+    wrong_demotions = [m for m in demotions if m[4] >= edges[m[2]]]
+    stable_changes = sum(changes[aid] for aid in stable_ids)
+    by_level = Counter(level_ids[m[3]] for m in below)
+    into_level = Counter(level_ids[m[3]] for m in promotions)
+    final = np.array([track.level[a.agent_id] for a in population])
+    intended = np.array([band_of(last_skill[i], edges) for i in range(len(population))])
+    start = np.array([start_levels[a.agent_id] for a in population])
+    start_intended = np.array([band_of(first_skill[i], edges) for i in range(len(population))])
+    decided = sum(track.decisions.values())
+    figures: dict[str, Any] = {
+        "final_in_band_share": round(float(np.mean(final == intended)), 4),
+        "final_in_band_gain": round(
+            float(np.mean(final == intended) - np.mean(start == start_intended)), 4
+        ),
+        "final_below_band_share": round(float(np.mean(final < intended)), 4),
+        "final_above_band_share": round(float(np.mean(final > intended)), 4),
+        **promotion_waits(
+            track, start_levels, skill_by_month, population, edges, len(level_ids) - 1
+        ),
+        "stable_change_share": round(stable_changes / (len(stable_ids) * months), 4),
+        "promotions_below_band_share": round(len(below) / max(1, len(promotions)), 4),
+        "final_spearman_level_true_skill": round(spearman(final, last_skill), 4),
+        "spearman_composite_true_skill": (
+            round(float(np.mean(correlations)), 4) if correlations else None
+        ),
+        "stable_composite_month_sd_median": round(float(np.median(swings)), 2) if swings else None,
+        "promotions": len(promotions),
+        "demotions": len(demotions),
+        "promotions_below_band": len(below),
+        "promotions_below_band_by_level": {
+            level: f"{by_level[level]}/{into_level[level]}" for level in into_level
+        },
+        # Why: the agent's expected composite (own stable traits in, noise out) against the
+        # entry score of the level entered.
+        "promotions_below_band_expected_at_or_above_entry": sum(
+            1 for m in below if m[5] >= entry[m[3]]
+        ),
+        "demotions_within_or_above_band_share": round(
+            len(wrong_demotions) / max(1, len(demotions)), 4
+        ),
+        "decisions": dict(track.decisions),
+    }
+    if decided and track.decisions.get(rules.INSUFFICIENT) is not None:
+        figures["insufficient_share"] = round(track.decisions[rules.INSUFFICIENT] / decided, 4)
+        figures["failed_minimums"] = dict(track.insufficient)
+    return figures
+
+
+def run_job(
+    seed: int, generator_name: str, agents: int, months: int, variant_names: list[str]
+) -> dict[str, Any]:
+    """One seed under one evidence generator: every policy variant asked for, the naive rules
+    beside them, on the same evidence; returns the figures."""
     started = time.perf_counter()
+    generator = GENERATORS[generator_name]
     population = build_population(agents, seed)
     built = time.perf_counter() - started
     rng = np.random.default_rng(seed)
-
-    # The shipped default policy, validated as the product validates it (the built-in
-    # certification types; no database needed).
-    policy = policy_service.parse_policy(
-        policy_service.default_policy_text(),
-        known_metrics=policy_service.known_metrics(),
-        known_certifications={"product_knowledge", "service_skill", "sales_skill", "comprehensive"},
-    )
+    patches = variant_patches()
+    policy = policy_of({})
+    policies: dict[str, LadderPolicy] = {}
+    skipped: dict[str, str] = {}
+    for name in variant_names:
+        try:
+            policies[name] = policy_of(patches[name])
+        except policy_service.PolicyError as error:
+            # A variant whose keys this tree's ladder code does not know yet.
+            skipped[name] = str(error)
+    # No shrinkage, no windows, no minimums: the noise-free composite of calibration.
     unshrunk = policy.model_copy(update={"evidence": SufficiencySpec()})
     level_ids = policy.level_ids()
     entry = [0.0] + [policy.promotion.entry[level].min_score for level in level_ids[1:]]
@@ -621,50 +1117,38 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
     edges = band_edges(start_skills)
     traits = draw_traits(population, edges, rng)
     curve, residuals = calibrate(population, start_skills, edges, policy, unshrunk, traits)
+    pool = (
+        evaluator_pool(population, generator.evaluator_sd, seed) if generator.evaluator_sd else None
+    )
     members = {a.agent_id: a.member for a in population}
     index_of = {a.agent_id: i for i, a in enumerate(population)}
 
-    # History months: evidence only, for the fatal-error and knowledge-adoption windows.
-    history: list[dict[int, dict[str, Fact]]] = []  # every month's facts, oldest first
-    windows = policy_service.window_months(policy)
+    # Every month's facts, oldest first (the last 13 kept: the gates' longest window is 12
+    # months, `earlier` 12 months before the period).
+    history: list[tuple[str, dict[int, dict[str, Fact]]]] = []
+    qa_window: list[Evaluations] = []  # the quality provider's scoring window
+    effects_by_month: list[dict[str, float]] = []
+
+    def next_month(index: int) -> tuple[dict[int, dict[str, Fact]], np.ndarray]:
+        facts, skills, evaluations = month_evidence(
+            population, index, curve, policy, traits, rng, generator, pool
+        )
+        label = month_start(index).strftime("%Y-%m")
+        if pool is not None and evaluations is not None:
+            qa_window.append(evaluations)
+            del qa_window[: -quality_service.SCORING_WINDOW_MONTHS]
+            effects_by_month.append(add_adjusted_qa(facts, qa_window, pool, label))
+        history.append((label, facts))
+        del history[: -(EARLIER_MONTHS + 1)]
+        return facts, skills
+
+    # History months: evidence only, for the gates' windows, `earlier` and the QA fit.
     peak = np.full(len(population), -np.inf)
     for index in range(-HISTORY_MONTHS, 0):
-        facts, skills = month_evidence(population, index, curve, policy, traits, rng)
+        _, skills = next_month(index)
         peak = np.maximum(peak, skills)
-        history.append(facts)
 
     start_levels = {a.agent_id: a.level for a in population}
-    # Diagnostic variants of the default policy, run through the same product code: they
-    # say which part of the policy a figure comes from (they are not the issue's figures).
-    policies = {"product": policy}
-    if variants:
-        # The policy document's example as printed: qualifying on the composite itself.
-        point = policy.model_copy(
-            update={"promotion": policy.promotion.model_copy(update={"confidence": 0.0})}
-        )
-        policies["variant_composite_only"] = point
-        policies["variant_lower_bound_90"] = policy.model_copy(
-            update={"promotion": policy.promotion.model_copy(update={"confidence": 0.90})}
-        )
-        policies["variant_no_shrinkage"] = policy.model_copy(
-            update={"evidence": policy.evidence.model_copy(update={"shrink": {}})}
-        )
-        policies["variant_no_evidence_minimums"] = policy.model_copy(
-            update={
-                "evidence": SufficiencySpec(
-                    shrink=policy.evidence.shrink, spread=policy.evidence.spread
-                )
-            }
-        )
-        # Settings a centre can change in the YAML instead: a wider band, one more period
-        # (on the composite itself, as in the document's example).
-        for band, periods in ((5, 2), (5, 3), (8, 2)):
-            promotion = point.promotion.model_copy(
-                update={"band": float(band), "consecutive_periods": periods}
-            )
-            policies[f"variant_band_{band}_periods_{periods}"] = point.model_copy(
-                update={"promotion": promotion}
-            )
     names = [*policies, "naive", "naive_on_product_composite"]
     tracks = {name: Track(name, dict(start_levels)) for name in names}
     for name in policies:
@@ -673,13 +1157,12 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
         track.promoted = {a.agent_id: a.promoted for a in population}
         track.qualify = dict.fromkeys(start_levels, 0)
         track.floor = dict.fromkeys(start_levels, 0)
-    product = tracks["product"]
     skill_by_month: list[np.ndarray] = []
-    timing = {"evidence_s": 0.0, "product_s": 0.0, "naive_s": 0.0}
+    timing = {"evidence_s": 0.0, "policies_s": 0.0, "naive_s": 0.0}
 
     for index in range(months):
         t0 = time.perf_counter()
-        facts, skills = month_evidence(population, index, curve, policy, traits, rng)
+        facts, skills = next_month(index)
         peak = np.maximum(peak, skills)
         skill_by_month.append(skills)
         # The composite each agent earns in expectation (own traits included, noise out):
@@ -691,27 +1174,22 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
         )
         expected = np.array([expected_cards[a.agent_id].composite for a in population])
         certs = certifications(population, index, traits, peak)
-        history.append(facts)
         period: Period = parse_period(month_start(index).strftime("%Y-%m"))
         t1 = time.perf_counter()
 
-        # The product (and its diagnostic variants): the product's own evaluation.
         cards = {}
-        for name, track in tracks.items():
-            if name in policies:
-                cards[name] = policy_step(
-                    track,
-                    policies[name],
-                    period,
-                    index,
-                    population,
-                    facts,
-                    certs,
-                    history,
-                    windows,
-                    skills,
-                    expected,
-                )
+        for name, variant in policies.items():
+            cards[name] = policy_step(
+                tracks[name],
+                variant,
+                period,
+                index,
+                population,
+                history,
+                certs,
+                skills,
+                expected,
+            )
         t2 = time.perf_counter()
 
         # The naive rule: plain average of the raw metrics' points.
@@ -720,12 +1198,12 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
         for aid, card in raw_cards.items():
             points = [m.points for c in card.components for m in c.metrics if m.used]
             naive_composites[aid] = float(np.mean(points)) if points else None
+        on_product: dict[int, float | None] = (
+            {aid: c.composite for aid, c in cards["default"].items()} if "default" in cards else {}
+        )
         for track, composites in (
             (tracks["naive"], naive_composites),
-            (
-                tracks["naive_on_product_composite"],
-                {aid: c.composite for aid, c in cards["product"].items()},
-            ),
+            (tracks["naive_on_product_composite"], on_product),
         ):
             track.composites.append({k: v for k, v in composites.items() if v is not None})
             moves = naive_step(track, composites, entry)
@@ -735,274 +1213,281 @@ def simulate(agents: int, months: int, seed: int, variants: bool = False) -> dic
                 track.decisions["promote" if to > track.level[aid] else "demote"] += 1
                 track.level[aid] = to
             track.decisions["hold"] += len(population) - len(moves)
-        t3 = time.perf_counter()
         timing["evidence_s"] += t1 - t0
-        timing["product_s"] += t2 - t1
-        timing["naive_s"] += t3 - t2
+        timing["policies_s"] += t2 - t1
+        timing["naive_s"] += time.perf_counter() - t2
 
-    # --- figures ---------------------------------------------------------------------
-    first_skill, last_skill = skill_by_month[0], skill_by_month[-1]
-    stable = np.abs(last_skill - first_skill) < 1e-12
-    stable_ids = {a.agent_id for i, a in enumerate(population) if stable[i]}
-    frozen_ids = {a.agent_id for a in population if a.frozen is not None}
-    in_band_at_start = {
-        a.agent_id for i, a in enumerate(population) if band_of(first_skill[i], edges) == a.level
-    }
-    stable_in_band = stable_ids & in_band_at_start
-
-    def figures(track: Track) -> dict[str, Any]:
-        correlations = []
-        pooled_c, pooled_s = [], []
-        for index, composites in enumerate(track.composites):
-            ids = list(composites)
-            c = np.array([composites[aid] for aid in ids])
-            s = np.array([skill_by_month[index][index_of[aid]] for aid in ids])
-            correlations.append(spearman(c, s))
-            pooled_c.append(c)
-            pooled_s.append(s)
-        # How far an unchanged agent's composite moves from month to month (the noise the
-        # band of 2 points and the consecutive periods have to absorb).
-        swings = [
-            float(np.std([c[aid] for c in track.composites if aid in c], ddof=1))
-            for aid in stable_ids
-            if sum(1 for c in track.composites if aid in c) >= 3
-        ]
-        changes = Counter(aid for _, aid, *_ in track.moves)
-        promotions = [m for m in track.moves if m[3] > m[2]]
-        demotions = [m for m in track.moves if m[3] < m[2]]
-        below = [m for m in promotions if m[4] < edges[m[3]]]
-        wrong_demotions = [m for m in demotions if m[4] >= edges[m[2]]]
-        stable_changes = sum(changes[aid] for aid in stable_ids)
-        stable_in_band_changes = sum(changes[aid] for aid in stable_in_band)
-        pooled_skill = np.concatenate(pooled_s)
-        pooled_composite = np.concatenate(pooled_c)
-        edge_bias = {
-            level_ids[k]: round(
-                _local_mean(pooled_skill, pooled_composite, edges[k], k=600) - entry[k], 2
-            )
-            for k in range(1, len(level_ids))
-        }
-        by_level = Counter(level_ids[m[3]] for m in below)
-        into_level = Counter(level_ids[m[3]] for m in promotions)
-        final = np.array([track.level[a.agent_id] for a in population])
-        intended = np.array([band_of(last_skill[i], edges) for i in range(len(population))])
-        return {
-            "spearman_composite_true_skill": round(float(np.mean(correlations)), 4),
-            "spearman_by_month": [round(c, 4) for c in correlations],
-            "spearman_pooled": round(
-                spearman(np.concatenate(pooled_c), np.concatenate(pooled_s)), 4
-            ),
-            "stable_composite_month_sd_median": round(float(np.median(swings)), 2),
-            "stable_change_share": round(stable_changes / (len(stable_ids) * months), 4),
-            "stable_changes": stable_changes,
-            "stable_agent_periods": len(stable_ids) * months,
-            "stable_in_band_change_share": round(
-                stable_in_band_changes / max(1, len(stable_in_band) * months), 4
-            ),
-            "stable_agents_with_any_change_share": round(
-                sum(1 for aid in stable_ids if changes[aid]) / len(stable_ids), 4
-            ),
-            "promotions": len(promotions),
-            "demotions": len(demotions),
-            "promotions_below_band": len(below),
-            "promotions_below_band_share": round(len(below) / max(1, len(promotions)), 4),
-            "promotions_below_band_by_level": {
-                level: f"{by_level[level]}/{into_level[level]}" for level in into_level
-            },
-            # Why: the agent's expected composite (own stable traits in, noise out) against the
-            # entry score of the level entered.
-            "promotions_below_band_expected_at_or_above_entry": sum(
-                1 for m in below if m[5] >= entry[m[3]]
-            ),
-            "promotions_below_band_expected_within_3_below_entry": sum(
-                1 for m in below if entry[m[3]] - 3 <= m[5] < entry[m[3]]
-            ),
-            "promotions_below_band_expected_more_than_3_below_entry": sum(
-                1 for m in below if m[5] < entry[m[3]] - 3
-            ),
-            "promotions_below_band_median_skill_gap": (
-                round(float(np.median([edges[m[3]] - m[4] for m in below])), 3) if below else None
-            ),
-            "composite_bias_at_band_edges": edge_bias,
-            "demotions_within_or_above_band": len(wrong_demotions),
-            "demotions_within_or_above_band_share": round(
-                len(wrong_demotions) / max(1, len(demotions)), 4
-            ),
-            "level_changes_per_agent_year": round(len(track.moves) / len(population), 3),
-            "final_in_band_share": round(float(np.mean(final == intended)), 4),
-            "final_below_band_share": round(float(np.mean(final < intended)), 4),
-            "final_above_band_share": round(float(np.mean(final > intended)), 4),
-            "final_mean_abs_level_error": round(float(np.mean(np.abs(final - intended))), 3),
-            "final_spearman_level_true_skill": round(spearman(final, last_skill), 4),
-            "decisions": dict(track.decisions),
-        }
-
+    if not on_product:
+        del tracks["naive_on_product_composite"]
+    first_skill = skill_by_month[0]
     start_levels_arr = np.array([start_levels[a.agent_id] for a in population])
     start_intended = np.array([band_of(first_skill[i], edges) for i in range(len(population))])
-    results = {name: figures(track) for name, track in tracks.items()}
-    total_decisions = sum(product.decisions.values())
+    stable = np.abs(skill_by_month[-1] - first_skill) < 1e-12
+    results = {
+        name: track_figures(
+            track, population, skill_by_month, edges, entry, start_levels, level_ids
+        )
+        for name, track in tracks.items()
+    }
+    evaluator_effects: dict[str, Any] = {}
+    if pool is not None:
+        fitted = effects_by_month[-1]
+        true_effects = dict(zip(pool.names, pool.effect.tolist(), strict=True))
+        centred = np.array(list(true_effects.values())) - np.mean(list(true_effects.values()))
+        evaluator_effects = {
+            "true_sd": round(float(np.std(pool.effect)), 2),
+            "fitted_vs_true_correlation": round(
+                float(np.corrcoef([fitted.get(n, 0.0) for n in pool.names], centred)[0, 1]),
+                3,
+            ),
+        }
     return {
-        "config": {
-            "agents": len(population),
-            "months": months,
-            "seed": seed,
-            "start": START.isoformat(),
-            "history_months": HISTORY_MONTHS,
-            "policy": "shipped default (src/agentladder/ladder/default_policy.yaml)",
-            "approval": "every pending decision treated as approved (as runs.simulate does)",
-            "calls_per_month": CALLS_PER_MONTH,
-            "qa_evaluations": QA_EVALUATIONS,
-            "surveys": SURVEYS,
-            "stable_share_frozen": STABLE_SHARE,
-        },
-        "targets": {
-            "stable_change_share": f"< {TARGET_STABILITY:.0%}",
-            "promotions_below_band_share": f"< {TARGET_UNDERQUALIFIED:.0%}",
-        },
+        "seed": seed,
+        "generator": generator_name,
+        "agents": len(population),
+        "months": months,
+        "skipped_variants": skipped,
         "bands": {
-            "method": "level k spans [Q(c_k), Q(c_k+1)) of true skill at the start; c = "
-            "cumulative demo.LEVEL_SHARES from the bottom",
             "lower_edges": {
                 level: (None if k == 0 else round(edges[k], 3)) for k, level in enumerate(level_ids)
             },
-            "calibration_knots": dict(
-                zip(level_ids[1:], [round(y, 2) for y in curve.y], strict=True)
-            ),
             "calibration_residual_points": dict(
                 zip(level_ids[1:], [round(r, 3) for r in residuals], strict=True)
             ),
         },
         "population": {
-            "stable_agents": len(stable_ids),
-            "stable_frozen": len(stable_ids & frozen_ids),
-            "stable_at_ceiling": len(stable_ids - frozen_ids),
-            "stable_in_band_at_start": len(stable_in_band),
+            "stable_agents": int(stable.sum()),
             "start_in_band_share": round(float(np.mean(start_levels_arr == start_intended)), 4),
             "start_below_band_share": round(float(np.mean(start_levels_arr < start_intended)), 4),
             "start_above_band_share": round(float(np.mean(start_levels_arr > start_intended)), 4),
-            "start_pyramid": dict(Counter(level_ids[v] for v in start_levels.values())),
         },
-        "product_insufficient_evidence": {
-            "share_of_agent_periods": round(
-                product.decisions[rules.INSUFFICIENT] / total_decisions, 4
-            ),
-            "failed_minimums": dict(product.insufficient),
-        },
+        "evaluator_effects": evaluator_effects,
         "results": results,
         "timing_s": {
             "build_population": round(built, 2),
             **{k: round(v, 2) for k, v in timing.items()},
+            "total": round(time.perf_counter() - started, 2),
         },
     }
 
 
-HEADERS = {
-    "product": "default policy",
-    "naive": "naive rule",
-    "naive_on_product_composite": "naive, product score",
-    "variant_composite_only": "composite, no bound",
-    "variant_lower_bound_90": "lower bound 90 %",
-    "variant_no_shrinkage": "default, no shrink",
-    "variant_no_evidence_minimums": "default, no minimums",
-    "variant_band_5_periods_2": "no bound, band 5",
-    "variant_band_5_periods_3": "no bound, band 5, 3 p.",
-    "variant_band_8_periods_2": "no bound, band 8",
-}
-MAIN_COLUMNS = ("product", "naive", "naive_on_product_composite")
-ROWS = (
-    ("Spearman(composite, true skill), mean of months", "spearman_composite_true_skill", "", 1),
-    ("level-change share, stable-skill agent-periods", "stable_change_share", "< 5 %", 100),
-    ("  same, stable agents placed in band at start", "stable_in_band_change_share", "", 100),
-    ("promotions into a level above the skill's band", "promotions_below_band_share", "< 5 %", 100),
-    ("composite month-to-month SD, stable agents", "stable_composite_month_sd_median", "", 1),
-    ("promotions", "promotions", "", 1),
-    ("demotions", "demotions", "", 1),
-    (
-        "demotions of agents at/above the level's band",
-        "demotions_within_or_above_band_share",
-        "",
-        100,
-    ),
-    ("level changes per agent-year", "level_changes_per_agent_year", "", 1),
-    ("end: agents in their intended band", "final_in_band_share", "", 100),
-    ("end: agents below their intended band", "final_below_band_share", "", 100),
-    ("end: agents above their intended band", "final_above_band_share", "", 100),
-    ("end: Spearman(level, true skill)", "final_spearman_level_true_skill", "", 1),
-)
+# --- the report ------------------------------------------------------------------------
+
+SEEDS = (42, 7, 11, 23, 101)
 
 
-def print_report(report: dict[str, Any]) -> None:
-    """The side-by-side table, then the context every figure needs."""
-    results = report["results"]
-    variants = [name for name in HEADERS if name in results and name not in MAIN_COLUMNS]
-    tables = [("the issue's comparison", list(MAIN_COLUMNS))]
-    if variants:
-        tables.append(("diagnostic variants (same run, same evidence)", ["product", *variants]))
-    columns = [name for name in HEADERS if name in results]
-    width, cell = 48, 22
-    for title, shown in tables:
-        print(f"\n{title}")
-        print(
-            f"{'figure':<{width}} {'target':>6} " + " ".join(f"{HEADERS[c]:>{cell}}" for c in shown)
-        )
-        for label, key, target, scale in ROWS:
-            cells = []
-            for name in shown:
-                value = results[name][key]
-                cells.append(f"{value * 100:.2f} %" if scale == 100 else f"{value:g}")
-            print(f"{label:<{width}} {target:>6} " + " ".join(f"{c:>{cell}}" for c in cells))
-    print("\ncomposite minus entry score at each band's lower edge (points, local fit):")
-    # Only the rules whose composites differ (the other variants share the product's).
-    for name in [c for c in ("product", "naive", "variant_no_shrinkage") if c in columns]:
-        bias = results[name]["composite_bias_at_band_edges"]
-        print(f"  {HEADERS[name]:<22} " + " ".join(f"{v:+.1f}" for v in bias.values()))
-    product = results["product"]
-    print(
-        "default policy, promotions above band by level entered: "
-        f"{product['promotions_below_band_by_level']}; their expected composite (own traits, "
-        "no noise) vs the entry score: "
-        f"{product['promotions_below_band_expected_at_or_above_entry']} at/above, "
-        f"{product['promotions_below_band_expected_within_3_below_entry']} within 3 below, "
-        f"{product['promotions_below_band_expected_more_than_3_below_entry']} further below"
-    )
-    pop = report["population"]
-    print(
-        f"stable-skill agents: {pop['stable_agents']} ({pop['stable_frozen']} frozen, "
-        f"{pop['stable_at_ceiling']} at their ceiling); in their band at the start: "
-        f"{pop['stable_in_band_at_start']}"
-    )
-    print(
-        f"start placement (demo step_levels) vs intended band: {pop['start_in_band_share']:.1%} "
-        f"in, {pop['start_below_band_share']:.1%} below, {pop['start_above_band_share']:.1%} above"
-    )
-    ins = report["product_insufficient_evidence"]
-    print(
-        f"default policy: insufficient evidence in {ins['share_of_agent_periods']:.1%} of "
-        f"agent-periods; failed minimums {ins['failed_minimums']}"
-    )
-    print(f"band lower edges (true skill): {report['bands']['lower_edges']}")
-    print(f"calibration residuals (points): {report['bands']['calibration_residual_points']}")
+def summarise(jobs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per variant and generator, every target figure over the seeds: per seed, mean, worst,
+    and whether the mean and the worst meet the target."""
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    variants = sorted({v for job in jobs for v in job["results"]}, key=_variant_order)
+    for variant in variants:
+        summary[variant] = {}
+        for generator in GENERATORS:
+            runs = [
+                job for job in jobs if job["generator"] == generator and variant in job["results"]
+            ]
+            if not runs:
+                continue
+            figures: dict[str, Any] = {}
+            for target in TARGETS:
+                values = [job["results"][variant].get(target.key) for job in runs]
+                mean = (
+                    None
+                    if any(v is None for v in values)
+                    else round(float(np.mean([float(v) for v in values if v is not None])), 4)
+                )
+                worst = target.worst(values)
+                figures[target.key] = {
+                    "per_seed": dict(zip([job["seed"] for job in runs], values, strict=True)),
+                    "mean": mean,
+                    "worst": worst,
+                    "mean_met": target.met(mean),
+                    "worst_met": target.met(worst),
+                }
+            for key in ("wait_censored_share", "promotions", "insufficient_share"):
+                values = [job["results"][variant].get(key) for job in runs]
+                if all(v is not None for v in values):
+                    figures[key] = {"mean": round(float(np.mean(values)), 4)}
+            summary[variant][generator] = figures
+    return summary
+
+
+def _variant_order(name: str) -> tuple[int, str]:
+    known = list(variant_patches())
+    return (known.index(name), name) if name in known else (len(known), name)
+
+
+def _cell(target: Target, value: float | None, met: bool) -> str:
+    mark = "✓" if met else "✗"
+    if value is None:
+        return f"censored {mark}"
+    if target.key == "final_in_band_gain":
+        return f"{value * 100:+.1f} pp {mark}"
+    if target.percent:
+        return f"{value * 100:.1f} % {mark}"
+    return f"{value:.3g} {mark}"
+
+
+def print_main_table(summary: dict[str, Any], variant: str, title: str) -> None:
+    """Rows: the figures with their targets; columns: generator x (mean, worst)."""
+    generators = list(summary[variant])
+    print(f"\n{title}")
+    header = f"{'figure':<48}{'target':>9}"
+    for generator in generators:
+        header += f"{generator + ', mean':>16}{generator + ', worst':>16}"
+    print(header)
+    for target in TARGETS:
+        line = f"{target.label:<48}{target.text:>9}"
+        for generator in generators:
+            figure = summary[variant][generator][target.key]
+            line += f"{_cell(target, figure['mean'], figure['mean_met']):>16}"
+            line += f"{_cell(target, figure['worst'], figure['worst_met']):>16}"
+        print(line)
+
+
+def print_per_seed(jobs: list[dict[str, Any]], variant: str) -> None:
+    """One line per generator and seed: every target figure."""
+    short = ("in band", "gain", "below", "wait", "stable", "above", "Spearman")
+    print(f"\nper seed ({variant}):")
+    print(f"{'generator':<10}{'seed':>6}" + "".join(f"{s:>12}" for s in short))
+    for job in sorted(
+        jobs,
+        key=lambda j: (j["generator"], SEEDS.index(j["seed"]) if j["seed"] in SEEDS else j["seed"]),
+    ):
+        if variant not in job["results"]:
+            continue
+        result = job["results"][variant]
+        cells = [
+            _cell(target, result.get(target.key), target.met(result.get(target.key)))
+            for target in TARGETS
+        ]
+        print(f"{job['generator']:<10}{job['seed']:>6}" + "".join(f"{c:>12}" for c in cells))
+
+
+def print_variants(summary: dict[str, Any]) -> None:
+    """One line per variant: each target's worst over seeds and both generators, and how many
+    targets that worst meets."""
+    short = ("in band", "gain", "below", "wait", "stable", "above", "Spearman")
+    print("\nvariants: worst over 5 seeds and both generators (same evidence, same run)")
+    print(f"{'variant':<44}" + "".join(f"{s:>11}" for s in short) + f"{'met':>5}")
+    for variant, by_generator in summary.items():
+        if variant.startswith("naive"):
+            continue
+        cells, met = [], 0
+        for target in TARGETS:
+            worst = target.worst([g[target.key]["worst"] for g in by_generator.values()])
+            met += target.met(worst)
+            cells.append(_cell(target, worst, target.met(worst)))
+        print(f"{variant:<44}" + "".join(f"{c:>11}" for c in cells) + f"{met:>3}/{len(TARGETS)}")
+
+
+def print_context(jobs: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """What the figures need beside them."""
+    for generator in GENERATORS:
+        runs = [job for job in jobs if job["generator"] == generator]
+        if not runs:
+            continue
+        start = np.mean([job["population"]["start_in_band_share"] for job in runs])
+        below = np.mean([job["population"]["start_below_band_share"] for job in runs])
+        default = [job["results"]["default"] for job in runs if "default" in job["results"]]
+        line = f"{generator}: at the start {start:.1%} in band, {below:.1%} below"
+        if default:
+            insufficient = np.mean([r.get("insufficient_share", 0) for r in default])
+            censored = np.mean([r["wait_censored_share"] for r in default])
+            at_start = np.mean([r["wait_open_at_start_share"] for r in default])
+            promotions = np.mean([r["promotions"] for r in default])
+            line += (
+                f"; default policy: insufficient evidence in {insufficient:.1%} of "
+                f"agent-periods, {promotions:.0f} promotions, wait episodes censored "
+                f"{censored:.1%} (open at the start {at_start:.1%})"
+            )
+        fits = [job["evaluator_effects"] for job in runs if job["evaluator_effects"]]
+        if fits:
+            line += (
+                "; fitted evaluator effects vs true harshness: r = "
+                f"{np.mean([f['fitted_vs_true_correlation'] for f in fits]):.3f}"
+            )
+        print(line)
+    skipped = {name for job in jobs for name in job["skipped_variants"]}
+    if skipped:
+        print(f"variants skipped (keys this tree's ladder code does not know): {sorted(skipped)}")
 
 
 def main() -> None:
-    """Run, print, write JSON."""
+    """Run every (seed, generator) job on a process pool, print, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seeds", default=",".join(str(s) for s in SEEDS))
+    parser.add_argument("--generators", default=",".join(GENERATORS))
+    parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--variants",
-        action="store_true",
-        help="also run diagnostic variants of the default policy (no shrinkage, no evidence "
-        "minimums, promotion band 5 or 8, 3 consecutive periods)",
+        nargs="?",
+        const="all",
+        default="",
+        help="also run policy variants: 'all', or names separated by commas (see "
+        "variant_patches); the default policy with and without the evaluator adjustment "
+        "always runs",
     )
     args = parser.parse_args()
-    report = simulate(args.agents, args.months, args.seed, args.variants)
-    print_report(report)
+    known = variant_patches()
+    wanted = [name for name in args.variants.split(",") if name] if args.variants != "all" else []
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        parser.error(f"unknown variants: {unknown}; known: {list(known)}")
+    names = list(known) if args.variants == "all" else [*DEFAULT_VARIANTS, *wanted]
+    names = list(dict.fromkeys(names))
+    seeds = [int(s) for s in args.seeds.split(",")]
+    generators = args.generators.split(",")
+    jobs = [(seed, g, args.agents, args.months, names) for g in generators for seed in seeds]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.processes) as workers:
+        done = workers.starmap(run_job, jobs, chunksize=1)
+    wall = time.perf_counter() - started
+    summary = summarise(done)
+    print_main_table(
+        summary, "default", "shipped default policy: mean and worst over seeds " + str(seeds)
+    )
+    print_per_seed(done, "default")
+    if "qa_unadjusted" in summary:
+        print_main_table(
+            summary,
+            "qa_unadjusted",
+            "the same with qa.adjust_for_evaluator off (today's generator has no evaluator "
+            "pool: no qa_score_adjusted facts, the same figures)",
+        )
+    if len(names) > len(DEFAULT_VARIANTS):
+        print_variants(summary)
+    print()
+    print_context(done, summary)
+    cpu = sum(job["timing_s"]["total"] for job in done)
+    print(
+        f"\nwall time {wall:.0f} s on {args.processes} processes ({len(jobs)} jobs, "
+        f"{cpu:.0f} s of job time; {len(names)} policy variants each)"
+    )
+    report = {
+        "config": {
+            "agents": args.agents,
+            "months": args.months,
+            "seeds": seeds,
+            "generators": {g: GENERATORS[g].__dict__ for g in generators},
+            "start": START.isoformat(),
+            "history_months": HISTORY_MONTHS,
+            "variants": {name: known[name] for name in names},
+            "approval": "every pending decision treated as approved (as a backtest does)",
+            "passes_earlier_periods": TAKES_EARLIER,
+        },
+        "targets": {t.key: t.text for t in TARGETS},
+        "summary": summary,
+        "jobs": done,
+        "wall_time_s": round(wall, 1),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwritten: {args.out}")
+    print(f"written: {args.out}")
 
 
 if __name__ == "__main__":
