@@ -67,7 +67,6 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +84,7 @@ from agentladder.ladder.decisions.gathering import PeriodInputs, evaluate
 from agentladder.ladder.decisions.scoring import Member, PeriodScores, score_agents
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import LadderPolicy, SufficiencySpec
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
@@ -95,7 +95,7 @@ RESULTS = Path(__file__).parent / "results" / "ladder_fairness.json"
 TARGET_STABILITY = 0.05
 TARGET_UNDERQUALIFIED = 0.05
 START = date(2025, 1, 1)  # the demo's "today": the pyramid is placed then; months follow
-HISTORY_MONTHS = 12  # evidence before the first decision, for the fatal/KB gate windows
+HISTORY_MONTHS = 12  # evidence before the first decision (gate windows, pooled history)
 SOURCE = "benchmark"
 
 # Evidence plan per agent-month (the issue's figures).
@@ -685,7 +685,17 @@ def _window(decay: float) -> dict[str, Any]:
     return {"evidence": {"window": {m: {"periods": 3, "decay": decay} for m in WINDOWED}}}
 
 
-PAUSE = {"evidence": {"on_insufficient": "pause"}}
+def _window_all(decay: float) -> dict[str, Any]:
+    """A window on every component of the default policy, and on the handled calls."""
+    components = yaml.safe_load(policy_service.default_policy_text())["components"]
+    window = {"periods": 3, "decay": decay}
+    return {
+        "components": {name: {"window": window} for name in components},
+        "evidence": {"window": {"handled_calls": window}},
+    }
+
+
+RESET = {"evidence": {"on_insufficient": "reset"}}  # before issue 15: a thin month resets
 SHRINK_OWN = {
     "evidence": {
         "shrink!": {
@@ -696,40 +706,40 @@ SHRINK_OWN = {
 }
 NO_SHRINK = {"evidence": {"shrink": None}}
 QA_UNADJUSTED = {"qa": {"adjust_for_evaluator": False}}
+# The promotion settings are tried on this combination of the issue's mechanisms.
+GRID_BASE = "window_d1+shrink_own"
 
 
 def variant_patches() -> dict[str, dict[str, Any]]:
     """Every variant the benchmark knows, by name: a patch of the default policy's YAML.
     Entry scores are never touched (the issue: fix the mechanism, not the thresholds)."""
     variants: dict[str, dict[str, Any]] = {"default": {}, "qa_unadjusted": QA_UNADJUSTED}
-    # Today's mechanism, one setting at a time.
+    # The streaks as before issue 15, and each setting of the promotion rule alone.
+    variants["reset"] = RESET
     for confidence in (0.9, 0.8, 0.0):
         variants[f"confidence_{confidence:g}"] = _promotion(confidence=confidence)
     for confidence in (0.95, 0.9, 0.8, 0.0):
         variants[f"confidence_{confidence:g}_band_0"] = _promotion(confidence=confidence, band=0)
     variants["periods_1"] = _promotion(consecutive_periods=1)
+    # The issue's mechanisms: evidence windows and the shrinkage target.
+    windows = {"window_d0.5": _window(0.5), "window_d1": _window(1.0)}
+    variants.update(windows)
+    variants["shrink_own"] = SHRINK_OWN
     variants["no_shrink"] = NO_SHRINK
-    # The issue's mechanisms (policy keys of issue 15).
-    mechanisms = {
-        "window_d0.5": _window(0.5),
-        "window_d1": _window(1.0),
-        "pause": PAUSE,
-        "shrink_own": SHRINK_OWN,
-    }
-    variants.update(mechanisms)
-    for window in ("window_d0.5", "window_d1"):
-        variants[f"{window}+pause"] = _combined(mechanisms[window], PAUSE)
-        for shrink, patch in (("shrink_own", SHRINK_OWN), ("no_shrink", NO_SHRINK)):
-            variants[f"{window}+pause+{shrink}"] = _combined(mechanisms[window], PAUSE, patch)
+    for window, patch in windows.items():
+        variants[f"{window}+shrink_own"] = _combined(patch, SHRINK_OWN)
+        variants[f"{window}+no_shrink"] = _combined(patch, NO_SHRINK)
+    # Every component pooled (its metrics' month-to-month swing averages out too).
+    for decay in (0.5, 1.0):
+        variants[f"window_all_d{decay:g}+shrink_own"] = _combined(_window_all(decay), SHRINK_OWN)
     # The promotion settings on the new mechanism.
-    base = "window_d1+pause+shrink_own"
     for confidence in (0.95, 0.9, 0.8, 0.0):
         for band in (2, 0):
             for periods in (2, 1):
                 if (confidence, band, periods) == (0.95, 2, 2):
                     continue  # the base itself
-                variants[f"{base}+c{confidence:g}b{band}p{periods}"] = _combined(
-                    variants[base],
+                variants[f"{GRID_BASE}+c{confidence:g}b{band}p{periods}"] = _combined(
+                    variants[GRID_BASE],
                     _promotion(confidence=confidence, band=band, consecutive_periods=periods),
                 )
     return variants
@@ -803,10 +813,34 @@ def windows_of(
     return found
 
 
-# `PeriodInputs.earlier` (issue 15: the earlier periods' facts, newest first, for evidence
-# windows and own-history shrinkage), where the ladder code has it.
-TAKES_EARLIER = "earlier" in {f.name for f in dataclass_fields(PeriodInputs)}
-EARLIER_MONTHS = 12
+def earlier_for(
+    policy: LadderPolicy, history: list[tuple[str, dict[int, dict[str, Fact]]]]
+) -> list[tuple[str, dict[int, dict[str, Fact]]]]:
+    """The earlier periods' facts a policy's scoring reads (`PeriodInputs.earlier`, newest
+    first): as `gathering.read_earlier` reads them, only the metrics the policy pools or
+    shrinks toward own history, with their evaluator-adjusted twins, as far back as it looks
+    (and as far as the simulated history goes)."""
+    depth = policy.history_periods()
+    if not depth:
+        return []
+    definitions = metrics_service.metric_definitions()
+    metrics = set(depth) | {
+        twin
+        for metric in depth
+        if (definition := definitions.get(metric)) and (twin := definition.adjusted_variant)
+    }
+    earlier = []
+    for label, by_agent in reversed(history[-1 - max(depth.values()) : -1]):
+        earlier.append(
+            (
+                label,
+                {
+                    aid: {m: f for m, f in facts.items() if m in metrics}
+                    for aid, facts in by_agent.items()
+                },
+            )
+        )
+    return earlier
 
 
 def policy_step(
@@ -841,16 +875,13 @@ def policy_step(
             windows=windows_of(months, a.agent_id, windows),
         )
     members = {a.agent_id: a.member for a in population}
-    extra: dict[str, Any] = {}
-    if TAKES_EARLIER:
-        extra["earlier"] = list(reversed(history[-1 - EARLIER_MONTHS : -1]))
     inputs = PeriodInputs(
         period=period,
         members=members,
         people={},
         facts=history[-1][1],
         standings=standings,
-        **extra,
+        earlier=earlier_for(policy, history),
     )
     cards, outcomes = evaluate(policy, inputs)
     track.composites.append(
@@ -1123,9 +1154,14 @@ def run_job(
     members = {a.agent_id: a.member for a in population}
     index_of = {a.agent_id: i for i, a in enumerate(population)}
 
-    # Every month's facts, oldest first (the last 13 kept: the gates' longest window is 12
-    # months, `earlier` 12 months before the period).
+    # Every month's facts, oldest first (the gates' longest window is 12 months; `earlier`
+    # goes back as far as a policy's windows and own-history shrinkage look).
     history: list[tuple[str, dict[int, dict[str, Fact]]]] = []
+    kept = max(
+        [HISTORY_MONTHS]
+        + [max(p.history_periods().values(), default=0) for p in policies.values()]
+        + [max(policy_service.window_months(p).values(), default=0) for p in policies.values()]
+    )
     qa_window: list[Evaluations] = []  # the quality provider's scoring window
     effects_by_month: list[dict[str, float]] = []
 
@@ -1139,7 +1175,7 @@ def run_job(
             del qa_window[: -quality_service.SCORING_WINDOW_MONTHS]
             effects_by_month.append(add_adjusted_qa(facts, qa_window, pool, label))
         history.append((label, facts))
-        del history[: -(EARLIER_MONTHS + 1)]
+        del history[: -(kept + 1)]
         return facts, skills
 
     # History months: evidence only, for the gates' windows, `earlier` and the QA fit.
@@ -1478,7 +1514,6 @@ def main() -> None:
             "history_months": HISTORY_MONTHS,
             "variants": {name: known[name] for name in names},
             "approval": "every pending decision treated as approved (as a backtest does)",
-            "passes_earlier_periods": TAKES_EARLIER,
         },
         "targets": {t.key: t.text for t in TARGETS},
         "summary": summary,
