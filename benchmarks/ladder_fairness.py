@@ -763,6 +763,11 @@ def variant_patches() -> dict[str, dict[str, Any]]:
                     variants[GRID_BASE],
                     _promotion(confidence=confidence, band=band, consecutive_periods=periods),
                 )
+    # Stricter than the base, for the promotions above band (tried after the grid).
+    for confidence, band in ((0.975, 2), (0.95, 3)):
+        variants[f"{GRID_BASE}+c{confidence:g}b{band}p2"] = _combined(
+            variants[GRID_BASE], _promotion(confidence=confidence, band=band)
+        )
     return variants
 
 
@@ -1136,7 +1141,7 @@ def track_figures(
         ),
         "decisions": dict(track.decisions),
     }
-    if decided and track.decisions.get(rules.INSUFFICIENT) is not None:
+    if decided and track.since:  # a policy's track (the naive rules have no evidence test)
         figures["insufficient_share"] = round(track.decisions[rules.INSUFFICIENT] / decided, 4)
         figures["failed_minimums"] = dict(track.insufficient)
     return figures
