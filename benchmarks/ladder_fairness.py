@@ -678,10 +678,21 @@ def _merged(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _stacked(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    # One patch on another: deletions (None) and replacements ("!") stay for the document.
+    stacked = dict(first)
+    for key, value in second.items():
+        if isinstance(value, dict) and isinstance(stacked.get(key), dict):
+            stacked[key] = _stacked(stacked[key], value)
+        else:
+            stacked[key] = value
+    return stacked
+
+
 def _combined(*patches: dict[str, Any]) -> dict[str, Any]:
     combined: dict[str, Any] = {}
     for patch in patches:
-        combined = _merged(combined, patch)
+        combined = _stacked(combined, patch)
     return combined
 
 
