@@ -385,6 +385,8 @@ def update_agent(*, session: Session, agent: Agent, agent_in: AgentUpdate) -> Ag
     if "primary_skill_group_code" in agent_in.model_fields_set:
         code = agent_in.primary_skill_group_code
         primary = _skill_groups_named(session, [code])[0] if code else None
+    elif primary is not None and primary.id not in {group.id for group in groups}:
+        primary = None  # left the groups: re-picked, it does not bring itself back
     _set_membership(agent, groups, primary)
     session.flush()
     return agent

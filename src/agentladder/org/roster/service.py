@@ -339,7 +339,7 @@ class _Membership:
 def _membership(agent: Agent | None, record: _RowRecord, lookups: _Lookups) -> _Membership:
     """The groups the row gives (the agent's own when the file has no skill group column),
     with the primary the row names added (org/cohorts.py); without a primary column the agent
-    keeps its primary while it stays among the groups."""
+    keeps its primary while it stays among the groups, else the only group is re-picked."""
     if "skill_groups" in lookups.present or agent is None:
         groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
     else:
@@ -350,10 +350,11 @@ def _membership(agent: Agent | None, record: _RowRecord, lookups: _Lookups) -> _
             if record.primary_skill_group_id is None
             else lookups.group_by_id[record.primary_skill_group_id]
         )
+        if primary is not None and primary.id not in {group.id for group in groups}:
+            groups.append(primary)
     else:
+        # Kept only while the agent stays in it; settled_primary re-picks otherwise.
         primary = agent.primary_skill_group if agent is not None else None
-    if primary is not None and primary.id not in {group.id for group in groups}:
-        groups.append(primary)
     groups.sort(key=lambda group: group.code)
     return _Membership(groups, settled_primary(groups, primary))
 
