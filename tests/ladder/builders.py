@@ -37,9 +37,12 @@ def policy_text(
     weights: tuple[int, int] = (50, 50),
     confidence: float = 0,
     qa_spread: float | None = None,
+    on_insufficient: str = "pause",
+    evidence: str = "",
 ) -> str:
     """Composite = (fcr_rate x 100 + qa_score) / 2 with both present; 100 calls and 6 QA
-    evaluations at least. `entry` replaces a level's entry line (YAML flow mapping)."""
+    evaluations at least. `entry` replaces a level's entry line (YAML flow mapping);
+    `evidence` adds lines to the evidence section (indented by two spaces)."""
     lines = []
     for level, score in ENTRY_SCORES.items():
         spec = (entry or {}).get(level, f"{{min_score: {score}}}")
@@ -68,6 +71,8 @@ evidence:
   min_handled_calls: 100
   min_qa_evaluations: 6
   spread: {{{f"qa_score: {qa_spread}" if qa_spread else ""}}}
+  on_insufficient: {on_insufficient}
+{evidence}
 promotion:
   consecutive_periods: {consecutive}
   band: {band}

@@ -146,8 +146,81 @@ def test_five_qa_evaluations_where_six_are_required_is_insufficient_evidence(
         "actual": 5,
         "passed": False,
     }
-    assert "Not enough evidence this period: the level is held." in view.explanation("en")
+    assert "Not enough evidence this period: the level is held (streaks paused)." in (
+        view.explanation("en")
+    )
     assert "1 more QA evaluation" in view.gaps("en")
+    reset = decision_of(
+        run(session, "2026-09", policy_text(consecutive=1, on_insufficient="reset")), agent
+    )
+    assert "Not enough evidence this period: the level is held." in reset.explanation("en")
+
+
+@pytest.mark.parametrize(("on_insufficient", "promoted"), [("pause", True), ("reset", False)])
+def test_a_thin_month_pauses_the_qualifying_streak_unless_the_policy_resets_it(
+    session: Session, on_insufficient: str, promoted: bool
+) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    text = policy_text(on_insufficient=on_insufficient)
+    give(session, agent, "2026-08", score=80)
+    give(session, agent, "2026-09", score=80, qa_evaluations=5)  # one short of the minimum
+    give(session, agent, "2026-10", score=80)
+    assert decision_of(run(session, "2026-08", text), agent).qualify_streak == 1
+    thin = decision_of(run(session, "2026-09", text), agent)
+    assert thin.decision == "insufficient_evidence"
+    assert thin.qualify_streak == (1 if promoted else 0)
+    if promoted:
+        assert (
+            "Not enough evidence this period: the level is held and the streaks are paused "
+            "(1 qualifying, 0 below the floor, kept for the next period)." in thin.explanation("en")
+        )
+        assert "连续" in " ".join(thin.explanation("zh_Hans"))
+    view = decision_of(run(session, "2026-10", text), agent)
+    assert view.decision == ("promote" if promoted else "hold")
+
+
+def test_a_thin_month_pauses_the_floor_streak_too(session: Session) -> None:
+    agent = make_agent(session, hire_date=HIRED, level="basic_junior")  # entry 60, floor 50
+    text = policy_text()
+    give(session, agent, "2026-08", score=40)
+    give(session, agent, "2026-09", score=40, calls=50)  # too few calls
+    give(session, agent, "2026-10", score=40)
+    for period in ("2026-08", "2026-09"):
+        run(session, period, text)
+    view = decision_of(run(session, "2026-10", text), agent)
+    assert (view.decision, view.to_level) == ("demote", "basic_sophomore")
+
+
+def test_pooled_evidence_meets_the_minimum_and_the_explanation_lists_the_periods(
+    session: Session,
+) -> None:
+    agent = make_agent(session, hire_date=HIRED)
+    window = "  window: {qa_score: {periods: 2, decay: 0.5}}"
+    # Four evaluations this month and five last month are nine: the minimum of six is met.
+    give(session, agent, "2026-08", score=80, qa_evaluations=5)
+    give(session, agent, "2026-09", score=70, qa_evaluations=4)
+    view = decision_of(run(session, "2026-09", policy_text(evidence=window)), agent)
+    assert view.decision != "insufficient_evidence"
+    assert gate_of(view, "min_qa_evaluations")["actual"] == 9
+    [qa] = [m for c in view.detail["components"] for m in c["metrics"] if m["metric"] == "qa_score"]
+    # (4 x 70 x 1 + 5 x 80 x 0.5) / (4 + 2.5); effective sample 6.5^2 / (4 + 0.25 x 5).
+    assert qa["raw"] == pytest.approx(480 / 6.5)
+    assert qa["sample_size"] == 9
+    assert qa["pooled"] == {
+        "periods": [
+            {"period": "2026-09", "value": 70.0, "sample": 4, "weight": 1.0},
+            {"period": "2026-08", "value": 80.0, "sample": 5, "weight": 0.5},
+        ],
+        "sample": 9,
+        "effective_sample": 8.0,
+    }
+    assert "QA score pooled over 2026-09 ×1, 2026-08 ×0.5: 9 observations." in (
+        view.explanation("en")
+    )
+    assert "2026-08 ×0.5" in " ".join(view.explanation("zh_Hans"))
+    # Without the window the same month is thin.
+    alone = decision_of(run(session, "2026-09", policy_text()), agent)
+    assert alone.decision == "insufficient_evidence"
 
 
 def test_below_the_floor_twice_demotes_but_not_in_the_protected_period(

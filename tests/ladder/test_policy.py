@@ -178,3 +178,26 @@ def test_problems_read_in_the_readers_language(
     if english is not None:
         assert (key, english) in caught.value.problems
     assert chinese in caught.value.translated("zh_Hans")
+
+
+def test_evidence_windows_are_validated_and_resolved_per_metric() -> None:
+    unknown = dict(_problems(policy_text(evidence="  window: {nope: {periods: 2}}")))
+    assert unknown["evidence.window.nope"] == "unknown metric"
+    empty = dict(_problems(policy_text(evidence="  window: {qa_score: {periods: 0}}")))
+    assert "evidence.window.qa_score.periods" in empty
+    assert "evidence.on_insufficient" in dict(_problems(policy_text(on_insufficient="forget")))
+    text = policy_text(
+        evidence="  window: {qa_score: {periods: 2}}\n"
+        "  shrink: {qa_score: {prior_weight: 5, toward: own_history, periods: 6}}"
+    ).replace(
+        "quality: {weight: 50, metrics: {qa_score: 100}}",
+        "quality: {weight: 50, metrics: {qa_score: 100}, window: {periods: 3, decay: 0.5}}",
+    )
+    policy = _parse(text)
+    # The metric's own window wins over its component's.
+    assert {m: (w.periods, w.decay) for m, w in policy.evidence_windows().items()} == {
+        "qa_score": (2, 1.0)
+    }
+    # One earlier period for the window, six behind it for the agent's own history.
+    assert policy.history_periods() == {"qa_score": 7}
+    assert policy.evidence.on_insufficient == "pause"

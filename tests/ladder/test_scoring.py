@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,11 +14,13 @@ from agentladder.ladder.decisions.scoring import (
     band_points,
     linear_points,
     percentile_points,
+    pool,
     score_agents,
     shrunk_value,
     value_se,
     wilson_interval,
 )
+from agentladder.ladder.policy.schemas import WindowSpec
 from agentladder.ladder.policy.service import parse_policy
 from agentladder.metrics import service as metrics_service
 from agentladder.training.certifications import service as certifications_service
@@ -221,3 +225,77 @@ def test_policies_without_the_qa_section_score_qa_as_given() -> None:
         known_certifications=set(),
     )
     assert policy.qa.adjust_for_evaluator is False
+
+
+def _qa(agent_id: int, value: float, n: int) -> dict[str, Fact]:
+    return {"qa_score": Fact(agent_id, "qa_score", value, n, "t")}
+
+
+def test_pooled_evidence_adds_samples_and_its_standard_error_uses_the_effective_sample() -> None:
+    policy = _policy(qa_spread=10, evidence="  window: {qa_score: {periods: 3, decay: 0.5}}")
+    earlier = [("2026-08", {1: _qa(1, 80, 5)}), ("2026-07", {}), ("2026-06", {1: _qa(1, 0, 9)})]
+    [card] = score_agents(policy, {1: Member(1, None, None)}, {1: _qa(1, 70, 4)}, earlier).values()
+    qa = card.metric("qa_score")
+    assert qa is not None
+    # 2026-07 had nothing; 2026-06 is outside the three periods.
+    assert qa.raw == pytest.approx((4 * 70 + 0.5 * 5 * 80) / (4 + 0.5 * 5))
+    assert (qa.sample_size, card.sample("qa_score")) == (9, 9)
+    effective = (4 + 2.5) ** 2 / (4 + 0.25 * 5)
+    assert qa.points_se == pytest.approx(10 / math.sqrt(effective))  # a point per QA point
+    assert [p["period"] for p in card.pooled["qa_score"]["periods"]] == ["", "2026-08"]
+
+
+def test_a_metric_with_data_only_in_earlier_periods_is_pooled_from_them() -> None:
+    policy = _policy(evidence="  window: {qa_score: {periods: 2}}")
+    cards = score_agents(
+        policy, {1: Member(1, None, None)}, {}, [("2026-08", {1: _qa(1, 80, 5)})], "2026-09"
+    )
+    assert cards[1].value("qa_score") == 80
+    assert cards[1].pooled["qa_score"]["periods"][0]["period"] == "2026-08"
+
+
+def test_own_history_shrinkage_pulls_toward_the_agents_own_earlier_mean() -> None:
+    shrink = "  shrink: {qa_score: {prior_weight: 5, toward: own_history, periods: 3}}"
+    policy = _policy(evidence=shrink)
+    members = {1: Member(1, None, "general"), 2: Member(2, None, "general")}
+    earlier = [
+        ("2026-08", {1: _qa(1, 80, 5)}),
+        ("2026-07", {1: _qa(1, 70, 5)}),
+        ("2026-06", {1: _qa(1, 60, 10)}),
+        ("2026-05", {1: _qa(1, 0, 50)}),  # beyond the three periods of history
+    ]
+    cards = score_agents(policy, members, {**{1: _qa(1, 90, 5)}, 2: _qa(2, 50, 5)}, earlier)
+    target = (80 * 5 + 70 * 5 + 60 * 10) / 20
+    assert cards[1].metric("qa_score").shrunk == pytest.approx((5 * 90 + 5 * target) / 10)  # type: ignore[union-attr]
+    # No history of its own: the value stands; the other agent's scores do not pull it.
+    assert cards[2].metric("qa_score").shrunk == 50  # type: ignore[union-attr]
+    # With a window, the history starts behind it.
+    windowed = _policy(evidence=shrink + "\n  window: {qa_score: {periods: 2}}")
+    pooled = score_agents(windowed, members, {1: _qa(1, 90, 5)}, earlier)[1].metric("qa_score")
+    history = (70 * 5 + 60 * 10 + 0 * 50) / 65
+    assert pooled.shrunk == pytest.approx((10 * 85 + 5 * history) / 15)  # type: ignore[union-attr]
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 100), st.integers(1, 50)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from([1.0, 0.5, 0.8]),
+)
+def test_pooling_stays_within_the_periods_and_adds_their_samples(
+    periods: list[tuple[float, int]], decay: float
+) -> None:
+    window = WindowSpec(periods=len(periods), decay=decay)
+    facts = [(f"p{i}", Fact(1, "qa_score", v, n, "t")) for i, (v, n) in enumerate(periods)]
+    pooled = pool(window, facts)
+    assert pooled is not None
+    values = [v for v, _ in periods]
+    assert min(values) - 1e-9 <= pooled.fact.value <= max(values) + 1e-9  # type: ignore[operator]
+    assert pooled.fact.sample_size == sum(n for _, n in periods)
+    assert pooled.effective_sample <= pooled.fact.sample_size + 1e-9
+    if decay == 1.0:
+        assert pooled.effective_sample == pytest.approx(pooled.fact.sample_size)
+        mean = sum(v * n for v, n in periods) / sum(n for _, n in periods)
+        assert pooled.fact.value == pytest.approx(mean)

@@ -22,7 +22,7 @@ from agentladder.ladder import labels
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
-from agentladder.ladder.decisions.schemas import DecisionView
+from agentladder.ladder.decisions.schemas import DecisionView, pooled_text
 from agentladder.ladder.documents import service as documents_service
 from agentladder.ladder.insights import figures
 from agentladder.ladder.insights import service as insights_service
@@ -88,6 +88,7 @@ def render_ladder_page(
             "metric_value": lambda metric_id, value: format_value(
                 value, labels.metric_unit(metric_id), language
             ),
+            "pooled_text": lambda pooled: pooled_text(pooled, language),
             **context,
         },
         status_code=status_code,

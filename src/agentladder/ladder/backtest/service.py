@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from agentladder.errors import InvalidInput
 from agentladder.ladder.decisions import rules
 from agentladder.ladder.decisions import service as decisions_service
+from agentladder.ladder.decisions.facts import PeriodFacts
 from agentladder.ladder.decisions.gathering import (
     PeriodInputs,
     PeriodReading,
@@ -86,6 +87,7 @@ class _Simulation:
             session=session,
             period=period,
             windows=window_months(self.policy.policy),
+            history=self.policy.policy.history_periods(),
             previous=self.carried,
             people=people,
             reading=reading,
@@ -161,10 +163,19 @@ def backtest(
     windows = window_months(in_force.policy)
     for metric, months in window_months(proposed.policy).items():
         windows[metric] = max(windows.get(metric, 1), months)
+    history = in_force.policy.history_periods()
+    for metric, back in proposed.policy.history_periods().items():
+        history[metric] = max(history.get(metric, 0), back)
+    known: PeriodFacts = {}  # earlier periods read once for the whole walk
     for period in periods:
         people = org_service.standings_on(session=session, on=period.last_day)
         reading = read_period(
-            session=session, period=period, agent_ids=[p.agent_id for p in people], windows=windows
+            session=session,
+            period=period,
+            agent_ids=[p.agent_id for p in people],
+            windows=windows,
+            history=history,
+            known=known,
         )
         our_inputs, our_cards, our_outcomes = ours.step(session, period, people, reading)
         their_inputs, their_cards, their_outcomes = theirs.step(session, period, people, reading)

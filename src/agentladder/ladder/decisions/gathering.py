@@ -3,16 +3,17 @@ score, decide, apply quotas. The same for a run and for a backtest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.ladder.decisions import facts as ladder_facts
 from agentladder.ladder.decisions import rules
-from agentladder.ladder.decisions.scoring import Member, PeriodScores, score_agents
+from agentladder.ladder.decisions.scoring import EarlierFacts, Member, PeriodScores, score_agents
 from agentladder.ladder.models import LadderDecision
 from agentladder.ladder.policy.schemas import LadderPolicy
+from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
 from agentladder.periods import Period
@@ -29,6 +30,9 @@ class PeriodInputs:
     people: dict[int, org_service.LevelStanding]
     facts: dict[int, dict[str, Fact]]
     standings: dict[int, rules.Standing]
+    # Earlier periods' facts of the metrics scoring pools or shrinks toward their own
+    # history, newest first.
+    earlier: EarlierFacts = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,39 @@ class PeriodReading:
     window_facts: ladder_facts.PeriodFacts
     period_facts: dict[int, dict[str, Fact]]
     certifications: dict[int, set[str]]
+    earlier: EarlierFacts = ()
+
+
+def _with_twins(metrics: set[str]) -> set[str]:
+    """The metrics and their evaluator-adjusted twins (scored in their place by policy)."""
+    definitions = metrics_service.metric_definitions()
+    twins = {
+        twin
+        for metric in metrics
+        if (definition := definitions.get(metric)) and (twin := definition.adjusted_variant)
+    }
+    return metrics | twins
+
+
+def read_earlier(
+    *,
+    session: Session,
+    period: Period,
+    history: dict[str, int],
+    known: ladder_facts.PeriodFacts | None = None,
+) -> EarlierFacts:
+    """The earlier periods' facts of the metrics scoring reads from history (`history`:
+    metric -> periods before this one), newest first. `known` keeps periods already read
+    (a backtest walks forward; each period is read once)."""
+    if not history:
+        return []
+    earlier = period.back(max(history.values()) + 1)[1:]
+    metrics = _with_twins(set(history))
+    cache = known if known is not None else {}
+    missing = [p for p in earlier if p.label not in cache]
+    if missing:
+        cache.update(ladder_facts.gather_facts(session=session, periods=missing, metrics=metrics))
+    return [(p.label, cache.get(p.label, {})) for p in earlier]
 
 
 def read_period(
@@ -49,8 +86,11 @@ def read_period(
     period: Period,
     agent_ids: list[int],
     windows: dict[str, int],
+    history: dict[str, int] | None = None,
+    known: ladder_facts.PeriodFacts | None = None,
 ) -> PeriodReading:
-    """The period's facts from every provider, and the months of the windowed metrics."""
+    """The period's facts from every provider, the months of the windowed metrics, and the
+    earlier periods scoring pools (`history`, see `read_earlier`)."""
     months = period.months_back(max(windows.values(), default=1))
     # A month's count may have come in as its quarter's (on the quarter's last month).
     window = {*months, *(m.quarter() for m in months if m.closes_quarter()), period}
@@ -67,6 +107,7 @@ def read_period(
         certifications=ladder_facts.gather_certifications(
             session=session, agent_ids=agent_ids, period=period
         ),
+        earlier=read_earlier(session=session, period=period, history=history or {}, known=known),
     )
 
 
@@ -95,12 +136,14 @@ def gather(
     session: Session,
     period: Period,
     windows: dict[str, int],
+    history: dict[str, int] | None = None,
     previous: dict[int, tuple[str, int, int]] | None = None,
     people: list[org_service.LevelStanding] | None = None,
     reading: PeriodReading | None = None,
 ) -> PeriodInputs:
     """The period's members, facts and standings from the database. `windows` are the
-    metrics the policy reads over months; `previous` gives the level and streaks carried in
+    metrics the gates read over months, `history` those scoring reads from earlier periods
+    (`LadderPolicy.history_periods`); `previous` gives the level and streaks carried in
     (default: the stored decisions of the period before; a streak counts only at the level it
     was earned at); `people` the agents and their levels (default: the level history on the
     period's last day); `reading` what was read already."""
@@ -115,6 +158,7 @@ def gather(
             period=period,
             agent_ids=[p.agent_id for p in roster],
             windows=windows,
+            history=history,
         )
     if previous is None:
         previous = stored_streaks(session=session, period=period.previous().label)
@@ -141,6 +185,7 @@ def gather(
         people={p.agent_id: p for p in roster},
         facts={agent_id: reading.period_facts.get(agent_id, {}) for agent_id in members},
         standings=standings,
+        earlier=reading.earlier,
     )
 
 
@@ -176,7 +221,7 @@ def evaluate(
     policy: LadderPolicy, inputs: PeriodInputs
 ) -> tuple[dict[int, PeriodScores], dict[int, rules.Outcome]]:
     """Score and decide every member for the period (quotas included)."""
-    cards = score_agents(policy, inputs.members, inputs.facts)
+    cards = score_agents(policy, inputs.members, inputs.facts, inputs.earlier, inputs.period.label)
     outcomes = {
         agent_id: rules.decide(
             policy,

@@ -4,7 +4,9 @@ insufficient_evidence, with every gate and the reasons in words.
 Pure functions: the service feeds them what the database holds, the backtest what it carries
 in memory from one period to the next. Semantics (see the policy notes):
 
-* too little evidence holds the level and resets both streaks; it never moves anyone;
+* evidence a policy pools over periods counts as one sample (minimums included);
+* too little evidence holds the level and pauses both streaks (the next period with enough
+  evidence continues them) or, per policy, resets them; it never moves anyone;
 * an agent qualifies for the next level when the composite (or, with a confidence, its lower
   confidence bound from the sample sizes) reaches its entry score plus the band and every
   entry gate passes; `consecutive_periods` qualifying periods in a row promote
@@ -301,6 +303,19 @@ def _score_reasons(card: PeriodScores) -> list[Reason]:
                 {"se": round(card.composite_se, 1)},
             )
         )
+    for metric_id, pooled in card.pooled.items():
+        reasons.append(
+            Reason(
+                N_("{metric} pooled over {periods}: {sample} observations."),
+                {
+                    "metric": metric_id,
+                    "periods": [
+                        f"{p['period']} ×{_plain(round(p['weight'], 3))}" for p in pooled["periods"]
+                    ],
+                    "sample": pooled["sample"],
+                },
+            )
+        )
     missing = [m.metric_id for c in card.components for m in c.metrics if not m.used]
     if missing:
         reasons.append(
@@ -330,7 +345,24 @@ def decide(
     gates = list(evidence)
     current_entry = policy.promotion.entry.get(standing.level)
     if not all(gate.passed for gate in evidence):
-        reasons.append(Reason(N_("Not enough evidence this period: the level is held.")))
+        paused = policy.evidence.on_insufficient == "pause"
+        if not paused:
+            reasons.append(Reason(N_("Not enough evidence this period: the level is held.")))
+        elif standing.qualify_streak or standing.floor_streak:
+            reasons.append(
+                Reason(
+                    N_(
+                        "Not enough evidence this period: the level is held and the streaks "
+                        "are paused ({qualify} qualifying, {floor} below the floor, kept for "
+                        "the next period)."
+                    ),
+                    {"qualify": standing.qualify_streak, "floor": standing.floor_streak},
+                )
+            )
+        else:
+            reasons.append(
+                Reason(N_("Not enough evidence this period: the level is held (streaks paused)."))
+            )
         if target is not None:
             entry = policy.promotion.entry[target]
             target_gates = entry_gates(policy, target, entry, card, standing, period_end)
@@ -347,8 +379,8 @@ def decide(
             gates,
             reasons,
             gaps,
-            0,
-            0,
+            standing.qualify_streak if paused else 0,
+            standing.floor_streak if paused else 0,
         )
 
     # Certificates the current level requires, expired since.

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from agentladder.config import Language
+from agentladder.formatting import format_number
 from agentladder.i18n import N_, translate, translate_count
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import rules
@@ -36,6 +37,7 @@ def _components(card: PeriodScores) -> list[dict[str, Any]]:
                     "points_se": None if metric.points_se is None else round(metric.points_se, 2),
                     "source": metric.source,
                     **({"adjustment": metric.adjustment} if metric.adjustment else {}),
+                    **({"pooled": metric.pooled} if metric.pooled else {}),
                 }
                 for metric in component.metrics
             ],
@@ -48,6 +50,7 @@ def detail_of(card: PeriodScores, outcome: rules.Outcome) -> dict[str, Any]:
     return {
         "components": _components(card),
         "composite_se": round(card.composite_se, 2),
+        **({"pooled": card.pooled} if card.pooled else {}),
         "gates": [gate.as_dict() for gate in outcome.gates],
         "reasons": [reason.as_dict() for reason in outcome.reasons],
         "gaps": [gap.as_dict() for gap in outcome.gaps],
@@ -175,9 +178,32 @@ def _param_text(key: str, value: Any, language: Language) -> Any:
         return labels.metric_names_list(value, language)
     if key == "failed" and isinstance(value, (str, list)):
         return labels.gate_names_list(value, language)
+    if key == "periods" and isinstance(value, list):
+        return translate(language, labels.LIST_SEPARATOR).join(value)
     if key in ("certification", "certifications") and isinstance(value, (str, list)):
         return labels.certification_list(value, language)
     return value
+
+
+def pooled_text(pooled: dict[str, Any], language: Language) -> str:
+    """How a metric was pooled over periods, in one line ("pooled over 2026-05 ×1 (5),
+    2026-04 ×0.5 (4): 9 in all")."""
+    periods = translate(language, labels.LIST_SEPARATOR).join(
+        translate(
+            language,
+            N_("{period} ×{weight} ({sample})"),
+            period=entry["period"],
+            weight=format_number(entry["weight"], "plain", language),
+            sample=format_number(entry["sample"], "int", language),
+        )
+        for entry in pooled.get("periods", [])
+    )
+    return translate(
+        language,
+        N_("pooled over {periods}: {sample} in all"),
+        periods=periods,
+        sample=format_number(pooled.get("sample", 0), "int", language),
+    )
 
 
 def reason_text(reason: dict[str, Any], language: Language) -> str:

@@ -1,4 +1,5 @@
-"""From evidence to points: scoring standards, shrinkage toward the cohort, composite scores.
+"""From evidence to points: evidence pooled over periods, shrinkage, scoring standards,
+composite scores.
 
 Pure functions over plain data, so that a run, a backtest and the fairness simulation score
 alike. A metric without data is left out and the weights of the others are renormalised (the
@@ -10,15 +11,18 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
 from agentladder.ladder import labels
-from agentladder.ladder.policy.schemas import Cohort, LadderPolicy, ScoringSpec
+from agentladder.ladder.policy.schemas import Cohort, LadderPolicy, ScoringSpec, WindowSpec
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact
+
+# Earlier periods' facts, newest first: (period label, facts by agent and metric).
+EarlierFacts = Sequence[tuple[str, Mapping[int, Mapping[str, Fact]]]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class MetricScore:
     # For a metric with an evaluator-adjusted twin: the raw and adjusted values, the
     # evaluators' effects, and whether the adjusted value was the one scored.
     adjustment: dict[str, Any] | None = None
+    # For a metric pooled over periods: each period's value, sample and weight (`pooling`).
+    pooled: dict[str, Any] | None = None
 
     @property
     def used(self) -> bool:
@@ -87,6 +93,8 @@ class PeriodScores:
     facts: dict[str, Fact]
     # The composite's standard error from the metrics' sample sizes (0: none known).
     composite_se: float = 0.0
+    # Every metric pooled over periods (scored or only counted for a minimum): how.
+    pooled: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def lower_bound(self, confidence: float) -> float | None:
         """The one-sided lower confidence bound of the composite (the composite itself at 0)."""
@@ -145,9 +153,68 @@ def percentile_points(value: float, ordered: list[float], lower_is_better: bool 
     return 100.0 * ((1.0 - rank) if lower_is_better else rank)
 
 
-def shrunk_value(value: float, sample_size: int, cohort_mean: float, prior_weight: float) -> float:
-    """Bayesian average toward the cohort mean: (n x value + m x mean) / (n + m)."""
-    return (sample_size * value + prior_weight * cohort_mean) / (sample_size + prior_weight)
+def shrunk_value(value: float, sample_size: float, target: float, prior_weight: float) -> float:
+    """Bayesian average toward a target: (n x value + m x target) / (n + m)."""
+    return (sample_size * value + prior_weight * target) / (sample_size + prior_weight)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A metric pooled over a window of periods: the fact as scored (sample-weighted mean of
+    the periods' values, each observation weighted by its period's decay; sample = the
+    periods' samples added up) and what lies behind it."""
+
+    fact: Fact
+    effective_sample: float  # what the weights leave of the sample, for its standard error
+    periods: list[dict[str, Any]]  # {period, value, sample, weight}, this period first
+
+    def as_dict(self) -> dict[str, Any]:
+        """How the explanation and the stored decision give it."""
+        return {
+            "periods": self.periods,
+            "sample": self.fact.sample_size,
+            "effective_sample": round(self.effective_sample, 1),
+        }
+
+
+def pool(window: WindowSpec, facts: Sequence[tuple[str, Fact | None]]) -> Pooled | None:
+    """Pool one agent's metric over the window's periods (this period first; a period without
+    data adds nothing). The mean weighs each period's value by weight x sample; the standard
+    error uses Kish's effective sample (sum w n)^2 / sum w^2 n, which is the plain sum of the
+    samples when every weight is 1."""
+    periods: list[dict[str, Any]] = []
+    weighted = total = squares = 0.0
+    sample = 0
+    newest: Fact | None = None
+    for (label, fact), weight in zip(facts, window.weights(), strict=False):
+        if fact is None or fact.value is None:
+            continue
+        newest = newest or fact
+        # A value without a count (a monthly figure) weighs as one observation.
+        n = max(fact.sample_size, 1)
+        weighted += weight * n * fact.value
+        total += weight * n
+        squares += weight * weight * n
+        sample += fact.sample_size
+        periods.append(
+            {"period": label, "value": fact.value, "sample": fact.sample_size, "weight": weight}
+        )
+    if newest is None or total <= 0:
+        return None
+    pooled = replace(newest, value=weighted / total, sample_size=sample)
+    return Pooled(pooled, total * total / squares, periods)
+
+
+def own_history_mean(facts: Iterable[Fact | None]) -> float | None:
+    """An agent's sample-weighted mean of a metric over earlier periods (None without any)."""
+    weighted = total = 0.0
+    for fact in facts:
+        if fact is None or fact.value is None:
+            continue
+        n = max(fact.sample_size, 1)
+        weighted += n * fact.value
+        total += n
+    return weighted / total if total > 0 else None
 
 
 def _cohort_means(
@@ -193,7 +260,9 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return low, high
 
 
-def value_se(policy: LadderPolicy, metric_id: str, value: float, sample_size: int) -> float | None:
+def value_se(
+    policy: LadderPolicy, metric_id: str, value: float, sample_size: float
+) -> float | None:
     """The standard error of a metric's value from its sample size: binomial for rates (with
     one success and one failure added, so 0 of n is not certain), the policy's spread over
     the square root of n for averages; None when neither applies."""
@@ -242,19 +311,86 @@ def adjusted_facts(
     return chosen, adjustments
 
 
+def pooled_facts(
+    policy: LadderPolicy,
+    facts: Mapping[int, Mapping[str, Fact]],
+    earlier: EarlierFacts,
+    period: str = "",
+) -> tuple[dict[int, dict[str, Fact]], dict[tuple[int, str], Pooled]]:
+    """The facts with every windowed metric pooled over its window (`earlier`: the earlier
+    periods' facts, newest first, adjusted as `facts` are); and how each was pooled."""
+    windows = policy.evidence_windows()
+    pooled_facts_: dict[int, dict[str, Fact]] = {a: dict(f) for a, f in facts.items()}
+    pooling: dict[tuple[int, str], Pooled] = {}
+    if not windows:
+        return pooled_facts_, pooling
+    agents = set(facts) | {agent_id for _, by_agent in earlier for agent_id in by_agent}
+    for agent_id in agents:
+        agent_facts = pooled_facts_.setdefault(agent_id, {})
+        for metric_id, window in windows.items():
+            series = [(period, agent_facts.get(metric_id))]
+            series += [
+                (label, by_agent.get(agent_id, {}).get(metric_id))
+                for label, by_agent in earlier[: window.periods - 1]
+            ]
+            result = pool(window, series)
+            if result is None:
+                continue
+            agent_facts[metric_id] = result.fact
+            pooling[(agent_id, metric_id)] = result
+    return pooled_facts_, pooling
+
+
+def _own_history_targets(
+    policy: LadderPolicy, earlier: EarlierFacts, agents: Iterable[int]
+) -> dict[tuple[int, str], float]:
+    """Each agent's own mean of a metric shrunk toward its own history, over the periods
+    before its evidence window (None-free: agents without history are left out)."""
+    windows = policy.evidence_windows()
+    targets: dict[tuple[int, str], float] = {}
+    for metric_id, shrink in policy.evidence.shrink.items():
+        if shrink.toward != "own_history":
+            continue
+        skip = windows[metric_id].periods - 1 if metric_id in windows else 0
+        history = earlier[skip : skip + shrink.periods]
+        for agent_id in agents:
+            mean = own_history_mean(
+                by_agent.get(agent_id, {}).get(metric_id) for _, by_agent in history
+            )
+            if mean is not None:
+                targets[(agent_id, metric_id)] = mean
+    return targets
+
+
 def score_agents(
     policy: LadderPolicy,
     members: Mapping[int, Member],
     facts: Mapping[int, Mapping[str, Fact]],
+    earlier: EarlierFacts = (),
+    period: str = "",
 ) -> dict[int, PeriodScores]:
-    """Every member's scorecard for one period under the policy."""
+    """Every member's scorecard for one period under the policy. `earlier` holds the earlier
+    periods' facts (newest first) that evidence windows and own-history shrinkage read;
+    `period` names this period in the explanation of pooled evidence."""
     facts, adjustments = adjusted_facts(policy, facts)
+    earlier = [(label, adjusted_facts(policy, by_agent)[0]) for label, by_agent in earlier]
+    facts, pooling = pooled_facts(policy, facts, earlier, period)
+    history_targets = _own_history_targets(policy, earlier, members)
     metrics = set(policy.scored_metrics())
-    # Values as scored: shrunk toward the cohort where the policy asks.
+
+    def sample_of(agent_id: int, metric_id: str, fact: Fact) -> float:
+        pooled = pooling.get((agent_id, metric_id))
+        return pooled.effective_sample if pooled is not None else fact.sample_size
+
+    # Values as scored: shrunk toward their target where the policy asks.
     scored_values: dict[str, dict[int, tuple[float | None, float | None]]] = {}
     for metric_id in metrics:
         shrink = policy.evidence.shrink.get(metric_id)
-        means = _cohort_means(facts, members, metric_id, shrink.cohort) if shrink else {}
+        means = (
+            _cohort_means(facts, members, metric_id, shrink.cohort)
+            if shrink is not None and shrink.toward == "cohort"
+            else {}
+        )
         per_agent: dict[int, tuple[float | None, float | None]] = {}
         for agent_id in members:
             fact = facts.get(agent_id, {}).get(metric_id)
@@ -262,8 +398,18 @@ def score_agents(
                 continue
             shrunk = None
             if shrink is not None:
-                mean = means.get(members[agent_id].cohort(shrink.cohort), fact.value)
-                shrunk = shrunk_value(fact.value, fact.sample_size, mean, shrink.prior_weight)
+                target = (
+                    history_targets.get((agent_id, metric_id))
+                    if shrink.toward == "own_history"
+                    else means.get(members[agent_id].cohort(shrink.cohort))
+                )
+                # Without a target (no history yet), the value stands as measured.
+                size = sample_of(agent_id, metric_id, fact)
+                shrunk = (
+                    fact.value
+                    if target is None
+                    else shrunk_value(fact.value, size, target, shrink.prior_weight)
+                )
             per_agent[agent_id] = (fact.value, shrunk)
         scored_values[metric_id] = per_agent
     # Cohort distributions for percentile standards.
@@ -280,6 +426,9 @@ def score_agents(
         for key, values in grouped.items():
             distributions[(metric_id, key)] = sorted(values)
 
+    pooled_by_agent: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for (agent_id, metric_id), pooled in pooling.items():
+        pooled_by_agent[agent_id][metric_id] = pooled.as_dict()
     cards: dict[int, PeriodScores] = {}
     for agent_id, member in members.items():
         agent_facts = facts.get(agent_id, {})
@@ -290,7 +439,7 @@ def score_agents(
                 fact = agent_facts.get(metric_id)
                 raw, shrunk = scored_values[metric_id].get(agent_id, (None, None))
                 points = points_se = None
-                if raw is not None:
+                if raw is not None and fact is not None:
                     used = shrunk if shrunk is not None else raw
                     spec = policy.scoring[metric_id]
                     ordered = (
@@ -299,10 +448,10 @@ def score_agents(
                         else None
                     )
                     points = _points(spec, used, ordered)
-                    size = fact.sample_size if fact is not None else 0
+                    size = sample_of(agent_id, metric_id, fact)
                     se = value_se(policy, metric_id, raw, size)
                     shrink = policy.evidence.shrink.get(metric_id)
-                    if se is not None and shrink is not None:
+                    if se is not None and shrink is not None and shrunk != raw:
                         se *= size / (size + shrink.prior_weight)  # the prior is not sampled
                     points_se = _points_se(spec, used, se, ordered)
                 scored.append(
@@ -317,6 +466,7 @@ def score_agents(
                         fact.source if fact is not None else "",
                         points_se,
                         adjustments.get((agent_id, metric_id)),
+                        pooled_by_agent[agent_id].get(metric_id),
                     )
                 )
             weights = sum(m.weight for m in scored if m.used)
@@ -333,7 +483,12 @@ def score_agents(
             else None
         )
         cards[agent_id] = PeriodScores(
-            agent_id, composite, components, dict(agent_facts), _composite_se(components)
+            agent_id,
+            composite,
+            components,
+            dict(agent_facts),
+            _composite_se(components),
+            pooled_by_agent.get(agent_id, {}),
         )
     return cards
 

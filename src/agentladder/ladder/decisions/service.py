@@ -87,7 +87,10 @@ def run_period(
         session=session, settings=settings or get_settings(), period=chosen, allow_stale=allow_stale
     )
     inputs = gather(
-        session=session, period=chosen, windows=policy_service.window_months(loaded.policy)
+        session=session,
+        period=chosen,
+        windows=policy_service.window_months(loaded.policy),
+        history=loaded.policy.history_periods(),
     )
     cards, outcomes = evaluate(loaded.policy, inputs)
     report = RunReport(chosen.label, loaded.content_hash, dry_run, [], stale_inputs=stale)

@@ -372,6 +372,11 @@ def _evidence_section(view: decisions_schemas.DecisionView, language: Language) 
             )
             if metric.get("adjustment"):
                 section.notes.append(_adjustment_note(metric, language))
+            if metric.get("pooled"):
+                name = labels.metric_name(metric["metric"], language)
+                section.notes.append(
+                    f"{name}: {decisions_schemas.pooled_text(metric['pooled'], language)}"
+                )
         if component.get("renormalised"):
             section.notes.append(
                 _tr(

@@ -35,11 +35,25 @@ class LevelSpec(_Strict):
     en: str = Field(min_length=1)
 
 
+class WindowSpec(_Strict):
+    """Evidence pooled over the last `periods` periods, this one included: period k back
+    weighs `decay`**k per observation (1: every observation alike)."""
+
+    periods: int = Field(ge=1, le=24)
+    decay: float = Field(default=1.0, gt=0, le=1)
+
+    def weights(self) -> list[float]:
+        """Each period's weight, this period first."""
+        return [self.decay**back for back in range(self.periods)]
+
+
 class ComponentSpec(_Strict):
     """A component of the composite score and the weights of its metrics."""
 
     weight: float = Field(ge=0)
     metrics: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    # Pool each of the component's metrics over periods (a metric's own window wins).
+    window: WindowSpec | None = None
 
 
 class LinearSpec(_Strict):
@@ -92,10 +106,14 @@ class ScoringSpec(_Strict):
 
 
 class ShrinkSpec(_Strict):
-    """Bayesian average toward the cohort mean: (n*value + m*mean) / (n + m)."""
+    """Bayesian average toward a target: (n*value + m*target) / (n + m). The target is the
+    cohort's mean (`toward: cohort`), or the agent's own mean over the `periods` periods
+    before the evidence window (`toward: own_history`: neutral between strong and weak)."""
 
     prior_weight: float = Field(gt=0)
+    toward: Literal["cohort", "own_history"] = "cohort"
     cohort: Cohort = "skill_group"
+    periods: int = Field(default=12, ge=1, le=36)  # own_history: how far back
 
 
 class _WithShorthands(BaseModel):
@@ -120,6 +138,12 @@ class SufficiencySpec(_WithShorthands):
     # evaluation, one exam), in the metric's unit: how uncertain a mean of n of them is.
     # Rates need none (binomial); a metric with neither counts as exact.
     spread: dict[str, float] = Field(default_factory=dict)
+    # Metrics pooled over periods ({metric id: window}); a component's window covers its
+    # metrics that have none here. Minimums are checked on the pooled sample.
+    window: dict[str, WindowSpec] = Field(default_factory=dict)
+    # Too little evidence holds the level; `pause` keeps both streaks as they were (the next
+    # period with evidence continues them), `reset` starts them again.
+    on_insufficient: Literal["pause", "reset"] = "pause"
 
 
 class GateSpec(_Strict):
@@ -210,6 +234,27 @@ class LadderPolicy(_Strict):
     def scored_metrics(self) -> list[str]:
         """Every metric some component weighs."""
         return [m for component in self.components.values() for m in component.metrics]
+
+    def evidence_windows(self) -> dict[str, WindowSpec]:
+        """Every pooled metric and its window: the metric's own, else its component's."""
+        windows = {
+            metric: component.window
+            for component in self.components.values()
+            if component.window is not None
+            for metric in component.metrics
+        }
+        return {**windows, **self.evidence.window}
+
+    def history_periods(self) -> dict[str, int]:
+        """The metrics scoring reads from earlier periods, with how many periods before this
+        one (the window's, and for own-history shrinkage the history behind it)."""
+        windows = self.evidence_windows()
+        depth = {metric: window.periods - 1 for metric, window in windows.items()}
+        for metric, shrink in self.evidence.shrink.items():
+            if shrink.toward == "own_history":
+                pooled = windows[metric].periods if metric in windows else 1
+                depth[metric] = pooled - 1 + shrink.periods
+        return {metric: periods for metric, periods in depth.items() if periods > 0}
 
 
 @dataclass(frozen=True)

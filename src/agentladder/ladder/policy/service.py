@@ -116,6 +116,7 @@ def _cross_checks(
     for section, metrics in (
         ("shrink", policy.evidence.shrink),
         ("spread", policy.evidence.spread),
+        ("window", policy.evidence.window),
     ):
         for metric in metrics:
             if metric not in known_metrics:
