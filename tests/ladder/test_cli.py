@@ -236,8 +236,10 @@ def test_explain_lists_the_pooled_periods_and_a_backtest_pools_alike(
     alone.write_text(policy_text(), encoding="utf-8")
     backtest = runner.invoke(
         app,
-        ["ladder", "backtest", "--policy", str(alone), "--from", "2026-10", "--to", "2026-10"]
-        + ["--format", "json"],
+        [
+            *("ladder", "backtest", "--policy", str(alone)),
+            *("--from", "2026-10", "--to", "2026-10", "--format", "json"),
+        ],
     )
     assert backtest.exit_code == 0, backtest.output
     [change] = json.loads(backtest.output)
