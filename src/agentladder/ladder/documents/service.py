@@ -71,6 +71,17 @@ def _gate_value(value: object, language: Language) -> Cell:
     return _number(value)
 
 
+def _skill_groups(person: org_service.AgentRead, language: Language) -> str:
+    """The agent's skill groups by name, the primary one first and marked (as on the page)."""
+    names = (
+        [_tr(language, N_("{group} (primary)"), group=person.primary_skill_group_name)]
+        if person.primary_skill_group_name
+        else []
+    )
+    names += person.other_skill_group_names
+    return _tr(language, labels.LIST_SEPARATOR).join(names) or "—"
+
+
 def _yes_no(flag: bool, language: Language) -> str:
     return _tr(language, N_("Yes") if flag else N_("No"))
 
@@ -222,7 +233,7 @@ def _scorecard_summary(
             (_tr(language, N_("Employee no.")), person.employee_no),
             (_tr(language, N_("Name")), person.name),
             (_tr(language, N_("Team")), team),
-            (_tr(language, N_("Skill groups")), ", ".join(person.skill_groups) or "—"),
+            (_tr(language, N_("Skill groups")), _skill_groups(person, language)),
             (_tr(language, N_("Hire date")), format_date(person.hire_date, language)),
             (_tr(language, N_("Current level")), _level(person.current_level, language)),
             (_tr(language, N_("At this level since")), format_date(person.level_since, language)),
