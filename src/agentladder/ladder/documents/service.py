@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.errors import NotFound
 from agentladder.formatting import format_date, format_number, format_value, kind_of_unit
-from agentladder.i18n import N_, translate
+from agentladder.i18n import N_, N_plural, translate, translate_count
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import schemas as decisions_schemas
 from agentladder.ladder.insights import figures
@@ -86,15 +86,21 @@ def _yes_no(flag: bool, language: Language) -> str:
     return _tr(language, N_("Yes") if flag else N_("No"))
 
 
+EVALUATOR_EFFECT = N_plural(
+    "{evaluator} {effect} ({count} evaluation)", "{evaluator} {effect} ({count} evaluations)"
+)
+
+
 def _adjustment_note(metric: dict[str, Any], language: Language) -> str:
     """A metric scored with or beside its evaluator-adjusted value: both, and the effect of
     each evaluator who scored the agent."""
     adjustment = metric["adjustment"]
     unit = labels.metric_unit(metric["metric"])
     effects = "; ".join(
-        _tr(
+        translate_count(
             language,
-            N_("{evaluator} {effect} ({count} evaluations)"),
+            EVALUATOR_EFFECT,
+            int(e["evaluations"]),
             evaluator=e["evaluator"],
             effect=format_number(e["effect"], "signed_score", language),
             count=format_number(e["evaluations"], "int", language),
