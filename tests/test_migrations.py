@@ -52,3 +52,34 @@ def test_upgrading_keeps_the_rows_that_reference_a_rebuilt_table(tmp_path: Path)
         if url.startswith("sqlite"):  # back on for the connections that follow
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert [tuple(row) for row in roles] == [(1, "admin")]
+
+
+def test_0011_gives_single_group_agents_their_group_as_primary(tmp_path: Path) -> None:
+    """Existing agents: the only group becomes the primary; with several or none, NULL."""
+    url = fresh_database_url(tmp_path, "primary_group")
+    command.upgrade(alembic_config(url), "0010_quality_workflow")
+    with get_engine(url).begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO skill_groups (id, code, name) VALUES (1, 'general', 'g'), (2, 'vip', 'v')"
+        )
+        for agent_id in (1, 2, 3):
+            connection.exec_driver_sql(
+                "INSERT INTO agents (id, employee_no, name, hire_date, current_level,"
+                " level_since, status, created_at, updated_at) VALUES"
+                f" ({agent_id}, 'A{agent_id}', 'n', '2024-01-01', 'basic_fresh', '2024-01-01',"
+                " 'active', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+            )
+        connection.exec_driver_sql(
+            "INSERT INTO agent_skill_groups (agent_id, skill_group_id)"
+            " VALUES (1, 2), (2, 1), (2, 2)"
+        )
+    command.upgrade(alembic_config(url), "0011_primary_skill_group")
+    with get_engine(url).connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT id, primary_skill_group_id FROM agents ORDER BY id"
+        ).all()
+        memberships = connection.exec_driver_sql("SELECT COUNT(*) FROM agent_skill_groups").scalar()
+    assert [tuple(row) for row in rows] == [(1, 2), (2, None), (3, None)]
+    assert memberships == 3  # rebuilding agents on SQLite kept the rows that reference it
+    command.downgrade(alembic_config(url), "0010_quality_workflow")
+    command.upgrade(alembic_config(url), "head")

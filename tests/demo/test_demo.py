@@ -20,6 +20,7 @@ from agentladder.ingest import service as ingest_service
 from agentladder.ingest.models import ImportBatch
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.metrics.models import MetricValue
+from agentladder.org import service as org_service
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, LevelHistory, User
 from agentladder.org.schemas import LEVELS
@@ -63,6 +64,16 @@ def test_demo_builds_a_realistic_centre(settings: Settings) -> None:
             assert ranks == list(range(len(ranks))), "one level at a time, never skipping"
             assert history[-1].to_level == agent.current_level
             assert all(h.effective_on <= TODAY for h in history)
+            # The primary group: the specialised one the agent has, else `general`.
+            assert agent.primary_skill_group is not None
+            assert agent.primary_skill_group in agent.skill_groups
+            codes = {group.code for group in agent.skill_groups}
+            primary = agent.primary_skill_group.code
+            assert primary != "general" if codes - {"general"} else primary == "general"
+        cohorts = Counter(
+            standing.skill_group for standing in org_service.standings_on(session=session, on=TODAY)
+        )
+        assert {"sales", "vip", "general"} <= set(cohorts)
         users = session.scalars(select(User)).all()
         roles = Counter(role for user in users for role in user.roles)
         assert roles["agent"] == 120

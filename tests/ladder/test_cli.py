@@ -210,3 +210,38 @@ def test_evidence_import_help_lists_the_accepted_metrics() -> None:
     text = " ".join(shown.output.replace("│", " ").split())  # as wrapped for the terminal
     assert "qa_score (质检得分 | QA score)" in text
     assert "handled_calls (接听量 | Handled calls)" in text
+
+
+def test_explain_lists_the_pooled_periods_and_a_backtest_pools_alike(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    with session_scope(cli_env) as session:
+        agent = make_agent(session, employee_no="A0003", name="座席A0003", hire_date=HIRED)
+        give(session, agent, "2026-09", score=80, qa_evaluations=3)
+        give(session, agent, "2026-10", score=80, qa_evaluations=4)
+    window = "  window: {qa_score: {periods: 2, decay: 0.5}}"
+    pooled = tmp_path / "pooled.yaml"
+    pooled.write_text(policy_text(evidence=window), encoding="utf-8")
+    assert runner.invoke(app, ["ladder", "policy", "apply", str(pooled)]).exit_code == 0
+    assert runner.invoke(app, ["ladder", "run", "--period", "2026-10"]).exit_code == 0
+    explained = runner.invoke(
+        app, ["ladder", "explain", "A0003", "--period", "2026-10", "--language", "en"]
+    )
+    assert "QA score pooled over 2026-10 ×1, 2026-09 ×0.5: 7 observations." in explained.output
+    assert "✓ QA evaluations: required 6, actual 7" in explained.output
+    in_chinese = runner.invoke(app, ["ladder", "explain", "A0003", "--period", "2026-10"])
+    assert "合并了 2026-10 ×1、2026-09 ×0.5 的证据：共 7 个样本" in in_chinese.output
+    # Under the same policy without the window, the backtest finds October thin.
+    alone = tmp_path / "alone.yaml"
+    alone.write_text(policy_text(), encoding="utf-8")
+    backtest = runner.invoke(
+        app,
+        [
+            *("ladder", "backtest", "--policy", str(alone)),
+            *("--from", "2026-10", "--to", "2026-10", "--format", "json"),
+        ],
+    )
+    assert backtest.exit_code == 0, backtest.output
+    [change] = json.loads(backtest.output)
+    assert change["agent"] == "A0003"
+    assert change["proposed"] == "insufficient_evidence -> basic_fresh"

@@ -40,3 +40,24 @@ def test_sentences_stored_before_still_read_in_chinese(
     chinese = reason_text({"message": message, "params": params}, "zh_Hans")
     assert chinese != reason_text({"message": message, "params": params}, "en")
     assert not any("a" <= ch <= "z" for ch in chinese.replace("super", ""))
+
+
+def test_an_evaluators_effect_counts_one_evaluation_in_the_singular() -> None:
+    from agentladder.ladder.documents import service as documents_service
+
+    metric = {
+        "metric": "qa_score",
+        "adjustment": {
+            "used": True,
+            "raw": 89.9,
+            "adjusted": 92.8,
+            "evaluators": [
+                {"evaluator": "qa2", "effect": 0.2, "evaluations": 1},
+                {"evaluator": "qa3", "effect": 3.1, "evaluations": 2},
+            ],
+        },
+    }
+    note = documents_service._adjustment_note(metric, "en")
+    assert "qa2 +0.2 (1 evaluation)" in note
+    assert "qa3 +3.1 (2 evaluations)" in note
+    assert "qa2 +0.2（1 次评估）" in documents_service._adjustment_note(metric, "zh_Hans")

@@ -94,7 +94,7 @@ def test_a_component_without_data_is_left_out_of_the_composite(
     assert card.components[1].score is None or qa_known
 
 
-def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() -> None:
+def test_default_policy_pools_qa_shrinks_it_toward_own_history_and_ranks_within_the_group() -> None:
     from agentladder.ladder.policy.service import default_policy_text
 
     policy = parse_policy(
@@ -110,11 +110,22 @@ def test_default_policy_shrinks_qa_toward_the_skill_group_and_ranks_within_it() 
         4: {"aht_s": Fact(4, "aht_s", 100, 90, "t")},  # another skill group: ranked alone
         5: {},
     }
-    cards = score_agents(policy, members, facts)
-    mean = (100 * 1 + 80 * 9 + 85 * 10) / 20
+    # Agent 1: two earlier months in the window, and older months behind it (its history).
+    earlier = [
+        ("2026-08", {1: {"qa_score": Fact(1, "qa_score", 90, 4, "t")}}),
+        ("2026-07", {}),
+        ("2026-06", {1: {"qa_score": Fact(1, "qa_score", 70, 6, "t")}}),
+        ("2026-05", {1: {"qa_score": Fact(1, "qa_score", 76, 4, "t")}}),
+    ]
+    cards = score_agents(policy, members, facts, earlier, "2026-09")
     qa = cards[1].metric("qa_score")
     assert qa is not None
-    assert qa.shrunk == pytest.approx((100 + 5 * mean) / 6)
+    pooled = (100 * 1 + 90 * 4) / 5  # 2026-09 and 2026-08 (2026-07 had none)
+    history = (70 * 6 + 76 * 4) / 10  # behind the three-month window
+    assert (qa.raw, qa.sample_size) == (pytest.approx(pooled), 5)
+    assert qa.shrunk == pytest.approx((5 * pooled + 5 * history) / 10)
+    # Without a history of its own, a value stands: the others' scores do not pull it.
+    assert cards[2].metric("qa_score").shrunk == 80  # type: ignore[union-attr]
     assert [cards[i].metric("aht_s").points for i in (1, 2, 3)] == [0, 100, 50]  # type: ignore[union-attr]
     assert cards[4].metric("aht_s").points == 50  # type: ignore[union-attr]
     assert cards[5].composite is None

@@ -341,3 +341,101 @@ def test_roster_cli_suggests_and_takes_create_teams(
     assert created.exit_code == 0, created.output
     with session_scope(cli_env) as session:
         assert org_service.get_team_by_code(session=session, code="T09") is not None
+
+
+def _groups_and_primary(settings: Settings, employee_no: str) -> tuple[list[str], str | None]:
+    with session_scope(settings) as session:
+        agent = org_service.get_agent_by_employee_no(session=session, employee_no=employee_no)
+        assert agent is not None
+        read = org_service.agent_read(agent)
+        return read.skill_groups, read.primary_skill_group
+
+
+@pytest.mark.parametrize(
+    "header", ["主技能组", "主要技能组", "primary skill group", "primary_skill_group"]
+)
+def test_primary_skill_group_column_in_chinese_and_english(
+    settings: Settings, centre: None, header: str
+) -> None:
+    text = (
+        f"工号,姓名,入职日期,班组,技能组,{header}\n"
+        "100001,王芳,2024-03-01,T01,general、billing,billing\n"
+        "100002,李强,2024-03-01,T01,general、billing,\n"
+        "100003,张伟,2024-03-01,T01,billing,\n"
+    )
+    result = _apply(settings, text.encode())
+    assert result.applied, result.preview.errors
+    assert _groups_and_primary(settings, "100001") == (["billing", "general"], "billing")
+    # Several groups and an empty cell: no primary (the ladder then takes the first by code).
+    assert _groups_and_primary(settings, "100002") == (["billing", "general"], None)
+    # One group: it is the primary.
+    assert _groups_and_primary(settings, "100003") == (["billing"], "billing")
+
+
+def test_primary_skill_group_missing_from_the_groups_is_added(
+    settings: Settings, centre: None
+) -> None:
+    text = "工号,姓名,入职日期,班组,技能组,主技能组\n100001,王芳,2024-03-01,T01,general,账务咨询\n"
+    result = _apply(settings, text.encode())
+    assert result.applied, result.preview.errors
+    [row] = result.preview.rows
+    assert row.action == "create"
+    assert _groups_and_primary(settings, "100001") == (["billing", "general"], "billing")
+
+
+def test_unknown_primary_skill_group_is_refused_by_row_and_column(
+    settings: Settings, centre: None
+) -> None:
+    text = (
+        "工号,姓名,入职日期,班组,技能组,主技能组\n"
+        "100001,王芳,2024-03-01,T01,general,general\n"
+        "100002,李强,2024-03-01,T01,general,vip\n"
+    )
+    result = _apply(settings, text.encode())
+    assert not result.applied
+    assert [(e.row, e.column, e.value, e.message) for e in result.preview.errors] == [
+        (3, "主技能组", "vip", "unknown skill group")
+    ]
+    assert _count(settings, Agent) == 0
+
+
+def test_primary_skill_group_changes_show_in_the_preview(settings: Settings, centre: None) -> None:
+    _apply(settings, GOOD.encode())
+    assert _groups_and_primary(settings, "100002") == (["billing", "general"], None)
+    # Only the primary column: the agent keeps their groups and gets a primary among them.
+    only_primary = "工号,姓名,入职日期,班组,主技能组\n100002,李强,2024-07-15,T01,billing\n"
+    preview = roster_service.preview_roster
+    with session_scope(settings) as session:
+        planned = preview(session=session, data=only_primary.encode(), file_name="p.csv")
+    [row] = planned.rows
+    assert (row.action, row.changes) == ("update", {"primary_skill_group": ("", "billing")})
+    assert _apply(settings, only_primary.encode()).applied
+    assert _groups_and_primary(settings, "100002") == (["billing", "general"], "billing")
+    # English header; another of the agent's groups.
+    general = "工号,姓名,入职日期,班组,primary skill group\n100002,李强,2024-07-15,T01,general\n"
+    again = _apply(settings, general.encode())
+    assert again.preview.rows[0].changes == {"primary_skill_group": ("billing", "general")}
+    # Groups replaced without the primary: the only group left becomes the primary.
+    dropped = "工号,姓名,入职日期,班组,技能组\n100002,李强,2024-07-15,T01,billing\n"
+    third = _apply(settings, dropped.encode())
+    assert third.preview.rows[0].changes == {
+        "skill_groups": ("billing, general", "billing"),
+        "primary_skill_group": ("general", "billing"),
+    }
+    assert _groups_and_primary(settings, "100002") == (["billing"], "billing")
+
+
+def test_roster_template_has_the_primary_skill_group_column_and_imports(
+    settings: Settings, centre: None
+) -> None:
+    from openpyxl import load_workbook
+
+    from agentladder.imports.template import template_workbook
+
+    data = template_workbook(roster_service.ROSTER_IMPORTER)
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[headers.index("技能组") + 1] == "主技能组"
+    result = _apply(settings, data, name="roster.xlsx")
+    assert result.applied, result.preview.errors
+    assert _groups_and_primary(settings, "100001") == (["general"], "general")

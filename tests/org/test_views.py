@@ -312,3 +312,59 @@ def test_a_teams_name_is_its_mingcheng_not_a_persons_xingming(admin: TestClient)
     header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert "名称" in header
     assert "姓名" not in header
+
+
+def _skill_groups_fact(html: str) -> str:
+    found = re.search(r'<dd id="skill-groups">([^<]*)</dd>', html)
+    assert found
+    return found.group(1)
+
+
+def test_agent_page_sets_and_shows_the_primary_skill_group(
+    admin: TestClient, settings: Settings
+) -> None:
+    agent_id = admin.get("/api/agents?q=100003").json()["agents"][0]["id"]
+    page = admin.get(f"/agents/{agent_id}").text
+    assert _skill_groups_fact(page) == "普通话热线、VIP专席"
+    assert 'id="skill-groups-form"' in page
+    response = admin.post(
+        f"/agents/{agent_id}/skill-groups",
+        data={
+            "skill_groups": ["general"],
+            "primary_skill_group": "vip",
+            "csrf_token": csrf_token(admin, f"/agents/{agent_id}"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    # The primary joined the ticked groups; the page lists it first and marks it.
+    page = admin.get(f"/agents/{agent_id}").text
+    assert _skill_groups_fact(page) == "VIP专席（主）、普通话热线"
+    assert '<option value="vip" selected>' in page
+    english = admin.get(f"/agents/{agent_id}", headers={"Accept-Language": "en"})
+    detail = admin.get(f"/api/agents/{agent_id}").json()
+    assert (detail["skill_groups"], detail["primary_skill_group"]) == (["general", "vip"], "vip")
+    listed = admin.get("/agents?q=100003").text
+    assert "VIP专席（主）、普通话热线" in listed
+    assert _skill_groups_fact(english.text) == "VIP专席 (primary), 普通话热线"
+
+
+def test_api_patch_sets_and_clears_the_primary_skill_group(admin: TestClient) -> None:
+    agent_id = admin.get("/api/agents?q=100001").json()["agents"][0]["id"]
+    response = admin.patch(f"/api/agents/{agent_id}", json={"primary_skill_group_code": "vip"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["skill_groups"], body["primary_skill_group"]) == (["general", "vip"], "vip")
+    # Only the groups: the primary left them, and of two groups none is primary.
+    response = admin.patch(f"/api/agents/{agent_id}", json={"skill_group_codes": ["general"]})
+    assert (response.json()["skill_groups"], response.json()["primary_skill_group"]) == (
+        ["general"],
+        "general",
+    )
+    unknown = admin.patch(
+        f"/api/agents/{agent_id}",
+        headers={"Accept-Language": "en"},
+        json={"primary_skill_group_code": "nosuch"},
+    )
+    assert unknown.status_code == 422
+    assert "unknown skill group nosuch" in unknown.json()["detail"]

@@ -277,3 +277,11 @@ def test_typed_text_is_never_a_formula_in_csv(lead: str) -> None:
     body = reports_service.export_table([[text, -1.5, 3]], ["name", "delta", "n"], "csv")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[1] == ["'" + text, "-1.5", "3"]  # numbers, negative ones too, stay numbers
+
+
+def test_the_scorecard_names_the_primary_skill_group_first(
+    session: Session, centre: Centre
+) -> None:
+    for language, marked in (("en", "(primary)"), ("zh_Hans", "（主）")):
+        page = reports_service.render_document(BUILDS["scorecard"](session, language), "html")
+        assert marked in page.decode()

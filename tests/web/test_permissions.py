@@ -304,6 +304,7 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "data": {"level": "basic_sophomore", "effective_on": "2025-01-01", "reason": "test"}
         },
         ("POST", "/agents/{agent_id}/aliases"): {"data": {"identity": "SIP/7777"}},
+        ("POST", "/agents/{agent_id}/skill-groups"): {"data": {"primary_skill_group": ""}},
         ("POST", "/agents/{agent_id}/aliases/{alias_id}/delete"): {},
         ("POST", "/teams"): {"data": {"code": "T09", "name": "新班组"}},
         ("POST", "/teams/{team_id}"): {"data": {"name": "客服一组", "leads": "team_lead"}},
@@ -323,6 +324,7 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "json": {"level": "basic_sophomore", "effective_on": "2025-01-01", "reason": "test"}
         },
         ("POST", "/api/agents/{agent_id}/aliases"): {"json": {"identity": "PJSIP/7777"}},
+        ("PATCH", "/api/agents/{agent_id}"): {"json": {"primary_skill_group_code": None}},
         ("POST", "/api/teams"): {"json": {"code": "T09", "name": "新班组"}},
         ("PATCH", "/api/teams/{team_id}"): {"json": {"name": "一组"}},
         ("POST", "/api/skill-groups"): {"json": {"code": "vip", "name": "VIP专席"}},

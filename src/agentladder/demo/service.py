@@ -162,10 +162,8 @@ def step_organisation(ctx: DemoContext) -> None:
     truths = []
     for index in range(ctx.agents_wanted):
         hire = earliest + timedelta(days=rng.randrange((ctx.today - earliest).days - 20))
-        groups = [
-            "general",
-            *rng.sample([c for c, _ in SKILL_GROUPS[1:]], k=rng.choice((0, 1, 1, 2))),
-        ]
+        specialised = rng.sample([c for c, _ in SKILL_GROUPS[1:]], k=rng.choice((0, 1, 1, 2)))
+        groups = ["general", *specialised]
         rows.append(
             {
                 "工号": f"{100001 + index}",
@@ -173,6 +171,9 @@ def step_organisation(ctx: DemoContext) -> None:
                 "入职日期": hire.strftime("%Y/%m/%d"),
                 "班组": teams[index % team_count].code,
                 "技能组": "、".join(groups),
+                # The specialised group is the agent's cohort on the ladder; a sample comes
+                # in random order, so its first is a random pick among several.
+                "主技能组": specialised[0] if specialised else "general",
                 "分机": f"Agent/{8001 + index}; SIP/{8001 + index}",
             }
         )

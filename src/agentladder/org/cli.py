@@ -18,7 +18,9 @@ from agentladder.org.accounts import service as accounts_service
 from agentladder.org.models import User
 from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
+    AgentCreate,
     AgentFilter,
+    AgentUpdate,
     ApiTokenCreate,
     RosterResult,
     SkillGroupCreate,
@@ -146,6 +148,7 @@ def agents_list(
             "name",
             "team_code",
             "skill_groups",
+            "primary_skill_group",
             "current_level",
             "level_since",
             "hire_date",
@@ -153,6 +156,92 @@ def agents_list(
         ],
         fmt,
         f"Agents ({len(rows)})",
+    )
+
+
+SkillGroupsOption = Annotated[
+    str | None,
+    typer.Option(help="Skill group codes separated by commas; replaces the agent's groups."),
+]
+PrimarySkillGroupOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The skill group the ladder compares the agent with (docs/org.md); joins the "
+        "groups when missing. An empty value clears it."
+    ),
+]
+
+
+def _codes(text: str) -> list[str]:
+    return [code.strip() for code in text.split(",") if code.strip()]
+
+
+@agents_app.command("create")
+def agents_create(
+    employee_no: str,
+    name: str,
+    hire_date: Annotated[str, typer.Option(help="The hire date, 2024-03-01.")],
+    team: Annotated[str | None, typer.Option(help="Team code.")] = None,
+    skill_groups: SkillGroupsOption = None,
+    primary_skill_group: PrimarySkillGroupOption = None,
+    level: Annotated[str | None, typer.Option(help="Level id (default: the first).")] = None,
+) -> None:
+    """Create one agent (a whole roster: `org roster import`)."""
+    try:
+        agent_in = AgentCreate.model_validate(
+            {
+                "employee_no": employee_no,
+                "name": name,
+                "hire_date": hire_date,
+                "team_code": team,
+                "skill_group_codes": _codes(skill_groups or ""),
+                "primary_skill_group_code": primary_skill_group or None,
+                "level": level,
+            }
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from exc
+    try:
+        with session_scope() as session:
+            agent = org_service.agent_read(
+                org_service.create_agent(session=session, agent_in=agent_in)
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"agent {agent.employee_no} created; skill groups: {', '.join(agent.skill_groups) or '-'}"
+        f"; primary: {agent.primary_skill_group or '-'}"
+    )
+
+
+@agents_app.command("update")
+def agents_update(
+    employee_no: str,
+    skill_groups: SkillGroupsOption = None,
+    primary_skill_group: PrimarySkillGroupOption = None,
+) -> None:
+    """Change an agent's skill groups and primary skill group; an option left out keeps its
+    value."""
+    changes: dict[str, object] = {}
+    if skill_groups is not None:
+        changes["skill_group_codes"] = _codes(skill_groups)
+    if primary_skill_group is not None:
+        changes["primary_skill_group_code"] = primary_skill_group.strip() or None
+    try:
+        with session_scope() as session:
+            found = org_service.get_agent_by_employee_no(session=session, employee_no=employee_no)
+            if found is None:
+                raise NotFound("agent not found")
+            agent = org_service.agent_read(
+                org_service.update_agent(
+                    session=session, agent=found, agent_in=AgentUpdate.model_validate(changes)
+                )
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"agent {agent.employee_no}: skill groups {', '.join(agent.skill_groups) or '-'}"
+        f"; primary {agent.primary_skill_group or '-'}"
     )
 
 

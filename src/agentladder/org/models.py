@@ -82,6 +82,11 @@ class Agent(Base):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    # The group whose cohort the ladder compares the agent with; always one of skill_groups
+    # (the service keeps it so). NULL: not chosen, the ladder falls back (org.service.cohort_of).
+    primary_skill_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("skill_groups.id", ondelete="SET NULL"), index=True
+    )
     current_level: Mapped[str] = mapped_column(String(40), index=True)
     level_since: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
@@ -93,6 +98,7 @@ class Agent(Base):
     skill_groups: Mapped[list[SkillGroup]] = relationship(
         secondary=agent_skill_groups, order_by=SkillGroup.code
     )
+    primary_skill_group: Mapped[SkillGroup | None] = relationship()
     level_history: Mapped[list[LevelHistory]] = relationship(
         back_populates="agent",
         order_by="(LevelHistory.effective_on, LevelHistory.id)",

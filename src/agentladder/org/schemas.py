@@ -59,12 +59,24 @@ class AgentCreate(BaseModel):
     hire_date: date
     team_code: str | None = None
     skill_group_codes: list[str] = Field(default_factory=list)
+    # Joins the groups when they lack it; None: the only group, if there is exactly one.
+    primary_skill_group_code: str | None = None
     level: str | None = None
 
     @field_validator("employee_no", "name")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+
+class AgentUpdate(BaseModel):
+    """A change to an agent's skill groups; a field left out keeps its value, an explicit
+    None primary clears it (an agent with one group keeps that one as primary)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skill_group_codes: list[str] | None = None  # replaces the agent's groups
+    primary_skill_group_code: str | None = None  # added to the groups when missing
 
 
 class LevelHistoryRead(_Read):
@@ -92,10 +104,22 @@ class AgentRead(BaseModel):
     skill_groups: list[str]
     # The same groups by their names, as people read them (codes are for files and scripts).
     skill_group_names: list[str] = []
+    # The group the ladder compares the agent with (docs/org.md); always one of skill_groups.
+    primary_skill_group: str | None = None
+    primary_skill_group_name: str | None = None
     current_level: str
     level_since: date
     status: str
     left_on: date | None
+
+    @property
+    def other_skill_group_names(self) -> list[str]:
+        """The names of the agent's groups besides the primary one, by code."""
+        return [
+            name
+            for code, name in zip(self.skill_groups, self.skill_group_names, strict=False)
+            if code != self.primary_skill_group
+        ]
 
 
 class AgentDetail(AgentRead):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
+from agentladder.org.cohorts import cohort_code, settled_primary
 from agentladder.org.identity import MAX_IDENTITY_CHARS, identity_fits, identity_key
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import (
@@ -35,6 +36,7 @@ from agentladder.org.schemas import (
     AgentFilter,
     AgentPage,
     AgentRead,
+    AgentUpdate,
     AliasRead,
     LevelHistoryRead,
     SkillGroupCreate,
@@ -200,6 +202,7 @@ def create_skill_group(*, session: Session, group_in: SkillGroupCreate) -> Skill
 
 def agent_read(agent: Agent) -> AgentRead:
     """The public shape of an agent."""
+    primary = agent.primary_skill_group
     return AgentRead(
         id=agent.id,
         employee_no=agent.employee_no,
@@ -209,6 +212,8 @@ def agent_read(agent: Agent) -> AgentRead:
         team_name=agent.team.name if agent.team else None,
         skill_groups=[group.code for group in agent.skill_groups],
         skill_group_names=[group.name or group.code for group in agent.skill_groups],
+        primary_skill_group=primary.code if primary else None,
+        primary_skill_group_name=(primary.name or primary.code) if primary else None,
         current_level=agent.current_level,
         level_since=agent.level_since,
         status=agent.status,
@@ -217,7 +222,11 @@ def agent_read(agent: Agent) -> AgentRead:
 
 
 def _agent_query() -> Select[Agent]:
-    return select(Agent).options(selectinload(Agent.team), selectinload(Agent.skill_groups))
+    return select(Agent).options(
+        selectinload(Agent.team),
+        selectinload(Agent.skill_groups),
+        selectinload(Agent.primary_skill_group),
+    )
 
 
 def _filtered_agents(scope: AgentScope, filters: AgentFilter) -> Select[Agent]:
@@ -308,12 +317,12 @@ def create_agent(*, session: Session, agent_in: AgentCreate, source: str = "manu
         team = get_team_by_code(session=session, code=agent_in.team_code)
         if team is None:
             raise InvalidInput("unknown team {code}", code=agent_in.team_code)
-    groups = []
-    for code in agent_in.skill_group_codes:
-        group = get_skill_group_by_code(session=session, code=code)
-        if group is None:
-            raise InvalidInput("unknown skill group {code}", code=code)
-        groups.append(group)
+    groups = _skill_groups_named(session, agent_in.skill_group_codes)
+    primary = (
+        _skill_groups_named(session, [agent_in.primary_skill_group_code])[0]
+        if agent_in.primary_skill_group_code
+        else None
+    )
     level = (
         levels_service.parse_level(agent_in.level)
         if agent_in.level
@@ -324,11 +333,11 @@ def create_agent(*, session: Session, agent_in: AgentCreate, source: str = "manu
         name=agent_in.name,
         hire_date=agent_in.hire_date,
         team=team,
-        skill_groups=groups,
         current_level=level.id,
         level_since=agent_in.hire_date,
         status="active",
     )
+    _set_membership(agent, groups, primary)
     agent.level_history.append(
         LevelHistory(
             from_level=None,
@@ -339,6 +348,46 @@ def create_agent(*, session: Session, agent_in: AgentCreate, source: str = "manu
         )
     )
     session.add(agent)
+    session.flush()
+    return agent
+
+
+def _skill_groups_named(session: Session, codes: Iterable[str]) -> list[SkillGroup]:
+    """The skill groups of these codes (case-insensitive, each once); InvalidInput names the
+    first unknown code."""
+    groups: dict[int, SkillGroup] = {}
+    for code in codes:
+        group = get_skill_group_by_code(session=session, code=code)
+        if group is None:
+            raise InvalidInput("unknown skill group {code}", code=code)
+        groups[group.id] = group
+    return list(groups.values())
+
+
+def _set_membership(agent: Agent, groups: list[SkillGroup], primary: SkillGroup | None) -> None:
+    """Store an agent's groups and primary group by the rules of org/cohorts.py: the primary
+    joins the groups; without one, the only group is the primary."""
+    if primary is not None and primary.id not in {group.id for group in groups}:
+        groups = [*groups, primary]
+    agent.skill_groups = sorted(groups, key=lambda group: group.code)
+    agent.primary_skill_group = settled_primary(agent.skill_groups, primary)
+
+
+def update_agent(*, session: Session, agent: Agent, agent_in: AgentUpdate) -> Agent:
+    """Change an agent's skill groups and/or primary group (see AgentUpdate); removing the
+    primary from the groups re-picks it (the only group left, or none)."""
+    groups = (
+        list(agent.skill_groups)
+        if agent_in.skill_group_codes is None
+        else _skill_groups_named(session, agent_in.skill_group_codes)
+    )
+    primary = agent.primary_skill_group
+    if "primary_skill_group_code" in agent_in.model_fields_set:
+        code = agent_in.primary_skill_group_code
+        primary = _skill_groups_named(session, [code])[0] if code else None
+    elif primary is not None and primary.id not in {group.id for group in groups}:
+        primary = None  # left the groups: re-picked, it does not bring itself back
+    _set_membership(agent, groups, primary)
     session.flush()
     return agent
 
@@ -511,7 +560,7 @@ class LevelStanding:
     name: str
     team_id: int | None
     team_code: str | None
-    skill_group: str | None  # the first of the agent's skill groups
+    skill_group: str | None  # the cohort: the primary group, else the first by code
     hire_date: date
     level: str
     level_since: date
@@ -520,12 +569,14 @@ class LevelStanding:
 
 def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
     """Every agent employed on a date (hired, not yet left), with the level that day from the
-    level history (changes effective later do not count), by employee number."""
+    level history (changes effective later do not count) and the cohort (org/cohorts.py: the
+    primary skill group, else the first by code), by employee number."""
     query = (
         select(Agent)
         .options(
             selectinload(Agent.team),
             selectinload(Agent.skill_groups),
+            selectinload(Agent.primary_skill_group),
             selectinload(Agent.level_history),
         )
         .where(Agent.hire_date <= on, or_(Agent.left_on.is_(None), Agent.left_on > on))
@@ -553,7 +604,10 @@ def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
                 agent.name,
                 agent.team_id,
                 agent.team.code if agent.team else None,
-                agent.skill_groups[0].code if agent.skill_groups else None,
+                cohort_code(
+                    [group.code for group in agent.skill_groups],
+                    agent.primary_skill_group.code if agent.primary_skill_group else None,
+                ),
                 agent.hire_date,
                 level,
                 since,
@@ -592,5 +646,6 @@ __all__ = [
     "resolve_identity",
     "set_agent_left",
     "standings_on",
+    "update_agent",
     "update_team",
 ]

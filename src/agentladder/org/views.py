@@ -21,6 +21,7 @@ from agentladder.org.schemas import (
     AgentDetail,
     AgentFilter,
     AgentPage,
+    AgentUpdate,
     AliasCreate,
     AliasRead,
     LevelChange,
@@ -149,6 +150,7 @@ def _agent_export(
         "name",
         "team",
         "skill_groups",
+        "primary_skill_group",
         "level",
         "level_since",
         "hire_date",
@@ -163,6 +165,7 @@ def _agent_export(
             r.agent.name,
             r.agent.team_code or "",
             ", ".join(r.agent.skill_groups),
+            r.agent.primary_skill_group or "",
             levels_service.get_level(r.agent.current_level).label(language),
             r.agent.level_since,
             r.agent.hire_date,
@@ -242,8 +245,32 @@ def agent_page(
             "agent": org_service.agent_detail(agent),
             "can_edit": allows(user.roles, Permission.AGENTS_EDIT),
             "level_sources": org_service.LEVEL_SOURCE_NAMES,
+            "skill_groups": org_service.list_skill_groups(session=session),
         },
     )
+
+
+@pages.post("/agents/{agent_id}/skill-groups")
+def agent_skill_groups_form(
+    session: SessionDep,
+    user: AgentsEditUser,
+    agent_id: RowId,
+    skill_groups: Annotated[list[str] | None, Form()] = None,
+    primary_skill_group: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Set the agent's skill groups (the boxes ticked) and primary group (none: cleared)."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    org_service.update_agent(
+        session=session,
+        agent=agent,
+        agent_in=AgentUpdate(
+            skill_group_codes=skill_groups or [],
+            primary_skill_group_code=primary_skill_group.strip() or None,
+        ),
+    )
+    return _redirect(f"/agents/{agent_id}")
 
 
 @pages.post("/agents/{agent_id}/level")
@@ -505,6 +532,19 @@ def api_agent_level(
         recorded_by=user,
     )
     return org_service.agent_detail(agent)
+
+
+@api.patch("/agents/{agent_id}", response_model=AgentDetail, responses=error_responses(400, 404))
+def api_agent_update(
+    session: SessionDep, user: AgentsEditUser, agent_id: RowId, agent_in: AgentUpdate
+) -> AgentDetail:
+    """Change an agent's skill groups or primary skill group (a field left out is kept)."""
+    agent = org_service.get_agent_or_raise(
+        session=session, agent_id=agent_id, scope=org_service.agent_scope(user)
+    )
+    return org_service.agent_detail(
+        org_service.update_agent(session=session, agent=agent, agent_in=agent_in)
+    )
 
 
 @api.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,6 @@ from agentladder.i18n import N_
 from agentladder.imports.schemas import ImportResult
 from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
-from agentladder.org.models import User
 from agentladder.org.schemas import Permission
 from agentladder.periods import period_of
 from agentladder.quality import forms_io, importing
@@ -28,11 +27,17 @@ from agentladder.quality.sampling import service as sampling
 from agentladder.quality.workspace import service as workspace
 from agentladder.reports import service as reports_service
 from agentladder.web.auth import (
+    QaCalibrationUser,
     QaDashboardUser,
+    QaEvaluateUser,
+    QaImportUser,
+    QaOwnUser,
+    QaReviewUser,
+    QaViewUser,
+    QualitySamplesUser,
     SessionDep,
     SettingsDep,
     request_language,
-    requires,
 )
 from agentladder.web.importing import XLSX_MEDIA_TYPE, PageUpload, add_import_routes
 from agentladder.web.params import FormPeriod, OptionalPeriod, OptionalRowIdQuery, RowId
@@ -126,7 +131,6 @@ def dashboard_export(
 
 # --- forms and past evaluations from files ---------------------------------------------------
 
-QaImportUser = Annotated[User, Depends(requires(Permission.QA_IMPORT))]
 YAML_MEDIA_TYPE = "application/yaml"
 
 
@@ -188,7 +192,6 @@ def forms_export(
 
 # --- samples: draw, list, detail (QA evaluators and management) ------------------------------
 
-QualitySamplesUser = Annotated[User, Depends(requires(Permission.QUALITY_SAMPLES))]
 # Who sees the agents of a blind sample: not the evaluators (the qa role) it hides them from.
 REVEAL_BLIND_ROLES = frozenset({"admin", "manager"})
 
@@ -271,8 +274,6 @@ def sample_page(
 
 
 # --- calibration and reliability --------------------------------------------------------------
-
-QaCalibrationUser = Annotated[User, Depends(requires(Permission.QA_CALIBRATION))]
 
 
 @pages.get("/quality/calibration")
@@ -366,10 +367,6 @@ def _redirect(path: str) -> RedirectResponse:
 
 # --- the evaluation workspace, the agent's evaluations, disputes and the audit trail -------
 
-QaEvaluateUser = Annotated[User, Depends(requires(Permission.QA_EVALUATE))]
-QaViewUser = Annotated[User, Depends(requires(Permission.QA_VIEW))]
-QaOwnUser = Annotated[User, Depends(requires(Permission.QA_OWN))]
-QaReviewUser = Annotated[User, Depends(requires(Permission.QA_REVIEW))]
 
 AUDIT_ACTIONS = {
     "submitted": N_("Submitted"),

@@ -211,6 +211,13 @@ LadderDecideUser = Annotated[User, Depends(requires(Permission.LADDER_DECIDE))]
 LadderPolicyUser = Annotated[User, Depends(requires(Permission.LADDER_POLICY))]
 LadderAppealUser = Annotated[User, Depends(requires(Permission.LADDER_APPEAL))]
 QaDashboardUser = Annotated[User, Depends(requires(Permission.QA_DASHBOARD))]
+QaImportUser = Annotated[User, Depends(requires(Permission.QA_IMPORT))]
+QualitySamplesUser = Annotated[User, Depends(requires(Permission.QUALITY_SAMPLES))]
+QaCalibrationUser = Annotated[User, Depends(requires(Permission.QA_CALIBRATION))]
+QaEvaluateUser = Annotated[User, Depends(requires(Permission.QA_EVALUATE))]
+QaViewUser = Annotated[User, Depends(requires(Permission.QA_VIEW))]
+QaOwnUser = Annotated[User, Depends(requires(Permission.QA_OWN))]
+QaReviewUser = Annotated[User, Depends(requires(Permission.QA_REVIEW))]
 
 
 @lru_cache(maxsize=16)

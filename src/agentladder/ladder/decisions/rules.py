@@ -309,9 +309,9 @@ def _score_reasons(card: PeriodScores) -> list[Reason]:
                 N_("{metric} pooled over {periods}: {sample} observations."),
                 {
                     "metric": metric_id,
-                    "periods": ", ".join(
+                    "periods": [
                         f"{p['period']} ×{_plain(round(p['weight'], 3))}" for p in pooled["periods"]
-                    ),
+                    ],
                     "sample": pooled["sample"],
                 },
             )

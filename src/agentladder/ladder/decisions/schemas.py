@@ -178,6 +178,8 @@ def _param_text(key: str, value: Any, language: Language) -> Any:
         return labels.metric_names_list(value, language)
     if key == "failed" and isinstance(value, (str, list)):
         return labels.gate_names_list(value, language)
+    if key == "periods" and isinstance(value, list):
+        return translate(language, labels.LIST_SEPARATOR).join(value)
     if key in ("certification", "certifications") and isinstance(value, (str, list)):
         return labels.certification_list(value, language)
     return value

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from agentladder.config import Language
 from agentladder.errors import NotFound
 from agentladder.formatting import format_date, format_number, format_value, kind_of_unit
-from agentladder.i18n import N_, translate
+from agentladder.i18n import N_, N_plural, translate, translate_count
 from agentladder.ladder import labels
 from agentladder.ladder.decisions import schemas as decisions_schemas
 from agentladder.ladder.insights import figures
@@ -71,8 +71,24 @@ def _gate_value(value: object, language: Language) -> Cell:
     return _number(value)
 
 
+def _skill_groups(person: org_service.AgentRead, language: Language) -> str:
+    """The agent's skill groups by name, the primary one first and marked (as on the page)."""
+    names = (
+        [_tr(language, N_("{group} (primary)"), group=person.primary_skill_group_name)]
+        if person.primary_skill_group_name
+        else []
+    )
+    names += person.other_skill_group_names
+    return _tr(language, labels.LIST_SEPARATOR).join(names) or "—"
+
+
 def _yes_no(flag: bool, language: Language) -> str:
     return _tr(language, N_("Yes") if flag else N_("No"))
+
+
+EVALUATOR_EFFECT = N_plural(
+    "{evaluator} {effect} ({count} evaluation)", "{evaluator} {effect} ({count} evaluations)"
+)
 
 
 def _adjustment_note(metric: dict[str, Any], language: Language) -> str:
@@ -81,9 +97,10 @@ def _adjustment_note(metric: dict[str, Any], language: Language) -> str:
     adjustment = metric["adjustment"]
     unit = labels.metric_unit(metric["metric"])
     effects = "; ".join(
-        _tr(
+        translate_count(
             language,
-            N_("{evaluator} {effect} ({count} evaluations)"),
+            EVALUATOR_EFFECT,
+            int(e["evaluations"]),
             evaluator=e["evaluator"],
             effect=format_number(e["effect"], "signed_score", language),
             count=format_number(e["evaluations"], "int", language),
@@ -222,7 +239,7 @@ def _scorecard_summary(
             (_tr(language, N_("Employee no.")), person.employee_no),
             (_tr(language, N_("Name")), person.name),
             (_tr(language, N_("Team")), team),
-            (_tr(language, N_("Skill groups")), ", ".join(person.skill_groups) or "—"),
+            (_tr(language, N_("Skill groups")), _skill_groups(person, language)),
             (_tr(language, N_("Hire date")), format_date(person.hire_date, language)),
             (_tr(language, N_("Current level")), _level(person.current_level, language)),
             (_tr(language, N_("At this level since")), format_date(person.level_since, language)),

@@ -29,6 +29,7 @@ from agentladder.imports.spec import (
     parse_date,
     text_cell,
 )
+from agentladder.org.cohorts import settled_primary
 from agentladder.org.identity import identity_fits, identity_key
 from agentladder.org.levels import service as levels_service
 from agentladder.org.models import Agent, AgentAlias, LevelHistory, SkillGroup, Team, User
@@ -119,6 +120,17 @@ COLUMNS = (
         parse=list_cell,
     ),
     Column(
+        "primary_skill_group",
+        label=N_("Primary skill group"),
+        zh=("主技能组", "主要技能组"),
+        en=("primary skill group", "primary_skill_group", "primary group"),
+        example="general",
+        help=N_(
+            "The skill group the ladder compares the agent with (code or name); joins the "
+            "agent's skill groups when missing. Empty: the only group, if there is one."
+        ),
+    ),
+    Column(
         "level",
         label=N_("Level"),
         zh=("级别", "等级", "座席级别", "坐席级别"),
@@ -180,6 +192,7 @@ class _RowRecord:
     hire_date: date
     team_id: int | None  # None: a team this import creates (`new_team`)
     skill_group_ids: list[int]
+    primary_skill_group_id: int | None
     level: str | None
     status: str | None
     left_on: date | None
@@ -253,6 +266,13 @@ def _check_row(
             problems.add(number, "skill_groups", N_("unknown skill group"), code)
         else:
             group_ids.append(group.id)
+    primary_id = None
+    if primary_text := row.text("primary_skill_group"):
+        primary = lookups.groups.get(primary_text.casefold())
+        if primary is None:
+            problems.add(number, "primary_skill_group", N_("unknown skill group"), primary_text)
+        else:
+            primary_id = primary.id
     hire_date: date | None = row.value("hire_date")
     status: str | None = row.value("status")
     left_on: date | None = row.value("left_on")
@@ -300,11 +320,43 @@ def _check_row(
         team_id=team.id if team else None,
         new_team=new_team,
         skill_group_ids=sorted(set(group_ids)),
+        primary_skill_group_id=primary_id,
         level=row.value("level"),
         status=status,
         left_on=left_on,
         aliases=aliases,
     )
+
+
+@dataclass(frozen=True)
+class _Membership:
+    """An agent's skill groups (by code) and primary group after the row is applied."""
+
+    groups: list[SkillGroup]
+    primary: SkillGroup | None
+
+
+def _membership(agent: Agent | None, record: _RowRecord, lookups: _Lookups) -> _Membership:
+    """The groups the row gives (the agent's own when the file has no skill group column),
+    with the primary the row names added (org/cohorts.py); without a primary column the agent
+    keeps its primary while it stays among the groups, else the only group is re-picked."""
+    if "skill_groups" in lookups.present or agent is None:
+        groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
+    else:
+        groups = list(agent.skill_groups)
+    if "primary_skill_group" in lookups.present:
+        primary = (
+            None
+            if record.primary_skill_group_id is None
+            else lookups.group_by_id[record.primary_skill_group_id]
+        )
+        if primary is not None and primary.id not in {group.id for group in groups}:
+            groups.append(primary)
+    else:
+        # Kept only while the agent stays in it; settled_primary re-picks otherwise.
+        primary = agent.primary_skill_group if agent is not None else None
+    groups.sort(key=lambda group: group.code)
+    return _Membership(groups, settled_primary(groups, primary))
 
 
 def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, tuple[str, str]]:
@@ -320,10 +372,15 @@ def _changes(agent: Agent, record: _RowRecord, lookups: _Lookups) -> dict[str, t
         record.new_team if record.team_id is None else lookups.team_by_id[record.team_id].code
     )
     compare("team", agent.team.code if agent.team else "", team_code or "")
-    if "skill_groups" in lookups.present:
-        old_groups = ", ".join(sorted(g.code for g in agent.skill_groups))
-        new_groups = ", ".join(sorted(lookups.group_by_id[i].code for i in record.skill_group_ids))
-        compare("skill_groups", old_groups, new_groups)
+    membership = _membership(agent, record, lookups)
+    old_groups = ", ".join(sorted(g.code for g in agent.skill_groups))
+    compare("skill_groups", old_groups, ", ".join(g.code for g in membership.groups))
+    old_primary = agent.primary_skill_group
+    compare(
+        "primary_skill_group",
+        old_primary.code if old_primary else "",
+        membership.primary.code if membership.primary else "",
+    )
     if record.level is not None:
         compare("level", agent.current_level, record.level)
     if record.status is not None:
@@ -373,7 +430,7 @@ def _apply(
                 session.flush()
             record.team_id = created[record.new_team].id
         agent = lookups.agents.get(record.employee_no)
-        groups = [lookups.group_by_id[group_id] for group_id in record.skill_group_ids]
+        membership = _membership(agent, record, lookups)
         if agent is None:
             level = record.level or levels_service.first_level().id
             agent = Agent(
@@ -385,7 +442,8 @@ def _apply(
                 level_since=record.hire_date,
                 status=record.status or "active",
                 left_on=record.left_on,
-                skill_groups=groups,
+                skill_groups=membership.groups,
+                primary_skill_group=membership.primary,
             )
             agent.level_history.append(
                 LevelHistory(
@@ -402,8 +460,8 @@ def _apply(
             agent.name = record.name
             agent.hire_date = record.hire_date
             agent.team_id = record.team_id
-            if "skill_groups" in lookups.present:
-                agent.skill_groups = groups
+            agent.skill_groups = membership.groups
+            agent.primary_skill_group = membership.primary
             if record.status is not None:
                 agent.status = record.status
                 agent.left_on = record.left_on
