@@ -735,6 +735,15 @@ SHRINK_OWN = {
     }
 }
 NO_SHRINK = {"evidence": {"shrink": None}}
+NO_WINDOWS = {
+    "evidence": {
+        "window": None,
+        "shrink!": {
+            "qa_score": {"prior_weight": 5, "cohort": "skill_group"},
+            "csat_rate": {"prior_weight": 20, "cohort": "skill_group"},
+        },
+    }
+}
 QA_UNADJUSTED = {"qa": {"adjust_for_evaluator": False}}
 # The promotion settings are tried on this combination of the issue's mechanisms; the
 # recommended default is one of them (benchmarks/LADDER.md, section 1, says why).
@@ -746,7 +755,10 @@ def variant_patches() -> dict[str, dict[str, Any]]:
     """Every variant the benchmark knows, by name: a patch of the default policy's YAML.
     Entry scores are never touched (the issue: fix the mechanism, not the thresholds)."""
     variants: dict[str, dict[str, Any]] = {"default": {}, "qa_unadjusted": QA_UNADJUSTED}
-    # The streaks as before issue 15, and each setting of the promotion rule alone.
+    # The default before issue 15's mechanisms (no windows, cohort shrinkage; with the streaks
+    # paused, then also reset as before), and each setting of the promotion rule alone.
+    variants["no_windows"] = NO_WINDOWS
+    variants["before_issue_15"] = _combined(NO_WINDOWS, RESET)
     variants["reset"] = RESET
     for confidence in (0.9, 0.8, 0.0):
         variants[f"confidence_{confidence:g}"] = _promotion(confidence=confidence)
