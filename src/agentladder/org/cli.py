@@ -20,6 +20,7 @@ from agentladder.org.roster import service as roster_service
 from agentladder.org.schemas import (
     AgentCreate,
     AgentFilter,
+    AgentRead,
     AgentUpdate,
     ApiTokenCreate,
     RosterResult,
@@ -208,10 +209,13 @@ def agents_create(
             )
     except DomainError as exc:
         raise fail(exc) from exc
-    console.print(
-        f"agent {agent.employee_no} created; skill groups: {', '.join(agent.skill_groups) or '-'}"
-        f"; primary: {agent.primary_skill_group or '-'}"
-    )
+    console.print(f"agent {agent.employee_no} created; {_groups_line(agent)}")
+
+
+def _groups_line(agent: AgentRead) -> str:
+    """An agent's skill groups and primary group as the create and update commands print them."""
+    groups = ", ".join(agent.skill_groups) or "-"
+    return f"skill groups: {groups}; primary: {agent.primary_skill_group or '-'}"
 
 
 @agents_app.command("update")
@@ -239,10 +243,7 @@ def agents_update(
             )
     except DomainError as exc:
         raise fail(exc) from exc
-    console.print(
-        f"agent {agent.employee_no}: skill groups {', '.join(agent.skill_groups) or '-'}"
-        f"; primary {agent.primary_skill_group or '-'}"
-    )
+    console.print(f"agent {agent.employee_no}: {_groups_line(agent)}")
 
 
 @alias_app.command("add")
