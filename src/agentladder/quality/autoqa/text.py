@@ -1,0 +1,156 @@
+"""Recognised speech as the rules read it: one normal form for full- and half-width characters,
+punctuation, spaces, traditional characters and digits spoken in Chinese, and approximate
+phrase matching that survives recognition errors.
+
+Matching works on the normal form and maps every hit back to the original text, so that the
+evidence quotes what was recognised, not what the matcher saw.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+from rapidfuzz import fuzz
+
+# Digits as an ASR writes them when the speaker reads a number digit by digit (三零二一 = 3021;
+# 幺 is how 1 is read out in numbers, 两 only counts, so it is left alone).
+CHINESE_DIGITS = {
+    "零": "0",
+    "〇": "0",
+    "一": "1",
+    "幺": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
+# A run of at least this many Chinese digits is a number read out (一下, 十一 are words).
+MIN_DIGIT_RUN = 3
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _keeps(char: str) -> bool:
+    """Whether a character carries words: letters and digits of any script, not punctuation,
+    symbols or spaces."""
+    return unicodedata.category(char)[0] in ("L", "N")
+
+
+def _digit_runs(chars: list[str]) -> list[str]:
+    """Chinese digits in runs of MIN_DIGIT_RUN or more become Arabic digits."""
+    out = list(chars)
+    start = 0
+    while start < len(chars):
+        if chars[start] not in CHINESE_DIGITS:
+            start += 1
+            continue
+        end = start
+        while end < len(chars) and chars[end] in CHINESE_DIGITS:
+            end += 1
+        if end - start >= MIN_DIGIT_RUN:
+            for index in range(start, end):
+                out[index] = CHINESE_DIGITS[chars[index]]
+        start = end
+    return out
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A text in normal form, and for each of its characters the index of the original
+    character it came from (to quote hits from the original)."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text's span of the normal form's [start, end)."""
+        if not self.origin or start >= end:
+            return 0, 0
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def normalise(text: str) -> Normalised:
+    """The normal form the rules match on: NFKC (full width to half width), simplified
+    characters, lower case, no punctuation, symbols or spaces, Chinese digit runs as digits."""
+    simplified = _to_simplified().convert(text)
+    # Conversion maps character for character; a length change would break the origin map.
+    source = simplified if len(simplified) == len(text) else text
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(source):
+        for part in unicodedata.normalize("NFKC", char).lower():
+            if _keeps(part):
+                chars.append(part)
+                origin.append(index)
+    return Normalised("".join(_digit_runs(chars)), tuple(origin))
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    """A phrase found in a text: which phrase, how alike (0-100), and where in the original."""
+
+    phrase: str
+    score: float
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=4096)
+def _normal_phrase(phrase: str) -> str:
+    return normalise(phrase).text
+
+
+def find_phrase(
+    text: str | Normalised, phrases: Iterable[str], threshold: float
+) -> PhraseHit | None:
+    """The best match of any of the phrases in the text at or above `threshold` (a partial
+    ratio: the phrase against the text's most alike stretch), or None. Exact containment
+    scores 100; a homophone or a dropped character costs a few points per character."""
+    normal = text if isinstance(text, Normalised) else normalise(text)
+    best: PhraseHit | None = None
+    for phrase in phrases:
+        wanted = _normal_phrase(phrase)
+        if not wanted or not normal.text:
+            continue
+        if wanted in normal.text:
+            at = normal.text.index(wanted)
+            start, end = normal.span(at, at + len(wanted))
+            return PhraseHit(phrase, 100.0, start, end)
+        if len(normal.text) < len(wanted) // 2:
+            continue
+        aligned = fuzz.partial_ratio_alignment(wanted, normal.text, score_cutoff=threshold)
+        if aligned is None:
+            continue
+        if best is None or aligned.score > best.score:
+            start, end = normal.span(aligned.dest_start, aligned.dest_end)
+            best = PhraseHit(phrase, aligned.score, start, end)
+    return best
+
+
+def count_phrases(text: str | Normalised, phrases: Sequence[str]) -> int:
+    """How many times any of the phrases occurs in the normal form (non-overlapping, the
+    longest phrase first where two start at the same place)."""
+    normal = text if isinstance(text, Normalised) else normalise(text)
+    wanted = sorted({p for p in (_normal_phrase(x) for x in phrases) if p}, key=len, reverse=True)
+    count = position = 0
+    body = normal.text
+    while position < len(body):
+        for phrase in wanted:
+            if body.startswith(phrase, position):
+                count += 1
+                position += len(phrase)
+                break
+        else:
+            position += 1
+    return count

@@ -1,0 +1,66 @@
+"""Recognised speech in normal form, and approximate phrase matching that quotes the original."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentladder.quality.autoqa.text import count_phrases, find_phrase, normalise
+
+
+def test_width_punctuation_spaces_case_and_traditional_characters_fold_away() -> None:
+    assert normalise("您好，ＡＢＣ　公司！").text == "您好abc公司"
+    assert normalise("謝謝您的來電, 再見").text == "谢谢您的来电再见"
+    assert normalise("Thank you for calling.").text == "thankyouforcalling"
+
+
+def test_digits_read_out_in_chinese_become_digits_but_words_stay() -> None:
+    assert normalise("我是三零二一号客服").text == "我是3021号客服"
+    assert normalise("工号幺零零八").text == "工号1008"
+    assert normalise("请稍等一下").text == "请稍等一下"  # 一 in a word is not a number
+    assert normalise("十一点").text == "十一点"
+
+
+def test_a_greeting_with_recognition_errors_still_matches_and_quotes_the_original() -> None:
+    said = "你好，安信电器三零二一号客服很高兴为您服务"
+    hit = find_phrase(said, ["您好"], threshold=50)
+    assert hit is not None
+    assert hit.score >= 50
+    number = find_phrase(said, ["3021"], threshold=90)
+    assert number is not None
+    assert said[number.start : number.end] == "三零二一"
+    # Two inserted characters (其他): alike, not the same; each rule sets its own threshold.
+    said = "请问还有其他什么可以帮您的吗"
+    closing = find_phrase(said, ["还有什么可以帮您"], threshold=70)
+    assert closing is not None
+    assert 70 <= closing.score < 100
+    assert "什么可以帮您" in said[closing.start : closing.end]
+
+
+def test_an_unrelated_turn_does_not_match() -> None:
+    assert find_phrase("我家空调不制冷了", ["谢谢您的来电"], threshold=80) is None
+    assert find_phrase("", ["您好"], threshold=50) is None
+
+
+def test_polite_phrases_are_counted_without_overlap() -> None:
+    text = "麻烦您稍等，谢谢！不好意思让您久等了，谢谢您的耐心"
+    assert count_phrases(text, ["谢谢", "谢谢您", "不好意思", "麻烦您"]) == 4
+
+
+@given(st.text(max_size=60))
+def test_normal_form_is_stable_and_maps_back_into_the_original(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once.text).text == once.text
+    assert len(once.origin) == len(once.text)
+    assert all(0 <= index < len(text) for index in once.origin)
+    assert list(once.origin) == sorted(once.origin)
+
+
+@given(st.text(alphabet="您好谢谢再见请稍等的了吗，。 ", min_size=1, max_size=40))
+def test_a_phrase_found_exactly_is_quoted_from_the_original(text: str) -> None:
+    phrase = normalise(text).text[:3]
+    if not phrase:
+        return
+    hit = find_phrase(text, [phrase], threshold=100)
+    assert hit is not None
+    assert normalise(text[hit.start : hit.end]).text == phrase
