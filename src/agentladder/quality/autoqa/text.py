@@ -132,9 +132,13 @@ def find_phrase(
         aligned = fuzz.partial_ratio_alignment(wanted, normal.text, score_cutoff=threshold)
         if aligned is None:
             continue
-        if best is None or aligned.score > best.score:
+        # At the text's ends the partial ratio also tries stretches shorter than the phrase
+        # ("谢谢您的" for "谢谢您的来电" scores 80): a match counts only what it covers.
+        covered = min(1.0, (aligned.dest_end - aligned.dest_start) / len(wanted))
+        score = aligned.score * covered
+        if score >= threshold and (best is None or score > best.score):
             start, end = normal.span(aligned.dest_start, aligned.dest_end)
-            best = PhraseHit(phrase, aligned.score, start, end)
+            best = PhraseHit(phrase, score, start, end)
     return best
 
 

@@ -1,0 +1,485 @@
+"""The phone-etiquette rules: a rule set (YAML a centre edits, validated) and each rule's verdict
+on a transcript, pass / fail / not applicable, with the evidence it rests on (the turns quoted,
+or the figure a timing rule measured).
+
+Pure functions over a transcript and what the call data says about it, so that an import, a
+re-run after the rules change and the benchmark judge alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agentladder.i18n import N_
+from agentladder.quality.autoqa.schemas import Transcript, Turn
+from agentladder.quality.autoqa.text import Normalised, count_phrases, find_phrase, normalise
+
+DEFAULT_RULES_PATH = Path(__file__).parent / "default_rules.yaml"
+RULE_IDS = (
+    "greeting",
+    "answer_speed",
+    "late_apology",
+    "hold_etiquette",
+    "polite_phrases",
+    "forbidden_phrases",
+    "closing_question",
+    "thanks_goodbye",
+    "customer_hangs_up_first",
+    "silence",
+    "talk_over",
+    "speaking_rate",
+)
+Verdict = Literal["pass", "fail", "na"]
+Language = Literal["zh", "en"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Phrases(_Strict):
+    """A phrase list in each language a transcript may be in."""
+
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+    def of(self, language: Language) -> list[str]:
+        """The phrases of the transcript's language."""
+        return self.zh if language == "zh" else self.en
+
+
+class _Rule(_Strict):
+    weight: float = Field(default=1, ge=0)
+
+
+class _PhraseRule(_Rule):
+    threshold: float = Field(default=80, ge=50, le=100)
+    phrases: Phrases = Phrases()
+
+
+class GreetingRule(_PhraseRule):
+    """The first agent turn, early enough, greets and names the company or the agent."""
+
+    within_s: float = Field(default=10, gt=0)
+
+
+class AnswerSpeedRule(_Rule):
+    """Answered within so many rings (from the call data)."""
+
+    seconds_per_ring: float = Field(default=3, gt=0)
+    max_rings: int = Field(default=2, ge=1)
+
+
+class LateApologyRule(_PhraseRule):
+    """A caller who waited long hears an apology in the agent's first two turns."""
+
+    queue_wait_s: float = Field(default=30, ge=0)
+    customer_waited: Phrases = Phrases()
+
+
+class HoldRule(_Strict):
+    """Before a hold the agent asks, after it the agent thanks."""
+
+    weight: float = Field(default=1, ge=0)
+    gap_s: float = Field(default=20, gt=0)
+    threshold: float = Field(default=80, ge=50, le=100)
+    ask: Phrases = Phrases()
+    thank: Phrases = Phrases()
+
+
+class PoliteRule(_Strict):
+    """At least so many polite phrases in the agent's turns."""
+
+    weight: float = Field(default=1, ge=0)
+    minimum: int = Field(default=3, ge=1)
+    phrases: Phrases = Phrases()
+
+
+class ForbiddenRule(_PhraseRule):
+    """None of the forbidden phrases in the agent's turns, unless in an excepted sense."""
+
+    exceptions: Phrases = Phrases()
+
+
+class ClosingRule(_PhraseRule):
+    """One of the phrases among the agent's last turns."""
+
+    last_turns: int = Field(default=3, ge=1)
+
+
+class ShareRule(_Rule):
+    """A share of the call at most `max_share`."""
+
+    max_share: float = Field(gt=0, lt=1)
+
+
+class RateRule(_Rule):
+    """Agent characters (zh) or words (en) a minute within a band."""
+
+    zh: tuple[float, float] = (150, 330)
+    en: tuple[float, float] = (110, 190)
+    min_speech_s: float = Field(default=10, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RateRule:
+        if self.zh[0] >= self.zh[1] or self.en[0] >= self.en[1]:
+            raise ValueError(N_("the band's low end must be below its high end"))
+        return self
+
+
+class RuleSpecs(_Strict):
+    """Every rule's settings (all twelve are required: a centre turns one off with weight 0)."""
+
+    greeting: GreetingRule
+    answer_speed: AnswerSpeedRule
+    late_apology: LateApologyRule
+    hold_etiquette: HoldRule
+    polite_phrases: PoliteRule
+    forbidden_phrases: ForbiddenRule
+    closing_question: ClosingRule
+    thanks_goodbye: ClosingRule
+    customer_hangs_up_first: _Rule
+    silence: ShareRule
+    talk_over: ShareRule
+    speaking_rate: RateRule
+
+
+class RuleSet(_Strict):
+    """A whole rule set, validated."""
+
+    name: str = Field(min_length=1)
+    company: Phrases = Phrases()
+    rules: RuleSpecs
+
+    @cached_property
+    def content_hash(self) -> str:
+        """The hash of the canonical content: comments and layout do not change it."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def weight(self, rule_id: str) -> float:
+        """A rule's weight in the score."""
+        spec: _Rule | HoldRule | PoliteRule = getattr(self.rules, rule_id)
+        return float(spec.weight)
+
+
+def parse_rule_set(text: str) -> RuleSet:
+    """A rule set from its YAML (pydantic errors name the key)."""
+    return RuleSet.model_validate(yaml.safe_load(text))
+
+
+def default_rule_set() -> RuleSet:
+    """The shipped rule set."""
+    return parse_rule_set(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
+
+
+# --- judging a call ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the call data says about the transcript's call (None: not in the ACD data), and
+    how the agent may name themself (employee number, name, ACD number)."""
+
+    ring_s: float | None = None
+    queue_wait_s: float | None = None
+    hangup_by: str | None = None
+    agent_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a verdict rests on: a turn quoted, or a figure measured (turn None)."""
+
+    turn: int | None
+    start_s: float | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of `quality autoqa show`."""
+        return {"turn": self.turn, "start_s": self.start_s, "text": self.text}
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    """One rule's verdict on one call."""
+
+    rule: str
+    verdict: Verdict
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class _Call:
+    """A transcript prepared once for all the rules: each turn's normal form."""
+
+    transcript: Transcript
+    facts: CallFacts
+    normal: list[Normalised]
+
+    @property
+    def language(self) -> Language:
+        return self.transcript.language
+
+    def agent_turns(self) -> list[int]:
+        return [i for i, t in enumerate(self.transcript.turns) if t.speaker == "agent"]
+
+    def quote(self, index: int, start: int = 0, end: int | None = None) -> Evidence:
+        turn = self.transcript.turns[index]
+        return Evidence(index, turn.start_s, turn.text if end is None else turn.text[start:end])
+
+    def find(self, index: int, phrases: Sequence[str], threshold: float) -> Evidence | None:
+        hit = find_phrase(self.normal[index], phrases, threshold)
+        return None if hit is None else self.quote(index, hit.start, hit.end)
+
+
+def _figure(text: str) -> list[Evidence]:
+    return [Evidence(None, None, text)]
+
+
+def _greeting(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.greeting
+    agent = call.agent_turns()
+    if not agent:
+        return RuleVerdict("greeting", "fail", _figure("no agent turn"))
+    first = agent[0]
+    turn = call.transcript.turns[first]
+    greeted = call.find(first, spec.phrases.of(call.language), spec.threshold)
+    named = call.find(first, [*rules.company.of(call.language), *call.facts.agent_names], 85)
+    passed = turn.start_s <= spec.within_s and greeted is not None and named is not None
+    return RuleVerdict("greeting", "pass" if passed else "fail", [call.quote(first)])
+
+
+def _answer_speed(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.answer_speed
+    ring = call.facts.ring_s
+    if ring is None:
+        return RuleVerdict("answer_speed", "na")
+    limit = spec.seconds_per_ring * spec.max_rings
+    verdict: Verdict = "pass" if ring <= limit else "fail"
+    return RuleVerdict("answer_speed", verdict, _figure(f"ring {ring:g} s (limit {limit:g} s)"))
+
+
+def _late_apology(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.late_apology
+    answer = rules.rules.answer_speed
+    facts = call.facts
+    late = (
+        facts.ring_s is not None and facts.ring_s > answer.seconds_per_ring * answer.max_rings
+    ) or (facts.queue_wait_s is not None and facts.queue_wait_s > spec.queue_wait_s)
+    evidence: list[Evidence] = []
+    customer = [i for i, t in enumerate(call.transcript.turns) if t.speaker == "customer"]
+    if customer:
+        said = call.find(customer[0], spec.customer_waited.of(call.language), spec.threshold)
+        if said is not None:
+            late, evidence = True, [said]
+    if not late:
+        return RuleVerdict("late_apology", "na")
+    for index in call.agent_turns()[:2]:
+        apology = call.find(index, spec.phrases.of(call.language), spec.threshold)
+        if apology is not None:
+            return RuleVerdict("late_apology", "pass", [*evidence, apology])
+    first_two = [call.quote(i) for i in call.agent_turns()[:2]]
+    return RuleVerdict("late_apology", "fail", [*evidence, *first_two])
+
+
+def _holds(call: _Call, gap_s: float) -> list[tuple[int | None, int | None, float]]:
+    """Each hold: (the agent turn before it, the agent turn after it, when it began): a system
+    turn after the agent answered, or nobody speaking for more than `gap_s`."""
+    turns = call.transcript.turns
+    holds = []
+    covered_until = 0.0
+    for index, turn in enumerate(turns):
+        silent = turn.start_s - covered_until > gap_s and index > 0
+        if turn.speaker == "system" or silent:
+            before = [i for i in call.agent_turns() if i < index]
+            after = [i for i in call.agent_turns() if i > index or (silent and i == index)]
+            start = turn.start_s if turn.speaker == "system" else covered_until
+            holds.append((before[-1] if before else None, after[0] if after else None, start))
+        covered_until = max(covered_until, turn.end_s)
+    return holds
+
+
+def _hold_etiquette(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.hold_etiquette
+    holds = _holds(call, spec.gap_s)
+    if not holds:
+        return RuleVerdict("hold_etiquette", "na")
+    evidence: list[Evidence] = []
+    passed = True
+    for before, after, _start in holds:
+        asked = (
+            None
+            if before is None
+            else call.find(before, spec.ask.of(call.language), spec.threshold)
+        )
+        thanked = (
+            None
+            if after is None
+            else call.find(after, spec.thank.of(call.language), spec.threshold)
+        )
+        if asked is None or thanked is None:
+            passed = False
+            evidence += [call.quote(i) for i in (before, after) if i is not None]
+        else:
+            evidence += [asked, thanked]
+    return RuleVerdict("hold_etiquette", "pass" if passed else "fail", evidence)
+
+
+def _polite_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.polite_phrases
+    phrases = spec.phrases.of(call.language)
+    counts = {i: count_phrases(call.normal[i], phrases) for i in call.agent_turns()}
+    total = sum(counts.values())
+    quoted = [call.quote(i) for i, n in counts.items() if n][:5]
+    verdict: Verdict = "pass" if total >= spec.minimum else "fail"
+    return RuleVerdict("polite_phrases", verdict, [*_figure(f"{total} polite phrases"), *quoted])
+
+
+def _forbidden_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.forbidden_phrases
+    hits = []
+    for index in call.agent_turns():
+        hit = call.find(index, spec.phrases.of(call.language), spec.threshold)
+        if hit is None:
+            continue
+        excepted = call.find(index, spec.exceptions.of(call.language), 95)
+        if excepted is not None and _overlaps(call, index, hit, excepted):
+            continue
+        hits.append(hit)
+    return RuleVerdict("forbidden_phrases", "fail" if hits else "pass", hits)
+
+
+def _overlaps(call: _Call, index: int, hit: Evidence, excepted: Evidence) -> bool:
+    """Whether the excepted phrase covers the hit (the same characters in another sense)."""
+    text = call.transcript.turns[index].text
+    hit_at, excepted_at = text.find(hit.text), text.find(excepted.text)
+    if hit_at < 0 or excepted_at < 0:
+        return False
+    return excepted_at <= hit_at + len(hit.text) and hit_at <= excepted_at + len(excepted.text)
+
+
+def _closing(rule_id: str) -> Callable[[_Call, RuleSet], RuleVerdict]:
+    def judge(call: _Call, rules: RuleSet) -> RuleVerdict:
+        spec: ClosingRule = getattr(rules.rules, rule_id)
+        last = call.agent_turns()[-spec.last_turns :]
+        for index in reversed(last):
+            found = call.find(index, spec.phrases.of(call.language), spec.threshold)
+            if found is not None:
+                return RuleVerdict(rule_id, "pass", [found])
+        return RuleVerdict(rule_id, "fail", [call.quote(i) for i in last[-1:]])
+
+    return judge
+
+
+def _customer_hangs_up_first(call: _Call, rules: RuleSet) -> RuleVerdict:
+    by = call.facts.hangup_by or call.transcript.hangup_by
+    if by is None:
+        return RuleVerdict("customer_hangs_up_first", "na")
+    verdict: Verdict = "pass" if by == "customer" else "fail"
+    return RuleVerdict("customer_hangs_up_first", verdict, _figure(f"hung up by {by}"))
+
+
+def _union_s(intervals: Sequence[tuple[float, float]]) -> float:
+    """The time covered by the intervals, overlaps counted once."""
+    total, reach = 0.0, 0.0
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def _speech(turns: Sequence[Turn], speaker: str) -> list[tuple[float, float]]:
+    return [(t.start_s, t.end_s) for t in turns if t.speaker == speaker]
+
+
+def _silence(call: _Call, rules: RuleSet) -> RuleVerdict:
+    turns = call.transcript.turns
+    duration = call.transcript.duration_s
+    if duration <= 0:
+        return RuleVerdict("silence", "na")
+    spoken = _union_s([(t.start_s, t.end_s) for t in turns if t.speaker != "system"])
+    held = _union_s([(t.start_s, t.end_s) for t in turns if t.speaker == "system"])
+    share = max(0.0, duration - spoken - held) / duration
+    verdict: Verdict = "pass" if share <= rules.rules.silence.max_share else "fail"
+    return RuleVerdict("silence", verdict, _figure(f"silent {share:.0%} of {duration:g} s"))
+
+
+def _talk_over(call: _Call, rules: RuleSet) -> RuleVerdict:
+    turns = call.transcript.turns
+    agent, customer = _speech(turns, "agent"), _speech(turns, "customer")
+    agent_s = _union_s(agent)
+    if agent_s <= 0:
+        return RuleVerdict("talk_over", "na")
+    both = _union_s(agent) + _union_s(customer) - _union_s(agent + customer)
+    share = both / agent_s
+    verdict: Verdict = "pass" if share <= rules.rules.talk_over.max_share else "fail"
+    return RuleVerdict(
+        "talk_over", verdict, _figure(f"over the customer {share:.0%} of agent speech")
+    )
+
+
+def _speaking_rate(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.speaking_rate
+    agent = call.agent_turns()
+    seconds = _union_s(
+        [(call.transcript.turns[i].start_s, call.transcript.turns[i].end_s) for i in agent]
+    )
+    if seconds < spec.min_speech_s:
+        return RuleVerdict("speaking_rate", "na")
+    if call.language == "zh":
+        units = sum(len(call.normal[i].text) for i in agent)
+        low, high = spec.zh
+    else:
+        units = sum(len(call.transcript.turns[i].text.split()) for i in agent)
+        low, high = spec.en
+    rate = units / (seconds / 60)
+    verdict: Verdict = "pass" if low <= rate <= high else "fail"
+    return RuleVerdict(
+        "speaking_rate", verdict, _figure(f"{rate:.0f} a minute (band {low:g}-{high:g})")
+    )
+
+
+JUDGES: dict[str, Callable[[_Call, RuleSet], RuleVerdict]] = {
+    "greeting": _greeting,
+    "answer_speed": _answer_speed,
+    "late_apology": _late_apology,
+    "hold_etiquette": _hold_etiquette,
+    "polite_phrases": _polite_phrases,
+    "forbidden_phrases": _forbidden_phrases,
+    "closing_question": _closing("closing_question"),
+    "thanks_goodbye": _closing("thanks_goodbye"),
+    "customer_hangs_up_first": _customer_hangs_up_first,
+    "silence": _silence,
+    "talk_over": _talk_over,
+    "speaking_rate": _speaking_rate,
+}
+
+
+@dataclass(frozen=True)
+class CallJudgement:
+    """Every rule's verdict on a call and the call's score (None: no rule applied)."""
+
+    verdicts: list[RuleVerdict]
+    score: float | None
+
+
+def judge_call(transcript: Transcript, facts: CallFacts, rules: RuleSet) -> CallJudgement:
+    """Every rule's verdict, and autoqa_score: the weighted share of applicable rules passed
+    (0-100)."""
+    call = _Call(transcript, facts, [normalise(turn.text) for turn in transcript.turns])
+    verdicts = [JUDGES[rule_id](call, rules) for rule_id in RULE_IDS]
+    applicable = [(v, rules.weight(v.rule)) for v in verdicts if v.verdict != "na"]
+    total = sum(weight for _, weight in applicable)
+    passed = sum(weight for v, weight in applicable if v.verdict == "pass")
+    return CallJudgement(verdicts, 100.0 * passed / total if total > 0 else None)
