@@ -93,10 +93,7 @@ class AuditLine:
 
 def trail(*, session: Session, evaluation_id: int) -> list[AuditLine]:
     """An evaluation's audit trail, oldest first."""
-    names = {
-        user.id: user.display_name or user.username
-        for user in accounts_service.list_users(session=session)
-    }
+    names = accounts_service.user_names(session=session)
     entries = session.scalars(
         select(QaAuditEntry)
         .where(QaAuditEntry.evaluation_id == evaluation_id)

@@ -390,7 +390,7 @@ def period_scores(
         a.id: a.employee_no
         for a in org_service.agents_by_ids(session=session, agent_ids=set(in_period))
     }
-    names = {user.id: user.username for user in accounts_service.list_users(session=session)}
+    names = accounts_service.user_names(session=session, usernames_only=True)
     agents = [
         AgentQaScore(
             agent=numbers[agent_id],

@@ -102,6 +102,16 @@ def list_users(*, session: Session) -> list[UserRead]:
     return [user_read(user) for user in session.scalars(query)]
 
 
+def user_names(*, session: Session, usernames_only: bool = False) -> dict[int, str]:
+    """Every user's name as pages show it, by user id: the display name, else the username
+    (`usernames_only`: the username)."""
+    rows = session.execute(select(User.id, User.username, User.display_name))
+    return {
+        user_id: username if usernames_only else (display_name or username)
+        for user_id, username, display_name in rows
+    }
+
+
 def _agent_for(session: Session, employee_no: str | None, user: User | None) -> Agent | None:
     if not employee_no:
         return None

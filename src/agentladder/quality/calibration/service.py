@@ -649,7 +649,7 @@ def _reliability(
 
 
 def _names(session: Session) -> dict[int, str]:
-    return {user.id: user.username for user in accounts_service.list_users(session=session)}
+    return accounts_service.user_names(session=session, usernames_only=True)
 
 
 def session_reliability(*, session: Session, code: str) -> SessionReliability:

@@ -195,9 +195,11 @@ def _effects(session: Session, period: Period, zone: ZoneInfo) -> dict[int, floa
         if e.evaluations >= quality_service.MIN_EVALUATOR_EVALUATIONS
     }
     return {
-        user.id: fitted[user.username]
-        for user in accounts_service.list_users(session=session)
-        if user.username in fitted
+        user_id: fitted[username]
+        for user_id, username in accounts_service.user_names(
+            session=session, usernames_only=True
+        ).items()
+        if username in fitted
     }
 
 
@@ -329,7 +331,7 @@ def qa_dashboard(
         for agent_id, group in by_agent.items()
     ]
     agent_rows.sort(key=lambda a: (a.figures.qa_score or 0.0, a.employee_no))
-    usernames = {u.id: u.username for u in accounts_service.list_users(session=session)}
+    usernames = accounts_service.user_names(session=session, usernames_only=True)
     given: dict[int, list[float]] = defaultdict(list)
     for row in rows:
         if row.evaluator_user_id is not None:

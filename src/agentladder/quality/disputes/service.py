@@ -219,29 +219,20 @@ def decide_dispute(
     dispute.decided_by_user_id = by.id
     dispute.decided_at = moment
     dispute.decision_note = text
-    if decision == "upheld":
-        session.flush()
-        audit.record(
-            session=session,
-            evaluation=evaluation,
-            action="upheld",
-            by=by,
-            reason=text,
-            items={dispute.item_code: [before, before]},
-            at=moment,
-        )
-        return dispute
-    dispute.answer_after_json = json.dumps(new_answer)
-    evaluation.updated_at = moment
+    overturned = decision == "overturned"
+    after = new_answer if overturned else before
+    if overturned:
+        dispute.answer_after_json = json.dumps(new_answer)
+        evaluation.updated_at = moment
     session.flush()
     audit.record(
         session=session,
         evaluation=evaluation,
-        action="overturned",
+        action=decision,
         by=by,
         reason=text,
-        items={dispute.item_code: [before, new_answer]},
-        scores_before=scores_before,
+        items={dispute.item_code: [before, after]},
+        scores_before=scores_before if overturned else None,
         at=moment,
     )
     return dispute

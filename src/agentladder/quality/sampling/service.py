@@ -487,7 +487,7 @@ def sample_summary(
     """A sample with its calls (only `evaluator`'s, when given); in a blind sample agents
     show as pseudonyms unless `reveal_agents`. Counts always cover the whole sample."""
     sample = get_sample_or_raise(session=session, sample_id=sample_id)
-    names = {u.id: u.username for u in accounts_service.list_users(session=session)}
+    names = accounts_service.user_names(session=session, usernames_only=True)
     agents = {
         a.id: a
         for a in org_service.agents_by_ids(
@@ -565,7 +565,7 @@ class SampleListRow:
 def list_samples(*, session: Session, limit: int = 200) -> list[SampleListRow]:
     """The latest samples first."""
     samples = list(session.scalars(select(QaSample).order_by(QaSample.id.desc()).limit(limit)))
-    names = {u.id: u.username for u in accounts_service.list_users(session=session)}
+    names = accounts_service.user_names(session=session, usernames_only=True)
     submitted = set(
         session.scalars(
             select(QaSampledCall.id)

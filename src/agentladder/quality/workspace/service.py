@@ -489,11 +489,7 @@ def my_evaluations(*, session: Session, settings: Settings, user: User) -> list[
             .order_by(QaEvaluation.call_at.desc(), QaEvaluation.id.desc())
         )
     )
-    names = (
-        {u.id: u.display_name or u.username for u in accounts_service.list_users(session=session)}
-        if settings.qa_show_evaluator
-        else {}
-    )
+    names = accounts_service.user_names(session=session) if settings.qa_show_evaluator else {}
     return [
         AgentEvaluationRow(
             evaluation_id=e.id,
