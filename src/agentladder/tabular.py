@@ -29,6 +29,8 @@ class Table:
     encoding: str
     header: list[str]
     rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
+    # The header's row number; None for a document without one (JSON Lines: every line a row).
+    header_row: int | None = 1
 
 
 def decode_csv_bytes(data: bytes, encoding: str | None) -> tuple[str, str]:

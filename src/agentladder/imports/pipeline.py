@@ -38,6 +38,7 @@ class ReadFile:
     headers: dict[str, str]  # field -> the file's header
     rows: list[ParsedRow]
     problems: Problems
+    header_row: int | None = 1  # None: the file has no header row
 
 
 def read_file(
@@ -58,7 +59,11 @@ def read_file(
     problems = Problems(headers)
     for header_problem in header_problems:
         problems.add(
-            1, header_problem.column, header_problem.message, None, header_problem.severity
+            table.header_row,
+            header_problem.column,
+            header_problem.message,
+            None,
+            header_problem.severity,
         )
     rows: list[ParsedRow] = []
     # A file whose header is wrong is refused as a whole; its rows are counted, not checked.
@@ -90,6 +95,7 @@ def read_file(
         headers=headers,
         rows=rows,
         problems=problems,
+        header_row=table.header_row,
     )
 
 
@@ -101,7 +107,8 @@ def _check(
 ) -> tuple[ImportPreview[RowT], list[Planned[RowT]]]:
     problems = read.problems
     planned: list[Planned[RowT]] = []
-    if not problems.failed(1):
+    # A wrong header (or, in a file without one, a problem with the whole file) stops here.
+    if not problems.failed(read.header_row):
         planned = importer.check(session, read.rows, problems, run)
         planned = [item for item in planned if not problems.failed(item.plan.row)]
         if not read.rows:
@@ -113,6 +120,7 @@ def _check(
         encoding=read.encoding,
         columns=read.headers,
         rows_read=len(read.rows),
+        header_row=read.header_row,
         rows=[item.plan for item in planned],
         issues=sorted(problems.issues, key=lambda issue: issue.row or 0),
         previous_import=ledger.previous_import(
@@ -137,13 +145,18 @@ def run_import(
     """Check a file and, unless `dry_run` or any row has an error, apply all its rows and add
     its ledger row (`table`: see read_file). A refused file adds a ledger row with its rejected
     rows and nothing else; an apply that fails half-way rolls the session back and re-raises, so
-    nothing is kept."""
+    nothing is kept. An importer that `stores_good_rows` applies the rows without errors of a
+    file whose header and whole are sound, and keeps the rejected ones in the ledger."""
     read = read_file(importer, data, file_name, encoding, table)
     run = ImportRun(file_name=read.file_name, user_id=user_id, options=options)
     preview, planned = _check(importer, session, read, run)
     if dry_run:
         return ImportResult[RowT](applied=False, dry_run=True, preview=preview)
-    applied = not preview.errors
+    applied = not preview.errors or (
+        importer.stores_good_rows
+        and bool(planned)
+        and not any(issue.row in (None, read.header_row) for issue in preview.errors)
+    )
     if applied:
         try:
             importer.apply(session, planned, run)

@@ -61,6 +61,7 @@ class ImportPreview(BaseModel, Generic[RowT]):
     encoding: str
     columns: dict[str, str]  # field -> the file's header for it
     rows_read: int
+    header_row: int | None = 1  # None: a file without a header row
     rows: list[RowT]
     issues: list[ImportIssue]
     previous_import: PreviousImport | None = None

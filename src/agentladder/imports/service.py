@@ -24,7 +24,9 @@ def record_import(
         created=preview.count("create"),
         updated=preview.count("update"),
         unchanged=preview.count("unchanged"),
-        rejected=len({issue.row for issue in errors if issue.row is not None and issue.row > 1}),
+        rejected=len(
+            {issue.row for issue in errors if issue.row not in (None, preview.header_row)}
+        ),
         issues=[issue.model_dump(mode="json") for issue in preview.issues],
         imported_by_user_id=user_id,
     )

@@ -114,7 +114,7 @@ class Problems:
         if severity == "error":
             self._rows_with_errors.add(row)
 
-    def failed(self, row: int) -> bool:
+    def failed(self, row: int | None) -> bool:
         """Whether the row has an error already."""
         return row in self._rows_with_errors
 
@@ -175,6 +175,9 @@ class Importer(Generic[OptionsT, RowT]):
     check: Callable[[Session, list[ParsedRow], Problems, ImportRun[OptionsT]], list[Planned[RowT]]]
     apply: Callable[[Session, list[Planned[RowT]], ImportRun[OptionsT]], None]
     words: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_WORDS))  # CLI summary
+    # Rows with errors are rejected (kept in the ledger) and the others applied, as a format
+    # whose records stand alone asks (a transcript per call); otherwise one error refuses all.
+    stores_good_rows: bool = False
 
     @property
     def aliases(self) -> dict[str, tuple[str, ...]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -55,19 +57,22 @@ class CallFacts:
     direction: str | None
     survey: CallSurvey | None = None
     legs: int = 0  # how many agent legs the call had (rings, transfers)
+    ring_s: float | None = None  # how long it rang at the agent who answered
 
 
-def _rows(session: Session, settings: Settings, dataset: str, call_id: str) -> list[dict[str, Any]]:
+def _rows(
+    session: Session, settings: Settings, dataset: str, call_ids: Collection[str]
+) -> list[dict[str, Any]]:
     # Imported here: pyarrow loads only when a call is read (tests/test_startup.py).
     import pyarrow.parquet as pq
 
     files = ingest_service.dataset_files(session=session, settings=settings).get(dataset, [])
-    if not files:
+    if not files or not call_ids:
         return []
     table = pq.ParquetDataset(
         [str(path) for path in files],
         schema=ingest_service.dataset_schema(dataset),
-        filters=[("callid", "=", call_id)],
+        filters=[("callid", "in", sorted(call_ids))],
     ).read()
     return list(table.to_pylist())
 
@@ -77,24 +82,67 @@ def call_facts(
 ) -> CallFacts | None:
     """The ingested call with this id (its answered row; the one `agent_id` answered when it
     was transferred between agents), or None when the ACD data does not have it."""
-    rows = _rows(session, settings, "interactions", call_id)
-    if not rows:
-        return None
+    return calls_by_id(
+        session=session, settings=settings, call_ids=[call_id], agent_ids={call_id: agent_id}
+    ).get(call_id)
+
+
+def calls_by_id(
+    *,
+    session: Session,
+    settings: Settings,
+    call_ids: Collection[str],
+    agent_ids: Mapping[str, int | None] | None = None,
+) -> dict[str, CallFacts]:
+    """The ingested calls with these ids, read at once (see `call_facts`; `agent_ids`: the
+    agent whose leg to prefer, by call id); calls the ACD data does not have are left out."""
+    by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _rows(session, settings, "interactions", call_ids):
+        by_call[row["callid"]].append(row)
+    if not by_call:
+        return {}
+    surveys: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _rows(session, settings, "surveys", list(by_call)):
+        surveys[row["callid"]].append(row)
     resolve = org_service.identity_resolver(session=session)
+    preferred = agent_ids or {}
+    return {
+        call_id: _call_facts(call_id, rows, surveys[call_id], resolve, preferred.get(call_id))
+        for call_id, rows in by_call.items()
+    }
+
+
+def _call_facts(
+    call_id: str,
+    rows: list[dict[str, Any]],
+    surveys: list[dict[str, Any]],
+    resolve: Callable[[str], int | None],
+    agent_id: int | None,
+) -> CallFacts:
     calls = [row for row in rows if row["row_kind"] == "call"] or rows
 
+    def mine(row: dict[str, Any]) -> bool:
+        return agent_id is not None and resolve(row["agent_identity"] or "") == agent_id
+
     def rank(row: dict[str, Any]) -> tuple[int, int, datetime]:
-        mine = agent_id is not None and resolve(row["agent_identity"] or "") == agent_id
         answered = row["outcome"] == "answered"
-        return (0 if mine else 1, 0 if answered else 1, row["event_at"])
+        return (0 if mine(row) else 1, 0 if answered else 1, row["event_at"])
 
     chosen = min(calls, key=rank)
-    surveys = _rows(session, settings, "surveys", call_id)
     survey = None
     if surveys:
         first = min(surveys, key=lambda row: row["event_at"])
         survey = CallSurvey(first["score"], first["scale_max"], first["resolved"])
     identity = chosen["agent_identity"]
+    # The ring the agent who answered heard: their leg's, when the call has legs.
+    answered_legs = [
+        row
+        for row in rows
+        if row["row_kind"] == "leg"
+        and row["outcome"] == "answered"
+        and row["agent_identity"] == identity
+    ]
+    ring_s = answered_legs[0]["ring_s"] if answered_legs else chosen["ring_s"]
     return CallFacts(
         call_id=call_id,
         agent_identity=identity,
@@ -111,6 +159,7 @@ def call_facts(
         direction=chosen["direction"],
         survey=survey,
         legs=sum(1 for row in rows if row["row_kind"] == "leg"),
+        ring_s=ring_s,
     )
 
 

@@ -13,13 +13,25 @@ import typer
 from pydantic import ValidationError
 
 from agentladder.cli_imports import DryRunOption, EncodingOption, FileArgument, print_import
-from agentladder.cli_output import FormatOption, OutputFormat, PeriodOption, console, emit, fail
+from agentladder.cli_output import (
+    FormatOption,
+    OutputFormat,
+    PeriodOption,
+    console,
+    emit,
+    fail,
+    period_option,
+)
 from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
+from agentladder.i18n import translate
 from agentladder.ladder.policy import service as policy_service
+from agentladder.periods import Period
 from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import importing as autoqa_importing
+from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.calibration.service import CalibrationCall
 from agentladder.quality.sampling import drawing
@@ -430,3 +442,186 @@ def reliability(
     if fmt is OutputFormat.table:
         emit([document["total"]], ["icc2_1", "alpha_interval"], fmt, "Totals")
         emit(document["evaluators"], ["evaluator", "mean_deviation", "n"], fmt, "Evaluators")
+
+
+# --- automatic QA on transcripts -------------------------------------------------------------
+
+transcripts_app = typer.Typer(
+    help="Call transcripts (通话转写) for automatic QA.", no_args_is_help=True
+)
+quality_app.add_typer(transcripts_app, name="transcripts")
+autoqa_app = typer.Typer(
+    help="Automatic QA (自动质检): phone etiquette checked on every transcript.",
+    no_args_is_help=True,
+)
+quality_app.add_typer(autoqa_app, name="autoqa")
+rules_app = typer.Typer(help="The automatic QA rule set (自动质检规则).", no_args_is_help=True)
+autoqa_app.add_typer(rules_app, name="rules")
+
+
+@transcripts_app.command(
+    "import",
+    help=(
+        "Import call transcripts: JSON Lines (one call a line) or CSV/XLSX (one turn a row), "
+        "as docs/autoqa.md and the transcript format describe. Lines or calls that cannot be "
+        "read are rejected with their reason and kept in the import ledger; the others are "
+        "stored with personal numbers masked and judged at once.\n\nColumns of a sheet (* "
+        "required; Chinese | English header):\n\n"
+        + autoqa_importing.TRANSCRIPT_ROWS_IMPORTER.columns_help().replace("\n", "\n\n")
+    ),
+)
+def transcripts_import(
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    settings = get_settings()
+    data = file.read_bytes()
+    try:
+        with session_scope(settings) as session:
+            result = autoqa_importing.import_transcripts(
+                session=session, settings=settings, data=data, file_name=file.name, dry_run=dry_run
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    print_import(
+        result,
+        autoqa_importing.TRANSCRIPT_ROWS_IMPORTER,
+        [("call_id", "call"), ("agent", "agent"), ("language", "language"), ("turns", "turns")],
+        fmt,
+    )
+    if not result.applied and result.preview.errors:
+        raise typer.Exit(code=1)
+
+
+@autoqa_app.command("run")
+def autoqa_run(
+    period: PeriodOption,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Judge every transcript again, not only stale ones.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Judge the period's transcripts that the rule set in force has not judged yet."""
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            run = autoqa_service.run_autoqa(
+                session=session, settings=settings, period=period, everything=everything
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    document = {
+        "period": run.period,
+        "rule_set": run.rule_set_hash if fmt is OutputFormat.json else run.rule_set_hash[:12],
+        "transcripts": run.transcripts,
+        "judged": run.judged,
+        "unchanged": run.unchanged,
+    }
+    if fmt is OutputFormat.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    emit([document], list(document), fmt, f"Automatic QA {run.period}")
+
+
+@autoqa_app.command("show")
+def autoqa_show(
+    call: Annotated[str | None, typer.Option("--call", help="One call's verdicts.")] = None,
+    period: Annotated[Period | None, period_option("Every call of the period (2026-10).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Every rule's verdict on a call (or on each call of a period) with the evidence quoted."""
+    if (call is None) == (period is None):
+        raise fail(InvalidInput("give either --call or --period"))
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            if call is not None:
+                document = autoqa_service.call_verdicts(session=session, call_id=call)
+                calls = [document]
+            else:
+                assert period is not None
+                document = autoqa_service.period_verdicts(
+                    session=session, settings=settings, period=period
+                )
+                calls = document["calls"]
+    except DomainError as exc:
+        raise fail(exc) from exc
+    if fmt is OutputFormat.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    rows: list[dict[str, object]] = [
+        {
+            "call": item["call"],
+            "agent": item["agent"] or "",
+            "score": "" if item["score"] is None else f"{item['score']:.1f}",
+            "rule": rule["rule"],
+            "verdict": rule["verdict"],
+            "evidence": " | ".join(
+                (f"#{e['turn']} {e['start_s']:g}s " if e["turn"] is not None else "") + e["text"]
+                for e in rule["evidence"]
+            ),
+        }
+        for item in calls
+        for rule in item["rules"]
+    ]
+    emit(rows, ["call", "agent", "score", "rule", "verdict", "evidence"], fmt, "Automatic QA")
+
+
+RulesFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+
+
+def _print_rule_problems(file: Path, problems: list[autoqa_service.RuleProblem]) -> typer.Exit:
+    language = get_settings().default_language
+    console.print(f"{file.name}: not valid", highlight=False)
+    for problem in problems:
+        where = f"{problem.key}: " if problem.key else ""
+        console.print(
+            f"  {where}{translate(language, problem.message, **problem.params)}",
+            markup=False,
+            highlight=False,
+        )
+    return typer.Exit(code=1)
+
+
+@rules_app.command("show")
+def rules_show() -> None:
+    """Print the rule set in force (the shipped one until one is applied)."""
+    with session_scope() as session:
+        loaded = autoqa_service.current_rule_set(session=session)
+    print(loaded.yaml_text)
+    console.print(f"# hash {loaded.rules.content_hash}", highlight=False)
+
+
+@rules_app.command("validate")
+def rules_validate(file: RulesFile) -> None:
+    """Check a rule set file; every problem is listed with its key."""
+    try:
+        text = policy_service.read_policy_file(file)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    rules, problems = autoqa_service.check_rule_set_text(text)
+    if rules is None:
+        raise _print_rule_problems(file, problems)
+    console.print(f"{file.name}: valid ({rules.name}, hash {rules.content_hash[:12]})")
+
+
+@rules_app.command("apply")
+def rules_apply(file: RulesFile) -> None:
+    """Make a rule set the one in force (the diff against the current one is printed); the
+    calls are judged again by `quality autoqa run` or the next period close."""
+    try:
+        text = policy_service.read_policy_file(file)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    rules, problems = autoqa_service.check_rule_set_text(text)
+    if rules is None:
+        raise _print_rule_problems(file, problems)
+    with session_scope() as session:
+        current = autoqa_service.current_rule_set(session=session)
+        version = autoqa_service.apply_rule_set(session=session, text=text, source=file.name)
+        diff = policy_service.policy_diff(current.yaml_text, text)
+        content_hash = version.content_hash
+    for line in diff:
+        console.print(line, markup=False, highlight=False)
+    console.print(f"applied: {file.name} (hash {content_hash[:12]})")

@@ -102,6 +102,9 @@ class QaEvaluation(Base):
     # Answers and per-item comments by item code, as JSON; scores once submitted.
     answers_json: Mapped[str] = mapped_column(Text, default="{}")
     comments_json: Mapped[str] = mapped_column(Text, default="{}")
+    # What automatic QA suggested for items mapped to its rules, by item code:
+    # {"answer", "rules", "rule_set"}; on submission each also records "changed".
+    suggestions_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     overall: Mapped[float | None] = mapped_column(Float)
     compliance: Mapped[float | None] = mapped_column(Float)
     fatal: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -238,3 +241,94 @@ class QaCalibrationSession(Base):
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+# --- automatic QA on transcripts -------------------------------------------------------------
+
+AUTOQA_VERDICTS = ("pass", "fail", "na")
+
+
+class AutoqaRuleSetVersion(Base):
+    """One version of the automatic QA rule set, identified by its content hash; the latest
+    applied one is in force (none applied: the shipped rule set)."""
+
+    __tablename__ = "qa_autoqa_rule_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    applied_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class CallTranscript(Base):
+    """A call's transcript as speech recognition left it, personal numbers masked; linked to
+    the ingested call by its id, or standing alone with the agent and time it names."""
+
+    __tablename__ = "qa_transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(120), unique=True)
+    # As the file named them: used when the call is not in the ACD data.
+    agent_identity: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The agent and time the call data gives (else the file's): which period's evidence it is.
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    call_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    hangup_by: Mapped[str | None] = mapped_column(String(10))
+    turns_json: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey(FileImport.id, ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+def _verdict_column() -> Mapped[str]:
+    return mapped_column(String(4), default="na")
+
+
+class AutoqaResult(Base):
+    """Every rule's verdict on one transcript under one rule set version, its evidence and the
+    call's autoqa_score; judged again when the transcript or the rules change. One verdict
+    column per rule so that pass rates are counted by the database."""
+
+    __tablename__ = "qa_autoqa_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("qa_transcripts.id", ondelete="CASCADE"), unique=True
+    )
+    rule_set_hash: Mapped[str] = mapped_column(String(64), index=True)
+    transcript_hash: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    call_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    score: Mapped[float | None] = mapped_column(Float)  # None: no rule applied
+    # [{"rule", "verdict", "evidence": [{"turn", "start_s", "text"}]}] in rule order.
+    verdicts_json: Mapped[str] = mapped_column(Text)
+    judged_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    greeting: Mapped[str] = _verdict_column()
+    answer_speed: Mapped[str] = _verdict_column()
+    late_apology: Mapped[str] = _verdict_column()
+    hold_etiquette: Mapped[str] = _verdict_column()
+    polite_phrases: Mapped[str] = _verdict_column()
+    forbidden_phrases: Mapped[str] = _verdict_column()
+    closing_question: Mapped[str] = _verdict_column()
+    thanks_goodbye: Mapped[str] = _verdict_column()
+    customer_hangs_up_first: Mapped[str] = _verdict_column()
+    silence: Mapped[str] = _verdict_column()
+    talk_over: Mapped[str] = _verdict_column()
+    speaking_rate: Mapped[str] = _verdict_column()

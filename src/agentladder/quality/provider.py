@@ -11,15 +11,19 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from agentladder.closing import CloseContext, CloseStep, StepFigures, register_close_step
 from agentladder.config import get_settings
 from agentladder.freshness import StaleInput, utc_text
 from agentladder.i18n import N_, N_plural
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.models import QaEvaluation
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
     from agentladder.config import Settings
@@ -143,6 +147,30 @@ COMPLIANCE_SCORE = MetricDefinition(
     bounds=(0, 100),
     evaluator_scored=True,
 )
+AUTOQA_SCORE = MetricDefinition(
+    "autoqa_score",
+    "自动质检得分",
+    "Auto QA score",
+    "score",
+    "up",
+    "quality",
+    sample="calls",
+    bounds=(0, 100),
+)
+# Each rule's pass rate over the calls it applied to.
+AUTOQA_RULE_RATES = tuple(
+    MetricDefinition(
+        f"autoqa_{rule}_rate",
+        f"自动质检：{zh}通过率",
+        f"Auto QA: {en.lower()} pass rate",
+        "rate",
+        "up",
+        "quality",
+        sample="calls",
+        bounds=(0, 1),
+    )
+    for rule, (zh, en) in autoqa_service.RULE_NAMES.items()
+)
 SOURCE = "quality"
 
 
@@ -161,6 +189,8 @@ class QualityProvider(ProviderBase):
             FATAL_ACCURACY,
             NONFATAL_ACCURACY,
             COMPLIANCE_SCORE,
+            AUTOQA_SCORE,
+            *AUTOQA_RULE_RATES,
         ]
 
     def facts(
@@ -192,6 +222,7 @@ class QualityProvider(ProviderBase):
                 for fact in _agent_facts(agent_id, evaluations):
                     if metrics is None or fact.metric_id in metrics:
                         yield period.label, fact
+            yield from _autoqa_facts(session, period, start, end, metrics)
             if by_agent and (metrics is None or "qa_score_adjusted" in metrics):
                 adjusted = quality_service.period_scores(session=session, period=period, zone=zone)
                 for agent in adjusted.agents:
@@ -209,6 +240,16 @@ class QualityProvider(ProviderBase):
 
     def stale_inputs(
         self, *, session: Session, settings: Settings, period: Period
+    ) -> list[StaleInput]:
+        """Official evaluations changed after the period was gathered, and transcripts not
+        judged under the rule set in force."""
+        return [
+            *self._stale_evaluations(session, settings, period),
+            *_stale_autoqa(session, settings, period),
+        ]
+
+    def _stale_evaluations(
+        self, session: Session, settings: Settings, period: Period
     ) -> list[StaleInput]:
         """Official evaluations of the period's calls submitted, overturned or regraded after
         the period's evidence was gathered (its metrics computed): closing the period again
@@ -244,6 +285,41 @@ class QualityProvider(ProviderBase):
         ]
 
 
+def _autoqa_facts(
+    session: Session,
+    period: Period,
+    start: datetime,
+    end: datetime,
+    metrics: Collection[str] | None,
+) -> Iterable[tuple[str, Fact]]:
+    wanted = [
+        metric.id
+        for metric in (AUTOQA_SCORE, *AUTOQA_RULE_RATES)
+        if metrics is None or metric.id in metrics
+    ]
+    if not wanted:
+        return
+    for agent in autoqa_service.agent_figures(session=session, start=start, end=end):
+        if "autoqa_score" in wanted:
+            yield (
+                period.label,
+                Fact(agent.agent_id, "autoqa_score", agent.score, agent.calls, SOURCE),
+            )
+        for rule in autoqa_service.RULE_NAMES:
+            metric_id = f"autoqa_{rule}_rate"
+            if metric_id in wanted:
+                yield (
+                    period.label,
+                    Fact(
+                        agent.agent_id,
+                        metric_id,
+                        agent.pass_rate(rule),
+                        agent.applicable.get(rule, 0),
+                        SOURCE,
+                    ),
+                )
+
+
 def _agent_facts(
     agent_id: int, evaluations: list[tuple[float, bool, float | None, str]]
 ) -> list[Fact]:
@@ -272,5 +348,38 @@ def _agent_facts(
         ),
     ]
 
+
+def _stale_autoqa(session: Session, settings: Settings, period: Period) -> list[StaleInput]:
+    """The period's transcripts stored or changed, or the rule set changed, since they were
+    judged: autoqa_score would read verdicts the rules in force do not give."""
+    count, changed = autoqa_service.stale_results(session=session, settings=settings, period=period)
+    if not count or changed is None:
+        return []
+    return [
+        StaleInput(
+            what=N_(
+                "call transcripts of {period} not judged under the automatic QA rules in "
+                "force: {count} (changed at {changed})"
+            ),
+            params={"period": period.label, "count": count, "changed": utc_text(changed)},
+            changed_at=changed,
+            computed_at=metrics_service.computed_at(session=session, period=period),
+            refresh_command=f"agentladder quality autoqa run --period {period.label}",
+            source=SOURCE,
+        )
+    ]
+
+
+def _close_autoqa(context: CloseContext) -> StepFigures:
+    """Judge the period's transcripts that the rule set in force has not judged."""
+    context.progress(0, 1)
+    run = autoqa_service.run_autoqa(
+        session=context.session, settings=context.settings, period=context.period
+    )
+    context.progress(1, 1)
+    return {"transcripts": run.transcripts, "judged": run.judged}
+
+
+register_close_step(CloseStep("autoqa", "自动质检", "Automatic QA", run=_close_autoqa))
 
 PROVIDER = QualityProvider()

@@ -1,0 +1,469 @@
+"""Automatic QA: the rule set in force and its versions, transcripts stored and judged, the
+verdicts of a call or a period, and each agent's autoqa figures for the quality provider.
+
+A transcript is judged when it is imported and again whenever it or the rule set changes
+(`run_autoqa`); a result always names the rule set version and the transcript content it
+judged, so a stale one is found by comparing hashes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from agentladder.config import Settings
+from agentladder.db import utcnow
+from agentladder.errors import InvalidInput, NotFound
+from agentladder.i18n import N_
+from agentladder.org import service as org_service
+from agentladder.periods import Period
+from agentladder.quality import calls
+from agentladder.quality.autoqa.rules import (
+    DEFAULT_RULES_PATH,
+    RULE_IDS,
+    CallFacts,
+    CallJudgement,
+    RuleSet,
+    default_rule_set,
+    judge_call,
+)
+from agentladder.quality.autoqa.schemas import Transcript, Turn
+from agentladder.quality.models import AutoqaResult, AutoqaRuleSetVersion, CallTranscript
+
+# Each rule's name as people read it: (zh, en).
+RULE_NAMES: dict[str, tuple[str, str]] = {
+    "greeting": ("自报家门", "Greeting"),
+    "answer_speed": ("及时接听", "Answer speed"),
+    "late_apology": ("久等致歉", "Apology when late"),
+    "hold_etiquette": ("保留礼仪", "Hold etiquette"),
+    "polite_phrases": ("礼貌用语", "Polite phrases"),
+    "forbidden_phrases": ("无服务禁语", "No forbidden phrases"),
+    "closing_question": ("结束前询问", "Closing question"),
+    "thanks_goodbye": ("致谢道别", "Thanks and goodbye"),
+    "customer_hangs_up_first": ("客户先挂机", "Customer hangs up first"),
+    "silence": ("静音时长", "Silence"),
+    "talk_over": ("抢话", "Talk-over"),
+    "speaking_rate": ("语速", "Speaking rate"),
+}
+
+
+def rule_name(rule: str, language: str) -> str:
+    """A rule's name in the reader's language."""
+    zh, en = RULE_NAMES[rule]
+    return zh if language == "zh_Hans" else en
+
+
+# --- the rule set --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One problem with a rule set: where (dotted key) and what (an English msgid + params)."""
+
+    key: str
+    message: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadedRuleSet:
+    """The rule set in force: validated, its YAML and its stored version (None: shipped)."""
+
+    rules: RuleSet
+    yaml_text: str
+    version: AutoqaRuleSetVersion | None
+
+
+def check_rule_set_text(text: str) -> tuple[RuleSet | None, list[RuleProblem]]:
+    """A rule set from YAML and its problems, each named by key (none: the rule set)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, [
+            RuleProblem(
+                "",
+                N_("not valid YAML (line {line}): {error}"),
+                {"line": line, "error": str(getattr(exc, "problem", exc))},
+            )
+        ]
+    if not isinstance(document, dict):
+        return None, [RuleProblem("", N_("a rule set is a mapping of keys to values"), {})]
+    try:
+        return RuleSet.model_validate(document), []
+    except ValidationError as exc:
+        return None, [
+            RuleProblem(
+                ".".join(str(part) for part in error["loc"]),
+                N_("{error}"),
+                {"error": error["msg"]},
+            )
+            for error in exc.errors()
+        ]
+
+
+def parse_rule_set_text(text: str, *, source: str = "") -> RuleSet:
+    """A valid rule set from YAML; InvalidInput naming every problem's key otherwise."""
+    rules, problems = check_rule_set_text(text)
+    if rules is None:
+        listed = "; ".join(
+            f"{problem.key}: {problem.params.get('error', problem.message)}"
+            if problem.key
+            else str(problem.params.get("error", problem.message))
+            for problem in problems
+        )
+        raise InvalidInput(
+            "the rule set {source} is not valid: {problems}", source=source, problems=listed
+        )
+    return rules
+
+
+def current_rule_set(*, session: Session) -> LoadedRuleSet:
+    """The latest applied rule set, else the shipped one."""
+    version = session.scalars(
+        select(AutoqaRuleSetVersion)
+        .where(AutoqaRuleSetVersion.applied_at.is_not(None))
+        .order_by(AutoqaRuleSetVersion.applied_at.desc(), AutoqaRuleSetVersion.id.desc())
+        .limit(1)
+    ).first()
+    if version is None:
+        return LoadedRuleSet(default_rule_set(), DEFAULT_RULES_PATH.read_text("utf-8"), None)
+    return LoadedRuleSet(parse_rule_set_text(version.yaml_text), version.yaml_text, version)
+
+
+def rule_set_versions(*, session: Session) -> list[AutoqaRuleSetVersion]:
+    """Every stored version, the newest first."""
+    return list(
+        session.scalars(select(AutoqaRuleSetVersion).order_by(AutoqaRuleSetVersion.id.desc()))
+    )
+
+
+def apply_rule_set(
+    *, session: Session, text: str, user_id: int | None = None, source: str = ""
+) -> AutoqaRuleSetVersion:
+    """Validate the YAML and make it the rule set in force (the same content again only
+    records when it was applied); every call is judged again by `run_autoqa`."""
+    rules = parse_rule_set_text(text, source=source)
+    version = session.scalars(
+        select(AutoqaRuleSetVersion).where(AutoqaRuleSetVersion.content_hash == rules.content_hash)
+    ).first()
+    if version is None:
+        version = AutoqaRuleSetVersion(
+            content_hash=rules.content_hash,
+            name=rules.name[:200],
+            yaml_text=text,
+            created_by_user_id=user_id,
+        )
+        session.add(version)
+    version.applied_at = utcnow()
+    version.applied_by_user_id = user_id
+    session.flush()
+    return version
+
+
+# --- judging -------------------------------------------------------------------------------
+
+
+def stored_transcript(row: CallTranscript) -> Transcript:
+    """The stored transcript as the rules read it."""
+    return Transcript(
+        call_id=row.call_id,
+        agent=row.agent_identity,
+        started_at=row.started_at,
+        language=row.language,
+        hangup_by=row.hangup_by,
+        turns=[Turn.model_validate(turn) for turn in json.loads(row.turns_json)],
+    )
+
+
+def call_facts_for_rules(call: calls.CallFacts | None, agent_names: Sequence[str]) -> CallFacts:
+    """What the rules need from the call data (None: the call is not in it)."""
+    if call is None:
+        return CallFacts(agent_names=tuple(agent_names))
+    names = tuple(
+        dict.fromkeys([*agent_names, *([call.agent_identity] if call.agent_identity else [])])
+    )
+    return CallFacts(ring_s=call.ring_s, queue_wait_s=call.wait_s, agent_names=names)
+
+
+def _agent_names(session: Session, agent_ids: Iterable[int | None]) -> dict[int, tuple[str, ...]]:
+    ids = {agent_id for agent_id in agent_ids if agent_id is not None}
+    return {
+        agent.id: (agent.employee_no, agent.name)
+        for agent in org_service.agents_by_ids(session=session, agent_ids=ids)
+    }
+
+
+def _verdicts_json(judgement: CallJudgement) -> str:
+    return json.dumps(
+        [
+            {
+                "rule": verdict.rule,
+                "verdict": verdict.verdict,
+                "evidence": [evidence.as_dict() for evidence in verdict.evidence],
+            }
+            for verdict in judgement.verdicts
+        ],
+        ensure_ascii=False,
+    )
+
+
+def judge_transcripts(
+    *,
+    session: Session,
+    settings: Settings,
+    transcripts: Sequence[CallTranscript],
+    rules: RuleSet | None = None,
+) -> int:
+    """Judge the stored transcripts under `rules` (default: the rule set in force) and store
+    the results, the agent and time taken from the call data when it has the call (read at
+    once); how many were judged."""
+    rows = transcripts
+    if not rows:
+        return 0
+    if rules is None:
+        rules = current_rule_set(session=session).rules
+    call_data = calls.calls_by_id(
+        session=session,
+        settings=settings,
+        call_ids=[row.call_id for row in rows],
+        agent_ids={row.call_id: row.agent_id for row in rows},
+    )
+    for row in rows:
+        call = call_data.get(row.call_id)
+        if call is not None:
+            row.agent_id = call.agent_id if call.agent_id is not None else row.agent_id
+            row.call_at = call.started_at or row.call_at
+    names = _agent_names(session, (row.agent_id for row in rows))
+    existing = {
+        result.transcript_id: result
+        for result in session.scalars(
+            select(AutoqaResult).where(AutoqaResult.transcript_id.in_([row.id for row in rows]))
+        )
+    }
+    now = utcnow()
+    for row in rows:
+        call = call_data.get(row.call_id)
+        facts = call_facts_for_rules(call, names.get(row.agent_id or -1, ()))
+        judgement = judge_call(stored_transcript(row), facts, rules)
+        result = existing.get(row.id)
+        if result is None:
+            result = AutoqaResult(transcript_id=row.id)
+            session.add(result)
+        result.rule_set_hash = rules.content_hash
+        result.transcript_hash = row.content_hash
+        result.agent_id = row.agent_id
+        result.call_at = row.call_at
+        result.score = judgement.score
+        result.verdicts_json = _verdicts_json(judgement)
+        result.judged_at = now
+        for verdict in judgement.verdicts:
+            setattr(result, verdict.rule, verdict.verdict)
+    session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class AutoqaRun:
+    """What `run_autoqa` did for a period."""
+
+    period: str
+    rule_set_hash: str
+    transcripts: int  # the period's transcripts
+    judged: int  # judged now (new, changed, or judged under another rule set)
+    unchanged: int  # already judged under this rule set
+
+
+def run_autoqa(
+    *, session: Session, settings: Settings, period: Period, everything: bool = False
+) -> AutoqaRun:
+    """Judge the period's transcripts that have no result under the rule set in force (or
+    whose content changed since); `everything`: judge them all again."""
+    rules = current_rule_set(session=session).rules
+    start, end = period.bounds_utc(settings.tz)
+    rows = list(
+        session.scalars(
+            select(CallTranscript)
+            .where(CallTranscript.call_at >= start, CallTranscript.call_at < end)
+            .order_by(CallTranscript.call_at, CallTranscript.id)
+        )
+    )
+    current = {
+        transcript_id
+        for (transcript_id,) in session.execute(
+            select(AutoqaResult.transcript_id)
+            .join(CallTranscript, CallTranscript.id == AutoqaResult.transcript_id)
+            .where(
+                CallTranscript.call_at >= start,
+                CallTranscript.call_at < end,
+                AutoqaResult.rule_set_hash == rules.content_hash,
+                AutoqaResult.transcript_hash == CallTranscript.content_hash,
+            )
+        )
+    }
+    pending = rows if everything else [row for row in rows if row.id not in current]
+    judged = judge_transcripts(session=session, settings=settings, transcripts=pending, rules=rules)
+    return AutoqaRun(
+        period=period.label,
+        rule_set_hash=rules.content_hash,
+        transcripts=len(rows),
+        judged=judged,
+        unchanged=len(rows) - judged,
+    )
+
+
+def stale_results(
+    *, session: Session, settings: Settings, period: Period
+) -> tuple[int, datetime | None]:
+    """How many of the period's transcripts have no result under the rule set in force, and
+    when the newest of them was stored or the rule set applied."""
+    rules = current_rule_set(session=session)
+    start, end = period.bounds_utc(settings.tz)
+    fresh = (
+        select(AutoqaResult.id)
+        .where(
+            AutoqaResult.transcript_id == CallTranscript.id,
+            AutoqaResult.rule_set_hash == rules.rules.content_hash,
+            AutoqaResult.transcript_hash == CallTranscript.content_hash,
+        )
+        .exists()
+    )
+    count, newest = session.execute(
+        select(func.count(), func.max(CallTranscript.updated_at)).where(
+            CallTranscript.call_at >= start, CallTranscript.call_at < end, ~fresh
+        )
+    ).one()
+    if not count:
+        return 0, None
+    applied = rules.version.applied_at if rules.version is not None else None
+    changed = max((at for at in (newest, applied) if at is not None), default=None)
+    return int(count), changed
+
+
+# --- reading results -----------------------------------------------------------------------
+
+
+def _call_json(
+    transcript: CallTranscript, result: AutoqaResult | None, employee_no: str | None
+) -> dict[str, Any]:
+    """One call as `quality autoqa show` prints it."""
+    return {
+        "call": transcript.call_id,
+        "agent": employee_no,
+        "score": None if result is None or result.score is None else round(result.score, 2),
+        "rules": [] if result is None else json.loads(result.verdicts_json),
+    }
+
+
+def _employee_numbers(session: Session, agent_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {agent_id for agent_id in agent_ids if agent_id is not None}
+    return {
+        agent.id: agent.employee_no
+        for agent in org_service.agents_by_ids(session=session, agent_ids=ids)
+    }
+
+
+def get_transcript(*, session: Session, call_id: str) -> CallTranscript | None:
+    """The stored transcript of a call, if any."""
+    return session.scalars(select(CallTranscript).where(CallTranscript.call_id == call_id)).first()
+
+
+def get_result(*, session: Session, transcript_id: int) -> AutoqaResult | None:
+    """The transcript's verdicts, if judged."""
+    return session.scalars(
+        select(AutoqaResult).where(AutoqaResult.transcript_id == transcript_id)
+    ).first()
+
+
+def call_verdicts(*, session: Session, call_id: str) -> dict[str, Any]:
+    """A call's verdicts as JSON (`{"call", "agent", "score", "rules"}`); NotFound when no
+    transcript of the call is stored."""
+    transcript = get_transcript(session=session, call_id=call_id)
+    if transcript is None:
+        raise NotFound("no transcript of call {call} is stored", call=call_id)
+    result = get_result(session=session, transcript_id=transcript.id)
+    numbers = _employee_numbers(session, [transcript.agent_id])
+    return _call_json(transcript, result, numbers.get(transcript.agent_id or -1))
+
+
+def period_verdicts(*, session: Session, settings: Settings, period: Period) -> dict[str, Any]:
+    """Every call of the period with a transcript, as `{"period", "calls": [...]}` in time
+    order."""
+    start, end = period.bounds_utc(settings.tz)
+    pairs = session.execute(
+        select(CallTranscript, AutoqaResult)
+        .outerjoin(AutoqaResult, AutoqaResult.transcript_id == CallTranscript.id)
+        .where(CallTranscript.call_at >= start, CallTranscript.call_at < end)
+        .order_by(CallTranscript.call_at, CallTranscript.call_id)
+    ).all()
+    numbers = _employee_numbers(session, (transcript.agent_id for transcript, _ in pairs))
+    return {
+        "period": period.label,
+        "calls": [
+            _call_json(transcript, result, numbers.get(transcript.agent_id or -1))
+            for transcript, result in pairs
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class AgentAutoqa:
+    """One agent's automatic QA over a period: the mean score over the calls judged, and each
+    rule's passes and applicable calls."""
+
+    agent_id: int
+    calls: int  # calls with a transcript and a score
+    score: float | None
+    passed: dict[str, int]
+    applicable: dict[str, int]
+
+    def pass_rate(self, rule: str) -> float | None:
+        """The share of the calls the rule applied to that passed it."""
+        applicable = self.applicable.get(rule, 0)
+        return self.passed.get(rule, 0) / applicable if applicable else None
+
+
+def agent_figures(
+    *, session: Session, start: datetime, end: datetime, agent_ids: Iterable[int] | None = None
+) -> list[AgentAutoqa]:
+    """Per agent, the results of the calls between `start` and `end` (UTC), counted by the
+    database."""
+    columns: list[Any] = [
+        AutoqaResult.agent_id,
+        func.count(AutoqaResult.score),
+        func.avg(AutoqaResult.score),
+    ]
+    for rule in RULE_IDS:
+        column = getattr(AutoqaResult, rule)
+        columns.append(func.sum(case((column == "pass", 1), else_=0)))
+        columns.append(func.sum(case((column != "na", 1), else_=0)))
+    query = select(*columns).where(
+        AutoqaResult.call_at >= start,
+        AutoqaResult.call_at < end,
+        AutoqaResult.agent_id.is_not(None),
+    )
+    if agent_ids is not None:
+        query = query.where(AutoqaResult.agent_id.in_(list(agent_ids)))
+    figures = []
+    for row in session.execute(query.group_by(AutoqaResult.agent_id)):
+        agent_id, count, mean = row[0], row[1], row[2]
+        counts = row[3:]
+        figures.append(
+            AgentAutoqa(
+                agent_id=agent_id,
+                calls=int(count or 0),
+                score=float(mean) if mean is not None else None,
+                passed={rule: int(counts[2 * i] or 0) for i, rule in enumerate(RULE_IDS)},
+                applicable={rule: int(counts[2 * i + 1] or 0) for i, rule in enumerate(RULE_IDS)},
+            )
+        )
+    return figures
