@@ -319,9 +319,11 @@ def _greeting(call: _Call, rules: RuleSet) -> RuleVerdict:
     first = call.agent[0]
     turn = call.transcript.turns[first]
     greeted = call.find(first, spec.phrases.of(call.language), spec.threshold)
-    company = call.find(first, rules.company.of(call.language), 85)
+    # The company name is long enough for a homophone (安心电器) to stay above the threshold;
+    # an agent's number must be said right (3021 is not 3012), so names need 85.
+    company = call.find(first, rules.company.of(call.language), spec.threshold)
     introduced = (
-        call.find(first, call.facts.agent_names, 85) is not None
+        call.find(first, call.facts.agent_names, max(spec.threshold, 85)) is not None
         or call.find(first, spec.introduction.of(call.language), 90) is not None
         or _WORK_NUMBER.search(call.normal[first].text) is not None
     )
@@ -378,7 +380,7 @@ def _holds(call: _Call, gap_s: float) -> list[_Hold]:
     turns = call.transcript.turns
     if not call.agent:
         return []
-    holds = []
+    holds: list[_Hold] = []
     opened = call.agent[0]
     covered_until = turns[opened].end_s
     for index in range(opened + 1, len(turns)):
