@@ -220,11 +220,10 @@ def _hold(rng: np.random.Generator, language: Language, skill: float) -> list[_L
 
 
 def _middle(
-    rng: np.random.Generator, language: Language, skill: float, seconds: float
+    rng: np.random.Generator, language: Language, skill: float, seconds: float, rates: _Rates
 ) -> list[_Line]:
     """Questions and answers filling about `seconds`, with perhaps a hold and a brush-off."""
     bank = _QUESTIONS_ZH if language == "zh" else _QUESTIONS_EN
-    per_unit = 60.0 / RATE_PER_MIN[language]
     lines: list[_Line] = []
     spent = 0.0
     hold_at = rng.uniform(0.2, 0.7) * seconds if _chance(rng, 0.35) else None
@@ -247,8 +246,8 @@ def _middle(
             said, brush_off = _pick(rng, _FORBIDDEN[language]) + said, False
         heard = _fill(rng, answer)
         lines += [_Line("agent", said), _Line("customer", heard)]
-        units = len(said) + len(heard) if language == "zh" else len((said + heard).split())
-        spent += units * per_unit + PAUSE_S[0] + PAUSE_S[1]
+        spent += rates.seconds(said, language, "agent") + rates.seconds(heard, language, "customer")
+        spent += PAUSE_S[0] + PAUSE_S[1]
     return lines
 
 
@@ -325,22 +324,36 @@ def _run_on(rng: np.random.Generator, lines: list[_Line]) -> list[_Line]:
 # --- timing ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Rates:
+    """The call's speaking rates, units (characters or words) a minute."""
+
+    agent: float
+    customer: float
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, language: Language, skill: float) -> _Rates:
+        # Weak agents drift further from the usual rate (too fast or too slow).
+        spread = RATE_SD_PER_MIN[language]
+        drift = float(rng.normal(0, spread * (1 + 2.5 * (1 - skill))))
+        customer = float(rng.normal(RATE_PER_MIN[language], spread))
+        return cls(max(60.0, RATE_PER_MIN[language] + drift), max(60.0, customer))
+
+    def seconds(self, text: str, language: Language, speaker: str) -> float:
+        units = len(text) if language == "zh" else max(1, len(text.split()))
+        return max(0.5, units * 60.0 / (self.agent if speaker == "agent" else self.customer))
+
+
 def _timed(
-    rng: np.random.Generator, language: Language, skill: float, lines: list[_Line]
+    rng: np.random.Generator, language: Language, skill: float, rates: _Rates, lines: list[_Line]
 ) -> list[dict[str, object]]:
     """Turns with start and end seconds: speech at a speaking rate, pauses between turns, and
     (weaker agents more often) an agent turn that starts before the customer has finished."""
-    # Weak agents drift further from the usual rate (too fast or too slow).
-    drift = float(rng.normal(0, RATE_SD_PER_MIN[language] * (1 + 2.5 * (1 - skill))))
-    agent_rate = max(60.0, RATE_PER_MIN[language] + drift)
-    customer_rate = max(60.0, float(rng.normal(RATE_PER_MIN[language], RATE_SD_PER_MIN[language])))
     turns: list[dict[str, object]] = []
     clock = float(rng.uniform(0.3, 1.0))
     previous_end = 0.0
     for line in lines:
-        units = len(line.text) if language == "zh" else max(1, len(line.text.split()))
-        rate = agent_rate if line.speaker == "agent" else customer_rate
-        seconds = line.seconds if line.seconds is not None else max(0.5, units * 60.0 / rate)
+        seconds = line.seconds or rates.seconds(line.text, language, line.speaker)
         start = clock
         if (
             turns
@@ -379,10 +392,9 @@ def synthetic_transcript(
     late = ring_s > 6 or queue_wait_s > 30
     lines = _opening(rng, language, skill, late, agent_no, agent_name)
     closing = _closing(rng, language, skill)
-    used = sum(len(line.text) for line in lines + closing) * 60 / RATE_PER_MIN["zh"]
-    if language == "en":
-        used = sum(len(line.text.split()) for line in lines + closing) * 60 / RATE_PER_MIN["en"]
-    lines += _middle(rng, language, skill, max(0.0, duration_s - used - 4))
+    rates = _Rates.draw(rng, language, skill)
+    used = sum(rates.seconds(line.text, language, line.speaker) + 1 for line in lines + closing)
+    lines += _middle(rng, language, skill, max(0.0, duration_s - used), rates)
     lines += closing
     lines = _run_on(rng, lines)
     no_punctuation = _chance(rng, NOISE_RATE)
@@ -396,7 +408,7 @@ def synthetic_transcript(
         )
         for line in lines
     ]
-    turns = _timed(rng, language, skill, recognised)
+    turns = _timed(rng, language, skill, rates, recognised)
     hangup_by: Literal["agent", "customer"] = (
         "agent" if _chance(rng, 0.35 * (1 - skill)) else "customer"
     )
