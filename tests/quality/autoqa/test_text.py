@@ -77,7 +77,8 @@ def test_every_exact_occurrence_is_found_and_a_near_miss_only_without_one() -> N
     hits = find_each(said, "不知道", threshold=90)
     assert [said[h.start : h.end] for h in hits] == ["不知道", "不知道"]
     near = find_each("感谢您耐心等待", "感谢您的耐心等待", threshold=70)
-    assert len(near) == 1 and near[0].score < 100
+    assert len(near) == 1
+    assert near[0].score < 100
     assert find_each("感谢您耐心等待", "感谢您的耐心等待", threshold=100) == []
 
 
