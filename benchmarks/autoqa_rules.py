@@ -137,6 +137,9 @@ def generate(calls: int, seed: int) -> list[tuple[Transcript, CallFacts]]:
     return generated
 
 
+# The workers are forked after the calls are generated and find them here, so that only
+# index ranges cross between processes (pickling 2,000 transcripts cost more than judging).
+_CALLS: list[tuple[Transcript, CallFacts]] = []
 _WORKER_RULES: RuleSet | None = None
 
 
@@ -145,11 +148,11 @@ def _worker_start() -> None:
     _WORKER_RULES = default_rule_set()
 
 
-def _judge_chunk(chunk: list[tuple[Transcript, CallFacts]]) -> int:
+def _judge_range(bounds: tuple[int, int]) -> int:
     assert _WORKER_RULES is not None
-    for transcript, facts in chunk:
+    for transcript, facts in _CALLS[bounds[0] : bounds[1]]:
         judge_call(transcript, facts, _WORKER_RULES)
-    return len(chunk)
+    return bounds[1] - bounds[0]
 
 
 def _all_phrases(rules: RuleSet) -> list[str]:
@@ -194,13 +197,14 @@ def speed(calls_n: int, seed: int, runs: int) -> dict[str, object]:
         started = time.perf_counter()
         baseline_pass(calls, phrases)
         base.append(time.perf_counter() - started)
-    chunks = [calls[i : i + 50] for i in range(0, len(calls), 50)]
+    _CALLS[:] = calls
+    chunks = [(i, min(i + 50, len(calls))) for i in range(0, len(calls), 50)]
     context = multiprocessing.get_context("fork")
     with context.Pool(WORKERS, initializer=_worker_start) as pool:
-        pool.map(_judge_chunk, chunks[:WORKERS])  # warm: imports and rules loaded
+        pool.map(_judge_range, chunks[:WORKERS])  # warm: imports and rules loaded
         for _ in range(runs):
             started = time.perf_counter()
-            judged = sum(pool.map(_judge_chunk, chunks))
+            judged = sum(pool.map(_judge_range, chunks))
             pooled.append(time.perf_counter() - started)
             assert judged == len(calls)
     return {
