@@ -191,5 +191,164 @@ def test_a_rule_set_without_a_rule_or_with_a_bad_threshold_is_refused() -> None:
     )
 
 
+def test_a_greeting_needs_both_the_company_and_who_is_speaking() -> None:
+    company_only = call(("agent", 0.5, 5, "您好，安信电器客服，请问有什么可以帮您"))
+    name_only = call(("agent", 0.5, 5, "您好，我是王芳，很高兴为您服务"))
+    noisy = call(("agent", 0.5, 5, "你好安心电器三零二一号请问有什么可以帮您"))
+    assert verdicts(company_only)["greeting"] == "fail"  # passed before: company was enough
+    assert verdicts(name_only)["greeting"] == "fail"
+    assert verdicts(noisy)["greeting"] == "pass"  # a homophone of the company, digits read out
+    # Without the agent's names in the call data, a work number still says who speaks.
+    assert verdicts(noisy, CallFacts())["greeting"] == "pass"
+
+
+def test_a_recording_notice_before_the_agent_answers_is_not_a_hold() -> None:
+    notice = call(("system", 0.4, 12.4, "您的通话可能会被录音"), *_turns(GOOD)[:4])
+    assert verdicts(notice)["hold_etiquette"] == "na"  # was a failed hold
+
+
+def test_a_hold_needs_permission_with_a_reason_and_thanks_after() -> None:
+    bare = _turns(GOOD)
+    bare[4] = ("agent", 20.5, 24.0, "请您稍等一下")
+    assert verdicts(call(*bare))["hold_etiquette"] == "fail"  # passed before: no reason given
+    asked = _turns(GOOD)
+    asked[4] = ("agent", 20.5, 24.0, "我帮您查一下派单情况，可能需要一点时间，您看可以吗")
+    assert verdicts(call(*asked))["hold_etiquette"] == "pass"
+    english = call(
+        ("agent", 0.5, 5, "Hello, Anxin Appliances, agent 3021, how can I help you?"),
+        ("agent", 6, 10, "Could you hold for a moment while I check with the team?"),
+        ("system", 11, 50, "(hold music)"),
+        ("agent", 51, 55, "Thanks for holding. The team will come on Thursday."),
+        language="en",
+    )
+    assert verdicts(english)["hold_etiquette"] == "pass"  # "thanks for holding" failed before
+
+
+def test_thanks_and_goodbye_are_both_needed() -> None:
+    def closing(text: str) -> Transcript:
+        return call(*_turns(GOOD)[:-1], ("agent", 56.5, 60.0, text))
+
+    assert verdicts(closing("感谢您的来电，再见"))["thanks_goodbye"] == "pass"
+    assert verdicts(closing("好的，感谢您的来电"))["thanks_goodbye"] == "fail"  # was a pass
+    assert verdicts(closing("好的，再见"))["thanks_goodbye"] == "fail"  # was a pass
+    judged = {v.rule: v for v in judge_call(closing("谢谢来电，拜拜"), ME, RULES).verdicts}
+    assert [e.text for e in judged["thanks_goodbye"].evidence] == ["谢谢来电", "拜拜"]
+
+
+def test_closing_questions_in_other_words() -> None:
+    short = _turns(GOOD)
+    short[8] = ("agent", 50.5, 54.0, "还有别的吗")
+    assert verdicts(call(*short))["closing_question"] == "pass"  # failed before
+    english = call(
+        ("agent", 0.5, 5, "Hello, Anxin Appliances, agent 3021"),
+        ("agent", 6, 7, "Anything else?"),
+        ("agent", 8, 9, "Thank you for calling, goodbye."),
+        language="en",
+    )
+    assert verdicts(english)["closing_question"] == "pass"
+
+
+def test_polite_phrases_follow_the_label_list() -> None:
+    courtesy_formulas = call(
+        ("agent", 0.5, 5, "您好，安信电器3021号"),
+        ("agent", 6, 9, "不客气，请问还有什么可以帮您"),
+        ("agent", 10, 12, "谢谢来电，再见"),
+    )
+    assert verdicts(courtesy_formulas)["polite_phrases"] == "fail"  # 您好 counted before
+    applying = call(
+        ("agent", 0.5, 5, "请您在订单里点申请退货"),
+        ("agent", 6, 9, "谢谢"),
+    )
+    assert verdicts(applying)["polite_phrases"] == "fail"  # 申请 is no polite 请
+    english = call(
+        ("agent", 0.5, 5, "I do apologise for that"),
+        ("agent", 6, 9, "Please check the receipt"),
+        ("agent", 10, 12, "Thank you for calling"),
+        language="en",
+    )
+    assert verdicts(english)["polite_phrases"] == "pass"  # apologise was not counted
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "verdict"),
+    [
+        ("That's not my department, go back to the shop.", "en", "fail"),
+        ("That's the policy.", "en", "fail"),
+        ("I don't know how that happened.", "en", "fail"),
+        ("If you don't know the model, read the label.", "en", "pass"),
+        ("不知道，您自己看一下标签吧。", "zh", "fail"),  # passed before
+        ("您不知道密码也没事，我帮您重置。", "zh", "pass"),
+        ("按照退换货规定七天内可以退。", "zh", "pass"),
+        ("过了保修期就要收费，这是规定，我也没办法。", "zh", "fail"),
+    ],
+)
+def test_forbidden_phrases_and_their_benign_senses(text: str, language: str, verdict: str) -> None:
+    said = call(
+        ("agent", 0.5, 5, "Hello" if language == "en" else "您好"),
+        ("customer", 5.5, 8, "..."),
+        ("agent", 8.5, 12, text),
+        language=language,
+    )
+    assert verdicts(said)["forbidden_phrases"] == verdict
+
+
+def test_a_customer_who_says_they_could_not_get_through_is_owed_an_apology() -> None:
+    tried = _turns(GOOD)
+    tried[1] = ("customer", 5.5, 10.0, "你们这个电话我打了三次才打通")
+    assert verdicts(call(*tried))["late_apology"] == "fail"  # was not applicable
+    english = call(
+        ("agent", 0.5, 5, "Hello, Anxin Appliances, agent 3021"),
+        ("customer", 5.5, 9, "Hi, I've been waiting on hold for ages."),
+        ("agent", 9.5, 14, "I'm so sorry about the wait. What can I do for you?"),
+        language="en",
+    )
+    assert verdicts(english)["late_apology"] == "pass"  # "sorry about the wait" failed before
+
+
+def test_rules_map_to_form_items_and_the_hash_follows_the_content() -> None:
+    assert RULES.form_item_rules() == {
+        "phone_etiquette": [
+            "greeting",
+            "answer_speed",
+            "hold_etiquette",
+            "closing_question",
+            "thanks_goodbye",
+            "customer_hangs_up_first",
+        ],
+        "calming": ["late_apology"],
+        "basic_courtesy": ["polite_phrases"],
+        "service_attitude": ["forbidden_phrases"],
+        "listening": ["talk_over"],
+        "tone_voice": ["speaking_rate"],
+    }
+    document = RULES.model_dump(mode="json")
+    # Keys in another order and a comment: the same content, the same hash.
+    reordered = {"rules": document["rules"], "company": document["company"], "name": "x"}
+    text = "# a centre's copy\n" + yaml.safe_dump(reordered, allow_unicode=True)
+    same = parse_rule_set(text)
+    assert (
+        same.content_hash == parse_rule_set(yaml.safe_dump({**document, "name": "x"})).content_hash
+    )
+    document["rules"]["silence"]["form_items"] = ["listening"]
+    moved = parse_rule_set(yaml.safe_dump(document, allow_unicode=True))
+    assert moved.content_hash != RULES.content_hash
+    assert moved.form_item_rules()["listening"] == ["silence", "talk_over"]
+    document["rules"]["silence"]["form_items"] = ["Not A Code"]
+    with pytest.raises(ValidationError):
+        parse_rule_set(yaml.safe_dump(document, allow_unicode=True))
+
+
+def test_thanks_goodbye_settings_are_two_phrase_lists() -> None:
+    document = RULES.model_dump(mode="json")
+    document["rules"]["thanks_goodbye"]["phrases"] = {"zh": ["再见"]}
+    with pytest.raises(ValidationError) as old_key:
+        parse_rule_set(yaml.safe_dump(document, allow_unicode=True))
+    assert old_key.value.errors()[0]["loc"] == ("rules", "thanks_goodbye", "phrases")
+    document = RULES.model_dump(mode="json")
+    document["rules"]["thanks_goodbye"]["goodbye"] = {"zh": [], "en": ["bye"]}
+    with pytest.raises(ValidationError):
+        parse_rule_set(yaml.safe_dump(document, allow_unicode=True))
+
+
 def _turns(transcript: Transcript) -> list[tuple[str, float, float, str]]:
     return [(t.speaker, t.start_s, t.end_s, t.text) for t in transcript.turns]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentladder.quality.autoqa.text import count_phrases, find_phrase, normalise
+from agentladder.quality.autoqa.text import (
+    count_phrases,
+    find_each,
+    find_phrase,
+    has_punctuation,
+    normalise,
+)
 
 
 def test_width_punctuation_spaces_case_and_traditional_characters_fold_away() -> None:
@@ -64,3 +70,50 @@ def test_a_phrase_found_exactly_is_quoted_from_the_original(text: str) -> None:
     hit = find_phrase(text, [phrase], threshold=100)
     assert hit is not None
     assert normalise(text[hit.start : hit.end]).text == phrase
+
+
+def test_every_exact_occurrence_is_found_and_a_near_miss_only_without_one() -> None:
+    said = "不知道，我也不知道"
+    hits = find_each(said, "不知道", threshold=90)
+    assert [said[h.start : h.end] for h in hits] == ["不知道", "不知道"]
+    near = find_each("感谢您耐心等待", "感谢您的耐心等待", threshold=70)
+    assert len(near) == 1
+    assert near[0].score < 100
+    assert find_each("感谢您耐心等待", "感谢您的耐心等待", threshold=100) == []
+
+
+def test_characters_of_another_sense_are_not_counted() -> None:
+    assert count_phrases("请您在订单里点申请退货", ["请"], skip=["申请"]) == 1
+    assert count_phrases("请您在订单里点申请退货", ["请"]) == 2
+
+
+def test_punctuation_marks_a_clause_boundary() -> None:
+    assert has_punctuation("不知道，您")
+    assert not has_punctuation("不知道您")
+
+
+@given(
+    st.text(alphabet="我家空调不制冷了好的", max_size=20),
+    st.sampled_from(["谢谢您的来电", "请您稍等", "还有什么可以帮您"]),
+    st.lists(st.sampled_from(["，", "。", " ", "？", "、"]), min_size=0, max_size=6),
+    st.text(alphabet="我家空调不制冷了好的", max_size=20),
+)
+def test_a_phrase_broken_up_by_punctuation_and_spaces_is_still_found_exactly(
+    before: str, phrase: str, marks: list[str], after: str
+) -> None:
+    # An ASR puts stray punctuation or spaces anywhere; the normal form drops them.
+    chars = list(phrase)
+    for offset, mark in enumerate(marks):
+        chars.insert(1 + offset % (len(chars) - 1), mark)
+    said = before + "".join(chars) + after
+    hit = find_phrase(said, [phrase], threshold=100)
+    assert hit is not None
+    assert normalise(said[hit.start : hit.end]).text == phrase
+
+
+@given(st.text(alphabet="谢谢请您好申请不客气麻烦的，", max_size=40))
+def test_polite_counting_agrees_with_a_plain_scan(text: str) -> None:
+    # 申请 is skipped whole; every other 请 and every 谢谢 / 麻烦 counts once.
+    normal = normalise(text).text
+    expected = normal.replace("申请", "").count("请") + normal.count("谢谢") + normal.count("麻烦")
+    assert count_phrases(text, ["请", "谢谢", "麻烦"], skip=["申请"]) == expected

@@ -8,20 +8,30 @@ re-run after the rules change and the benchmark judge alike.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from agentladder.i18n import N_
 from agentladder.quality.autoqa.schemas import Transcript, Turn
-from agentladder.quality.autoqa.text import Normalised, count_phrases, find_phrase, normalise
+from agentladder.quality.autoqa.text import (
+    Normalised,
+    PhraseHit,
+    count_phrases,
+    find_each,
+    find_phrase,
+    has_punctuation,
+    normalise,
+)
 
 DEFAULT_RULES_PATH = Path(__file__).parent / "default_rules.yaml"
 RULE_IDS = (
@@ -57,8 +67,16 @@ class Phrases(_Strict):
         return self.zh if language == "zh" else self.en
 
 
+# A QA form item's code (default_form.yaml: basic_courtesy, phone_etiquette ...).
+FORM_ITEM_CODE = r"^[a-z][a-z0-9_]*$"
+
+
 class _Rule(_Strict):
     weight: float = Field(default=1, ge=0)
+    # The QA form items whose evaluators see this rule's verdict as a suggestion.
+    form_items: list[Annotated[str, StringConstraints(pattern=FORM_ITEM_CODE)]] = Field(
+        default_factory=list
+    )
 
 
 class _PhraseRule(_Rule):
@@ -67,9 +85,11 @@ class _PhraseRule(_Rule):
 
 
 class GreetingRule(_PhraseRule):
-    """The first agent turn, early enough, greets and names the company or the agent."""
+    """The first agent turn, early enough, greets, names the company and the agent (their
+    name or number from the call data, or a self-introduction)."""
 
     within_s: float = Field(default=10, gt=0)
+    introduction: Phrases = Phrases()
 
 
 class AnswerSpeedRule(_Rule):
@@ -80,28 +100,30 @@ class AnswerSpeedRule(_Rule):
 
 
 class LateApologyRule(_PhraseRule):
-    """A caller who waited long hears an apology in the agent's first two turns."""
+    """A caller who waited long hears an apology in the agent's first `first_turns` turns."""
 
     queue_wait_s: float = Field(default=30, ge=0)
+    first_turns: int = Field(default=2, ge=1)
     customer_waited: Phrases = Phrases()
 
 
-class HoldRule(_Strict):
-    """Before a hold the agent asks, after it the agent thanks."""
+class HoldRule(_Rule):
+    """Before a hold the agent asks permission and gives a reason, after it they thank."""
 
-    weight: float = Field(default=1, ge=0)
     gap_s: float = Field(default=20, gt=0)
     threshold: float = Field(default=80, ge=50, le=100)
     ask: Phrases = Phrases()
+    reason: Phrases = Phrases()
     thank: Phrases = Phrases()
 
 
-class PoliteRule(_Strict):
-    """At least so many polite phrases in the agent's turns."""
+class PoliteRule(_Rule):
+    """At least so many polite phrases in the agent's turns (exact, counted; the exceptions'
+    characters are not counted: 申请 is no 请)."""
 
-    weight: float = Field(default=1, ge=0)
     minimum: int = Field(default=3, ge=1)
     phrases: Phrases = Phrases()
+    exceptions: Phrases = Phrases()
 
 
 class ForbiddenRule(_PhraseRule):
@@ -114,6 +136,22 @@ class ClosingRule(_PhraseRule):
     """One of the phrases among the agent's last turns."""
 
     last_turns: int = Field(default=3, ge=1)
+
+
+class ThanksGoodbyeRule(_Rule):
+    """The agent's last turns both thank the caller and say goodbye."""
+
+    last_turns: int = Field(default=2, ge=1)
+    threshold: float = Field(default=80, ge=50, le=100)
+    thanks: Phrases = Phrases()
+    goodbye: Phrases = Phrases()
+
+    @model_validator(mode="after")
+    def _both_halves(self) -> ThanksGoodbyeRule:
+        for language in ("zh", "en"):
+            if bool(self.thanks.of(language)) != bool(self.goodbye.of(language)):
+                raise ValueError(N_("thanks and goodbye need phrases in the same languages"))
+        return self
 
 
 class ShareRule(_Rule):
@@ -146,7 +184,7 @@ class RuleSpecs(_Strict):
     polite_phrases: PoliteRule
     forbidden_phrases: ForbiddenRule
     closing_question: ClosingRule
-    thanks_goodbye: ClosingRule
+    thanks_goodbye: ThanksGoodbyeRule
     customer_hangs_up_first: _Rule
     silence: ShareRule
     talk_over: ShareRule
@@ -166,10 +204,22 @@ class RuleSet(_Strict):
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def spec(self, rule_id: str) -> _Rule:
+        """A rule's settings."""
+        spec: _Rule = getattr(self.rules, rule_id)
+        return spec
+
     def weight(self, rule_id: str) -> float:
         """A rule's weight in the score."""
-        spec: _Rule | HoldRule | PoliteRule = getattr(self.rules, rule_id)
-        return float(spec.weight)
+        return float(self.spec(rule_id).weight)
+
+    def form_item_rules(self) -> dict[str, list[str]]:
+        """For each QA form item a rule maps to, the rules (in rule order) that suggest it."""
+        mapped: dict[str, list[str]] = {}
+        for rule_id in RULE_IDS:
+            for item in self.spec(rule_id).form_items:
+                mapped.setdefault(item, []).append(rule_id)
+        return mapped
 
 
 def parse_rule_set(text: str) -> RuleSet:
@@ -220,43 +270,66 @@ class RuleVerdict:
 
 @dataclass
 class _Call:
-    """A transcript prepared once for all the rules: each turn's normal form."""
+    """A transcript prepared once for all the rules: each turn's normal form, and which turns
+    are the agent's."""
 
     transcript: Transcript
     facts: CallFacts
     normal: list[Normalised]
+    agent: list[int]
+
+    @classmethod
+    def prepare(cls, transcript: Transcript, facts: CallFacts) -> _Call:
+        turns = transcript.turns
+        return cls(
+            transcript,
+            facts,
+            [normalise(turn.text) for turn in turns],
+            [i for i, turn in enumerate(turns) if turn.speaker == "agent"],
+        )
 
     @property
     def language(self) -> Language:
         return self.transcript.language
 
-    def agent_turns(self) -> list[int]:
-        return [i for i, t in enumerate(self.transcript.turns) if t.speaker == "agent"]
-
     def quote(self, index: int, start: int = 0, end: int | None = None) -> Evidence:
         turn = self.transcript.turns[index]
         return Evidence(index, turn.start_s, turn.text if end is None else turn.text[start:end])
 
+    def quote_hit(self, index: int, hit: PhraseHit) -> Evidence:
+        return self.quote(index, hit.start, hit.end)
+
     def find(self, index: int, phrases: Sequence[str], threshold: float) -> Evidence | None:
         hit = find_phrase(self.normal[index], phrases, threshold)
-        return None if hit is None else self.quote(index, hit.start, hit.end)
+        return None if hit is None else self.quote_hit(index, hit)
 
 
 def _figure(text: str) -> list[Evidence]:
     return [Evidence(None, None, text)]
 
 
+# A work number said as digits before 号 (3021号, 三零二一号 once normalised) or after "agent".
+_WORK_NUMBER = re.compile(r"[0-9]{3,}号|agent[0-9]{3,}")
+
+
 def _greeting(call: _Call, rules: RuleSet) -> RuleVerdict:
     spec = rules.rules.greeting
-    agent = call.agent_turns()
-    if not agent:
+    if not call.agent:
         return RuleVerdict("greeting", "fail", _figure("no agent turn"))
-    first = agent[0]
+    first = call.agent[0]
     turn = call.transcript.turns[first]
     greeted = call.find(first, spec.phrases.of(call.language), spec.threshold)
-    named = call.find(first, [*rules.company.of(call.language), *call.facts.agent_names], 85)
-    passed = turn.start_s <= spec.within_s and greeted is not None and named is not None
-    return RuleVerdict("greeting", "pass" if passed else "fail", [call.quote(first)])
+    # The company name is long enough for a homophone (安心电器) to stay above the threshold;
+    # an agent's number must be said right (3021 is not 3012), so names need 85.
+    company = call.find(first, rules.company.of(call.language), spec.threshold)
+    introduced = (
+        call.find(first, call.facts.agent_names, max(spec.threshold, 85)) is not None
+        or call.find(first, spec.introduction.of(call.language), 90) is not None
+        or _WORK_NUMBER.search(call.normal[first].text) is not None
+    )
+    passed = turn.start_s <= spec.within_s and greeted is not None and company is not None
+    verdict: Verdict = "pass" if passed and introduced else "fail"
+    return RuleVerdict("greeting", verdict, [call.quote(first)])
 
 
 def _answer_speed(call: _Call, rules: RuleSet) -> RuleVerdict:
@@ -284,27 +357,46 @@ def _late_apology(call: _Call, rules: RuleSet) -> RuleVerdict:
             late, evidence = True, [said]
     if not late:
         return RuleVerdict("late_apology", "na")
-    for index in call.agent_turns()[:2]:
+    first = call.agent[: spec.first_turns]
+    for index in first:
         apology = call.find(index, spec.phrases.of(call.language), spec.threshold)
         if apology is not None:
             return RuleVerdict("late_apology", "pass", [*evidence, apology])
-    first_two = [call.quote(i) for i in call.agent_turns()[:2]]
-    return RuleVerdict("late_apology", "fail", [*evidence, *first_two])
+    return RuleVerdict("late_apology", "fail", [*evidence, *(call.quote(i) for i in first)])
 
 
-def _holds(call: _Call, gap_s: float) -> list[tuple[int | None, int | None, float]]:
-    """Each hold: (the agent turn before it, the agent turn after it, when it began): a system
-    turn after the agent answered, or nobody speaking for more than `gap_s`."""
+@dataclass(frozen=True)
+class _Hold:
+    """A hold: the agent's turns just before and just after it, and when it began."""
+
+    before: int | None
+    after: int | None
+    start_s: float
+
+
+def _holds(call: _Call, gap_s: float) -> list[_Hold]:
+    """Each hold: a system turn (hold music, a prompt) or nobody speaking for more than
+    `gap_s`, after the agent's first turn (a recording notice before it is no hold)."""
     turns = call.transcript.turns
-    holds = []
-    covered_until = 0.0
-    for index, turn in enumerate(turns):
-        silent = turn.start_s - covered_until > gap_s and index > 0
+    if not call.agent:
+        return []
+    holds: list[_Hold] = []
+    opened = call.agent[0]
+    covered_until = turns[opened].end_s
+    for index in range(opened + 1, len(turns)):
+        turn = turns[index]
+        silent = turn.start_s - covered_until > gap_s
         if turn.speaker == "system" or silent:
-            before = [i for i in call.agent_turns() if i < index]
-            after = [i for i in call.agent_turns() if i > index or (silent and i == index)]
-            start = turn.start_s if turn.speaker == "system" else covered_until
-            holds.append((before[-1] if before else None, after[0] if after else None, start))
+            before = bisect.bisect_left(call.agent, index) - 1
+            after = bisect.bisect_left(call.agent, index if silent else index + 1)
+            hold = _Hold(
+                call.agent[before] if before >= 0 else None,
+                call.agent[after] if after < len(call.agent) else None,
+                turn.start_s if turn.speaker == "system" else covered_until,
+            )
+            # Hold music split over several system turns is one hold between the same turns.
+            if not holds or (holds[-1].before, holds[-1].after) != (hold.before, hold.after):
+                holds.append(hold)
         covered_until = max(covered_until, turn.end_s)
     return holds
 
@@ -316,29 +408,26 @@ def _hold_etiquette(call: _Call, rules: RuleSet) -> RuleVerdict:
         return RuleVerdict("hold_etiquette", "na")
     evidence: list[Evidence] = []
     passed = True
-    for before, after, _start in holds:
-        asked = (
-            None
-            if before is None
-            else call.find(before, spec.ask.of(call.language), spec.threshold)
-        )
-        thanked = (
-            None
-            if after is None
-            else call.find(after, spec.thank.of(call.language), spec.threshold)
-        )
-        if asked is None or thanked is None:
+    for hold in holds:
+        asked = reason = thanked = None
+        if hold.before is not None:
+            asked = call.find(hold.before, spec.ask.of(call.language), spec.threshold)
+            reason = call.find(hold.before, spec.reason.of(call.language), spec.threshold)
+        if hold.after is not None:
+            thanked = call.find(hold.after, spec.thank.of(call.language), spec.threshold)
+        if asked is None or reason is None or thanked is None:
             passed = False
-            evidence += [call.quote(i) for i in (before, after) if i is not None]
+            evidence += [call.quote(i) for i in (hold.before, hold.after) if i is not None]
         else:
-            evidence += [asked, thanked]
+            evidence += [asked, reason, thanked]
     return RuleVerdict("hold_etiquette", "pass" if passed else "fail", evidence)
 
 
 def _polite_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
     spec = rules.rules.polite_phrases
     phrases = spec.phrases.of(call.language)
-    counts = {i: count_phrases(call.normal[i], phrases) for i in call.agent_turns()}
+    skip = spec.exceptions.of(call.language)
+    counts = {i: count_phrases(call.normal[i], phrases, skip) for i in call.agent}
     total = sum(counts.values())
     quoted = [call.quote(i) for i, n in counts.items() if n][:5]
     verdict: Verdict = "pass" if total >= spec.minimum else "fail"
@@ -347,38 +436,52 @@ def _polite_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
 
 def _forbidden_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
     spec = rules.rules.forbidden_phrases
-    hits = []
-    for index in call.agent_turns():
-        hit = call.find(index, spec.phrases.of(call.language), spec.threshold)
-        if hit is None:
-            continue
-        excepted = call.find(index, spec.exceptions.of(call.language), 95)
-        if excepted is not None and _overlaps(call, index, hit, excepted):
-            continue
-        hits.append(hit)
+    phrases = spec.phrases.of(call.language)
+    exceptions = spec.exceptions.of(call.language)
+    hits: list[Evidence] = []
+    for index in call.agent:
+        normal = call.normal[index]
+        # Exceptions match exactly and within one clause: a near miss of a benign phrase, or
+        # one made up across a comma (不知道，您自己看吧), must not excuse a brush-off.
+        text = call.transcript.turns[index].text
+        excused = [
+            hit
+            for phrase in exceptions
+            for hit in find_each(normal, phrase, 100)
+            if not has_punctuation(text[hit.start : hit.end])
+        ]
+        for phrase in phrases:
+            for hit in find_each(normal, phrase, spec.threshold):
+                if not any(e.start <= hit.start and hit.end <= e.end for e in excused):
+                    hits.append(call.quote_hit(index, hit))
     return RuleVerdict("forbidden_phrases", "fail" if hits else "pass", hits)
 
 
-def _overlaps(call: _Call, index: int, hit: Evidence, excepted: Evidence) -> bool:
-    """Whether the excepted phrase covers the hit (the same characters in another sense)."""
-    text = call.transcript.turns[index].text
-    hit_at, excepted_at = text.find(hit.text), text.find(excepted.text)
-    if hit_at < 0 or excepted_at < 0:
-        return False
-    return excepted_at <= hit_at + len(hit.text) and hit_at <= excepted_at + len(excepted.text)
+def _closing_question(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.closing_question
+    last = call.agent[-spec.last_turns :]
+    for index in reversed(last):
+        found = call.find(index, spec.phrases.of(call.language), spec.threshold)
+        if found is not None:
+            return RuleVerdict("closing_question", "pass", [found])
+    return RuleVerdict("closing_question", "fail", [call.quote(i) for i in last[-1:]])
 
 
-def _closing(rule_id: str) -> Callable[[_Call, RuleSet], RuleVerdict]:
-    def judge(call: _Call, rules: RuleSet) -> RuleVerdict:
-        spec: ClosingRule = getattr(rules.rules, rule_id)
-        last = call.agent_turns()[-spec.last_turns :]
-        for index in reversed(last):
-            found = call.find(index, spec.phrases.of(call.language), spec.threshold)
-            if found is not None:
-                return RuleVerdict(rule_id, "pass", [found])
-        return RuleVerdict(rule_id, "fail", [call.quote(i) for i in last[-1:]])
-
-    return judge
+def _thanks_goodbye(call: _Call, rules: RuleSet) -> RuleVerdict:
+    spec = rules.rules.thanks_goodbye
+    last = list(reversed(call.agent[-spec.last_turns :]))
+    thanks = next(
+        (e for i in last if (e := call.find(i, spec.thanks.of(call.language), spec.threshold))),
+        None,
+    )
+    goodbye = next(
+        (e for i in last if (e := call.find(i, spec.goodbye.of(call.language), spec.threshold))),
+        None,
+    )
+    if thanks is not None and goodbye is not None:
+        return RuleVerdict("thanks_goodbye", "pass", [thanks, goodbye])
+    found = [e for e in (thanks, goodbye) if e is not None]
+    return RuleVerdict("thanks_goodbye", "fail", found or [call.quote(i) for i in last[:1]])
 
 
 def _customer_hangs_up_first(call: _Call, rules: RuleSet) -> RuleVerdict:
@@ -431,7 +534,7 @@ def _talk_over(call: _Call, rules: RuleSet) -> RuleVerdict:
 
 def _speaking_rate(call: _Call, rules: RuleSet) -> RuleVerdict:
     spec = rules.rules.speaking_rate
-    agent = call.agent_turns()
+    agent = call.agent
     seconds = _union_s(
         [(call.transcript.turns[i].start_s, call.transcript.turns[i].end_s) for i in agent]
     )
@@ -457,8 +560,8 @@ JUDGES: dict[str, Callable[[_Call, RuleSet], RuleVerdict]] = {
     "hold_etiquette": _hold_etiquette,
     "polite_phrases": _polite_phrases,
     "forbidden_phrases": _forbidden_phrases,
-    "closing_question": _closing("closing_question"),
-    "thanks_goodbye": _closing("thanks_goodbye"),
+    "closing_question": _closing_question,
+    "thanks_goodbye": _thanks_goodbye,
     "customer_hangs_up_first": _customer_hangs_up_first,
     "silence": _silence,
     "talk_over": _talk_over,
@@ -477,7 +580,7 @@ class CallJudgement:
 def judge_call(transcript: Transcript, facts: CallFacts, rules: RuleSet) -> CallJudgement:
     """Every rule's verdict, and autoqa_score: the weighted share of applicable rules passed
     (0-100)."""
-    call = _Call(transcript, facts, [normalise(turn.text) for turn in transcript.turns])
+    call = _Call.prepare(transcript, facts)
     verdicts = [JUDGES[rule_id](call, rules) for rule_id in RULE_IDS]
     applicable = [(v, rules.weight(v.rule)) for v in verdicts if v.verdict != "na"]
     total = sum(weight for _, weight in applicable)

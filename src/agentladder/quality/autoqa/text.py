@@ -65,6 +65,11 @@ def _digit_runs(chars: list[str]) -> list[str]:
     return out
 
 
+def has_punctuation(text: str) -> bool:
+    """Whether the text holds a punctuation mark (a clause or sentence boundary)."""
+    return any(unicodedata.category(char)[0] == "P" for char in text)
+
+
 @dataclass(frozen=True)
 class Normalised:
     """A text in normal form, and for each of its characters the index of the original
@@ -111,48 +116,89 @@ def _normal_phrase(phrase: str) -> str:
     return normalise(phrase).text
 
 
+def _fuzzy(normal: Normalised, phrase: str, wanted: str, threshold: float) -> PhraseHit | None:
+    """The phrase's most alike stretch of the text, if it reaches `threshold`."""
+    if len(normal.text) < len(wanted) // 2:
+        return None
+    aligned = fuzz.partial_ratio_alignment(wanted, normal.text, score_cutoff=threshold)
+    if aligned is None:
+        return None
+    # At the text's ends the partial ratio also tries stretches shorter than the phrase
+    # ("谢谢您的" for "谢谢您的来电" scores 80): a match counts only what it covers.
+    covered = min(1.0, (aligned.dest_end - aligned.dest_start) / len(wanted))
+    score = aligned.score * covered
+    if score < threshold:
+        return None
+    start, end = normal.span(aligned.dest_start, aligned.dest_end)
+    return PhraseHit(phrase, score, start, end)
+
+
+def _as_normal(text: str | Normalised) -> Normalised:
+    return text if isinstance(text, Normalised) else normalise(text)
+
+
 def find_phrase(
     text: str | Normalised, phrases: Iterable[str], threshold: float
 ) -> PhraseHit | None:
     """The best match of any of the phrases in the text at or above `threshold` (a partial
     ratio: the phrase against the text's most alike stretch), or None. Exact containment
     scores 100; a homophone or a dropped character costs a few points per character."""
-    normal = text if isinstance(text, Normalised) else normalise(text)
-    best: PhraseHit | None = None
-    for phrase in phrases:
-        wanted = _normal_phrase(phrase)
-        if not wanted or not normal.text:
-            continue
-        if wanted in normal.text:
+    normal = _as_normal(text)
+    if not normal.text:
+        return None
+    wanted_phrases = [(phrase, _normal_phrase(phrase)) for phrase in phrases]
+    # Exact containment first, for every phrase: it is cheap, scores 100, and most hits are
+    # exact; the approximate pass runs only when no phrase is contained.
+    for phrase, wanted in wanted_phrases:
+        if wanted and wanted in normal.text:
             at = normal.text.index(wanted)
             start, end = normal.span(at, at + len(wanted))
             return PhraseHit(phrase, 100.0, start, end)
-        if len(normal.text) < len(wanted) // 2:
+    if threshold >= 100:
+        return None
+    best: PhraseHit | None = None
+    for phrase, wanted in wanted_phrases:
+        if not wanted:
             continue
-        aligned = fuzz.partial_ratio_alignment(wanted, normal.text, score_cutoff=threshold)
-        if aligned is None:
-            continue
-        # At the text's ends the partial ratio also tries stretches shorter than the phrase
-        # ("谢谢您的" for "谢谢您的来电" scores 80): a match counts only what it covers.
-        covered = min(1.0, (aligned.dest_end - aligned.dest_start) / len(wanted))
-        score = aligned.score * covered
-        if score >= threshold and (best is None or score > best.score):
-            start, end = normal.span(aligned.dest_start, aligned.dest_end)
-            best = PhraseHit(phrase, score, start, end)
+        hit = _fuzzy(normal, phrase, wanted, threshold)
+        if hit is not None and (best is None or hit.score > best.score):
+            best = hit
     return best
 
 
-def count_phrases(text: str | Normalised, phrases: Sequence[str]) -> int:
+def find_each(text: str | Normalised, phrase: str, threshold: float) -> list[PhraseHit]:
+    """Every exact occurrence of the phrase in the text; when there is none, its best
+    approximate match at or above `threshold` (at most one)."""
+    normal = _as_normal(text)
+    wanted = _normal_phrase(phrase)
+    if not wanted or not normal.text:
+        return []
+    hits = []
+    at = normal.text.find(wanted)
+    while at >= 0:
+        start, end = normal.span(at, at + len(wanted))
+        hits.append(PhraseHit(phrase, 100.0, start, end))
+        at = normal.text.find(wanted, at + len(wanted))
+    if hits or threshold >= 100:
+        return hits
+    fuzzy = _fuzzy(normal, phrase, wanted, threshold)
+    return [] if fuzzy is None else [fuzzy]
+
+
+def count_phrases(text: str | Normalised, phrases: Sequence[str], skip: Sequence[str] = ()) -> int:
     """How many times any of the phrases occurs in the normal form (non-overlapping, the
-    longest phrase first where two start at the same place)."""
-    normal = text if isinstance(text, Normalised) else normalise(text)
-    wanted = sorted({p for p in (_normal_phrase(x) for x in phrases) if p}, key=len, reverse=True)
+    longest phrase first where two start at the same place). Characters inside one of the
+    `skip` phrases (the same characters in another sense: 申请 holds 请) are not counted."""
+    normal = _as_normal(text)
+    counted = {p for p in (_normal_phrase(x) for x in phrases) if p}
+    skipped = {p for p in (_normal_phrase(x) for x in skip) if p} - counted
+    wanted = sorted(counted | skipped, key=len, reverse=True)
     count = position = 0
     body = normal.text
     while position < len(body):
         for phrase in wanted:
             if body.startswith(phrase, position):
-                count += 1
+                count += phrase in counted
                 position += len(phrase)
                 break
         else:
