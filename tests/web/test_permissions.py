@@ -53,6 +53,10 @@ EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\
 POLICY = policy_text(consecutive=1, approval="manager")
 QA_FORM = quality_service.default_form()
 QA_FORM_YAML = forms_io.form_yaml(QA_FORM).encode()
+TRANSCRIPTS_JSONL = (
+    '{"call_id": "t1", "agent": "A0001", "started_at": "2025-10-09T09:00:00+08:00", '
+    '"turns": [{"speaker": "agent", "start_s": 0, "end_s": 3, "text": "您好"}]}\n'
+).encode()
 QA_EVALUATIONS_CSV = (
     "通话编号,通话时间,工号,质检员," + ",".join(item.code for item in QA_FORM.items()) + "\n"
     "c1,2026-09-01 09:30,A0001,qa,"
@@ -180,6 +184,9 @@ def _build_world(settings: Settings) -> World:
         evaluations_upload_id = stash_upload(
             data_dir=data_dir, kind="qa_evaluations", data=QA_EVALUATIONS_CSV, file_name="qa.csv"
         )
+        transcripts_upload_id = stash_upload(
+            data_dir=data_dir, kind="transcripts", data=TRANSCRIPTS_JSONL, file_name="t.jsonl"
+        )
         # A1's promotions wait for approval: August's with an open appeal, September's not.
         policy_service.apply_policy(session=session, text=POLICY)
         for period in ("2026-08", "2026-09"):
@@ -232,6 +239,7 @@ def _build_world(settings: Settings) -> World:
             "evidence_upload_id": evidence_upload_id,
             "forms_upload_id": forms_upload_id,
             "evaluations_upload_id": evaluations_upload_id,
+            "transcripts_upload_id": transcripts_upload_id,
             "sample_id": qa_sample.id,
         }
     return World(settings=settings, ids=ids)
@@ -371,6 +379,10 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("qa.csv", io.BytesIO(QA_EVALUATIONS_CSV), "text/csv")}
         },
         ("POST", "/quality/evaluations/import/{evaluations_upload_id}/apply"): {"data": {}},
+        ("POST", "/quality/transcripts/import"): {
+            "files": {"file": ("t.jsonl", io.BytesIO(TRANSCRIPTS_JSONL), "application/jsonl")}
+        },
+        ("POST", "/quality/transcripts/import/{transcripts_upload_id}/apply"): {"data": {}},
         ("POST", "/api/tokens"): {"json": {"name": "script"}},
         ("DELETE", "/api/tokens/{token_id}"): {},
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},

@@ -119,3 +119,32 @@ def test_agents_and_team_leads_have_no_qa_import_pages(settings: Settings) -> No
     assert client.get("/quality/forms/import").status_code == 403
     assert client.get("/quality/forms/export").status_code == 403
     assert client.get("/quality/evaluations/import").status_code == 403
+
+
+def test_transcripts_are_previewed_and_the_readable_calls_imported_with_the_rest_rejected(
+    client: TestClient, settings: Settings
+) -> None:
+    from agentladder.quality.models import CallTranscript
+
+    page = client.get("/quality/transcripts/import")
+    assert page.status_code == 200
+    assert 'accept=".jsonl,.ndjson,.json,.csv,.tsv,.txt,.xlsx"' in page.text
+    good = (
+        '{"call_id": "t1", "agent": "A0001", "started_at": "2026-10-09T09:00:00+08:00", '
+        '"turns": [{"speaker": "agent", "start_s": 0, "end_s": 3, "text": "您好，安信电器"}]}'
+    )
+    data = (good + "\n{broken\n").encode()
+    preview = client.post(
+        "/quality/transcripts/import",
+        files={"file": ("t.jsonl", data, "application/jsonl")},
+    )
+    assert preview.status_code == 200
+    assert "该行不是 JSON" in preview.text
+    assert "其余行照常导入" in preview.text
+    assert _count(settings, CallTranscript) == 0
+    applied = client.post(_apply_url(preview.text, "/quality/transcripts/import"), data={})
+    assert applied.status_code == 200
+    assert "其余行已导入" in applied.text
+    assert _count(settings, CallTranscript) == 1
+    ledger = client.get("/quality/transcripts/import").text
+    assert "t.jsonl" in ledger

@@ -130,6 +130,14 @@ def _check(
     return preview, planned
 
 
+def importable(importer: Importer[Any, Any], preview: ImportPreview[Any]) -> bool:
+    """Whether applying the previewed file stores anything: a file without errors, or, for an
+    importer that `stores_good_rows`, one whose whole and header are sound with a good row."""
+    return not preview.errors or (
+        importer.stores_good_rows and bool(preview.rows) and not preview.file_errors
+    )
+
+
 def run_import(
     importer: Importer[OptionsT, RowT],
     *,
@@ -152,11 +160,7 @@ def run_import(
     preview, planned = _check(importer, session, read, run)
     if dry_run:
         return ImportResult[RowT](applied=False, dry_run=True, preview=preview)
-    applied = not preview.errors or (
-        importer.stores_good_rows
-        and bool(planned)
-        and not any(issue.row in (None, read.header_row) for issue in preview.errors)
-    )
+    applied = importable(importer, preview)
     if applied:
         try:
             importer.apply(session, planned, run)

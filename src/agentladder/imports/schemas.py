@@ -72,6 +72,11 @@ class ImportPreview(BaseModel, Generic[RowT]):
         return [issue for issue in self.issues if issue.severity == "error"]
 
     @property
+    def file_errors(self) -> list[ImportIssue]:
+        """The errors about the whole file or its header, not about one of its rows."""
+        return [issue for issue in self.errors if issue.row in (None, self.header_row)]
+
+    @property
     def warnings(self) -> list[ImportIssue]:
         """The problems that do not stop the import."""
         return [issue for issue in self.issues if issue.severity == "warning"]

@@ -19,6 +19,7 @@ from agentladder.org.schemas import Permission
 from agentladder.periods import period_of
 from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import importing as autoqa_importing
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.dashboard import service as dashboard_service
 from agentladder.quality.disputes import service as disputes
@@ -159,6 +160,25 @@ add_import_routes(
         "fatal_names": forms_io.FATAL_CLASS_NAMES,
     },
     template_file=forms_io.forms_template,
+)
+
+
+def _import_transcripts(
+    session: Session, upload: PageUpload
+) -> ImportResult[autoqa_importing.TranscriptRowPlan]:
+    return autoqa_importing.import_transcripts(
+        session=session, settings=upload.settings, **upload.file, user_id=upload.user.id
+    )
+
+
+add_import_routes(
+    pages,
+    importer=autoqa_importing.TRANSCRIPT_ROWS_IMPORTER,
+    permission=Permission.QA_IMPORT,
+    base_url="/quality/transcripts/import",
+    template="quality/transcripts_import.html",
+    run=_import_transcripts,
+    upload_param="transcripts_upload_id",
 )
 add_import_routes(
     pages,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.errors import DomainError
+from agentladder.imports import pipeline, stash
 from agentladder.imports import service as imports_service
-from agentladder.imports import stash
 from agentladder.imports.schemas import ACTION_NAMES, ImportResult
 from agentladder.imports.spec import Importer
 from agentladder.imports.template import template_file_name, template_workbook
@@ -172,9 +172,15 @@ def add_import_routes(
     def show(
         request: Request, session: Session, result: ImportResult[Any], **values: object
     ) -> Response:
-        status = 422 if result.preview.errors else 200
+        can_apply = pipeline.importable(importer, result.preview)
         return page(
-            request, session, status, preview=result.preview, applied=result.applied, **values
+            request,
+            session,
+            200 if can_apply else 422,
+            preview=result.preview,
+            applied=result.applied,
+            importable=can_apply,
+            **values,
         )
 
     @router.get(base_url, name=f"{importer.kind}_import_page")

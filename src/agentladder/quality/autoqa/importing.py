@@ -444,8 +444,8 @@ TRANSCRIPT_ROWS_IMPORTER: Importer[TranscriptImportOptions, TranscriptRowPlan] =
 )
 
 
-def _lines_table(data: bytes) -> Table:
-    text, encoding = decode_csv_bytes(data, None)
+def _lines_table(data: bytes, encoding: str | None) -> Table:
+    text, encoding = decode_csv_bytes(data, encoding)
     rows = [
         (number, [line]) for number, line in enumerate(text.splitlines(), start=1) if line.strip()
     ]
@@ -465,6 +465,7 @@ def import_transcripts(
     settings: Settings,
     data: bytes,
     file_name: str,
+    encoding: str | None = None,
     dry_run: bool = False,
     user_id: int | None = None,
 ) -> ImportResult[TranscriptRowPlan]:
@@ -480,7 +481,8 @@ def import_transcripts(
         options=options,
         dry_run=dry_run,
         user_id=user_id,
-        table=_lines_table(data) if lines else None,
+        encoding=encoding,
+        table=_lines_table(data, encoding) if lines else None,
     )
     if result.applied and result.import_id is not None and options.stored_ids:
         # The ledger row is added after the rows are applied: point the transcripts at it.
