@@ -19,6 +19,7 @@ from agentladder.org.schemas import Permission
 from agentladder.periods import period_of
 from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.dashboard import service as dashboard_service
 from agentladder.quality.disputes import service as disputes
@@ -466,6 +467,7 @@ def evaluation_page(
             "actions": AUDIT_ACTIONS,
             "dispute_statuses": DISPUTE_STATUSES,
             "outcomes": OUTCOMES,
+            "rule_names": autoqa_service.RULE_NAMES,
             "saved": request.query_params.get("saved") == "1",
         },
     )
