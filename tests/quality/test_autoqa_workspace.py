@@ -6,12 +6,15 @@ and a blind sample's evaluator never reading the agent's name in it."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
-from agentladder.db import utcnow
+from agentladder.db import session_scope, utcnow
 from agentladder.i18n import translate
 from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import importing
@@ -27,6 +30,9 @@ from agentladder.quality.models import QaEvaluation
 from agentladder.quality.schemas import FormSpec
 from agentladder.quality.workspace import service as workspace
 from agentladder.quality.workspace.transcript import TurnText, transcript_view
+from agentladder.web.app import create_app
+from tests.conftest import make_settings
+from tests.factories import login
 from tests.quality.qa_world import FORM, World, build, perfect
 
 RULES = default_rule_set()
@@ -422,3 +428,35 @@ def test_a_calibration_evaluation_is_not_prefilled(session: Session, settings: S
     )
     assert workspace.prefill_suggestions(session=session, evaluation=evaluation) == {}
     assert json.loads(evaluation.answers_json) == {}
+
+
+def test_the_page_escapes_the_turns_and_marks_the_quotes_in_html(
+    settings: Settings, tmp_path: Path
+) -> None:
+    chosen = make_settings(
+        settings.data_dir, settings.resolved_database_url, recordings_dir=tmp_path / "none"
+    )
+    with session_scope(chosen) as db:
+        world = build(db, chosen)
+        call = c1_transcript()
+        call["turns"][2]["text"] = "<b>这个</b>我不知道，不归我管。"
+        data = json.dumps(call, ensure_ascii=False).encode()
+        importing.import_transcripts(session=db, settings=chosen, data=data, file_name="c1.jsonl")
+    client = login(TestClient(create_app(chosen)), "eva")
+    started = client.post(f"/quality/my-calls/{world.sampled_id}/start", data={"kind": "official"})
+    assert started.status_code == 200
+    html = started.text
+    assert "<b>这个</b>" not in html
+    assert "&lt;b&gt;这个&lt;/b&gt;" in html
+    assert re.search(
+        r'<li class="speaker-agent" id="turn-2">.*?<mark class="hit-fail" '
+        r'data-rules="forbidden_phrases" title="无服务禁语">我</mark>',
+        html,
+    )
+    assert 'id="autoqa-verdicts"' in html
+    assert 'id="rule-forbidden_phrases" class="verdict-fail"' in html
+    assert '<a href="#turn-2" class="turn-link">' in html
+    item = html[html.index('id="item-service_attitude"') :]
+    assert item.index("自动质检建议：否") < item.index('id="item-', 5)
+    assert 'name="answer_service_attitude" value="no" checked' in html
+    assert "振铃 3 秒（上限 6 秒）" in html
