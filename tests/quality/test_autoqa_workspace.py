@@ -20,6 +20,7 @@ from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import importing
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.autoqa.rules import (
+    DEFAULT_RULES_PATH,
     RULE_IDS,
     CallFacts,
     default_rule_set,
@@ -460,3 +461,29 @@ def test_the_page_escapes_the_turns_and_marks_the_quotes_in_html(
     assert item.index("自动质检建议：否") < item.index('id="item-', 5)
     assert 'name="answer_service_attitude" value="no" checked' in html
     assert "振铃 3 秒（上限 6 秒）" in html
+
+
+def test_verdicts_judged_under_an_earlier_rule_set_suggest_under_that_one_and_say_so(
+    session: Session, settings: Settings
+) -> None:
+    world = build(session, settings)
+    import_c1(session, settings)
+    text = DEFAULT_RULES_PATH.read_text("utf-8")
+    autoqa_service.apply_rule_set(session=session, text=text.replace("\nname: ", "\nname: v2 ", 1))
+    judged = autoqa_service.judged_call(session=session, call_id="c1")
+    assert judged is not None
+    assert judged.current is False  # not judged again yet
+    assert judged.rules is not None
+    assert judged.rules.content_hash == RULES.content_hash  # the shipped set judged it
+    evaluation = _start(session, world)
+    suggested = json.loads(evaluation.suggestions_json)
+    assert {s["rule_set"] for s in suggested.values()} == {RULES.content_hash}
+    page = workspace.evaluation_page(
+        session=session,
+        settings=settings,
+        evaluation_id=evaluation.id,
+        user=world.users["eva"],
+        now=utcnow(),
+    )
+    assert page.transcript is not None
+    assert page.transcript.current is False

@@ -511,10 +511,8 @@ class JudgedCall:
     current: bool  # judged on this content under the rule set in force
 
 
-def _rule_set_by_hash(session: Session, content_hash: str) -> RuleSet | None:
-    in_force = current_rule_set(session=session).rules
-    if in_force.content_hash == content_hash:
-        return in_force
+def _stored_rule_set(session: Session, content_hash: str) -> RuleSet | None:
+    """A rule set no longer in force, by its hash (None: not stored, nor the shipped one)."""
     version = session.scalars(
         select(AutoqaRuleSetVersion).where(AutoqaRuleSetVersion.content_hash == content_hash)
     ).first()
@@ -532,14 +530,14 @@ def judged_call(*, session: Session, call_id: str) -> JudgedCall | None:
     result = get_result(session=session, transcript_id=row.id)
     if result is None:
         return JudgedCall(stored_transcript(row), [], None, None, False)
-    rules = _rule_set_by_hash(session, result.rule_set_hash)
-    in_force = current_rule_set(session=session).rules.content_hash
+    in_force = current_rule_set(session=session).rules
+    current = result.rule_set_hash == in_force.content_hash
     return JudgedCall(
         transcript=stored_transcript(row),
         verdicts=json.loads(result.verdicts_json),
         score=result.score,
-        rules=rules,
-        current=result.rule_set_hash == in_force and result.transcript_hash == row.content_hash,
+        rules=in_force if current else _stored_rule_set(session, result.rule_set_hash),
+        current=current and result.transcript_hash == row.content_hash,
     )
 
 

@@ -288,6 +288,14 @@ def prefill_suggestions(*, session: Session, evaluation: QaEvaluation) -> dict[s
     if evaluation.status != "draft" or evaluation.kind not in WORKSPACE_KINDS:
         return {}
     judged = autoqa_service.judged_call(session=session, call_id=evaluation.call_id)
+    return _prefill(session, evaluation, judged)
+
+
+def _prefill(
+    session: Session, evaluation: QaEvaluation, judged: autoqa_service.JudgedCall | None
+) -> dict[str, Any]:
+    if evaluation.status != "draft" or evaluation.kind not in WORKSPACE_KINDS:
+        return {}
     if judged is None or judged.rules is None:
         return {}
     spec = quality_service.form_spec(evaluation.form_version)
@@ -438,14 +446,17 @@ def evaluation_page(
     evaluation = evaluation_for(session=session, evaluation_id=evaluation_id, user=user)
     is_agent = user.agent_id == evaluation.agent_id
     is_evaluator = user.id == evaluation.evaluator_user_id
+    judged = autoqa_service.judged_call(session=session, call_id=evaluation.call_id)
     if is_evaluator:  # a transcript judged after the draft began suggests its answers now
-        prefill_suggestions(session=session, evaluation=evaluation)
+        _prefill(session, evaluation, judged)
     spec = quality_service.form_spec(evaluation.form_version)
     blind = is_blind(session, evaluation, user)
     facts = calls.call_facts(
         session=session, settings=settings, call_id=evaluation.call_id, agent_id=evaluation.agent_id
     )
-    transcript, transcript_problem = _transcript(session, settings, evaluation, facts, blind)
+    transcript, transcript_problem = _transcript(
+        session, settings, evaluation, judged, facts=facts, blind=blind
+    )
     answers = json.loads(evaluation.answers_json)
     comments = json.loads(evaluation.comments_json)
     suggestions = json.loads(evaluation.suggestions_json or "{}")
@@ -529,12 +540,13 @@ def _transcript(
     session: Session,
     settings: Settings,
     evaluation: QaEvaluation,
+    judged: autoqa_service.JudgedCall | None,
+    *,
     facts: calls.CallFacts | None,
     blind: bool,
 ) -> tuple[TranscriptView | None, InvalidInput | None]:
     """The call's stored transcript with the rules' verdicts, else the transcript file in the
     recordings folder (None when neither; the problem when the file cannot be read)."""
-    judged = autoqa_service.judged_call(session=session, call_id=evaluation.call_id)
     if judged is not None:
         stored = judged.transcript
         return transcript_view(
