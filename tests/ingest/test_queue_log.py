@@ -482,3 +482,18 @@ def test_overlapping_queue_logs_through_the_ledger(settings: Settings) -> None:
     keys = calls["key"].to_pylist()
     assert len(keys) == len(set(keys)) == 9
     assert run(whole).already_imported
+
+
+def test_who_hung_up_an_answered_call_is_kept() -> None:
+    parsed = parse(
+        "1760000000|a|q|NONE|ENTERQUEUE||1|1\n"
+        "1760000010|a|q|SIP/1|CONNECT|10|a.1|3\n"
+        "1760000100|a|q|SIP/1|COMPLETEAGENT|10|90|1\n"
+        "1760000200|b|q|NONE|ENTERQUEUE||2|1\n"
+        "1760000210|b|q|SIP/1|CONNECT|10|b.1|3\n"
+        "1760000300|b|q|SIP/1|COMPLETECALLER|10|90|1\n"
+        "1760000400|c|q|NONE|ENTERQUEUE||3|1\n"
+        "1760000410|c|q|NONE|ABANDON|1|1|10\n"
+    )
+    rows = query(parsed, "SELECT callid, ended_by FROM calls WHERE row_kind = 'call' ORDER BY 1")
+    assert rows == [("a", "agent"), ("b", "customer"), ("c", None)]

@@ -69,6 +69,7 @@ def _calls(rows: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
             row["ring_s"],
             row["talk_s"],
             row["transferred"],
+            row["ended_by"],
         )
         for row in rows
         if row["row_kind"] == "call"
@@ -84,10 +85,11 @@ def test_a_call_split_by_rotation_is_completed_by_the_next_file(settings: Settin
     # Every line of the second file is used: 4 continuation events and c4's ENTERQUEUE.
     assert (second.rows_read, second.rows_accepted, second.rows_ignored) == (5, 5, 0)
     assert _calls(_settled(settings)) == {
-        "c1": ("SIP/1001", "answered", 10.0, 3.0, 90.0, False),
-        "c2": ("SIP/1001", "answered", 30.0, 2.0, 100.0, True),
-        "c3": (None, "abandoned", 5.0, None, None, False),
-        "c4": (None, "open", None, None, None, False),
+        # Who hung up c1 comes from the second file's COMPLETECALLER.
+        "c1": ("SIP/1001", "answered", 10.0, 3.0, 90.0, False, "customer"),
+        "c2": ("SIP/1001", "answered", 30.0, 2.0, 100.0, True, None),
+        "c3": (None, "abandoned", 5.0, None, None, False, None),
+        "c4": (None, "open", None, None, None, False, None),
     }
     legs = [
         (row["callid"], row["agent_identity"], row["ring_s"], row["caller_hash"] is not None)

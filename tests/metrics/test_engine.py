@@ -358,3 +358,19 @@ def test_a_child_started_quietly_logs_to_the_file_not_the_terminal(
     assert "NativeCodeLoader" not in captured.err
     assert "ours" in captured.err  # this process's stderr is back
     assert "WARN NativeCodeLoader" in log.read_text()
+
+
+def test_files_written_before_a_column_was_kept_still_read(utc_settings: Settings) -> None:
+    import pyarrow.parquet as pq
+
+    _import(utc_settings, "queue_log", _answered("new", "13800000001", datetime(2026, 10, 5, 9)))
+    _import(utc_settings, "queue_log", _answered("old", "13800000002", datetime(2026, 10, 6, 9)))
+    with session_scope(utc_settings) as session:
+        files = ingest_service.dataset_files(session=session, settings=utc_settings)
+    # One of them as an earlier release wrote it: without `ended_by`.
+    for written in files["interactions"]:
+        table = pq.read_table(written)
+        if "old" in table.column("callid").to_pylist():
+            pq.write_table(table.drop_columns(["ended_by"]), written)
+    agents = _agents(utc_settings, "2026-10")
+    assert agents["SIP/2001"]["metrics"]["handled_calls"] == 2

@@ -508,6 +508,7 @@ class _Reader:
             None,  # transferred
             None,  # topic
             self.hashed(values.get("callee" if outbound else "caller")),
+            None,  # ended_by: a CDR's disposition does not say who hung up
         )
 
 

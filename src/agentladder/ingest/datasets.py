@@ -46,6 +46,10 @@ INTERACTIONS = pa.schema(
         ("transferred", pa.bool_()),
         ("topic", pa.string()),
         ("caller_hash", pa.string()),
+        # Who hung up an answered call: agent | customer (queue_log COMPLETEAGENT /
+        # COMPLETECALLER); null where the source does not say. Files written before it was
+        # kept read it as null.
+        ("ended_by", pa.string()),
     ]
 )
 
@@ -169,6 +173,7 @@ CONTINUATIONS = pa.schema(
         ("talk_s", pa.float64()),
         ("outcome", pa.string()),
         ("transferred", pa.bool_()),
+        ("ended_by", pa.string()),
     ]
 )
 

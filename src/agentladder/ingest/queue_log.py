@@ -551,6 +551,8 @@ SELECT callid, queue, seg, split, events, first_line, first_at, enter_line, ente
        END AS outcome,
        coalesce(end_verb IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'), false)
          AS transferred,
+       CASE end_verb WHEN 'COMPLETEAGENT' THEN 'agent' WHEN 'COMPLETECALLER' THEN 'customer' END
+         AS ended_by,
        CASE WHEN end_verb IS NULL THEN
          CASE WHEN (SELECT max(line_no) FROM ev WHERE verb = 'QUEUESTART') > enter_line
               THEN 'queuestart' ELSE 'end_of_file' END
@@ -843,16 +845,17 @@ def _interactions_sql(salt: str) -> str:
                callid, queue, 'call' AS row_kind, 'inbound' AS direction,
                agent AS agent_identity, enter_at AS event_at, answer_at, end_at, wait_s, ring_s,
                talk_s, NULL::DOUBLE AS hold_s, NULL::DOUBLE AS acw_s, outcome, transferred,
-               NULL::VARCHAR AS topic, caller_hash
+               NULL::VARCHAR AS topic, caller_hash, ended_by
         FROM calls
         UNION ALL
         SELECT {_CALL_KEY} || leg_suffix,
                callid, queue, 'leg', 'inbound', agent, ts, NULL, ts, NULL, ring_s, NULL, NULL,
-               NULL, outcome, NULL, NULL, caller_hash
+               NULL, outcome, NULL, NULL, caller_hash, NULL
         FROM rings
         UNION ALL
         SELECT "key", callid, queue, 'call', 'outbound', agent, event_at, answer_at, end_at, NULL,
-               ring_s, talk_s, NULL, NULL, outcome, NULL, NULL, {_caller_hash_sql("number", salt)}
+               ring_s, talk_s, NULL, NULL, outcome, NULL, NULL, {_caller_hash_sql("number", salt)},
+               NULL
         FROM outbound
         """
 
@@ -885,11 +888,11 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         """
         SELECT callid, queue, 'call' AS part, NULL::VARCHAR AS leg_suffix, first_at, events,
                agent AS agent_identity, NULL::TIMESTAMPTZ AS event_at, answer_at, end_at, wait_s,
-               ring_s, talk_s, outcome, transferred, first_line AS line_no
+               ring_s, talk_s, outcome, transferred, ended_by, first_line AS line_no
         FROM outcomes WHERE seg = 0
         UNION ALL
         SELECT callid, queue, 'leg', leg_suffix, ts, 1, agent, ts, NULL, ts, NULL, ring_s, NULL,
-               outcome, NULL, line_no
+               outcome, NULL, NULL, line_no
         FROM legs WHERE seg = 0
         ORDER BY line_no
         """

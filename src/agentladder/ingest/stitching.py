@@ -107,7 +107,7 @@ def stitch_continuations(
         for name in ("agent_identity", "answer_at", "wait_s", "ring_s"):
             if completed[name] is None:
                 completed[name] = part[name]
-        for name in ("end_at", "talk_s", "outcome", "transferred"):
+        for name in ("end_at", "talk_s", "outcome", "transferred", "ended_by"):
             completed[name] = part[name]
         rows.append(completed)
         matched[(part["callid"], part["queue"])] = stored

@@ -60,10 +60,11 @@ class Backend:
     def read_parquet(self, files: list[Path], dataset: str) -> ir.Table:
         """A dataset's Parquet files as one table."""
         paths = [str(f) for f in files]
+        # By name: files written before a dataset gained a column read it as null.
         if self.spark is None:
-            return self.con.read_parquet(paths)
+            return self.con.read_parquet(paths, union_by_name=True)
         view = f"al_{dataset}_{uuid.uuid4().hex[:8]}"
-        self.spark.read.parquet(*paths).createOrReplaceTempView(view)
+        self.spark.read.option("mergeSchema", "true").parquet(*paths).createOrReplaceTempView(view)
         return self.con.table(view)
 
 

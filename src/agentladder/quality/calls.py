@@ -58,6 +58,7 @@ class CallFacts:
     survey: CallSurvey | None = None
     legs: int = 0  # how many agent legs the call had (rings, transfers)
     ring_s: float | None = None  # how long it rang at the agent who answered
+    ended_by: str | None = None  # agent | customer: who hung up (when the source says)
 
 
 def _rows(
@@ -160,6 +161,7 @@ def _call_facts(
         survey=survey,
         legs=sum(1 for row in rows if row["row_kind"] == "leg"),
         ring_s=ring_s,
+        ended_by=chosen.get("ended_by"),
     )
 
 

@@ -219,8 +219,24 @@ def test_the_call_data_gives_the_agent_time_and_ring_of_a_transcript(
     session: Session, settings: Settings
 ) -> None:
     world = build(session, settings)  # call c1: SIP/1001 (A0001), rang 3 s, waited 10 s
-    _import(session, settings, _lines(_call("c1", agent=None, started_at=None)))
-    [row] = session.scalars(select(CallTranscript)).all()
+    # Neither says who hung up: the call data does (c1 COMPLETECALLER, c2 COMPLETEAGENT).
+    _import(
+        session,
+        settings,
+        _lines(
+            _call("c1", agent=None, started_at=None, hangup_by=None),
+            _call("c2", agent=None, started_at=None, hangup_by=None),
+        ),
+    )
+    hangups = {
+        call_id: {
+            r["rule"]: r["verdict"]
+            for r in service.call_verdicts(session=session, call_id=call_id)["rules"]
+        }["customer_hangs_up_first"]
+        for call_id in ("c1", "c2")
+    }
+    assert hangups == {"c1": "pass", "c2": "fail"}
+    row = session.scalars(select(CallTranscript).where(CallTranscript.call_id == "c1")).one()
     assert row.agent_id == world.agent_ids["A1"]
     assert row.call_at.year == 2025
     verdicts = {r["rule"]: r for r in service.call_verdicts(session=session, call_id="c1")["rules"]}

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentladder.quality.autoqa.text import (
+    SOUND_ALIKE_SCORE,
     count_phrases,
     find_each,
     find_phrase,
@@ -117,3 +118,25 @@ def test_polite_counting_agrees_with_a_plain_scan(text: str) -> None:
     normal = normalise(text).text
     expected = normal.replace("申请", "").count("请") + normal.count("谢谢") + normal.count("麻烦")
     assert count_phrases(text, ["请", "谢谢", "麻烦"], skip=["申请"]) == expected
+
+
+def test_a_homophone_the_recogniser_wrote_still_matches_by_sound() -> None:
+    # 您号 for 您好 and 安心 for 安信 read the same (nin hao, an xin), tones aside; the fuzzy
+    # ratio alone gives a two-character phrase with one wrong character only 50.
+    hit = find_phrase("您号，这里是安心电器", ["您好"], 75)
+    assert hit is not None
+    assert (hit.score, hit.start, hit.end) == (SOUND_ALIKE_SCORE, 0, 2)
+    company = find_phrase("您号，这里是安心电器", ["安信电器"], 75)
+    assert company is not None
+    assert "您号，这里是安心电器"[company.start : company.end] == "安心电器"
+    # A stricter threshold (the forbidden phrases' 90) never takes a sound-alike.
+    assert find_phrase("我给您布置到系统里", ["不知道"], 90) is None
+    assert find_phrase("我给您布置到系统里", ["不知道"], 75) is not None
+    assert find_phrase("今天天气不错", ["您好"], 75) is None
+
+
+@given(st.text(alphabet="您好号安信心电器稍少等", max_size=12))
+def test_an_exact_phrase_is_always_found_at_least_as_well_as_by_sound(text: str) -> None:
+    hit = find_phrase(text + "稍等", ["稍等"], 75)
+    assert hit is not None
+    assert hit.score == 100

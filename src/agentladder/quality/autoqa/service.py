@@ -194,7 +194,9 @@ def call_facts_for_rules(call: calls.CallFacts | None, agent_names: Sequence[str
     names = tuple(
         dict.fromkeys([*agent_names, *([call.agent_identity] if call.agent_identity else [])])
     )
-    return CallFacts(ring_s=call.ring_s, queue_wait_s=call.wait_s, agent_names=names)
+    return CallFacts(
+        ring_s=call.ring_s, queue_wait_s=call.wait_s, hangup_by=call.ended_by, agent_names=names
+    )
 
 
 def _agent_names(session: Session, agent_ids: Iterable[int | None]) -> dict[int, tuple[str, ...]]:

@@ -133,6 +133,55 @@ def _fuzzy(normal: Normalised, phrase: str, wanted: str, threshold: float) -> Ph
     return PhraseHit(phrase, score, start, end)
 
 
+# What a sound-alike match scores: below an exact hit, above the default thresholds (75-80),
+# and below the forbidden phrases' 90, so that a homophone never makes a brush-off.
+SOUND_ALIKE_SCORE = 85.0
+
+
+@lru_cache(maxsize=1)
+def _readings_table() -> dict[int, str]:
+    # Imported here: the table takes half a second to load and most commands never match.
+    from pypinyin.constants import PINYIN_DICT
+
+    return dict(PINYIN_DICT)
+
+
+@lru_cache(maxsize=16384)
+def _sounds(char: str) -> frozenset[str]:
+    """A character's readings without tones (号: hao, xiao); itself for a non-Chinese one."""
+    readings = _readings_table().get(ord(char))
+    if not readings:
+        return frozenset((char,))
+    return frozenset(
+        "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+        for reading in readings.split(",")
+    )
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@lru_cache(maxsize=4096)
+def _text_sounds(text: str) -> tuple[frozenset[str], ...]:
+    return tuple(_sounds(char) for char in text)
+
+
+def _sound_alike(normal: Normalised, phrase: str, wanted: str) -> PhraseHit | None:
+    """The first stretch of the text that sounds like the phrase character for character,
+    tones aside: the homophones speech recognition writes (您号 for 您好, 安心 for 安信)."""
+    if len(wanted) > len(normal.text) or not _is_chinese(wanted):
+        return None
+    sounds = _text_sounds(wanted)
+    text = _text_sounds(normal.text)
+    first = sounds[0]
+    for at in range(len(text) - len(sounds) + 1):
+        if first & text[at] and all(sounds[k] & text[at + k] for k in range(1, len(sounds))):
+            start, end = normal.span(at, at + len(sounds))
+            return PhraseHit(phrase, SOUND_ALIKE_SCORE, start, end)
+    return None
+
+
 def _as_normal(text: str | Normalised) -> Normalised:
     return text if isinstance(text, Normalised) else normalise(text)
 
@@ -142,7 +191,8 @@ def find_phrase(
 ) -> PhraseHit | None:
     """The best match of any of the phrases in the text at or above `threshold` (a partial
     ratio: the phrase against the text's most alike stretch), or None. Exact containment
-    scores 100; a homophone or a dropped character costs a few points per character."""
+    scores 100; a wrong or dropped character costs a few points per character; failing both,
+    a stretch that sounds the same (homophones, tones aside) scores SOUND_ALIKE_SCORE."""
     normal = _as_normal(text)
     if not normal.text:
         return None
@@ -163,7 +213,12 @@ def find_phrase(
         hit = _fuzzy(normal, phrase, wanted, threshold)
         if hit is not None and (best is None or hit.score > best.score):
             best = hit
-    return best
+    if best is not None or threshold > SOUND_ALIKE_SCORE:
+        return best
+    for phrase, wanted in wanted_phrases:
+        if wanted and (hit := _sound_alike(normal, phrase, wanted)) is not None:
+            return hit
+    return None
 
 
 def find_each(text: str | Normalised, phrase: str, threshold: float) -> list[PhraseHit]:
