@@ -178,11 +178,18 @@ def save_draft(
 def submit_evaluation(
     *, session: Session, evaluation_id: int, by: User | None = None
 ) -> QaEvaluation:
-    """Score the draft on the server and make it final; nothing changes it afterwards."""
+    """Score the draft on the server and make it final; nothing changes it afterwards. Each
+    automatic QA suggestion records whether the submitted answer differs from it."""
     evaluation = _draft(session, evaluation_id, by)
-    scored = score_call(form_spec(evaluation.form_version), json.loads(evaluation.answers_json))
+    answers = json.loads(evaluation.answers_json)
+    scored = score_call(form_spec(evaluation.form_version), answers)
     if scored.overall is None:
         raise InvalidInput("no item of the form was answered")
+    suggestions = json.loads(evaluation.suggestions_json or "{}")
+    if suggestions:
+        for code, suggestion in suggestions.items():
+            suggestion["changed"] = answers.get(code) != suggestion["answer"]
+        evaluation.suggestions_json = json.dumps(suggestions, ensure_ascii=False)
     evaluation.overall = scored.overall
     evaluation.compliance = scored.compliance
     evaluation.fatal = scored.fatal

@@ -9,7 +9,8 @@ judged, so a stale one is found by comparing hashes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from agentladder.quality.autoqa.rules import (
 )
 from agentladder.quality.autoqa.schemas import Transcript, Turn
 from agentladder.quality.models import AutoqaResult, AutoqaRuleSetVersion, CallTranscript
+from agentladder.quality.schemas import FormSpec
 
 # Each rule's name as people read it: (zh, en).
 RULE_NAMES: dict[str, tuple[str, str]] = {
@@ -469,3 +471,108 @@ def agent_figures(
             )
         )
     return figures
+
+
+# --- suggestions for the QA form ---------------------------------------------------------
+
+
+def suggested_answers(
+    rules: RuleSet, verdicts: Sequence[Mapping[str, Any]], *, form: FormSpec
+) -> dict[str, dict[str, Any]]:
+    """For each yes/no item of the form that rules map to, the answer their verdicts suggest:
+    "no" when an applicable mapped rule failed (the failed ones decide), "yes" when every
+    applicable mapped rule passed; no suggestion when none applied. As stored in
+    `QaEvaluation.suggestions_json`: `{item: {"answer", "rules", "rule_set"}}`."""
+    verdict_of = {str(verdict["rule"]): str(verdict["verdict"]) for verdict in verdicts}
+    yes_no = {item.code for item in form.items() if item.kind == "yes_no"}
+    suggestions: dict[str, dict[str, Any]] = {}
+    for item, mapped in rules.form_item_rules().items():
+        if item not in yes_no:
+            continue
+        applicable = [rule for rule in mapped if verdict_of.get(rule, "na") != "na"]
+        if not applicable:
+            continue
+        failed = [rule for rule in applicable if verdict_of[rule] == "fail"]
+        suggestions[item] = {
+            "answer": not failed,
+            "rules": failed or applicable,
+            "rule_set": rules.content_hash,
+        }
+    return suggestions
+
+
+@dataclass(frozen=True)
+class JudgedCall:
+    """A call's stored transcript (masked at import) and its verdicts, with the rule set that
+    judged it (None: not judged, or under a rule set no longer stored)."""
+
+    transcript: Transcript
+    verdicts: list[dict[str, Any]]
+    score: float | None
+    rules: RuleSet | None
+    current: bool  # judged on this content under the rule set in force
+
+
+def _stored_rule_set(session: Session, content_hash: str) -> RuleSet | None:
+    """A rule set no longer in force, by its hash (None: not stored, nor the shipped one)."""
+    version = session.scalars(
+        select(AutoqaRuleSetVersion).where(AutoqaRuleSetVersion.content_hash == content_hash)
+    ).first()
+    if version is not None:
+        return parse_rule_set_text(version.yaml_text)
+    shipped = default_rule_set()
+    return shipped if shipped.content_hash == content_hash else None
+
+
+def judged_call(*, session: Session, call_id: str) -> JudgedCall | None:
+    """The call's stored transcript and verdicts; None when no transcript of it is stored."""
+    row = get_transcript(session=session, call_id=call_id)
+    if row is None:
+        return None
+    result = get_result(session=session, transcript_id=row.id)
+    if result is None:
+        return JudgedCall(stored_transcript(row), [], None, None, False)
+    in_force = current_rule_set(session=session).rules
+    current = result.rule_set_hash == in_force.content_hash
+    return JudgedCall(
+        transcript=stored_transcript(row),
+        verdicts=json.loads(result.verdicts_json),
+        score=result.score,
+        rules=in_force if current else _stored_rule_set(session, result.rule_set_hash),
+        current=current and result.transcript_hash == row.content_hash,
+    )
+
+
+# The figures the timing and counting rules measure (rules.py writes them in English), as
+# msgids with their numbers, so a reader sees them in their language.
+_FIGURES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"ring (?P<ring>\S+) s \(limit (?P<limit>\S+) s\)"),
+        N_("ring {ring} s (limit {limit} s)"),
+    ),
+    (re.compile(r"(?P<count>\d+) polite phrases"), N_("{count} polite phrases")),
+    (re.compile(r"hung up by agent"), N_("hung up by the agent")),
+    (re.compile(r"hung up by customer"), N_("hung up by the customer")),
+    (
+        re.compile(r"silent (?P<share>\d+)% of (?P<duration>\S+) s"),
+        N_("silent {share}% of {duration} s"),
+    ),
+    (
+        re.compile(r"over the customer (?P<share>\d+)% of agent speech"),
+        N_("talking over the customer {share}% of the agent's speech"),
+    ),
+    (
+        re.compile(r"(?P<rate>\d+) a minute \(band (?P<low>\S+)-(?P<high>\S+)\)"),
+        N_("{rate} a minute (band {low}-{high})"),
+    ),
+    (re.compile(r"no agent turn"), N_("no agent turn")),
+)
+
+
+def figure_message(text: str) -> tuple[str, dict[str, str]]:
+    """A measured figure's msgid and parameters (an unknown figure: itself, as `{figure}`)."""
+    for pattern, message in _FIGURES:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return message, found.groupdict()
+    return "{figure}", {"figure": text}

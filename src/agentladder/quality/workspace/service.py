@@ -25,11 +25,18 @@ from agentladder.org import service as org_service
 from agentladder.org.accounts import service as accounts_service
 from agentladder.quality import audit, calls
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.calibration import service as calibration_service
 from agentladder.quality.disputes import service as disputes
 from agentladder.quality.models import QaDispute, QaEvaluation, QaSampledCall
 from agentladder.quality.recordings import AUDIO_TYPES
 from agentladder.quality.schemas import Answer, FormItem, FormSpec
+from agentladder.quality.workspace.transcript import (
+    RuleLine,
+    TranscriptView,
+    TurnText,
+    transcript_view,
+)
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
@@ -269,7 +276,49 @@ def start_from_assignment(
     )
     sampled.evaluation_id = evaluation.id
     session.flush()
+    prefill_suggestions(session=session, evaluation=evaluation)
     return evaluation
+
+
+def prefill_suggestions(*, session: Session, evaluation: QaEvaluation) -> dict[str, Any]:
+    """Answer a draft's unanswered yes/no items that rules map to as the call's verdicts
+    suggest, and keep each suggestion; the ones added. An item suggested once is never
+    suggested again, so the evaluator's change stands. Official and coaching drafts only: a
+    calibration is each evaluator's own judgement."""
+    if evaluation.status != "draft" or evaluation.kind not in WORKSPACE_KINDS:
+        return {}
+    judged = autoqa_service.judged_call(session=session, call_id=evaluation.call_id)
+    return _prefill(session, evaluation, judged)
+
+
+def _prefill(
+    session: Session, evaluation: QaEvaluation, judged: autoqa_service.JudgedCall | None
+) -> dict[str, Any]:
+    if evaluation.status != "draft" or evaluation.kind not in WORKSPACE_KINDS:
+        return {}
+    if judged is None or judged.rules is None:
+        return {}
+    spec = quality_service.form_spec(evaluation.form_version)
+    answers = json.loads(evaluation.answers_json)
+    suggested = json.loads(evaluation.suggestions_json or "{}")
+    added = {
+        code: suggestion
+        for code, suggestion in autoqa_service.suggested_answers(
+            judged.rules, judged.verdicts, form=spec
+        ).items()
+        if code not in answers and code not in suggested
+    }
+    if not added:
+        return {}
+    quality_service.save_draft(
+        session=session,
+        evaluation_id=evaluation.id,
+        answers={**answers, **{code: s["answer"] for code, s in added.items()}},
+        comments=json.loads(evaluation.comments_json),
+    )
+    evaluation.suggestions_json = json.dumps({**suggested, **added}, ensure_ascii=False)
+    session.flush()
+    return added
 
 
 def save_workspace(
@@ -353,6 +402,17 @@ class ItemRow:
     answer_text: str
     comment: str
     dispute: QaDispute | None
+    suggestion: ItemSuggestion | None = None
+
+
+@dataclass(frozen=True)
+class ItemSuggestion:
+    """What automatic QA suggested for an item, the rules that decided it (their verdicts and
+    evidence as the page shows them) and, once submitted, whether the evaluator changed it."""
+
+    answer: bool
+    rules: list[RuleLine]
+    changed: bool | None
 
 
 @dataclass(frozen=True)
@@ -367,7 +427,7 @@ class EvaluationPage:
     evaluator_name: str | None  # None: hidden from the agent by the setting
     facts: calls.CallFacts | None
     recording: RecordingState
-    transcript: calls.Transcript | None
+    transcript: TranscriptView | None
     transcript_problem: InvalidInput | None  # a transcript file that cannot be read
     trail: list[audit.AuditLine]
     is_evaluator: bool
@@ -384,9 +444,22 @@ def evaluation_page(
 ) -> EvaluationPage:
     """An evaluation as the user may see it (404 when they may not)."""
     evaluation = evaluation_for(session=session, evaluation_id=evaluation_id, user=user)
+    is_agent = user.agent_id == evaluation.agent_id
+    is_evaluator = user.id == evaluation.evaluator_user_id
+    judged = autoqa_service.judged_call(session=session, call_id=evaluation.call_id)
+    if is_evaluator:  # a transcript judged after the draft began suggests its answers now
+        _prefill(session, evaluation, judged)
     spec = quality_service.form_spec(evaluation.form_version)
+    blind = is_blind(session, evaluation, user)
+    facts = calls.call_facts(
+        session=session, settings=settings, call_id=evaluation.call_id, agent_id=evaluation.agent_id
+    )
+    transcript, transcript_problem = _transcript(
+        session, settings, evaluation, judged, facts=facts, blind=blind
+    )
     answers = json.loads(evaluation.answers_json)
     comments = json.loads(evaluation.comments_json)
+    suggestions = json.loads(evaluation.suggestions_json or "{}")
     by_item = {d.item_code: d for d in evaluation.disputes}
     items = [
         ItemRow(
@@ -396,13 +469,11 @@ def evaluation_page(
             answer_text=answer_text(answers.get(item.code)) if item.code in answers else "",
             comment=comments.get(item.code, ""),
             dispute=by_item.get(item.code),
+            suggestion=_item_suggestion(suggestions.get(item.code), transcript),
         )
         for section in spec.sections
         for item in section.items
     ]
-    is_agent = user.agent_id == evaluation.agent_id
-    is_evaluator = user.id == evaluation.evaluator_user_id
-    blind = is_blind(session, evaluation, user)
     agent_name = (
         None if blind else _agent_names(session, {evaluation.agent_id}).get(evaluation.agent_id)
     )
@@ -418,15 +489,6 @@ def evaluation_page(
             trail = [
                 replace(line, by="") if line.by_user_id == evaluator.id else line for line in trail
             ]
-    facts = calls.call_facts(
-        session=session, settings=settings, call_id=evaluation.call_id, agent_id=evaluation.agent_id
-    )
-    transcript = None
-    transcript_problem = None
-    try:
-        transcript = calls.call_transcript(settings=settings, call_id=evaluation.call_id)
-    except InvalidInput as exc:
-        transcript_problem = exc
     deadline = disputes.dispute_deadline(evaluation, settings)
     submitted = evaluation.status == "submitted"
     scores = json.loads(evaluation.scores_json or "{}")
@@ -456,6 +518,70 @@ def evaluation_page(
         and deadline is not None
         and now <= deadline,
     )
+
+
+def _hidden_names(
+    session: Session, evaluation: QaEvaluation, facts: calls.CallFacts | None, identity: str | None
+) -> list[str]:
+    """How the agent may be named in a transcript: name, employee number, ACD identity (and
+    its number, SIP/1001 -> 1001)."""
+    names = [
+        name
+        for agent in org_service.agents_by_ids(session=session, agent_ids={evaluation.agent_id})
+        for name in (agent.name, agent.employee_no)
+    ]
+    for found in (identity, facts.agent_identity if facts else None):
+        if found:
+            names += [found, found.rsplit("/", 1)[-1]]
+    return names
+
+
+def _transcript(
+    session: Session,
+    settings: Settings,
+    evaluation: QaEvaluation,
+    judged: autoqa_service.JudgedCall | None,
+    *,
+    facts: calls.CallFacts | None,
+    blind: bool,
+) -> tuple[TranscriptView | None, InvalidInput | None]:
+    """The call's stored transcript with the rules' verdicts, else the transcript file in the
+    recordings folder (None when neither; the problem when the file cannot be read)."""
+    if judged is not None:
+        stored = judged.transcript
+        return transcript_view(
+            [TurnText(t.speaker, t.start_s, t.text) for t in stored.turns],
+            hangup_by=stored.hangup_by,
+            stored=True,
+            verdicts=judged.verdicts,
+            score=judged.score,
+            judged=bool(judged.verdicts),
+            current=judged.current,
+            hidden_names=_hidden_names(session, evaluation, facts, stored.agent) if blind else (),
+        ), None
+    try:
+        found = calls.call_transcript(settings=settings, call_id=evaluation.call_id)
+    except InvalidInput as exc:
+        return None, exc
+    if found is None:
+        return None, None
+    return transcript_view(
+        [TurnText(t.speaker, t.start_s, t.text) for t in found.turns],
+        hangup_by=found.hangup_by,
+        hidden_names=_hidden_names(session, evaluation, facts, None) if blind else (),
+    ), None
+
+
+def _item_suggestion(
+    stored: dict[str, Any] | None, transcript: TranscriptView | None
+) -> ItemSuggestion | None:
+    if stored is None:
+        return None
+    rules = [
+        (transcript.rule(rule) if transcript else None) or RuleLine(rule, "", [])
+        for rule in stored.get("rules", [])
+    ]
+    return ItemSuggestion(answer=bool(stored["answer"]), rules=rules, changed=stored.get("changed"))
 
 
 @dataclass(frozen=True)

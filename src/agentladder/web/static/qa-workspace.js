@@ -1,5 +1,6 @@
-// The QA workspace: the recording player's speed and skip buttons, and the draft saved as the
-// evaluator answers (a reload loses nothing; without this script the Save button does it).
+// The QA workspace: the recording player's speed and skip buttons, the draft saved as the
+// evaluator answers (a reload loses nothing; without this script the Save button does it), and
+// a note on an item whose automatic QA suggestion the evaluator has changed.
 (function () {
   "use strict";
 
@@ -88,8 +89,23 @@
     }, 10000);
   }
 
+  function setUpSuggestions() {
+    var items = document.querySelectorAll("#qa-form .qa-item[data-suggested]");
+    Array.prototype.forEach.call(items, function (item) {
+      var note = item.querySelector(".tag.changed.live");
+      if (!note) return;
+      function show() {
+        var checked = item.querySelector('input[type="radio"][name^="answer_"]:checked');
+        note.hidden = !checked || checked.value === item.getAttribute("data-suggested");
+      }
+      item.addEventListener("change", show);
+      show();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpPlayer();
     setUpAutosave();
+    setUpSuggestions();
   });
 })();
