@@ -28,7 +28,12 @@ from tests.quality.qa_world import World, build
 
 OCTOBER = parse_period("2026-10")
 GOOD_TURNS = [
-    {"speaker": "agent", "start_s": 0.0, "end_s": 5.0, "text": "您好，安信电器3021号客服，很高兴为您服务。"},
+    {
+        "speaker": "agent",
+        "start_s": 0.0,
+        "end_s": 5.0,
+        "text": "您好，安信电器3021号客服，很高兴为您服务。",
+    },
     {"speaker": "customer", "start_s": 5.5, "end_s": 12.0, "text": "你好，空调不制冷了。"},
     {
         "speaker": "agent",
@@ -37,11 +42,21 @@ GOOD_TURNS = [
         "text": "好的，请您稍等，我帮您登记一下维修，谢谢您。不好意思给您添麻烦了。",
     },
     {"speaker": "customer", "start_s": 22.5, "end_s": 25.0, "text": "好的谢谢"},
-    {"speaker": "agent", "start_s": 25.5, "end_s": 32.0, "text": "请问还有什么可以帮您？感谢您的来电，再见。"},
+    {
+        "speaker": "agent",
+        "start_s": 25.5,
+        "end_s": 32.0,
+        "text": "请问还有什么可以帮您？感谢您的来电，再见。",
+    },
 ]
 RUDE_TURNS = [
     {"speaker": "agent", "start_s": 0.0, "end_s": 3.0, "text": "喂。"},
-    {"speaker": "customer", "start_s": 3.5, "end_s": 9.0, "text": "我的空调<script>alert(1)</script>坏了"},
+    {
+        "speaker": "customer",
+        "start_s": 3.5,
+        "end_s": 9.0,
+        "text": "我的空调<script>alert(1)</script>坏了",
+    },
     {"speaker": "agent", "start_s": 9.5, "end_s": 14.0, "text": "这是规定，我也没办法。"},
 ]
 
