@@ -6,6 +6,7 @@ untranslated msgid; this one catches a label that comes from data or from code."
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -194,12 +195,19 @@ def _a_transcript(session: Session, settings: Settings) -> str:
     if found is not None:
         return str(found)
     employee_no = session.scalar(select(func.min(Agent.employee_no)))
-    line = (
-        '{"call_id": "i18n-aq", "agent": "%s", "started_at": "2026-10-08T10:00:00+08:00", '
-        '"hangup_by": "agent", "turns": [{"speaker": "agent", "start_s": 0, "end_s": 40, '
-        '"text": "您好，安信电器客服。"}, {"speaker": "customer", "start_s": 41, "end_s": 45, '
-        '"text": "你好"}]}'
-    ) % employee_no
+    line = json.dumps(
+        {
+            "call_id": "i18n-aq",
+            "agent": employee_no,
+            "started_at": "2026-10-08T10:00:00+08:00",
+            "hangup_by": "agent",
+            "turns": [
+                {"speaker": "agent", "start_s": 0, "end_s": 40, "text": "您好，安信电器客服。"},
+                {"speaker": "customer", "start_s": 41, "end_s": 45, "text": "你好"},
+            ],
+        },
+        ensure_ascii=False,
+    )
     autoqa_importing.import_transcripts(
         session=session, settings=settings, data=line.encode(), file_name="t.jsonl"
     )

@@ -104,7 +104,8 @@ def centre(settings: Settings, tmp_path: Path) -> Centre:
             data="\n".join(lines).encode(),
             file_name="t.jsonl",
         )
-        assert result.applied and not result.preview.errors
+        assert result.applied
+        assert not result.preview.errors
     return Centre(chosen, world)
 
 
@@ -122,7 +123,9 @@ def test_an_agent_sees_their_own_calls_and_gets_404_for_anothers(centre: Centre)
     # Without an agent asked for, an agent's page is their own.
     page = agent.get("/quality/autoqa/calls?period=2026-10")
     assert page.status_code == 200
-    assert "王芳" in page.text and "a1-3" in page.text and "a2-1" not in page.text
+    assert "王芳" in page.text
+    assert "a1-3" in page.text
+    assert "a2-1" not in page.text
     assert 'name="agent"' not in page.text
 
 
@@ -134,7 +137,8 @@ def test_a_lead_sees_their_team_and_qa_everyone(centre: Centre) -> None:
     calls = lead.get("/api/quality/autoqa/periods/2026-10").json()["calls"]
     assert {call["agent"] for call in calls} == {"A0001"}
     overview = lead.get("/quality/autoqa/calls?period=2026-10").text
-    assert "王芳" in overview and "李强" not in overview
+    assert "王芳" in overview
+    assert "李强" not in overview
     qa = centre.client("eva")
     assert qa.get("/quality/autoqa/calls/a2-1").status_code == 200
     everyone = qa.get("/api/quality/autoqa/periods/2026-10").json()["calls"]
@@ -171,7 +175,8 @@ def test_the_agent_page_compares_pass_rates_with_team_and_centre(centre: Centre)
     failed = centre.client("agent1").get(
         "/quality/autoqa/calls?period=2026-10&rule=forbidden_phrases"
     )
-    assert "a1-2" in failed.text and "a1-1" not in failed.text
+    assert "a1-2" in failed.text
+    assert "a1-1" not in failed.text
     assert "(sample: 3 calls)" in page
 
 
@@ -179,8 +184,10 @@ def test_the_call_page_shows_verdicts_evidence_and_the_escaped_transcript(centre
     page = centre.client("agent1", "zh_Hans").get("/quality/autoqa/calls/a1-2").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert 'href="#turn-2"' in page and 'id="turn-2"' in page
-    assert "无服务禁语" in page and "不通过" in page
+    assert 'href="#turn-2"' in page
+    assert 'id="turn-2"' in page
+    assert "无服务禁语" in page
+    assert "不通过" in page
     # The measured figures are stored in English and read back in Chinese.
     assert "客户先挂机" in page
     assert "hung up by" not in page
@@ -241,7 +248,8 @@ def test_validate_names_problems_by_key_in_the_readers_language(centre: Centre) 
     )
     assert re.search(r"[\u4e00-\u9fff]", chinese.json()["problems"][0]["message"])
     same = centre.client("eva").post("/api/quality/autoqa/rules/validate", json={"text": text})
-    assert same.json()["valid"] is True and same.json()["unchanged"] is True
+    assert same.json()["valid"] is True
+    assert same.json()["unchanged"] is True
     broken = centre.client("eva").post(
         "/api/quality/autoqa/rules/validate", json={"text": "name: [unclosed"}
     )
@@ -281,7 +289,8 @@ def test_the_rule_editor_applies_with_the_csrf_token_and_counts_what_is_judged_a
         loaded = autoqa_service.current_rule_set(session=session)
         assert loaded.rules.rules.answer_speed.max_rings == 3
         [version] = autoqa_service.rule_set_history(session=session)
-        assert version.applied_by == "eva" and version.in_force
+        assert version.applied_by == "eva"
+        assert version.in_force
     ran = qa.post(
         "/quality/autoqa/run",
         data={"period": "2026-10", "csrf_token": token},
@@ -292,7 +301,8 @@ def test_the_rule_editor_applies_with_the_csrf_token_and_counts_what_is_judged_a
     assert "2026-10: 4 transcripts judged under the rule set in force." in after
     assert "Every stored transcript is judged under the rule set in force." in after
     shown = qa.get("/api/quality/autoqa/rules").json()
-    assert shown["hash"] == loaded.rules.content_hash and shown["stale"] == 0
+    assert shown["hash"] == loaded.rules.content_hash
+    assert shown["stale"] == 0
     assert shown["applied_at"] is not None
 
 
