@@ -307,7 +307,11 @@ def rules_api(session: SessionDep, user: QaImportUser) -> RuleSetOut:
     return _rule_set_out(session)
 
 
-@api.post("/quality/autoqa/rules/validate", response_model=RuleSetCheckOut)
+@api.post(
+    "/quality/autoqa/rules/validate",
+    response_model=RuleSetCheckOut,
+    responses=error_responses(400),
+)
 def validate_rules_api(
     request: Request, session: SessionDep, user: QaImportUser, draft: RuleSetDraft
 ) -> RuleSetCheckOut:
@@ -336,7 +340,7 @@ def validate_rules_api(
     )
 
 
-@api.post("/quality/autoqa/rules", response_model=RuleSetOut)
+@api.post("/quality/autoqa/rules", response_model=RuleSetOut, responses=error_responses(400))
 def apply_rules_api(session: SessionDep, user: QaImportUser, draft: RuleSetDraft) -> RuleSetOut:
     """Make a rule set the one in force (422 naming every problem's key when it is not valid);
     `stale` counts the transcripts judged again at the next run or period close."""
