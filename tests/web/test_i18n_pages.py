@@ -6,6 +6,7 @@ untranslated msgid; this one catches a label that comes from data or from code."
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -185,6 +186,34 @@ def _an_evaluation(session: Session) -> int:
     return evaluation.id
 
 
+def _a_transcript(session: Session, settings: Settings) -> str:
+    """A call with a transcript, judged: the demo's first, or one of the first agent's."""
+    from agentladder.quality.autoqa import importing as autoqa_importing
+    from agentladder.quality.models import CallTranscript
+
+    found = session.scalar(select(func.min(CallTranscript.call_id)))
+    if found is not None:
+        return str(found)
+    employee_no = session.scalar(select(func.min(Agent.employee_no)))
+    line = json.dumps(
+        {
+            "call_id": "i18n-aq",
+            "agent": employee_no,
+            "started_at": "2026-10-08T10:00:00+08:00",
+            "hangup_by": "agent",
+            "turns": [
+                {"speaker": "agent", "start_s": 0, "end_s": 40, "text": "您好，安信电器客服。"},
+                {"speaker": "customer", "start_s": 41, "end_s": 45, "text": "你好"},
+            ],
+        },
+        ensure_ascii=False,
+    )
+    autoqa_importing.import_transcripts(
+        session=session, settings=settings, data=line.encode(), file_name="t.jsonl"
+    )
+    return "i18n-aq"
+
+
 def _pages(settings: Settings, job_id: int) -> list[str]:
     with session_scope(settings) as session:
         ids = {
@@ -203,6 +232,7 @@ def _pages(settings: Settings, job_id: int) -> list[str]:
                 blind=True,
             ).id,
             "evaluation_id": _an_evaluation(session),
+            "call_id": _a_transcript(session, settings),
         }
     paths = []
     for route in declared_routes():

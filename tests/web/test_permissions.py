@@ -27,6 +27,8 @@ from agentladder.org.schemas import MATRIX, Permission
 from agentladder.periods import parse_period
 from agentladder.quality import forms_io
 from agentladder.quality import service as quality_service
+from agentladder.quality.autoqa import importing as autoqa_importing
+from agentladder.quality.autoqa.rules import DEFAULT_RULES_PATH
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.disputes import service as disputes_service
 from agentladder.quality.models import QaSample, QaSampledCall
@@ -51,6 +53,12 @@ ROSTER_CSV = "工号,姓名,入职日期,班组\nR0001,李娜,2024-05-06,T01\n".
 CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,2025-01-06\n".encode()
 EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
 POLICY = policy_text(consecutive=1, approval="manager")
+AUTOQA_RULES = DEFAULT_RULES_PATH.read_text("utf-8")
+# A1's call with a transcript, standing alone (not in the ACD data).
+AUTOQA_TRANSCRIPT = (
+    '{"call_id": "aq1", "agent": "A0001", "started_at": "2026-09-10T10:00:00+08:00", '
+    '"turns": [{"speaker": "agent", "start_s": 0, "end_s": 4, "text": "您好，安信电器。"}]}'
+).encode()
 QA_FORM = quality_service.default_form()
 QA_FORM_YAML = forms_io.form_yaml(QA_FORM).encode()
 TRANSCRIPTS_JSONL = (
@@ -220,6 +228,9 @@ def _build_world(settings: Settings) -> World:
                 submit=True,
             )
         qa_ids = _quality_world(session, settings, a1, target)
+        autoqa_importing.import_transcripts(
+            session=session, settings=settings, data=AUTOQA_TRANSCRIPT, file_name="t.jsonl"
+        )
         ids = {
             **qa_ids,
             "calibration_id": calibrated.id,
@@ -241,6 +252,8 @@ def _build_world(settings: Settings) -> World:
             "evaluations_upload_id": evaluations_upload_id,
             "transcripts_upload_id": transcripts_upload_id,
             "sample_id": qa_sample.id,
+            "call_id": "aq1",
+            "period": "2026-09",
         }
     return World(settings=settings, ids=ids)
 
@@ -410,6 +423,10 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         ("POST", "/quality/evaluations/{evaluation_id}/disputes"): {
             "data": {"item": "basic_courtesy", "reason": "请复核"}
         },
+        ("POST", "/quality/autoqa/rules"): {"data": {"text": AUTOQA_RULES}},
+        ("POST", "/quality/autoqa/run"): {"data": {"period": "2026-09"}},
+        ("POST", "/api/quality/autoqa/rules/validate"): {"json": {"text": AUTOQA_RULES}},
+        ("POST", "/api/quality/autoqa/rules"): {"json": {"text": AUTOQA_RULES}},
         ("POST", "/quality/disputes/{dispute_id}/decide"): {
             "data": {"decision": "upheld", "note": "维持原判"}
         },
@@ -475,6 +492,19 @@ def test_route_without_login(
     else:
         # Unsafe pages without a session are refused (login first, then CSRF).
         assert status in {303, 403}
+
+
+@pytest.mark.parametrize(
+    "path", ["/quality/autoqa/calls/{call_id}", "/api/quality/autoqa/calls/{call_id}"]
+)
+def test_only_the_agent_and_their_lead_see_an_agents_automatic_qa(world: World, path: str) -> None:
+    with session_scope(world.settings) as session:
+        a2 = make_agent(session, employee_no="A0003", name="赵磊", team_code="T02")
+        make_user(session, world.settings, "other_agent", ["agent"], agent=a2)
+    app = create_app(world.settings)
+    url = path.format(**world.ids)
+    for username, status in (("agent", 200), ("team_lead", 200), ("qa", 200), ("other_agent", 404)):
+        assert login(TestClient(app), username).get(url).status_code == status, username
 
 
 @pytest.mark.parametrize("path", ["/agents/{other_agent_id}", "/api/agents/{other_agent_id}"])

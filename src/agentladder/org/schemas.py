@@ -319,6 +319,9 @@ class Permission(StrEnum):
     QA_VIEW = "quality.view"  # an evaluation and its recording; object-scoped (quality.workspace)
     QA_OWN = "quality.own"  # an agent's own evaluations: acknowledge, dispute items
     QA_REVIEW = "quality.review"  # decide disputes; a team lead those of their teams
+    # Automatic QA verdicts on transcripts; object-scoped: an agent their own calls, a lead
+    # their teams'.
+    AUTOQA_VIEW = "quality.autoqa"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -354,6 +357,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.QA_VIEW: frozenset({"admin", "qa", "team_lead", "agent"}),
     Permission.QA_OWN: frozenset({"agent"}),
     Permission.QA_REVIEW: frozenset({"admin", "qa", "team_lead"}),
+    Permission.AUTOQA_VIEW: frozenset({"admin", "manager", "team_lead", "qa", "agent"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

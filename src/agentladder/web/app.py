@@ -79,6 +79,7 @@ def routers() -> list[tuple[APIRouter, str]]:
     from agentladder.metrics import views as metrics_views
     from agentladder.org import views as org_views
     from agentladder.quality import views as quality_views
+    from agentladder.quality.autoqa import views as autoqa_views
     from agentladder.training import views as training_views
     from agentladder.web import views as web_views
 
@@ -94,6 +95,8 @@ def routers() -> list[tuple[APIRouter, str]]:
         (training_views.api, "/api"),
         (quality_views.pages, ""),
         (quality_views.api, "/api"),
+        (autoqa_views.pages, ""),
+        (autoqa_views.api, "/api"),
         (ladder_views.pages, ""),
         (ladder_views.api, "/api"),
         (cycle_views.pages, ""),

@@ -218,6 +218,7 @@ QaEvaluateUser = Annotated[User, Depends(requires(Permission.QA_EVALUATE))]
 QaViewUser = Annotated[User, Depends(requires(Permission.QA_VIEW))]
 QaOwnUser = Annotated[User, Depends(requires(Permission.QA_OWN))]
 QaReviewUser = Annotated[User, Depends(requires(Permission.QA_REVIEW))]
+AutoqaViewUser = Annotated[User, Depends(requires(Permission.AUTOQA_VIEW))]
 
 
 @lru_cache(maxsize=16)

@@ -73,6 +73,7 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
         items.append(NavItem(translate(language, "My profile"), f"/agents/{user.agent_id}"))
         if allows(user.roles, Permission.QA_OWN):
             items.append(NavItem(translate(language, "My evaluations"), "/quality/my-evaluations"))
+            items.append(NavItem(translate(language, "My automatic QA"), "/quality/autoqa/calls"))
     items += [
         NavItem(translate(language, label), href)
         for label, href, permission in NAVIGATION
@@ -92,6 +93,8 @@ SECTION_TABS: dict[str, tuple[tuple[str, str, Permission], ...]] = {
         (N_("Calibration"), "/quality/calibration", Permission.QA_CALIBRATION),
         (N_("QA forms"), "/quality/forms/import", Permission.QA_IMPORT),
         (N_("Past evaluations"), "/quality/evaluations/import", Permission.QA_IMPORT),
+        (N_("Automatic QA"), "/quality/autoqa/calls", Permission.AUTOQA_VIEW),
+        (N_("Auto-QA rules"), "/quality/autoqa/rules", Permission.QA_IMPORT),
     ),
 }
 

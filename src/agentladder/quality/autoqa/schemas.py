@@ -93,3 +93,76 @@ class Transcript(BaseModel):
     def duration_s(self) -> float:
         """From the answer to the end of the last turn."""
         return max(turn.end_s for turn in self.turns)
+
+
+# --- the REST API's shapes (the JSON of `quality autoqa show`) -------------------------------
+
+
+class EvidenceOut(BaseModel):
+    """A turn quoted (its index and start), or a figure measured (turn and start_s null)."""
+
+    turn: int | None
+    start_s: float | None
+    text: str
+
+
+class RuleVerdictOut(BaseModel):
+    """One rule's verdict on a call and what it rests on."""
+
+    rule: str
+    verdict: Literal["pass", "fail", "na"]
+    evidence: list[EvidenceOut]
+
+
+class CallVerdictsOut(BaseModel):
+    """Every rule's verdict on a call; `agent` is the employee number (null: none known),
+    `score` null when no rule applied or the call is not judged yet."""
+
+    call: str
+    agent: str | None
+    score: float | None
+    rules: list[RuleVerdictOut]
+
+
+class PeriodVerdictsOut(BaseModel):
+    """The calls of a period with a transcript, in time order."""
+
+    period: str
+    calls: list[CallVerdictsOut]
+
+
+class RuleSetDraft(BaseModel):
+    """A rule set as the editor or a script sends it (YAML)."""
+
+    text: str = Field(max_length=200_000)
+
+
+class RuleSetOut(BaseModel):
+    """The rule set in force: its YAML, name and content hash; `applied_at` null for the
+    shipped one; `stale`: transcripts not yet judged under it."""
+
+    name: str
+    hash: str
+    yaml: str
+    applied_at: datetime | None
+    stale: int
+
+
+class RuleProblemOut(BaseModel):
+    """One problem of a draft: the dotted key it concerns ("" for the whole) and what is
+    wrong, in the caller's language."""
+
+    key: str
+    message: str
+
+
+class RuleSetCheckOut(BaseModel):
+    """A draft checked: its problems, or its name and hash and whether it is the rule set in
+    force; the diff against that rule set, line by line."""
+
+    valid: bool
+    problems: list[RuleProblemOut]
+    name: str | None = None
+    hash: str | None = None
+    unchanged: bool = False
+    diff: list[str]
