@@ -635,7 +635,8 @@ def step_transcripts(ctx: DemoContext) -> None:
 
 def step_ladder(ctx: DemoContext) -> None:
     """QA, exam and knowledge results and certificates imported as from other tools, then one
-    ladder cycle per month under the default policy (the last month's moves await approval)."""
+    ladder cycle per month under the default policy with autoqa_score added (the last month's
+    moves await approval)."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
