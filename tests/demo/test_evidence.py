@@ -366,6 +366,7 @@ def test_same_seed_same_evidence_files(settings: Settings) -> None:
     assert {path.parts[0] for path in first if len(path.parts) > 1} == {
         "queue_log",
         "ladder",  # QA, exam and knowledge results, certificates
+        "transcripts",  # call transcripts, JSON Lines
         *(export.folder for export in EXPORTS),
     }
     build(reset=True)

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agentladder.demo.transcripts import Language, SyntheticCall, synthetic_transcript
+from agentladder.demo.transcripts import (
+    Language,
+    SyntheticCall,
+    SyntheticCallData,
+    synthetic_transcript,
+)
 from agentladder.quality.autoqa.rules import CallFacts, default_rule_set, judge_call
 
 RULES = default_rule_set()
@@ -91,3 +96,29 @@ def test_a_better_agent_passes_the_etiquette_rules_more_often() -> None:
         "speaking_rate",
     ):
         assert strong[rule] > weak[rule] + 0.05, rule
+
+
+def test_a_call_the_acd_recorded_keeps_its_ring_wait_and_hangup() -> None:
+    rng = np.random.default_rng(3)
+    apologised = 0
+    for index in range(40):
+        waited = SyntheticCallData(ring_s=2.0, queue_wait_s=95.0, hangup_by=None)
+        generated = synthetic_transcript(
+            rng,
+            call_id=f"w{index}",
+            agent_no="3021",
+            agent_name="王芳",
+            skill=0.95,
+            duration_s=120,
+            recorded=waited,
+        )
+        assert generated.call == waited
+        assert generated.transcript.hangup_by is None
+        facts = CallFacts(waited.ring_s, waited.queue_wait_s, None, ("3021", "王芳"))
+        verdicts = {
+            v.rule: v.verdict for v in judge_call(generated.transcript, facts, RULES).verdicts
+        }
+        assert verdicts["customer_hangs_up_first"] == "na"
+        apologised += verdicts["late_apology"] == "pass"
+    # The wait the ACD recorded is one an apology is owed for, and a skilled agent makes it.
+    assert apologised >= 30

@@ -183,6 +183,18 @@ class DayObserver(Protocol):
         """Take one simulated day."""
 
 
+@dataclass(frozen=True)
+class Observers:
+    """Several observers of one simulation, each handed every day in turn."""
+
+    members: tuple[DayObserver, ...]
+
+    def observe_day(self, facts: DayFacts) -> None:
+        """Hand the day to each observer."""
+        for member in self.members:
+            member.observe_day(facts)
+
+
 @dataclass
 class CallsReport:
     """What the generator wrote."""

@@ -74,6 +74,7 @@ STEP_TITLES = {
     "daily_stats": "daily statistics reports, imported",
     "leads": "sales leads, imported",
     "quality": "QA: samples, evaluations, coaching, disputes, calibration, recordings",
+    "transcripts": "call transcripts: generated, imported and judged by the auto-QA rules",
     "metrics": "KPIs for every period",
     "ladder": "evidence, certificates and the ladder's monthly cycles",
 }
@@ -204,6 +205,7 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
                 f"{computed['month'][0]}-15`"
             )
     _print_demo_quality(facts)
+    _print_demo_transcripts(facts)
     _print_demo_ladder(facts)
 
 
@@ -225,6 +227,26 @@ def _print_demo_quality(facts: dict[str, object]) -> None:
     )
 
 
+def _print_demo_transcripts(facts: dict[str, object]) -> None:
+    """The transcripts the demo imported, and the spread of the agents' autoqa_score."""
+    transcripts = facts.get("transcripts")
+    if not isinstance(transcripts, dict):
+        return
+    spread = transcripts.get("autoqa_score_by_agent")
+    scores = (
+        f"; agents' autoqa_score {spread[0]:.1f} to {spread[2]:.1f} (median {spread[1]:.1f})"
+        if isinstance(spread, tuple)
+        else ""
+    )
+    console.print(
+        f"Auto QA: {transcripts['transcripts']:,} call transcripts ({transcripts['sampled']:,} "
+        f"of QA-sampled calls, {transcripts['english']:,} in English) written to "
+        f"{transcripts['folder']} as {transcripts['files']} monthly JSON Lines files, imported "
+        f"and judged{scores}; see `agentladder quality autoqa show --period "
+        f"{facts.get('months_computed', ['?'])[-1]}`"  # type: ignore[index]
+    )
+
+
 def _print_demo_ladder(facts: dict[str, object]) -> None:
     """The ladder cycles the demo ran, and the decisions of the last one."""
     ladder = facts.get("ladder")
@@ -235,7 +257,8 @@ def _print_demo_ladder(facts: dict[str, object]) -> None:
         f"Ladder: {ladder['evidence_files']} monthly QA/exam/knowledge files "
         f"({ladder['evidence_rows']:,} rows) and {ladder['certificate_rows']:,} certificates "
         f"imported; {len(periods)} monthly cycles ({periods[0]} to {periods[-1]}) under the "
-        f"default policy, {ladder['approved']} moves approved by the manager"
+        f"default policy with autoqa_score in its quality component, {ladder['approved']} "
+        "moves approved by the manager"
     )
     with session_scope(get_settings()) as session:
         views = decisions_service.decision_views(session=session, period=parse_period(periods[-1]))

@@ -1,7 +1,8 @@
 """The demo's ladder: what the centre's QA tool, exam system and knowledge library would
 export about each agent, and the certificates it holds, drawn from latent skill and imported
 the way a centre brings results from other tools today; then monthly ladder cycles under the
-shipped default policy, a manager approving each month's moves except the last month's, which
+demo's policy (the shipped default with the automatic QA score beside the QA score, see
+`demo_policy_text`), a manager approving each month's moves except the last month's, which
 wait in the approval queue for whoever opens the UI.
 """
 
@@ -11,6 +12,7 @@ import csv
 import io
 import math
 import random
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,6 +47,35 @@ CERTIFICATE_SKILL = {
     "comprehensive": 1.1,
 }
 LAPSE_SHARE = 0.08  # certificates not renewed in time
+
+# The demo's policy: the shipped default's lines, each followed by what the demo adds. The
+# quality component gives the automatic QA score 15 of QA's 70 (QA evaluations sample six
+# calls an agent a month; the rules judge every transcribed call, but only its etiquette),
+# scored from 60 (the weakest agents' calls) to 95, pooled over three months like the QA
+# score, with the spread of one call's score (about 12 points in the demo) for its
+# confidence bound. The shipped default leaves it out: a centre without transcripts would
+# carry a metric with no data.
+_POLICY_EDITS: tuple[tuple[str, str], ...] = (
+    (
+        "metrics: {qa_score: 70, csat_rate: 20, complaint_rate: 10}",
+        "metrics: {qa_score: 55, autoqa_score: 15, csat_rate: 20, complaint_rate: 10}",
+    ),
+    (
+        "  qa_score:        {linear: {best: 95, worst: 70}}\n",
+        "  qa_score:        {linear: {best: 95, worst: 70}}\n"
+        "  autoqa_score:    {linear: {best: 95, worst: 60}}\n",
+    ),
+    (
+        "    qa_score:      {periods: 3, decay: 1}\n",
+        "    qa_score:      {periods: 3, decay: 1}\n    autoqa_score:  {periods: 3, decay: 1}\n",
+    ),
+)
+_POLICY_SPREAD = re.compile(r"^(    qa_score: 8\.5\b.*\n)", re.MULTILINE)
+_POLICY_NAME = re.compile(r"^name: .*$", re.MULTILINE)
+DEMO_POLICY_NAMES = {
+    "zh_Hans": "默认晋级政策（含自动质检）",
+    "en": "Default ladder with automatic QA",
+}
 
 
 @dataclass
@@ -170,6 +201,21 @@ def certificate_rows(
     return rows
 
 
+def demo_policy_text(language: Language = "zh_Hans") -> str:
+    """The shipped default policy with `autoqa_score` in the quality component (see
+    `_POLICY_EDITS`), its comments kept; refused when the default no longer reads as
+    expected."""
+    text = default_policy_text(language)
+    unchanged = all(text.count(old) == 1 for old, _ in _POLICY_EDITS)
+    for old, new in _POLICY_EDITS:
+        text = text.replace(old, new)
+    text, spreads = _POLICY_SPREAD.subn(r"\1    autoqa_score: 12\n", text)
+    text, names = _POLICY_NAME.subn(f"name: {DEMO_POLICY_NAMES[language]}", text, count=1)
+    if not unchanged or spreads != 1 or names != 1:
+        raise RuntimeError("the default policy changed: the demo cannot add autoqa_score to it")
+    return text
+
+
 def _manager(session: Session) -> User | None:
     return accounts_service.get_user_by_username(session=session, username="manager")
 
@@ -184,8 +230,8 @@ def run_ladder_demo(
     zone: ZoneInfo,
     language: Language = "zh_Hans",
 ) -> LadderDemo:
-    """Write and import the evidence and certificate files, apply the default policy, and run
-    one ladder cycle per period."""
+    """Write and import the evidence and certificate files, apply the demo's policy (see
+    `demo_policy_text`), and run one ladder cycle per period."""
     folder.mkdir(parents=True, exist_ok=True)
     people = _agents(session)
     evidence_total = 0
@@ -213,7 +259,7 @@ def run_ladder_demo(
         raise InvalidInput("the demo's certificate file was refused")
 
     policy_service.apply_policy(
-        session=session, text=default_policy_text(language), note="演示：默认晋级政策"
+        session=session, text=demo_policy_text(language), note="演示：默认晋级政策加自动质检得分"
     )
     manager = _manager(session)
     approved = 0

@@ -14,7 +14,7 @@ import math
 import random
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -144,6 +144,7 @@ class QualityDemo:
     overturned: int
     calibration_sessions: list[str]
     recordings: int
+    sampled_calls: list[str] = field(default_factory=list)  # every sample's, by call id
 
 
 def run_quality_demo(
@@ -188,6 +189,7 @@ def run_quality_demo(
             by=lead_qa,
         )
         result.samples += 1
+        result.sampled_calls += [sampled.call_id for sampled in sample.calls]
         last = index == len(periods) - 1
         finished: dict[int, quality_service.FinishedEvaluation] = {}
         for sampled in list(sample.calls):

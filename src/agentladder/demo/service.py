@@ -29,10 +29,12 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
+from agentladder.demo import autoqa as demo_autoqa
 from agentladder.demo import calls as demo_calls
 from agentladder.demo import evidence as demo_evidence
 from agentladder.demo import ladder_cycles as demo_ladder
@@ -53,7 +55,8 @@ from agentladder.org.schemas import (
     TeamUpdate,
     UserCreate,
 )
-from agentladder.periods import Period, periods_between
+from agentladder.periods import Period, period_of, periods_between
+from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.tables import metadata
 
 DEMO_PASSWORD = "agentladder-demo"  # noqa: S105 - printed by the demo, set only by the demo
@@ -104,6 +107,10 @@ class DemoContext:
     summary: dict[str, object] = field(default_factory=dict)
     # What the centre's other systems recorded about the simulated calls (the calls step).
     evidence: demo_evidence.EvidenceBuilder | None = None
+    # The queue_log site's answered calls (the calls step) and the calls the QA samples drew
+    # (the quality step), for the transcripts step.
+    answered: demo_autoqa.AnsweredCalls | None = None
+    sampled_calls: list[str] = field(default_factory=list)
 
 
 DemoStep = Callable[[DemoContext], None]
@@ -403,6 +410,10 @@ def step_calls(ctx: DemoContext) -> None:
         last_day=last,
         rng=random.Random(ctx.rng.getrandbits(64)),
     )
+    transcribed = period_of("month", last).back(demo_autoqa.TRANSCRIBED_MONTHS)[-1]
+    answered = demo_autoqa.AnsweredCalls(
+        since=transcribed.bounds_utc(ctx.settings.tz)[0].timestamp()
+    )
     calls, imported = demo_calls.generate_and_import(
         session=ctx.session,
         settings=ctx.settings,
@@ -411,7 +422,7 @@ def step_calls(ctx: DemoContext) -> None:
         first=first,
         last=last,
         rng=queue_log_rng,
-        observer=evidence,
+        observer=demo_calls.Observers((evidence, answered)),
     )
     if second_site:
         site = demo_calls.simulate_site(
@@ -432,6 +443,7 @@ def step_calls(ctx: DemoContext) -> None:
             }
         )
     ctx.evidence = evidence
+    ctx.answered = answered
     # The truth the roster must reproduce: shifts rostered and days the agents stayed away.
     ctx.summary["rostered_shifts"] = sum(evidence.planned_shifts.values())
     ctx.summary["rostered_absences"] = sum(evidence.absences.values())
@@ -567,11 +579,64 @@ def step_quality(ctx: DemoContext) -> None:
         "calibration_sessions": result.calibration_sessions,
         "recordings": result.recordings,
     }
+    ctx.sampled_calls = result.sampled_calls
+
+
+def transcripts_folder(settings: Settings) -> Path:
+    """Where the demo writes its transcript files."""
+    return settings.data_dir / "demo" / "transcripts"
+
+
+def step_transcripts(ctx: DemoContext) -> None:
+    """Transcripts of every call the QA samples drew and a share of the other answered calls,
+    from the agents' latent skill on the call's day, imported and judged (see
+    `demo.autoqa`)."""
+    if ctx.answered is None:
+        return
+    people = _people(ctx.session)
+    agents = {
+        agent.number: demo_autoqa.TranscriptAgent(
+            employee_no=people[agent.number].employee_no,
+            name=people[agent.number].name,
+            skill=agent.skill,
+        )
+        for agent in _call_agents(ctx.session)
+        if agent.number in people
+    }
+    result = demo_autoqa.write_and_import(
+        session=ctx.session,
+        settings=ctx.settings,
+        folder=transcripts_folder(ctx.settings),
+        answered=ctx.answered.calls,
+        sampled=ctx.sampled_calls,
+        agents=agents,
+        rng=np.random.default_rng(ctx.rng.getrandbits(64)),
+    )
+    _first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    start, end = period_of("month", last).bounds_utc(ctx.settings.tz)
+    scores = sorted(
+        figures.score
+        for figures in autoqa_service.agent_figures(session=ctx.session, start=start, end=end)
+        if figures.score is not None
+    )
+    ctx.summary["transcripts"] = {
+        "files": len(result.files),
+        "folder": str(transcripts_folder(ctx.settings)),
+        "transcripts": result.transcripts,
+        "sampled": result.sampled,
+        "english": result.english,
+        "by_month": result.by_month,
+        # The last month's agents' autoqa_score: lowest, median, highest.
+        "autoqa_score_by_agent": (
+            (scores[0], statistics.median(scores), scores[-1]) if scores else None
+        ),
+    }
 
 
 def step_ladder(ctx: DemoContext) -> None:
     """QA, exam and knowledge results and certificates imported as from other tools, then one
-    ladder cycle per month under the default policy (the last month's moves await approval)."""
+    ladder cycle per month under the default policy with autoqa_score added (the last month's
+    moves await approval)."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
@@ -604,6 +669,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
         for export in demo_evidence.EXPORTS
     ),
     ("quality", step_quality),
+    ("transcripts", step_transcripts),
     ("metrics", step_metrics),
     ("ladder", step_ladder),
 ]

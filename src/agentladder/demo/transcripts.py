@@ -58,11 +58,12 @@ HOMOPHONES_EN: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class SyntheticCallData:
-    """What the ACD data would say about the call."""
+    """What the ACD data would say about the call (hangup_by None: nobody hung up, such as
+    a transfer)."""
 
     ring_s: float
     queue_wait_s: float
-    hangup_by: Literal["agent", "customer"]
+    hangup_by: Literal["agent", "customer"] | None
 
 
 @dataclass(frozen=True)
@@ -382,13 +383,18 @@ def synthetic_transcript(
     skill: float,
     duration_s: float,
     language: Language = "zh",
+    recorded: SyntheticCallData | None = None,
 ) -> SyntheticCall:
     """A call of about `duration_s` seconds whose etiquette follows `skill` (0-1), with ASR
-    noise, and the call data the ACD would hold for it."""
+    noise, and the call data the ACD would hold for it: `recorded` when the ACD data already
+    holds the call (the transcript agrees with it), else drawn from `skill`."""
     if not 0 <= skill <= 1:
         raise ValueError("skill must be in [0, 1]")
-    ring_s = round(float(rng.gamma(2.0, 2.0 + 2.0 * (1 - skill))), 1)
-    queue_wait_s = round(float(rng.exponential(18.0)), 1)
+    if recorded is None:
+        ring_s = round(float(rng.gamma(2.0, 2.0 + 2.0 * (1 - skill))), 1)
+        queue_wait_s = round(float(rng.exponential(18.0)), 1)
+    else:
+        ring_s, queue_wait_s = recorded.ring_s, recorded.queue_wait_s
     late = ring_s > 6 or queue_wait_s > 30
     lines = _opening(rng, language, skill, late, agent_no, agent_name)
     closing = _closing(rng, language, skill)
@@ -409,9 +415,11 @@ def synthetic_transcript(
         for line in lines
     ]
     turns = _timed(rng, language, skill, rates, recognised)
-    hangup_by: Literal["agent", "customer"] = (
-        "agent" if _chance(rng, 0.35 * (1 - skill)) else "customer"
-    )
+    hangup_by: Literal["agent", "customer"] | None
+    if recorded is None:
+        hangup_by = "agent" if _chance(rng, 0.35 * (1 - skill)) else "customer"
+    else:
+        hangup_by = recorded.hangup_by
     transcript = Transcript.model_validate(
         {
             "call_id": call_id,

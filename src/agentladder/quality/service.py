@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agentladder.config import Settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org import service as org_service
@@ -28,7 +29,9 @@ from agentladder.quality.schemas import Answer, FormSpec
 from agentladder.quality.scoring import item_score, score_call
 
 if TYPE_CHECKING:
+    from agentladder.imports.schemas import ImportResult
     from agentladder.org.models import User
+    from agentladder.quality.autoqa.importing import TranscriptRowPlan
 
 DEFAULT_FORM_PATH = Path(__file__).parent / "default_form.yaml"
 
@@ -423,4 +426,21 @@ def period_scores(
         period=period.label,
         agents=sorted(agents, key=lambda a: a.agent),
         evaluators=sorted(evaluators, key=lambda e: e.evaluator),
+    )
+
+
+# --- transcripts -----------------------------------------------------------------------------
+
+
+def import_transcripts(
+    *, session: Session, settings: Settings, data: bytes, file_name: str
+) -> ImportResult[TranscriptRowPlan]:
+    """Import a file of call transcripts (JSON Lines, CSV or XLSX) through the import
+    pipeline: the calls that can be read are stored and judged, the others rejected."""
+    # Imported here: the importer brings the judging toolkit (OpenCC, RapidFuzz), which the
+    # many callers of this module that never import transcripts should not load.
+    from agentladder.quality.autoqa import importing
+
+    return importing.import_transcripts(
+        session=session, settings=settings, data=data, file_name=file_name
     )
