@@ -12,6 +12,7 @@ from agentladder.formatting import (
     format_date,
     format_datetime,
     format_duration,
+    format_figure,
     format_flag,
     format_number,
     format_value,
@@ -80,3 +81,14 @@ def test_names_order_numbers_by_value_in_digits_or_chinese() -> None:
         "客服一百零五组",
     ]
     assert name_sort_key("二十三") == ((0, 23, ""),)
+
+
+def test_a_figure_formats_its_numbers_by_their_names_in_the_readers_language() -> None:
+    message = "Silent for {silent_share} of the call ({duration_s})"
+    params = {"silent_share": 0.23, "duration_s": 85}
+    assert format_figure(message, params, "en") == "Silent for 23.0% of the call (1:25)"
+    chinese = format_figure(message, params, "zh_Hans")
+    assert "23.0%" in chinese
+    assert "1:25" in chinese
+    assert chinese != format_figure(message, params, "en")
+    assert format_figure("Polite phrases: {count}", {"count": 12}, "en") == "Polite phrases: 12"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
@@ -68,6 +69,24 @@ def format_number(value: float | int | None, kind: NumberKind, language: Languag
     if kind == "duration":
         return format_duration(value, language)
     return str(format_decimal(value, format=_DECIMAL_PATTERNS[kind], locale=locale))
+
+
+def format_figure(message: str, params: Mapping[str, float], language: Language) -> str:
+    """A sentence with measured numbers in the reader's language: params named `*_share` as
+    percentages, `*_s` as durations, the others as plain numbers."""
+    shown = {
+        name: format_number(
+            value,
+            "percent"
+            if name.endswith("_share")
+            else "duration"
+            if name.endswith("_s")
+            else "plain",
+            language,
+        )
+        for name, value in params.items()
+    }
+    return translate(language, message, **shown)
 
 
 def format_value(value: float | int | None, unit: str, language: Language) -> str:

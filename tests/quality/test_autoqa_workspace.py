@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope, utcnow
+from agentladder.formatting import format_figure
 from agentladder.i18n import translate
 from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import importing
+from agentladder.quality.autoqa import rulesets as autoqa_rulesets
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.autoqa.rules import (
     DEFAULT_RULES_PATH,
@@ -168,16 +170,14 @@ def test_every_figure_a_rule_measures_reads_in_chinese() -> None:
         }
     )
     judged = judge_call(transcript, CallFacts(ring_s=9, queue_wait_s=5, hangup_by="agent"), RULES)
-    figures = [e.text for v in judged.verdicts for e in v.evidence if e.turn is None]
+    figures = [e.figure for v in judged.verdicts for e in v.evidence if e.turn is None]
     assert len(figures) >= 6  # answer speed, polite phrases, hang-up, silence, overlap, rate
     for figure in figures:
-        message, params = autoqa_service.figure_message(figure)
-        assert message != "{figure}", figure
-        chinese = translate("zh_Hans", message, **params)
-        assert chinese != translate("en", message, **params), figure
-        assert all(value in chinese for value in params.values())
-    unknown = autoqa_service.figure_message("something new")
-    assert unknown == ("{figure}", {"figure": "something new"})
+        assert figure is not None
+        message, params = figure
+        chinese = format_figure(message, params, "zh_Hans")
+        assert chinese != format_figure(message, params, "en"), message
+        assert translate("zh_Hans", message, **dict.fromkeys(params, "")) != message
 
 
 # --- the marked transcript ------------------------------------------------------------------
@@ -209,7 +209,12 @@ def test_quotes_are_marked_where_they_stand_and_a_quote_not_found_marks_nothing(
                 "rule": "polite_phrases",
                 "verdict": "pass",
                 "evidence": [
-                    {"turn": None, "start_s": None, "text": "4 polite phrases"},
+                    {
+                        "turn": None,
+                        "start_s": None,
+                        "text": "Polite phrases: 4",
+                        "figure": {"message": "Polite phrases: {count}", "params": {"count": 4}},
+                    },
                     {"turn": 1, "start_s": 3, "text": "not in the turn"},
                 ],
             },
@@ -226,7 +231,7 @@ def test_quotes_are_marked_where_they_stand_and_a_quote_not_found_marks_nothing(
     ]
     assert [(s.text, s.hits) for s in view.turns[1].spans] == [("好", ())]
     figure = view.rules[2].evidence[0]
-    assert (figure.message, figure.params) == ("{count} polite phrases", {"count": "4"})
+    assert (figure.message, figure.params) == ("Polite phrases: {count}", {"count": 4})
 
 
 # --- in the workspace -----------------------------------------------------------------------
@@ -253,7 +258,7 @@ def test_an_evaluation_started_on_a_judged_call_is_prefilled_with_its_suggestion
     assert "tone_voice" not in suggestions  # a scale
     assert answers == {code: s["answer"] for code, s in suggestions.items()}
     assert all("changed" not in s for s in suggestions.values())
-    rule_set = autoqa_service.current_rule_set(session=session).rules.content_hash
+    rule_set = autoqa_rulesets.current_rule_set(session=session).rules.content_hash
     assert {s["rule_set"] for s in suggestions.values()} == {rule_set}
 
 
@@ -375,7 +380,7 @@ def test_the_page_marks_the_evidence_in_the_stored_transcript_masked(
     assert [s.rules for s in greeting if s.hits] == [["greeting"]]
     assert transcript.rule("answer_speed") is not None
     [ring] = transcript.rule("answer_speed").evidence  # type: ignore[union-attr]
-    assert ring.message == "ring {ring} s (limit {limit} s)"
+    assert ring.message == "Rang {ring_s} (limit {limit_s})"
 
 
 def test_a_blind_samples_evaluator_never_reads_the_agents_name_in_the_transcript(
@@ -460,7 +465,7 @@ def test_the_page_escapes_the_turns_and_marks_the_quotes_in_html(
     item = html[html.index('id="item-service_attitude"') :]
     assert item.index("自动质检建议：否") < item.index('id="item-', 5)
     assert 'name="answer_service_attitude" value="no" checked' in html
-    assert "振铃 3 秒（上限 6 秒）" in html
+    assert "振铃 0:03（上限 0:06）" in html
 
 
 def test_verdicts_judged_under_an_earlier_rule_set_suggest_under_that_one_and_say_so(
@@ -469,7 +474,7 @@ def test_verdicts_judged_under_an_earlier_rule_set_suggest_under_that_one_and_sa
     world = build(session, settings)
     import_c1(session, settings)
     text = DEFAULT_RULES_PATH.read_text("utf-8")
-    autoqa_service.apply_rule_set(session=session, text=text.replace("\nname: ", "\nname: v2 ", 1))
+    autoqa_rulesets.apply_rule_set(session=session, text=text.replace("\nname: ", "\nname: v2 ", 1))
     judged = autoqa_service.judged_call(session=session, call_id="c1")
     assert judged is not None
     assert judged.current is False  # not judged again yet

@@ -60,7 +60,7 @@ def test_the_evaluator_sees_the_evidence_overrides_a_suggestion_and_the_change_i
     expect(failed.first).to_have_attribute("title", "无服务禁语")
     expect(page.locator("#turn-0 mark.hit-pass")).to_have_count(1)
     expect(page.locator("#rule-forbidden_phrases")).to_contain_text("未通过")
-    expect(page.locator("#rule-answer_speed")).to_contain_text("振铃 3 秒（上限 6 秒）")
+    expect(page.locator("#rule-answer_speed")).to_contain_text("振铃 0:03（上限 0:06）")
     page.locator('#rule-forbidden_phrases a[href="#turn-2"]').first.click()
     assert page.url.endswith("#turn-2")
 

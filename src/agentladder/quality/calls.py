@@ -8,7 +8,6 @@ nothing here is stored."""
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +21,9 @@ from agentladder.config import Settings
 from agentladder.errors import InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.org import service as org_service
+from agentladder.quality.autoqa.schemas import mask_personal_numbers
 from agentladder.quality.recordings import CallRecordingFacts, recording_path
 
-# Runs of this many digits or more in a transcript are masked (phone, ID and card numbers).
-MASKED_DIGITS = re.compile(r"\d{7,}")
 SPEAKERS = ("agent", "customer", "system")
 
 
@@ -225,7 +223,7 @@ def call_transcript(*, settings: Settings, call_id: str) -> Transcript | None:
                     speaker=str(turn["speaker"]) if turn["speaker"] in SPEAKERS else "system",
                     start_s=float(turn["start_s"]),
                     end_s=float(turn["end_s"]) if turn.get("end_s") is not None else None,
-                    text=MASKED_DIGITS.sub(lambda m: "*" * len(m.group()), str(turn["text"])),
+                    text=mask_personal_numbers(str(turn["text"])),
                 )
                 for turn in data["turns"]
             ),

@@ -31,6 +31,7 @@ from agentladder.periods import Period
 from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import importing as autoqa_importing
+from agentladder.quality.autoqa import rulesets as autoqa_rulesets
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.calibration.service import CalibrationCall
@@ -571,7 +572,7 @@ def autoqa_show(
 RulesFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 
 
-def _print_rule_problems(file: Path, problems: list[autoqa_service.RuleProblem]) -> typer.Exit:
+def _print_rule_problems(file: Path, problems: list[autoqa_rulesets.RuleProblem]) -> typer.Exit:
     language = get_settings().default_language
     console.print(f"{file.name}: not valid", highlight=False)
     for problem in problems:
@@ -588,7 +589,7 @@ def _print_rule_problems(file: Path, problems: list[autoqa_service.RuleProblem])
 def rules_show() -> None:
     """Print the rule set in force (the shipped one until one is applied)."""
     with session_scope() as session:
-        loaded = autoqa_service.current_rule_set(session=session)
+        loaded = autoqa_rulesets.current_rule_set(session=session)
     print(loaded.yaml_text)
     console.print(f"# hash {loaded.rules.content_hash}", highlight=False)
 
@@ -600,7 +601,7 @@ def rules_validate(file: RulesFile) -> None:
         text = policy_service.read_policy_file(file)
     except DomainError as exc:
         raise fail(exc) from exc
-    rules, problems = autoqa_service.check_rule_set_text(text)
+    rules, problems = autoqa_rulesets.check_rule_set_text(text)
     if rules is None:
         raise _print_rule_problems(file, problems)
     console.print(f"{file.name}: valid ({rules.name}, hash {rules.content_hash[:12]})")
@@ -614,12 +615,12 @@ def rules_apply(file: RulesFile) -> None:
         text = policy_service.read_policy_file(file)
     except DomainError as exc:
         raise fail(exc) from exc
-    rules, problems = autoqa_service.check_rule_set_text(text)
+    rules, problems = autoqa_rulesets.check_rule_set_text(text)
     if rules is None:
         raise _print_rule_problems(file, problems)
     with session_scope() as session:
-        current = autoqa_service.current_rule_set(session=session)
-        version = autoqa_service.apply_rule_set(session=session, text=text, source=file.name)
+        current = autoqa_rulesets.current_rule_set(session=session)
+        version = autoqa_rulesets.apply_rule_set(session=session, text=text, source=file.name)
         diff = policy_service.policy_diff(current.yaml_text, text)
         content_hash = version.content_hash
     for line in diff:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -153,6 +154,9 @@ def render(
     def fmt_number(value: float | None, kind: formatting.NumberKind = "int") -> str:
         return formatting.format_number(value, kind, language)
 
+    def fmt_figure(message: str, params: Mapping[str, float]) -> str:
+        return formatting.format_figure(message, params, language)
+
     def tr(message: str, **params: Any) -> str:
         return translate(language, message, **params)
 
@@ -193,6 +197,7 @@ def render(
                 "format_datetime": fmt_datetime,
                 "format_value": fmt_value,
                 "format_number": fmt_number,
+                "format_figure": fmt_figure,
                 "format_flag": lambda flag: formatting.format_flag(flag, language),
                 # Charts: a figure's specification, drawn by the script at this URL.
                 "vega_lite": vega_lite,

@@ -19,7 +19,7 @@ from agentladder.errors import NotFound
 from agentladder.imports import service as ledger
 from agentladder.ladder.decisions.facts import gather_facts
 from agentladder.periods import parse_period
-from agentladder.quality.autoqa import importing, service
+from agentladder.quality.autoqa import importing, rulesets, service
 from agentladder.quality.autoqa.rules import DEFAULT_RULES_PATH, RULE_IDS
 from agentladder.quality.models import CallTranscript
 from agentladder.quality.provider import PROVIDER
@@ -247,10 +247,10 @@ def test_the_call_data_gives_the_agent_time_and_ring_of_a_transcript(
 
 def test_a_rule_set_problem_is_named_by_its_key() -> None:
     text = DEFAULT_RULES_PATH.read_text("utf-8").replace("max_rings: 2", "max_rings: 0")
-    rules, problems = service.check_rule_set_text(text)
+    rules, problems = rulesets.check_rule_set_text(text)
     assert rules is None
     assert [problem.key for problem in problems] == ["rules.answer_speed.max_rings"]
-    rules, problems = service.check_rule_set_text("name: [unclosed")
+    rules, problems = rulesets.check_rule_set_text("name: [unclosed")
     assert rules is None
     assert problems[0].params["line"] == 1
 
@@ -265,8 +265,8 @@ def test_a_new_rule_set_makes_the_periods_verdicts_stale_until_they_are_judged_a
     # One ring is the limit now: the 8 s ring the call data does not have changes nothing, but
     # the score's weights do, and the rule set's hash with them.
     stricter = DEFAULT_RULES_PATH.read_text("utf-8").replace("minimum: 3", "minimum: 9")
-    version = service.apply_rule_set(session=session, text=stricter)
-    assert service.current_rule_set(session=session).version == version
+    version = rulesets.apply_rule_set(session=session, text=stricter)
+    assert rulesets.current_rule_set(session=session).version == version
     [stale] = PROVIDER.stale_inputs(session=session, settings=settings, period=OCTOBER)
     assert stale.params["count"] == 2
     assert stale.refresh_command == "agentladder quality autoqa run --period 2026-10"

@@ -19,6 +19,8 @@ from agentladder.db import session_scope
 from agentladder.org.service import AgentScope
 from agentladder.periods import parse_period
 from agentladder.quality.autoqa import importing
+from agentladder.quality.autoqa import pages as autoqa_pages
+from agentladder.quality.autoqa import rulesets as autoqa_rulesets
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.autoqa.rules import DEFAULT_RULES_PATH, RULE_IDS
 from agentladder.web.app import create_app
@@ -193,15 +195,6 @@ def test_the_call_page_shows_verdicts_evidence_and_the_escaped_transcript(centre
     assert "hung up by" not in page
 
 
-def test_figures_are_written_in_the_readers_language() -> None:
-    assert autoqa_service.figure_text("ring 9 s (limit 6 s)", "en") == "Rang 9 s (limit 6 s)"
-    assert "9" in autoqa_service.figure_text("ring 9 s (limit 6 s)", "zh_Hans")
-    assert autoqa_service.figure_text("silent 23% of 85 s", "en") == (
-        "Silent for 23.0% of the call (1:25)"
-    )
-    assert autoqa_service.figure_text("something else", "en") == "something else"
-
-
 def test_the_calls_list_pages_newest_first(session: Session, settings: Settings) -> None:
     world = build(session, settings, ingest=False)
     del world
@@ -209,11 +202,11 @@ def test_the_calls_list_pages_newest_first(session: Session, settings: Settings)
     importing.import_transcripts(
         session=session, settings=settings, data="\n".join(lines).encode(), file_name="t.jsonl"
     )
-    agent_id = autoqa_service.agent_in_scope(
+    agent_id = autoqa_pages.agent_in_scope(
         session=session, employee_no="A0001", scope=AgentScope.everyone_scope()
     ).id
     pages = [
-        autoqa_service.agent_calls(
+        autoqa_pages.agent_calls(
             session=session,
             settings=settings,
             period=OCTOBER,
@@ -286,9 +279,9 @@ def test_the_rule_editor_applies_with_the_csrf_token_and_counts_what_is_judged_a
     assert 'id="applied-notice"' in page
     assert "4 stored transcripts are not judged under the rule set in force yet" in page
     with session_scope(centre.settings) as session:
-        loaded = autoqa_service.current_rule_set(session=session)
+        loaded = autoqa_rulesets.current_rule_set(session=session)
         assert loaded.rules.rules.answer_speed.max_rings == 3
-        [version] = autoqa_service.rule_set_history(session=session)
+        [version] = autoqa_rulesets.rule_set_history(session=session)
         assert version.applied_by == "eva"
         assert version.in_force
     ran = qa.post(

@@ -14,13 +14,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from agentladder.formatting import format_figure
 from agentladder.i18n import N_
 from agentladder.quality.autoqa.schemas import Transcript, Turn
 from agentladder.quality.autoqa.text import (
@@ -222,8 +223,10 @@ class RuleSet(_Strict):
         return mapped
 
 
+@lru_cache(maxsize=32)
 def parse_rule_set(text: str) -> RuleSet:
-    """A rule set from its YAML (pydantic errors name the key)."""
+    """A rule set from its YAML (pydantic errors name the key); the same text is parsed once
+    (a rule set is frozen), as pages and runs read the one in force again and again."""
     return RuleSet.model_validate(yaml.safe_load(text))
 
 
@@ -252,11 +255,20 @@ class Evidence:
 
     turn: int | None
     start_s: float | None
-    text: str
+    text: str  # the quote, or the figure in English
+    # A figure's msgid and numbers, so that pages say it in the reader's language.
+    figure: tuple[str, dict[str, float]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of `quality autoqa show`."""
         return {"turn": self.turn, "start_s": self.start_s, "text": self.text}
+
+    def as_stored(self) -> dict[str, Any]:
+        """What a result stores: the JSON shape and, for a figure, its msgid and numbers."""
+        if self.figure is None:
+            return self.as_dict()
+        message, params = self.figure
+        return {**self.as_dict(), "figure": {"message": message, "params": params}}
 
 
 @dataclass(frozen=True)
@@ -304,8 +316,8 @@ class _Call:
         return None if hit is None else self.quote_hit(index, hit)
 
 
-def _figure(text: str) -> list[Evidence]:
-    return [Evidence(None, None, text)]
+def _figure(message: str, **params: float) -> list[Evidence]:
+    return [Evidence(None, None, format_figure(message, params, "en"), (message, params))]
 
 
 # A work number said as digits before 号 (3021号, 三零二一号 once normalised) or after "agent".
@@ -315,7 +327,7 @@ _WORK_NUMBER = re.compile(r"[0-9]{3,}号|agent[0-9]{3,}")
 def _greeting(call: _Call, rules: RuleSet) -> RuleVerdict:
     spec = rules.rules.greeting
     if not call.agent:
-        return RuleVerdict("greeting", "fail", _figure("no agent turn"))
+        return RuleVerdict("greeting", "fail", _figure(N_("The agent never speaks")))
     first = call.agent[0]
     turn = call.transcript.turns[first]
     greeted = call.find(first, spec.phrases.of(call.language), spec.threshold)
@@ -339,7 +351,11 @@ def _answer_speed(call: _Call, rules: RuleSet) -> RuleVerdict:
         return RuleVerdict("answer_speed", "na")
     limit = spec.seconds_per_ring * spec.max_rings
     verdict: Verdict = "pass" if ring <= limit else "fail"
-    return RuleVerdict("answer_speed", verdict, _figure(f"ring {ring:g} s (limit {limit:g} s)"))
+    return RuleVerdict(
+        "answer_speed",
+        verdict,
+        _figure(N_("Rang {ring_s} (limit {limit_s})"), ring_s=ring, limit_s=limit),
+    )
 
 
 def _late_apology(call: _Call, rules: RuleSet) -> RuleVerdict:
@@ -431,7 +447,9 @@ def _polite_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
     total = sum(counts.values())
     quoted = [call.quote(i) for i, n in counts.items() if n][:5]
     verdict: Verdict = "pass" if total >= spec.minimum else "fail"
-    return RuleVerdict("polite_phrases", verdict, [*_figure(f"{total} polite phrases"), *quoted])
+    return RuleVerdict(
+        "polite_phrases", verdict, [*_figure(N_("Polite phrases: {count}"), count=total), *quoted]
+    )
 
 
 def _forbidden_phrases(call: _Call, rules: RuleSet) -> RuleVerdict:
@@ -489,7 +507,11 @@ def _customer_hangs_up_first(call: _Call, rules: RuleSet) -> RuleVerdict:
     if by is None:
         return RuleVerdict("customer_hangs_up_first", "na")
     verdict: Verdict = "pass" if by == "customer" else "fail"
-    return RuleVerdict("customer_hangs_up_first", verdict, _figure(f"hung up by {by}"))
+    return RuleVerdict(
+        "customer_hangs_up_first",
+        verdict,
+        _figure(N_("The customer hung up") if by == "customer" else N_("The agent hung up")),
+    )
 
 
 def _union_s(intervals: Sequence[tuple[float, float]]) -> float:
@@ -515,7 +537,15 @@ def _silence(call: _Call, rules: RuleSet) -> RuleVerdict:
     held = _union_s([(t.start_s, t.end_s) for t in turns if t.speaker == "system"])
     share = max(0.0, duration - spoken - held) / duration
     verdict: Verdict = "pass" if share <= rules.rules.silence.max_share else "fail"
-    return RuleVerdict("silence", verdict, _figure(f"silent {share:.0%} of {duration:g} s"))
+    return RuleVerdict(
+        "silence",
+        verdict,
+        _figure(
+            N_("Silent for {silent_share} of the call ({duration_s})"),
+            silent_share=share,
+            duration_s=duration,
+        ),
+    )
 
 
 def _talk_over(call: _Call, rules: RuleSet) -> RuleVerdict:
@@ -528,7 +558,12 @@ def _talk_over(call: _Call, rules: RuleSet) -> RuleVerdict:
     share = both / agent_s
     verdict: Verdict = "pass" if share <= rules.rules.talk_over.max_share else "fail"
     return RuleVerdict(
-        "talk_over", verdict, _figure(f"over the customer {share:.0%} of agent speech")
+        "talk_over",
+        verdict,
+        _figure(
+            N_("Talking over the customer in {overlap_share} of the agent's speech"),
+            overlap_share=share,
+        ),
     )
 
 
@@ -549,7 +584,16 @@ def _speaking_rate(call: _Call, rules: RuleSet) -> RuleVerdict:
     rate = units / (seconds / 60)
     verdict: Verdict = "pass" if low <= rate <= high else "fail"
     return RuleVerdict(
-        "speaking_rate", verdict, _figure(f"{rate:.0f} a minute (band {low:g}-{high:g})")
+        "speaking_rate",
+        verdict,
+        _figure(
+            N_("{rate} characters a minute (expected {low}–{high})")
+            if call.language == "zh"
+            else N_("{rate} words a minute (expected {low}–{high})"),
+            rate=round(rate),
+            low=low,
+            high=high,
+        ),
     )
 
 

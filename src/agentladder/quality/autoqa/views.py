@@ -20,6 +20,8 @@ from agentladder.ladder.policy import service as policy_service
 from agentladder.org import service as org_service
 from agentladder.org.models import User
 from agentladder.periods import Period, parse_period, period_of
+from agentladder.quality.autoqa import pages as autoqa_pages
+from agentladder.quality.autoqa import rulesets as autoqa_rulesets
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.autoqa.rules import RULE_IDS
 from agentladder.quality.autoqa.schemas import (
@@ -62,8 +64,7 @@ def _names(language: Language) -> dict[str, Any]:
     return {
         "rule_ids": RULE_IDS,
         "rule_name": lambda rule: autoqa_service.rule_name(rule, language),
-        "verdict_names": autoqa_service.VERDICT_NAMES,
-        "figure_text": lambda text: autoqa_service.figure_text(text, language),
+        "verdict_names": autoqa_pages.VERDICT_NAMES,
     }
 
 
@@ -87,13 +88,13 @@ def calls_page(
     """An agent's calls judged in a period with their pass rates beside the team's and the
     centre's; without an agent, the agents the user may see (an agent: always themselves)."""
     scope = org_service.agent_scope(user)
-    chosen = period or autoqa_service.default_period(
+    chosen = period or autoqa_pages.default_period(
         session=session, zone=settings.tz, today=settings.today()
     )
     if agent and agent.strip():
-        shown = autoqa_service.agent_in_scope(session=session, employee_no=agent, scope=scope)
+        shown = autoqa_pages.agent_in_scope(session=session, employee_no=agent, scope=scope)
     elif user.agent_id is not None and _only_own(user):
-        shown = autoqa_service.own_agent(session=session, agent_id=user.agent_id)
+        shown = autoqa_pages.own_agent(session=session, agent_id=user.agent_id)
     else:
         shown = None
     language = request_language(request)
@@ -105,13 +106,13 @@ def calls_page(
         "rule": rule or "",
     }
     if shown is None:
-        rows = autoqa_service.agents_overview(
+        rows = autoqa_pages.agents_overview(
             session=session, settings=settings, period=chosen, scope=scope
         )
         context["overview"] = paginate(rows, page)
         context["table"] = _pager(chosen, None, "", context["overview"])
     else:
-        calls = autoqa_service.agent_calls(
+        calls = autoqa_pages.agent_calls(
             session=session,
             settings=settings,
             period=chosen,
@@ -120,7 +121,7 @@ def calls_page(
             per_page=CALLS_PER_PAGE,
             failed_rule=rule or None,
         )
-        context["comparison"] = autoqa_service.agent_comparison(
+        context["comparison"] = autoqa_pages.agent_comparison(
             session=session, settings=settings, period=chosen, agent=shown
         )
         context["calls"] = calls
@@ -155,7 +156,7 @@ def call_page(
     call_id: CallId,
 ) -> Response:
     """One call: every rule's verdict with the evidence quoted, and the transcript as stored."""
-    detail = autoqa_service.call_detail(
+    detail = autoqa_pages.call_detail(
         session=session, call_id=call_id, scope=org_service.agent_scope(user)
     )
     return render_page(
@@ -180,7 +181,7 @@ def _rules_page(
     problems: list[tuple[str, str]],
     **extra: Any,
 ) -> Response:
-    current = autoqa_service.current_rule_set(session=session)
+    current = autoqa_rulesets.current_rule_set(session=session)
     shown = current.yaml_text if text is None else text
     return render_page(
         request,
@@ -190,7 +191,7 @@ def _rules_page(
             "text": shown,
             "problems": problems,
             "diff": policy_service.policy_diff(current.yaml_text, shown),
-            "versions": autoqa_service.rule_set_history(session=session),
+            "versions": autoqa_rulesets.rule_set_history(session=session),
             "stale": autoqa_service.stale_transcript_count(session=session),
             **extra,
         },
@@ -217,7 +218,7 @@ def rules_page(
         applied=applied,
         ran=parse_period(ran).label if ran else None,
         judged=judged,
-        default_run_period=autoqa_service.default_period(
+        default_run_period=autoqa_pages.default_period(
             session=session, zone=settings.tz, today=settings.today()
         ).label,
     )
@@ -232,7 +233,7 @@ def apply_rules_form(
     text: Annotated[str, Form(min_length=1, max_length=MAX_RULES_BYTES)],
 ) -> Response:
     """Make the edited rule set the one in force (shown again with its problems if invalid)."""
-    rules, problems = autoqa_service.check_rule_set_text(text)
+    rules, problems = autoqa_rulesets.check_rule_set_text(text)
     if rules is None:
         language = request_language(request)
         return _rules_page(
@@ -240,11 +241,11 @@ def apply_rules_form(
             session,
             text,
             [(problem.key, problem.text(language)) for problem in problems],
-            default_run_period=autoqa_service.default_period(
+            default_run_period=autoqa_pages.default_period(
                 session=session, zone=settings.tz, today=settings.today()
             ).label,
         )
-    autoqa_service.apply_rule_set(session=session, text=text, user_id=user.id)
+    autoqa_rulesets.apply_rule_set(session=session, text=text, user_id=user.id)
     return RedirectResponse("/quality/autoqa/rules?applied=true", status_code=303)
 
 
@@ -269,7 +270,7 @@ def run_form(
 )
 def call_api(session: SessionDep, user: AutoqaViewUser, call_id: CallId) -> dict[str, Any]:
     """Every rule's verdict on a call with its evidence (404 outside the caller's scope)."""
-    return autoqa_service.visible_call_verdicts(
+    return autoqa_pages.visible_call_verdicts(
         session=session, call_id=call_id, scope=org_service.agent_scope(user)
     )
 
@@ -282,7 +283,7 @@ def period_api(
     period: Annotated[str, Path(min_length=1, max_length=12)],
 ) -> dict[str, Any]:
     """The calls of a period (2026-10) the caller may see, each with every rule's verdict."""
-    return autoqa_service.visible_period_verdicts(
+    return autoqa_pages.visible_period_verdicts(
         session=session,
         settings=settings,
         period=parse_period(period),
@@ -291,7 +292,7 @@ def period_api(
 
 
 def _rule_set_out(session: SessionDep) -> RuleSetOut:
-    current = autoqa_service.current_rule_set(session=session)
+    current = autoqa_rulesets.current_rule_set(session=session)
     return RuleSetOut(
         name=current.rules.name,
         hash=current.rules.content_hash,
@@ -317,9 +318,9 @@ def validate_rules_api(
 ) -> RuleSetCheckOut:
     """Check a draft: its problems by key, else its hash; the diff against the rule set in
     force (the editor calls this as the QA lead types)."""
-    current = autoqa_service.current_rule_set(session=session)
+    current = autoqa_rulesets.current_rule_set(session=session)
     diff = policy_service.policy_diff(current.yaml_text, draft.text)
-    rules, problems = autoqa_service.check_rule_set_text(draft.text)
+    rules, problems = autoqa_rulesets.check_rule_set_text(draft.text)
     if rules is None:
         language = request_language(request)
         return RuleSetCheckOut(
@@ -346,5 +347,5 @@ def apply_rules_api(session: SessionDep, user: QaImportUser, draft: RuleSetDraft
     `stale` counts the transcripts judged again at the next run or period close."""
     if not draft.text.strip():
         raise InvalidInput("the rule set is empty")
-    autoqa_service.apply_rule_set(session=session, text=draft.text, user_id=user.id)
+    autoqa_rulesets.apply_rule_set(session=session, text=draft.text, user_id=user.id)
     return _rule_set_out(session)

@@ -18,8 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentladder.quality.autoqa import service as autoqa_service
-
 HIDDEN = "*"
 # Shorter names (one character) would star out ordinary words.
 MIN_HIDDEN_LENGTH = 2
@@ -70,7 +68,7 @@ class EvidenceLine:
     start_s: float | None
     text: str
     message: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,9 +146,16 @@ def transcript_view(
         for item in verdict.get("evidence", []):
             turn = item.get("turn")
             if turn is None:
-                message, params = autoqa_service.figure_message(str(item.get("text", "")))
+                # Results stored before figures kept their msgid show the English text.
+                figure = item.get("figure") or {}
                 evidence.append(
-                    EvidenceLine(None, None, str(item.get("text", "")), message, params)
+                    EvidenceLine(
+                        None,
+                        None,
+                        str(item.get("text", "")),
+                        figure.get("message"),
+                        dict(figure.get("params", {})),
+                    )
                 )
                 continue
             quote = hide_names(str(item.get("text", "")), hidden_names)
