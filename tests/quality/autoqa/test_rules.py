@@ -131,7 +131,9 @@ def test_silence_talk_over_and_speaking_rate_measure_the_timing() -> None:
     rushed = call(("agent", 0, 12, "您好安信电器3021号" + "很高兴为您服务" * 10))
     judged = {v.rule: v for v in judge_call(rushed, ME, RULES).verdicts}
     assert judged["speaking_rate"].verdict == "fail"  # 81 characters in 12 s: 405 a minute
-    assert judged["speaking_rate"].evidence[0].text == "405 a minute (band 150-330)"
+    assert judged["speaking_rate"].evidence[0].text == (
+        "405 characters a minute (expected 150–330)"
+    )
     assert verdicts(call(("agent", 0, 60, "您好")))["speaking_rate"] == "fail"  # 2 a minute
     assert verdicts(call(("agent", 0, 5, "您好")))["speaking_rate"] == "na"  # too little speech
 
