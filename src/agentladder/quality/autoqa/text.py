@@ -8,10 +8,11 @@ evidence quotes what was recognised, not what the matcher saw.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import opencc
 from rapidfuzz import fuzz
@@ -78,6 +79,11 @@ class Normalised:
     text: str
     origin: tuple[int, ...]
 
+    @cached_property
+    def chars(self) -> frozenset[str]:
+        """The characters the text holds."""
+        return frozenset(self.text)
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original text's span of the normal form's [start, end)."""
         if not self.origin or start >= end:
@@ -119,6 +125,12 @@ def _normal_phrase(phrase: str) -> str:
 def _fuzzy(normal: Normalised, phrase: str, wanted: str, threshold: float) -> PhraseHit | None:
     """The phrase's most alike stretch of the text, if it reaches `threshold`."""
     if len(normal.text) < len(wanted) // 2:
+        return None
+    # A stretch scoring s (0-1, coverage counted) shares at least s x len(phrase) characters
+    # with the phrase in order, so that many of the phrase's characters must occur in the text
+    # at all: most turns are ruled out here without aligning anything.
+    present = sum(char in normal.chars for char in wanted)
+    if present * 100 < threshold * len(wanted):
         return None
     aligned = fuzz.partial_ratio_alignment(wanted, normal.text, score_cutoff=threshold)
     if aligned is None:
@@ -240,22 +252,21 @@ def find_each(text: str | Normalised, phrase: str, threshold: float) -> list[Phr
     return [] if fuzzy is None else [fuzzy]
 
 
+@lru_cache(maxsize=256)
+def _phrase_scanner(
+    phrases: tuple[str, ...], skip: tuple[str, ...]
+) -> tuple[re.Pattern[str], frozenset[str]]:
+    """One pattern of every phrase and skipped phrase, longest first (an alternation takes the
+    first that matches where it stands), and the set of those that count."""
+    counted = frozenset(p for p in (_normal_phrase(x) for x in phrases) if p)
+    skipped = {p for p in (_normal_phrase(x) for x in skip) if p} - counted
+    wanted = sorted(counted | skipped, key=lambda phrase: (-len(phrase), phrase))
+    return re.compile("|".join(map(re.escape, wanted)) or "(?!)"), counted
+
+
 def count_phrases(text: str | Normalised, phrases: Sequence[str], skip: Sequence[str] = ()) -> int:
     """How many times any of the phrases occurs in the normal form (non-overlapping, the
     longest phrase first where two start at the same place). Characters inside one of the
     `skip` phrases (the same characters in another sense: 申请 holds 请) are not counted."""
-    normal = _as_normal(text)
-    counted = {p for p in (_normal_phrase(x) for x in phrases) if p}
-    skipped = {p for p in (_normal_phrase(x) for x in skip) if p} - counted
-    wanted = sorted(counted | skipped, key=len, reverse=True)
-    count = position = 0
-    body = normal.text
-    while position < len(body):
-        for phrase in wanted:
-            if body.startswith(phrase, position):
-                count += phrase in counted
-                position += len(phrase)
-                break
-        else:
-            position += 1
-    return count
+    scanner, counted = _phrase_scanner(tuple(phrases), tuple(skip))
+    return sum(found.group() in counted for found in scanner.finditer(_as_normal(text).text))
