@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from agentladder.quality.autoqa.text import (
     SOUND_ALIKE_SCORE,
@@ -140,3 +141,25 @@ def test_an_exact_phrase_is_always_found_at_least_as_well_as_by_sound(text: str)
     hit = find_phrase(text + "稍等", ["稍等"], 75)
     assert hit is not None
     assert hit.score == 100
+
+
+@given(st.data(), st.sampled_from([75, 80, 90]))
+def test_ruling_out_turns_early_never_drops_an_approximate_match(
+    data: st.DataObject, threshold: int
+) -> None:
+    # A phrase that is a stretch of the text with a character changed to one the text lacks
+    # (a recognition error): whenever the alignment itself reaches the threshold (coverage
+    # counted), the phrase is found despite the early rejection.
+    text = data.draw(st.text(alphabet="您好请稍等安信电器谢再见", min_size=4, max_size=16))
+    start = data.draw(st.integers(0, len(text) - 4))
+    length = data.draw(st.integers(4, min(8, len(text) - start)))
+    stretch = list(text[start : start + length])
+    stretch[data.draw(st.integers(0, length - 1))] = data.draw(st.sampled_from("号心少您"))
+    phrase = "".join(stretch)
+    normal, wanted = normalise(text).text, normalise(phrase).text
+    aligned = fuzz.partial_ratio_alignment(wanted, normal, score_cutoff=threshold)
+    if aligned is None:
+        return
+    covered = min(1.0, (aligned.dest_end - aligned.dest_start) / len(wanted))
+    if aligned.score * covered >= threshold:
+        assert find_each(text, phrase, threshold)
