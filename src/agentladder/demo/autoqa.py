@@ -36,11 +36,11 @@ from agentladder.demo.transcripts import Language, SyntheticCallData, synthetic_
 from agentladder.errors import InvalidInput
 from agentladder.quality import service as quality_service
 
-# A transcript costs the demo about 12 ms on 2 busy CPUs: 2-3 to generate, the rest to import
-# and judge (the demo's calls last four to nine minutes, 60-130 turns). Two months of the QA
+# A transcript costs the demo about 7 ms on 2 idle CPUs: 2 to generate, the rest to import and
+# judge (the demo's calls last four to nine minutes, 60-130 turns). Two months of the QA
 # samples (about 1,600 calls for 120 agents) and one other call in a thousand (about 150) keep
-# the step near twenty seconds; the samples of all six months would take a minute, which
-# `agentladder demo` cannot spare.
+# the step near twelve seconds; the samples of all six months would take half a minute more,
+# which `agentladder demo` (under three minutes with its install) cannot spare.
 TRANSCRIBED_MONTHS = 2
 RANDOM_SHARE = 0.001
 MIN_TALK_S = 30
