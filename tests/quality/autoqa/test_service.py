@@ -130,10 +130,12 @@ def test_bad_lines_are_rejected_with_their_line_and_reason_and_the_others_stored
     result = _import(session, settings, data)
     assert result.applied
     rejected = {(issue.row, issue.column) for issue in result.preview.errors}
-    assert rejected == {(2, "transcript"), (3, "transcript"), (4, "transcript"), (5, "transcript")}
+    # A JSON Lines file has no header: the column is named by the format.
+    assert rejected == {(2, "JSON"), (3, "JSON"), (4, "JSON"), (5, "JSON")}
     reasons = {issue.row: issue.text() for issue in result.preview.errors}
     assert reasons[2].startswith("the line is not JSON")
-    assert "turns" in reasons[3]
+    assert reasons[3] == "too few items"
+    assert {issue.row: issue.value for issue in result.preview.errors}[3] == "turns"
     assert reasons[4] == "the same call is already in row 1"
     assert "not in the ACD data" in reasons[5]
     [warning] = result.preview.warnings

@@ -41,6 +41,7 @@ from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.quality.autoqa.schemas import Transcript
 from agentladder.quality.models import CallTranscript
 from agentladder.tabular import Table, decode_csv_bytes
+from agentladder.validation import ValidationProblem, validation_problems
 
 KIND = "transcripts"
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -84,30 +85,27 @@ class _Ready:
     existing: CallTranscript | None
 
 
-def _validation_text(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        for error in exc.errors()[:3]
-    )
+def _first_problem(exc: ValidationError) -> ValidationProblem:
+    """The first thing wrong with a transcript, in our words (its key is shown as the value)."""
+    return validation_problems(exc)[0]
 
 
 def _transcript_cell(text: str) -> Transcript:
     try:
         document = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise CellError(
-            N_("the line is not JSON: {error}"), value=text[:80], error=str(exc)
+            N_("the line is not JSON (error at character {column})"),
+            value=text[:80],
+            column=exc.colno,
         ) from exc
     if not isinstance(document, dict):
         raise CellError(N_("the line is not a JSON object"), value=text[:80])
     try:
         return Transcript.model_validate(document)
     except ValidationError as exc:
-        raise CellError(
-            N_("not a transcript: {error}"),
-            value=str(document.get("call_id", ""))[:80],
-            error=_validation_text(exc),
-        ) from exc
+        problem = _first_problem(exc)
+        raise CellError(problem.message, value=problem.key, **problem.params) from exc
 
 
 def _number_cell(text: str) -> float:
@@ -131,8 +129,9 @@ LINE_COLUMNS = (
     Column(
         "transcript",
         N_("Transcript"),
-        zh=("转写",),
-        en=("transcript",),
+        # A JSON Lines file has no header: the pages name the column by the format.
+        zh=("JSON",),
+        en=("json lines", "transcript"),
         example="",
         required=True,
         parse=_transcript_cell,
@@ -283,12 +282,9 @@ def _from_turn_rows(
         try:
             transcript = Transcript.model_validate(document)
         except ValidationError as exc:
+            problem = _first_problem(exc)
             problems.add(
-                call_rows[0].number,
-                "call_id",
-                N_("not a transcript: {error}"),
-                call_id,
-                error=_validation_text(exc),
+                call_rows[0].number, "call_id", problem.message, problem.key, **problem.params
             )
             continue
         found.append((call_rows[0], numbers, transcript))
@@ -449,7 +445,7 @@ def _lines_table(data: bytes, encoding: str | None) -> Table:
     rows = [
         (number, [line]) for number, line in enumerate(text.splitlines(), start=1) if line.strip()
     ]
-    return Table(encoding=encoding, header=["transcript"], rows=rows, header_row=None)
+    return Table(encoding=encoding, header=["JSON"], rows=rows, header_row=None)
 
 
 def _is_json_lines(data: bytes, file_name: str) -> bool:
