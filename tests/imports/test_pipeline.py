@@ -33,7 +33,7 @@ from agentladder.imports.spec import (
     whole_number_cell,
 )
 from agentladder.imports.stash import load_upload, stash_upload
-from agentladder.imports.template import template_workbook
+from agentladder.imports.template import rows_workbook, template_workbook
 from agentladder.org.models import Team
 from agentladder.tabular import TableFileError
 
@@ -264,6 +264,17 @@ def test_template_lists_every_header_and_its_example_row_imports(settings: Setti
     result = _run(settings, data, name="teams-template.xlsx", dry_run=True)
     assert result.preview.issues == []
     assert [(r.code, r.action) for r in result.preview.rows] == [("T01", "create")]
+
+
+def test_exported_text_starting_with_equals_stays_text() -> None:
+    """A cell "=1+1" or "=HYPERLINK(...)" is written as text: Excel neither computes it nor
+    runs it, and it reads back as written (a formula read back was lost before)."""
+    texts = ["=1+1", '=HYPERLINK("http://x","y")', "100001"]
+    data = rows_workbook(TEAMS, [[text, "名称"] for text in texts])
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [sheet.cell(row=n, column=1).data_type for n in (2, 3, 4)] == ["s", "s", "s"]
+    read = pipeline.read_file(TEAMS, data, "teams.xlsx")
+    assert [row.text("code") for row in read.rows] == texts
 
 
 def test_columns_help_names_every_header() -> None:

@@ -47,6 +47,9 @@ def rows_workbook(importer: Importer[Any, Any], rows: Sequence[Sequence[object]]
             cell = sheet.cell(row=number, column=index)
             if isinstance(cell.value, str):
                 cell.number_format = "@"
+                # A text starting with = is text, never a formula (an option "=5" would be
+                # computed by Excel, and a crafted one could run as a formula).
+                cell.data_type = "s"
     guide = workbook.create_sheet("字段说明 Columns")
     guide.append(["中文表头", "English header", "必填 Required", "示例 Example", "说明", "Help"])
     for cell in guide[1]:

@@ -322,6 +322,12 @@ class Permission(StrEnum):
     # Automatic QA verdicts on transcripts; object-scoped: an agent their own calls, a lead
     # their teams'.
     AUTOQA_VIEW = "quality.autoqa"
+    # Training: trainers keep the bank, build exams, grade essays, read item statistics and
+    # run certification programmes; agents take their own exams; results are object-scoped
+    # (a team lead sees their teams').
+    TRAINING_MANAGE = "training.manage"
+    EXAMS_TAKE = "training.take"
+    EXAM_RESULTS = "training.results"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -358,6 +364,9 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.QA_OWN: frozenset({"agent"}),
     Permission.QA_REVIEW: frozenset({"admin", "qa", "team_lead"}),
     Permission.AUTOQA_VIEW: frozenset({"admin", "manager", "team_lead", "qa", "agent"}),
+    Permission.TRAINING_MANAGE: frozenset({"admin", "trainer"}),
+    Permission.EXAMS_TAKE: frozenset({"agent"}),
+    Permission.EXAM_RESULTS: frozenset({"admin", "manager", "team_lead", "trainer"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

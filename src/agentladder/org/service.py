@@ -541,6 +541,19 @@ def all_agents(*, session: Session) -> list[Agent]:
     return list(session.scalars(select(Agent).order_by(Agent.employee_no)))
 
 
+def agent_ids_in_scope(
+    *, session: Session, scope: AgentScope, agent_ids: Iterable[int]
+) -> set[int]:
+    """The given agents the scope lets the user see."""
+    ids = list(set(agent_ids))
+    if scope.everyone or not ids:
+        return set(ids)
+    return {
+        agent.id
+        for agent in session.scalars(scope.restrict(select(Agent)).where(Agent.id.in_(ids)))
+    }
+
+
 def agents_by_ids(*, session: Session, agent_ids: Iterable[int]) -> list[AgentRead]:
     """Several agents at once, in id order."""
     return [

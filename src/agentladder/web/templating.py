@@ -53,6 +53,8 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
     (N_("QA"), "/quality", Permission.QA_DASHBOARD),
+    (N_("Question bank"), "/training/questions", Permission.TRAINING_MANAGE),
+    (N_("Exams"), "/exams", Permission.EXAM_RESULTS),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
@@ -75,6 +77,8 @@ def navigation(user: Viewer | None, language: Language) -> list[NavItem]:
         if allows(user.roles, Permission.QA_OWN):
             items.append(NavItem(translate(language, "My evaluations"), "/quality/my-evaluations"))
             items.append(NavItem(translate(language, "My automatic QA"), "/quality/autoqa/calls"))
+        if allows(user.roles, Permission.EXAMS_TAKE):
+            items.append(NavItem(translate(language, "My exams"), "/exams"))
     items += [
         NavItem(translate(language, label), href)
         for label, href, permission in NAVIGATION

@@ -1,0 +1,1 @@
+"""Exams: blueprints, attempts scored in real time, and the item statistics that keep them valid."""
