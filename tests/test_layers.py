@@ -137,7 +137,9 @@ def domain_of(module: str) -> str:
 
 def layer_of(module: str) -> int:
     domain = domain_of(module)
-    if domain in ENTRY_DOMAINS or module.split(".")[-1] in ENTRY_MODULE_NAMES:
+    name = module.split(".")[-1]
+    # A second router of a domain (`analysis_views`) is an entry point as its `views` is.
+    if domain in ENTRY_DOMAINS or name in ENTRY_MODULE_NAMES or name.endswith("_views"):
         return ENTRY
     return DOMAIN_LAYERS.get(domain, ENTRY)
 

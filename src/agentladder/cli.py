@@ -62,7 +62,8 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "agentladder.metrics.cli:metrics_app", "KPIs per agent and queue, per period."
     ),
     "training": LazyCommand(
-        "agentladder.training.cli:training_app", "Training: certification types and certificates."
+        "agentladder.training.cli:training_app",
+        "Training: question bank, exams, certifications, courses.",
     ),
     "quality": LazyCommand(
         "agentladder.quality.cli:quality_app", "Service quality (质检): forms and QA scores."

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import Workbook
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
 from agentladder.db import session_scope
-from agentladder.errors import Conflict, InvalidInput
+from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.org import service as org_service
 from agentladder.tabular import TableFileError
 from agentladder.training.certifications import service as certifications_service
@@ -24,6 +25,7 @@ from agentladder.training.certifications.schemas import (
 )
 from agentladder.training.models import Certification
 from tests.factories import make_agent, make_team
+from tests.ladder.builders import HIRED, decision_of, gate_of, give, policy_text, run
 
 EVERYONE = org_service.AgentScope(everyone=True, team_ids=frozenset(), agent_id=None)
 
@@ -359,3 +361,229 @@ def test_list_filters_and_order(settings: Settings, centre: dict[str, int]) -> N
             today=today,
         )
     assert [c.employee_no for c in own.certifications] == ["100002"]
+
+
+# --- revocation, expiry, verification --------------------------------------------------------
+
+
+def _record(session: Session, agent_id: int, code: str, issued: date, expires: date | None) -> int:
+    return certifications_service.record_certification(
+        session=session,
+        cert_in=CertificationCreate(
+            agent_id=agent_id,
+            cert_type=code,
+            issued_on=issued,
+            expires_on=expires,
+            no_expiry=expires is None,
+        ),
+    ).id
+
+
+def test_a_revoked_certificate_stops_counting_on_the_centres_day_of_revocation(
+    session: Session, centre: dict[str, int]
+) -> None:
+    wang = centre["wang"]
+    cert_id = _record(session, wang, "service_skill", date(2025, 1, 1), date(2026, 12, 31))
+    # 17:00 UTC on the 9th is 01:00 on the 10th in Shanghai: revoked on the 10th.
+    revoked = certifications_service.revoke_certification(
+        session=session,
+        certificate_id=cert_id,
+        reason="考试作弊",
+        user=None,
+        now=datetime(2026, 5, 9, 17, 0, tzinfo=UTC),
+    )
+    assert (revoked.status, revoked.revoked_reason) == ("revoked", "考试作弊")
+
+    def held(day: date) -> set[str]:
+        return certifications_service.valid_certifications(
+            session=session, agent_ids=[wang], on=day
+        )[wang]
+
+    assert held(date(2026, 5, 9)) == {"service_skill"}
+    assert held(date(2026, 5, 10)) == set()
+    [shown] = certifications_service.certifications_of(
+        session=session, agent_id=wang, today=date(2026, 6, 1)
+    )
+    assert (shown.status, shown.revoked_at is not None) == ("revoked", True)
+    # Before the day it was revoked, it read as it then was.
+    [before] = certifications_service.certifications_of(
+        session=session, agent_id=wang, today=date(2026, 5, 9)
+    )
+    assert before.status == "valid"
+    for status, expected in (("revoked", 1), ("valid", 0), ("expiring", 0), ("expired", 0)):
+        page = certifications_service.list_certifications(
+            session=session,
+            scope=EVERYONE,
+            filters=CertificationFilter(status=status),
+            today=date(2026, 12, 20),
+        )
+        assert page.total == expected, status
+
+
+def test_revocation_needs_a_reason_and_happens_once(
+    session: Session, centre: dict[str, int]
+) -> None:
+    cert_id = _record(session, centre["wang"], "sales_skill", date(2026, 1, 1), None)
+    with pytest.raises(InvalidInput, match="reason"):
+        certifications_service.revoke_certification(
+            session=session, certificate_id=cert_id, reason="  ", user=None
+        )
+    certifications_service.revoke_certification(
+        session=session, certificate_id=cert_id, reason="误录", user=None
+    )
+    with pytest.raises(Conflict):
+        certifications_service.revoke_certification(
+            session=session, certificate_id=cert_id, reason="再次", user=None
+        )
+    with pytest.raises(NotFound):
+        certifications_service.revoke_certification(
+            session=session, certificate_id=cert_id + 100, reason="无", user=None
+        )
+
+
+def test_the_ladders_gate_stops_accepting_a_revoked_certificate(session: Session) -> None:
+    text = policy_text(
+        consecutive=1,
+        entry={"basic_sophomore": "{min_score: 55, certifications: [product_knowledge]}"},
+    )
+    kept, revoked = make_agent(session, hire_date=HIRED), make_agent(session, hire_date=HIRED)
+    for agent in (kept, revoked):
+        cert_id = _record(session, agent.id, "product_knowledge", date(2026, 1, 5), None)
+        give(session, agent, "2026-10", score=90)
+    certifications_service.revoke_certification(
+        session=session,
+        certificate_id=cert_id,
+        reason="证书作废",
+        user=None,
+        now=datetime(2026, 10, 20, 2, 0, tzinfo=UTC),
+    )
+    result = run(session, "2026-10", text)
+    assert decision_of(result, kept).decision == "promote"
+    view = decision_of(result, revoked)
+    assert view.decision == "hold"
+    gate = gate_of(view, "certification")
+    assert (gate["required"], gate["passed"]) == ("product_knowledge", False)
+    # September's last day came before the revocation: it counted then.
+    assert certifications_service.valid_certifications(
+        session=session, agent_ids=[revoked.id], on=date(2026, 9, 30)
+    )[revoked.id] == {"product_knowledge"}
+
+
+def test_the_expiring_report_counts_per_type_in_the_window(
+    session: Session, centre: dict[str, int]
+) -> None:
+    today = date(2026, 12, 1)
+    wang, li, zhang = centre["wang"], centre["li"], centre["zhang"]
+    _record(session, wang, "product_knowledge", date(2026, 1, 1), date(2026, 12, 20))  # 19 days
+    _record(session, li, "product_knowledge", date(2026, 1, 1), date(2027, 1, 30))  # 60 days
+    _record(session, zhang, "sales_skill", date(2025, 3, 1), date(2027, 2, 28))  # 89 days
+    _record(session, zhang, "comprehensive", date(2025, 3, 1), date(2026, 11, 30))  # expired
+    gone = _record(session, li, "sales_skill", date(2026, 1, 1), date(2026, 12, 10))
+    certifications_service.revoke_certification(
+        session=session,
+        certificate_id=gone,
+        reason="作废",
+        user=None,
+        now=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
+    )
+    # Renewed already: a later certificate outlasts it.
+    _record(session, zhang, "service_skill", date(2025, 1, 1), date(2026, 12, 15))
+    _record(session, zhang, "service_skill", date(2026, 11, 20), date(2028, 11, 19))
+
+    def report(days: int, scope: org_service.AgentScope = EVERYONE) -> list[tuple[str, str, int]]:
+        found = certifications_service.expiring_certifications(
+            session=session, scope=scope, days=days, today=today
+        )
+        assert sum(count.count for count in found.counts) == len(found.rows)
+        return [
+            (row.certification.employee_no, row.certification.cert_type, row.days_left)
+            for row in found.rows
+        ]
+
+    assert report(30) == [("100001", "product_knowledge", 19)]
+    assert report(60) == [("100001", "product_knowledge", 19), ("100002", "product_knowledge", 60)]
+    assert report(90)[-1] == ("100003", "sales_skill", 89)
+    counts = certifications_service.expiring_certifications(
+        session=session, scope=EVERYONE, days=90, today=today
+    ).counts
+    assert [(c.cert_type, c.type_zh, c.count) for c in counts] == [
+        ("product_knowledge", "产品知识认证", 2),
+        ("sales_skill", "销售技能认证", 1),
+    ]
+    own = org_service.AgentScope(everyone=False, team_ids=frozenset(), agent_id=zhang)
+    assert report(90, own) == [("100003", "sales_skill", 89)]
+    with pytest.raises(InvalidInput):
+        report(0)
+
+
+def test_the_public_check_tells_only_name_type_dates_and_status(
+    session: Session, centre: dict[str, int]
+) -> None:
+    cert_id = _record(session, centre["wang"], "service_skill", date(2025, 1, 10), date(2027, 1, 9))
+    first = certifications_service.certificate_document(
+        session=session, certificate_id=cert_id, scope=EVERYONE
+    )
+    code = first.verification_code
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", code)
+    # Printing again keeps the code.
+    again = certifications_service.certificate_document(
+        session=session, certificate_id=cert_id, scope=EVERYONE
+    )
+    assert again.verification_code == code
+    checked = certifications_service.verify_certificate(
+        session=session, code=code, today=date(2026, 12, 1)
+    )
+    assert checked.model_dump() == {
+        "name": "王芳",
+        "type_zh": "服务技能认证",
+        "type_en": "Service skill",
+        "issued_on": date(2025, 1, 10),
+        "expires_on": date(2027, 1, 9),
+        "status": "valid",  # expiring soon is still valid here
+    }
+    # As typed from paper: lower case, no dashes, O for 0 and I or L for 1.
+    typed = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+    assert (
+        certifications_service.verify_certificate(
+            session=session, code=typed, today=date(2026, 12, 1)
+        )
+        == checked
+    )
+    assert (
+        certifications_service.verify_certificate(
+            session=session, code=code, today=date(2027, 1, 10)
+        ).status
+        == "expired"
+    )
+    certifications_service.revoke_certification(
+        session=session, certificate_id=cert_id, reason="作废", user=None
+    )
+    assert (
+        certifications_service.verify_certificate(
+            session=session, code=code, today=date(2027, 1, 10)
+        ).status
+        == "revoked"
+    )
+    for wrong in ("0000-0000-0000", "not a code", "", code + "X"):
+        with pytest.raises(NotFound):
+            certifications_service.verify_certificate(
+                session=session, code=wrong, today=date(2026, 12, 1)
+            )
+    # Another's agent's certificate is not printed for someone outside the scope.
+    own = org_service.AgentScope(everyone=False, team_ids=frozenset(), agent_id=centre["li"])
+    with pytest.raises(NotFound):
+        certifications_service.certificate_document(
+            session=session, certificate_id=cert_id, scope=own
+        )
+
+
+def test_codes_are_random_and_normalized() -> None:
+    codes = {certifications_service.new_verification_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    for code in codes:
+        assert certifications_service.normalize_verification_code(code) == code
+    assert (
+        certifications_service.normalize_verification_code("abcd－efgh－jk mn") == "ABCD-EFGH-JKMN"
+    )
+    assert certifications_service.normalize_verification_code("ABCD-EFGH-JKMU") is None  # no U
+    assert certifications_service.normalize_verification_code("ABCD-EFGH-JKM") is None

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from agentladder.cli import app
 from agentladder.config import Settings
+from agentladder.db import session_scope
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import CertificationCreate
+from tests.factories import make_agent
+from tests.training.test_programmes import make_exam
 
 runner = CliRunner()
 
@@ -103,3 +109,65 @@ def test_certificates_template_imports_as_it_is(cli_env: Settings, tmp_path: Pat
     help_text = run("training", "certifications", "import", "--help")
     for header in ("认证类型", "certification", "有效期至", "valid until", "工号", "agent"):
         assert header in help_text
+
+
+def test_programmes_revocation_and_what_expires(cli_env: Settings) -> None:
+    today = cli_env.today()
+    with session_scope(cli_env) as session:
+        agent = make_agent(session, employee_no="9001", name="王芳")
+        make_exam(session, "SS-1", "服务技能考试", "服务技能")
+        certificate = certifications_service.record_certification(
+            session=session,
+            cert_in=CertificationCreate(
+                agent_id=agent.id,
+                cert_type="service_skill",
+                issued_on=today - timedelta(days=700),
+                expires_on=today + timedelta(days=33),
+            ),
+        )
+    assert "saved" in run(
+        "training", "programmes", "add", "SS", "--type", "service_skill", "--exam", "SS-1",
+        "--validity-months", "12",
+    )  # fmt: skip
+    listed = json.loads(run("training", "programmes", "list", "--format", "json"))
+    assert [(p["code"], p["cert_type"], p["exam_codes"], p["validity_months"]) for p in listed] == [
+        ("SS", "service_skill", ["SS-1"], 12)
+    ]
+    unknown = runner.invoke(
+        app, ["training", "programmes", "add", "X", "--type", "service_skill", "--exam", "NOPE"]
+    )
+    assert unknown.exit_code == 1
+    assert "NOPE" in unknown.output
+    expiring = json.loads(
+        run("training", "certifications", "expiring", "--days", "60", "--format", "json")
+    )
+    assert [(r["employee_no"], r["days_left"], r["exams"]) for r in expiring] == [
+        ("9001", 33, ["SS-1"])
+    ]
+    assert (
+        json.loads(
+            run("training", "certifications", "expiring", "--days", "30", "--format", "json")
+        )
+        == []
+    )
+    assert "revoked" in run(
+        "training", "certifications", "revoke", str(certificate.id), "--reason", "考试作弊"
+    )
+    again = runner.invoke(
+        app, ["training", "certifications", "revoke", str(certificate.id), "--reason", "再次"]
+    )
+    assert again.exit_code == 1
+    revoked = json.loads(
+        run("training", "certifications", "list", "--status", "revoked", "--format", "json")
+    )
+    assert [(c["employee_no"], c["status"], c["revoked_reason"]) for c in revoked] == [
+        ("9001", "revoked", "考试作弊")
+    ]
+    assert (
+        json.loads(
+            run("training", "certifications", "expiring", "--days", "60", "--format", "json")
+        )
+        == []
+    )
+    assert "removed" in run("training", "programmes", "remove", "SS")
+    assert runner.invoke(app, ["training", "programmes", "remove", "SS"]).exit_code == 1

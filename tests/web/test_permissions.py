@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -34,11 +35,18 @@ from agentladder.quality.disputes import service as disputes_service
 from agentladder.quality.models import QaSample, QaSampledCall
 from agentladder.quality.sampling import drawing
 from agentladder.quality.sampling import service as sampling
+from agentladder.training.certifications import service as certifications_service
+from agentladder.training.certifications.schemas import CertificationCreate
+from agentladder.training.exams import service as exams_service
+from agentladder.training.exams.schemas import ExamSettings, SaveAnswer
+from agentladder.training.questions import service as bank_service
+from agentladder.training.questions.schemas import Question
 from agentladder.web.app import create_app, declared_routes
 from agentladder.web.views import PUBLIC_PATHS
 from tests.conftest import fresh_database_url, make_settings
 from tests.factories import PASSWORD, login, make_agent, make_team, make_user
 from tests.ladder.builders import give, policy_text
+from tests.training.test_programmes import add_programme, make_exam
 
 QUEUE_LOG = b"1760000000|c9|support|NONE|ENTERQUEUE||139|1\n"
 ANSWERED_CALL = (
@@ -55,6 +63,25 @@ EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\
 POLICY = policy_text(consecutive=1, approval="manager")
 AUTOQA_RULES = DEFAULT_RULES_PATH.read_text("utf-8")
 # A1's call with a transcript, standing alone (not in the ACD data).
+# The question bank: a question to edit, and the form and JSON that store one.
+BANK_QUESTION = {
+    "type": "single_choice",
+    "name": "权限测试题",
+    "text": "哪个对？",
+    "category": ["权限"],
+    "choices": [{"text": "甲", "fraction": 1}, {"text": "乙", "fraction": 0}],
+}
+BANK_QUESTION_FORM = {
+    "name": "权限测试题",
+    "text": "哪个对？",
+    "category": "权限",
+    "choice_text": ["甲", "乙"],
+    "choice_percent": ["100", "0"],
+}
+BANK_GIFT = "::题::哪个对？{=甲 ~乙}\n".encode()
+PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAIAAAUAAeIhvDMAAAAASUVORK5CYII="
+)
 AUTOQA_TRANSCRIPT = (
     '{"call_id": "aq1", "agent": "A0001", "started_at": "2026-09-10T10:00:00+08:00", '
     '"turns": [{"speaker": "agent", "start_s": 0, "end_s": 4, "text": "您好，安信电器。"}]}'
@@ -228,11 +255,17 @@ def _build_world(settings: Settings) -> World:
                 submit=True,
             )
         qa_ids = _quality_world(session, settings, a1, target)
+        bank_ids = _question_world(session, settings, a1)
+        exam_ids = _exam_world(session, a1)
+        certification_ids = _certification_world(session, a1)
         autoqa_importing.import_transcripts(
             session=session, settings=settings, data=AUTOQA_TRANSCRIPT, file_name="t.jsonl"
         )
         ids = {
             **qa_ids,
+            **certification_ids,
+            **bank_ids,
+            **exam_ids,
             "calibration_id": calibrated.id,
             "calibration_evaluation_id": scored.id,
             "decision_id": decision_id,
@@ -300,6 +333,121 @@ def _quality_world(
     session.add(sampled)
     session.flush()
     return {"evaluation_id": evaluation.id, "dispute_id": dispute.id, "sampled_id": sampled.id}
+
+
+def _certification_world(session: Session, agent: Any) -> dict[str, Any]:
+    """A1's certificate, and a programme whose exam awards product knowledge."""
+    make_exam(session, "PERM-EXAM", "产品知识考试", "权限测试")
+    add_programme(session, "PERM-PK", "product_knowledge", "PERM-EXAM")
+    certificate = certifications_service.record_certification(
+        session=session,
+        cert_in=CertificationCreate(
+            agent_id=agent.id, cert_type="service_skill", issued_on=date(2026, 1, 5)
+        ),
+    )
+    return {"certificate_id": certificate.id, "programme_code": "PERM-PK"}
+
+
+def _question_world(session: Session, settings: Settings, agent: Any) -> dict[str, Any]:
+    """A question nobody answered; one with a picture that an attempt of A1's showed; a GIFT
+    upload waiting to be imported."""
+    question = Question.model_validate(BANK_QUESTION)
+    question_id = bank_service.store_question(
+        session=session, question=question, source="test"
+    ).question_id
+    pictured = Question.model_validate(
+        {
+            **BANK_QUESTION,
+            "name": "看图题",
+            "text": '<img src="@@PLUGINFILE@@/p.png">',
+            "images": [{"name": "p.png", "media_type": "image/png", "data_base64": PIXEL_PNG}],
+        }
+    )
+    stored = bank_service.store_question(session=session, question=pictured, source="test")
+    exams_service.save_exam(
+        session=session,
+        settings_in=ExamSettings.model_validate(
+            {
+                "code": "PERM-BANK",
+                "title": "看图考试",
+                "blueprint": {"sections": [{"question_ids": [stored.question_id]}]},
+            }
+        ),
+        user_id=None,
+    )
+    exams_service.set_exam_status(session=session, code="PERM-BANK", status="published")
+    exams_service.start_attempt(
+        session=session, exam_code="PERM-BANK", agent_id=agent.id, now=datetime.now(UTC)
+    )
+    upload_id = stash_upload(
+        data_dir=settings.ensure_data_dir(), kind="questions", data=BANK_GIFT, file_name="b.gift"
+    )
+    return {
+        "question_id": question_id,
+        "version_id": stored.version_id,
+        "name": "p.png",
+        "questions_upload_id": upload_id,
+    }
+
+
+EXAM_SETTINGS: dict[str, Any] = {
+    "code": "PERM-TAKE",
+    "title": "权限考试",
+    "shuffle_questions": False,
+    "blueprint": {"sections": [{"category": ["权限考试"], "count": 2}]},
+}
+EXAM_FORM = {
+    "code": "PERM-NEW",
+    "title": "新考试",
+    "layout": "one_per_page",
+    "grading_method": "highest",
+    "pass_percent": "60",
+    "review": "score",
+    "section_rows": "1",
+    "s0_category": "权限考试",
+    "s0_count": "1",
+    "action": "save",
+}
+
+
+def _exam_world(session: Session, agent: Any) -> dict[str, Any]:
+    """Exam PERM-TAKE (a choice and an essay): A1's first attempt submitted, its essay waiting
+    for a mark; the second in progress."""
+    ids = [
+        bank_service.store_question(
+            session=session, question=Question.model_validate(question), source="test"
+        ).question_id
+        for question in (
+            {**BANK_QUESTION, "name": "考试选择题", "category": ["权限考试"]},
+            {"type": "essay", "name": "考试问答题", "text": "写问候。", "category": ["权限考试"]},
+        )
+    ]
+    settings_in = ExamSettings.model_validate(
+        {**EXAM_SETTINGS, "blueprint": {"sections": [{"question_ids": ids}]}}
+    )
+    exams_service.save_exam(session=session, settings_in=settings_in, user_id=None)
+    exams_service.set_exam_status(session=session, code="PERM-TAKE", status="published")
+    now = datetime.now(UTC)
+    submitted = exams_service.start_attempt(
+        session=session, exam_code="PERM-TAKE", agent_id=agent.id, now=now
+    )
+    exams_service.save_answer(
+        session=session,
+        attempt_id=submitted,
+        agent_id=agent.id,
+        answer=SaveAnswer(slot=2, response="您好", seq=1),
+        now=now,
+    )
+    exams_service.submit_attempt(session=session, attempt_id=submitted, agent_id=agent.id, now=now)
+    attempt_id = exams_service.start_attempt(
+        session=session, exam_code="PERM-TAKE", agent_id=agent.id, now=now
+    )
+    return {
+        "code": "PERM-TAKE",
+        "attempt_id": attempt_id,
+        "submitted_attempt_id": submitted,
+        "slot": 2,
+    }
 
 
 QA_ANSWERS = {
@@ -384,6 +532,15 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": certificates,
             "params": {"dry_run": "true"},
         },
+        ("POST", "/certifications/{certificate_id}/revoke"): {"data": {"reason": "测试"}},
+        ("POST", "/api/certifications/{certificate_id}/revoke"): {"json": {"reason": "测试"}},
+        ("POST", "/certifications/programmes"): {
+            "data": {"code": "NEW-P", "cert_type": "service_skill", "exam_codes": ["PERM-EXAM"]}
+        },
+        ("POST", "/certifications/programmes/{programme_code}/delete"): {"data": {}},
+        ("POST", "/certifications/types"): {
+            "data": {"code": "complaints", "zh": "投诉处理认证", "en": "Complaint handling"}
+        },
         ("POST", "/quality/forms/import"): {
             "files": {"file": ("form.yaml", io.BytesIO(QA_FORM_YAML), "application/yaml")}
         },
@@ -396,6 +553,21 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("t.jsonl", io.BytesIO(TRANSCRIPTS_JSONL), "application/jsonl")}
         },
         ("POST", "/quality/transcripts/import/{transcripts_upload_id}/apply"): {"data": {}},
+        ("POST", "/training/questions/new"): {
+            "data": BANK_QUESTION_FORM,
+            "params": {"type": "single_choice"},
+        },
+        ("POST", "/training/questions/{question_id}/edit"): {"data": BANK_QUESTION_FORM},
+        ("POST", "/training/questions/{question_id}/retire"): {"data": {}},
+        ("POST", "/training/questions/{question_id}/restore"): {"data": {}},
+        ("POST", "/training/questions/{question_id}/delete"): {"data": {}},
+        ("POST", "/training/questions/import"): {
+            "files": {"file": ("bank.gift", io.BytesIO(BANK_GIFT), "text/plain")}
+        },
+        ("POST", "/training/questions/import/{questions_upload_id}/apply"): {"data": {}},
+        ("POST", "/api/training/questions"): {"json": BANK_QUESTION},
+        ("PUT", "/api/training/questions/{question_id}"): {"json": BANK_QUESTION},
+        ("POST", "/api/training/questions/{question_id}/retire"): {},
         ("POST", "/api/tokens"): {"json": {"name": "script"}},
         ("DELETE", "/api/tokens/{token_id}"): {},
         ("POST", "/account/tokens"): {"data": {"name": "script", "expires_in_days": "30"}},
@@ -431,6 +603,25 @@ def _payload(method: str, path: str) -> dict[str, Any]:
             "data": {"decision": "upheld", "note": "维持原判"}
         },
     }
+    bodies |= {
+        ("POST", "/exams/{code}/start"): {"data": {}},
+        ("POST", "/exams/attempts/{attempt_id}/save"): {"data": {"q1": "0"}},
+        ("POST", "/exams/attempts/{attempt_id}/submit"): {"data": {"q1": "0"}},
+        ("POST", "/exams/new"): {"data": EXAM_FORM},
+        ("POST", "/exams/{code}/edit"): {"data": EXAM_FORM},
+        ("POST", "/exams/{code}/status"): {"data": {"status": "closed"}},
+        ("POST", "/exams/{code}/statistics/questions/{question_id}/retire"): {"data": {}},
+        ("POST", "/exams/grading/{submitted_attempt_id}/{slot}"): {
+            "data": {"mark": "0.5", "comment": "好"}
+        },
+        ("POST", "/api/exams"): {"json": {**EXAM_SETTINGS, "code": "PERM-API"}},
+        ("PUT", "/api/exams/{code}"): {"json": EXAM_SETTINGS},
+        ("POST", "/api/exams/{code}/status"): {"json": {"status": "closed"}},
+        ("PUT", "/api/exams/attempts/{attempt_id}/answers"): {
+            "json": {"slot": 1, "response": 0, "seq": 1}
+        },
+        ("POST", "/api/exams/attempts/{attempt_id}/submit"): {},
+    }
     if method == "GET":
         return {}
     return bodies[(method, path)]
@@ -456,7 +647,8 @@ def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> in
         location = started.headers.get("location", "")
         if started.status_code == 303 and location.startswith("/quality/evaluations/"):
             ids = {**ids, "evaluation_id": int(location.rsplit("/", 1)[1])}
-    url = path.format(**ids)
+    # A path parameter's converter (`{name:path}`) is no format spec.
+    url = re.sub(r"\{(\w+):\w+\}", r"{\1}", path).format(**ids)
     response = client.request(method, url, follow_redirects=False, **_payload(method, path))
     return response.status_code
 

@@ -75,6 +75,7 @@ STEP_TITLES = {
     "leads": "sales leads, imported",
     "quality": "QA: samples, evaluations, coaching, disputes, calibration, recordings",
     "transcripts": "call transcripts: generated, imported and judged by the auto-QA rules",
+    "training": "question bank, certification exams taken, certificates awarded",
     "metrics": "KPIs for every period",
     "ladder": "evidence, certificates and the ladder's monthly cycles",
 }

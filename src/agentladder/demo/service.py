@@ -39,6 +39,7 @@ from agentladder.demo import calls as demo_calls
 from agentladder.demo import evidence as demo_evidence
 from agentladder.demo import ladder_cycles as demo_ladder
 from agentladder.demo import quality as demo_quality
+from agentladder.demo import training as demo_training
 from agentladder.demo.models import DemoAgentTruth, DemoRun
 from agentladder.demo.names import chinese_name
 from agentladder.errors import Conflict, InvalidInput
@@ -633,6 +634,47 @@ def step_transcripts(ctx: DemoContext) -> None:
     }
 
 
+def step_training(ctx: DemoContext) -> None:
+    """The bilingual question bank, one certification exam per area published over the months
+    of calls, and the agents' attempts answered from their latent skill (see
+    `demo.training`); the certificates come from passing."""
+    if ctx.call_months <= 0:
+        return
+    first, _last = demo_calls.call_months(ctx.today, ctx.call_months)
+    truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
+    hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
+
+    def skill_on(agent_id: int, day: date) -> float | None:
+        truth = truths.get(agent_id)
+        return None if truth is None else true_skill(truth, hired[agent_id], day)
+
+    trainer = accounts_service.get_user_by_username(
+        session=ctx.session, username=demo_training.TRAINER_USERNAME
+    )
+    result = demo_training.run_training_demo(
+        session=ctx.session,
+        first=first,
+        today=ctx.today,
+        zone=ctx.settings.tz,
+        skill_on=skill_on,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+        trainer_id=trainer.id if trainer else None,
+    )
+    ctx.summary["training"] = {
+        "questions": result.questions,
+        "questions_by_area": result.questions_by_area,
+        "exams": result.exams,
+        "attempts": result.attempts,
+        "passed": result.passed,
+        "failed": result.failed,
+        "awaiting_grading": result.awaiting_grading,
+        "essays_graded": result.essays_graded,
+        "certificates": result.certificates,
+        "expiring": result.expiring,
+        "expired": result.expired,
+    }
+
+
 def step_ladder(ctx: DemoContext) -> None:
     """QA, exam and knowledge results and certificates imported as from other tools, then one
     ladder cycle per month under the default policy with autoqa_score added (the last month's
@@ -670,6 +712,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ),
     ("quality", step_quality),
     ("transcripts", step_transcripts),
+    ("training", step_training),
     ("metrics", step_metrics),
     ("ladder", step_ladder),
 ]

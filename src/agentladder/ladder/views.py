@@ -33,6 +33,7 @@ from agentladder.org.schemas import Permission, allows
 from agentladder.periods import parse_period
 from agentladder.quality.dashboard import service as quality_dashboard
 from agentladder.reports import service as reports_service
+from agentladder.training.certifications import service as certifications_service
 from agentladder.web.auth import (
     LadderAppealUser,
     LadderDecideUser,
@@ -136,6 +137,10 @@ def scorecard_page(
                 else None
             ),
             "now": utcnow(),
+            # Certificates expiring soon, with the exams that renew them.
+            "cert_reminders": certifications_service.expiry_reminders(
+                session=session, agent_id=card.agent.id, today=settings.today()
+            ),
         },
     )
 

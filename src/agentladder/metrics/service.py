@@ -389,9 +389,9 @@ def agent_trends(
 # centre's own come in through the `agentladder.providers` entry-point group.
 BUILTIN_PROVIDERS = (
     "agentladder.metrics.provider:PROVIDER",
-    "agentladder.training.provider:PROVIDER",
     "agentladder.external.provider:PROVIDER",
-    # After external: the product's own evaluations win over imported QA results.
+    # After external: the product's own exams and evaluations win over imported results.
+    "agentladder.training.provider:PROVIDER",
     "agentladder.quality.provider:PROVIDER",
 )
 PROVIDER_ENTRY_POINTS = "agentladder.providers"

@@ -81,6 +81,9 @@ def routers() -> list[tuple[APIRouter, str]]:
     from agentladder.quality import views as quality_views
     from agentladder.quality.autoqa import views as autoqa_views
     from agentladder.training import views as training_views
+    from agentladder.training.exams import analysis_views as exam_statistics_views
+    from agentladder.training.exams import views as exam_views
+    from agentladder.training.questions import views as question_views
     from agentladder.web import views as web_views
 
     return [
@@ -93,6 +96,12 @@ def routers() -> list[tuple[APIRouter, str]]:
         (ingest_views.api, "/api"),
         (training_views.pages, ""),
         (training_views.api, "/api"),
+        (exam_views.pages, ""),
+        (exam_views.api, "/api"),
+        (exam_statistics_views.pages, ""),
+        (exam_statistics_views.api, "/api"),
+        (question_views.pages, ""),
+        (question_views.api, "/api"),
         (quality_views.pages, ""),
         (quality_views.api, "/api"),
         (autoqa_views.pages, ""),

@@ -6,14 +6,16 @@ matrix is enforced in one place and tests can enumerate what each route needs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -54,7 +56,29 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+# A worker runs sync dependencies and routes in anyio's 40 threads but holds 15 database
+# connections (SQLAlchemy's pool: 5 + 10 overflow). A request takes its connection in one thread
+# (finding the user) and needs another thread for the route: with more requests in flight than
+# connections, every thread can end up waiting for a connection held by a request that waits for
+# a thread, until the pool's 30 s timeout fails them (benchmarks/exam_day.py: 300 agents answering
+# an exam on two workers stalled so). Requests beyond the pool wait here, in the event loop.
+DB_REQUESTS_IN_FLIGHT = 15
+_DB_GATES: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+async def _db_slot() -> AsyncIterator[None]:
+    """Hold one of the worker's database slots for the request."""
+    loop = asyncio.get_running_loop()
+    gate = _DB_GATES.get(loop)
+    if gate is None:
+        gate = _DB_GATES[loop] = asyncio.Semaphore(DB_REQUESTS_IN_FLIGHT)
+    async with gate:
+        yield
+
+
+def get_db(
+    request: Request, _slot: Annotated[None, Depends(_db_slot, scope="function")]
+) -> Iterator[Session]:
     """One session per request, committed when the route returns without error."""
     with session_scope(request.app.state.settings) as session:
         yield session

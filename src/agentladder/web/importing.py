@@ -41,6 +41,8 @@ class PageUpload:
     dry_run: bool
     # The importer's own options the form offers (ImportOption.name -> ticked).
     options: Mapping[str, bool] = field(default_factory=dict)
+    # The importer's own fields the form offers (ImportField.name -> the value given).
+    values: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def file(self) -> dict[str, Any]:
@@ -62,9 +64,34 @@ class ImportOption:
     label: str  # msgid
 
 
+@dataclass(frozen=True)
+class ImportField:
+    """An importer's own text or choice field on its page (the category a bank's questions go
+    under), kept from the preview to the import like an option."""
+
+    name: str
+    label: str  # msgid
+    choices: tuple[tuple[str, str], ...] = ()  # (value, msgid); none: free text
+    max_length: int = 200
+    placeholder: str = ""  # msgid
+
+
 async def _ticked(request: Request, options: Sequence[ImportOption]) -> dict[str, bool]:
     form = await request.form()
     return {option.name: form.get(option.name) == "true" for option in options}
+
+
+async def _given(request: Request, fields: Sequence[ImportField]) -> dict[str, str]:
+    # A value the field does not offer, or past its length, is dropped, never passed on.
+    form = await request.form()
+    values = {}
+    for one in fields:
+        value = form.get(one.name)
+        text = value.strip() if isinstance(value, str) else ""
+        if one.choices and text not in {choice for choice, _label in one.choices}:
+            text = ""
+        values[one.name] = text[: one.max_length]
+    return values
 
 
 # A domain's import service as a page calls it.
@@ -139,12 +166,14 @@ def add_import_routes(
     dry_run_option: bool = False,
     options: Sequence[ImportOption] = (),
     template_file: Callable[[], bytes] | None = None,
+    fields: Sequence[ImportField] = (),
 ) -> None:
     """Add an importer's page routes, all under `permission`: GET `base_url` (the page), GET
     `{base_url}/template`, POST `base_url` (upload: preview it, or with `dry_run_option` the
     form's dry_run box decides between checking and importing) and POST
     `{base_url}/{upload_param}/apply` (import the previewed file). `template_file`: the
-    template's bytes when it is more than the headers and an example row (a whole form)."""
+    template's bytes when it is more than the headers and an example row (a whole form);
+    `fields`: text or choice fields the run reads from `PageUpload.values`."""
     user_dep = Annotated[User, Depends(requires(permission))]
 
     def page(
@@ -159,6 +188,8 @@ def add_import_routes(
                 "dry_run_option": dry_run_option,
                 "import_options": options,
                 "chosen_options": {},
+                "import_fields": fields,
+                "field_values": {},
                 "row_actions": ACTION_NAMES,
                 "field_names": importer.labels,
                 "recent_imports": imports_service.list_imports(session=session, kind=importer.kind),
@@ -227,6 +258,7 @@ def add_import_routes(
                 retention_s=settings.upload_retention_hours * 3600,
             )
             chosen = await _ticked(request, options)
+            values = await _given(request, fields)
             upload = PageUpload(
                 settings,
                 user,
@@ -235,11 +267,27 @@ def add_import_routes(
                 encoding or None,
                 dry_run or not dry_run_option,
                 chosen,
+                values,
             )
             result = run(session, upload)
         except DomainError as exc:
-            return page(request, session, exc.status_code, file_error=exc, encoding=encoding)
-        return show(request, session, result, token=token, encoding=encoding, chosen_options=chosen)
+            return page(
+                request,
+                session,
+                exc.status_code,
+                file_error=exc,
+                encoding=encoding,
+                field_values=await _given(request, fields),
+            )
+        return show(
+            request,
+            session,
+            result,
+            token=token,
+            encoding=encoding,
+            chosen_options=chosen,
+            field_values=values,
+        )
 
     @router.post(f"{base_url}/{{{upload_param}}}/apply", name=f"{importer.kind}_import_apply")
     async def import_apply(
@@ -256,6 +304,17 @@ def add_import_routes(
             data_dir=settings.ensure_data_dir(), kind=importer.kind, token=token
         )
         chosen = await _ticked(request, options)
-        upload = PageUpload(settings, user, data, file_name, encoding or None, False, chosen)
+        values = await _given(request, fields)
+        upload = PageUpload(
+            settings, user, data, file_name, encoding or None, False, chosen, values
+        )
         result = run(session, upload)
-        return show(request, session, result, token=token, encoding=encoding, chosen_options=chosen)
+        return show(
+            request,
+            session,
+            result,
+            token=token,
+            encoding=encoding,
+            chosen_options=chosen,
+            field_values=values,
+        )

@@ -45,7 +45,11 @@ router = APIRouter()
 
 # Routes anyone may reach without logging in; every other route declares a permission.
 CHART_SCRIPT_PATH = "/assets/charts.js"
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language", "/static", CHART_SCRIPT_PATH})
+# The certificate check is public by design: it tells only name, type, dates and status.
+CERTIFICATE_CHECK_PATHS = frozenset({"/verify", "/verify/{code}"})
+PUBLIC_PATHS = frozenset(
+    {"/login", "/healthz", "/language", "/static", CHART_SCRIPT_PATH, *CERTIFICATE_CHECK_PATHS}
+)
 # The versioned URL never changes content, so browsers keep it for a year without asking.
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agentladder.training.certifications import programmes
 from agentladder.training.certifications import service as certifications_service
 from agentladder.training.exams import service as exams
 from agentladder.training.exams.schemas import ExamSettings, SaveAnswer
 from agentladder.training.models import AttemptSlot
+from agentladder.training.programmes import service as programmes
 from agentladder.training.questions import service as bank
 from agentladder.training.questions.schemas import Question
 from tests.factories import make_agent, make_team
@@ -102,9 +102,11 @@ def test_an_attempt_draws_shows_no_key_and_scores_at_submission(session: Session
         session=session, exam_code=code, agent_id=agent.id, now=NOW, rng=random.Random(1)
     )
     view = exams.attempt_view(session=session, attempt_id=attempt_id, agent_id=agent.id, now=NOW)
-    assert len(view.slots) == 4 and view.seconds_left == 1800
+    assert len(view.slots) == 4
+    assert view.seconds_left == 1800
     shown = view.model_dump_json()
-    assert "fraction" not in shown and "反馈" not in shown  # no key, no feedback before submission
+    assert "fraction" not in shown
+    assert "反馈" not in shown
     assert {slot.max_mark for slot in view.slots} == {2.5}
     answers = right_answers(session, attempt_id, agent.id)
     for answer in answers[:3]:
@@ -189,7 +191,8 @@ def test_the_server_deadline_closes_the_attempt(session: Session) -> None:
             now=NOW + timedelta(minutes=11),
         )
     result = exams.attempt_result(session=session, attempt_id=attempt_id)
-    assert result.state == "finished" and result.marks == 2.5
+    assert result.state == "finished"
+    assert result.marks == 2.5
     assert result.submitted_at == NOW + timedelta(minutes=10)  # time ran out: not late
 
 
@@ -312,7 +315,8 @@ def test_essays_wait_for_a_trainer(session: Session) -> None:
         == "needs_grading"
     )
     [item] = exams.grading_queue(session=session)
-    assert item.response == "非常抱歉给您带来不便" and item.max_mark == 5
+    assert item.response == "非常抱歉给您带来不便"
+    assert item.max_mark == 5
     with pytest.raises(InvalidInput):
         exams.grade_essay(
             session=session,
@@ -376,7 +380,6 @@ def test_passing_awards_the_programmes_certificate(session: Session) -> None:
     )
     assert held[agent.id] == {"product_knowledge"}
     [certificate] = certifications_service.certifications_of(session=session, agent_id=agent.id)
-    assert certificate.issued_on == date(2026, 11, 10) and certificate.expires_on == date(
-        2027, 11, 9
-    )
+    assert certificate.issued_on == date(2026, 11, 10)
+    assert certificate.expires_on == date(2027, 11, 9)
     assert certificate.source == f"exam:{code}"

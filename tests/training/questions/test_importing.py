@@ -56,7 +56,8 @@ def test_the_real_moodle_export_imports_with_its_one_calculated_question_skipped
 def test_nested_categories_file_and_a_target_category(session: Session) -> None:
     path = corpus_path("question_bank", "moodle_xml", "nested_categories_with_questions.xml")
     result, report = _import(session, path, category=("导入", "Moodle"))
-    assert result.applied and report.skipped == []
+    assert result.applied
+    assert report.skipped == []
     paths = {category.path for category in bank.category_tree(session=session)}
     assert ("导入", "Moodle", "Iota", "Kappa", "Lambda") in paths
 
@@ -70,7 +71,8 @@ def test_a_bad_question_refuses_the_file_and_names_its_line(
         encoding="utf-8",
     )
     result, report = _import(session, path)
-    assert not result.applied and report.imported == 0
+    assert not result.applied
+    assert report.imported == 0
     assert [issue.row for issue in result.preview.errors] == [3]
     assert bank.bank_questions(session=session) == []
 
@@ -100,7 +102,8 @@ def test_cli_report_is_the_documented_json(cli_env: Settings) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert set(report) == {"file", "imported", "by_type", "skipped", "categories"}
-    assert report["file"] == "DS-20200731.xml" and report["imported"] == 318
+    assert report["file"] == "DS-20200731.xml"
+    assert report["imported"] == 318
     assert report["skipped"] == [
         {
             "name": "2log bepalen binsearch N elementen",

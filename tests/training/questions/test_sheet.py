@@ -146,8 +146,10 @@ def test_every_type_as_centres_write_it(session: Session) -> None:
     questions = {q.type: q for _id, q in importing.bank.bank_questions(session=session)}
     single = questions["single_choice"]
     assert [c.fraction for c in single.choices] == [0, 1, 0]
-    assert single.default_mark == 2 and single.difficulty == "easy"
-    assert single.category == ("产品知识", "宽带") and single.tags == ("宽带", "资费")
+    assert single.default_mark == 2
+    assert single.difficulty == "easy"
+    assert single.category == ("产品知识", "宽带")
+    assert single.tags == ("宽带", "资费")
     assert single.explanation == "见资费表"
     multiple = questions["multiple_choice"]
     assert [c.fraction for c in multiple.choices] == [0.5, -0.5, 0.5, -0.5]
@@ -167,11 +169,12 @@ def test_every_type_as_centres_write_it(session: Session) -> None:
 
 def test_english_headers_and_csv(session: Session) -> None:
     csv = (
-        "type,question,option a,option b,answer,mark,difficulty,category\n"
-        "single choice,Which plan is 300M?,Basic,Plus,B,1,medium,Products\n"
-    ).encode()
+        b"type,question,option a,option b,answer,mark,difficulty,category\n"
+        b"single choice,Which plan is 300M?,Basic,Plus,B,1,medium,Products\n"
+    )
     result, report = imported(session, csv, "bank.csv")
-    assert result.applied and report.by_type == {"single_choice": 1}
+    assert result.applied
+    assert report.by_type == {"single_choice": 1}
 
 
 def test_problems_name_row_and_column_and_store_nothing(session: Session) -> None:
@@ -186,7 +189,8 @@ def test_problems_name_row_and_column_and_store_nothing(session: Session) -> Non
         ]
     )
     result, report = imported(session, data)
-    assert not result.applied and report.imported == 0
+    assert not result.applied
+    assert report.imported == 0
     found = {(issue.row, issue.column) for issue in result.preview.errors}
     assert found == {(3, "答案"), (4, "题型"), (5, "答案"), (6, "答案"), (7, "难度")}
     assert importing.bank.bank_questions(session=session) == []

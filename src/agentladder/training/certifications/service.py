@@ -1,20 +1,28 @@
 """Training services: certification types, the certificates agents hold, and their import.
 
-The exam system will issue certificates through `record_certification` (source `exam:<id>`);
-until then they come from CSV/XLSX files (`import_certifications`, all rows or none) or are
-recorded by hand. The ladder asks `valid_certifications` which ones count on a given day.
+Certificates come from passed exams (`programmes.award_after_exam`, source `exam:<code>`), from
+CSV/XLSX files (`import_certifications`, all rows or none) or are recorded by hand. The ladder
+asks `valid_certifications` which ones count on a given day. A revoked certificate stops
+counting on the day (in the centre's time zone) it was revoked and shows as revoked everywhere;
+renewing is passing the programme's exams again, which issues a new certificate and leaves the
+old one in the history. A certificate's verification code lets anyone check it publicly
+(`verify_certificate`), which tells only name, type, dates and status.
 """
 
 from __future__ import annotations
 
 import calendar
+import json
+import re
+import secrets
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from agentladder.config import get_settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
@@ -35,6 +43,7 @@ from agentladder.org import service as org_service
 from agentladder.org.schemas import AgentRead
 from agentladder.tabular import cell_text, fold_header
 from agentladder.training.certifications.schemas import (
+    CertificateDocument,
     CertificationCreate,
     CertificationFilter,
     CertificationImportResult,
@@ -45,8 +54,19 @@ from agentladder.training.certifications.schemas import (
     CertificationStatus,
     CertificationTypeCreate,
     CertificationTypeRead,
+    ExamToRetake,
+    ExpiringReport,
+    ExpiringRow,
+    ExpiryReminder,
+    TypeCount,
+    Verification,
 )
-from agentladder.training.models import Certification, CertificationType
+from agentladder.training.models import (
+    Certification,
+    CertificationProgramme,
+    CertificationType,
+    Exam,
+)
 
 if TYPE_CHECKING:
     from agentladder.org.models import User
@@ -65,13 +85,24 @@ BUILTIN_TYPES: dict[str, CertificationTypeRead] = {
 }
 # A certificate expiring within this many days is marked so it can be renewed in time.
 EXPIRING_SOON_DAYS = 60
+# The agent's scorecard reminds of certificates expiring within this many days.
+REMINDER_DAYS = 90
+# The trainer's report of what expires offers these windows.
+EXPIRING_REPORT_DAYS = (30, 60, 90)
+MAX_REVOCATION_REASON = 1000
 
 STATUS_NAMES: dict[str, str] = {
     "valid": N_("Valid"),
     "expiring": N_("Expiring soon"),
     "expired": N_("Expired"),
     "pending": N_("Not yet valid"),
+    "revoked": N_("Revoked"),
 }
+
+# Crockford's base32 without I, L, O, U: a code read aloud or typed from paper is not misread.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LETTERS = 12  # 60 bits: guessing one of even a million codes takes ~10^12 tries
+_CODE_MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 _IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
 
@@ -100,9 +131,12 @@ def default_expiry(issued_on: date, validity_months: int | None) -> date | None:
 
 
 def certification_status(
-    issued_on: date, expires_on: date | None, today: date
+    issued_on: date, expires_on: date | None, today: date, revoked_on: date | None = None
 ) -> CertificationStatus:
-    """Valid, expiring soon, expired, or pending (issued in the future), on `today`."""
+    """Revoked (from the day it was revoked), valid, expiring soon, expired, or pending (issued
+    in the future), on `today`."""
+    if revoked_on is not None and revoked_on <= today:
+        return "revoked"
     if issued_on > today:
         return "pending"
     if expires_on is not None and expires_on < today:
@@ -110,6 +144,38 @@ def certification_status(
     if expires_on is not None and expires_on <= today + timedelta(days=EXPIRING_SOON_DAYS):
         return "expiring"
     return "valid"
+
+
+def _zone() -> tzinfo:
+    return get_settings().tz
+
+
+def _day_start(day: date) -> datetime:
+    """The first moment of a day in the centre's time zone."""
+    return datetime.combine(day, time.min, tzinfo=_zone())
+
+
+def revoked_on(cert: Certification) -> date | None:
+    """The centre's calendar day a certificate was revoked on, if it was."""
+    if cert.revoked_at is None:
+        return None
+    return cert.revoked_at.astimezone(_zone()).date()
+
+
+def _revoked_by(day: date) -> ColumnElement[bool]:
+    """Revoked on or before `day` (centre's time)."""
+    return and_(
+        Certification.revoked_at.is_not(None),
+        Certification.revoked_at < _day_start(day + timedelta(days=1)),
+    )
+
+
+def _not_revoked_by(day: date) -> ColumnElement[bool]:
+    """Not revoked, or revoked only after `day` (centre's time)."""
+    return or_(
+        Certification.revoked_at.is_(None),
+        Certification.revoked_at >= _day_start(day + timedelta(days=1)),
+    )
 
 
 # --- certification types -------------------------------------------------------------------
@@ -183,11 +249,17 @@ def _type_lookup(types: list[CertificationTypeRead]) -> dict[str, CertificationT
 # --- certificates --------------------------------------------------------------------------
 
 
+def _programme_codes(session: Session) -> dict[int, str]:
+    rows = session.execute(select(CertificationProgramme.id, CertificationProgramme.code)).all()
+    return {row[0]: row[1] for row in rows}
+
+
 def _reads(
     certificates: Iterable[Certification],
     agents: dict[int, AgentRead],
     types: dict[str, CertificationTypeRead],
     today: date,
+    programmes: dict[int, str] | None = None,
 ) -> list[CertificationRead]:
     reads = []
     for cert in certificates:
@@ -206,7 +278,14 @@ def _reads(
                 issued_on=cert.issued_on,
                 expires_on=cert.expires_on,
                 source=cert.source,
-                status=certification_status(cert.issued_on, cert.expires_on, today),
+                status=certification_status(
+                    cert.issued_on, cert.expires_on, today, revoked_on(cert)
+                ),
+                revoked_at=cert.revoked_at,
+                revoked_reason=cert.revoked_reason or "",
+                programme_code=(programmes or {}).get(cert.programme_id)
+                if cert.programme_id is not None
+                else None,
             )
         )
     return reads
@@ -279,7 +358,13 @@ def certifications_of(
         .where(Certification.agent_id == agent_id)
         .order_by(Certification.cert_type, Certification.issued_on.desc())
     )
-    return _reads(certificates, agents, _types_by_code(session), today or date.today())
+    return _reads(
+        certificates,
+        agents,
+        _types_by_code(session),
+        today or date.today(),
+        _programme_codes(session),
+    )
 
 
 def list_certifications(
@@ -316,11 +401,14 @@ def list_certifications(
         query = query.where(
             Certification.issued_on <= today,
             or_(Certification.expires_on.is_(None), Certification.expires_on >= today),
+            _not_revoked_by(today),
         )
     if filters.status == "expiring":
         query = query.where(Certification.expires_on <= soon)
     elif filters.status == "expired":
-        query = query.where(Certification.expires_on < today)
+        query = query.where(Certification.expires_on < today, _not_revoked_by(today))
+    elif filters.status == "revoked":
+        query = query.where(_revoked_by(today))
     if scope.everyone and not (filters.q or filters.team or filters.agent_id is not None):
         found = list(session.scalars(query))
     else:
@@ -340,7 +428,11 @@ def list_certifications(
         per_page=filters.per_page,
         today=today,
         certifications=_reads(
-            found[start : start + filters.per_page], agents, _types_by_code(session), today
+            found[start : start + filters.per_page],
+            agents,
+            _types_by_code(session),
+            today,
+            _programme_codes(session),
         ),
     )
 
@@ -349,7 +441,8 @@ def valid_certifications(
     *, session: Session, agent_ids: Iterable[int], on: date
 ) -> dict[int, set[str]]:
     """The certification codes each agent holds on a day (issued on or before it, expiring on
-    or after it, or never); every agent asked about has an entry, empty when none."""
+    or after it, or never, and not revoked by then); every agent asked about has an entry,
+    empty when none."""
     wanted = sorted(set(agent_ids))
     held: dict[int, set[str]] = {agent_id: set() for agent_id in wanted}
     for chunk in _chunks(wanted):
@@ -358,11 +451,294 @@ def valid_certifications(
                 Certification.agent_id.in_(chunk),
                 Certification.issued_on <= on,
                 or_(Certification.expires_on.is_(None), Certification.expires_on >= on),
+                # A revoked certificate stops counting on the day it was revoked, that day
+                # read in the centre's time zone (as every other date here).
+                _not_revoked_by(on),
             )
         )
         for agent_id, cert_type in rows:
             held[agent_id].add(cert_type)
     return held
+
+
+# --- revocation ----------------------------------------------------------------------------
+
+
+def revoke_certification(
+    *,
+    session: Session,
+    certificate_id: int,
+    reason: str,
+    user: User | None,
+    now: datetime | None = None,
+) -> CertificationRead:
+    """Revoke a certificate, with the reason: from the day of `now` (default: this moment) it
+    counts for nothing and shows as revoked (its pages, lists, its verification page).
+    Revoking twice is a Conflict."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(N_("give the reason for revoking the certificate"))
+    if len(reason) > MAX_REVOCATION_REASON:
+        raise InvalidInput(
+            N_("the reason is longer than {limit} characters"), limit=MAX_REVOCATION_REASON
+        )
+    cert = session.get(Certification, certificate_id)
+    if cert is None:
+        raise NotFound(N_("certificate not found"))
+    if cert.revoked_at is not None:
+        raise Conflict(N_("the certificate is already revoked"))
+    cert.revoked_at = now or utcnow()
+    cert.revoked_reason = reason
+    cert.revoked_by_user_id = user.id if user else None
+    session.flush()
+    agents = org_service.agents_by_ids(session=session, agent_ids=[cert.agent_id])
+    [read] = _reads(
+        [cert],
+        {agent.id: agent for agent in agents},
+        _types_by_code(session),
+        cert.revoked_at.astimezone(_zone()).date(),
+        _programme_codes(session),
+    )
+    return read
+
+
+# --- expiry: the trainer's report and the agent's reminders --------------------------------
+
+
+def _renewed(cert: Certification, others: Iterable[Certification], today: date) -> bool:
+    """Whether a later certificate of the same type, not revoked, outlasts this one."""
+    for other in others:
+        if other.cert_type != cert.cert_type or other.issued_on <= cert.issued_on:
+            continue
+        revoked = revoked_on(other)
+        if revoked is not None and revoked <= today:
+            continue
+        if other.expires_on is None or (
+            cert.expires_on is not None and other.expires_on > cert.expires_on
+        ):
+            return True
+    return False
+
+
+def _exams_to_retake(
+    session: Session, certificates: Iterable[Certification]
+) -> dict[int, list[ExamToRetake]]:
+    """Per certificate, the exams that renew it: those of the programme that awarded it, else
+    of every programme awarding its type."""
+    programmes = list(
+        session.scalars(select(CertificationProgramme).order_by(CertificationProgramme.code))
+    )
+    titles = {row[0]: row[1] for row in session.execute(select(Exam.code, Exam.title)).all()}
+    by_id = {row.id: row for row in programmes}
+    found: dict[int, list[ExamToRetake]] = {}
+    for cert in certificates:
+        chosen = (
+            [by_id[cert.programme_id]]
+            if cert.programme_id in by_id
+            else [row for row in programmes if row.cert_type == cert.cert_type]
+        )
+        codes: list[str] = []
+        for row in chosen:
+            codes += [code for code in json.loads(row.exam_codes_json) if code not in codes]
+        found[cert.id] = [ExamToRetake(code=code, title=titles.get(code, code)) for code in codes]
+    return found
+
+
+def _expiring(
+    session: Session, agent_ids: list[int] | None, today: date, until: date
+) -> list[Certification]:
+    """Certificates in force today, expiring by `until`, not renewed yet; soonest first."""
+    query = select(Certification).where(
+        Certification.issued_on <= today,
+        Certification.expires_on >= today,
+        Certification.expires_on <= until,
+        _not_revoked_by(today),
+    )
+    if agent_ids is None:
+        candidates = list(session.scalars(query))
+    else:
+        candidates = [
+            cert
+            for chunk in _chunks(agent_ids)
+            for cert in session.scalars(query.where(Certification.agent_id.in_(chunk)))
+        ]
+    holders = sorted({cert.agent_id for cert in candidates})
+    held: dict[int, list[Certification]] = {}
+    for chunk in _chunks(holders):
+        for cert in session.scalars(select(Certification).where(Certification.agent_id.in_(chunk))):
+            held.setdefault(cert.agent_id, []).append(cert)
+    expiring = [cert for cert in candidates if not _renewed(cert, held[cert.agent_id], today)]
+    expiring.sort(key=lambda c: (c.expires_on, c.agent_id, c.cert_type))
+    return expiring
+
+
+def expiring_certifications(
+    *, session: Session, scope: org_service.AgentScope, days: int, today: date
+) -> ExpiringReport:
+    """What expires from `today` through `days` later, among the agents the scope allows:
+    counts per type and the certificates, soonest first, with the exams that renew each. A
+    certificate already renewed (a later one outlasts it) or revoked is left out."""
+    if not 1 <= days <= 366:
+        raise InvalidInput(N_("the window is 1 to 366 days"))
+    until = today + timedelta(days=days)
+    agents = {
+        agent.id: org_service.agent_read(agent)
+        for agent in org_service.all_agents(session=session)
+        if scope.allows(agent)
+    }
+    expiring = [
+        cert
+        for cert in _expiring(session, None if scope.everyone else sorted(agents), today, until)
+        if cert.agent_id in agents
+    ]
+    types = _types_by_code(session)
+    reads = _reads(expiring, agents, types, today, _programme_codes(session))
+    exams = _exams_to_retake(session, expiring)
+    counts: dict[str, int] = {}
+    for cert in expiring:
+        counts[cert.cert_type] = counts.get(cert.cert_type, 0) + 1
+    return ExpiringReport(
+        today=today,
+        days=days,
+        until=until,
+        counts=[
+            TypeCount(cert_type=code, type_zh=kind.zh, type_en=kind.en, count=counts[code])
+            for code, kind in types.items()
+            if code in counts
+        ]
+        + [
+            TypeCount(cert_type=code, type_zh=code, type_en=code, count=number)
+            for code, number in counts.items()
+            if code not in types
+        ],
+        rows=[
+            ExpiringRow(
+                certification=read,
+                days_left=(cert.expires_on - today).days,  # type: ignore[operator]
+                exams=exams[cert.id],
+            )
+            for cert, read in zip(expiring, reads, strict=True)
+        ],
+    )
+
+
+def expiry_reminders(
+    *, session: Session, agent_id: int, today: date, within_days: int = REMINDER_DAYS
+) -> list[ExpiryReminder]:
+    """The agent's certificates expiring within `within_days` and not renewed yet, soonest
+    first, with the exams to re-take. The caller checks the viewer may see the agent."""
+    expiring = _expiring(session, [agent_id], today, today + timedelta(days=within_days))
+    types = _types_by_code(session)
+    exams = _exams_to_retake(session, expiring)
+    reminders = []
+    for cert in expiring:
+        assert cert.expires_on is not None
+        kind = types.get(cert.cert_type)
+        reminders.append(
+            ExpiryReminder(
+                certification_id=cert.id,
+                cert_type=cert.cert_type,
+                type_zh=kind.zh if kind else cert.cert_type,
+                type_en=kind.en if kind else cert.cert_type,
+                expires_on=cert.expires_on,
+                days_left=(cert.expires_on - today).days,
+                exams=exams[cert.id],
+            )
+        )
+    return reminders
+
+
+# --- verification codes and the public check ---------------------------------------------
+
+
+def new_verification_code() -> str:
+    """A random code printed on a certificate: 12 characters in three groups (60 bits)."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LETTERS))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalize_verification_code(text: str) -> str | None:
+    """A code as typed (any case, spaces or dashes anywhere, O for 0, I or L for 1) in its
+    printed form, or None when it cannot be one."""
+    raw = re.sub(r"[\s\-\u2010-\u2015\uff0d]", "", text).upper().translate(_CODE_MISREAD)
+    if len(raw) != _CODE_LETTERS or any(ch not in _CODE_ALPHABET for ch in raw):
+        return None
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def ensure_verification_code(*, session: Session, certificate_id: int) -> str:
+    """The certificate's verification code, given one now if it has none (when first
+    printed)."""
+    cert = session.get(Certification, certificate_id)
+    if cert is None:
+        raise NotFound(N_("certificate not found"))
+    if cert.verification_code is None:
+        code = new_verification_code()
+        # 60 random bits collide about never; the unique index would refuse it anyway.
+        while session.scalar(
+            select(Certification.id).where(Certification.verification_code == code)
+        ):
+            code = new_verification_code()
+        cert.verification_code = code
+        session.flush()
+    return cert.verification_code
+
+
+def certificate_document(
+    *, session: Session, certificate_id: int, scope: org_service.AgentScope
+) -> CertificateDocument:
+    """What the printed certificate says (its code made now if it had none); NotFound for a
+    certificate of an agent outside the scope, as for one that does not exist."""
+    cert = session.get(Certification, certificate_id)
+    if cert is None:
+        raise NotFound(N_("certificate not found"))
+    try:
+        agent = org_service.get_agent_or_raise(session=session, agent_id=cert.agent_id, scope=scope)
+    except NotFound:
+        raise NotFound(N_("certificate not found")) from None
+    code = ensure_verification_code(session=session, certificate_id=cert.id)
+    kind = get_certification_type(session=session, code=cert.cert_type)
+    return CertificateDocument(
+        certification_id=cert.id,
+        agent_name=agent.name,
+        employee_no=agent.employee_no,
+        type_zh=kind.zh if kind else cert.cert_type,
+        type_en=kind.en if kind else cert.cert_type,
+        issued_on=cert.issued_on,
+        expires_on=cert.expires_on,
+        verification_code=code,
+        revoked_on=revoked_on(cert),
+    )
+
+
+def verify_certificate(*, session: Session, code: str, today: date) -> Verification:
+    """The public check of a printed code: the holder's name, the type, the dates and whether
+    it is valid, expired or revoked on `today`; NotFound for a code no certificate has (the
+    same answer for a malformed one)."""
+    normalized = normalize_verification_code(code)
+    cert = (
+        session.scalar(select(Certification).where(Certification.verification_code == normalized))
+        if normalized
+        else None
+    )
+    if cert is None:
+        raise NotFound(N_("no certificate has this verification code"))
+    [agent] = org_service.agents_by_ids(session=session, agent_ids=[cert.agent_id])
+    kind = get_certification_type(session=session, code=cert.cert_type)
+    status = certification_status(cert.issued_on, cert.expires_on, today, revoked_on(cert))
+    return Verification(
+        name=agent.name,
+        type_zh=kind.zh if kind else cert.cert_type,
+        type_en=kind.en if kind else cert.cert_type,
+        issued_on=cert.issued_on,
+        expires_on=cert.expires_on,
+        # Not yet valid reads as not valid: the page has only three answers.
+        status="revoked"
+        if status == "revoked"
+        else "expired"
+        if status in ("expired", "pending")
+        else "valid",
+    )
 
 
 # --- import: the certificates importer ---------------------------------------------------
@@ -586,20 +962,31 @@ def import_certifications(
 __all__ = [
     "BUILTIN_TYPES",
     "CERTIFICATES_IMPORTER",
+    "EXPIRING_REPORT_DAYS",
     "EXPIRING_SOON_DAYS",
+    "REMINDER_DAYS",
     "STATUS_NAMES",
     "add_certification_type",
     "add_months",
+    "certificate_document",
     "certification_status",
     "certifications_of",
     "default_expiry",
+    "ensure_verification_code",
+    "expiring_certifications",
+    "expiry_reminders",
     "get_certification_type",
     "import_certifications",
     "known_certification_types",
     "list_certification_types",
     "list_certifications",
+    "new_verification_code",
+    "normalize_verification_code",
     "parse_date",
     "preview_certifications",
     "record_certification",
+    "revoke_certification",
+    "revoked_on",
     "valid_certifications",
+    "verify_certificate",
 ]

@@ -24,7 +24,6 @@ from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.i18n import N_
 from agentladder.org import service as org_service
 from agentladder.org.schemas import AgentRead
-from agentladder.training.certifications import programmes
 from agentladder.training.exams import review
 from agentladder.training.exams.schemas import (
     AttemptResult,
@@ -44,6 +43,7 @@ from agentladder.training.exams.schemas import (
     SlotResult,
 )
 from agentladder.training.models import AttemptSlot, Exam, ExamAttempt
+from agentladder.training.programmes import service as programmes
 from agentladder.training.questions import grading
 from agentladder.training.questions import service as bank
 from agentladder.training.questions.schemas import Question
@@ -692,7 +692,8 @@ def _slot_result(
         grade = grading.grade_response(question, response)
         feedback = list(grade.feedback)
         state = grade.state
-        if row.mark is not None and question.type == "essay":
+        # A marked essay takes its state from the mark; a blank one stays unanswered.
+        if row.mark is not None and question.type == "essay" and not grading.is_blank(response):
             state = (
                 "right"
                 if row.fraction and row.fraction > 0.999999

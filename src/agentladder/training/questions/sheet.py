@@ -113,10 +113,23 @@ def _percents_cell(text: str) -> list[float]:
     return values
 
 
+# One msgid per letter: a column's label is translated as it is, with no parameters.
+_OPTION_LABELS = {
+    "A": N_("Option A"),
+    "B": N_("Option B"),
+    "C": N_("Option C"),
+    "D": N_("Option D"),
+    "E": N_("Option E"),
+    "F": N_("Option F"),
+    "G": N_("Option G"),
+    "H": N_("Option H"),
+}
+
+
 def _option_column(letter: str) -> Column:
     return Column(
         f"option_{letter.lower()}",
-        N_("Option {letter}").replace("{letter}", letter),
+        _OPTION_LABELS[letter],
         zh=(f"选项{letter}", f"选项 {letter}", letter),
         en=(f"option {letter.lower()}", f"option_{letter.lower()}"),
         example={"A": "安心宽带 100M", "B": "安心宽带 300M", "C": "安心宽带 1000M"}.get(letter, ""),
@@ -167,7 +180,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "explanation",
-        N_("Explanation"),
+        N_("Answer explanation"),
         zh=("解析", "答案解析"),
         en=("explanation", "analysis"),
         example="300M 套餐即安心宽带 300M。",

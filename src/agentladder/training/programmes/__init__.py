@@ -1,0 +1,1 @@
+"""Certification programmes: the exams whose pass awards a certification type."""
