@@ -99,8 +99,10 @@ class QuestionCategory(Base):
     __tablename__ = "question_categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # CASCADE: emptying the table (a demo reset, a restore) deletes a tree in any row order;
+    # the bank itself never deletes a category that files questions (they RESTRICT it).
     parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("question_categories.id", ondelete="RESTRICT"), index=True
+        ForeignKey("question_categories.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(255))
     path_json: Mapped[str] = mapped_column(String(2000), unique=True)

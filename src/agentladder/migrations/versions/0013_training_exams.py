@@ -33,7 +33,7 @@ def upgrade() -> None:
             ["parent_id"],
             ["question_categories.id"],
             name=op.f("fk_question_categories_parent_id_question_categories"),
-            ondelete="RESTRICT",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_question_categories")),
         sa.UniqueConstraint("path_json", name=op.f("uq_question_categories_path_json")),
