@@ -66,7 +66,7 @@ def questions_import(
                 session=session,
                 data=data,
                 file_name=file.name,
-                bank_format=bank_format.value if bank_format else None,  # type: ignore[arg-type]
+                bank_format=bank_format.value if bank_format else None,
                 category=parse_category_path(category or ""),
                 dry_run=dry_run,
             )
@@ -109,7 +109,7 @@ def questions_export(
         with session_scope() as session:
             data, left_out = importing.export_questions(
                 session=session,
-                bank_format=bank_format.value,  # type: ignore[arg-type]
+                bank_format=bank_format.value,
                 category=parse_category_path(category or ""),
             )
     except DomainError as exc:

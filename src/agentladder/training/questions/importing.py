@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,7 @@ class BankItem:
     name: str
     skipped: str | None = None  # msgid: why a type the bank lacks is left out
     error: str | None = None  # msgid: why a question of a known type cannot be read
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, NotFound
@@ -242,7 +243,7 @@ def get_question(*, session: Session, question_id: int, version: int | None = No
         version_id=stored.id,
         version=stored.version,
         versions=row.latest_version,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         attempted=was_attempted(session=session, question_id=row.id),
         question=version_question(stored, path),
         updated_at=stored.created_at,
@@ -346,7 +347,7 @@ def delete_question(*, session: Session, question_id: int) -> None:
     session.flush()
 
 
-def _current_join():  # type: ignore[no-untyped-def]
+def _current_join() -> ColumnElement[bool]:
     return and_(
         VersionRow.question_id == QuestionRow.id,
         VersionRow.version == QuestionRow.latest_version,
@@ -414,12 +415,12 @@ def find_questions(*, session: Session, query: QuestionFilter) -> QuestionPage:
         QuestionSummary(
             id=question.id,
             name=version.name,
-            type=version.type,  # type: ignore[arg-type]
-            difficulty=version.difficulty,  # type: ignore[arg-type]
+            type=version.type,
+            difficulty=version.difficulty,
             default_mark=version.default_mark,
             category=paths.get(question.category_id, ()),
             tags=tuple(tags.get(question.id, ())),
-            status=question.status,  # type: ignore[arg-type]
+            status=question.status,
             version=version.version,
             updated_at=version.created_at,
         )
@@ -541,4 +542,4 @@ def version_owners(*, session: Session, version_ids: Iterable[int]) -> dict[int,
     rows = session.execute(
         select(VersionRow.id, VersionRow.question_id).where(VersionRow.id.in_(ids))
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
