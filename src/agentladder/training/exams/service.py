@@ -712,6 +712,29 @@ def _slot_result(
     )
 
 
+def _result_read(
+    attempt: ExamAttempt, exam: Exam, agent: AgentRead, slots: Sequence[SlotResult] = ()
+) -> AttemptResult:
+    return AttemptResult(
+        id=attempt.id,
+        exam_code=exam.code,
+        exam_title=exam.title,
+        agent_id=attempt.agent_id,
+        employee_no=agent.employee_no,
+        agent_name=agent.name,
+        number=attempt.number,
+        state=attempt.state,
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        marks=attempt.marks,
+        max_marks=attempt.max_marks,
+        percent=attempt.percent,
+        passed=attempt.passed,
+        source=attempt.source,
+        slots=list(slots),
+    )
+
+
 def attempt_result(
     *, session: Session, attempt_id: int, with_slots: bool = True, agent_id: int | None = None
 ) -> AttemptResult:
@@ -735,24 +758,7 @@ def attempt_result(
             )
             for row in rows
         ]
-    return AttemptResult(
-        id=attempt.id,
-        exam_code=exam.code,
-        exam_title=exam.title,
-        agent_id=attempt.agent_id,
-        employee_no=agent.employee_no,
-        agent_name=agent.name,
-        number=attempt.number,
-        state=attempt.state,
-        started_at=attempt.started_at,
-        submitted_at=attempt.submitted_at,
-        marks=attempt.marks,
-        max_marks=attempt.max_marks,
-        percent=attempt.percent,
-        passed=attempt.passed,
-        source=attempt.source,
-        slots=slots,
-    )
+    return _result_read(attempt, exam, agent, slots)
 
 
 def attempt_review(
@@ -832,25 +838,7 @@ def exam_attempts(
         agent = agents.get(attempt.agent_id)
         if agent is None or attempt.agent_id not in allowed:
             continue
-        results.append(
-            AttemptResult(
-                id=attempt.id,
-                exam_code=exam.code,
-                exam_title=exam.title,
-                agent_id=attempt.agent_id,
-                employee_no=agent.employee_no,
-                agent_name=agent.name,
-                number=attempt.number,
-                state=attempt.state,
-                started_at=attempt.started_at,
-                submitted_at=attempt.submitted_at,
-                marks=attempt.marks,
-                max_marks=attempt.max_marks,
-                percent=attempt.percent,
-                passed=attempt.passed,
-                source=attempt.source,
-            )
-        )
+        results.append(_result_read(attempt, exam, agent))
     return results
 
 
