@@ -53,7 +53,6 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("Decisions"), "/ladder/decisions", Permission.LADDER_REPORTS),
     (N_("KPIs"), "/kpis", Permission.METRICS_VIEW),
     (N_("QA"), "/quality", Permission.QA_DASHBOARD),
-    (N_("Question bank"), "/training/questions", Permission.TRAINING_MANAGE),
     (N_("Exams"), "/exams", Permission.EXAM_RESULTS),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),

@@ -4,7 +4,7 @@ the agent sees it (never the key before submission), and the results and statist
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -34,7 +34,7 @@ class Section(BaseModel):
     types: tuple[QuestionType, ...] = ()
     tag: str | None = Field(default=None, max_length=100)
     count: int = Field(default=0, ge=0, le=500)
-    question_ids: tuple[int, ...] = ()
+    question_ids: tuple[Annotated[int, Field(ge=1, le=2**31 - 1)], ...] = ()
     mark: float | None = Field(default=None, ge=0, le=1000)
 
     @model_validator(mode="after")
