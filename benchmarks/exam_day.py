@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_db import pg_database
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "agentladder_bench_exam"
@@ -105,28 +106,6 @@ def make_settings(url: str, data_dir: Path) -> Any:
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def pg_database(admin_url: str, create: bool) -> str:
-    """Create (or only drop) the benchmark database next to the admin URL's; its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": PG_DATABASE},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"'))
-        if create:
-            connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    admin.dispose()
-    return url.set(database=PG_DATABASE).render_as_string(hide_password=False)
 
 
 def question(kind: str, index: int) -> Any:
@@ -984,14 +963,14 @@ def main() -> None:
         os.environ["AGENTLADDER_ARGON2_TIME_COST"] = "1"
         os.environ["AGENTLADDER_ARGON2_MEMORY_KIB"] = "8"
 
-    url = pg_database(args.pg_admin_url, create=True)
+    url = pg_database(args.pg_admin_url, PG_DATABASE, create=True)
     data_dir = Path(tempfile.mkdtemp(prefix="exam-day-"))
     finished = False
     try:
         result = asyncio.run(bench(args, url, data_dir))
         finished = True
     finally:
-        pg_database(args.pg_admin_url, create=False)
+        pg_database(args.pg_admin_url, PG_DATABASE, create=False)
         if finished:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:

@@ -51,10 +51,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_db import pg_database
 
 RESULTS = Path(__file__).parent / "results" / "ladder_performance.json"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_DATABASE = "bench_ladder"
+LOOKBACK_MONTHS = 12  # the longest evidence window a policy reads
 FIRST_MONTH = (2025, 1)
 AGENTS_PER_TEAM = 15
 SKILL_GROUPS = ("general", "billing", "complaints", "sales", "vip", "english")
@@ -419,7 +421,6 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
     """What reading a run's evidence window costs as the product reads it
     (`external.external_facts_between`, whatever it does in the code measured), against a
     plain column read of the same rows and a read of only what the rules use."""
-    from agentladder.ladder.runs import LOOKBACK_MONTHS, _month_labels_back, _quarter_of
     from sqlalchemy import select
 
     from agentladder.db import session_scope
@@ -429,8 +430,12 @@ def phase_probe_gather(url: str, data_dir: Path, months: int) -> dict[str, Any]:
 
     settings = make_settings(url, data_dir)
     period = parse_period(month_label(months - 1))
-    labels = _month_labels_back(period, LOOKBACK_MONTHS)
-    window = sorted({*labels, *(_quarter_of(m) for m in labels), period.label})
+    # The window a run reads for a year-long metric: its months, and the quarters they close.
+    months = period.months_back(LOOKBACK_MONTHS)
+    window = sorted(
+        {*(m.label for m in months), *(m.quarter().label for m in months if m.closes_quarter())}
+        | {period.label}
+    )
     columns = (
         ExternalEvidence.period,
         ExternalEvidence.agent_id,
@@ -545,28 +550,6 @@ def spawn(phase: str, url: str, data_dir: Path, args: argparse.Namespace, months
     return result
 
 
-def pg_database(admin_url: str, create: bool) -> str:
-    """Create (or drop) the benchmark database next to the admin URL's; returns its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": PG_DATABASE},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"'))
-        if create:
-            connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    admin.dispose()
-    return url.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
 DEFAULT_PHASES = ("setup", "run", "rerun", "backtest", "probe-gather")
 
 
@@ -576,7 +559,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     if backend == "sqlite":
         url = f"sqlite:///{data_dir / 'bench.db'}"
     else:
-        url = pg_database(args.pg_admin_url, create=True)
+        url = pg_database(args.pg_admin_url, PG_DATABASE, create=True)
     results: dict[str, Any] = {"database": url.split("@")[-1]}
     try:
         phases = args.phases.split(",") if args.phases else [*DEFAULT_PHASES]
@@ -596,7 +579,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             results["database_file_mib"] = round((data_dir / "bench.db").stat().st_size / 2**20, 1)
     finally:
         if backend == "postgresql":
-            pg_database(args.pg_admin_url, create=False)
+            pg_database(args.pg_admin_url, PG_DATABASE, create=False)
         shutil.rmtree(data_dir, ignore_errors=True)
     return results
 

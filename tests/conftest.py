@@ -83,20 +83,42 @@ def settings(tmp_path: Path, database_url: str) -> Iterator[Settings]:
     _empty_all_tables(database_url)
 
 
+# The id sequences used since they were last reset, with their tables.
+_USED_SEQUENCES = text(
+    """
+    SELECT s.relname, t.relname
+    FROM pg_class s
+    JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    JOIN pg_sequences q ON q.schemaname = current_schema() AND q.sequencename = s.relname
+    WHERE s.relkind = 'S' AND q.last_value IS NOT NULL
+    """
+)
+
+
 def _empty_all_tables(url: str) -> None:
+    """Delete every row a test left and reset the id sequences it used. On PostgreSQL only the
+    tables it wrote to: TRUNCATE of all of them cost ~80 ms a test, whatever it touched."""
     engine = get_engine(url)
+    tables = metadata.sorted_tables
     with engine.begin() as connection:
+        sequences: list[tuple[str, str]] = []
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(metadata.sorted_tables):
-                # SQLite checks ON DELETE RESTRICT row by row: a tree (question categories)
-                # loses its parent links before its rows.
-                for column in table.columns:
-                    if any(key.column.table is table for key in column.foreign_keys):
-                        connection.execute(table.update().values({column.name: None}))
-                connection.execute(delete(table))
+            sequences = [(seq, table) for seq, table in connection.execute(_USED_SEQUENCES)]
+            holding = connection.execute(
+                text("SELECT " + ", ".join(f'EXISTS (SELECT 1 FROM "{t.name}")' for t in tables))
+            ).one()
+            touched = {t.name for t, has_rows in zip(tables, holding, strict=True) if has_rows}
+            tables = [t for t in tables if t.name in touched]
+        for table in reversed(tables):
+            # ON DELETE RESTRICT is checked row by row: a tree (question categories) loses its
+            # parent links before its rows.
+            for column in table.columns:
+                if any(key.column.table is table for key in column.foreign_keys):
+                    connection.execute(table.update().values({column.name: None}))
+            connection.execute(delete(table))
+        for sequence, _table in sequences:
+            connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture

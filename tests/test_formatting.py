@@ -30,6 +30,10 @@ def test_values_are_written_by_their_unit() -> None:
     assert format_value(681_035, "s", "zh_Hans") == "189小时10分"
     assert format_value(1_234_567, "count", "en") == "1,234,567"
     assert format_value(87.54, "score", "zh_Hans") == "87.5"
+    # Course hours keep their half hour: 3.5 was written "4" as a count.
+    assert format_value(3.5, "hours", "en") == "3.5 h"
+    assert format_value(1_240.5, "hours", "zh_Hans") == "1,240.5小时"
+    assert format_value(12, "hours", "en") == "12 h"
     assert format_value(None, "rate", "en") == "—"
     assert format_value(float("nan"), "s", "en") == "—"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -49,6 +49,17 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_T = TypeVar("_T")
+# Values per IN (...) list: SQLite bounds the parameters of one statement.
+IN_CHUNK = 5000
+
+
+def in_chunks(values: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """The values in slices short enough for one IN (...) list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def utcnow() -> datetime:

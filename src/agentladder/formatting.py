@@ -28,6 +28,7 @@ NumberKind = Literal[
     "decimal3",
     "percent",
     "duration",
+    "hours",
     "score",
     "signed_score",
 ]
@@ -51,6 +52,7 @@ _UNIT_KINDS: dict[str, NumberKind] = {
     "count": "int",
     "score": "score",
     "ratio": "decimal2",
+    "hours": "hours",
 }
 
 
@@ -68,6 +70,9 @@ def format_number(value: float | int | None, kind: NumberKind, language: Languag
         return str(format_percent(value, format="#,##0.0%", locale=locale))
     if kind == "duration":
         return format_duration(value, language)
+    if kind == "hours":
+        hours = format_decimal(value, format="#,##0.#", locale=locale)
+        return translate(language, "{hours} h", hours=hours)
     return str(format_decimal(value, format=_DECIMAL_PATTERNS[kind], locale=locale))
 
 
@@ -90,7 +95,7 @@ def format_figure(message: str, params: Mapping[str, float], language: Language)
 
 
 def format_value(value: float | int | None, unit: str, language: Language) -> str:
-    """A metric's value written by its unit (85.9%, 4:23, 189 h 10 m, 1,234, 87.5)."""
+    """A metric's value written by its unit (85.9%, 4:23, 189 h 10 m, 1,234, 87.5, 3.5 h)."""
     return format_number(value, kind_of_unit(unit), language)
 
 

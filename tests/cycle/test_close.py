@@ -70,16 +70,19 @@ def test_close_twice_gives_the_same_values_and_decisions(utc: Settings) -> None:
             period=parse_period("2026-10"),
             progress=lambda step, done, total: seen.append((step, done, total)),
         )
-    assert [s.name for s in first.steps] == ["metrics", "autoqa", "ladder"]
+    assert [s.name for s in first.steps] == ["metrics", "exam_attempts", "autoqa", "ladder"]
     assert seen == [
         ("metrics", 0, 1),
         ("metrics", 1, 1),
+        ("exam_attempts", 0, 1),
+        ("exam_attempts", 1, 1),
         ("autoqa", 0, 1),
         ("autoqa", 1, 1),
         ("ladder", 0, 1),
         ("ladder", 1, 1),
     ]
-    metrics, _autoqa, ladder = first.steps
+    metrics, exam_attempts, _autoqa, ladder = first.steps
+    assert exam_attempts.figures == {"finished": 0}
     assert metrics.figures == {"values": metrics.figures["values"], "agents": 2, "queues": 1}
     assert metrics.figures["values"] > 0
     assert ladder.figures["decisions"] == {"promote": 2}
@@ -162,13 +165,25 @@ def subsystem_step() -> Iterator[list[str]]:
 def test_a_subsystem_step_runs_between_metrics_and_ladder(
     utc: Settings, subsystem_step: list[str]
 ) -> None:
-    assert [s.name for s in cycle_service.steps()] == ["metrics", "autoqa", "quality", "ladder"]
+    assert [s.name for s in cycle_service.steps()] == [
+        "metrics",
+        "exam_attempts",
+        "autoqa",
+        "quality",
+        "ladder",
+    ]
     with session_scope(utc) as session:
         build_centre(session)
     import_queue_log(utc, "october", october(1, 2))
     report = _close(utc)
     assert subsystem_step == ["2026-10"]
-    assert [s.name for s in report.steps] == ["metrics", "autoqa", "quality", "ladder"]
+    assert [s.name for s in report.steps] == [
+        "metrics",
+        "exam_attempts",
+        "autoqa",
+        "quality",
+        "ladder",
+    ]
     assert report.step("quality").figures == {"aggregates": 1}
 
 
@@ -180,7 +195,7 @@ def test_steps_are_ordered_by_what_they_follow(subsystem_step: list[str]) -> Non
     closing.register_close_step(closing.CloseStep("exams", "考试", "Exams", nothing), after="kb")
     closing.register_close_step(closing.CloseStep("kb", "知识库", "Knowledge", nothing))
     names = [s.name for s in closing.close_steps()]
-    assert names == ["metrics", "autoqa", "quality", "kb", "exams", "ladder"]
+    assert names == ["metrics", "exam_attempts", "autoqa", "quality", "kb", "exams", "ladder"]
     closing.register_close_step(closing.CloseStep("lost", "无", "Lost", nothing), after="nope")
     with pytest.raises(ValueError, match="nope"):
         closing.close_steps()
@@ -199,10 +214,11 @@ def test_cli_close_prints_a_summary_per_step(cli_env: Settings) -> None:
     document = runner.invoke(app, ["cycle", "close", "--period", "2026-10", "--format", "json"])
     assert document.exit_code == 0, document.output
     steps = json.loads(document.stdout)["steps"]
-    assert [s["step"] for s in steps] == ["metrics", "autoqa", "ladder"]
-    assert steps[1]["figures"] == {"transcripts": 0, "judged": 0}
-    assert steps[2]["figures"]["kept"] == 2
-    assert steps[2]["label"] == {"zh_Hans": "晋级评定", "en": "Run the ladder"}
+    assert [s["step"] for s in steps] == ["metrics", "exam_attempts", "autoqa", "ladder"]
+    assert steps[1]["figures"] == {"finished": 0}
+    assert steps[2]["figures"] == {"transcripts": 0, "judged": 0}
+    assert steps[3]["figures"]["kept"] == 2
+    assert steps[3]["label"] == {"zh_Hans": "晋级评定", "en": "Run the ladder"}
     rows = runner.invoke(app, ["cycle", "close", "--period", "2026-10", "--format", "csv"])
     assert rows.stdout.splitlines()[0] == "step,label,summary,seconds"
     refused = runner.invoke(app, ["cycle", "close", "--period", "2026-Q4"])

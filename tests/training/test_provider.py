@@ -11,9 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from agentladder import closing
 from agentladder.config import Settings
+from agentladder.db import utcnow
 from agentladder.external.models import ExternalEvidence
+from agentladder.formatting import format_value
 from agentladder.ladder.decisions import facts as ladder_facts
+from agentladder.ladder.policy import service as policy_service
+from agentladder.ladder.policy.schemas import EntrySpec
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact
 from agentladder.org import service as org_service
@@ -163,6 +168,16 @@ def test_course_hours_of_the_period_add_up(session: Session) -> None:
     assert (other.id, "training_hours") not in found
     only_hours = PROVIDER.facts(session=session, periods=[OCTOBER], metrics={"training_hours"})
     assert [fact.metric_id for _, fact in only_hours] == ["training_hours"]
+    # Shown in hours with the half hour kept (as a count 5.5 read "6"), summed over a window.
+    definition = metrics_service.metric_definition("training_hours")
+    assert definition is not None
+    assert format_value(5.5, definition.unit, "en") == "5.5 h"
+    assert format_value(5.5, definition.unit, "zh_Hans") == "5.5小时"
+    entry = EntrySpec.model_validate(
+        {"min_score": 60, "gates": [{"metric": "training_hours", "min": 40, "window_months": 12}]}
+    )
+    [gate] = policy_service.entry_gates(entry)
+    assert (gate.counts, gate.window_months) == (True, 12)
 
 
 def test_the_products_exam_score_wins_over_an_imported_one(session: Session) -> None:
@@ -321,3 +336,28 @@ def test_the_metrics_are_declared_by_the_training_provider(metric: str) -> None:
     definition = metrics_service.metric_definition(metric)
     assert definition is not None
     assert definition.subsystem == "training"
+
+
+def test_the_period_close_submits_attempts_whose_time_ran_out(
+    session: Session, settings: Settings
+) -> None:
+    build_bank(session)
+    started = utcnow() - timedelta(hours=1)
+    attempt_id = exams.start_attempt(
+        session=session,
+        exam_code=make_exam(session, time_limit_min=10),
+        agent_id=make_agent(session).id,
+        now=started,
+    )
+    [step] = [step for step in closing.close_steps() if step.name == "exam_attempts"]
+    context = closing.CloseContext(
+        session=session,
+        settings=settings,
+        period=OCTOBER,
+        allow_stale=False,
+        run_by=None,
+        progress=lambda done, total: None,
+    )
+    assert step.run(context) == {"finished": 1}
+    result = exams.attempt_result(session=session, attempt_id=attempt_id)
+    assert (result.state, result.submitted_at) == ("finished", started + timedelta(minutes=10))

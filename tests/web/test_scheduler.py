@@ -1,10 +1,11 @@
 """The period close on a schedule: the job with a fixed "now", its failure handling, and the
-one job `create_app` registers when the scheduler is on (no waiting for a real trigger)."""
+jobs `create_app` registers when the scheduler is on (no waiting for a real trigger); the job
+that submits exam attempts whose time ran out unseen."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,15 +14,18 @@ from fastapi.testclient import TestClient
 
 from agentladder.config import Settings
 from agentladder.cycle import service as cycle_service
-from agentladder.db import session_scope
+from agentladder.db import session_scope, utcnow
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
 from agentladder.periods import parse_period
+from agentladder.training.exams import service as exams
 from agentladder.web import scheduler
 from agentladder.web.app import create_app
 from tests.conftest import make_settings
 from tests.cycle.builders import build_centre, import_queue_log, october
+from tests.factories import make_agent
 from tests.ladder.builders import policy_text
+from tests.training.exams.test_service import build_bank, make_exam
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -79,7 +83,9 @@ def test_a_failed_close_is_logged_not_raised(
     assert "the scheduled close on 2026-11-03 failed" in caplog.text
 
 
-def test_create_app_with_the_scheduler_registers_one_close_job(settings: Settings) -> None:
+def test_create_app_with_the_scheduler_registers_the_close_and_overdue_jobs(
+    settings: Settings,
+) -> None:
     configured = make_settings(
         settings.data_dir, settings.resolved_database_url, cycle_close_day=5, cycle_close_hour=4
     )
@@ -87,8 +93,11 @@ def test_create_app_with_the_scheduler_registers_one_close_job(settings: Setting
     with TestClient(app):
         running = app.state.scheduler
         assert running.running
-        [job] = running.get_jobs()
-        assert job.id == scheduler.JOB_ID
+        jobs = {job.id: job for job in running.get_jobs()}
+        assert sorted(jobs) == sorted([scheduler.JOB_ID, scheduler.OVERDUE_JOB_ID])
+        assert jobs[scheduler.OVERDUE_JOB_ID].func is scheduler.finish_overdue_exams
+        assert jobs[scheduler.OVERDUE_JOB_ID].trigger.interval.total_seconds() == 60
+        job = jobs[scheduler.JOB_ID]
         assert job.func is scheduler.run_scheduled_close
         assert job.kwargs == {"settings": configured}
         fields = {field.name: str(field) for field in job.trigger.fields}
@@ -100,3 +109,20 @@ def test_create_app_with_the_scheduler_registers_one_close_job(settings: Setting
     plain = create_app(settings)
     with TestClient(plain):
         assert plain.state.scheduler is None
+
+
+def test_the_overdue_job_submits_an_attempt_nobody_came_back_to(settings: Settings) -> None:
+    started = utcnow() - timedelta(hours=1)
+    with session_scope(settings) as session:
+        build_bank(session)
+        agent = make_agent(session)
+        code = make_exam(session, time_limit_min=10)
+        attempt_id = exams.start_attempt(
+            session=session, exam_code=code, agent_id=agent.id, now=started
+        )
+    assert scheduler.finish_overdue_exams(settings=settings) == 1
+    assert scheduler.finish_overdue_exams(settings=settings) == 0
+    with session_scope(settings) as session:
+        result = exams.attempt_result(session=session, attempt_id=attempt_id)
+    assert result.state == "finished"
+    assert result.submitted_at == started + timedelta(minutes=10)

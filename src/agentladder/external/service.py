@@ -22,12 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agentladder.config import Language
-from agentladder.db import utcnow
+from agentladder.db import in_chunks, utcnow
 from agentladder.errors import InvalidInput
 from agentladder.external.models import ExternalEvidence
 from agentladder.i18n import N_
 from agentladder.imports import pipeline
-from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs, row_agent
 from agentladder.imports.schemas import ImportIssue, ImportResult, RowPlan
 from agentladder.imports.spec import (
     CellError,
@@ -58,7 +58,6 @@ _PERIOD_SPELLINGS = (
     (re.compile(r"^(\d{4})-(\d{2})-01(?: 00:00:00)?$"), "{0}-{1}"),
 )
 _CHINESE_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4"}
-_IN_CHUNK = 5000
 
 
 def accepted_metrics() -> dict[str, str]:
@@ -252,11 +251,7 @@ def _check(
     resolve = org_service.identity_resolver(session=session)
     checked: list[tuple[ParsedRow, int, float]] = []
     for row in rows:
-        identity = row.text("agent")
-        agent_id = resolve(identity) if identity else None
-        if identity and agent_id is None:
-            unknown = N_("no agent has this employee number or ACD identity")
-            problems.add(row.number, "agent", unknown, identity)
+        agent_id = row_agent(problems, row, resolve)
         value = _value(row, problems)
         period, metric_id = row.value("period"), row.value("metric")
         if agent_id is not None and period is not None and metric_id is not None:
@@ -273,10 +268,10 @@ def _check(
     agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
     periods = sorted({row.value("period") for row, _, _ in checked})
     existing: dict[tuple[int, str, str], ExternalEvidence] = {}
-    for start in range(0, len(agent_ids), _IN_CHUNK):
+    for chunk in in_chunks(agent_ids):
         for fact in session.scalars(
             select(ExternalEvidence).where(
-                ExternalEvidence.agent_id.in_(agent_ids[start : start + _IN_CHUNK]),
+                ExternalEvidence.agent_id.in_(chunk),
                 ExternalEvidence.period.in_(periods),
             )
         ):

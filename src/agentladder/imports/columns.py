@@ -3,6 +3,8 @@ spells it (checked against the stored name: a difference is only a warning)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agentladder.i18n import N_
 from agentladder.imports.spec import Column, ParsedRow, Problems
 from agentladder.tabular import fold_header
@@ -48,3 +50,16 @@ def name_differs(problems: Problems, row: ParsedRow, agent_name: str) -> None:
             severity="warning",
             name=agent_name,
         )
+
+
+def row_agent(
+    problems: Problems, row: ParsedRow, resolve: Callable[[str], int | None]
+) -> int | None:
+    """The agent the row's agent column names, or None (an unknown identity is a problem)."""
+    identity = row.text("agent")
+    agent_id = resolve(identity) if identity else None
+    if identity and agent_id is None:
+        problems.add(
+            row.number, "agent", N_("no agent has this employee number or ACD identity"), identity
+        )
+    return agent_id

@@ -328,6 +328,8 @@ class Permission(StrEnum):
     TRAINING_MANAGE = "training.manage"
     EXAMS_TAKE = "training.take"
     EXAM_RESULTS = "training.results"
+    # The exams page: an agent's own exams, or the results of those who read them.
+    EXAMS_PAGE = "training.exams"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -367,6 +369,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.TRAINING_MANAGE: frozenset({"admin", "trainer"}),
     Permission.EXAMS_TAKE: frozenset({"agent"}),
     Permission.EXAM_RESULTS: frozenset({"admin", "manager", "team_lead", "trainer"}),
+    Permission.EXAMS_PAGE: frozenset({"admin", "manager", "team_lead", "trainer", "agent"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

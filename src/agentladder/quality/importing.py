@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agentladder.db import utcnow
+from agentladder.db import in_chunks, utcnow
 from agentladder.errors import InvalidInput
 from agentladder.i18n import N_
 from agentladder.imports import pipeline
-from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs, row_agent
 from agentladder.imports.schemas import ImportResult, RowPlan
 from agentladder.imports.spec import (
     CellError,
@@ -59,7 +59,6 @@ KIND = "qa_evaluations"
 DEFAULT_FORM_CODE = "default"
 ITEM_PREFIX = "item:"
 COMMENT_PREFIX = "comment:"
-_IN_CHUNK = 500
 
 # --- the answer of one item ----------------------------------------------------------------------
 
@@ -537,12 +536,12 @@ def _calibration_fits(
 
 def _stored_keys(session: Session, call_ids: list[str]) -> set[tuple[str, int | None, int]]:
     keys: set[tuple[str, int | None, int]] = set()
-    for start in range(0, len(call_ids), _IN_CHUNK):
+    for chunk in in_chunks(call_ids):
         rows = session.execute(
             select(
                 QaEvaluation.call_id, QaEvaluation.evaluator_user_id, QaEvaluation.form_version_id
             ).where(
-                QaEvaluation.call_id.in_(call_ids[start : start + _IN_CHUNK]),
+                QaEvaluation.call_id.in_(chunk),
                 QaEvaluation.status == "submitted",
             )
         ).all()
@@ -567,11 +566,7 @@ def _check(
     stored = _stored_keys(session, sorted({row.text("call_id") for row in rows}))
     checked: list[tuple[ParsedRow, EvaluationRowPlan, _Record]] = []
     for row in rows:
-        identity = row.text("agent")
-        agent_id = resolve(identity) if identity else None
-        if identity and agent_id is None:
-            unknown = N_("no agent has this employee number or ACD identity")
-            problems.add(row.number, "agent", unknown, identity)
+        agent_id = row_agent(problems, row, resolve)
         username = row.text("evaluator")
         evaluator = lookups.user(username) if username else None
         if username and evaluator is None:

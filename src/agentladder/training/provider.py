@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from agentladder.closing import CloseContext, CloseStep, StepFigures, register_close_step
 from agentladder.config import get_settings
+from agentladder.db import utcnow
 from agentladder.freshness import StaleInput, utc_text
 from agentladder.i18n import N_
 from agentladder.imports.models import FileImport
@@ -73,12 +75,12 @@ EXAMS_PASSED = MetricDefinition(
     sample="exams",
     bounds=(0, None),
 )
-# A count, so that a gate over a window adds the months up ("40 hours in 12 months").
+# Hours add up over a window: a gate reads "40 hours in 12 months" as the months' sum.
 TRAINING_HOURS = MetricDefinition(
     "training_hours",
     "培训学时",
     "Training hours",
-    "count",
+    "hours",
     "up",
     SOURCE,
     sample="courses",
@@ -275,5 +277,17 @@ def _exam_results_after(
                 moments[attempt_id] = moment
     return len(moments), max(moments.values(), default=None)
 
+
+def _close_exams(context: CloseContext) -> StepFigures:
+    """Submit the attempts whose time ran out unseen, so that the ladder counts them."""
+    context.progress(0, 1)
+    finished = exams_service.finish_overdue_attempts(session=context.session, now=utcnow())
+    context.progress(1, 1)
+    return {"finished": finished}
+
+
+register_close_step(
+    CloseStep("exam_attempts", "考试收卷", "Overdue exam attempts", run=_close_exams)
+)
 
 PROVIDER = TrainingProvider()

@@ -1,7 +1,9 @@
 """The period close on a schedule (`agentladder serve --scheduler`): an APScheduler job in the
 web server's process closes the previous month on `cycle_close_day` at `cycle_close_hour`, in
 the centre's time zone. The job computes before it decides, so it never meets stale evidence;
-a failure is logged and the server keeps serving. The cron alternative: docs/operations.md.
+a failure is logged and the server keeps serving. A second job submits, every minute, the exam
+attempts whose time ran out while nobody had them open. The cron alternative:
+docs/operations.md.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 
 from agentladder.config import Settings
 from agentladder.cycle import service as cycle_service
-from agentladder.db import session_scope
+from agentladder.db import session_scope, utcnow
+from agentladder.training.exams import service as exams_service
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "cycle-close"
+OVERDUE_JOB_ID = "exam-overdue"
 
 
 def run_scheduled_close(
@@ -46,6 +50,19 @@ def run_scheduled_close(
     return report
 
 
+def finish_overdue_exams(*, settings: Settings) -> int | None:
+    """Submit the exam attempts past their deadline; how many (None when it failed, logged)."""
+    try:
+        with session_scope(settings) as session:
+            finished = exams_service.finish_overdue_attempts(session=session, now=utcnow())
+    except Exception:
+        log.exception("finishing the overdue exam attempts failed; the next run tries again")
+        return None
+    if finished:
+        log.info("finished %d overdue exam attempt(s)", finished)
+    return finished
+
+
 def close_trigger(settings: Settings) -> Any:
     """The cron trigger: day `cycle_close_day` of every month at `cycle_close_hour`:00."""
     from apscheduler.triggers.cron import CronTrigger
@@ -59,7 +76,7 @@ def close_trigger(settings: Settings) -> Any:
 
 
 def start_scheduler(settings: Settings) -> Any:
-    """A started background scheduler with the one close job."""
+    """A started background scheduler with the close job and the overdue attempts job."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone=settings.tz)
@@ -72,6 +89,16 @@ def start_scheduler(settings: Settings) -> Any:
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        finish_overdue_exams,
+        trigger="interval",
+        minutes=1,
+        kwargs={"settings": settings},
+        id=OVERDUE_JOB_ID,
+        name="submit overdue exam attempts",
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.start()
     return scheduler

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,8 @@ from agentladder.org import service as org_service
 from agentladder.training.exams import moodle_grades
 from agentladder.training.exams import service as exams
 from agentladder.training.exams.schemas import ExamSettings
-from agentladder.training.models import AttemptSlot, ExamAttempt
+from agentladder.training.models import AttemptSlot, Certification, ExamAttempt
+from agentladder.training.programmes import service as programmes
 from agentladder.training.questions import service as bank
 from agentladder.training.questions.schemas import Question
 from tests.factories import make_agent
@@ -128,6 +129,31 @@ def test_the_same_file_again_changes_nothing(session: Session) -> None:
     chinese = _import(session, "moodle_grades_zh.csv")
     assert [row.action for row in chinese.preview.rows] == ["unchanged"] * 3
     assert len(_attempts(session)) == 3
+
+
+def test_a_pass_carried_over_awards_the_programmes_certificate(session: Session) -> None:
+    _exam(session)
+    _roster(session)
+    programmes.save_programme(
+        session=session,
+        programme_in=programmes.ProgrammeIn(
+            code="product", cert_type="product_knowledge", exam_codes=("MOODLE-1",)
+        ),
+        user_id=None,
+    )
+    _import(session, "moodle_grades_en.csv", dry_run=True)
+    assert session.scalars(select(Certification)).all() == []
+    assert _import(session, "moodle_grades_en.csv").applied
+    # Only Wang passed (80 %), on 5 March in Shanghai; the same file again awards nothing more.
+    [certificate] = session.scalars(select(Certification)).all()
+    wang = org_service.get_agent_by_employee_no(session=session, employee_no="100001")
+    assert wang is not None
+    assert (certificate.agent_id, certificate.cert_type) == (wang.id, "product_knowledge")
+    assert certificate.issued_on == date(2026, 3, 5)
+    assert certificate.source == "exam:MOODLE-1"
+    assert certificate.verification_code
+    _import(session, "moodle_grades_en.csv")
+    assert len(session.scalars(select(Certification)).all()) == 1
 
 
 def test_a_regraded_attempt_is_updated(session: Session) -> None:
@@ -241,39 +267,3 @@ def test_a_grade_only_report_and_new_numbers_after_online_attempts(session: Sess
 def test_the_exam_must_exist(session: Session) -> None:
     with pytest.raises(NotFound):
         _import(session, "moodle_grades_en.csv")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("5 March 2026, 10:02 AM", datetime(2026, 3, 5, 10, 2)),
-        ("5 March 2026  10:02 AM", datetime(2026, 3, 5, 10, 2)),
-        ("Thursday, 5 March 2026, 12:05 AM", datetime(2026, 3, 5, 0, 5)),
-        ("5 Mar 2026, 12:30 PM", datetime(2026, 3, 5, 12, 30)),
-        ("March 5, 2026, 10:02 PM", datetime(2026, 3, 5, 22, 2)),
-        ("2026年03月5日 10:02", datetime(2026, 3, 5, 10, 2)),
-        ("2026年3月5日 星期四 下午 2:02", datetime(2026, 3, 5, 14, 2)),
-        ("2026-03-05 10:02:30", datetime(2026, 3, 5, 10, 2, 30)),
-        ("31 February 2026, 10:02 AM", None),
-        ("yesterday", None),
-    ],
-)
-def test_moodle_times(text: str, expected: datetime | None) -> None:
-    assert moodle_grades.parse_moodle_time(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("29 mins 10 secs", 1750),
-        ("1 hour 5 mins", 3900),
-        ("1 day 2 hours", 93600),
-        ("45 secs", 45),
-        ("29 分钟 10 秒", 1750),
-        ("1 小时 5 分钟", 3900),
-        ("-", None),
-        ("soon", None),
-    ],
-)
-def test_moodle_durations(text: str, seconds: int | None) -> None:
-    assert moodle_grades.parse_duration(text) == seconds

@@ -428,7 +428,9 @@ def test_staff_lists_and_agents_own_page(world: ExamWorld) -> None:
         assert outside.status_code == (404 if username == "lead" else 200), username
         assert ("/exams/new" in client.get("/exams").text) == (username in ("admin", "trainer"))
     qa = client_for(world, "qa")
-    assert qa.get("/exams").status_code == 200
+    # A QA evaluator neither takes exams nor reads their results: no exams page (it was an
+    # empty page before the page had a permission of its own).
+    assert qa.get("/exams").status_code == 403
     assert qa.get("/api/exams").status_code == 403
     assert qa.get("/exams/ALL-1").status_code == 403
     agent = client_for(world, "agent")

@@ -313,7 +313,7 @@ class MetricGate:
     maximum: float | None
     window_months: int  # 1: this period's value
     gap: str = ""  # msgid of the gap sentence ("" for the generic one)
-    counts: bool = False  # a count adds up over a window; other values are averaged
+    counts: bool = False  # counts and hours add up over a window; other values are averaged
     gap_plural: str = ""
 
     @property

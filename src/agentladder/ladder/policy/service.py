@@ -42,6 +42,7 @@ from agentladder.ladder.policy.schemas import (
     _WithShorthands,
 )
 from agentladder.metrics import service as metrics_service
+from agentladder.metrics.schemas import SUMMED_UNITS
 from agentladder.org.schemas import LEVELS
 from agentladder.periods import Period
 from agentladder.tabular import decode_csv_bytes
@@ -244,7 +245,7 @@ def _entry_gates(entry: EntrySpec) -> list[MetricGate]:
                 maximum,
                 window,
                 shorthand.gap,
-                counts=definition.unit == "count",
+                counts=definition.unit in SUMMED_UNITS,
                 gap_plural=shorthand.gap_plural,
             )
         )
@@ -258,7 +259,7 @@ def _entry_gates(entry: EntrySpec) -> list[MetricGate]:
                 spec.min,
                 spec.max,
                 spec.window_months or (declared.window_months if declared else 1),
-                counts=declared is not None and declared.unit == "count",
+                counts=declared is not None and declared.unit in SUMMED_UNITS,
             )
         )
     return gates

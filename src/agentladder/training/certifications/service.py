@@ -23,11 +23,11 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from agentladder.config import get_settings
-from agentladder.db import utcnow
+from agentladder.db import in_chunks, utcnow
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
 from agentladder.imports import pipeline
-from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs, row_agent
 from agentladder.imports.spec import (
     Column,
     Importer,
@@ -103,13 +103,6 @@ STATUS_NAMES: dict[str, str] = {
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_LETTERS = 12  # 60 bits: guessing one of even a million codes takes ~10^12 tries
 _CODE_MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
-
-_IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _IN_CHUNK):
-        yield ids[start : start + _IN_CHUNK]
 
 
 # --- dates and validity --------------------------------------------------------------------
@@ -414,7 +407,7 @@ def list_certifications(
     else:
         found = [
             cert
-            for chunk in _chunks(sorted(agents))
+            for chunk in in_chunks(sorted(agents))
             for cert in session.scalars(query.where(Certification.agent_id.in_(chunk)))
         ]
     found = [cert for cert in found if cert.agent_id in agents]
@@ -445,7 +438,7 @@ def valid_certifications(
     empty when none."""
     wanted = sorted(set(agent_ids))
     held: dict[int, set[str]] = {agent_id: set() for agent_id in wanted}
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(wanted):
         rows = session.execute(
             select(Certification.agent_id, Certification.cert_type).where(
                 Certification.agent_id.in_(chunk),
@@ -559,12 +552,12 @@ def _expiring(
     else:
         candidates = [
             cert
-            for chunk in _chunks(agent_ids)
+            for chunk in in_chunks(agent_ids)
             for cert in session.scalars(query.where(Certification.agent_id.in_(chunk)))
         ]
     holders = sorted({cert.agent_id for cert in candidates})
     held: dict[int, list[Certification]] = {}
-    for chunk in _chunks(holders):
+    for chunk in in_chunks(holders):
         for cert in session.scalars(select(Certification).where(Certification.agent_id.in_(chunk))):
             held.setdefault(cert.agent_id, []).append(cert)
     expiring = [cert for cert in candidates if not _renewed(cert, held[cert.agent_id], today)]
@@ -814,15 +807,7 @@ def _check_certificates(
     default_source = f"import:{run.file_name}"[:200]
     checked: list[tuple[ParsedRow, int, CertificationTypeRead, date]] = []
     for row in rows:
-        identity = row.text("agent")
-        agent_id = resolve(identity) if identity else None
-        if identity and agent_id is None:
-            problems.add(
-                row.number,
-                "agent",
-                N_("no agent has this employee number or ACD identity"),
-                identity,
-            )
+        agent_id = row_agent(problems, row, resolve)
         type_text = row.text("cert_type")
         kind = types.get(fold_header(type_text)) if type_text else None
         if type_text and kind is None:
@@ -856,7 +841,7 @@ def _check_certificates(
     agent_ids = sorted({agent_id for _, agent_id, _, _ in checked})
     agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
     existing: dict[tuple[int, str, date], Certification] = {}
-    for chunk in _chunks(agent_ids):
+    for chunk in in_chunks(agent_ids):
         for cert in session.scalars(select(Certification).where(Certification.agent_id.in_(chunk))):
             existing[(cert.agent_id, cert.cert_type, cert.issued_on)] = cert
     planned: list[Planned[CertificationRowPlan]] = []

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from agentladder.db import utcnow
+from agentladder.db import in_chunks, utcnow
 from agentladder.errors import Conflict, NotFound
 from agentladder.i18n import N_
 from agentladder.imports import pipeline
-from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs
+from agentladder.imports.columns import AGENT_COLUMN, NAME_COLUMN, name_differs, row_agent
 from agentladder.imports.spec import (
     CellError,
     Column,
@@ -42,13 +41,6 @@ from agentladder.training.courses.schemas import (
     CourseRowPlan,
 )
 from agentladder.training.models import CourseRecord
-
-_IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _IN_CHUNK):
-        yield ids[start : start + _IN_CHUNK]
 
 
 def _read(record: CourseRecord, agent: AgentRead | None) -> CourseRead:
@@ -230,15 +222,7 @@ def _check_courses(
     resolve = org_service.identity_resolver(session=session)
     checked: list[tuple[ParsedRow, int, str, date, float]] = []
     for row in rows:
-        identity = row.text("agent")
-        agent_id = resolve(identity) if identity else None
-        if identity and agent_id is None:
-            problems.add(
-                row.number,
-                "agent",
-                N_("no agent has this employee number or ACD identity"),
-                identity,
-            )
+        agent_id = row_agent(problems, row, resolve)
         course: str | None = row.value("course")
         completed_on: date | None = row.value("completed_on")
         hours: float | None = row.value("hours")
@@ -255,7 +239,7 @@ def _check_courses(
     agent_ids = sorted({agent_id for _, agent_id, _, _, _ in checked})
     agents = {a.id: a for a in org_service.agents_by_ids(session=session, agent_ids=agent_ids)}
     existing: dict[tuple[int, str, date], CourseRecord] = {}
-    for chunk in _chunks(agent_ids):
+    for chunk in in_chunks(agent_ids):
         for record in session.scalars(select(CourseRecord).where(CourseRecord.agent_id.in_(chunk))):
             existing[(record.agent_id, record.course, record.completed_on)] = record
     planned: list[Planned[CourseRowPlan]] = []
@@ -339,7 +323,7 @@ def import_courses(
     )
     if result.applied and result.import_id is not None:
         # The ledger row is added after the rows are applied: point the records at it.
-        for chunk in _chunks(options.stored_ids):
+        for chunk in in_chunks(options.stored_ids):
             session.execute(
                 update(CourseRecord)
                 .where(CourseRecord.id.in_(chunk))

@@ -51,6 +51,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agentladder.db import in_chunks
 from agentladder.training.exams import service as exams_service
 from agentladder.training.exams import statistics
 from agentladder.training.exams.schemas import Blueprint, GradingMethod
@@ -62,7 +63,6 @@ from agentladder.training.questions.schemas import Question
 # Which attempts the statistics read: per agent the one the method counts, or all of them.
 AttemptChoice = Literal["highest", "first", "last", "all"]
 ATTEMPT_CHOICES: tuple[AttemptChoice, ...] = ("highest", "first", "last", "all")
-_IN_CHUNK = 5000  # ids per IN (...) list; SQLite limits bound parameters
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -204,9 +204,7 @@ class _Slot:
 
 def _slot_rows(session: Session, attempt_ids: Sequence[int]) -> dict[int, list[AttemptSlot]]:
     rows: dict[int, list[AttemptSlot]] = defaultdict(list)
-    ids = list(attempt_ids)
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start : start + _IN_CHUNK]
+    for chunk in in_chunks(attempt_ids):
         for row in session.scalars(select(AttemptSlot).where(AttemptSlot.attempt_id.in_(chunk))):
             rows[row.attempt_id].append(row)
     return rows

@@ -16,7 +16,7 @@ from rich.table import Table
 from agentladder.cli_imports import DryRunOption, EncodingOption, FileArgument, print_import
 from agentladder.cli_output import FormatOption, OutputFormat, console, emit, fail
 from agentladder.config import get_settings
-from agentladder.db import session_scope
+from agentladder.db import session_scope, utcnow
 from agentladder.errors import DomainError
 from agentladder.org import service as org_service
 from agentladder.training.exams import analysis, moodle_grades
@@ -230,6 +230,16 @@ def exams_grading_queue(fmt: FormatOption = OutputFormat.table) -> None:
         fmt,
         f"Essays to grade ({len(rows)})",
     )
+
+
+@exams_app.command("finish-overdue")
+def exams_finish_overdue() -> None:
+    """Submit the attempts whose time ran out while nobody had them open (a closed laptop), as
+    the server would on the agent's next request; for cron on a server run without
+    --scheduler."""
+    with session_scope() as session:
+        finished = exams_service.finish_overdue_attempts(session=session, now=utcnow())
+    console.print(f"Finished {finished} overdue attempt(s).")
 
 
 @attempts_app.command(

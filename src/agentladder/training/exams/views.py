@@ -54,7 +54,7 @@ from agentladder.training.questions.schemas import (
     parse_category_path,
 )
 from agentladder.validation import validation_problems
-from agentladder.web.auth import SelfUser, SessionDep, SettingsDep, request_language, requires
+from agentladder.web.auth import SessionDep, SettingsDep, request_language, requires
 from agentladder.web.params import RowId
 from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
@@ -65,6 +65,7 @@ api = APIRouter(tags=["exams"], responses=API_ERRORS)
 TrainingManageUser = Annotated[User, Depends(requires(Permission.TRAINING_MANAGE))]
 ExamsTakeUser = Annotated[User, Depends(requires(Permission.EXAMS_TAKE))]
 ExamResultsUser = Annotated[User, Depends(requires(Permission.EXAM_RESULTS))]
+ExamsPageUser = Annotated[User, Depends(requires(Permission.EXAMS_PAGE))]
 ExamCode = Annotated[str, Path(max_length=40, pattern=EXAM_CODE_PATTERN)]
 SlotNumber = Annotated[int, Path(ge=1, le=500)]
 
@@ -188,7 +189,7 @@ def _scoped_exams(session: Session, user: User) -> list[ExamRead]:
 
 
 @pages.get("/exams")
-def exams_page(request: Request, session: SessionDep, user: SelfUser) -> Response:
+def exams_page(request: Request, session: SessionDep, user: ExamsPageUser) -> Response:
     """An agent's exams (assigned, open, taken, with results); for staff who read results,
     every exam with its attempts."""
     mine = None

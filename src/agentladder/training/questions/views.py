@@ -84,7 +84,13 @@ FORMAT_NAMES = {"gift": N_("GIFT"), "moodle-xml": N_("Moodle XML"), "xlsx": N_("
 
 
 def _filter(
-    q: str, category: str, type: str, difficulty: str, tag: str, status: str, page: int
+    q: SearchText = "",
+    category: CategoryText = "",
+    type: ShortText = "",
+    difficulty: ShortText = "",
+    tag: ShortText = "",
+    status: ShortText = "active",
+    page: PageNumber = 1,
 ) -> QuestionFilter:
     # A value the bank does not know is no filter, not an error: links outlive types and tags.
     return QuestionFilter(
@@ -96,6 +102,10 @@ def _filter(
         search=q.strip(),
         page=page,
     )
+
+
+# The browser's and the API's filters, read from the same query parameters.
+BankFilter = Annotated[QuestionFilter, Depends(_filter)]
 
 
 @dataclass(frozen=True)
@@ -132,17 +142,10 @@ def bank_page(
     request: Request,
     session: SessionDep,
     user: TrainingUser,
-    q: SearchText = "",
-    category: CategoryText = "",
-    type: ShortText = "",
-    difficulty: ShortText = "",
-    tag: ShortText = "",
-    status: ShortText = "active",
-    page: PageNumber = 1,
+    query: BankFilter,
     deleted: ShortText = "",
 ) -> Response:
     """The bank: the category tree, search and filters, a page of questions."""
-    query = _filter(q, category, type, difficulty, tag, status, page)
     categories = bank.category_tree(session=session)
     return render(
         request,
@@ -519,16 +522,9 @@ def question_image(
 def api_questions(
     session: SessionDep,
     user: TrainingUser,
-    q: SearchText = "",
-    category: CategoryText = "",
-    type: ShortText = "",
-    difficulty: ShortText = "",
-    tag: ShortText = "",
-    status: ShortText = "active",
-    page: PageNumber = 1,
+    query: BankFilter,
 ) -> QuestionPage:
     """The bank's questions (current versions), filtered like the browser, newest first."""
-    query = _filter(q, category, type, difficulty, tag, status, page)
     return bank.find_questions(session=session, query=query)
 
 
