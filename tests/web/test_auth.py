@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from agentladder.config import Settings
@@ -11,7 +17,7 @@ from agentladder.db import session_scope
 from agentladder.org.accounts import service as accounts_service
 from agentladder.org.accounts.service import hash_password, password_hasher
 from agentladder.web.app import create_app
-from agentladder.web.auth import SESSION_COOKIE
+from agentladder.web.auth import DB_REQUESTS_IN_FLIGHT, SESSION_COOKIE, SessionDep
 from tests.factories import PASSWORD, csrf_token, login, make_agent, make_user
 
 
@@ -323,3 +329,35 @@ def test_trusted_proxies_must_be_addresses_or_ranges(settings: Settings) -> None
 
     with pytest.raises(ValidationError, match="not an address or CIDR range"):
         Settings(**{**settings.model_dump(), "trusted_proxies": ["10.0.0.0/33"]})
+
+
+def test_a_worker_lets_no_more_requests_at_the_database_than_it_has_connections(
+    settings: Settings,
+) -> None:
+    # 60 requests at once on anyio's 40 threads and a pool of 15 connections: without the
+    # worker's gate every thread could wait for a connection held by a request that waits for a
+    # thread, until the pool's 30 s timeout failed them (the exam-day benchmark stalled so).
+    app = create_app(settings)
+    lock = threading.Lock()
+    inside, most = 0, 0
+
+    @app.get("/test-database-slot")
+    def hold_a_connection(session: SessionDep) -> dict[str, int]:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        session.execute(text("SELECT 1"))
+        time.sleep(0.05)
+        with lock:
+            inside -= 1
+        return {"inside": inside}
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(*(client.get("/test-database-slot") for _ in range(60)))
+
+    responses = asyncio.run(burst())
+    assert [response.status_code for response in responses] == [200] * 60
+    assert 1 < most <= DB_REQUESTS_IN_FLIGHT

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from agentladder import __version__
@@ -114,6 +115,46 @@ def routers() -> list[tuple[APIRouter, str]]:
     ]
 
 
+class CsrfCookieAndHeaders:
+    """Give every request its CSRF nonce (a new cookie when the browser has none) and every
+    response the security headers. A plain ASGI middleware: Starlette's `BaseHTTPMiddleware`
+    runs each request in a task group with streaming wrappers, a cost on every answer saved."""
+
+    def __init__(self, app: ASGIApp, cookie_secure: bool) -> None:
+        self.app = app
+        self.cookie_secure = cookie_secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = Request(scope).cookies.get(CSRF_COOKIE)
+        state = scope.setdefault("state", {})
+        state["csrf_nonce"] = nonce or new_csrf_nonce()
+        state["viewer"] = None
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if nonce is None:
+                    cookie = Response()
+                    cookie.set_cookie(
+                        CSRF_COOKIE,
+                        state["csrf_nonce"],
+                        httponly=True,
+                        samesite="lax",
+                        secure=self.cookie_secure,
+                    )
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+                if scope["path"] == API_DOCS_PATH:
+                    headers["Content-Security-Policy"] = API_DOCS_CSP
+                for header, value in SECURITY_HEADERS.items():
+                    headers.setdefault(header, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 @dataclass(frozen=True)
 class RouteInfo:
     """A route as mounted, with the permission it declares (None for public routes)."""
@@ -153,27 +194,7 @@ def create_app(settings: Settings | None = None, scheduler: bool | None = None) 
     )
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def csrf_cookie_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        nonce = request.cookies.get(CSRF_COOKIE)
-        request.state.csrf_nonce = nonce or new_csrf_nonce()
-        request.state.viewer = None
-        response = await call_next(request)
-        if nonce is None:
-            response.set_cookie(
-                CSRF_COOKIE,
-                request.state.csrf_nonce,
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure,
-            )
-        if request.url.path == API_DOCS_PATH:
-            response.headers["Content-Security-Policy"] = API_DOCS_CSP
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
+    app.add_middleware(CsrfCookieAndHeaders, cookie_secure=settings.cookie_secure)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

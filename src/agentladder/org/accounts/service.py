@@ -12,7 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
 from agentladder.config import Settings
 from agentladder.db import utcnow
@@ -453,13 +453,18 @@ def start_session(*, session: Session, settings: Settings, user: User, client_ip
 
 def resolve_session(*, session: Session, token: str) -> User | None:
     """The active user behind a session token, or None when it is unknown or expired."""
-    row = session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == _token_hash(token))
-        .options(
-            selectinload(UserSession.user).selectinload(User.role_rows),
-            selectinload(UserSession.user).selectinload(User.led_teams),
+    # One query (joined, not select-in loads): every request of a signed-in user runs it.
+    row = (
+        session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _token_hash(token))
+            .options(
+                joinedload(UserSession.user).joinedload(User.role_rows),
+                joinedload(UserSession.user).joinedload(User.led_teams),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if row is None or row.expires_at <= utcnow() or not row.user.is_active:
         return None

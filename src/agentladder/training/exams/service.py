@@ -42,7 +42,7 @@ from agentladder.training.exams.schemas import (
     ShownSlot,
     SlotResult,
 )
-from agentladder.training.models import AttemptSlot, Exam, ExamAttempt
+from agentladder.training.models import AttemptSlot, Exam, ExamAttempt, QuestionVersion
 from agentladder.training.programmes import service as programmes
 from agentladder.training.questions import grading
 from agentladder.training.questions import service as bank
@@ -548,23 +548,28 @@ def save_answer(
     """Store the agent's answer to a slot (positions as shown). A save with a number not above
     the stored one changes nothing and returns what is stored (a repeated or late request);
     after the deadline the attempt is submitted and the save refused."""
-    attempt = _own_attempt(session, attempt_id, agent_id)
+    # The attempt, the slot (locked: two saves of one slot apply in turn) and its question in
+    # one round trip: every answer an agent gives comes through here.
+    found = session.execute(
+        select(ExamAttempt, AttemptSlot, QuestionVersion)
+        .join(AttemptSlot, AttemptSlot.attempt_id == ExamAttempt.id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+        .where(ExamAttempt.id == attempt_id, AttemptSlot.slot == answer.slot)
+        .with_for_update(of=AttemptSlot)
+    ).one_or_none()
+    attempt = found[0] if found else _own_attempt(session, attempt_id, agent_id)
+    if agent_id is not None and attempt.agent_id != agent_id:
+        raise NotFound(N_("attempt {id} does not exist"), id=attempt_id)
     if attempt.state == "in_progress" and _overdue(attempt, now):
         _submit(session, attempt, now)
         session.commit()
     if attempt.state != "in_progress":
         raise Conflict(N_("the attempt is already submitted"))
-    slot = session.scalar(
-        select(AttemptSlot)
-        .where(AttemptSlot.attempt_id == attempt.id, AttemptSlot.slot == answer.slot)
-        .with_for_update()
-    )
-    if slot is None or slot.question_version_id is None:
+    if found is None:
         raise NotFound(N_("the attempt has no question {slot}"), slot=answer.slot)
+    slot, version = found[1], found[2]
     if answer.seq > slot.response_seq:
-        question = bank.question_versions(session=session, version_ids=[slot.question_version_id])[
-            slot.question_version_id
-        ]
+        question = bank.version_question(version)
         stored = to_stored(question, json.loads(slot.option_order_json), answer.response)
         problem = grading.check_response(question, stored)
         if problem is not None:
