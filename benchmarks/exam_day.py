@@ -396,10 +396,11 @@ async def call(
     **kwargs: Any,
 ) -> httpx.Response:
     """Send a request until the server answers below 500: a failed connection or a server
-    error is retried unchanged after a jittered back-off."""
+    error is retried unchanged after a jittered back-off. The latency is the agent's wait: from
+    the first send to the answer, retries and back-off included."""
     tries = 0
+    started = time.perf_counter()
     while True:
-        started = time.perf_counter()
         recorder.requests += 1
         try:
             response = await browser.client.request(method, url, **kwargs)
