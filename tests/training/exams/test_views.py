@@ -422,6 +422,9 @@ def test_staff_lists_and_agents_own_page(world: ExamWorld) -> None:
         page = client.get("/exams/ALL-1")
         assert page.status_code == 200
         assert "王芳" in page.text
+        assert 'class="pager"' in page.text
+        # A page past the last shows the last: a bookmark outlives a shorter list.
+        assert "王芳" in client.get("/exams/ALL-1?page=9").text
         assert ("李强" in page.text) == (count == 2)
         assert client.get(f"/exams/ALL-1/attempts/{attempt_id}").status_code == 200
         outside = client.get(f"/exams/ALL-1/attempts/{other_id}")

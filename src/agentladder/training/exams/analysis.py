@@ -45,7 +45,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -125,6 +125,11 @@ class ItemRow(BaseModel):
     max_mark: float = Field(default=0, exclude=True)
     negcovar: bool = Field(default=False, exclude=True)
     varied: bool = Field(default=False, exclude=True)  # held different questions
+    # A varied slot's blueprint section, the category path or title it draws from, and whether
+    # at random (else its fixed questions were shuffled).
+    section: int | None = Field(default=None, exclude=True)
+    drawn_from: str = Field(default="", exclude=True)
+    random: bool = Field(default=False, exclude=True)
     question_type: str | None = Field(default=None, exclude=True)  # of the one question held
     imported: int = Field(default=0, exclude=True)  # attempts used that were imported
     questions: list[SlotQuestion] = Field(default_factory=list, exclude=True)
@@ -224,19 +229,29 @@ def _slots(attempts: Sequence[ExamAttempt], rows: dict[int, list[AttemptSlot]]) 
     return slots
 
 
-def _section_labels(blueprint: Blueprint) -> dict[int, str]:
+class _SlotLabel(NamedTuple):
+    """How a slot that held different questions is named."""
+
+    name: str  # Moodle's name, as the JSON reads it: "random (产品知识/宽带)"
+    drawn_from: str  # the category path or section title the page shows; "" for none
+    section: int  # the blueprint section's number
+    random: bool  # drawn at random (else fixed questions, shuffled)
+
+
+def _section_labels(blueprint: Blueprint) -> dict[int, _SlotLabel]:
     """Slot position -> the name of the blueprint section that fills it, for varied slots."""
-    labels: dict[int, str] = {}
+    labels: dict[int, _SlotLabel] = {}
     position = 0
     for index, section in enumerate(blueprint.sections, start=1):
+        path = "/".join(section.category)
         if section.question_ids:  # fixed questions, shuffled or mixed with imported attempts
-            label = section.title or f"section {index}"
-        elif section.category:
-            label = f"random ({'/'.join(section.category)})"
+            label = _SlotLabel(section.title or f"section {index}", section.title, index, False)
+        elif path:
+            label = _SlotLabel(f"random ({path})", path, index, True)
         elif section.title:
-            label = f"random ({section.title})"
+            label = _SlotLabel(f"random ({section.title})", section.title, index, True)
         else:
-            label = f"random (section {index})"
+            label = _SlotLabel(f"random (section {index})", "", index, True)
         for _ in range(section.slots):
             position += 1
             labels[position] = label
@@ -405,8 +420,9 @@ def exam_analysis(
     for slot, row in zip(slots, rows, strict=True):
         questions = _slot_questions(slot, known)
         imported = sum(1 for r in slot.rows if r is not None and r.question_version_id is None)
+        label = labels.get(slot.number)
         name, varied = _slot_name(
-            slot, questions, imported, labels.get(slot.number, f"random (Q. {slot.number})")
+            slot, questions, imported, label.name if label else f"random (Q. {slot.number})"
         )
         items.append(
             ItemRow(
@@ -423,6 +439,9 @@ def exam_analysis(
                 max_mark=slot.max_mark,
                 negcovar=row.negcovar,
                 varied=varied,
+                section=label.section if label and varied else None,
+                drawn_from=label.drawn_from if label and varied else "",
+                random=bool(label and varied and label.random),
                 question_type=_question_type(slot, known) if not varied else None,
                 imported=imported,
                 questions=questions,

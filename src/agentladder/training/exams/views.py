@@ -55,7 +55,9 @@ from agentladder.training.questions.schemas import (
 )
 from agentladder.validation import validation_problems
 from agentladder.web.auth import SessionDep, SettingsDep, request_language, requires
-from agentladder.web.params import RowId
+from agentladder.web.datatable import Column as DataColumn
+from agentladder.web.datatable import DataTable, PageSlice, paginate
+from agentladder.web.params import PageNumber, RowId
 from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
@@ -698,18 +700,36 @@ def grade_essay_form(
 
 @pages.get("/exams/{code}")
 def exam_page(
-    request: Request, session: SessionDep, user: ExamResultsUser, code: ExamCode
+    request: Request,
+    session: SessionDep,
+    user: ExamResultsUser,
+    code: ExamCode,
+    page: PageNumber = 1,
 ) -> Response:
-    """An exam's settings and the attempts of the agents in the user's scope."""
+    """An exam's settings and the attempts of the agents in the user's scope, a page of them
+    at a time (newest first)."""
     exam = exams_service.get_exam(session=session, code=code)
     can_manage = allows(user.roles, Permission.TRAINING_MANAGE)
+    attempts: PageSlice[Any] = paginate(
+        exams_service.exam_attempts(
+            session=session, code=code, scope=org_service.agent_scope(user)
+        ),
+        page,
+    )
     return render(
         request,
         "training/exams/exam.html",
         {
             "exam": exam,
-            "attempts": exams_service.exam_attempts(
-                session=session, code=code, scope=org_service.agent_scope(user)
+            "attempts": attempts.rows,
+            # Only the pager's links: the list keeps the service's order (newest first).
+            "table": DataTable(
+                table_id="exam-attempts",
+                path=f"/exams/{code}",
+                columns=[DataColumn("started", "", sortable=False)],
+                sort="started",
+                desc=True,
+                page=attempts,
             ),
             "problems": exams_service.blueprint_problems(session=session, blueprint=exam.blueprint)
             if can_manage
