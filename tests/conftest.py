@@ -46,6 +46,9 @@ def fresh_database_url(tmp_dir: Path, name: str) -> str:
         )
         connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
         connection.execute(text(f'CREATE DATABASE "{database}"'))
+        # A test database need not survive a crash: a commit that waits for the disk (~2 ms
+        # here, against 0.2 ms) only slows the suite down.
+        connection.execute(text(f'ALTER DATABASE "{database}" SET synchronous_commit = off'))
     admin.dispose()
     return url.set(database=database).render_as_string(hide_password=False)
 
