@@ -5,7 +5,8 @@ typed questions. Only `service.attempt_review` calls it, and only after submissi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from agentladder.training.exams.schemas import ReviewLine, SlotResult, SlotReview
@@ -14,6 +15,7 @@ from agentladder.training.questions.schemas import Question
 
 # A fraction this close to the best counts as the best (floats from imported files).
 _BEST = 1e-9
+_WILDCARD = re.compile(r"(?<!\\)\*")  # Moodle's short-answer wildcard; \* is a star
 
 
 def slot_review(
@@ -57,11 +59,11 @@ def slot_review(
         review.feedback = list(result.feedback)
         if kind == "short_answer":
             best = question.max_fraction
-            review.right_answers = [
-                choice.text.replace("\\*", "*")
+            review.right_answers = _readable_answers(
+                choice.text
                 for choice in question.choices
                 if choice.fraction > 0 and choice.fraction >= best - _BEST
-            ]
+            )
         elif kind == "numerical":
             best = question.max_fraction
             review.right_numbers = [
@@ -70,6 +72,17 @@ def slot_review(
                 if answer.value is not None and answer.fraction >= best - _BEST
             ]
     return review
+
+
+def _readable_answers(patterns: Iterable[str]) -> list[str]:
+    """Accepted answers as an agent reads them: a wildcard pattern without its wildcards
+    (*来电* -> 来电, \\* kept as *), each once, a bare * (any answer) left out."""
+    readable: list[str] = []
+    for pattern in patterns:
+        text = _WILDCARD.sub("", pattern).replace("\\*", "*").strip()
+        if text and text not in readable:
+            readable.append(text)
+    return readable
 
 
 def _choice_lines(question: Question, order: Sequence[int], response: Any) -> list[ReviewLine]:
