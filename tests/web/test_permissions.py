@@ -153,6 +153,12 @@ def read_clients(read_world: World) -> dict[str, TestClient]:
     return {role: login(TestClient(app), role) for role in ROLES}
 
 
+@pytest.fixture(scope="module")
+def anonymous_client(read_world: World) -> TestClient:
+    """A client that never logs in, on the shared world."""
+    return TestClient(create_app(read_world.settings))
+
+
 def _world_for(request: pytest.FixtureRequest, method: str) -> World:
     return request.getfixturevalue("read_world" if method == "GET" else "world")  # type: ignore[no-any-return]
 
@@ -658,13 +664,16 @@ def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> in
 def test_route_by_role(
     request: pytest.FixtureRequest, role: str, method: str, path: str, permission: Permission
 ) -> None:
-    world = _world_for(request, method)
-    if method == "GET":
+    allowed = role in MATRIX[permission]
+    # A refused request never reaches the route, so it changes nothing: it may use the shared
+    # world; an allowed unsafe one gets a world of its own.
+    world = _world_for(request, method if allowed else "GET")
+    if method == "GET" or not allowed:
         client = request.getfixturevalue("read_clients")[role]
     else:
         client = login(TestClient(create_app(world.settings)), role)
     status = _call(client, method, path, world.ids)
-    if role in MATRIX[permission]:
+    if allowed:
         assert status < 400, f"{role} should be allowed {method} {path}, got {status}"
     else:
         assert status == 403, f"{role} should be refused {method} {path}, got {status}"
@@ -674,8 +683,9 @@ def test_route_by_role(
 def test_route_without_login(
     request: pytest.FixtureRequest, method: str, path: str, permission: Permission
 ) -> None:
-    world = _world_for(request, method)
-    client = TestClient(create_app(world.settings))
+    # Refused before any route runs: the shared world serves every method.
+    world = _world_for(request, "GET")
+    client = request.getfixturevalue("anonymous_client")
     status = _call(client, method, path, world.ids)
     if path.startswith("/api"):
         assert status == 401
