@@ -71,11 +71,14 @@ class Analyzer:
         self._jieba = rjieba.Jieba()
         self._stemmer = snowballstemmer.stemmer("english")
         self._canonical: dict[str, str] = {}
+        # The words each folded term stands for (a group's words under its first one).
+        self._words: dict[str, set[str]] = {}
         for group in vocabulary.synonyms:
             words = [fold(word).strip() for word in group if fold(word).strip()]
             for word in words:
                 # A word in two groups keeps its first: the groups are the centre's to tidy.
-                self._canonical.setdefault(self._stem(word), self._stem(words[0]))
+                canonical = self._canonical.setdefault(self._stem(word), self._stem(words[0]))
+                self._words.setdefault(canonical, {canonical}).add(word)
         for term in (*vocabulary.terms, *(w for group in vocabulary.synonyms for w in group)):
             folded = fold(term).strip()
             if folded and not _LATIN.fullmatch(folded):
@@ -97,11 +100,7 @@ class Analyzer:
 
     def variants(self, term: str) -> list[str]:
         """The words a folded term stands for (itself and its group), to find it in a text."""
-        words = {term}
-        for group in self.vocabulary.synonyms:
-            folded = [fold(word).strip() for word in group]
-            if any(self._stem(word) == term for word in folded):
-                words.update(word for word in folded if word)
+        words = self._words.get(term, {term})
         return sorted(words, key=lambda word: (-len(word), word))
 
 

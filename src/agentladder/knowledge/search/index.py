@@ -11,7 +11,8 @@ are exact terms that must match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,37 +115,37 @@ class KnowledgeIndex:
             sounds=" ".join(sounds(terms(" ".join((item.title, *labels))))),
         )
 
-    def rebuild(self, items: Iterable[IndexedItem]) -> int:
-        """Replace the whole index with these items; how many."""
+    @contextmanager
+    def _writing(self) -> Iterator[tantivy.IndexWriter]:
+        """A writer whose changes are committed, merged and visible to searches on exit."""
         writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
-        writer.delete_all_documents()
-        count = 0
-        for item in items:
-            writer.add_document(self._document(item))
-            count += 1
+        yield writer
         writer.commit()
         writer.wait_merging_threads()
         self._index.reload()
+
+    def rebuild(self, items: Iterable[IndexedItem]) -> int:
+        """Replace the whole index with these items; how many."""
+        count = 0
+        with self._writing() as writer:
+            writer.delete_all_documents()
+            for item in items:
+                writer.add_document(self._document(item))
+                count += 1
         return count
 
     def put(self, items: Iterable[IndexedItem]) -> None:
         """Add the items, replacing what the index held under their ids."""
-        writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
-        for item in items:
-            writer.delete_documents_by_term("id", item.id)
-            writer.add_document(self._document(item))
-        writer.commit()
-        writer.wait_merging_threads()
-        self._index.reload()
+        with self._writing() as writer:
+            for item in items:
+                writer.delete_documents_by_term("id", item.id)
+                writer.add_document(self._document(item))
 
     def remove(self, ids: Iterable[int]) -> None:
         """Take the items out of the index."""
-        writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
-        for item_id in ids:
-            writer.delete_documents_by_term("id", item_id)
-        writer.commit()
-        writer.wait_merging_threads()
-        self._index.reload()
+        with self._writing() as writer:
+            for item_id in ids:
+                writer.delete_documents_by_term("id", item_id)
 
     def search(self, query: str, *, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
         """The best `limit` items for the query's terms under the filters, best first."""
