@@ -65,6 +65,10 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "agentladder.training.cli:training_app",
         "Training: question bank, exams, certifications, courses.",
     ),
+    "knowledge": LazyCommand(
+        "agentladder.knowledge.cli:knowledge_app",
+        "The knowledge library (KM系统库): search, import and export, vocabulary, points.",
+    ),
     "quality": LazyCommand(
         "agentladder.quality.cli:quality_app", "Service quality (质检): forms and QA scores."
     ),

@@ -101,7 +101,10 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 @contextmanager
 def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     """A session that commits when the block ends cleanly and rolls back otherwise."""
-    session = _session_factory((settings or get_settings()).resolved_database_url)()
+    chosen = settings or get_settings()
+    session = _session_factory(chosen.resolved_database_url)()
+    # Work that follows a commit outside the database (the search index) finds its files here.
+    session.info["data_dir"] = chosen.data_dir
     try:
         yield session
         session.commit()

@@ -29,6 +29,8 @@ NumberKind = Literal[
     "percent",
     "duration",
     "hours",
+    "points",
+    "per_thousand_calls",
     "score",
     "signed_score",
 ]
@@ -53,6 +55,8 @@ _UNIT_KINDS: dict[str, NumberKind] = {
     "score": "score",
     "ratio": "decimal2",
     "hours": "hours",
+    "points": "points",
+    "per_1000_calls": "per_thousand_calls",
 }
 
 
@@ -73,6 +77,12 @@ def format_number(value: float | int | None, kind: NumberKind, language: Languag
     if kind == "hours":
         hours = format_decimal(value, format="#,##0.#", locale=locale)
         return translate(language, "{hours} h", hours=hours)
+    if kind == "points":
+        points = format_decimal(value, format="#,##0.#", locale=locale)
+        return translate(language, "{points} pts", points=points)
+    if kind == "per_thousand_calls":
+        rate = format_decimal(value, format="#,##0.00", locale=locale)
+        return translate(language, "{rate} per 1,000 calls", rate=rate)
     return str(format_decimal(value, format=_DECIMAL_PATTERNS[kind], locale=locale))
 
 

@@ -95,4 +95,6 @@ EXTRACTION_KEYWORDS: tuple[str, ...] = (
     "CsrfFailed",
     "TableFileError",
     "PolicyError",
+    "PointRulesError",
+    "ItemNotFound",
 )

@@ -5,6 +5,7 @@ from agentladder.demo import models as demo_models
 from agentladder.external import models as external_models
 from agentladder.imports import models as imports_models
 from agentladder.ingest import models as ingest_models
+from agentladder.knowledge import models as knowledge_models
 from agentladder.ladder import models as ladder_models
 from agentladder.metrics import models as metrics_models
 from agentladder.org import models as org_models
@@ -18,6 +19,7 @@ __all__ = [
     "external_models",
     "imports_models",
     "ingest_models",
+    "knowledge_models",
     "ladder_models",
     "metadata",
     "metrics_models",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Iterator
@@ -18,6 +19,11 @@ from agentladder.db import get_engine, session_scope, upgrade_schema
 from agentladder.imports.stash import stash_upload
 from agentladder.ingest import jobs as jobs_service
 from agentladder.ingest import service as ingest_service
+from agentladder.knowledge.items import attachments as kb_attachments
+from agentladder.knowledge.items import importing as kb_importing
+from agentladder.knowledge.items import service as kb_service
+from agentladder.knowledge.points import service as kb_points
+from agentladder.knowledge.schemas import ItemDraft
 from agentladder.ladder.appeals import service as appeals_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.policy import service as policy_service
@@ -62,6 +68,7 @@ CERTIFICATES_CSV = "工号,认证类型,发证日期\nA0001,product_knowledge,20
 EVIDENCE_CSV = "工号,周期,指标,值,样本量\nA0001,2026-09,qa_score,90,8\n".encode()
 POLICY = policy_text(consecutive=1, approval="manager")
 AUTOQA_RULES = DEFAULT_RULES_PATH.read_text("utf-8")
+KB_RULES = kb_points.default_rules_text()
 # A1's call with a transcript, standing alone (not in the ACD data).
 # The question bank: a question to edit, and the form and JSON that store one.
 BANK_QUESTION = {
@@ -267,7 +274,9 @@ def _build_world(settings: Settings) -> World:
         autoqa_importing.import_transcripts(
             session=session, settings=settings, data=AUTOQA_TRANSCRIPT, file_name="t.jsonl"
         )
+        knowledge_ids = _knowledge_world(session, settings, a2)
         ids = {
+            **knowledge_ids,
             **qa_ids,
             **certification_ids,
             **bank_ids,
@@ -339,6 +348,71 @@ def _quality_world(
     session.add(sampled)
     session.flush()
     return {"evaluation_id": evaluation.id, "dispute_id": dispute.id, "sampled_id": sampled.id}
+
+
+KB_CASE = ItemDraft(
+    type="case",
+    title="光猫红灯",
+    category="宽带/故障",
+    situation="客户说光猫亮红灯。",
+    solution="检查光纤接头后重启。",
+    result="恢复上网。",
+    tags=["宽带"],
+)
+KB_CSV = "标题,类型,正文\n资费说明,问答,月租 59 元。\n".encode()
+KB_FORM = {
+    "type": "case",
+    "title": "权限测试案例",
+    "category": "宽带",
+    "situation": "情境",
+    "solution": "解决方案",
+    "result": "结果",
+    "tags": "测试",
+}
+# Item routes that act on the caller's own item: each role writes a draft of its own first.
+KB_OWN_ITEM_ROUTES = ("/edit", "/submit", "/archive", "/link", "/revisions", "/revert")
+
+
+def _knowledge_world(session: Session, settings: Settings, agent: Any) -> dict[str, Any]:
+    """Items written by `writer` (agent A2, none of the roles): a published case with a picture
+    (item_id), one waiting for review, an adopted one."""
+    writer = make_user(session, settings, "writer", ["agent"], agent=agent)
+    reviewer = accounts_service.get_user_by_username(session=session, username="target")
+    assert reviewer is not None
+
+    def publish(title: str) -> int:
+        item = kb_service.create_item(
+            session=session, draft=KB_CASE.model_copy(update={"title": title}), by=writer
+        )
+        kb_service.submit(session=session, item_id=item.id, by=writer)
+        kb_service.review(session=session, item_id=item.id, by=reviewer, decision="approve")
+        return item.id
+
+    item_id = publish("光猫红灯")
+    attachment = kb_attachments.add_attachment(
+        session=session,
+        data_dir=settings.ensure_data_dir(),
+        item_id=item_id,
+        by=writer,
+        name="p.png",
+        data=base64.b64decode(PIXEL_PNG),
+    )
+    adopted_id = publish("光猫红灯（最佳实践）")
+    kb_service.adopt(session=session, item_id=adopted_id, by=reviewer)
+    pending = kb_service.create_item(
+        session=session, draft=KB_CASE.model_copy(update={"title": "待审核"}), by=writer
+    )
+    kb_service.submit(session=session, item_id=pending.id, by=writer)
+    upload_id = stash_upload(
+        data_dir=settings.ensure_data_dir(), kind=kb_importing.KIND, data=KB_CSV, file_name="k.csv"
+    )
+    return {
+        "knowledge_upload_id": upload_id,
+        "item_id": item_id,
+        "attachment_id": attachment.id,
+        "adopted_item_id": adopted_id,
+        "pending_item_id": pending.id,
+    }
 
 
 def _certification_world(session: Session, agent: Any) -> dict[str, Any]:
@@ -610,6 +684,37 @@ def _payload(method: str, path: str) -> dict[str, Any]:
         },
     }
     bodies |= {
+        ("POST", "/knowledge/items"): {"data": KB_FORM},
+        ("POST", "/knowledge/import"): {
+            "files": {"file": ("k.csv", io.BytesIO(KB_CSV), "text/csv")}
+        },
+        ("POST", "/knowledge/import/{knowledge_upload_id}/apply"): {"data": {}},
+        ("POST", "/knowledge/items/{item_id}/edit"): {"data": {**KB_FORM, "title": "改过的"}},
+        ("POST", "/knowledge/preview"): {"json": {"text": "**粗体**"}},
+        ("POST", "/knowledge/duplicates"): {"json": {"title": "光猫红灯", "text": "重启光猫"}},
+        ("POST", "/knowledge/items/{item_id}/submit"): {"data": {}},
+        ("POST", "/knowledge/items/{item_id}/review"): {
+            "data": {"decision": "approve", "grade": "4"}
+        },
+        ("POST", "/knowledge/items/{item_id}/adopt"): {"data": {}},
+        ("POST", "/knowledge/items/{item_id}/sop"): {"data": {}},
+        ("POST", "/knowledge/items/{item_id}/archive"): {"data": {}},
+        ("POST", "/knowledge/items/{item_id}/link"): {"data": {"other_id": "1"}},
+        ("POST", "/knowledge/items/{item_id}/vote"): {"data": {"helpful": "yes"}},
+        ("POST", "/knowledge/items/{item_id}/comments"): {"data": {"body": "有用"}},
+        ("POST", "/knowledge/items/{item_id}/usages"): {"data": {"call_id": "q1"}},
+        ("POST", "/knowledge/items/{item_id}/attachments"): {
+            "files": {"file": ("note.txt", io.BytesIO("步骤".encode()), "text/plain")}
+        },
+        ("POST", "/knowledge/items/{item_id}/revert"): {"data": {"revision": "1"}},
+        ("POST", "/knowledge/settings/rules"): {"data": {"rules": KB_RULES}},
+        ("POST", "/knowledge/settings/vocabulary"): {
+            "data": {"terms": "光猫", "synonyms": "宽带 = 网络"}
+        },
+        ("POST", "/api/knowledge/items"): {"json": KB_CASE.model_dump()},
+        ("POST", "/api/knowledge/items/{item_id}/usages"): {"json": {"call_id": "q2"}},
+    }
+    bodies |= {
         ("POST", "/exams/{code}/start"): {"data": {}},
         ("POST", "/exams/attempts/{attempt_id}/save"): {"data": {"q1": "0"}},
         ("POST", "/exams/attempts/{attempt_id}/submit"): {"data": {"q1": "0"}},
@@ -653,10 +758,28 @@ def _call(client: TestClient, method: str, path: str, ids: dict[str, Any]) -> in
         location = started.headers.get("location", "")
         if started.status_code == 303 and location.startswith("/quality/evaluations/"):
             ids = {**ids, "evaluation_id": int(location.rsplit("/", 1)[1])}
+    if path.startswith("/knowledge/items/{item_id}"):
+        ids = _knowledge_item_for(client, path, ids)
     # A path parameter's converter (`{name:path}`) is no format spec.
     url = re.sub(r"\{(\w+):\w+\}", r"{\1}", path).format(**ids)
     response = client.request(method, url, follow_redirects=False, **_payload(method, path))
     return response.status_code
+
+
+def _knowledge_item_for(client: TestClient, path: str, ids: dict[str, Any]) -> dict[str, Any]:
+    """The item a library route acts on: the caller's own new draft for the author's routes, the
+    waiting item for a review, the adopted case for an SOP, else the published case."""
+    if path.endswith(KB_OWN_ITEM_ROUTES) or path.endswith("/attachments"):
+        created = client.post("/knowledge/items", data=KB_FORM, follow_redirects=False)
+        location = created.headers.get("location", "")
+        if created.status_code == 303 and location.startswith("/knowledge/items/"):
+            return {**ids, "item_id": int(location.rsplit("/", 1)[1])}
+        return ids
+    if path.endswith("/review"):
+        return {**ids, "item_id": ids["pending_item_id"]}
+    if path.endswith("/sop"):
+        return {**ids, "item_id": ids["adopted_item_id"]}
+    return ids
 
 
 @pytest.mark.parametrize("role", ROLES)

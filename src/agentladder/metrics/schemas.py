@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from agentladder.freshness import StaleInput
     from agentladder.periods import Period
 
-Unit = Literal["count", "s", "rate", "score", "hours"]
+Unit = Literal["count", "s", "rate", "score", "hours", "points", "per_1000_calls"]
 # Units whose monthly values add up over a window (a gate over 12 months reads their sum).
-SUMMED_UNITS: frozenset[str] = frozenset({"count", "hours"})
+SUMMED_UNITS: frozenset[str] = frozenset({"count", "hours", "points"})
 Direction = Literal["up", "down", "neutral"]
 # How a policy key written as a shorthand reads as a rule on the metric that declares it:
 #   min_value      entry gate: the period's value at least the key's number

@@ -393,6 +393,7 @@ BUILTIN_PROVIDERS = (
     # After external: the product's own exams and evaluations win over imported results.
     "agentladder.training.provider:PROVIDER",
     "agentladder.quality.provider:PROVIDER",
+    "agentladder.knowledge.provider:PROVIDER",
 )
 PROVIDER_ENTRY_POINTS = "agentladder.providers"
 

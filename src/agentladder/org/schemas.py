@@ -330,6 +330,16 @@ class Permission(StrEnum):
     EXAM_RESULTS = "training.results"
     # The exams page: an agent's own exams, or the results of those who read them.
     EXAMS_PAGE = "training.exams"
+    # The knowledge library: everyone reads published items and writes drafts of their own;
+    # reviewers approve or return submissions; trainers, QA and managers adopt best practices;
+    # the library's reports are for staff; its vocabulary, point rules and imports are kept by
+    # trainers and management.
+    KNOWLEDGE_READ = "knowledge.read"
+    KNOWLEDGE_WRITE = "knowledge.write"
+    KNOWLEDGE_REVIEW = "knowledge.review"
+    KNOWLEDGE_ADOPT = "knowledge.adopt"
+    KNOWLEDGE_REPORTS = "knowledge.reports"
+    KNOWLEDGE_MANAGE = "knowledge.manage"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -370,6 +380,12 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.EXAMS_TAKE: frozenset({"agent"}),
     Permission.EXAM_RESULTS: frozenset({"admin", "manager", "team_lead", "trainer"}),
     Permission.EXAMS_PAGE: frozenset({"admin", "manager", "team_lead", "trainer", "agent"}),
+    Permission.KNOWLEDGE_READ: _EVERYONE,
+    Permission.KNOWLEDGE_WRITE: _EVERYONE,
+    Permission.KNOWLEDGE_REVIEW: _STAFF,
+    Permission.KNOWLEDGE_ADOPT: frozenset({"admin", "manager", "qa", "trainer"}),
+    Permission.KNOWLEDGE_REPORTS: _STAFF,
+    Permission.KNOWLEDGE_MANAGE: frozenset({"admin", "manager", "trainer"}),
 }
 
 # Roles that see every agent; team leads see their teams' agents, agents only themselves.

@@ -76,6 +76,7 @@ def routers() -> list[tuple[APIRouter, str]]:
     """Every domain's routers with the prefix each is mounted under."""
     from agentladder.cycle import views as cycle_views
     from agentladder.ingest import views as ingest_views
+    from agentladder.knowledge import views as knowledge_views
     from agentladder.ladder import views as ladder_views
     from agentladder.metrics import views as metrics_views
     from agentladder.org import views as org_views
@@ -111,7 +112,8 @@ def routers() -> list[tuple[APIRouter, str]]:
         (ladder_views.api, "/api"),
         (cycle_views.pages, ""),
         (cycle_views.api, "/api"),
-        (quality_views.pages, ""),
+        (knowledge_views.pages, ""),
+        (knowledge_views.api, "/api"),
     ]
 
 

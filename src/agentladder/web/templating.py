@@ -55,6 +55,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     (N_("QA"), "/quality", Permission.QA_DASHBOARD),
     (N_("Exams"), "/exams", Permission.EXAM_RESULTS),
     (N_("Certifications"), "/certifications", Permission.CERTIFICATIONS_VIEW),
+    (N_("Knowledge"), "/knowledge", Permission.KNOWLEDGE_READ),
     (N_("Imports"), "/imports", Permission.IMPORTS_MANAGE),
     (N_("Evidence"), "/ladder/evidence", Permission.EVIDENCE_IMPORT),
     (N_("Policy"), "/ladder/policy", Permission.LADDER_POLICY),
@@ -99,6 +100,14 @@ SECTION_TABS: dict[str, tuple[tuple[str, str, Permission], ...]] = {
         (N_("Past evaluations"), "/quality/evaluations/import", Permission.QA_IMPORT),
         (N_("Automatic QA"), "/quality/autoqa/calls", Permission.AUTOQA_VIEW),
         (N_("Auto-QA rules"), "/quality/autoqa/rules", Permission.QA_IMPORT),
+    ),
+    "/knowledge": (
+        (N_("Library"), "/knowledge", Permission.KNOWLEDGE_READ),
+        (N_("My contributions"), "/knowledge/mine", Permission.KNOWLEDGE_WRITE),
+        (N_("Knowledge review"), "/knowledge/review", Permission.KNOWLEDGE_REVIEW),
+        (N_("Knowledge reports"), "/knowledge/reports", Permission.KNOWLEDGE_REPORTS),
+        (N_("Knowledge import"), "/knowledge/import", Permission.KNOWLEDGE_MANAGE),
+        (N_("Knowledge settings"), "/knowledge/settings", Permission.KNOWLEDGE_MANAGE),
     ),
 }
 

@@ -25,6 +25,8 @@ import rjieba
 import snowballstemmer
 from pypinyin import lazy_pinyin
 
+# Words whose stems an analyzer remembers (a library's vocabulary is far smaller).
+_STEM_CACHE_WORDS = 500_000
 # Frequency given to the centre's terms: high enough that jieba keeps them whole.
 TERM_FREQUENCY = 20_000
 
@@ -70,6 +72,8 @@ class Analyzer:
         self.vocabulary = vocabulary
         self._jieba = rjieba.Jieba()
         self._stemmer = snowballstemmer.stemmer("english")
+        # Stemming is most of the cost of analysing a bilingual text; a library repeats words.
+        self._stems: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
         # The words each folded term stands for (a group's words under its first one).
         self._words: dict[str, set[str]] = {}
@@ -85,7 +89,12 @@ class Analyzer:
                 self._jieba.add_word(folded, TERM_FREQUENCY, None)
 
     def _stem(self, word: str) -> str:
-        return str(self._stemmer.stemWord(word)) if _LATIN.fullmatch(word) else word
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = str(self._stemmer.stemWord(word)) if _LATIN.fullmatch(word) else word
+            if len(self._stems) < _STEM_CACHE_WORDS:
+                self._stems[word] = stem
+        return stem
 
     def terms(self, text: str) -> list[str]:
         """The text's search terms, in order, repeats kept (they weigh in ranking)."""

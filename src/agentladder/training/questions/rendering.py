@@ -17,16 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from markupsafe import Markup, escape
 
+from agentladder.markup import DEFAULT_URL_SCHEMES, Allowlist, Sanitizer, markdown_html
 from agentladder.training.questions.schemas import Image, Question, TextFormat
-
-if TYPE_CHECKING:
-    import nh3
 
 PLUGINFILE = "@@PLUGINFILE@@/"
 IMAGE_ROUTE = "/training/questions/versions/{version_id}/images/{name}"
@@ -37,23 +33,8 @@ _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9
 _PLUGINFILE_URL = re.compile(re.escape(PLUGINFILE) + r"([^\"'\s<>)]+)")
 _BLOCK_TAG = re.compile(r"<(p|div|br|table|ul|ol|pre|blockquote|h[1-6])\b", re.IGNORECASE)
 
-_TAGS = {
-    "p", "br", "div", "span", "b", "strong", "i", "em", "u", "s", "strike", "del", "ins",
-    "sub", "sup", "small", "mark", "code", "kbd", "pre", "blockquote", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
-    "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td",
-    "img", "a", "figure", "figcaption", "ruby", "rt", "rp",
-}  # fmt: skip
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "col": {"span"},
-    "colgroup": {"span"},
-    "ol": {"start"},
-}
-_LINK_SCHEMES = {"http", "https", "mailto", "data"}  # data: only for pictures (the filter)
+# The shared allowlist, with `data:` for pictures only (the filter drops it from links).
+_ALLOWLIST = Allowlist(url_schemes=DEFAULT_URL_SCHEMES | {"data"})
 
 
 def image_url(version_id: int, name: str) -> str:
@@ -87,23 +68,12 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-@lru_cache(maxsize=1)
-def _cleaner() -> nh3.Cleaner:
-    import nh3
-
-    return nh3.Cleaner(
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        attribute_filter=_keep_attribute,
-        url_schemes=_LINK_SCHEMES,
-        strip_comments=True,
-        link_rel="noopener noreferrer",
-    )
+_SANITIZER = Sanitizer(_ALLOWLIST, attribute_filter=_keep_attribute)
 
 
 def sanitize_html(html: str) -> str:
     """The HTML with everything outside the allowlist removed."""
-    return _cleaner().clean(html)
+    return _SANITIZER.clean(html)
 
 
 def _with_images(text: str, images: ImageSource | None) -> str:
@@ -112,13 +82,6 @@ def _with_images(text: str, images: ImageSource | None) -> str:
         return found or match.group(0)
 
     return _PLUGINFILE_URL.sub(replace, text)
-
-
-def _markdown(text: str) -> str:
-    from markdown_it import MarkdownIt
-
-    html: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    return html
 
 
 def question_html(
@@ -131,7 +94,7 @@ def question_html(
         return Markup("<br>\n").join(escape(line) for line in text.split("\n"))
     linked = _with_images(text, images)
     if text_format == "markdown":
-        html = _markdown(linked)
+        html = markdown_html(linked)
     elif text_format == "moodle" and not _BLOCK_TAG.search(linked):
         html = linked.strip().replace("\n", "<br>\n")
     else:

@@ -1,0 +1,37 @@
+"""Reading stored items in bulk, as the item service and the search index both need it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agentladder.db import in_chunks
+from agentladder.knowledge.models import KbCategory, KbItem, KbRevision
+
+
+def category_paths(session: Session) -> dict[int, str]:
+    """Every category's path by id."""
+    return dict(session.execute(select(KbCategory.id, KbCategory.path)).all())
+
+
+def shown_revisions(session: Session, items: Sequence[KbItem]) -> dict[int, KbRevision]:
+    """The revision most readers see of each item: the published one, else the latest."""
+    wanted = {item.id: item.published_revision or item.current_revision for item in items}
+    found: dict[int, KbRevision] = {}
+    for chunk in in_chunks(list(wanted)):
+        for revision in session.scalars(select(KbRevision).where(KbRevision.item_id.in_(chunk))):
+            if wanted[revision.item_id] == revision.number:
+                found[revision.item_id] = revision
+    return found
+
+
+def items_by_ids(*, session: Session, item_ids: Sequence[int]) -> dict[int, KbItem]:
+    """Stored items by id (search hits are turned into rows with it)."""
+    found: dict[int, KbItem] = {}
+    for chunk in in_chunks(list(item_ids)):
+        found.update(
+            (item.id, item) for item in session.scalars(select(KbItem).where(KbItem.id.in_(chunk)))
+        )
+    return found
