@@ -27,10 +27,10 @@ from agentladder.knowledge.items.exporting import (
     published_items,
     safe_part,
 )
+from agentladder.knowledge.items.folders import import_markdown_folder
 from agentladder.knowledge.items.importing import (
     ITEM_COLUMNS,
     import_items,
-    import_markdown_folder,
 )
 from agentladder.knowledge.markdown import read_item_file
 from agentladder.knowledge.models import KbCategory, KbItem

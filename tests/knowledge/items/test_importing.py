@@ -27,12 +27,11 @@ from agentladder.imports.schemas import ImportResult
 from agentladder.imports.spec import CellError
 from agentladder.knowledge.items import importing
 from agentladder.knowledge.items import service as items_service
+from agentladder.knowledge.items.folders import FolderImportResult, import_markdown_folder
 from agentladder.knowledge.items.importing import (
     TYPE_NAMES,
-    FolderImportResult,
     ItemRowPlan,
     import_items,
-    import_markdown_folder,
     join_labels,
     parse_item_type,
     split_labels,

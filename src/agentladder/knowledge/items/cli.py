@@ -27,12 +27,11 @@ from agentladder.errors import DomainError
 from agentladder.imports.schemas import ImportResult
 from agentladder.imports.template import template_workbook
 from agentladder.knowledge.items.exporting import export_items
+from agentladder.knowledge.items.folders import FolderImportResult, import_markdown_folder
 from agentladder.knowledge.items.importing import (
     ITEMS_IMPORTER,
-    FolderImportResult,
     ItemRowPlan,
     import_items,
-    import_markdown_folder,
 )
 
 ROW_FIELDS = [("slug", "slug"), ("type", "type"), ("title", "title")]
