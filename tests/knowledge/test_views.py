@@ -208,3 +208,18 @@ def test_settings_are_for_trainers_and_managers(library: Library) -> None:
     assert "退款 = 退钱" in saved.text
     assert library.client("manager").get("/knowledge/reports").status_code == 200
     assert library.client("a1").get("/knowledge/reports").status_code == 403
+
+
+def test_qa_links_the_knowledge_used_on_an_evaluated_call(library: Library) -> None:
+    with session_scope(library.settings) as session:
+        item_id = published(session, library.world).id
+    qa = library.client("qa")
+    found = qa.get("/knowledge", params={"q": "光猫", "call": "call-42"}).text
+    assert f'action="/knowledge/items/{item_id}/usages"' in found
+    assert 'name="call_id" value="call-42"' in found
+    qa.post(f"/knowledge/items/{item_id}/usages", data={"call_id": "call-42"})
+    with session_scope(library.settings) as session:
+        usages = items_service.usages(
+            session=session, item_id=item_id, by=library.world.users["qa"]
+        )
+    assert [(call, source) for call, source, _ in usages] == [("call-42", "qa")]

@@ -118,9 +118,11 @@ def library_page(
     type: FilterText = "",
     category: FilterText = "",
     tag: FilterText = "",
+    call: Annotated[str, Query(max_length=100)] = "",
     page: PageNumber = 1,
 ) -> Response:
-    """Search the library (or, without a query, browse the latest published items)."""
+    """Search the library (or, without a query, browse the latest published items); with a
+    `call` (from a QA evaluation), each result offers to link itself to that call."""
     kind = type if type in ITEM_TYPE_NAMES else ""
     found = None
     listed: list[Any] = []
@@ -151,6 +153,7 @@ def library_page(
         "knowledge/library.html",
         {
             "q": q,
+            "call": call.strip(),
             "kind": kind,
             "category": category,
             "tag": tag,
