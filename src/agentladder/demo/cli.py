@@ -76,6 +76,7 @@ STEP_TITLES = {
     "quality": "QA: samples, evaluations, coaching, disputes, calibration, recordings",
     "transcripts": "call transcripts: generated, imported and judged by the auto-QA rules",
     "training": "question bank, certification exams taken, certificates awarded",
+    "knowledge": "knowledge library: written, reviewed, adopted, voted, used on calls, searched",
     "metrics": "KPIs for every period",
     "ladder": "evidence, certificates and the ladder's monthly cycles",
 }
@@ -207,6 +208,7 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
             )
     _print_demo_quality(facts)
     _print_demo_transcripts(facts)
+    _print_demo_library(facts)
     _print_demo_ladder(facts)
 
 
@@ -248,6 +250,31 @@ def _print_demo_transcripts(facts: dict[str, object]) -> None:
     )
 
 
+def _print_demo_library(facts: dict[str, object]) -> None:
+    """The knowledge library the demo's agents and staff wrote, read and searched."""
+    library = facts.get("knowledge")
+    if not isinstance(library, dict):
+        return
+    types = ", ".join(
+        f"{count} {kind}s" for kind, count in sorted(library["items_by_type"].items())
+    )
+    statuses = ", ".join(
+        f"{count} {status.replace('_', ' ')}"
+        for status, count in sorted(library["items_by_status"].items())
+    )
+    console.print(
+        f"Knowledge library 知识库: {types} ({statuses}); {library['agent_items']} written by "
+        f"{library['agent_authors']} agents, {library['staff_items']} by staff; "
+        f"{library['returned']} returned by a reviewer first; {library['adopted']} cases adopted "
+        f"as best practice ({library['sops_from_cases']} made SOPs); {library['votes']:,} helpful "
+        f"votes, {library['comments']} comments, {library['usages']:,} uses on calls; "
+        f"{library['points']:,.0f} contribution points in {library['ledger_entries']:,} ledger "
+        f"entries; {library['waiting_review']} waiting for review; {library['searches']} searches "
+        f"logged ({library['searches_without_results']} found nothing); see `agentladder "
+        "knowledge search 光猫红灯` or the Knowledge page"
+    )
+
+
 def _print_demo_ladder(facts: dict[str, object]) -> None:
     """The ladder cycles the demo ran, and the decisions of the last one."""
     ladder = facts.get("ladder")
@@ -255,7 +282,7 @@ def _print_demo_ladder(facts: dict[str, object]) -> None:
         return
     periods = ladder["periods"]
     console.print(
-        f"Ladder: {ladder['evidence_files']} monthly QA/exam/knowledge files "
+        f"Ladder: {ladder['evidence_files']} monthly QA/exam files "
         f"({ladder['evidence_rows']:,} rows) and {ladder['certificate_rows']:,} certificates "
         f"imported; {len(periods)} monthly cycles ({periods[0]} to {periods[-1]}) under the "
         f"default policy with autoqa_score in its quality component, {ladder['approved']} "

@@ -1,9 +1,11 @@
-"""The demo's ladder: what the centre's QA tool, exam system and knowledge library would
-export about each agent, and the certificates it holds, drawn from latent skill and imported
-the way a centre brings results from other tools today; then monthly ladder cycles under the
-demo's policy (the shipped default with the automatic QA score beside the QA score, see
-`demo_policy_text`), a manager approving each month's moves except the last month's, which
-wait in the approval queue for whoever opens the UI.
+"""The demo's ladder: what the centre's QA tool (for the site whose calls never reach the
+product) and exam system would export about each agent, and the certificates it holds, drawn
+from latent skill and imported the way a centre brings results from other tools today; then
+monthly ladder cycles under the demo's policy (the shipped default with the automatic QA
+score beside the QA score, see `demo_policy_text`), a manager approving each month's moves
+except the last month's, which wait in the approval queue for whoever opens the UI. Knowledge
+contributions are not imported: the demo's library (`demo.library`) earns them, and the
+knowledge provider hands them to the ladder.
 """
 
 from __future__ import annotations
@@ -116,9 +118,9 @@ def evidence_rows(
     rng: random.Random,
     evaluated: Collection[int] = (),
 ) -> list[list[object]]:
-    """One month of QA, fatal-error, exam and knowledge results per agent working that month;
-    no QA for the agents `evaluated` in the product that month (the second site, whose calls
-    never reach the product, keeps its QA tool's results)."""
+    """One month of QA, fatal-error and exam results per agent working that month; no QA for
+    the agents `evaluated` in the product that month (the second site, whose calls never reach
+    the product, keeps its QA tool's results). Knowledge contributions come from the library."""
     rows: list[list[object]] = []
     for person, truth in people:
         if person.hire_date > period.last_day:
@@ -134,8 +136,6 @@ def evidence_rows(
         fatal_p = FATAL_RATE * math.exp(-0.9 * skill)
         fatal = sum(1 for _ in range(evaluations) if rng.random() < fatal_p)
         exam = min(100.0, max(0.0, rng.gauss(EXAM_BASE + EXAM_PER_SKILL * skill, 6.0 * noise)))
-        contributions = _poisson(rng, max(0.2, 1.5 + 1.2 * skill))
-        adopted = sum(1 for _ in range(contributions) if rng.random() < 0.35 + 0.1 * skill)
         number = person.employee_no
         if person.agent_id not in evaluated:
             rows += [
@@ -148,21 +148,8 @@ def evidence_rows(
                 ],
                 [number, period.label, "qa_fatal_errors", fatal, evaluations],
             ]
-        rows += [
-            [number, period.label, "exam_score", round(exam, 1), 1],
-            [number, period.label, "kb_contribution_points", contributions * 10, contributions],
-            [number, period.label, "kb_adopted", adopted, contributions],
-        ]
+        rows.append([number, period.label, "exam_score", round(exam, 1), 1])
     return rows
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    # Knuth's method: fine for the small means of contributions per month.
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def certificate_rows(
@@ -242,7 +229,7 @@ def run_ladder_demo(
         }
         rows = evidence_rows(people, period, rng, evaluated)
         data = _csv(rows, ["工号", "周期", "指标", "值", "样本量"])
-        path = folder / f"质检考试知识库-{period.label}.csv"
+        path = folder / f"质检考试-{period.label}.csv"
         path.write_bytes(data)
         report = external.import_external_evidence(session=session, data=data, file_name=path.name)
         if report.rejected:

@@ -25,7 +25,7 @@ import random
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from agentladder.demo import autoqa as demo_autoqa
 from agentladder.demo import calls as demo_calls
 from agentladder.demo import evidence as demo_evidence
 from agentladder.demo import ladder_cycles as demo_ladder
+from agentladder.demo import library as demo_library
 from agentladder.demo import quality as demo_quality
 from agentladder.demo import training as demo_training
 from agentladder.demo.models import DemoAgentTruth, DemoRun
@@ -57,6 +58,7 @@ from agentladder.org.schemas import (
     UserCreate,
 )
 from agentladder.periods import Period, period_of, periods_between
+from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import service as autoqa_service
 from agentladder.tables import metadata
 
@@ -675,10 +677,91 @@ def step_training(ctx: DemoContext) -> None:
     }
 
 
+def _used_calls(ctx: DemoContext, first: date, last: date) -> list[demo_library.UsedCall]:
+    """The calls the library's items may be used on: the queue_log site's answered calls the
+    calls step kept (their agents link items to them), and the QA-evaluated calls of every
+    month (the evaluator links one)."""
+    numbers = {
+        alias.identity.split("/", 1)[1]: agent.id
+        for agent in org_service.all_agents(session=ctx.session)
+        for alias in agent.aliases
+        if alias.identity.startswith("Agent/")
+    }
+    calls = [
+        demo_library.UsedCall(
+            call.callid, numbers[call.agent], datetime.fromtimestamp(call.connect_at, UTC), "agent"
+        )
+        for call in (ctx.answered.calls.values() if ctx.answered else ())
+        if call.agent in numbers
+    ]
+    for period in periods_between("month", first, last):
+        calls += [
+            demo_library.UsedCall(
+                evaluation.call_id,
+                evaluation.agent_id,
+                evaluation.call_at,
+                "qa",
+                evaluation.evaluator_user_id,
+            )
+            for evaluation in quality_service.period_evaluations(
+                session=ctx.session, period=period, zone=ctx.settings.tz
+            )
+        ]
+    return calls
+
+
+def step_knowledge(ctx: DemoContext) -> None:
+    """The company's knowledge library written over the months of calls by agents (better ones
+    more) and staff, reviewed, adopted, voted for, used on calls and searched (see
+    `demo.library`); its contribution points reach the ladder through the knowledge
+    provider."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
+    hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
+
+    def skill_on(agent_id: int, day: date) -> float | None:
+        truth = truths.get(agent_id)
+        return None if truth is None else true_skill(truth, hired[agent_id], day)
+
+    result = demo_library.run_library_demo(
+        session=ctx.session,
+        first=first,
+        last=last,
+        zone=ctx.settings.tz,
+        skill_on=skill_on,
+        rng=random.Random(ctx.rng.getrandbits(64)),
+        calls=_used_calls(ctx, first, last),
+    )
+    ctx.summary["knowledge"] = {
+        "items_by_type": result.items_by_type,
+        "items_by_status": result.items_by_status,
+        "agent_authors": result.agent_authors,
+        "agent_items": result.agent_items,
+        "staff_items": result.staff_items,
+        "returned": result.returned,
+        "adopted": result.adopted,
+        "sops_from_cases": result.sops_from_cases,
+        "votes": result.votes,
+        "votes_withdrawn": result.votes_withdrawn,
+        "comments": result.comments,
+        "usages": result.usages,
+        "views": result.views,
+        "waiting_review": result.waiting_review,
+        "revisions": result.revisions,
+        "points": result.points,
+        "ledger_entries": result.ledger_entries,
+        "searches": result.searches,
+        "searches_without_results": result.searches_without_results,
+    }
+
+
 def step_ladder(ctx: DemoContext) -> None:
-    """QA, exam and knowledge results and certificates imported as from other tools, then one
-    ladder cycle per month under the default policy with autoqa_score added (the last month's
-    moves await approval)."""
+    """QA results of the site whose calls never reach the product, exam results and
+    certificates imported as from other tools, then one ladder cycle per month under the
+    default policy with autoqa_score added (the last month's moves await approval); knowledge
+    contributions come from the library (`step_knowledge`)."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
@@ -713,6 +796,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("quality", step_quality),
     ("transcripts", step_transcripts),
     ("training", step_training),
+    ("knowledge", step_knowledge),
     ("metrics", step_metrics),
     ("ladder", step_ladder),
 ]
