@@ -82,3 +82,21 @@ def _documented_commands() -> list[list[str]]:
 @pytest.mark.parametrize("argv", _documented_commands(), ids=" ".join)
 def test_every_command_in_the_operations_guide_parses(argv: list[str]) -> None:
     _parses(argv)
+
+
+def test_every_data_file_of_the_package_ships_in_the_wheel() -> None:
+    """A file the code reads (a mapping, a default form, a template) that no package-data
+    pattern names works from a checkout and is missing from a `pip install .` (a bug seen with
+    the ingest mappings)."""
+    import tomllib
+
+    package = Path(__file__).resolve().parents[1] / "src" / "agentladder"
+    project = tomllib.loads((package.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["agentladder"]
+    shipped = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}
+    data_files = {
+        path
+        for path in package.rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+    }
+    assert sorted(str(path.relative_to(package)) for path in data_files - shipped) == []
