@@ -79,6 +79,8 @@ def format_number(value: float | int | None, kind: NumberKind, language: Languag
         return translate(language, "{hours} h", hours=hours)
     if kind == "points":
         points = format_decimal(value, format="#,##0.#", locale=locale)
+        if value == 1:
+            return translate(language, "{points} pt", points=points)
         return translate(language, "{points} pts", points=points)
     if kind == "per_thousand_calls":
         rate = format_decimal(value, format="#,##0.00", locale=locale)

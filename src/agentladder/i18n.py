@@ -18,6 +18,8 @@ from agentladder.config import LANGUAGES, Language
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 LANGUAGE_NAMES: dict[Language, str] = {"zh_Hans": "简体中文", "en": "English"}
+# As the top bar's switch shows them (their full names are the buttons' accessible names).
+LANGUAGE_SHORT_NAMES: dict[Language, str] = {"zh_Hans": "中文", "en": "EN"}
 
 
 def N_(message: str) -> str:

@@ -22,6 +22,7 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.demo import service as demo_service
 from agentladder.ingest.models import ImportBatch
+from agentladder.knowledge.models import KbItem
 from agentladder.ladder.labels import COMPONENT_NAMES, DECISION_NAMES, GATE_NAMES, STATUS_NAMES
 from agentladder.metrics import service as metrics_service
 from agentladder.org.models import Agent, User
@@ -45,10 +46,13 @@ WORD_KEYS = (
 PYTHON_VALUES = {"True", "False", "None", "nan"}
 # The certification import page lists the column headers and type names a file may use, in
 # both languages ("认证类型/certification", "产品知识认证 / Product knowledge").
-BILINGUAL_BY_DESIGN = {"/certifications/import": {"certification", "knowledge"}}
-# Pages that show the demo's question bank and exams, whose texts the centre wrote in both
-# languages ("产品知识 Product knowledge"): their English words are content, not keys.
-BILINGUAL_CONTENT = ("/exams", "/training/questions", "/certifications/programmes")
+BILINGUAL_BY_DESIGN = {
+    "/certifications/import": {"certification", "knowledge"},
+    "/knowledge/import": {"knowledge"},  # the command `agentladder knowledge import FOLDER`
+}
+# Pages that show the demo's question bank, exams and knowledge library, whose texts the centre
+# wrote in both languages ("产品知识 Product knowledge"): their English words are content, not keys.
+BILINGUAL_CONTENT = ("/exams", "/training/questions", "/certifications/programmes", "/knowledge")
 # Names of Asterisk's and FreeSWITCH's own files and modules, which people know by them.
 TECHNICAL_NAMES = {"queue_log", "cdr_csv", "mod_cdr_csv"}
 # Elements whose text is code or data typed by people (the policy editor, file names, ids).
@@ -261,13 +265,21 @@ def _pages(settings: Settings, job_id: int) -> list[str]:
             ).id,
             "evaluation_id": _an_evaluation(session),
             "call_id": _a_transcript(session, settings),
+            # The demo library's first published item (with its revisions and reviews).
+            "item_id": session.scalar(
+                select(func.min(KbItem.id)).where(KbItem.status == "published")
+            ),
             **_training_ids(session),
         }
     paths = []
     for route in declared_routes():
         if route.method != "GET" or route.path.startswith(("/api", "/healthz", "/static")):
             continue
-        if route.path.endswith("/recording") or "/images/" in route.path:
+        if (
+            route.path.endswith("/recording")
+            or "/images/" in route.path
+            or "/attachments/" in route.path
+        ):
             continue  # audio and pictures, not pages
         if route.permission is Permission.EXAMS_TAKE:
             continue  # an agent's own attempt: the admin reading every page has none

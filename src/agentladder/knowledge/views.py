@@ -5,6 +5,7 @@ draft that is not the user's), call the service, render.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -45,6 +46,7 @@ from agentladder.org.models import User
 from agentladder.org.schemas import Permission, allows
 from agentladder.validation import validation_problems
 from agentladder.web.auth import SessionDep, SettingsDep, request_language, requires
+from agentladder.web.datatable import PageSlice, paginate
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
 from agentladder.web.responses import API_ERRORS
@@ -64,6 +66,9 @@ FilterText = Annotated[str, Query(max_length=200)]
 LongText = Annotated[str, Form(max_length=100_000)]
 ShortText = Annotated[str, Form(max_length=1000)]
 PER_PAGE = 20
+SEARCH_PAGES = 5  # a search shows at most 100 results, 20 a page
+LEDGER_PER_PAGE = 50
+MAX_LEDGER_ROWS = 100_000
 REPORT_DAYS = (30, 90, 365)
 
 
@@ -136,9 +141,15 @@ def library_page(
                 category=tuple(part for part in category.split("/") if part),
                 tag=tag or None,
             ),
-            limit=50,
+            # Results are ranked, not stored: a later page asks for more and shows its slice.
+            limit=min(page, SEARCH_PAGES) * PER_PAGE,
             user_id=user.id,
+            log=page == 1,
         )
+        total = len(found.items)
+        found = replace(found, items=found.items[(page - 1) * PER_PAGE : page * PER_PAGE])
+        if total == min(page, SEARCH_PAGES) * PER_PAGE and page < SEARCH_PAGES:
+            total += 1  # there may be more: offer the next page
     else:
         listed, total = items_service.list_items(
             session=session,
@@ -162,6 +173,7 @@ def library_page(
             "total": total,
             "page": page,
             "pages": max(1, -(-total // PER_PAGE)),
+            "per_page": PER_PAGE,
             "categories": sorted(rows.category_paths(session).values()),
             "may_write": allows(user.roles, Permission.KNOWLEDGE_WRITE),
             **_names(request_language(request)),
@@ -190,14 +202,13 @@ def _item_context(session: Session, item: ItemRead, user: User) -> dict[str, Any
     urls = attachments_service.attachment_urls(item.id, files)
     render_md = _attachment_url_for(urls)
     sections = [
-        (N_("Situation"), item_html(item.text.situation, attachment_url=render_md)),
-        (N_("Solution"), item_html(item.text.solution, attachment_url=render_md)),
-        (N_("Result"), item_html(item.text.result, attachment_url=render_md)),
+        (part, item_html(getattr(item.text, part), attachment_url=render_md))
+        for part in ("situation", "solution", "result")
     ]
     history = items_service.may_see_history(row, user)
     return {
         "item": item,
-        "sections": [(title, html) for title, html in sections if str(html).strip()],
+        "sections": [(part, html) for part, html in sections if str(html).strip()],
         "body_html": item_html(item.text.body, attachment_url=render_md),
         "files": files,
         "file_urls": urls,
@@ -639,17 +650,22 @@ def revert_item(
 
 
 @pages.get("/knowledge/mine")
-def my_contributions(request: Request, session: SessionDep, user: WriteUser) -> Response:
-    """The user's items and, for an agent, their points: balance and how each was earned."""
-    ledger: list[points_service.LedgerEntry] = []
+def my_contributions(
+    request: Request, session: SessionDep, user: WriteUser, page: PageNumber = 1
+) -> Response:
+    """The user's items and, for an agent, their points: balance, total earned, and how each
+    was earned (the ledger, 50 entries a page)."""
+    ledger: PageSlice[points_service.LedgerEntry] | None = None
     balance = earned = None
     if user.agent_id is not None:
-        ledger = points_service.ledger(session=session, agent_ids=[user.agent_id], limit=200)
-        now = utcnow()
-        balance = points_service.balances(session=session, at=now, agent_ids=[user.agent_id]).get(
-            user.agent_id, 0.0
+        entries = points_service.ledger(
+            session=session, agent_ids=[user.agent_id], limit=MAX_LEDGER_ROWS
         )
-        earned = sum(entry.points for entry in ledger)
+        ledger = paginate(entries, page, LEDGER_PER_PAGE)
+        balance = points_service.balances(
+            session=session, at=utcnow(), agent_ids=[user.agent_id]
+        ).get(user.agent_id, 0.0)
+        earned = sum(entry.points for entry in entries)
     own = items_service.own_items(session=session, by=user)
     language = request_language(request)
 

@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from agentladder import formatting
 from agentladder.config import Language
-from agentladder.i18n import LANGUAGE_NAMES, N_, translate, translations
+from agentladder.i18n import LANGUAGE_NAMES, LANGUAGE_SHORT_NAMES, N_, translate, translations
 from agentladder.org.levels import service as levels_service
 from agentladder.org.schemas import LEVELS, ROLE_NAMES, TIER_NAMES, Permission, allows
 from agentladder.reports.charts import service as charts_service
@@ -187,6 +187,7 @@ def render(
                 "lang": language,
                 "html_lang": "zh-Hans" if language == "zh_Hans" else "en",
                 "languages": LANGUAGE_NAMES,
+                "short_languages": LANGUAGE_SHORT_NAMES,
                 "nav": menu,
                 "current_nav": current_item(menu, request.url.path),
                 "tabs": tabs,

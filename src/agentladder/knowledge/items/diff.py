@@ -10,7 +10,9 @@ from typing import Literal
 from agentladder.i18n import N_
 from agentladder.knowledge.schemas import ItemText
 
-RowKind = Literal["same", "changed", "removed", "added"]
+RowKind = Literal["same", "changed", "removed", "added", "gap"]
+# Unchanged lines kept around a change; longer runs of them collapse into one gap row.
+CONTEXT_LINES = 2
 # The parts compared, in reading order, with their names.
 PARTS: tuple[tuple[str, str], ...] = (
     ("title", N_("Title")),
@@ -31,6 +33,7 @@ class DiffRow:
     left: str | None
     right: str | None
     kind: RowKind
+    skipped: int = 0  # a gap: the unchanged lines it stands for
 
 
 @dataclass(frozen=True)
@@ -69,5 +72,26 @@ def side_by_side(left: ItemText, right: ItemText) -> list[PartDiff]:
                 lefts = old[i1:i2] + [None] * (width - (i2 - i1))
                 rights = new[j1:j2] + [None] * (width - (j2 - j1))
                 rows += [DiffRow(a, b, "changed") for a, b in zip(lefts, rights, strict=True)]
-        found.append(PartDiff(part, label, rows))
+        found.append(PartDiff(part, label, _collapsed(rows)))
     return found
+
+
+def _collapsed(rows: list[DiffRow]) -> list[DiffRow]:
+    """The rows with unchanged lines far from any change folded into gap rows."""
+    changed = [at for at, row in enumerate(rows) if row.kind != "same"]
+    near = {
+        at for change in changed for at in range(change - CONTEXT_LINES, change + CONTEXT_LINES + 1)
+    }
+    kept: list[DiffRow] = []
+    skipped = 0
+    for at, row in enumerate(rows):
+        if row.kind == "same" and at not in near:
+            skipped += 1
+            continue
+        if skipped:
+            kept.append(DiffRow(None, None, "gap", skipped))
+            skipped = 0
+        kept.append(row)
+    if skipped:
+        kept.append(DiffRow(None, None, "gap", skipped))
+    return kept

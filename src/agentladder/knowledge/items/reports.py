@@ -102,7 +102,10 @@ def library_report(
         .group_by(KbPoint.agent_id)
     ):
         points[team_of.get(agent_id, "")] += float(total or 0)
-    teams = sorted(set(members) | set(published) | set(points))
+    # The teams that contribute most first.
+    teams = sorted(
+        set(members) | set(published) | set(points), key=lambda team: (-points.get(team, 0.0), team)
+    )
     return LibraryReport(
         most_used=_ranked(session, KbUsage, start, end, limit),
         most_helpful=_ranked(session, KbVote, start, end, limit),
