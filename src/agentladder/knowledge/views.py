@@ -755,6 +755,7 @@ def _settings(
             "rules_text": rules_text if rules_text is not None else current.yaml_text,
             "current": current,
             "history": points_service.rules_history(session=session),
+            "shipped_note": points_service.SHIPPED_NOTE,
             "terms_text": "\n".join(words.terms),
             "synonyms_text": "\n".join(" = ".join(group) for group in words.synonyms),
             "problems": problems,

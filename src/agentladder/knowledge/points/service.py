@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from agentladder.db import utcnow
+from agentladder.i18n import N_
 from agentladder.knowledge.models import KbItem, KbPoint, KbPointRules, KbRevision, KbUsage
 from agentladder.knowledge.points.schemas import PointRules, parse_rules, rules_hash
 from agentladder.org import service as org_service
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from agentladder.org.models import User
 
 _DAYS_PER_MONTH = 30.4375
+
+
+# The note of the shipped rules' stored version (a msgid: pages show it translated).
+SHIPPED_NOTE = N_("shipped default")
 
 
 def default_rules_text() -> str:
@@ -85,7 +90,7 @@ def rules_in_force(*, session: Session) -> RulesInForce:
         .limit(1)
     )
     if version is None:
-        version = _stored(session, default_rules_text(), None, note="shipped default")
+        version = _stored(session, default_rules_text(), None, note=SHIPPED_NOTE)
         version.applied_at = utcnow()
         session.flush()
     return RulesInForce(
