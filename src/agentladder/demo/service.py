@@ -549,12 +549,9 @@ def step_metrics(ctx: DemoContext) -> None:
     ctx.summary["months_computed"] = computed.get("month", [])
 
 
-def step_quality(ctx: DemoContext) -> None:
-    """QA evaluators with a latent harshness score each month's sample of the ingested calls
-    from the agents' latent skill; coaching, disputes, calibration, synthetic recordings."""
-    if ctx.call_months <= 0:
-        return
-    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+def _skill_lookup(ctx: DemoContext) -> Callable[[int, date], float | None]:
+    """Each agent's latent skill on a day (None for an agent the demo did not make), which the
+    QA, training and knowledge steps draw their behaviour from."""
     truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
     hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
 
@@ -562,6 +559,16 @@ def step_quality(ctx: DemoContext) -> None:
         truth = truths.get(agent_id)
         return None if truth is None else true_skill(truth, hired[agent_id], day)
 
+    return skill_on
+
+
+def step_quality(ctx: DemoContext) -> None:
+    """QA evaluators with a latent harshness score each month's sample of the ingested calls
+    from the agents' latent skill; coaching, disputes, calibration, synthetic recordings."""
+    if ctx.call_months <= 0:
+        return
+    first, last = demo_calls.call_months(ctx.today, ctx.call_months)
+    skill_on = _skill_lookup(ctx)
     result = demo_quality.run_quality_demo(
         session=ctx.session,
         settings=ctx.settings,
@@ -643,13 +650,7 @@ def step_training(ctx: DemoContext) -> None:
     if ctx.call_months <= 0:
         return
     first, _last = demo_calls.call_months(ctx.today, ctx.call_months)
-    truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
-    hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
-
-    def skill_on(agent_id: int, day: date) -> float | None:
-        truth = truths.get(agent_id)
-        return None if truth is None else true_skill(truth, hired[agent_id], day)
-
+    skill_on = _skill_lookup(ctx)
     trainer = accounts_service.get_user_by_username(
         session=ctx.session, username=demo_training.TRAINER_USERNAME
     )
@@ -718,13 +719,7 @@ def step_knowledge(ctx: DemoContext) -> None:
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
-    truths = {t.agent_id: t for t in ctx.session.scalars(select(DemoAgentTruth))}
-    hired = {a.id: a.hire_date for a in org_service.all_agents(session=ctx.session)}
-
-    def skill_on(agent_id: int, day: date) -> float | None:
-        truth = truths.get(agent_id)
-        return None if truth is None else true_skill(truth, hired[agent_id], day)
-
+    skill_on = _skill_lookup(ctx)
     result = demo_library.run_library_demo(
         session=ctx.session,
         first=first,

@@ -353,26 +353,38 @@ def new_item_page(
     return _editor(request, session, form=form, item_id=None, problems=[], user=user)
 
 
-@pages.post("/knowledge/items")
-async def create_item(request: Request, session: SessionDep, user: WriteUser) -> Response:
-    """Save a new draft (and submit it for review when asked)."""
+async def _save_from_editor(
+    request: Request, session: Session, user: User, item_id: int | None
+) -> Response:
+    """A new item (`item_id` None) or a new revision from the editor's form, submitted for review
+    when asked; the editor again, with what was typed, when the text does not validate."""
     form = await _posted_form(request)
     try:
         draft = _draft_from_form(form)
     except ValidationError as error:
+        problems = _problems(request, error)
         return _editor(
             request,
             session,
             form=form,
-            item_id=None,
-            problems=_problems(request, error),
+            item_id=item_id,
+            problems=problems,
             user=user,
             status_code=422,
         )
-    item = items_service.create_item(session=session, draft=draft, by=user)
-    if (await request.form()).get("submit") == "review":
+    if item_id is None:
+        item = items_service.create_item(session=session, draft=draft, by=user)
+    else:
+        item = items_service.edit_item(session=session, item_id=item_id, draft=draft, by=user)
+    if (await request.form()).get("submit") == "review" and item.status == "draft":
         items_service.submit(session=session, item_id=item.id, by=user)
     return _redirect(_item_url(item.id))
+
+
+@pages.post("/knowledge/items")
+async def create_item(request: Request, session: SessionDep, user: WriteUser) -> Response:
+    """Save a new draft (and submit it for review when asked)."""
+    return await _save_from_editor(request, session, user, None)
 
 
 @pages.get("/knowledge/items/{item_id}/edit")
@@ -394,23 +406,7 @@ async def edit_item(
     request: Request, session: SessionDep, user: WriteUser, item_id: RowId
 ) -> Response:
     """Save a new revision (a reviewer's edit of a published item is published at once)."""
-    form = await _posted_form(request)
-    try:
-        draft = _draft_from_form(form)
-    except ValidationError as error:
-        return _editor(
-            request,
-            session,
-            form=form,
-            item_id=item_id,
-            problems=_problems(request, error),
-            user=user,
-            status_code=422,
-        )
-    item = items_service.edit_item(session=session, item_id=item_id, draft=draft, by=user)
-    if (await request.form()).get("submit") == "review" and item.status == "draft":
-        items_service.submit(session=session, item_id=item.id, by=user)
-    return _redirect(_item_url(item_id))
+    return await _save_from_editor(request, session, user, item_id)
 
 
 class PreviewIn(BaseModel):

@@ -282,3 +282,19 @@ def test_changed_chars_counts_what_was_added_and_removed(
     )
     assert revision is not None
     assert revision.changed_chars == 2
+
+
+def test_a_reviewers_change_of_their_own_published_item_waits_for_another(
+    session: Session, settings: Settings
+) -> None:
+    world = build(session, settings)
+    item = published(session, world, author="lead", reviewer="qa")
+    items.edit_item(
+        session=session, item_id=item.id, draft=case(result="已解决。"), by=world.users["lead"]
+    )
+    assert item.published_revision == 1
+    assert item.submitted_at is not None
+    items.review(session=session, item_id=item.id, by=world.users["qa"], decision="approve")
+    items.revert(session=session, item_id=item.id, to_revision=1, by=world.users["lead"])
+    assert (item.current_revision, item.published_revision) == (3, 2)
+    assert item.submitted_at is not None

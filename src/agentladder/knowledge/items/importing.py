@@ -29,7 +29,6 @@ sections as columns, or its body with the three headings.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -344,21 +343,6 @@ def short_text(text: str, limit: int = 40) -> str:
 # --- the stored items a file names -------------------------------------------------------------
 
 
-def _revision_text(revision: KbRevision) -> ItemText:
-    return ItemText(
-        title=revision.title,
-        title_en=revision.title_en,
-        body=revision.body,
-        situation=revision.situation,
-        solution=revision.solution,
-        result=revision.result,
-        tags=json.loads(revision.tags_json),
-        products=json.loads(revision.products_json),
-        queues=json.loads(revision.queues_json),
-        skill_groups=json.loads(revision.skill_groups_json),
-    )
-
-
 def stored_texts(
     *, session: Session, item_ids: Sequence[int], published: bool = False
 ) -> dict[int, ItemText]:
@@ -371,7 +355,7 @@ def stored_texts(
             .join(KbItem, KbItem.id == KbRevision.item_id)
             .where(KbItem.id.in_(chunk), KbRevision.number == number)
         ):
-            texts[revision.item_id] = _revision_text(revision)
+            texts[revision.item_id] = rows.revision_text(revision)
     return texts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from agentladder.db import in_chunks
 from agentladder.knowledge.models import KbCategory, KbItem, KbRevision
+from agentladder.knowledge.schemas import ItemText
 
 
 def category_paths(session: Session) -> dict[int, str]:
@@ -35,3 +37,19 @@ def items_by_ids(*, session: Session, item_ids: Sequence[int]) -> dict[int, KbIt
             (item.id, item) for item in session.scalars(select(KbItem).where(KbItem.id.in_(chunk)))
         )
     return found
+
+
+def revision_text(revision: KbRevision) -> ItemText:
+    """What a stored revision says."""
+    return ItemText(
+        title=revision.title,
+        title_en=revision.title_en,
+        body=revision.body,
+        situation=revision.situation,
+        solution=revision.solution,
+        result=revision.result,
+        tags=json.loads(revision.tags_json),
+        products=json.loads(revision.products_json),
+        queues=json.loads(revision.queues_json),
+        skill_groups=json.loads(revision.skill_groups_json),
+    )

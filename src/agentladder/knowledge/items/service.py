@@ -33,7 +33,12 @@ from sqlalchemy.orm import Session
 from agentladder.db import in_chunks, utcnow
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agentladder.i18n import N_
-from agentladder.knowledge.items.rows import category_paths, items_by_ids, shown_revisions
+from agentladder.knowledge.items.rows import (
+    category_paths,
+    items_by_ids,
+    revision_text,
+    shown_revisions,
+)
 from agentladder.knowledge.markdown import read_item_file
 from agentladder.knowledge.models import (
     KbCategory,
@@ -121,21 +126,6 @@ def _revision(session: Session, item_id: int, number: int) -> KbRevision:
     if revision is None:
         raise NotFound(N_("revision {number} not found"), number=number)
     return revision
-
-
-def _text(revision: KbRevision) -> ItemText:
-    return ItemText(
-        title=revision.title,
-        title_en=revision.title_en,
-        body=revision.body,
-        situation=revision.situation,
-        solution=revision.solution,
-        result=revision.result,
-        tags=json.loads(revision.tags_json),
-        products=json.loads(revision.products_json),
-        queues=json.loads(revision.queues_json),
-        skill_groups=json.loads(revision.skill_groups_json),
-    )
 
 
 def _size(text: ItemText) -> str:
@@ -250,7 +240,7 @@ def _item_read(session: Session, item: KbItem, number: int) -> ItemRead:
         type=item.type,
         status=item.status,
         category=category.path if category else "",
-        text=_text(_revision(session, item.id, number)),
+        text=revision_text(_revision(session, item.id, number)),
         revision=number,
         current_revision=item.current_revision,
         published_revision=item.published_revision,
@@ -421,7 +411,7 @@ def revisions(*, session: Session, item_id: int, by: User) -> list[RevisionRead]
     return [
         RevisionRead(
             number=row.number,
-            text=_text(row),
+            text=revision_text(row),
             author_name=(
                 agents.get(row.author_agent_id, "")
                 if row.author_agent_id
@@ -504,7 +494,7 @@ def _add_revision(
     at: datetime,
 ) -> KbRevision:
     before = (
-        _text(_revision(session, item.id, item.current_revision))
+        revision_text(_revision(session, item.id, item.current_revision))
         if item.id is not None and item.current_revision
         else None
     )
@@ -601,7 +591,7 @@ def edit_item(
         raise InvalidInput(N_("a published item keeps its type"))
     moment = at or utcnow()
     text = _text_of(draft)
-    if text == _text(_revision(session, item.id, item.current_revision)) and (
+    if text == revision_text(_revision(session, item.id, item.current_revision)) and (
         category_id(session, draft.category) == item.category_id
     ):
         return item  # nothing changed: no revision
@@ -610,13 +600,22 @@ def edit_item(
     revision = _add_revision(
         session, item, text, by=by, author_agent_id=by.agent_id, note=draft.note, at=moment
     )
-    if item.status == "published":
-        if is_reviewer(by) and not _is_author(item, by):
-            _publish(session, item, at=moment)
-            points_service.award_edit(session=session, item=item, revision=revision, at=moment)
-        else:
-            item.submitted_at = moment
+    _after_change(session, item, revision, by=by, at=moment)
     return item
+
+
+def _after_change(
+    session: Session, item: KbItem, revision: KbRevision, *, by: User, at: datetime
+) -> None:
+    """A new revision of a published item: a reviewer's (not the author's own) is published at
+    once, anyone else's waits for review while readers keep the published revision."""
+    if item.status != "published":
+        return
+    if is_reviewer(by) and not _is_author(item, by):
+        _publish(session, item, at=at)
+        points_service.award_edit(session=session, item=item, revision=revision, at=at)
+    else:
+        item.submitted_at = at
 
 
 def revert(
@@ -631,19 +630,14 @@ def revert(
     revision = _add_revision(
         session,
         item,
-        _text(old),
+        revision_text(old),
         by=by,
         author_agent_id=by.agent_id,
         note=f"revert to {to_revision}",
         reverted_from=to_revision,
         at=moment,
     )
-    if item.status == "published":
-        if is_reviewer(by):
-            _publish(session, item, at=moment)
-            points_service.award_edit(session=session, item=item, revision=revision, at=moment)
-        else:
-            item.submitted_at = moment
+    _after_change(session, item, revision, by=by, at=moment)
     return item
 
 
@@ -857,7 +851,9 @@ def make_sop(*, session: Session, item_id: int, by: User, at: datetime | None = 
     existing = session.scalar(select(KbItem.id).where(KbItem.derived_from_id == case.id))
     if existing is not None:
         raise Conflict(N_("this best practice has an SOP already: item {id}"), id=existing)
-    text = _text(_revision(session, case.id, case.published_revision or case.current_revision))
+    text = revision_text(
+        _revision(session, case.id, case.published_revision or case.current_revision)
+    )
     paths = category_paths(session)
     body = "\n\n".join(
         f"## {heading}\n\n{part}"
