@@ -13,9 +13,12 @@ from agentladder.knowledge.models import KbCategory, KbItem, KbRevision
 from agentladder.knowledge.schemas import ItemText
 
 
-def category_paths(session: Session) -> dict[int, str]:
-    """Every category's path by id."""
-    return dict(session.execute(select(KbCategory.id, KbCategory.path)).all())
+def category_paths(session: Session, category_ids: Sequence[int] | None = None) -> dict[int, str]:
+    """Every category's path by id (or those of some categories)."""
+    query = select(KbCategory.id, KbCategory.path)
+    if category_ids is not None:
+        query = query.where(KbCategory.id.in_(sorted(set(category_ids))))
+    return dict(session.execute(query).all())
 
 
 def shown_revisions(session: Session, items: Sequence[KbItem]) -> dict[int, KbRevision]:

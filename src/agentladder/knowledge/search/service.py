@@ -316,7 +316,10 @@ def search(
     }
     chosen = filters or Filters()
     revisions = rows.shown_revisions(session, list(items.values()))
-    paths = rows.category_paths(session)
+    # The hits' categories only: a library of 50,000 items has hundreds of them.
+    paths = rows.category_paths(
+        session, [item.category_id for item in items.values() if item.category_id is not None]
+    )
     terms = index.analyzer.terms(text)
     found: list[FoundItem] = []
     for hit in hits:

@@ -65,6 +65,9 @@ def _markdown() -> MarkdownIt:
 _MARKDOWN = _markdown()
 
 
+# A revision never changes, so its text's plain form is worth keeping: parsing the Markdown
+# again was half of a snippet's cost (benchmarks/knowledge_speed.py).
+@lru_cache(maxsize=4096)
 def plain_text(markdown: str) -> str:
     """The words of a Markdown text without its syntax, one line per block. Raw HTML is
     kept as the text it is, to be escaped when shown."""
