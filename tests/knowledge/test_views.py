@@ -16,7 +16,7 @@ from agentladder.db import session_scope
 from agentladder.knowledge.items import service as items_service
 from agentladder.web.app import create_app
 from tests.factories import login
-from tests.knowledge.kb_world import CASE, World, build, published
+from tests.knowledge.kb_world import CASE, World, build, case, published
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -223,3 +223,19 @@ def test_qa_links_the_knowledge_used_on_an_evaluated_call(library: Library) -> N
             session=session, item_id=item_id, by=library.world.users["qa"]
         )
     assert [(call, source) for call, source, _ in usages] == [("call-42", "qa")]
+
+
+def test_managers_audit_any_agents_ledger_team_leads_their_teams(library: Library) -> None:
+    with session_scope(library.settings) as session:
+        published(session, library.world, author="a1", grade=5)
+        published(session, library.world, author="b1", draft=case(title="二组的案例"))
+    a1 = library.world.agents["a1"].employee_no
+    b1 = library.world.agents["b1"].employee_no
+    audit = library.client("manager").get("/knowledge/points", params={"agent": a1})
+    assert audit.status_code == 200
+    assert "张三" in audit.text
+    assert "15" in audit.text  # published 10 + grade 5
+    lead = library.client("lead")  # leads T1: a1's team, not b1's
+    assert lead.get("/knowledge/points", params={"agent": a1}).status_code == 200
+    assert lead.get("/knowledge/points", params={"agent": b1}).status_code == 404
+    assert library.client("a2").get("/knowledge/points", params={"agent": a1}).status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from agentladder.db import utcnow
-from agentladder.errors import InvalidInput
+from agentladder.errors import InvalidInput, NotFound
 from agentladder.i18n import N_, translate
 from agentladder.imports.schemas import ImportResult
 from agentladder.knowledge.items import attachments as attachments_service
@@ -42,11 +43,12 @@ from agentladder.knowledge.schemas import (
 )
 from agentladder.knowledge.search import service as search_service
 from agentladder.knowledge.search.index import Filters
+from agentladder.org import service as org_service
 from agentladder.org.models import User
-from agentladder.org.schemas import Permission, allows
+from agentladder.org.schemas import AgentFilter, Permission, allows
 from agentladder.validation import validation_problems
 from agentladder.web.auth import SessionDep, SettingsDep, request_language, requires
-from agentladder.web.datatable import PageSlice, paginate
+from agentladder.web.datatable import paginate
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
 from agentladder.web.responses import API_ERRORS
@@ -69,6 +71,7 @@ PER_PAGE = 20
 SEARCH_PAGES = 5  # a search shows at most 100 results, 20 a page
 LEDGER_PER_PAGE = 50
 MAX_LEDGER_ROWS = 100_000
+MAX_AGENT_CHOICES = 500  # agents the audit page's picker offers (a page of the agent list)
 REPORT_DAYS = (30, 90, 365)
 
 
@@ -184,8 +187,6 @@ def library_page(
 @pages.get("/knowledge/search")
 def search_page(q: SearchText = "") -> Response:
     """The top bar's search: the library page with the query."""
-    from urllib.parse import urlencode
-
     return _redirect("/knowledge?" + urlencode({"q": q}))
 
 
@@ -645,44 +646,91 @@ def revert_item(
 # --- lists of one's own, the review queue, reports -------------------------------------------
 
 
-@pages.get("/knowledge/mine")
-def my_contributions(
-    request: Request, session: SessionDep, user: WriteUser, page: PageNumber = 1
-) -> Response:
-    """The user's items and, for an agent, their points: balance, total earned, and how each
-    was earned (the ledger, 50 entries a page)."""
-    ledger: PageSlice[points_service.LedgerEntry] | None = None
-    balance = earned = None
-    if user.agent_id is not None:
-        entries = points_service.ledger(
-            session=session, agent_ids=[user.agent_id], limit=MAX_LEDGER_ROWS
-        )
-        ledger = paginate(entries, page, LEDGER_PER_PAGE)
-        balance = points_service.balances(
-            session=session, at=utcnow(), agent_ids=[user.agent_id]
-        ).get(user.agent_id, 0.0)
-        earned = sum(entry.points for entry in entries)
-    own = items_service.own_items(session=session, by=user)
+def _points_context(
+    request: Request, session: Session, agent_id: int, page: int, page_url: str
+) -> dict[str, Any]:
+    """An agent's standing balance, total and ledger page, with the items' titles and the
+    reasons in the reader's language (My contributions and the ledger audit page)."""
+    entries = points_service.ledger(session=session, agent_ids=[agent_id], limit=MAX_LEDGER_ROWS)
+    ledger = paginate(entries, page, LEDGER_PER_PAGE)
+    named = rows.items_by_ids(
+        session=session, item_ids=sorted({e.item_id for e in ledger.rows if e.item_id})
+    )
     language = request_language(request)
 
     def reason(detail: dict[str, Any]) -> str:
         found = point_reason(detail)
         return translate(language, found[0], **found[1]) if found else ""
 
+    return {
+        "ledger": ledger,
+        "page_url": page_url,
+        "balance": points_service.balances(session=session, at=utcnow(), agent_ids=[agent_id]).get(
+            agent_id, 0.0
+        ),
+        "earned": sum(entry.points for entry in entries),
+        "titles": {
+            item_id: revision.title
+            for item_id, revision in rows.shown_revisions(session, list(named.values())).items()
+        },
+        "point_events": POINT_EVENT_NAMES,
+        "point_reason": reason,
+        "rules": points_service.rules_in_force(session=session),
+    }
+
+
+@pages.get("/knowledge/mine")
+def my_contributions(
+    request: Request, session: SessionDep, user: WriteUser, page: PageNumber = 1
+) -> Response:
+    """The user's items and, for an agent, their points: balance, total earned, and how each
+    was earned (the ledger, 50 entries a page)."""
+    points = (
+        _points_context(request, session, user.agent_id, page, "/knowledge/mine?")
+        if user.agent_id is not None
+        else {"ledger": None}
+    )
     return render(
         request,
         "knowledge/mine.html",
         {
-            "items": own,
-            "ledger": ledger,
-            "titles": {summary.id: summary.title for summary in own},
-            "point_events": POINT_EVENT_NAMES,
-            "point_reason": reason,
-            "balance": balance,
-            "earned": earned,
-            "rules": points_service.rules_in_force(session=session),
+            "items": items_service.own_items(session=session, by=user),
+            **points,
             **_names(request_language(request)),
         },
+    )
+
+
+@pages.get("/knowledge/points")
+def points_audit(
+    request: Request,
+    session: SessionDep,
+    user: ReportsUser,
+    agent: Annotated[str, Query(max_length=40)] = "",
+    page: PageNumber = 1,
+) -> Response:
+    """Any agent's points ledger, for those who audit it: managers and admins every agent's, a
+    team lead their teams' (another agent is not found, as on the agent pages)."""
+    scope = org_service.agent_scope(user)
+    listed = org_service.list_agents(
+        session=session, scope=scope, filters=AgentFilter(per_page=MAX_AGENT_CHOICES)
+    ).agents
+    chosen = agent.strip()
+    context: dict[str, Any] = {"agent": None, "ledger": None}
+    if chosen:
+        agent_id = org_service.resolve_identity(session=session, identity=chosen)
+        if agent_id is None:
+            raise NotFound(N_("agent not found"))
+        found = org_service.get_agent_or_raise(session=session, agent_id=agent_id, scope=scope)
+        page_url = f"/knowledge/points?{urlencode({'agent': chosen})}&"
+        context = {
+            "agent": org_service.agent_read(found),
+            **_points_context(request, session, found.id, page, page_url),
+        }
+    return render(
+        request,
+        "knowledge/points.html",
+        {"agents": listed, "chosen": chosen, **context, **_names(request_language(request))},
     )
 
 

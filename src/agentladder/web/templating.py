@@ -106,6 +106,7 @@ SECTION_TABS: dict[str, tuple[tuple[str, str, Permission], ...]] = {
         (N_("My contributions"), "/knowledge/mine", Permission.KNOWLEDGE_WRITE),
         (N_("Knowledge review"), "/knowledge/review", Permission.KNOWLEDGE_REVIEW),
         (N_("Knowledge reports"), "/knowledge/reports", Permission.KNOWLEDGE_REPORTS),
+        (N_("Points ledger"), "/knowledge/points", Permission.KNOWLEDGE_REPORTS),
         (N_("Knowledge import"), "/knowledge/import", Permission.KNOWLEDGE_MANAGE),
         (N_("Knowledge settings"), "/knowledge/settings", Permission.KNOWLEDGE_MANAGE),
     ),
