@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from agentladder.cli import app
 from agentladder.config import Settings
+from agentladder.knowledge.items import service as items_service
 from agentladder.knowledge.points import service as points_service
 from tests.knowledge.kb_world import build, case, published
 from tests.knowledge.library import LIBRARY
@@ -115,3 +116,14 @@ def test_points_prints_an_agents_ledger(session: Session, cli_env: Settings) -> 
         ("review_grade", 5),
     ]
     assert runner.invoke(app, ["knowledge", "points", "nobody"]).exit_code != 0
+
+
+def test_search_by_status(session: Session, cli_env: Settings) -> None:
+    world = build(session, cli_env)
+    draft = items_service.create_item(session=session, draft=case(), by=world.users["a1"])
+    session.commit()
+    assert json.loads(_run("knowledge", "search", "光猫", "--format", "json"))["results"] == []
+    found = json.loads(_run("knowledge", "search", "光猫", "--status", "draft", "--format", "json"))
+    assert [hit["id"] for hit in found["results"]] == [draft.id]
+    every = json.loads(_run("knowledge", "search", "光猫", "--status", "all", "--format", "json"))
+    assert [hit["id"] for hit in every["results"]] == [draft.id]

@@ -239,3 +239,20 @@ def test_managers_audit_any_agents_ledger_team_leads_their_teams(library: Librar
     assert lead.get("/knowledge/points", params={"agent": a1}).status_code == 200
     assert lead.get("/knowledge/points", params={"agent": b1}).status_code == 404
     assert library.client("a2").get("/knowledge/points", params={"agent": a1}).status_code == 403
+
+
+def test_reviewers_search_what_waits_for_review_agents_do_not(library: Library) -> None:
+    with session_scope(library.settings) as session:
+        waiting = items_service.create_item(
+            session=session, draft=case(title="待审核的光猫案例"), by=library.world.users["a1"]
+        )
+        items_service.submit(session=session, item_id=waiting.id, by=library.world.users["a1"])
+        waiting_id = waiting.id
+    params = {"q": "光猫", "status": "in_review"}
+    found = library.client("qa").get("/api/knowledge/search", params=params).json()
+    assert [hit["id"] for hit in found["results"]] == [waiting_id]
+    assert library.client("a2").get("/api/knowledge/search", params=params).status_code == 422
+    published_only = library.client("a2").get("/api/knowledge/search", params={"q": "光猫"})
+    assert published_only.json()["results"] == []
+    page = library.client("qa").get("/knowledge", params=params).text
+    assert f"/knowledge/items/{waiting_id}" in page

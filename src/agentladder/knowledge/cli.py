@@ -4,6 +4,7 @@ vocabulary and the contribution point rules, read the points ledger, import and 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,18 @@ knowledge_app.command("export")(export_command)
 knowledge_app.command("template")(template_command)
 
 TABLE_SNIPPET_CHARS = 60
+
+
+class SearchStatus(StrEnum):
+    """The statuses `knowledge search --status` takes (the CLI reads as the system: any)."""
+
+    published = "published"
+    in_review = "in_review"
+    draft = "draft"
+    archived = "archived"
+    all = "all"
+
+
 rules_app = typer.Typer(help="Contribution point rules (versioned YAML).", no_args_is_help=True)
 knowledge_app.add_typer(rules_app, name="rules")
 
@@ -47,12 +60,18 @@ def search(
     product: Annotated[
         str | None, typer.Option("--product", help="Only items for this product.")
     ] = None,
+    status: Annotated[
+        SearchStatus,
+        typer.Option("--status", help="Items of this status (all: every status)."),
+    ] = SearchStatus.published,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Search the published library; JSON prints {"query", "results": [{"id", "title", "type",
-    "score", "snippet"}]} (and "suggestion" when the query found little)."""
+    """Search the library (published items unless --status says otherwise); JSON prints
+    {"query", "results": [{"id", "title", "type", "score", "snippet"}]} (and "suggestion" when
+    the query found little)."""
     filters = Filters(
         type=item_type,
+        status=None if status is SearchStatus.all else status.value,
         category=tuple(part for part in (category or "").split("/") if part),
         tag=tag,
         product=product,

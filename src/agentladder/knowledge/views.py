@@ -91,6 +91,20 @@ def _names(lang: str) -> dict[str, Any]:
     }
 
 
+def searchable_statuses(user: User) -> tuple[str, ...]:
+    """The statuses a user may search: published and archived items, and for reviewers the
+    items waiting for review (drafts are their authors' alone: never searched)."""
+    if items_service.is_reviewer(user):
+        return ("published", "in_review", "archived")
+    return ("published", "archived")
+
+
+def _status(user: User, status: str) -> str:
+    if status not in searchable_statuses(user):
+        raise InvalidInput(N_("items of status {status} are not searched"), status=status)
+    return status
+
+
 def _labels(text: str) -> list[str]:
     """Labels typed into one field, separated by commas (either width) or 、."""
     for separator in ("，", "、", ";", "；"):
@@ -127,6 +141,7 @@ def library_page(
     category: FilterText = "",
     tag: FilterText = "",
     call: Annotated[str, Query(max_length=100)] = "",
+    status: FilterText = "published",
     page: PageNumber = 1,
 ) -> Response:
     """Search the library (or, without a query, browse the latest published items); with a
@@ -141,6 +156,7 @@ def library_page(
             query=q,
             filters=Filters(
                 type=kind or None,
+                status=_status(user, status or "published"),
                 category=tuple(part for part in category.split("/") if part),
                 tag=tag or None,
             ),
@@ -168,6 +184,8 @@ def library_page(
         {
             "q": q,
             "call": call.strip(),
+            "status": status or "published",
+            "statuses": searchable_statuses(user),
             "kind": kind,
             "category": category,
             "tag": tag,
@@ -871,13 +889,16 @@ def api_search(
     category: FilterText = "",
     tag: FilterText = "",
     product: FilterText = "",
+    status: FilterText = "published",
 ) -> SearchResponse:
-    """Search the published library: the same contract as `knowledge search --format json`."""
+    """Search the library (published items unless `status` says archived, or in_review for a
+    reviewer): the same contract as `knowledge search --format json`."""
     return search_service.search(
         session=session,
         query=q,
         filters=Filters(
             type=type or None,
+            status=_status(user, status or "published"),
             category=tuple(part for part in category.split("/") if part),
             tag=tag or None,
             product=product or None,
