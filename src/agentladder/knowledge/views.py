@@ -51,7 +51,7 @@ from agentladder.web.auth import SessionDep, SettingsDep, request_language, requ
 from agentladder.web.datatable import paginate
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
-from agentladder.web.responses import API_ERRORS
+from agentladder.web.responses import API_ERRORS, error_responses
 from agentladder.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -203,7 +203,7 @@ def library_page(
 
 
 @pages.get("/knowledge/search")
-def search_page(q: SearchText = "") -> Response:
+def search_page(user: ReadUser, q: SearchText = "") -> Response:
     """The top bar's search: the library page with the query."""
     return _redirect("/knowledge?" + urlencode({"q": q}))
 
@@ -908,13 +908,15 @@ def api_search(
     ).response()
 
 
-@api.get("/knowledge/items/{item_id}", response_model=ItemRead)
+@api.get("/knowledge/items/{item_id}", response_model=ItemRead, responses=error_responses(404))
 def api_item(session: SessionDep, user: ReadUser, item_id: RowId) -> ItemRead:
     """An item as the user may read it (a draft only its author)."""
     return items_service.get_item(session=session, item_id=item_id, by=user)
 
 
-@api.post("/knowledge/items", response_model=ItemRead, status_code=201)
+@api.post(
+    "/knowledge/items", response_model=ItemRead, status_code=201, responses=error_responses(400)
+)
 def api_create_item(session: SessionDep, user: WriteUser, draft: ItemDraft) -> ItemRead:
     """Write a draft."""
     item = items_service.create_item(session=session, draft=draft, by=user)
@@ -927,7 +929,7 @@ class UsageIn(BaseModel):
     call_id: str = Field(min_length=1, max_length=100)
 
 
-@api.post("/knowledge/items/{item_id}/usages", status_code=201)
+@api.post("/knowledge/items/{item_id}/usages", status_code=201, responses=error_responses(404, 409))
 def api_use_item(
     session: SessionDep, user: ReadUser, item_id: RowId, usage: UsageIn
 ) -> dict[str, bool]:
