@@ -32,11 +32,17 @@ MAX_LABEL = 60
 MAX_LABELS = 30
 
 
+def without_nul(text: str) -> str:
+    """The text without NUL characters: PostgreSQL cannot store them, and no reader meant one
+    (a pasted `java\0script` is one trick)."""
+    return text.replace("\x00", "")
+
+
 def _labels(values: list[str]) -> list[str]:
     """Tags and the like: trimmed, empty ones dropped, each once in the order given."""
     seen: dict[str, None] = {}
     for value in values:
-        label = " ".join(str(value).split())
+        label = " ".join(without_nul(str(value)).split())
         if not label:
             continue
         if len(label) > MAX_LABEL:
@@ -67,6 +73,11 @@ class ItemText(BaseModel):
     skill_groups: list[str] = Field(default_factory=list)
 
     _clean_labels = field_validator("tags", "products", "queues", "skill_groups")(_labels)
+
+    @field_validator("title", "title_en", "body", "situation", "solution", "result", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return without_nul(value) if isinstance(value, str) else value
 
     def searchable_text(self) -> str:
         """Every part a reader reads, in reading order (for search, snippets and duplicates)."""

@@ -298,3 +298,33 @@ def test_a_reviewers_change_of_their_own_published_item_waits_for_another(
     items.revert(session=session, item_id=item.id, to_revision=1, by=world.users["lead"])
     assert (item.current_revision, item.published_revision) == (3, 2)
     assert item.submitted_at is not None
+
+
+def test_nul_characters_are_dropped_before_they_reach_the_database(
+    session: Session, settings: Settings
+) -> None:
+    """PostgreSQL refuses text with NUL (the XSS list's `java\\0script` made a 500 there)."""
+    world = build(session, settings)
+    item = published(
+        session,
+        world,
+        draft=case(title="光猫\x00红灯", solution="java\x00script", tags=["宽\x00带"]),
+    )
+    items.add_comment(session=session, item_id=item.id, by=world.users["b1"], body="有\x00用")
+    items.record_usage(
+        session=session, item_id=item.id, call_id="c\x001", by=world.users["b1"], source="agent"
+    )
+    session.flush()
+    read = items.get_item(session=session, item_id=item.id, by=world.users["b1"])
+    assert (read.text.title, read.text.solution, read.text.tags) == (
+        "光猫红灯",
+        "javascript",
+        ["宽带"],
+    )
+    assert [
+        body
+        for _, _, body in items.comments(session=session, item_id=item.id, by=world.users["b1"])
+    ] == ["有用"]
+    assert [
+        call for call, _, _ in items.usages(session=session, item_id=item.id, by=world.users["b1"])
+    ] == ["c1"]

@@ -61,6 +61,7 @@ from agentladder.knowledge.schemas import (
     ReviewRead,
     RevisionRead,
     UsageSource,
+    without_nul,
 )
 from agentladder.knowledge.search import service as search_service
 from agentladder.org import service as org_service
@@ -724,7 +725,7 @@ def review(
         raise Conflict(N_("the item does not wait for review"))
     if _is_author(item, by):
         raise Forbidden(N_("nobody reviews their own item"))
-    text = " ".join(comment.split()) if decision == "approve" else comment.strip()
+    text = without_nul(" ".join(comment.split()) if decision == "approve" else comment.strip())
     if decision == "return" and not text:
         raise InvalidInput(N_("say what to change when returning an item"))
     if len(text) > MAX_COMMENT:
@@ -922,7 +923,7 @@ def add_comment(
 ) -> KbComment:
     """A reader's comment on a published item."""
     item = _published(session, item_id, by)
-    text = body.strip()
+    text = without_nul(body).strip()
     if not text:
         raise InvalidInput(N_("the comment is empty"))
     if len(text) > MAX_COMMENT:
@@ -957,7 +958,7 @@ def record_usage(
 ) -> bool:
     """Link a published item to a call it helped on; False when that link exists already. An
     agent links their own calls; QA links any call it evaluates."""
-    call = call_id.strip()
+    call = without_nul(call_id).strip()
     if not call or len(call) > 100:
         raise InvalidInput(N_("a call id is 1 to 100 characters"))
     item = _published(session, item_id, by) if by is not None else _get(session, item_id, None)

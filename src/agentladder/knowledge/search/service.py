@@ -40,7 +40,7 @@ from agentladder.knowledge.models import (
     KbSynonymGroup,
     KbTerm,
 )
-from agentladder.knowledge.schemas import SearchHit, SearchResponse
+from agentladder.knowledge.schemas import SearchHit, SearchResponse, without_nul
 from agentladder.knowledge.search.analysis import Analyzer, Vocabulary, analyzer_for, vocabulary_of
 from agentladder.knowledge.search.index import Filters, IndexedItem, KnowledgeIndex
 from agentladder.knowledge.search.snippets import snippet
@@ -305,7 +305,7 @@ def search(
 ) -> SearchResults:
     """The best items for the query under the filters (published ones unless the filters say
     otherwise), with snippets; logged for the gaps report when `log`."""
-    text = " ".join(query.split())[:MAX_QUERY]
+    text = " ".join(without_nul(query).split())[:MAX_QUERY]
     if not 1 <= limit <= 100:
         raise InvalidInput(N_("a search returns 1 to 100 results"))
     index = open_index(session)
@@ -370,7 +370,7 @@ def log_search(
     """Write a search run elsewhere or earlier to the log the gaps report reads (`search` logs
     its own as it runs): the demo's agents' searches over past months, another tool's log."""
     row = KbSearch(
-        query=" ".join(query.split())[:MAX_QUERY],
+        query=" ".join(without_nul(query).split())[:MAX_QUERY],
         results=max(0, results),
         user_id=user_id,
         searched_at=at or utcnow(),
