@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,6 +49,35 @@ def fresh_database_url(tmp_dir: Path, name: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{database}"'))
         # A test database need not survive a crash: a commit that waits for the disk (~2 ms
         # here, against 0.2 ms) only slows the suite down.
+        connection.execute(text(f'ALTER DATABASE "{database}" SET synchronous_commit = off'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def copy_database_url(template_url: str, tmp_dir: Path, name: str) -> str:
+    """A new database holding a copy of the template's rows: much cheaper than building them
+    again. The template must have no open connections (dispose its engine first)."""
+    url = make_url(template_url)
+    if url.get_backend_name() == "sqlite":
+        target = tmp_dir / (name + ".db")
+        # The backup API copies what the write-ahead log holds too.
+        with sqlite3.connect(str(url.database)) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        return f"sqlite:///{target}"
+    database = re.sub(r"\W", "_", name)[:60]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname IN (:name, :template) AND pid <> pg_backend_pid()"
+            ),
+            {"name": database, "template": url.database},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+        connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{url.database}"'))
         connection.execute(text(f'ALTER DATABASE "{database}" SET synchronous_commit = off'))
     admin.dispose()
     return url.set(database=database).render_as_string(hide_password=False)
