@@ -198,14 +198,6 @@ def _print_demo_facts(facts: dict[str, object]) -> None:
             f"Metrics computed for {', '.join(parts)}: {sum(values.values()):,} values; see "
             f"`agentladder metrics show --period {computed['month'][-1]}`"
         )
-        seconds = facts.get("metric_seconds_by_kind")
-        days = computed.get("day")
-        if days and isinstance(seconds, dict):
-            console.print(
-                f"Days are computed for the last month only ({seconds['day'] / len(days):.1f} s "
-                "a period); others with `agentladder metrics compute --period "
-                f"{computed['month'][0]}-15`"
-            )
     _print_demo_quality(facts)
     _print_demo_transcripts(facts)
     _print_demo_library(facts)

@@ -12,7 +12,7 @@ centre's other systems record about them (surveys, complaints and praise, ticket
 sales leads, the second site's daily reports); one step per system writes its monthly exports
 and imports them through the real adapter with the shipped mapping. The metrics step then
 computes, from what was imported, every month and quarter the calls touch, every ISO week they
-cover whole, and the days of the last month (see `metric_periods`).
+cover whole, and every day (see `metric_periods`).
 """
 
 from __future__ import annotations
@@ -85,9 +85,6 @@ _CHINESE_NUMERALS = "一二三四五六七八九十"
 CALL_MONTHS = 6  # full calendar months of calls before today
 # The period kinds the metrics step computes (see `metric_periods`).
 PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter")
-# Days are computed for the last month of calls only: a period costs the engine 0.6-1 s however
-# short it is (mostly building the queries), so all ~183 days would add two or three minutes.
-DAY_PERIOD_MONTHS = 1
 # A second PBX's uniqueids carry its system name, so its call ids never collide with the first.
 DAILY_REPORT_SITE_CALLID_PREFIX = "site2-"
 
@@ -498,13 +495,10 @@ def metric_periods(
     """The periods of each kind the demo computes for calls from `first` to `last`: every month
     and quarter they touch (the first and last quarters may be partial), the ISO weeks they
     cover whole (a week with a day or two of calls would look like a collapse on the trend),
-    and the days of the last `DAY_PERIOD_MONTHS` months."""
+    and every day."""
     periods: dict[str, list[Period]] = {}
     for kind in kinds:
-        if kind == "day":
-            since = _add_months(last.replace(day=1), 1 - DAY_PERIOD_MONTHS)
-            periods[kind] = periods_between(kind, max(first, since), last)
-        elif kind == "week":
+        if kind == "week":
             periods[kind] = [
                 week
                 for week in periods_between(kind, first, last)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -69,6 +71,15 @@ class Backend:
         self.spark.read.parquet(*paths).createOrReplaceTempView(view)
         return self.con.table(view)
 
+    def table_of(self, rows: pa.Table, name: str) -> ir.Table:
+        """Rows held in memory as a table: on DuckDB registered under a name of its own, so
+        that compiled SQL can name it; on Spark an Ibis memtable."""
+        if self.spark is not None:
+            return ibis.memtable(rows)
+        view = f"al_{name}_{uuid.uuid4().hex[:8]}"
+        self.con.con.register(view, rows)
+        return self.con.table(view)
+
 
 T = TypeVar("T")
 
@@ -120,12 +131,15 @@ def connect(engine: str, spark: Any = None, spark_log: Path | None = None) -> Ba
 
 def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
     if not files:
-        return ibis.memtable(ingest_service.dataset_schema(name).empty_table())
+        return backend.table_of(ingest_service.dataset_schema(name).empty_table(), name)
     return backend.read_parquet(files, name)
 
 
-def settled_interactions(interactions: ir.Table) -> ir.Table:
-    """Interactions without the open copies of calls a later file completed (same key)."""
+def settled_interactions(
+    interactions: ir.Table, table_of: Callable[[pa.Table], ir.Table] = ibis.memtable
+) -> ir.Table:
+    """Interactions without the open copies of calls a later file completed (same key);
+    `table_of` makes a table of the superseded keys found."""
     # A row without an outcome counts as settled, whether or not anything was superseded.
     is_open = (interactions.outcome == "open").fill_null(False)
     # The superseded keys are found once, up front: they are few (none after a single file),
@@ -136,31 +150,123 @@ def settled_interactions(interactions: ir.Table) -> ir.Table:
     ).to_pyarrow()
     if superseded.num_rows == 0:
         return interactions
-    dropped = ibis.memtable(superseded.rename_columns(["superseded_key"]))
+    dropped = table_of(superseded.rename_columns(["superseded_key"]))
     open_copies = interactions.filter(is_open)
     kept = open_copies.anti_join(dropped, open_copies.key == dropped.superseded_key)
     return interactions.filter(~is_open).union(kept)
 
 
-def frames(
-    con: Backend,
-    files: dict[str, list[Path]],
-    start: datetime,
-    end: datetime,
-    identities: dict[str, str],
-    config: MetricConfig,
-) -> dict[str, ir.Table]:
-    """The period's frames, each with a `subject`: the agent (employee number, or the source
-    identity while unmapped) or the queue."""
-    mapping = ibis.memtable(
+# The period's bounds reach the compiled DuckDB queries as session variables, so the queries
+# are compiled once and run for any period.
+PERIOD_START = "agentladder_period_start"
+PERIOD_END = "agentladder_period_end"
+
+
+@ibis.udf.scalar.builtin(name="getvariable")  # type: ignore[untyped-decorator]
+def _session_variable(variable: str) -> dt.Timestamp(timezone="UTC"):  # type: ignore[valid-type]
+    """DuckDB's value of a session variable (`SET VARIABLE`)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A period's [start, end) as the frames' expressions read them: literals, or the
+    session variables a compiled query reads."""
+
+    start: ir.TimestampValue
+    end: ir.TimestampValue
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime) -> Bounds:
+        """Fixed bounds, written into the queries."""
+        return cls(ibis.literal(start, "timestamp('UTC')"), ibis.literal(end, "timestamp('UTC')"))
+
+    @classmethod
+    def variables(cls) -> Bounds:
+        """Bounds read when a compiled query runs."""
+        return cls(_session_variable(PERIOD_START), _session_variable(PERIOD_END))
+
+
+@dataclass
+class Sources:
+    """What the frames are built from, whatever the period: the datasets that hold files, the
+    identity mapping, and the facts about the data that decide a frame's shape."""
+
+    backend: Backend
+    files: dict[str, list[Path]]
+    datasets: dict[str, ir.Table]
+    mapping: ir.Table
+    interactions: ir.Table
+    states: ir.Table
+    # Whether any after-call-work pause is logged at all: most centres log none, and then no
+    # call pays for a join.
+    has_acw: bool
+    # The daily-report rows' local days (daily-statistics files only).
+    days: ir.Table | None
+
+
+def sources(
+    con: Backend, files: dict[str, list[Path]], identities: dict[str, str], config: MetricConfig
+) -> Sources:
+    """Read the stored datasets and look once at what does not change from period to period."""
+    mapping = con.table_of(
         pa.table(
             {"identity": list(identities), "employee_no": list(identities.values())},
             schema=pa.schema([("identity", pa.string()), ("employee_no", pa.string())]),
+        ),
+        "identities",
+    )
+    datasets = {name: _dataset(con, paths, name) for name, paths in files.items() if paths}
+    interactions = settled_interactions(
+        datasets["interactions"]
+        if "interactions" in datasets
+        else _dataset(con, [], "interactions"),
+        lambda rows: con.table_of(rows, "superseded"),
+    )
+    states = _agent_subject(
+        datasets["agent_states"]
+        if "agent_states" in datasets
+        else _dataset(con, [], "agent_states"),
+        mapping,
+    )
+    after_call_work = (
+        states.reason.strip().lower().isin(config.acw_pause_reasons).fill_null(False)
+        if config.acw_pause_reasons
+        else ibis.literal(False)
+    )
+    states = states.mutate(
+        group=ibis.ifelse(
+            states.state == "pause", ibis.ifelse(after_call_work, "acw", "pause"), "online"
         )
     )
-    interactions = settled_interactions(
-        _dataset(con, files.get("interactions", []), "interactions")
+    has_acw = (
+        "agent_states" in datasets
+        and bool(config.acw_pause_reasons)
+        and states.filter(states.group == "acw").limit(1).count().execute() > 0
     )
+    days = None
+    if "daily_stats" in datasets:
+        daily = datasets["daily_stats"]
+        [span] = (
+            daily.aggregate(first=daily.event_at.min(), last=daily.event_at.max())
+            .to_pyarrow()
+            .to_pylist()
+        )
+        days = con.table_of(_calendar(span["first"], span["last"], config.timezone), "days")
+    return Sources(con, files, datasets, mapping, interactions, states, has_acw, days)
+
+
+def _agent_subject(table: ir.Table, mapping: ir.Table) -> ir.Table:
+    joined = table.left_join(mapping, table.agent_identity == mapping.identity)
+    return joined.mutate(subject=joined.employee_no.fill_null(joined.agent_identity)).filter(
+        lambda t: t.subject.notnull()
+    )
+
+
+def frames(source: Sources, bounds: Bounds, config: MetricConfig) -> dict[str, ir.Table]:
+    """The period's frames, each with a `subject`: the agent (employee number, or the source
+    identity while unmapped) or the queue."""
+    start, end = bounds.start, bounds.end
+    interactions = source.interactions
     # Repeat contacts look past the period's end (a call on the 31st repeated on the 2nd), and
     # no further than the window: calls before the period or beyond its end plus the window
     # cannot change a period call's flag, so the window never runs over the whole history.
@@ -168,7 +274,7 @@ def frames(
         (interactions.row_kind == "call")
         & (interactions.direction == "inbound")
         & (interactions.event_at >= start)
-        & (interactions.event_at <= end + timedelta(days=config.fcr_window_days))
+        & (interactions.event_at <= end + ibis.interval(days=config.fcr_window_days))
     )
     by_caller = ibis.window(group_by="caller_hash", order_by=["event_at", "key"])
     next_at = inbound_all.event_at.lead().over(by_caller)
@@ -185,94 +291,71 @@ def frames(
         return table.filter((table.event_at >= start) & (table.event_at < end))
 
     def agent_subject(table: ir.Table) -> ir.Table:
-        joined = table.left_join(mapping, table.agent_identity == mapping.identity)
-        return joined.mutate(subject=joined.employee_no.fill_null(joined.agent_identity)).filter(
-            lambda t: t.subject.notnull()
-        )
+        return _agent_subject(table, source.mapping)
 
-    states = agent_subject(_dataset(con, files.get("agent_states", []), "agent_states"))
-    states = states.filter((states.event_at < end) & (states.end_at > start))
-    after_call_work = (
-        states.reason.strip().lower().isin(config.acw_pause_reasons).fill_null(False)
-        if config.acw_pause_reasons
-        else ibis.literal(False)
-    )
+    states = source.states.filter((source.states.event_at < end) & (source.states.end_at > start))
     states = states.mutate(
-        group=ibis.ifelse(
-            states.state == "pause", ibis.ifelse(after_call_work, "acw", "pause"), "online"
-        ),
-        clipped_start=ibis.greatest(states.event_at, ibis.literal(start)),
-        clipped_end=ibis.least(states.end_at, ibis.literal(end)),
+        clipped_start=ibis.greatest(states.event_at, start),
+        clipped_end=ibis.least(states.end_at, end),
     )
     calls = in_period(inbound_all)
     offers = in_period(interactions.filter(interactions.direction == "inbound"))
+    datasets = source.datasets
     # Frames are built only over datasets that hold files: a centre without surveys, tickets
     # or rosters does not pay for compiling and running their queries (on Spark, a job each).
     prepared: dict[str, ir.Table] = {}
-    if files.get("interactions"):
-        prepared["calls"] = _with_state_acw(
-            agent_subject(calls),
-            states,
-            bool(files.get("agent_states")) and bool(config.acw_pause_reasons),
-        )
+    if "interactions" in datasets:
+        prepared["calls"] = _with_state_acw(agent_subject(calls), states, source.has_acw)
         prepared["offers"] = agent_subject(offers)
         prepared["outbound"] = agent_subject(
             in_period(interactions.filter(interactions.direction == "outbound"))
         )
         prepared["queue_calls"] = calls.filter(calls.queue.notnull()).mutate(subject=calls.queue)
-    if files.get("surveys"):
-        prepared["surveys"] = agent_subject(in_period(_dataset(con, files["surveys"], "surveys")))
-    if files.get("agent_states"):
+    if "surveys" in datasets:
+        prepared["surveys"] = agent_subject(in_period(datasets["surveys"]))
+    if "agent_states" in datasets:
         prepared["states"] = _islands(states)
-    if files.get("schedules"):
+    if "schedules" in datasets:
         prepared["schedules"] = _with_logins(
-            agent_subject(in_period(_dataset(con, files["schedules"], "schedules"))), states
+            agent_subject(in_period(datasets["schedules"])), states
         )
     for name in ("feedback", "tickets", "leads"):
-        if files.get(name):
-            prepared[name] = agent_subject(in_period(_dataset(con, files[name], name)))
-    if files.get("daily_stats"):
-        daily = agent_subject(in_period(_dataset(con, files["daily_stats"], "daily_stats")))
-        days = _calendar(start, end, config.timezone)
+        if name in datasets:
+            prepared[name] = agent_subject(in_period(datasets[name]))
+    if source.days is not None:
+        daily = agent_subject(in_period(datasets["daily_stats"]))
+        days = source.days.filter((source.days.day_start < end) & (source.days.day_end > start))
         agent_interactions = agent_subject(in_period(interactions))
         prepared["daily_calls"] = _days_without(daily, agent_interactions, days, "event_at")
         prepared["daily_states"] = _days_without(daily, states, days, "end_at")
     return prepared
 
 
-def _with_state_acw(calls: ir.Table, states: ir.Table, may_have_acw: bool) -> ir.Table:
+def _with_state_acw(calls: ir.Table, states: ir.Table, has_acw: bool) -> ir.Table:
     """Each call with `state_acw_s`: its agent's after-call-work pauses in the period
     (overlaps counted once), null for agents without any."""
-    acw_states = states.filter(states.group == "acw")
-    # Most centres log no such pauses; one cheap look spares every call a join (a tenth of a
-    # small centre's KPI run).
-    if not may_have_acw or acw_states.limit(1).count().execute() == 0:
+    if not has_acw:
         return calls.mutate(state_acw_s=ibis.null("float64"))
-    acw = _islands(acw_states)
+    acw = _islands(states.filter(states.group == "acw"))
     totals = acw.group_by("subject").aggregate(state_acw_s=acw.duration_s.sum())
     totals = totals.rename(acw_subject="subject")
     joined = calls.left_join(totals, calls.subject == totals.acw_subject)
     return joined.drop("acw_subject")
 
 
-def _calendar(start: datetime, end: datetime, timezone: str) -> ir.Table:
-    """The period's local days as [day_start, day_end) in UTC."""
+def _calendar(first: datetime, last: datetime, timezone: str) -> pa.Table:
+    """The local days from the one holding `first` to the one holding `last`, as
+    [day_start, day_end) in UTC."""
     zone = ZoneInfo(timezone)
-    day = start.astimezone(zone).date()
+    day = first.astimezone(zone).date()
+    last_day = last.astimezone(zone).date()
     starts, ends = [], []
-    while True:
-        begins = datetime.combine(day, datetime.min.time(), zone)
-        if begins >= end:
-            break
-        starts.append(begins)
+    while day <= last_day:
+        starts.append(datetime.combine(day, datetime.min.time(), zone))
         ends.append(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone))
         day += timedelta(days=1)
     stamp = pa.timestamp("us", tz="UTC")
-    return ibis.memtable(
-        pa.table(
-            {"day_start": pa.array(starts, stamp), "day_end": pa.array(ends, stamp)},
-        )
-    )
+    return pa.table({"day_start": pa.array(starts, stamp), "day_end": pa.array(ends, stamp)})
 
 
 def _days_without(daily: ir.Table, detailed: ir.Table, days: ir.Table, until: str) -> ir.Table:
@@ -346,18 +429,76 @@ def _islands(states: ir.Table) -> ir.Table:
     )
 
 
-def compute(
-    con: Backend,
-    files: dict[str, list[Path]],
-    start: datetime,
-    end: datetime,
-    identities: dict[str, str],
-    config: MetricConfig,
-    kpis: tuple[Kpi, ...] = CATALOG,
-) -> list[MetricRow]:
-    """Every metric of the catalog for every subject with data in [start, end)."""
-    prepared = frames(con, files, start, end, identities, config)
-    rows: list[MetricRow] = []
+@dataclass
+class KpiPlan:
+    """The catalog's queries over one set of stored files, ready for any period. On DuckDB each
+    frame's query is compiled to SQL once, reading the period from session variables: another
+    period costs only running them (compiling took 0.3-0.5 s a period)."""
+
+    source: Sources
+    config: MetricConfig
+    kpis: tuple[Kpi, ...]
+    # Each frame's SQL, and the Arrow schema Ibis gives its result (DuckDB sums integers
+    # into 128-bit ones, which Ibis casts back).
+    compiled: dict[str, tuple[str, pa.Schema]] = field(default_factory=dict)
+    # One period at a time on the connection: its session variables are the period's.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, start: datetime, end: datetime) -> list[MetricRow]:
+        """Every metric of the catalog for every subject with data in [start, end)."""
+        backend = self.source.backend
+        if backend.spark is not None:
+            queries = _frame_queries(
+                frames(self.source, Bounds.of(start, end), self.config), self.kpis, self.config
+            )
+            results = {name: backend.con.to_pyarrow(query) for name, query in queries.items()}
+        else:
+            with self.lock:
+                if not self.compiled:
+                    queries = _frame_queries(
+                        frames(self.source, Bounds.variables(), self.config),
+                        self.kpis,
+                        self.config,
+                    )
+                    self.compiled = {
+                        name: (str(backend.con.compile(q)), q.schema().to_pyarrow())
+                        for name, q in queries.items()
+                    }
+                connection = backend.con.con
+                # Our own datetimes, written as ISO text: no outside text reaches the SQL.
+                connection.execute(
+                    f"SET VARIABLE {PERIOD_START} = TIMESTAMPTZ '{start.isoformat()}'"
+                )
+                connection.execute(f"SET VARIABLE {PERIOD_END} = TIMESTAMPTZ '{end.isoformat()}'")
+                results = {
+                    name: connection.sql(sql).to_arrow_table().cast(schema)
+                    for name, (sql, schema) in self.compiled.items()
+                }
+        rows: list[MetricRow] = []
+        for frame_name, result in results.items():
+            members = frame_members(self.kpis, frame_name)
+            for record in result.to_pylist():
+                for kpi in members:
+                    rows.append(
+                        MetricRow(
+                            scope=FRAME_SCOPES[frame_name],
+                            subject=record["subject"],
+                            metric_id=kpi.id,
+                            numerator=record[f"{kpi.id}__num"],
+                            denominator=record.get(f"{kpi.id}__den"),
+                            sample_size=record[f"{kpi.id}__n"] or 0,
+                        )
+                    )
+        measured = _combined(rows)
+        return measured + _derived(measured, self.kpis, self.config)
+
+
+def _frame_queries(
+    prepared: dict[str, ir.Table], kpis: tuple[Kpi, ...], config: MetricConfig
+) -> dict[str, ir.Table]:
+    """Each frame's one aggregate query: its metrics' numerators, denominators and samples
+    per subject."""
+    queries = {}
     for frame_name, table in prepared.items():
         members = frame_members(kpis, frame_name)
         if not members:
@@ -374,21 +515,61 @@ def compute(
             if denominator is not None:
                 aggregates[f"{kpi.id}__den"] = denominator.cast("float64")
             aggregates[f"{kpi.id}__n"] = sample.cast("int64")
-        result = con.con.to_pyarrow(table.group_by("subject").aggregate(**aggregates)).to_pylist()
-        for record in result:
-            for kpi in members:
-                rows.append(
-                    MetricRow(
-                        scope=FRAME_SCOPES[frame_name],
-                        subject=record["subject"],
-                        metric_id=kpi.id,
-                        numerator=record[f"{kpi.id}__num"],
-                        denominator=record.get(f"{kpi.id}__den"),
-                        sample_size=record[f"{kpi.id}__n"] or 0,
-                    )
-                )
-    measured = _combined(rows)
-    return measured + _derived(measured, kpis, config)
+        queries[frame_name] = table.group_by("subject").aggregate(**aggregates)
+    return queries
+
+
+def plan_kpis(
+    con: Backend,
+    files: dict[str, list[Path]],
+    identities: dict[str, str],
+    config: MetricConfig,
+    kpis: tuple[Kpi, ...] = CATALOG,
+) -> KpiPlan:
+    """The catalog's queries over the stored files, to run for one period or many."""
+    return KpiPlan(sources(con, files, identities, config), config, kpis)
+
+
+# The last DuckDB plan, with what it was made of: the demo and a period close compute many
+# periods over the same files.
+_last_plan: tuple[Hashable, KpiPlan] | None = None
+_last_plan_lock = threading.Lock()
+
+
+def duckdb_plan(
+    files: dict[str, list[Path]], identities: dict[str, str], config: MetricConfig
+) -> KpiPlan:
+    """The DuckDB plan for these files, identities and thresholds: the last one again when
+    nothing changed (each file's size and modification time included), else a new one."""
+    global _last_plan
+    key = (
+        tuple(
+            (
+                name,
+                tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths),
+            )
+            for name, paths in sorted(files.items())
+        ),
+        tuple(sorted(identities.items())),
+        config,
+    )
+    with _last_plan_lock:
+        if _last_plan is None or _last_plan[0] != key:
+            _last_plan = (key, plan_kpis(connect("duckdb"), files, identities, config))
+        return _last_plan[1]
+
+
+def compute(
+    con: Backend,
+    files: dict[str, list[Path]],
+    start: datetime,
+    end: datetime,
+    identities: dict[str, str],
+    config: MetricConfig,
+    kpis: tuple[Kpi, ...] = CATALOG,
+) -> list[MetricRow]:
+    """Every metric of the catalog for every subject with data in [start, end)."""
+    return plan_kpis(con, files, identities, config, kpis).run(start, end)
 
 
 def _add(a: float | None, b: float | None) -> float | None:

@@ -123,14 +123,15 @@ def compute_period(
     files = ingest_service.dataset_files(session=session, settings=settings)
     from agentladder.metrics import engine as metrics_engine  # Ibis and DuckDB load here
 
-    rows = metrics_engine.compute(
-        metrics_engine.connect(engine, spark, spark_log=settings.data_dir / "logs" / "spark.log"),
-        files,
-        start,
-        end,
-        identities,
-        metric_config(settings),
-    )
+    config = metric_config(settings)
+    if engine == "duckdb":
+        plan = metrics_engine.duckdb_plan(files, identities, config)
+    else:
+        spark_log = settings.data_dir / "logs" / "spark.log"
+        plan = metrics_engine.plan_kpis(
+            metrics_engine.connect(engine, spark, spark_log=spark_log), files, identities, config
+        )
+    rows = plan.run(start, end)
     agent_ids = {number: agent_id for agent_id, number in employee_numbers.items()}
     session.execute(
         delete(MetricValue).where(
