@@ -7,11 +7,18 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from agentladder.db import alembic_config, get_engine, head_revision, upgrade_schema
 from agentladder.tables import metadata
 from tests.conftest import fresh_database_url, make_settings
+
+
+def test_the_schema_head_the_commands_check_is_alembics() -> None:
+    # A new migration must move the constant along, or every command refuses the new schema.
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert scripts.get_current_head() == head_revision()
 
 
 def test_upgrade_from_empty_to_head_and_models_match(tmp_path: Path) -> None:
