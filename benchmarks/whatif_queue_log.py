@@ -189,14 +189,15 @@ def worker_arrow_steps(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def worker_engine(job: dict[str, Any]) -> dict[str, Any]:
-    """`metrics.engine.compute` as it is, and with one change at a time: no settled/open union
-    (valid only when no row is open), the Parquet rewritten in 128k-row groups (DuckDB scans
-    row groups in parallel; pyarrow writes up to 1M rows per group)."""
+    """The KPI queries (`metrics.compiled`) as they are, and with the Parquet rewritten in
+    128k-row groups (DuckDB scans row groups in parallel; pyarrow writes up to 1M rows per
+    group). (The variant without the settled/open union went when the superseded copies
+    became a probe.)"""
     import pyarrow.parquet as pq
 
     from agentladder import db
     from agentladder.ingest import service as ingest_service
-    from agentladder.metrics import engine as metrics_engine
+    from agentladder.metrics import compiled
     from agentladder.metrics.service import metric_config
     from agentladder.org import service as org_service
     from agentladder.periods import parse_period
@@ -213,8 +214,6 @@ def worker_engine(job: dict[str, Any]) -> dict[str, Any]:
                 identities[identity] = numbers[agent_id]
     start, end = parse_period(MONTH).bounds_utc(settings.tz)
     config = metric_config(settings)
-    if job["variant"] == "no-open-union":
-        metrics_engine.settled_interactions = lambda interactions: interactions
     if job["variant"] == "row-groups-128k":
         scratch = Path(job["data_dir"]).parent / "whatif-rowgroups"
         shutil.rmtree(scratch, ignore_errors=True)
@@ -230,10 +229,8 @@ def worker_engine(job: dict[str, Any]) -> dict[str, Any]:
                 rewritten[name].append(target)
         files = rewritten
     steps = Steps()
-    with steps.step(f"engine.compute ({job['variant']})"):
-        rows = metrics_engine.compute(
-            metrics_engine.connect("duckdb"), files, start, end, identities, config
-        )
+    with steps.step(f"KpiQueries.run ({job['variant']})"):
+        rows = compiled.KpiQueries(files, identities, config).run(start, end)
     # The same numbers (to 9 significant digits) whichever way they were computed.
     values = sorted(
         (r.scope, r.subject, r.metric_id, None if r.value is None else f"{r.value:.9g}")
@@ -376,7 +373,6 @@ def main() -> None:
         ("parse", {"variant": "lean"}),
         ("arrow_steps", {}),
         ("engine", {"variant": "as-is"}),
-        ("engine", {"variant": "no-open-union"}),
         ("engine", {"variant": "row-groups-128k"}),
         ("store", {}),
     ]

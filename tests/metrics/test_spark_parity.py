@@ -11,7 +11,6 @@ from agentladder.config import Settings
 from agentladder.db import session_scope
 from agentladder.ingest import service as ingest_service
 from agentladder.ingest.service import load_mapping, shipped_mapping
-from agentladder.metrics import engine as metrics_engine
 from agentladder.metrics import service as metrics_service
 from agentladder.periods import parse_period
 from tests.conftest import corpus_path, make_settings
@@ -44,13 +43,14 @@ def _rows(
     with session_scope(settings) as session:
         files = ingest_service.dataset_files(session=session, settings=settings)
     start, end = parse_period(period).bounds_utc(settings.tz)
-    rows = metrics_engine.compute(
-        metrics_engine.connect(engine, spark),
-        files,
-        start,
-        end,
-        identities,
-        metrics_service.metric_config(settings),
+    rows = metrics_service.compute_rows(
+        files=files,
+        start=start,
+        end=end,
+        identities=identities,
+        config=metrics_service.metric_config(settings),
+        engine=engine,
+        spark=spark,
     )
     return {
         (r.scope, r.subject, r.metric_id): (r.numerator, r.denominator, r.sample_size) for r in rows

@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 import uuid
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -21,34 +19,15 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from agentladder.ingest import service as ingest_service
-from agentladder.metrics.catalog import (
-    CATALOG,
-    FRAME_SCOPES,
-    Kpi,
-    MetricConfig,
-    frame_members,
+from agentladder.metrics.catalog import CATALOG, Kpi, MetricConfig, frame_members
+from agentladder.metrics.rows import (
+    PERIOD_END,
+    PERIOD_START,
+    MetricRow,
+    calendar_days,
+    identity_table,
+    metric_rows,
 )
-
-
-@dataclass(frozen=True)
-class MetricRow:
-    """One computed metric for one subject (agent or queue) in one period."""
-
-    scope: str
-    subject: str
-    metric_id: str
-    numerator: float | None
-    denominator: float | None
-    sample_size: int
-
-    @property
-    def value(self) -> float | None:
-        """numerator / denominator (null when the denominator is 0), or the count itself."""
-        if self.denominator is None:
-            return self.numerator
-        if not self.denominator or self.numerator is None:
-            return None
-        return self.numerator / self.denominator
 
 
 @dataclass
@@ -69,15 +48,6 @@ class Backend:
             return self.con.read_parquet(paths)
         view = f"al_{dataset}_{uuid.uuid4().hex[:8]}"
         self.spark.read.parquet(*paths).createOrReplaceTempView(view)
-        return self.con.table(view)
-
-    def table_of(self, rows: pa.Table, name: str) -> ir.Table:
-        """Rows held in memory as a table: on DuckDB registered under a name of its own, so
-        that compiled SQL can name it; on Spark an Ibis memtable."""
-        if self.spark is not None:
-            return ibis.memtable(rows)
-        view = f"al_{name}_{uuid.uuid4().hex[:8]}"
-        self.con.con.register(view, rows)
         return self.con.table(view)
 
 
@@ -129,37 +99,31 @@ def connect(engine: str, spark: Any = None, spark_log: Path | None = None) -> Ba
     raise ValueError(f"unknown engine {engine}")
 
 
-def _dataset(backend: Backend, files: list[Path], name: str) -> ir.Table:
-    if not files:
-        return backend.table_of(ingest_service.dataset_schema(name).empty_table(), name)
-    return backend.read_parquet(files, name)
-
-
-def settled_interactions(
-    interactions: ir.Table, table_of: Callable[[pa.Table], ir.Table] = ibis.memtable
-) -> ir.Table:
-    """Interactions without the open copies of calls a later file completed (same key);
-    `table_of` makes a table of the superseded keys found."""
+def superseded_keys(interactions: ir.Table) -> ir.Table:
+    """The keys (`superseded_key`) of open copies of calls that a later file completed."""
     # A row without an outcome counts as settled, whether or not anything was superseded.
     is_open = (interactions.outcome == "open").fill_null(False)
-    # The superseded keys are found once, up front: they are few (none after a single file),
-    # and the frames then never match millions of settled keys against the open ones again.
     open_keys = interactions.filter(is_open).select("key")
-    superseded = (
-        interactions.filter(~is_open).select("key").semi_join(open_keys, "key").distinct()
-    ).to_pyarrow()
-    if superseded.num_rows == 0:
+    completed = interactions.filter(~is_open).select("key").semi_join(open_keys, "key")
+    return completed.distinct().rename(superseded_key="key")
+
+
+def without_superseded(interactions: ir.Table, superseded: ir.Table | None) -> ir.Table:
+    """Interactions without the open copies whose keys `superseded` holds (none: all)."""
+    if superseded is None:
         return interactions
-    dropped = table_of(superseded.rename_columns(["superseded_key"]))
+    is_open = (interactions.outcome == "open").fill_null(False)
     open_copies = interactions.filter(is_open)
-    kept = open_copies.anti_join(dropped, open_copies.key == dropped.superseded_key)
+    kept = open_copies.anti_join(superseded, open_copies.key == superseded.superseded_key)
     return interactions.filter(~is_open).union(kept)
 
 
-# The period's bounds reach the compiled DuckDB queries as session variables, so the queries
-# are compiled once and run for any period.
-PERIOD_START = "agentladder_period_start"
-PERIOD_END = "agentladder_period_end"
+def settled_interactions(interactions: ir.Table) -> ir.Table:
+    """Interactions without the open copies of calls a later file completed (same key)."""
+    # The superseded keys are found once, up front: they are few (none after a single file),
+    # and the frames then never match millions of settled keys against the open ones again.
+    found = superseded_keys(interactions).to_pyarrow()
+    return without_superseded(interactions, ibis.memtable(found) if found.num_rows else None)
 
 
 @ibis.udf.scalar.builtin(name="getvariable")  # type: ignore[untyped-decorator]
@@ -189,14 +153,12 @@ class Bounds:
 @dataclass
 class Sources:
     """What the frames are built from, whatever the period: the datasets that hold files, the
-    identity mapping, and the facts about the data that decide a frame's shape."""
+    identity mapping, and what the probes found in the data."""
 
-    backend: Backend
-    files: dict[str, list[Path]]
     datasets: dict[str, ir.Table]
     mapping: ir.Table
-    interactions: ir.Table
-    states: ir.Table
+    interactions: ir.Table  # settled: without superseded open copies
+    states: ir.Table  # each with its subject and group (online, pause, acw)
     # Whether any after-call-work pause is logged at all: most centres log none, and then no
     # call pays for a join.
     has_acw: bool
@@ -204,55 +166,90 @@ class Sources:
     days: ir.Table | None
 
 
+# A table in memory that a source is made of, given a name (`superseded`, `days`).
+TableOf = Callable[[pa.Table, str], ir.Table]
+
+
+def probe_queries(
+    datasets: dict[str, ir.Table], mapping: ir.Table, config: MetricConfig
+) -> dict[str, ir.Table]:
+    """The queries that look once at the stored data, whatever the period, for what decides
+    the frames' shape: superseded open copies, after-call-work pauses, the daily reports' span."""
+    probes = {}
+    if "interactions" in datasets:
+        probes["superseded"] = superseded_keys(datasets["interactions"])
+    if "agent_states" in datasets and config.acw_pause_reasons:
+        states = _grouped_states(_agent_subject(datasets["agent_states"], mapping), config)
+        probes["acw"] = states.filter(states.group == "acw").select("subject").limit(1)
+    if "daily_stats" in datasets:
+        daily = datasets["daily_stats"]
+        probes["days"] = daily.aggregate(first=daily.event_at.min(), last=daily.event_at.max())
+    return probes
+
+
+def assemble_sources(
+    datasets: dict[str, ir.Table],
+    mapping: ir.Table,
+    config: MetricConfig,
+    answers: dict[str, pa.Table],
+    table_of: TableOf,
+    absent: Callable[[str], ir.Table] | None = None,
+) -> Sources:
+    """The sources, from the datasets and the probes' answers; `absent` gives the table of a
+    dataset without files (default: an empty one in memory)."""
+    empty = absent or _empty
+    superseded = answers.get("superseded")
+    interactions = without_superseded(
+        datasets["interactions"] if "interactions" in datasets else empty("interactions"),
+        table_of(superseded, "superseded")
+        if superseded is not None and superseded.num_rows
+        else None,
+    )
+    states = _grouped_states(
+        _agent_subject(
+            datasets["agent_states"] if "agent_states" in datasets else empty("agent_states"),
+            mapping,
+        ),
+        config,
+    )
+    days = None
+    span = answers["days"].to_pylist()[0] if "days" in answers else None
+    if span and span["first"] is not None:
+        days = table_of(calendar_days(span["first"], span["last"], config.timezone), "days")
+    has_acw = "acw" in answers and answers["acw"].num_rows > 0
+    return Sources(datasets, mapping, interactions, states, has_acw, days)
+
+
 def sources(
     con: Backend, files: dict[str, list[Path]], identities: dict[str, str], config: MetricConfig
 ) -> Sources:
-    """Read the stored datasets and look once at what does not change from period to period."""
-    mapping = con.table_of(
-        pa.table(
-            {"identity": list(identities), "employee_no": list(identities.values())},
-            schema=pa.schema([("identity", pa.string()), ("employee_no", pa.string())]),
-        ),
-        "identities",
-    )
-    datasets = {name: _dataset(con, paths, name) for name, paths in files.items() if paths}
-    interactions = settled_interactions(
-        datasets["interactions"]
-        if "interactions" in datasets
-        else _dataset(con, [], "interactions"),
-        lambda rows: con.table_of(rows, "superseded"),
-    )
-    states = _agent_subject(
-        datasets["agent_states"]
-        if "agent_states" in datasets
-        else _dataset(con, [], "agent_states"),
-        mapping,
-    )
+    """Read the stored datasets and probe them once (Spark, and Ibis on DuckDB)."""
+    mapping = ibis.memtable(identity_table(identities))
+    datasets = {name: con.read_parquet(paths, name) for name, paths in files.items() if paths}
+    answers = {
+        name: con.con.to_pyarrow(query)
+        for name, query in probe_queries(datasets, mapping, config).items()
+    }
+    return assemble_sources(datasets, mapping, config, answers, lambda rows, _: ibis.memtable(rows))
+
+
+def _empty(dataset: str) -> ir.Table:
+    return ibis.memtable(ingest_service.dataset_schema(dataset).empty_table())
+
+
+def _grouped_states(states: ir.Table, config: MetricConfig) -> ir.Table:
+    """States with their `group`: online, pause, or acw for the centre's after-call-work
+    pause reasons."""
     after_call_work = (
         states.reason.strip().lower().isin(config.acw_pause_reasons).fill_null(False)
         if config.acw_pause_reasons
         else ibis.literal(False)
     )
-    states = states.mutate(
+    return states.mutate(
         group=ibis.ifelse(
             states.state == "pause", ibis.ifelse(after_call_work, "acw", "pause"), "online"
         )
     )
-    has_acw = (
-        "agent_states" in datasets
-        and bool(config.acw_pause_reasons)
-        and states.filter(states.group == "acw").limit(1).count().execute() > 0
-    )
-    days = None
-    if "daily_stats" in datasets:
-        daily = datasets["daily_stats"]
-        [span] = (
-            daily.aggregate(first=daily.event_at.min(), last=daily.event_at.max())
-            .to_pyarrow()
-            .to_pylist()
-        )
-        days = con.table_of(_calendar(span["first"], span["last"], config.timezone), "days")
-    return Sources(con, files, datasets, mapping, interactions, states, has_acw, days)
 
 
 def _agent_subject(table: ir.Table, mapping: ir.Table) -> ir.Table:
@@ -343,21 +340,6 @@ def _with_state_acw(calls: ir.Table, states: ir.Table, has_acw: bool) -> ir.Tabl
     return joined.drop("acw_subject")
 
 
-def _calendar(first: datetime, last: datetime, timezone: str) -> pa.Table:
-    """The local days from the one holding `first` to the one holding `last`, as
-    [day_start, day_end) in UTC."""
-    zone = ZoneInfo(timezone)
-    day = first.astimezone(zone).date()
-    last_day = last.astimezone(zone).date()
-    starts, ends = [], []
-    while day <= last_day:
-        starts.append(datetime.combine(day, datetime.min.time(), zone))
-        ends.append(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone))
-        day += timedelta(days=1)
-    stamp = pa.timestamp("us", tz="UTC")
-    return pa.table({"day_start": pa.array(starts, stamp), "day_end": pa.array(ends, stamp)})
-
-
 def _days_without(daily: ir.Table, detailed: ir.Table, days: ir.Table, until: str) -> ir.Table:
     """Daily-report rows for agent-days that have no detailed (event-level) data, so that a
     day is never counted from both. `until` names the detailed rows' end (their start for
@@ -431,69 +413,23 @@ def _islands(states: ir.Table) -> ir.Table:
 
 @dataclass
 class KpiPlan:
-    """The catalog's queries over one set of stored files, ready for any period. On DuckDB each
-    frame's query is compiled to SQL once, reading the period from session variables: another
-    period costs only running them (compiling took 0.3-0.5 s a period)."""
+    """The catalog's queries over one set of stored files, built with the period's bounds
+    written into them (Spark; the DuckDB path compiles them once, see `metrics.compiled`)."""
 
+    backend: Backend
     source: Sources
     config: MetricConfig
     kpis: tuple[Kpi, ...]
-    # Each frame's SQL, and the Arrow schema Ibis gives its result (DuckDB sums integers
-    # into 128-bit ones, which Ibis casts back).
-    compiled: dict[str, tuple[str, pa.Schema]] = field(default_factory=dict)
-    # One period at a time on the connection: its session variables are the period's.
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, start: datetime, end: datetime) -> list[MetricRow]:
         """Every metric of the catalog for every subject with data in [start, end)."""
-        backend = self.source.backend
-        if backend.spark is not None:
-            queries = _frame_queries(
-                frames(self.source, Bounds.of(start, end), self.config), self.kpis, self.config
-            )
-            results = {name: backend.con.to_pyarrow(query) for name, query in queries.items()}
-        else:
-            with self.lock:
-                if not self.compiled:
-                    queries = _frame_queries(
-                        frames(self.source, Bounds.variables(), self.config),
-                        self.kpis,
-                        self.config,
-                    )
-                    self.compiled = {
-                        name: (str(backend.con.compile(q)), q.schema().to_pyarrow())
-                        for name, q in queries.items()
-                    }
-                connection = backend.con.con
-                # Our own datetimes, written as ISO text: no outside text reaches the SQL.
-                connection.execute(
-                    f"SET VARIABLE {PERIOD_START} = TIMESTAMPTZ '{start.isoformat()}'"
-                )
-                connection.execute(f"SET VARIABLE {PERIOD_END} = TIMESTAMPTZ '{end.isoformat()}'")
-                results = {
-                    name: connection.sql(sql).to_arrow_table().cast(schema)
-                    for name, (sql, schema) in self.compiled.items()
-                }
-        rows: list[MetricRow] = []
-        for frame_name, result in results.items():
-            members = frame_members(self.kpis, frame_name)
-            for record in result.to_pylist():
-                for kpi in members:
-                    rows.append(
-                        MetricRow(
-                            scope=FRAME_SCOPES[frame_name],
-                            subject=record["subject"],
-                            metric_id=kpi.id,
-                            numerator=record[f"{kpi.id}__num"],
-                            denominator=record.get(f"{kpi.id}__den"),
-                            sample_size=record[f"{kpi.id}__n"] or 0,
-                        )
-                    )
-        measured = _combined(rows)
-        return measured + _derived(measured, self.kpis, self.config)
+        prepared = frames(self.source, Bounds.of(start, end), self.config)
+        queries = frame_queries(prepared, self.kpis, self.config)
+        results = {name: self.backend.con.to_pyarrow(query) for name, query in queries.items()}
+        return metric_rows(results, self.kpis, self.config)
 
 
-def _frame_queries(
+def frame_queries(
     prepared: dict[str, ir.Table], kpis: tuple[Kpi, ...], config: MetricConfig
 ) -> dict[str, ir.Table]:
     """Each frame's one aggregate query: its metrics' numerators, denominators and samples
@@ -519,6 +455,36 @@ def _frame_queries(
     return queries
 
 
+def compiled_queries(
+    connection: Any,
+    present: Collection[str],
+    config: MetricConfig,
+    kpis: tuple[Kpi, ...],
+    answers: dict[str, pa.Table] | None,
+) -> dict[str, tuple[str, pa.Schema]]:
+    """SQL for a DuckDB connection whose views `al_<dataset>` (for the datasets `present`),
+    `al_identities` and, as the answers call for them, `al_superseded` and `al_days` hold the
+    data: the probes when `answers` is None, else every frame's query for the period in the
+    session variables. Each with the Arrow schema Ibis gives its result (DuckDB sums integers
+    into 128-bit ones, which Ibis casts back)."""
+    con = ibis.duckdb.from_connection(connection)
+    datasets = {name: con.table(f"al_{name}") for name in present}
+    mapping = con.table("al_identities")
+    if answers is None:
+        queries = probe_queries(datasets, mapping, config)
+    else:
+        source = assemble_sources(
+            datasets,
+            mapping,
+            config,
+            answers,
+            lambda _, name: con.table(f"al_{name}"),
+            lambda name: con.table(f"al_{name}"),
+        )
+        queries = frame_queries(frames(source, Bounds.variables(), config), kpis, config)
+    return {name: (str(con.compile(q)), q.schema().to_pyarrow()) for name, q in queries.items()}
+
+
 def plan_kpis(
     con: Backend,
     files: dict[str, list[Path]],
@@ -527,118 +493,4 @@ def plan_kpis(
     kpis: tuple[Kpi, ...] = CATALOG,
 ) -> KpiPlan:
     """The catalog's queries over the stored files, to run for one period or many."""
-    return KpiPlan(sources(con, files, identities, config), config, kpis)
-
-
-# The last DuckDB plan, with what it was made of: the demo and a period close compute many
-# periods over the same files.
-_last_plan: tuple[Hashable, KpiPlan] | None = None
-_last_plan_lock = threading.Lock()
-
-
-def duckdb_plan(
-    files: dict[str, list[Path]], identities: dict[str, str], config: MetricConfig
-) -> KpiPlan:
-    """The DuckDB plan for these files, identities and thresholds: the last one again when
-    nothing changed (each file's size and modification time included), else a new one."""
-    global _last_plan
-    key = (
-        tuple(
-            (
-                name,
-                tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths),
-            )
-            for name, paths in sorted(files.items())
-        ),
-        tuple(sorted(identities.items())),
-        config,
-    )
-    with _last_plan_lock:
-        if _last_plan is None or _last_plan[0] != key:
-            _last_plan = (key, plan_kpis(connect("duckdb"), files, identities, config))
-        return _last_plan[1]
-
-
-def compute(
-    con: Backend,
-    files: dict[str, list[Path]],
-    start: datetime,
-    end: datetime,
-    identities: dict[str, str],
-    config: MetricConfig,
-    kpis: tuple[Kpi, ...] = CATALOG,
-) -> list[MetricRow]:
-    """Every metric of the catalog for every subject with data in [start, end)."""
-    return plan_kpis(con, files, identities, config, kpis).run(start, end)
-
-
-def _add(a: float | None, b: float | None) -> float | None:
-    return None if a is None and b is None else (a or 0) + (b or 0)
-
-
-def _combined(rows: list[MetricRow]) -> list[MetricRow]:
-    """One row per subject and metric: a metric measured from events on some days and from
-    daily reports on others adds its numerators, denominators and samples."""
-    merged: dict[tuple[str, str, str], MetricRow] = {}
-    for row in rows:
-        key = (row.scope, row.subject, row.metric_id)
-        known = merged.get(key)
-        merged[key] = (
-            row
-            if known is None
-            else MetricRow(
-                row.scope,
-                row.subject,
-                row.metric_id,
-                _add(known.numerator, row.numerator),
-                _add(known.denominator, row.denominator),
-                known.sample_size + row.sample_size,
-            )
-        )
-    return list(merged.values())
-
-
-@dataclass
-class _SubjectFacts:
-    """One agent's measured metrics, as the catalog's derived metrics read them."""
-
-    rows: dict[str, MetricRow]
-    sampled: set[str]
-
-    def value(self, metric_id: str) -> float | None:
-        row = self.rows.get(metric_id)
-        return None if row is None else row.value
-
-    def numerator(self, metric_id: str) -> float | None:
-        row = self.rows.get(metric_id)
-        return None if row is None else row.numerator
-
-    def sample(self, metric_id: str) -> int:
-        row = self.rows.get(metric_id)
-        return 0 if row is None else row.sample_size
-
-    def measured(self, metric_id: str) -> tuple[float | None, float | None, int]:
-        row = self.rows.get(metric_id)
-        return (None, None, 0) if row is None else (row.numerator, row.denominator, row.sample_size)
-
-    def anyone_has(self, metric_id: str) -> bool:
-        return metric_id in self.sampled
-
-
-def _derived(rows: list[MetricRow], kpis: tuple[Kpi, ...], config: MetricConfig) -> list[MetricRow]:
-    by_subject: dict[str, dict[str, MetricRow]] = {}
-    sampled = set()
-    for row in rows:
-        if row.scope == "agent":
-            by_subject.setdefault(row.subject, {})[row.metric_id] = row
-            if row.sample_size:
-                sampled.add(row.metric_id)
-    derived = []
-    for subject, known in by_subject.items():
-        facts = _SubjectFacts(known, sampled)
-        for kpi in kpis:
-            if kpi.derive is None:
-                continue
-            numerator, denominator, sample = kpi.derive(facts, config)
-            derived.append(MetricRow("agent", subject, kpi.id, numerator, denominator, sample))
-    return derived
+    return KpiPlan(con, sources(con, files, identities, config), config, kpis)

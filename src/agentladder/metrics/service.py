@@ -10,7 +10,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from agentladder.metrics.models import MetricValue
 from agentladder.metrics.schemas import EvidenceProvider, MetricDefinition, PolicyKey
 from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
+
+if TYPE_CHECKING:
+    from agentladder.metrics.rows import MetricRow
 
 __all__ = [
     "AGENT_METRIC_IDS",
@@ -39,6 +43,7 @@ __all__ = [
     "available_periods",
     "catalog_rows",
     "compute_period",
+    "compute_rows",
     "computed_at",
     "default_period",
     "evidence_providers",
@@ -99,6 +104,10 @@ class ComputeReport:
     seconds: float
 
 
+# Where the KPI queries compiled to SQL are kept, under the data directory.
+KPI_CACHE = Path("cache") / "kpi-queries"
+
+
 def compute_period(
     *,
     session: Session,
@@ -120,18 +129,16 @@ def compute_period(
         agent_id = resolve(identity)
         if agent_id is not None:
             identities[identity] = employee_numbers[agent_id]
-    files = ingest_service.dataset_files(session=session, settings=settings)
-    from agentladder.metrics import engine as metrics_engine  # Ibis and DuckDB load here
-
-    config = metric_config(settings)
-    if engine == "duckdb":
-        plan = metrics_engine.duckdb_plan(files, identities, config)
-    else:
-        spark_log = settings.data_dir / "logs" / "spark.log"
-        plan = metrics_engine.plan_kpis(
-            metrics_engine.connect(engine, spark, spark_log=spark_log), files, identities, config
-        )
-    rows = plan.run(start, end)
+    rows = compute_rows(
+        files=ingest_service.dataset_files(session=session, settings=settings),
+        start=start,
+        end=end,
+        identities=identities,
+        config=metric_config(settings),
+        engine=engine,
+        spark=spark,
+        data_dir=settings.data_dir,
+    )
     agent_ids = {number: agent_id for agent_id, number in employee_numbers.items()}
     session.execute(
         delete(MetricValue).where(
@@ -168,6 +175,31 @@ def compute_period(
         values=len(rows),
         seconds=time.perf_counter() - started,
     )
+
+
+def compute_rows(
+    *,
+    files: dict[str, list[Path]],
+    start: datetime,
+    end: datetime,
+    identities: dict[str, str],
+    config: MetricConfig,
+    engine: str = "duckdb",
+    spark: Any = None,
+    data_dir: Path | None = None,
+) -> list[MetricRow]:
+    """Every metric of the catalog for every subject with data in [start, end): on DuckDB by
+    compiled queries (kept under `data_dir` when given), on Spark by Ibis."""
+    if engine == "duckdb":
+        from agentladder.metrics import compiled  # DuckDB loads here (Ibis only to compile)
+
+        cache_dir = data_dir / KPI_CACHE if data_dir is not None else None
+        return compiled.kpi_queries(files, identities, config, cache_dir).run(start, end)
+    from agentladder.metrics import engine as metrics_engine  # Ibis loads here
+
+    spark_log = data_dir / "logs" / "spark.log" if data_dir is not None else None
+    backend = metrics_engine.connect(engine, spark, spark_log=spark_log)
+    return metrics_engine.plan_kpis(backend, files, identities, config).run(start, end)
 
 
 def period_values(
