@@ -22,6 +22,9 @@ Language = Literal["zh_Hans", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh_Hans", "en")
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+# Under the data directory: what the product rebuilds by itself when it is missing (compiled
+# queries); backups leave it out.
+CACHE_DIR = "cache"
 
 
 # Days after a decision during which the agent may appeal it, unless configured otherwise.

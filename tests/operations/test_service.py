@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import MetaData, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from agentladder.config import Settings
+from agentladder.config import CACHE_DIR, Settings
 from agentladder.db import (
     alembic_config,
     current_revision,
@@ -83,13 +83,16 @@ def _rows(settings: Settings, model: type[Any]) -> list[dict[str, object]]:
 
 
 def _data_files(settings: Settings) -> dict[str, str]:
-    """The data directory's files (the SQLite database aside) and their SHA-256."""
+    """The data directory's files (the SQLite database and what the product rebuilds by itself
+    aside) and their SHA-256."""
     root = settings.data_dir
     skipped = {"agentladder.db", "agentladder.db-wal", "agentladder.db-shm"}
     return {
         path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name not in skipped
+        if path.is_file()
+        and path.name not in skipped
+        and path.relative_to(root).parts[0] != CACHE_DIR
     }
 
 
@@ -154,6 +157,9 @@ def test_a_sqlite_backup_moves_the_centre_to_postgresql(
 def test_the_manifest_lists_every_file_and_no_secret(settings: Settings, tmp_path: Path) -> None:
     (settings.data_dir / "events").mkdir(parents=True)
     (settings.data_dir / "events" / "note.txt").write_text("九月", encoding="utf-8")
+    # What the product rebuilds by itself (compiled queries) stays out.
+    (settings.data_dir / CACHE_DIR / "kpi-queries").mkdir(parents=True)
+    (settings.data_dir / CACHE_DIR / "kpi-queries" / "frames-1.json").write_text("{}")
     archive = tmp_path / "b.zip"
     before = datetime.now(UTC)
     manifest = _manifest_of(operations_service.create_backup(settings=settings, out=archive))
@@ -162,6 +168,7 @@ def test_the_manifest_lists_every_file_and_no_secret(settings: Settings, tmp_pat
     assert datetime.fromisoformat(manifest["created_at"]) >= before.replace(microsecond=0)
     paths = {entry["path"] for entry in manifest["files"]}
     assert "data/events/note.txt" in paths
+    assert not [path for path in paths if path.startswith(f"data/{CACHE_DIR}/")]
     with zipfile.ZipFile(archive) as opened:
         assert set(opened.namelist()) == paths | {MANIFEST}
     assert "secret_key" not in manifest["settings"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from agentladder.config import Settings
+from agentladder.config import CACHE_DIR, Settings
 from agentladder.errors import InvalidInput
 from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
@@ -105,7 +105,7 @@ class ComputeReport:
 
 
 # Where the KPI queries compiled to SQL are kept, under the data directory.
-KPI_CACHE = Path("cache") / "kpi-queries"
+KPI_CACHE = Path(CACHE_DIR) / "kpi-queries"
 
 
 def compute_period(

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from agentladder import __version__
-from agentladder.config import Settings
+from agentladder.config import CACHE_DIR, Settings
 from agentladder.db import (
     current_revision,
     database_missing,
@@ -60,9 +60,11 @@ def settings_snapshot(settings: Settings) -> dict[str, object]:
 
 def _excluded_data_paths(settings: Settings, *others: Path) -> set[Path]:
     """Files of the data directory a backup leaves out: the SQLite database (backed up on its
-    own) with its side files, a restore's leftovers and the archive being written."""
+    own) with its side files, what the product rebuilds by itself, a restore's leftovers and
+    the archive being written."""
     excluded = {path.resolve() for path in others}
     excluded.add((settings.data_dir / RESTORE_STAGING).resolve())
+    excluded.add((settings.data_dir / CACHE_DIR).resolve())
     if databases.database_kind(settings.resolved_database_url) == "sqlite":
         database = databases.sqlite_path(settings.resolved_database_url)
         excluded.add(database)
