@@ -18,15 +18,14 @@ from sqlalchemy.orm import Session
 
 from agentladder.config import CACHE_DIR, Settings
 from agentladder.errors import InvalidInput
-from agentladder.ingest import service as ingest_service
 from agentladder.metrics.catalog import BY_ID, CATALOG, Kpi, MetricConfig
 from agentladder.metrics.models import MetricValue
 from agentladder.metrics.schemas import EvidenceProvider, MetricDefinition, PolicyKey
-from agentladder.org import service as org_service
 from agentladder.periods import Period, parse_period
 
 if TYPE_CHECKING:
     from agentladder.metrics.rows import MetricRow
+    from agentladder.org import service as org_service
 
 __all__ = [
     "AGENT_METRIC_IDS",
@@ -117,6 +116,10 @@ def compute_period(
     spark: Any = None,
 ) -> ComputeReport:
     """Compute every metric for one period and replace what was stored for it (idempotent)."""
+    # The ingest and org domains load here: reading stored values needs neither.
+    from agentladder.ingest import service as ingest_service
+    from agentladder.org import service as org_service
+
     started = time.perf_counter()
     chosen = period
     start, end = chosen.bounds_utc(settings.tz)
@@ -208,20 +211,28 @@ def period_values(
     """A period's stored values as one object: agents (metrics and samples) and queues; a
     metric without data is null."""
     chosen = period
-    query = select(MetricValue).where(
-        MetricValue.period_kind == chosen.kind, MetricValue.period == chosen.label
-    )
+    # Columns, not entities: a month of a large centre is tens of thousands of values, and
+    # `metrics show` answers from them alone.
+    query = select(
+        MetricValue.scope,
+        MetricValue.subject,
+        MetricValue.metric_id,
+        MetricValue.value,
+        MetricValue.sample_size,
+    ).where(MetricValue.period_kind == chosen.kind, MetricValue.period == chosen.label)
     if subject is not None:
         query = query.where(MetricValue.subject == subject)
     agents: dict[str, dict[str, dict[str, Any]]] = {}
     queues: dict[str, dict[str, Any]] = {}
-    for value in session.scalars(query.order_by(MetricValue.subject, MetricValue.metric_id)):
-        if value.scope == "agent":
-            entry = agents.setdefault(value.subject, {"metrics": {}, "samples": {}})
-            entry["metrics"][value.metric_id] = value.value
-            entry["samples"][value.metric_id] = value.sample_size
+    for scope, name, metric_id, value, sample_size in session.execute(
+        query.order_by(MetricValue.subject, MetricValue.metric_id)
+    ):
+        if scope == "agent":
+            entry = agents.setdefault(name, {"metrics": {}, "samples": {}})
+            entry["metrics"][metric_id] = value
+            entry["samples"][metric_id] = sample_size
         else:
-            queues.setdefault(value.subject, {})[value.metric_id] = value.value
+            queues.setdefault(name, {})[metric_id] = value
     agent_ids = [kpi.id for kpi in CATALOG if kpi.scope in {"agent", "both"}]
     queue_ids = [kpi.id for kpi in CATALOG if kpi.scope in {"queue", "both"}]
     return {
@@ -316,6 +327,8 @@ def agent_table(
 ) -> list[AgentMetrics]:
     """Every agent in the viewer's scope with values in the period; identities not mapped to
     an agent yet are listed only to viewers who see every agent."""
+    from agentladder.org import service as org_service
+
     chosen = period
     values = session.scalars(
         select(MetricValue).where(
