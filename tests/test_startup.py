@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from agentladder.cli import LAZY_COMMANDS
+from agentladder.ladder.cli import ladder_app
 
 HEAVY = ("ibis", "duckdb", "pyarrow", "pyspark", "openpyxl", "fpdf", "pandas", "numpy")
 
@@ -31,6 +32,7 @@ def test_the_root_help_loads_no_domain_and_no_database_library() -> None:
     # The CLI's own modules and core ones (the --period option's Period), no domain.
     assert ours == [
         "agentladder.cli",
+        "agentladder.cli_lazy",
         "agentladder.cli_output",
         "agentladder.errors",
         "agentladder.periods",
@@ -57,7 +59,19 @@ def test_heavy_libraries_load_only_when_a_command_needs_them(module: str) -> Non
 
 
 def test_the_root_lists_each_lazy_command_with_its_own_help() -> None:
-    for name, lazy in LAZY_COMMANDS.items():
-        command = lazy.load(name)
-        assert command.name == name
-        assert " ".join(lazy.help.split()) == " ".join((command.help or "").split())
+    groups = [LAZY_COMMANDS, ladder_app.info.cls.lazy_commands]  # type: ignore[union-attr]
+    for lazy_commands in groups:
+        for name, lazy in lazy_commands.items():
+            command = lazy.load(name)
+            assert command.name == name
+            assert " ".join(lazy.help.split()) == " ".join((command.help or "").split())
+
+
+def test_the_ladders_help_loads_no_evidence_import_or_backtest() -> None:
+    # The evidence commands' help lists every provider's metrics; the backtest simulates.
+    modules = loaded_after(
+        "from agentladder.cli import app\ntry:\n    app(['ladder', '--help'])\n"
+        "except SystemExit:\n    pass"
+    )
+    assert "agentladder.ladder.cli" in modules
+    assert not {"agentladder.external.cli", "agentladder.ladder.backtest.service"} & set(modules)

@@ -6,41 +6,18 @@ The domains' command groups load only when one of them runs (or its help is show
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from agentladder import __version__
+from agentladder.cli_lazy import LazyCommand, LazyGroup, load_all_commands
 from agentladder.cli_output import console
 
+__all__ = ["HELP_REQUESTED", "LAZY_COMMANDS", "LazyCommand", "app", "load_all_commands"]
+
 HELP_REQUESTED = "agentladder.help_requested"
-_LISTING = "agentladder.listing_commands"
 _COMMAND_WORDS = "agentladder.command_words"
-
-
-@dataclass(frozen=True)
-class LazyCommand:
-    """A command or group that lives in a domain's cli.py, loaded on first use."""
-
-    target: str  # module:attribute, a Typer app or a command function
-    help: str  # what the root help lists; a test checks it matches the loaded command
-
-    def load(self, name: str) -> Any:
-        """The Click command the target defines."""
-        module_name, attribute = self.target.split(":")
-        loaded = getattr(importlib.import_module(module_name), attribute)
-        # Mounted as add_typer/command would: no completion options of its own.
-        holder = typer.Typer(add_completion=False)
-        if isinstance(loaded, typer.Typer):
-            holder.add_typer(loaded, name=name)
-            group = typer.main.get_command(holder)
-            assert isinstance(group, TyperGroup)
-            return group.commands[name]
-        holder.command(name)(loaded)
-        return typer.main.get_command(holder)
 
 
 LAZY_COMMANDS: dict[str, LazyCommand] = {
@@ -97,29 +74,12 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
 }
 
 
-class _RootGroup(TyperGroup):
+class _RootGroup(LazyGroup):
     """Loads the domains' commands on demand, and notes whether help was asked for anywhere
     on the command line before the root callback runs: help needs no database (and documents
     a fresh install)."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if n not in self.commands)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        lazy = LAZY_COMMANDS.get(cmd_name)
-        if lazy is not None and cmd_name not in self.commands:
-            if ctx.meta.get(_LISTING):
-                # Listing the root's commands needs only their names and help lines.
-                return TyperCommand(cmd_name, help=lazy.help)
-            self.commands[cmd_name] = lazy.load(cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        ctx.meta[_LISTING] = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            ctx.meta.pop(_LISTING, None)
+    lazy_commands = LAZY_COMMANDS
 
     def invoke(self, ctx: Any) -> Any:
         words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
@@ -136,14 +96,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-def load_all_commands(group: Any) -> Any:
-    """The root group with every lazy command loaded (for documentation and tests)."""
-    context = typer.Context(group)
-    for name in group.list_commands(context):
-        group.get_command(context, name)
-    return group
 
 
 # Commands that create or upgrade the schema themselves.

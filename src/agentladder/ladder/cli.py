@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from agentladder.cli_imports import add_import_commands
+from agentladder.cli_lazy import LazyCommand, lazy_group
 from agentladder.cli_output import (
     AgentArgument,
     AgentOption,
@@ -24,24 +24,27 @@ from agentladder.cli_output import (
 from agentladder.config import Language
 from agentladder.db import session_scope
 from agentladder.errors import DomainError, InvalidInput
-from agentladder.external import service as external
-from agentladder.ladder.backtest import service as backtest_service
 from agentladder.ladder.decisions import service as decisions_service
 from agentladder.ladder.decisions.schemas import decision_name, status_name
 from agentladder.ladder.policy import service as policy_service
 from agentladder.ladder.policy.schemas import PolicyError
-from agentladder.metrics import service as metrics_service
 from agentladder.org import service as org_service
 from agentladder.org.levels.service import level_name
 from agentladder.periods import Period
 
 ladder_app = typer.Typer(
-    help="The career ladder: policy, runs, decisions, backtests.", no_args_is_help=True
+    cls=lazy_group(
+        {
+            "evidence": LazyCommand(
+                "agentladder.external.cli:evidence_app", "Evidence brought from other tools."
+            )
+        }
+    ),
+    help="The career ladder: policy, runs, decisions, backtests.",
+    no_args_is_help=True,
 )
 policy_app = typer.Typer(help="The ladder policy (YAML).", no_args_is_help=True)
-evidence_app = typer.Typer(help="Evidence brought from other tools.", no_args_is_help=True)
 ladder_app.add_typer(policy_app, name="policy")
-ladder_app.add_typer(evidence_app, name="evidence")
 
 PeriodOption = Annotated[Period, period_option("2026-10 (month) or 2026-Q4.")]
 PolicyFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
@@ -298,12 +301,15 @@ def backtest(
 ) -> None:
     """Run a proposed policy over past periods beside the one in force; nothing is written."""
     chosen = _language(language)
+    # Only this command simulates: the other commands start without its service.
+    from agentladder.ladder.backtest import service as backtest
+
     try:
         with session_scope() as session:
             proposed = policy_service.load_policy_text(
                 session=session, text=policy_service.read_policy_file(policy)
             )
-            report = backtest_service.backtest(
+            report = backtest.backtest(
                 session=session, proposed=proposed, first=first, last=last
             )
             session.rollback()
@@ -335,30 +341,3 @@ def backtest(
             f"{len(report.changes)} agent-periods decided differently",
             highlight=False,
         )
-
-
-def _accepted_metrics_help() -> str:
-    """The metric column's accepted values for `--help`: id, Chinese and English name."""
-    definitions = metrics_service.metric_definitions()
-    items = [
-        f"{metric_id} ({definitions[metric_id].zh} | {name})"
-        for metric_id, name in external.accepted_metrics().items()
-    ]
-    return "Accepted metrics (by id or either name): " + "; ".join(items) + "."
-
-
-add_import_commands(
-    evidence_app,
-    external.EVIDENCE_IMPORTER,
-    summary="Import per-agent, per-period results from other tools (agent, period, metric, value, "
-    "sample size): QA scores, fatal errors, exam scores, knowledge contributions.\n\n"
-    + _accepted_metrics_help(),
-    run=external.import_evidence,
-    row_fields=[
-        ("employee_no", "employee no"),
-        ("period", "period"),
-        ("metric_id", "metric"),
-        ("value", "value"),
-        ("sample_size", "sample size"),
-    ],
-)

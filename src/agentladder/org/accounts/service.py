@@ -7,7 +7,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +17,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinl
 from agentladder.config import Settings
 from agentladder.db import utcnow
 from agentladder.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
-from agentladder.org.accounts import directory
 from agentladder.org.models import Agent, ApiToken, LoginAttempt, User, UserRole, UserSession
 from agentladder.org.schemas import (
     ApiTokenCreate,
@@ -28,6 +27,9 @@ from agentladder.org.schemas import (
     UserRead,
     UserUpdate,
 )
+
+if TYPE_CHECKING:
+    from agentladder.org.accounts import directory
 
 # Hash something once so that unknown usernames take as long as wrong passwords.
 _DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
@@ -311,6 +313,9 @@ def sign_in_through_directory(
     Wrong passwords and unknown names are recorded as failures, as local ones are; a directory
     that cannot be reached raises Unavailable and records nothing: an outage is nobody's guess.
     """
+    # The directory client (ldap3) loads only when the directory is asked.
+    from agentladder.org.accounts import directory
+
     entry = directory.find_user(settings=settings, username=username)
     ok = entry is not None and directory.verify_password(
         settings=settings, user=entry, password=password
@@ -413,6 +418,8 @@ def check_directory(*, settings: Settings, username: str, password: str | None) 
     given a password, whether it is accepted. Changes nothing."""
     if not settings.ldap_enabled:
         raise InvalidInput("directory sign-in is off: set AGENTLADDER_LDAP_URL")
+    from agentladder.org.accounts import directory
+
     entry = directory.find_user(settings=settings, username=username)
     if entry is None:
         return DirectoryCheck(typed=username, found=False)
