@@ -69,10 +69,13 @@ def register_close_step(step: CloseStep, *, after: str | None = METRICS_STEP) ->
 
 
 def close_steps() -> list[CloseStep]:
-    """The registered steps in the order they run: each after the step it names (in the order
-    registered, when several name the same one), the `last` steps at the end."""
-    order = [step for step, after in _registered.values() if after is None and not step.last]
-    waiting = [(step, after) for step, after in _registered.values() if after is not None]
+    """The registered steps in the order they run: each after the step it names (by name, when
+    several name the same one), the `last` steps at the end."""
+    # By name, not in the order registered: providers register when their module loads, and
+    # the close must not run in another order because some command loaded one first.
+    registered = sorted(_registered.values(), key=lambda entry: entry[0].name)
+    order = [step for step, after in registered if after is None and not step.last]
+    waiting = [(step, after) for step, after in registered if after is not None]
     while waiting:
         placed = {step.name: index for index, step in enumerate(order)}
         ready = [(step, after) for step, after in waiting if after in placed and not step.last]

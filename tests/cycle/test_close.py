@@ -70,18 +70,18 @@ def test_close_twice_gives_the_same_values_and_decisions(utc: Settings) -> None:
             period=parse_period("2026-10"),
             progress=lambda step, done, total: seen.append((step, done, total)),
         )
-    assert [s.name for s in first.steps] == ["metrics", "exam_attempts", "autoqa", "ladder"]
+    assert [s.name for s in first.steps] == ["metrics", "autoqa", "exam_attempts", "ladder"]
     assert seen == [
         ("metrics", 0, 1),
         ("metrics", 1, 1),
-        ("exam_attempts", 0, 1),
-        ("exam_attempts", 1, 1),
         ("autoqa", 0, 1),
         ("autoqa", 1, 1),
+        ("exam_attempts", 0, 1),
+        ("exam_attempts", 1, 1),
         ("ladder", 0, 1),
         ("ladder", 1, 1),
     ]
-    metrics, exam_attempts, _autoqa, ladder = first.steps
+    metrics, _autoqa, exam_attempts, ladder = first.steps
     assert exam_attempts.figures == {"finished": 0}
     assert metrics.figures == {"values": metrics.figures["values"], "agents": 2, "queues": 1}
     assert metrics.figures["values"] > 0
@@ -167,8 +167,8 @@ def test_a_subsystem_step_runs_between_metrics_and_ladder(
 ) -> None:
     assert [s.name for s in cycle_service.steps()] == [
         "metrics",
-        "exam_attempts",
         "autoqa",
+        "exam_attempts",
         "quality",
         "ladder",
     ]
@@ -179,8 +179,8 @@ def test_a_subsystem_step_runs_between_metrics_and_ladder(
     assert subsystem_step == ["2026-10"]
     assert [s.name for s in report.steps] == [
         "metrics",
-        "exam_attempts",
         "autoqa",
+        "exam_attempts",
         "quality",
         "ladder",
     ]
@@ -195,7 +195,9 @@ def test_steps_are_ordered_by_what_they_follow(subsystem_step: list[str]) -> Non
     closing.register_close_step(closing.CloseStep("exams", "考试", "Exams", nothing), after="kb")
     closing.register_close_step(closing.CloseStep("kb", "知识库", "Knowledge", nothing))
     names = [s.name for s in closing.close_steps()]
-    assert names == ["metrics", "exam_attempts", "autoqa", "quality", "kb", "exams", "ladder"]
+    # Steps after the same one run by name: the order never depends on which module loaded
+    # first. "quality" follows the metrics, "exams" follows "kb".
+    assert names == ["metrics", "autoqa", "exam_attempts", "kb", "quality", "exams", "ladder"]
     closing.register_close_step(closing.CloseStep("lost", "无", "Lost", nothing), after="nope")
     with pytest.raises(ValueError, match="nope"):
         closing.close_steps()
@@ -214,9 +216,9 @@ def test_cli_close_prints_a_summary_per_step(cli_env: Settings) -> None:
     document = runner.invoke(app, ["cycle", "close", "--period", "2026-10", "--format", "json"])
     assert document.exit_code == 0, document.output
     steps = json.loads(document.stdout)["steps"]
-    assert [s["step"] for s in steps] == ["metrics", "exam_attempts", "autoqa", "ladder"]
-    assert steps[1]["figures"] == {"finished": 0}
-    assert steps[2]["figures"] == {"transcripts": 0, "judged": 0}
+    assert [s["step"] for s in steps] == ["metrics", "autoqa", "exam_attempts", "ladder"]
+    assert steps[1]["figures"] == {"transcripts": 0, "judged": 0}
+    assert steps[2]["figures"] == {"finished": 0}
     assert steps[3]["figures"]["kept"] == 2
     assert steps[3]["label"] == {"zh_Hans": "晋级评定", "en": "Run the ladder"}
     rows = runner.invoke(app, ["cycle", "close", "--period", "2026-10", "--format", "csv"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from agentladder import closing
 from agentladder.config import Settings
+from agentladder.cycle import service as cycle_service
 from agentladder.db import utcnow
 from agentladder.external.models import ExternalEvidence
 from agentladder.formatting import format_value
@@ -349,7 +350,7 @@ def test_the_period_close_submits_attempts_whose_time_ran_out(
         agent_id=make_agent(session).id,
         now=started,
     )
-    [step] = [step for step in closing.close_steps() if step.name == "exam_attempts"]
+    [step] = [step for step in cycle_service.steps() if step.name == "exam_attempts"]
     context = closing.CloseContext(
         session=session,
         settings=settings,

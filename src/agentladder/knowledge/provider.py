@@ -32,7 +32,6 @@ from agentladder.config import get_settings
 from agentladder.freshness import StaleInput, utc_text
 from agentladder.i18n import N_, N_plural
 from agentladder.knowledge.models import KbItem, KbPoint, KbVote
-from agentladder.knowledge.points import service as points_service
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
 from agentladder.org import service as org_service
@@ -131,6 +130,8 @@ class KnowledgeProvider(ProviderBase):
             # percentile over contributors only would rank the least of them below everyone.
             employed = _employed(session, period)
             if KB_CONTRIBUTION_POINTS.id in wanted:
+                from agentladder.knowledge.points import service as points_service
+
                 earned = points_service.points_earned(session=session, start=start, end=end)
                 for agent_id in sorted(set(earned) | employed):
                     points, entries = earned.get(agent_id, (0.0, 0))

@@ -309,9 +309,7 @@ def backtest(
             proposed = policy_service.load_policy_text(
                 session=session, text=policy_service.read_policy_file(policy)
             )
-            report = backtest.backtest(
-                session=session, proposed=proposed, first=first, last=last
-            )
+            report = backtest.backtest(session=session, proposed=proposed, first=first, last=last)
             session.rollback()
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc

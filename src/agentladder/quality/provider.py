@@ -1,6 +1,9 @@
 """The quality provider: the product's own QA evaluations as evidence for the ladder. It
 declares the quality metrics (results imported from other tools under the same names keep
-working: the external provider's facts come first, and the product's own win where both exist)."""
+working: the external provider's facts come first, and the product's own win where both exist).
+
+The quality services load only when facts are gathered or a close runs: the ladder reads the
+declarations to explain any decision, and `ladder explain` should not pay for the rest."""
 
 from __future__ import annotations
 
@@ -17,8 +20,7 @@ from agentladder.freshness import StaleInput, utc_text
 from agentladder.i18n import N_, N_plural
 from agentladder.metrics import service as metrics_service
 from agentladder.metrics.schemas import Fact, MetricDefinition, PolicyKey, ProviderBase
-from agentladder.quality import service as quality_service
-from agentladder.quality.autoqa import service as autoqa_service
+from agentladder.quality.autoqa.schemas import RULE_NAMES
 from agentladder.quality.models import QaEvaluation
 
 if TYPE_CHECKING:
@@ -169,7 +171,7 @@ AUTOQA_RULE_RATES = tuple(
         sample="calls",
         bounds=(0, 1),
     )
-    for rule, (zh, en) in autoqa_service.RULE_NAMES.items()
+    for rule, (zh, en) in RULE_NAMES.items()
 )
 SOURCE = "quality"
 
@@ -224,6 +226,8 @@ class QualityProvider(ProviderBase):
                         yield period.label, fact
             yield from _autoqa_facts(session, period, start, end, metrics)
             if by_agent and (metrics is None or "qa_score_adjusted" in metrics):
+                from agentladder.quality import service as quality_service
+
                 adjusted = quality_service.period_scores(session=session, period=period, zone=zone)
                 for agent in adjusted.agents:
                     yield (
@@ -299,13 +303,15 @@ def _autoqa_facts(
     ]
     if not wanted:
         return
+    from agentladder.quality.autoqa import service as autoqa_service
+
     for agent in autoqa_service.agent_figures(session=session, start=start, end=end):
         if "autoqa_score" in wanted:
             yield (
                 period.label,
                 Fact(agent.agent_id, "autoqa_score", agent.score, agent.calls, SOURCE),
             )
-        for rule in autoqa_service.RULE_NAMES:
+        for rule in RULE_NAMES:
             metric_id = f"autoqa_{rule}_rate"
             if metric_id in wanted:
                 yield (
@@ -352,6 +358,8 @@ def _agent_facts(
 def _stale_autoqa(session: Session, settings: Settings, period: Period) -> list[StaleInput]:
     """The period's transcripts stored or changed, or the rule set changed, since they were
     judged: autoqa_score would read verdicts the rules in force do not give."""
+    from agentladder.quality.autoqa import service as autoqa_service
+
     count, changed = autoqa_service.stale_results(session=session, settings=settings, period=period)
     if not count or changed is None:
         return []
@@ -372,6 +380,8 @@ def _stale_autoqa(session: Session, settings: Settings, period: Period) -> list[
 
 def _close_autoqa(context: CloseContext) -> StepFigures:
     """Judge the period's transcripts that the rule set in force has not judged."""
+    from agentladder.quality.autoqa import service as autoqa_service
+
     context.progress(0, 1)
     run = autoqa_service.run_autoqa(
         session=context.session, settings=context.settings, period=context.period

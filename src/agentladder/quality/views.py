@@ -20,7 +20,7 @@ from agentladder.periods import period_of
 from agentladder.quality import forms_io, importing
 from agentladder.quality import service as quality_service
 from agentladder.quality.autoqa import importing as autoqa_importing
-from agentladder.quality.autoqa import service as autoqa_service
+from agentladder.quality.autoqa.schemas import RULE_NAMES
 from agentladder.quality.calibration import service as calibration
 from agentladder.quality.dashboard import service as dashboard_service
 from agentladder.quality.disputes import service as disputes
@@ -487,7 +487,7 @@ def evaluation_page(
             "actions": AUDIT_ACTIONS,
             "dispute_statuses": DISPUTE_STATUSES,
             "outcomes": OUTCOMES,
-            "rule_names": autoqa_service.RULE_NAMES,
+            "rule_names": RULE_NAMES,
             "saved": request.query_params.get("saved") == "1",
         },
     )

@@ -20,6 +20,9 @@ Per agent and period (the period's days in the centre's time zone):
 
 Results imported from other tools under the same names (`agentladder ladder evidence import`)
 keep working for agents the product has no result for; where both exist the product's win.
+
+The exam and course services load only when facts are gathered or a close runs: the ladder
+reads the declarations and certification names to explain any decision.
 """
 
 from __future__ import annotations
@@ -42,8 +45,6 @@ from agentladder.metrics.schemas import Fact, MetricDefinition, ProviderBase
 from agentladder.org import service as org_service
 from agentladder.org.schemas import AgentRead
 from agentladder.training.certifications import service as certifications_service
-from agentladder.training.courses import service as courses_service
-from agentladder.training.exams import service as exams_service
 from agentladder.training.exams.schemas import Audience
 from agentladder.training.models import AttemptSlot, ExamAttempt
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
     from agentladder.config import Settings
     from agentladder.periods import Period
+    from agentladder.training.exams.service import CountedResult
 
 SOURCE = "training"
 
@@ -112,6 +114,8 @@ class TrainingProvider(ProviderBase):
                 for fact in _exam_facts(session, period, start, end, wanted):
                     yield period.label, fact
             if TRAINING_HOURS.id in wanted:
+                from agentladder.training.courses import service as courses_service
+
                 for agent in courses_service.course_hours(
                     session=session, first_day=period.first_day, last_day=period.last_day
                 ):
@@ -149,6 +153,8 @@ class TrainingProvider(ProviderBase):
         computed = metrics_service.computed_at(session=session, period=period)
         if computed is None:
             return []
+        from agentladder.training.courses import service as courses_service
+
         start, end = period.bounds_utc(settings.tz)
         found = [
             (
@@ -188,6 +194,8 @@ class TrainingProvider(ProviderBase):
 def _exam_facts(
     session: Session, period: Period, start: datetime, end: datetime, wanted: Collection[str]
 ) -> Iterable[Fact]:
+    from agentladder.training.exams import service as exams_service
+
     results = exams_service.counted_results(session=session, start=start, end=end)
     if not results:
         return
@@ -201,7 +209,7 @@ def _exam_facts(
         period,
         levels_asked=any(audience.levels for audience in audiences.values()),
     )
-    by_agent: dict[int, list[exams_service.CountedResult]] = defaultdict(list)
+    by_agent: dict[int, list[CountedResult]] = defaultdict(list)
     for result in results:
         by_agent[result.agent_id].append(result)
     for agent_id, taken in by_agent.items():
@@ -225,6 +233,8 @@ def _exam_facts(
 
 
 def _required(audience: Audience, agent: AgentRead) -> bool:
+    from agentladder.training.exams import service as exams_service
+
     # An empty audience requires nobody: anyone may take the exam, nobody is held to it.
     return not audience.empty and exams_service.is_required(audience, agent)
 
@@ -280,6 +290,8 @@ def _exam_results_after(
 
 def _close_exams(context: CloseContext) -> StepFigures:
     """Submit the attempts whose time ran out unseen, so that the ladder counts them."""
+    from agentladder.training.exams import service as exams_service
+
     context.progress(0, 1)
     finished = exams_service.finish_overdue_attempts(session=context.session, now=utcnow())
     context.progress(1, 1)

@@ -33,25 +33,9 @@ from agentladder.quality.autoqa.rules import (
     parse_rule_set,
 )
 from agentladder.quality.autoqa.rulesets import current_rule_set
-from agentladder.quality.autoqa.schemas import Transcript, Turn
+from agentladder.quality.autoqa.schemas import RULE_NAMES, Transcript, Turn
 from agentladder.quality.models import AutoqaResult, AutoqaRuleSetVersion, CallTranscript
 from agentladder.quality.schemas import FormSpec
-
-# Each rule's name as people read it: (zh, en).
-RULE_NAMES: dict[str, tuple[str, str]] = {
-    "greeting": ("自报家门", "Greeting"),
-    "answer_speed": ("及时接听", "Answer speed"),
-    "late_apology": ("久等致歉", "Apology when late"),
-    "hold_etiquette": ("保留礼仪", "Hold etiquette"),
-    "polite_phrases": ("礼貌用语", "Polite phrases"),
-    "forbidden_phrases": ("无服务禁语", "No forbidden phrases"),
-    "closing_question": ("结束前询问", "Closing question"),
-    "thanks_goodbye": ("致谢道别", "Thanks and goodbye"),
-    "customer_hangs_up_first": ("客户先挂机", "Customer hangs up first"),
-    "silence": ("静音时长", "Silence"),
-    "talk_over": ("抢话", "Talk-over"),
-    "speaking_rate": ("语速", "Speaking rate"),
-}
 
 
 def rule_name(rule: str, language: str) -> str:
