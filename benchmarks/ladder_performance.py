@@ -490,14 +490,20 @@ PHASES = {
 
 def code_fingerprint() -> dict[str, str]:
     """Which product code a phase ran: others edit src/ while benchmarks run, so every
-    result names the sha256 (first 12) of the ladder, org and training modules it imported."""
+    result names the sha256 (first 12) of the ladder, org, external and training modules it
+    imported."""
     import agentladder
 
     root = Path(agentladder.__file__).parent
     digest = hashlib.sha256()
     newest = 0.0
     for path in sorted(
-        [*root.glob("ladder/*.py"), root / "org" / "service.py", root / "training" / "service.py"]
+        [
+            *root.glob("ladder/**/*.py"),
+            *root.glob("external/*.py"),
+            root / "org" / "service.py",
+            root / "training" / "provider.py",
+        ]
     ):
         digest.update(path.read_bytes())
         newest = max(newest, path.stat().st_mtime)

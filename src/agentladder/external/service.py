@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -483,8 +483,21 @@ def external_facts_between(
     label; every period asked about has an entry, empty when nothing was imported for it."""
     labels = list(dict.fromkeys(_label(period) for period in periods))
     found: dict[str, list[ExternalFact]] = {label: [] for label in labels}
-    if not labels:
-        return found
+    for period, agent_id, metric_id, value, sample_size, source in external_fact_rows(
+        session=session, periods=labels, metrics=metrics
+    ):
+        found[period].append(ExternalFact(agent_id, metric_id, value, sample_size, source))
+    return found
+
+
+def external_fact_rows(
+    *, session: Session, periods: Collection[str], metrics: Collection[str] | None = None
+) -> Iterator[tuple[str, int, str, float, int, str]]:
+    """The stored facts of these period labels (all, or of the metrics named) as plain rows
+    (period, agent, metric, value, sample size, source), by period, agent and metric: what
+    the ladder's provider turns into facts without an object in between."""
+    if not periods:
+        return iter(())
     # Columns, not entities: a ladder run reads a year of facts for every agent, and loading
     # them as ORM objects cost about eight times as much (benchmarks/LADDER.md).
     query = select(
@@ -494,14 +507,14 @@ def external_facts_between(
         ExternalEvidence.value,
         ExternalEvidence.sample_size,
         ExternalEvidence.source,
-    ).where(ExternalEvidence.period.in_(labels))
+    ).where(ExternalEvidence.period.in_(list(periods)))
     if metrics is not None:
         query = query.where(ExternalEvidence.metric_id.in_(list(metrics)))
-    rows = session.execute(
-        query.order_by(
-            ExternalEvidence.period, ExternalEvidence.agent_id, ExternalEvidence.metric_id
-        )
+    query = query.order_by(
+        ExternalEvidence.period, ExternalEvidence.agent_id, ExternalEvidence.metric_id
     )
-    for period, agent_id, metric_id, value, sample_size, source in rows:
-        found[period].append(ExternalFact(agent_id, metric_id, value, sample_size, source))
-    return found
+    # Through the session's connection, not its ORM execution (a quarter of the read's time
+    # for plain rows); flushed first, as the ORM's execution would have been.
+    if session.autoflush:
+        session.flush()
+    return iter(session.connection().execute(query))

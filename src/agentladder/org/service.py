@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from agentladder.errors import Conflict, InvalidInput, NotFound
 from agentladder.i18n import N_
@@ -584,44 +584,88 @@ def standings_on(*, session: Session, on: date) -> list[LevelStanding]:
     """Every agent employed on a date (hired, not yet left), with the level that day from the
     level history (changes effective later do not count) and the cohort (org/cohorts.py: the
     primary skill group, else the first by code), by employee number."""
-    query = (
-        select(Agent)
-        .options(
-            selectinload(Agent.team),
-            selectinload(Agent.skill_groups),
-            selectinload(Agent.primary_skill_group),
-            selectinload(Agent.level_history),
-        )
-        .where(Agent.hire_date <= on, or_(Agent.left_on.is_(None), Agent.left_on > on))
-        .where(or_(Agent.status == "active", Agent.left_on.is_not(None)))
-        .order_by(Agent.employee_no)
+    # Columns, not entities: a run reads every agent of a large centre with its groups and
+    # level history, and loading them as ORM objects cost a tenth of a 10,000-agent run.
+    employed = (
+        Agent.hire_date <= on,
+        or_(Agent.left_on.is_(None), Agent.left_on > on),
+        or_(Agent.status == "active", Agent.left_on.is_not(None)),
     )
+    primary = aliased(SkillGroup)
+    agents = session.execute(
+        select(
+            Agent.id,
+            Agent.employee_no,
+            Agent.name,
+            Agent.team_id,
+            Team.code,
+            primary.code,
+            Agent.hire_date,
+            Agent.current_level,
+            Agent.level_since,
+        )
+        .outerjoin(Team, Team.id == Agent.team_id)
+        .outerjoin(primary, primary.id == Agent.primary_skill_group_id)
+        .where(*employed)
+        .order_by(Agent.employee_no)
+    ).all()
+    # Every group of the agents without a primary one (their cohort is the first by code).
+    groups: dict[int, list[str]] = {}
+    for agent_id, code in session.execute(
+        select(agent_skill_groups.c.agent_id, SkillGroup.code)
+        .join(SkillGroup, SkillGroup.id == agent_skill_groups.c.skill_group_id)
+        .join(Agent, Agent.id == agent_skill_groups.c.agent_id)
+        .where(*employed, Agent.primary_skill_group_id.is_(None))
+    ):
+        groups.setdefault(agent_id, []).append(code)
+    # Each agent's level history in order (from level, to level, effective on).
+    history: dict[int, list[tuple[str | None, str, date]]] = {}
+    for agent_id, from_level, to_level, effective_on in session.execute(
+        select(
+            LevelHistory.agent_id,
+            LevelHistory.from_level,
+            LevelHistory.to_level,
+            LevelHistory.effective_on,
+        )
+        .join(Agent, Agent.id == LevelHistory.agent_id)
+        .where(*employed)
+        .order_by(LevelHistory.agent_id, LevelHistory.effective_on, LevelHistory.id)
+    ):
+        history.setdefault(agent_id, []).append((from_level, to_level, effective_on))
     standings = []
-    for agent in session.scalars(query):
-        effective = [entry for entry in agent.level_history if entry.effective_on <= on]
+    for (
+        agent_id,
+        employee_no,
+        name,
+        team_id,
+        team_code,
+        primary_code,
+        hire_date,
+        current_level,
+        level_since,
+    ) in agents:
+        entries = history.get(agent_id, [])
+        effective = [entry for entry in entries if entry[2] <= on]
         if effective:
-            last = effective[-1]
-            level, since = last.to_level, last.effective_on
-            promoted = last.from_level is not None and levels_service.level_rank(
-                last.to_level
-            ) > levels_service.level_rank(last.from_level)
-        elif agent.level_history:
-            level = agent.level_history[0].from_level or agent.current_level
-            since, promoted = agent.hire_date, False
+            last_from, last_to, last_on = effective[-1]
+            level, since = last_to, last_on
+            promoted = last_from is not None and levels_service.level_rank(
+                last_to
+            ) > levels_service.level_rank(last_from)
+        elif entries:
+            level = entries[0][0] or current_level
+            since, promoted = hire_date, False
         else:
-            level, since, promoted = agent.current_level, agent.level_since, False
+            level, since, promoted = current_level, level_since, False
         standings.append(
             LevelStanding(
-                agent.id,
-                agent.employee_no,
-                agent.name,
-                agent.team_id,
-                agent.team.code if agent.team else None,
-                cohort_code(
-                    [group.code for group in agent.skill_groups],
-                    agent.primary_skill_group.code if agent.primary_skill_group else None,
-                ),
-                agent.hire_date,
+                agent_id,
+                employee_no,
+                name,
+                team_id,
+                team_code,
+                cohort_code(groups.get(agent_id, []), primary_code),
+                hire_date,
                 level,
                 since,
                 promoted,

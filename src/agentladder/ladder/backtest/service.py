@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from agentladder.errors import InvalidInput
 from agentladder.ladder.decisions import rules
 from agentladder.ladder.decisions import service as decisions_service
-from agentladder.ladder.decisions.facts import PeriodFacts
+from agentladder.ladder.decisions.collector import collector_paused
 from agentladder.ladder.decisions.gathering import (
+    FactCache,
     PeriodInputs,
     PeriodReading,
     evaluate,
@@ -135,6 +136,7 @@ class _Simulation:
         )
 
 
+@collector_paused()
 def backtest(
     *,
     session: Session,
@@ -166,7 +168,7 @@ def backtest(
     history = in_force.policy.history_periods()
     for metric, back in proposed.policy.history_periods().items():
         history[metric] = max(history.get(metric, 0), back)
-    known: PeriodFacts = {}  # earlier periods read once for the whole walk
+    known = FactCache()  # each period read once for the whole walk
     for period in periods:
         people = org_service.standings_on(session=session, on=period.last_day)
         reading = read_period(

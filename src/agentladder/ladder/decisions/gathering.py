@@ -59,25 +59,77 @@ def _with_twins(metrics: set[str]) -> set[str]:
     return metrics | twins
 
 
-def read_earlier(
-    *,
-    session: Session,
-    period: Period,
-    history: dict[str, int],
-    known: ladder_facts.PeriodFacts | None = None,
-) -> EarlierFacts:
-    """The earlier periods' facts of the metrics scoring reads from history (`history`:
-    metric -> periods before this one), newest first. `known` keeps periods already read
-    (a backtest walks forward; each period is read once)."""
-    if not history:
-        return []
-    earlier = period.back(max(history.values()) + 1)[1:]
-    metrics = _with_twins(set(history))
-    cache = known if known is not None else {}
-    missing = [p for p in earlier if p.label not in cache]
-    if missing:
-        cache.update(ladder_facts.gather_facts(session=session, periods=missing, metrics=metrics))
-    return [(p.label, cache.get(p.label, {})) for p in earlier]
+@dataclass
+class FactCache:
+    """Facts read so far, by period label, and which metrics were read for each period: a
+    run reads each earlier period only for the metrics it needs there, and a backtest, which
+    walks forward, reads each period once and keeps what the next periods need of it
+    (`read_period(known=...)`)."""
+
+    facts: ladder_facts.PeriodFacts = field(default_factory=dict)
+    read: dict[str, set[str]] = field(default_factory=dict)
+
+    def keep(self, label: str, facts: dict[int, dict[str, Fact]], metrics: set[str]) -> None:
+        """Remember a period's facts of these metrics (read already, for another purpose)."""
+        self.facts[label] = {
+            agent_id: kept
+            for agent_id, by_metric in facts.items()
+            if (kept := {m: fact for m, fact in by_metric.items() if m in metrics})
+        }
+        self.read[label] = set(metrics)
+
+    def ensure(self, session: Session, needed: dict[Period, set[str]]) -> None:
+        """Read what is missing of `needed` (period -> metrics): one read per set of missing
+        metrics, for all the periods that miss the same ones."""
+        missing: dict[frozenset[str], list[Period]] = {}
+        for period, metrics in needed.items():
+            lacking = frozenset(metrics - self.read.get(period.label, set()))
+            if lacking:
+                missing.setdefault(lacking, []).append(period)
+        for lacking, periods in missing.items():
+            found = ladder_facts.gather_facts(session=session, periods=periods, metrics=lacking)
+            for label, by_agent in found.items():
+                cached = self.facts.setdefault(label, {})
+                for agent_id, by_metric in by_agent.items():
+                    cached.setdefault(agent_id, {}).update(by_metric)
+                self.read.setdefault(label, set()).update(lacking)
+
+    def forget_all_but(self, labels: set[str]) -> None:
+        """Drop the periods not in `labels` (a backtest's walk has left them behind)."""
+        for label in [label for label in self.facts if label not in labels]:
+            del self.facts[label]
+            self.read.pop(label, None)
+
+    def of(self, label: str) -> dict[int, dict[str, Fact]]:
+        """A period's facts as read (empty when nothing was)."""
+        return self.facts.get(label, {})
+
+
+def _earlier_periods(period: Period, history: dict[str, int]) -> list[Period]:
+    """The periods before this one that scoring reads from (`history`), newest first."""
+    return period.back(max(history.values()) + 1)[1:] if history else []
+
+
+def _needed_before(
+    period: Period, months: list[Period], windows: dict[str, int], history: dict[str, int]
+) -> dict[Period, set[str]]:
+    """Which metrics each period other than this one is read for: a windowed metric in its
+    own months (and, on a quarter's last month, in the quarter: a month's count may have come
+    in as its quarter's), a metric scoring reads from history only as far back as it does.
+    Reading each metric only where it is used keeps a 10,000-agent run from reading (and
+    building facts of) hundreds of thousands of rows nobody looks at."""
+    needed: dict[Period, set[str]] = {}
+    for metric, count in windows.items():
+        for month in months[:count]:
+            needed.setdefault(month, set()).add(metric)
+            if month.closes_quarter():
+                needed.setdefault(month.quarter(), set()).add(metric)
+    earlier = _earlier_periods(period, history)
+    for metric, back in history.items():
+        for before in earlier[:back]:
+            needed.setdefault(before, set()).update(_with_twins({metric}))
+    needed.pop(period, None)  # the period's own facts are read whole
+    return needed
 
 
 def read_period(
@@ -87,27 +139,31 @@ def read_period(
     agent_ids: list[int],
     windows: dict[str, int],
     history: dict[str, int] | None = None,
-    known: ladder_facts.PeriodFacts | None = None,
+    known: FactCache | None = None,
 ) -> PeriodReading:
     """The period's facts from every provider, the months of the windowed metrics, and the
-    earlier periods scoring pools (`history`, see `read_earlier`)."""
+    earlier periods scoring pools (`history`: metric -> periods before this one, see
+    `LadderPolicy.history_periods`). `known` keeps what was read for the next period (a
+    backtest walks forward; each period is read once)."""
+    history = history or {}
     months = period.months_back(max(windows.values(), default=1))
-    # A month's count may have come in as its quarter's (on the quarter's last month).
+    period_facts = ladder_facts.gather_facts(session=session, periods=[period])[period.label]
+    cache = known if known is not None else FactCache()
+    # The period's own facts serve its windowed months and, in a backtest, the next periods.
+    cache.keep(period.label, period_facts, _with_twins(set(windows) | set(history)))
+    needed = _needed_before(period, months, windows, history)
+    cache.ensure(session, needed)
+    if known is not None:
+        cache.forget_all_but({period.label} | {p.label for p in needed})
     window = {*months, *(m.quarter() for m in months if m.closes_quarter()), period}
     return PeriodReading(
         months=months,
-        window_facts=ladder_facts.gather_facts(
-            session=session,
-            periods=sorted(window, key=lambda p: p.label),
-            metrics=sorted(windows),
-        )
-        if windows
-        else {},
-        period_facts=ladder_facts.gather_facts(session=session, periods=[period])[period.label],
+        window_facts={p.label: cache.of(p.label) for p in window} if windows else {},
+        period_facts=period_facts,
         certifications=ladder_facts.gather_certifications(
             session=session, agent_ids=agent_ids, period=period
         ),
-        earlier=read_earlier(session=session, period=period, history=history or {}, known=known),
+        earlier=[(p.label, cache.of(p.label)) for p in _earlier_periods(period, history)],
     )
 
 

@@ -429,9 +429,14 @@ def score_agents(
     pooled_by_agent: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for (agent_id, metric_id), pooled in pooling.items():
         pooled_by_agent[agent_id][metric_id] = pooled.as_dict()
+    # The policy's scoring standard and shrinkage of each metric, looked up once rather than
+    # for each of (in a large centre) tens of thousands of agents.
+    specs = {metric_id: policy.scoring[metric_id] for metric_id in metrics}
+    shrinks = {metric_id: policy.evidence.shrink.get(metric_id) for metric_id in metrics}
     cards: dict[int, PeriodScores] = {}
     for agent_id, member in members.items():
         agent_facts = facts.get(agent_id, {})
+        agent_pooled = pooled_by_agent.get(agent_id, {})
         components = []
         for name, component in policy.components.items():
             scored = []
@@ -441,7 +446,7 @@ def score_agents(
                 points = points_se = None
                 if raw is not None and fact is not None:
                     used = shrunk if shrunk is not None else raw
-                    spec = policy.scoring[metric_id]
+                    spec = specs[metric_id]
                     ordered = (
                         distributions.get((metric_id, member.cohort(spec.percentile.within)))
                         if spec.percentile is not None
@@ -450,7 +455,7 @@ def score_agents(
                     points = _points(spec, used, ordered)
                     size = sample_of(agent_id, metric_id, fact)
                     se = value_se(policy, metric_id, raw, size)
-                    shrink = policy.evidence.shrink.get(metric_id)
+                    shrink = shrinks[metric_id]
                     if se is not None and shrink is not None and shrunk != raw:
                         se *= size / (size + shrink.prior_weight)  # the prior is not sampled
                     points_se = _points_se(spec, used, se, ordered)
@@ -466,7 +471,7 @@ def score_agents(
                         fact.source if fact is not None else "",
                         points_se,
                         adjustments.get((agent_id, metric_id)),
-                        pooled_by_agent[agent_id].get(metric_id),
+                        agent_pooled.get(metric_id),
                     )
                 )
             weights = sum(m.weight for m in scored if m.used)
