@@ -46,6 +46,25 @@ def test_a_month_written_in_parts_reads_back_whole(settings: Settings) -> None:
     assert len(still_open) == 3
 
 
+def test_the_keys_compared_are_those_around_the_new_rows_time(settings: Settings) -> None:
+    # Calls an hour apart over four days: a file of the third day compares its keys with the
+    # stored ones of that day and a day either side, not the month's.
+    table = _interactions(96, datetime(2026, 10, 10, tzinfo=UTC))
+    datasets.write_batch(settings, "interactions", table, "7-abc")
+    day = (datetime(2026, 10, 12, tzinfo=UTC), datetime(2026, 10, 12, 23, tzinfo=UTC))
+    settled, still_open = datasets.existing_keys(
+        settings, "interactions", ["2026-10"], ["7-abc"], between=day
+    )
+    found = settled.to_pylist() + still_open.to_pylist()
+    low, high = day[0] - datasets.KEY_SEARCH_MARGIN, day[1] + datasets.KEY_SEARCH_MARGIN
+    assert sorted(found) == sorted(
+        key
+        for key, at in zip(table["key"].to_pylist(), table["event_at"].to_pylist(), strict=True)
+        if low <= at <= high
+    )
+    assert len(found) == 72  # the 11th 00:00 to the 13th 23:00, of 96 hours
+
+
 def test_parts_of_one_batch_never_pass_for_another(settings: Settings) -> None:
     datasets.write_batch(
         settings,

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -275,21 +275,38 @@ def batch_files(settings: Settings, dataset: str, batches: Iterable[str]) -> lis
     return _files_of(root.glob("month=*"), batches)
 
 
+# How far around a new file's own time span its rows' keys are looked for among the stored
+# ones. A key names its row's own time (a call's ENTERQUEUE, a state's start), so a row stored
+# before has the same time; the margin covers exports whose times were corrected since.
+KEY_SEARCH_MARGIN = timedelta(days=1)
+
+
 def existing_keys(
-    settings: Settings, dataset: str, months: Iterable[str], batches: Iterable[str]
+    settings: Settings,
+    dataset: str,
+    months: Iterable[str],
+    batches: Iterable[str],
+    between: tuple[datetime, datetime] | None = None,
 ) -> tuple[pa.Array, pa.Array]:
     """Keys already stored for these months by applied batches (overlapping files): settled
     ones, and calls stored while still open (a later file that completes such a call is stored
-    too, and readers prefer the settled row; see `settled_interactions`)."""
+    too, and readers prefer the settled row; see `settled_interactions`). With `between`, only
+    the rows within it (and `KEY_SEARCH_MARGIN` around it): adding a day to a stored month
+    compares the day's keys with the keys of days around it, not the month's."""
     root = dataset_dir(settings, dataset)
     files = [str(path) for path in _files_of((root / f"month={m}" for m in months), batches)]
     none = pa.array([], pa.string())
     if not files:
         return none, none
+    filters = None
+    if between is not None:
+        low, high = between[0] - KEY_SEARCH_MARGIN, between[1] + KEY_SEARCH_MARGIN
+        filters = [("event_at", ">=", low), ("event_at", "<=", high)]
     if dataset != "interactions":
-        keys = pq.ParquetDataset(files, schema=pa.schema([("key", pa.string())])).read(["key"])
+        schema = pa.schema([("key", pa.string()), ("event_at", UTC_TS)])
+        keys = pq.ParquetDataset(files, schema=schema, filters=filters).read(["key"])
         return keys.column("key").combine_chunks(), none
-    stored = pq.ParquetDataset(files, schema=INTERACTIONS).read(["key", "outcome"])
+    stored = pq.ParquetDataset(files, schema=INTERACTIONS, filters=filters).read(["key", "outcome"])
     is_open = pc.fill_null(pc.equal(stored["outcome"], "open"), False)
     settled = stored.filter(pc.invert(is_open)).column("key").combine_chunks()
     return settled, stored.filter(is_open).column("key").combine_chunks()

@@ -326,7 +326,9 @@ def _new_rows(
     if table.num_rows == 0:
         return table
     months = [month for month, _, _ in datasets.month_spans(table, settings)]
-    settled, still_open = datasets.existing_keys(settings, dataset, months, batches)
+    span = pc.min_max(table["event_at"]).as_py()
+    between = (span["min"], span["max"]) if span["min"] is not None else None
+    settled, still_open = datasets.existing_keys(settings, dataset, months, batches, between)
     keys = table["key"]
     is_open = (
         pc.fill_null(pc.equal(table["outcome"], "open"), False)
