@@ -323,20 +323,14 @@ def _reference_inputs(job: dict[str, Any]) -> dict[str, Any]:
 
     from agentladder import db
     from agentladder.ingest import service as ingest_service
+    from agentladder.metrics import service as metrics_service
     from agentladder.metrics.service import metric_config
-    from agentladder.org import service as org_service
     from agentladder.periods import parse_period
 
     settings = _settings(job["data_dir"])
     with db.session_scope(settings) as session:
         files = ingest_service.dataset_files(session=session, settings=settings)
-        resolve = org_service.identity_resolver(session=session)
-        numbers = {a.id: a.employee_no for a in org_service.all_agents(session=session)}
-        mapping = {}
-        for identity in ingest_service.seen_identities(session=session):
-            agent_id = resolve(identity)
-            if agent_id is not None:
-                mapping[identity] = numbers[agent_id]
+        mapping = metrics_service.resolved_identities(session=session)
     start, end = parse_period(job["month"]).bounds_utc(settings.tz)
     config = metric_config(settings)
     return {
@@ -495,7 +489,6 @@ def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:
     from agentladder.ingest import service as ingest_service
     from agentladder.metrics import compiled
     from agentladder.metrics import service as metrics_service
-    from agentladder.org import service as org_service
     from agentladder.periods import parse_period
 
     steps = Steps()
@@ -505,13 +498,7 @@ def worker_profile_compute(job: dict[str, Any]) -> dict[str, Any]:
     config = metrics_service.metric_config(settings)
     with steps.step("total: compute_period's steps + commit"):
         with db.session_scope(settings) as session, steps.step("identities and files"):
-            resolve = org_service.identity_resolver(session=session)
-            numbers = {a.id: a.employee_no for a in org_service.all_agents(session=session)}
-            identities = {
-                identity: numbers[agent_id]
-                for identity in ingest_service.seen_identities(session=session)
-                if (agent_id := resolve(identity)) is not None
-            }
+            identities = metrics_service.resolved_identities(session=session)
             files = ingest_service.dataset_files(session=session, settings=settings)
         cache = settings.data_dir / metrics_service.KPI_CACHE
         with steps.step("queries: views, probes, SQL kept or compiled"):

@@ -73,20 +73,13 @@ def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
     from agentladder.metrics import compiled
     from agentladder.metrics import service as metrics_service
     from agentladder.metrics.models import MetricValue
-    from agentladder.org import service as org_service
     from agentladder.periods import parse_period
 
     settings = _settings(str(data_dir))
     config = metrics_service.metric_config(settings)
     with session_scope(settings) as session:
         files = ingest_service.dataset_files(session=session, settings=settings)
-        resolve = org_service.identity_resolver(session=session)
-        numbers = {a.id: a.employee_no for a in org_service.all_agents(session=session)}
-        identities = {
-            identity: numbers[agent_id]
-            for identity in ingest_service.seen_identities(session=session)
-            if (agent_id := resolve(identity)) is not None
-        }
+        identities = metrics_service.resolved_identities(session=session)
 
     def fresh(label: str) -> list[Any]:
         start, end = parse_period(label).bounds_utc(settings.tz)

@@ -198,20 +198,14 @@ def worker_engine(job: dict[str, Any]) -> dict[str, Any]:
     from agentladder import db
     from agentladder.ingest import service as ingest_service
     from agentladder.metrics import compiled
+    from agentladder.metrics import service as metrics_service
     from agentladder.metrics.service import metric_config
-    from agentladder.org import service as org_service
     from agentladder.periods import parse_period
 
     settings = _settings(job["data_dir"])
     with db.session_scope(settings) as session:
         files = ingest_service.dataset_files(session=session, settings=settings)
-        resolve = org_service.identity_resolver(session=session)
-        numbers = {a.id: a.employee_no for a in org_service.all_agents(session=session)}
-        identities = {}
-        for identity in ingest_service.seen_identities(session=session):
-            agent_id = resolve(identity)
-            if agent_id is not None:
-                identities[identity] = numbers[agent_id]
+        identities = metrics_service.resolved_identities(session=session)
     start, end = parse_period(MONTH).bounds_utc(settings.tz)
     config = metric_config(settings)
     if job["variant"] == "row-groups-128k":

@@ -54,6 +54,7 @@ __all__ = [
     "queue_table",
     "register_provider",
     "registry_generation",
+    "resolved_identities",
     "sort_agent_rows",
     "unregister_provider",
 ]
@@ -123,15 +124,10 @@ def compute_period(
     started = time.perf_counter()
     chosen = period
     start, end = chosen.bounds_utc(settings.tz)
-    resolve = org_service.identity_resolver(session=session)
     employee_numbers = {
         agent.id: agent.employee_no for agent in org_service.all_agents(session=session)
     }
-    identities: dict[str, str] = {}
-    for identity in ingest_service.seen_identities(session=session):
-        agent_id = resolve(identity)
-        if agent_id is not None:
-            identities[identity] = employee_numbers[agent_id]
+    identities = _resolved(session, employee_numbers)
     rows = compute_rows(
         files=ingest_service.dataset_files(session=session, settings=settings),
         start=start,
@@ -178,6 +174,28 @@ def compute_period(
         values=len(rows),
         seconds=time.perf_counter() - started,
     )
+
+
+def resolved_identities(*, session: Session) -> dict[str, str]:
+    """Every source identity seen in imported files that resolves to an agent, with the agent's
+    employee number (the engine's subjects)."""
+    from agentladder.org import service as org_service
+
+    numbers = {agent.id: agent.employee_no for agent in org_service.all_agents(session=session)}
+    return _resolved(session, numbers)
+
+
+def _resolved(session: Session, employee_numbers: dict[int, str]) -> dict[str, str]:
+    from agentladder.ingest import service as ingest_service
+    from agentladder.org import service as org_service
+
+    resolve = org_service.identity_resolver(session=session)
+    identities: dict[str, str] = {}
+    for identity in ingest_service.seen_identities(session=session):
+        agent_id = resolve(identity)
+        if agent_id is not None:
+            identities[identity] = employee_numbers[agent_id]
+    return identities
 
 
 def compute_rows(
