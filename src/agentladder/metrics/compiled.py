@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import asdict
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,7 @@ _SOURCES = ("engine.py", "catalog.py", "compiled.py", "rows.py")
 Compiled = dict[str, tuple[str, pa.Schema]]
 
 
+@lru_cache(maxsize=1)
 def _code_version() -> str:
     """What kept SQL depends on besides the data's shape: the code that writes it, and the
     DuckDB that runs it."""
