@@ -302,14 +302,16 @@ def backtest(
     """Run a proposed policy over past periods beside the one in force; nothing is written."""
     chosen = _language(language)
     # Only this command simulates: the other commands start without its service.
-    from agentladder.ladder.backtest import service as backtest
+    from agentladder.ladder.backtest import service as backtest_service
 
     try:
         with session_scope() as session:
             proposed = policy_service.load_policy_text(
                 session=session, text=policy_service.read_policy_file(policy)
             )
-            report = backtest.backtest(session=session, proposed=proposed, first=first, last=last)
+            report = backtest_service.backtest(
+                session=session, proposed=proposed, first=first, last=last
+            )
             session.rollback()
     except PolicyError as exc:
         raise _print_policy_error(exc) from exc

@@ -1,5 +1,6 @@
-"""The metrics engine: the catalog's Ibis expressions over the Parquet store, on DuckDB
-(default, in process) or PySpark. The same expressions run on both."""
+"""The metrics engine: the catalog's Ibis expressions over the Parquet store. PySpark runs
+them as they are; for DuckDB (the default, in process) they are compiled to SQL once and kept
+(`metrics.compiled`), so that the same expressions give both engines' figures."""
 
 from __future__ import annotations
 
