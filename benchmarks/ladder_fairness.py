@@ -875,7 +875,7 @@ def earlier_for(
     policy: LadderPolicy, history: list[tuple[str, dict[int, dict[str, Fact]]]]
 ) -> list[tuple[str, dict[int, dict[str, Fact]]]]:
     """The earlier periods' facts a policy's scoring reads (`PeriodInputs.earlier`, newest
-    first): as `gathering.read_earlier` reads them, only the metrics the policy pools or
+    first): as `gathering.read_period` reads them, only the metrics the policy pools or
     shrinks toward own history, with their evaluator-adjusted twins, as far back as it looks
     (and as far as the simulated history goes)."""
     depth = policy.history_periods()

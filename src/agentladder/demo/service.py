@@ -519,14 +519,13 @@ def check_period_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
 
 
 def step_metrics(ctx: DemoContext) -> None:
-    """The calls' months, quarters, ISO weeks and last days computed by the metrics engine (see
+    """The calls' months, quarters, ISO weeks and days computed by the metrics engine (see
     `metric_periods`)."""
     if ctx.call_months <= 0:
         return
     first, last = demo_calls.call_months(ctx.today, ctx.call_months)
     computed: dict[str, list[str]] = {}
     values: dict[str, int] = {}
-    seconds: dict[str, float] = {}
     for kind, periods in metric_periods(first, last, ctx.period_kinds).items():
         reports = [
             metrics_service.compute_period(
@@ -536,10 +535,8 @@ def step_metrics(ctx: DemoContext) -> None:
         ]
         computed[kind] = [report.period.label for report in reports]
         values[kind] = sum(report.values for report in reports)
-        seconds[kind] = round(sum(report.seconds for report in reports), 1)
     ctx.summary["periods_computed"] = computed
     ctx.summary["metric_values_by_kind"] = values
-    ctx.summary["metric_seconds_by_kind"] = seconds
     ctx.summary["months_computed"] = computed.get("month", [])
 
 

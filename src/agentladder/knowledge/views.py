@@ -48,7 +48,7 @@ from agentladder.org.models import User
 from agentladder.org.schemas import AgentFilter, Permission, allows
 from agentladder.validation import validation_problems
 from agentladder.web.auth import SessionDep, SettingsDep, request_language, requires
-from agentladder.web.datatable import paginate
+from agentladder.web.datatable import PageSlice, shown_page
 from agentladder.web.importing import PageUpload, add_import_routes, read_upload
 from agentladder.web.params import PageNumber, RowId
 from agentladder.web.responses import API_ERRORS, error_responses
@@ -70,7 +70,6 @@ ShortText = Annotated[str, Form(max_length=1000)]
 PER_PAGE = 20
 SEARCH_PAGES = 5  # a search shows at most 100 results, 20 a page
 LEDGER_PER_PAGE = 50
-MAX_LEDGER_ROWS = 100_000
 MAX_AGENT_CHOICES = 500  # agents the audit page's picker offers (a page of the agent list)
 REPORT_DAYS = (30, 90, 365)
 
@@ -669,10 +668,16 @@ def _points_context(
 ) -> dict[str, Any]:
     """An agent's standing balance, total and ledger page, with the items' titles and the
     reasons in the reader's language (My contributions and the ledger audit page)."""
-    entries = points_service.ledger(session=session, agent_ids=[agent_id], limit=MAX_LEDGER_ROWS)
-    ledger = paginate(entries, page, LEDGER_PER_PAGE)
+    points = points_service.agent_points(session=session, agent_id=agent_id, at=utcnow())
+    shown = shown_page(points.entries, page, LEDGER_PER_PAGE)
+    entries = points_service.ledger(
+        session=session,
+        agent_ids=[agent_id],
+        limit=LEDGER_PER_PAGE,
+        offset=(shown - 1) * LEDGER_PER_PAGE,
+    )
     named = rows.items_by_ids(
-        session=session, item_ids=sorted({e.item_id for e in ledger.rows if e.item_id})
+        session=session, item_ids=sorted({e.item_id for e in entries if e.item_id})
     )
     language = request_language(request)
 
@@ -681,12 +686,10 @@ def _points_context(
         return translate(language, found[0], **found[1]) if found else ""
 
     return {
-        "ledger": ledger,
+        "ledger": PageSlice(entries, shown, LEDGER_PER_PAGE, points.entries),
         "page_url": page_url,
-        "balance": points_service.balances(session=session, at=utcnow(), agent_ids=[agent_id]).get(
-            agent_id, 0.0
-        ),
-        "earned": sum(entry.points for entry in entries),
+        "balance": points.balance,
+        "earned": points.earned,
         "titles": {
             item_id: revision.title
             for item_id, revision in rows.shown_revisions(session, list(named.values())).items()

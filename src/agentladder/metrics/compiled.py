@@ -87,17 +87,11 @@ class KpiQueries:
                 self.connection.register(f"al_{name}", empty)
         self.connection.register("al_identities", identity_table(identities))
         # The columns each view reads decide the SQL as much as which views there are.
-        columns = {
-            name: [
-                f"{column} {kind}"
-                for column, kind in zip(
-                    self.connection.table(f"al_{name}").columns,
-                    self.connection.table(f"al_{name}").types,
-                    strict=True,
-                )
-            ]
-            for name in (*self.present, *ALWAYS_READ)
-        }
+        columns = {}
+        for name in sorted({*self.present, *ALWAYS_READ}):
+            view = self.connection.table(f"al_{name}")
+            pairs = zip(view.columns, view.types, strict=True)
+            columns[name] = [f"{column} {kind}" for column, kind in pairs]
         shape: dict[str, object] = {
             "datasets": self.present,
             "columns": columns,

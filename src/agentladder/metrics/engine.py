@@ -33,22 +33,18 @@ from agentladder.metrics.rows import (
 
 @dataclass
 class Backend:
-    """An Ibis connection and, for Spark, the session (Ibis's Spark reader takes one path)."""
+    """An Ibis connection to a Spark session (Ibis's Spark reader takes one path, so files are
+    read through the session)."""
 
-    name: str
     con: Any
-    spark: Any = None
+    spark: Any
 
     def read_parquet(self, files: list[Path], dataset: str) -> ir.Table:
         """A dataset's Parquet files as one table."""
-        paths = [str(f) for f in files]
         # Files written before a dataset gained a column (interactions.ended_by) lack it; the
-        # engine reads only the columns its KPIs need, so they still read (union_by_name would
-        # cost a quarter more on every compute).
-        if self.spark is None:
-            return self.con.read_parquet(paths)
+        # engine reads only the columns its KPIs need, so they still read.
         view = f"al_{dataset}_{uuid.uuid4().hex[:8]}"
-        self.spark.read.parquet(*paths).createOrReplaceTempView(view)
+        self.spark.read.parquet(*[str(f) for f in files]).createOrReplaceTempView(view)
         return self.con.table(view)
 
 
@@ -73,31 +69,26 @@ def started_quietly(start: Callable[[], T], log_file: Path) -> T:
         os.close(log)
 
 
-def connect(engine: str, spark: Any = None, spark_log: Path | None = None) -> Backend:
-    """An Ibis backend: `duckdb` in process, or `spark` on the given (or a local) session; a
-    local Spark writes its own log to `spark_log` (default: the temp directory)."""
-    if engine == "duckdb":
-        con = ibis.duckdb.connect()
-        con.raw_sql("SET TimeZone = 'UTC'")
-        return Backend("duckdb", con)
-    if engine == "spark":
-        from pyspark.sql import SparkSession
+def spark_backend(spark: Any = None, spark_log: Path | None = None) -> Backend:
+    """Ibis on the given (or a local) Spark session; a local Spark writes its own log to
+    `spark_log` (default: the temp directory). DuckDB runs compiled queries instead
+    (`metrics.compiled`)."""
+    from pyspark.sql import SparkSession
 
-        builder = (
-            SparkSession.builder.master("local[2]")
-            .appName("agentladder")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            # The terminal shows the product's progress, not Spark's stage bars.
-            .config("spark.ui.showConsoleProgress", "false")
-        )
-        session = spark or started_quietly(
-            builder.getOrCreate,
-            spark_log or Path(tempfile.gettempdir()) / "agentladder-spark.log",
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        return Backend("spark", ibis.pyspark.connect(session), session)
-    raise ValueError(f"unknown engine {engine}")
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("agentladder")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        # The terminal shows the product's progress, not Spark's stage bars.
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    session = spark or started_quietly(
+        builder.getOrCreate,
+        spark_log or Path(tempfile.gettempdir()) / "agentladder-spark.log",
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return Backend(ibis.pyspark.connect(session), session)
 
 
 def superseded_keys(interactions: ir.Table) -> ir.Table:
@@ -224,7 +215,7 @@ def assemble_sources(
 def sources(
     con: Backend, files: dict[str, list[Path]], identities: dict[str, str], config: MetricConfig
 ) -> Sources:
-    """Read the stored datasets and probe them once (Spark, and Ibis on DuckDB)."""
+    """Read the stored datasets and probe them once."""
     mapping = ibis.memtable(identity_table(identities))
     datasets = {name: con.read_parquet(paths, name) for name, paths in files.items() if paths}
     answers = {
@@ -414,8 +405,8 @@ def _islands(states: ir.Table) -> ir.Table:
 
 @dataclass
 class KpiPlan:
-    """The catalog's queries over one set of stored files, built with the period's bounds
-    written into them (Spark; the DuckDB path compiles them once, see `metrics.compiled`)."""
+    """The catalog's queries over one set of stored files on Spark, built with the period's
+    bounds written into them (DuckDB compiles them once instead, see `metrics.compiled`)."""
 
     backend: Backend
     source: Sources

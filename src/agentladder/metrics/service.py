@@ -216,10 +216,12 @@ def compute_rows(
 
         cache_dir = data_dir / KPI_CACHE if data_dir is not None else None
         return compiled.kpi_queries(files, identities, config, cache_dir).run(start, end)
+    if engine != "spark":
+        raise ValueError(f"unknown engine {engine}")
     from agentladder.metrics import engine as metrics_engine  # Ibis loads here
 
     spark_log = data_dir / "logs" / "spark.log" if data_dir is not None else None
-    backend = metrics_engine.connect(engine, spark, spark_log=spark_log)
+    backend = metrics_engine.spark_backend(spark, spark_log)
     return metrics_engine.plan_kpis(backend, files, identities, config).run(start, end)
 
 

@@ -72,11 +72,15 @@ class PageSlice(Generic[Row]):
 def paginate(rows: Sequence[Row], page: int, per_page: int = DEFAULT_PER_PAGE) -> PageSlice[Row]:
     """The rows of one page; a page past the last shows the last (a bookmarked page after the
     list got shorter still shows rows)."""
-    total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page = shown_page(len(rows), page, per_page)
     start = (page - 1) * per_page
-    return PageSlice(list(rows[start : start + per_page]), page, per_page, total)
+    return PageSlice(list(rows[start : start + per_page]), page, per_page, len(rows))
+
+
+def shown_page(total: int, page: int, per_page: int = DEFAULT_PER_PAGE) -> int:
+    """The page shown when `page` is asked of `total` rows: the last one for a page past it
+    (rows read a page at a time use this, and `PageSlice` with their count)."""
+    return min(max(page, 1), max(1, -(-total // per_page)))
 
 
 def chosen_sort(sort: str | None, columns: Sequence[Column], default: str) -> str:

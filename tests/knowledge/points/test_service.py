@@ -154,6 +154,26 @@ def test_a_withdrawn_vote_is_cancelled_by_a_correction(
     assert sum(points for _, points in _ledger(session, world.agents["a1"].id)) == 11
 
 
+def test_an_agents_points_add_up_the_whole_ledger_read_a_page_at_a_time(
+    session: Session, settings: Settings
+) -> None:
+    world = build(session, settings)
+    item = published(session, world, at=AT)
+    items.vote(session=session, item_id=item.id, by=world.users["b1"], at=AT)
+    items.vote(session=session, item_id=item.id, by=world.users["b1"], helpful=False, at=AT)
+    agent_id = world.agents["a1"].id
+    whole = points.ledger(session=session, agent_ids=[agent_id])
+    summary = points.agent_points(session=session, agent_id=agent_id, at=AT)
+    assert summary.entries == len(whole) == 3
+    assert summary.earned == sum(entry.points for entry in whole) == 10
+    assert summary.balance == points.balances(session=session, at=AT)[agent_id]
+    pages = [
+        points.ledger(session=session, agent_ids=[agent_id], limit=2, offset=offset)
+        for offset in (0, 2)
+    ]
+    assert [entry.id for page in pages for entry in page] == [entry.id for entry in whole]
+
+
 def test_use_on_calls_is_capped_a_month_and_ones_own_call_pays_nothing(
     session: Session, settings: Settings
 ) -> None:

@@ -417,8 +417,10 @@ def ledger(
     start: datetime | None = None,
     end: datetime | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[LedgerEntry]:
-    """Ledger entries, the latest first: of some agents (None: all), earned in [start, end)."""
+    """Ledger entries, the latest first: of some agents (None: all), earned in [start, end);
+    `offset` entries skipped (a page of a long ledger)."""
     query = select(KbPoint, KbPointRules.content_hash).join(
         KbPointRules, KbPointRules.id == KbPoint.rules_id
     )
@@ -428,7 +430,9 @@ def ledger(
         query = query.where(KbPoint.earned_at >= start)
     if end is not None:
         query = query.where(KbPoint.earned_at < end)
-    rows = session.execute(query.order_by(KbPoint.earned_at.desc(), KbPoint.id.desc()).limit(limit))
+    rows = session.execute(
+        query.order_by(KbPoint.earned_at.desc(), KbPoint.id.desc()).limit(limit).offset(offset)
+    )
     return [
         LedgerEntry(
             id=entry.id,
@@ -454,6 +458,27 @@ def points_earned(
         .group_by(KbPoint.agent_id)
     )
     return {agent_id: (float(total or 0), count) for agent_id, total, count in rows}
+
+
+@dataclass(frozen=True)
+class AgentPoints:
+    """An agent's points at a moment: the standing balance (decayed), everything earned, and
+    how many ledger entries there are."""
+
+    balance: float
+    earned: float
+    entries: int
+
+
+def agent_points(*, session: Session, agent_id: int, at: datetime) -> AgentPoints:
+    """An agent's balance, total earned and ledger size (My contributions, the ledger audit)."""
+    earned, entries = session.execute(
+        select(func.coalesce(func.sum(KbPoint.points), 0.0), func.count()).where(
+            KbPoint.agent_id == agent_id
+        )
+    ).one()
+    balance = balances(session=session, at=at, agent_ids=[agent_id]).get(agent_id, 0.0)
+    return AgentPoints(balance=balance, earned=float(earned), entries=entries)
 
 
 def balances(

@@ -328,15 +328,7 @@ def search(
         # The database has the last word: an index entry the database no longer backs is left out.
         if item is None or revision is None or (chosen.status and item.status != chosen.status):
             continue
-        cut = snippet(
-            "\n\n".join(
-                p
-                for p in (revision.situation, revision.solution, revision.result, revision.body)
-                if p
-            ),
-            terms,
-            index.analyzer,
-        )
+        cut = snippet(rows.revision_text(revision).searchable_text(), terms, index.analyzer)
         found.append(
             FoundItem(
                 id=item.id,
