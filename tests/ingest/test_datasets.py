@@ -4,6 +4,7 @@ and a write that fails leaves none of its files behind."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -107,3 +108,44 @@ def test_a_failed_write_leaves_no_part_behind(settings: Settings) -> None:
 
     assert datasets.batch_files(settings, "interactions", ["9-fed"]) == []
     assert sorted(path.name for path in folder.iterdir()) == ["batch-9-fed.2.parquet.tmp"]
+
+
+def _staged(settings: Settings, tmp_path: Path, table: pa.Table) -> datasets.StagedRows:
+    import duckdb
+
+    db = duckdb.connect()
+    db.execute("SET TimeZone = 'UTC'")
+    db.register("rows", table)
+    return datasets.Stage(tmp_path / "stage", settings.timezone).write(
+        db, "interactions", "SELECT * FROM rows"
+    )
+
+
+def test_staged_rows_move_into_the_store_by_month(settings: Settings, tmp_path: Path) -> None:
+    # Hourly calls from 20:00 UTC on 30 September: in the centre's zone, two months.
+    table = _interactions(30, datetime(2026, 9, 30, 10, tzinfo=UTC))
+    staged = _staged(settings, tmp_path, table)
+    assert staged.months() == ["2026-09", "2026-10"]
+    assert staged.rows == 30
+
+    moved = datasets.store_staged(settings, "interactions", staged, "5-abc")
+
+    assert [path.parent.name for path in moved] == ["month=2026-09", "month=2026-10"]
+    assert datasets.batch_files(settings, "interactions", ["5-abc"]) == moved
+    assert (
+        datasets.scan(settings, "interactions", ["5-abc"])
+        .sort_by("key")
+        .equals(table.sort_by("key"))
+    )
+
+
+def test_a_failed_move_leaves_no_staged_file_in_the_store(
+    settings: Settings, tmp_path: Path
+) -> None:
+    staged = _staged(settings, tmp_path, _interactions(30, datetime(2026, 9, 30, 10, tzinfo=UTC)))
+    staged.files["2026-10"].unlink()  # the second month's file cannot be moved
+
+    with pytest.raises(OSError):
+        datasets.store_staged(settings, "interactions", staged, "6-abc")
+
+    assert datasets.batch_files(settings, "interactions", ["6-abc"]) == []

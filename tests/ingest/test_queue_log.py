@@ -8,13 +8,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from agentladder.config import Settings
-from agentladder.ingest import queue_log
+from agentladder.ingest import datasets, queue_log
 from agentladder.ingest.adapters import AdapterInput, ParsedFile
 from tests.conftest import corpus_path
 
@@ -497,3 +498,87 @@ def test_who_hung_up_an_answered_call_is_kept() -> None:
     )
     rows = query(parsed, "SELECT callid, ended_by FROM calls WHERE row_kind = 'call' ORDER BY 1")
     assert rows == [("a", "agent"), ("b", "customer"), ("c", None)]
+
+
+# --- rows written by DuckDB itself (the importer's stage) ---------------------------------
+
+
+def _staged_parse(path: Any, folder: Any, timezone: str = "Asia/Shanghai") -> ParsedFile:
+    stage = datasets.Stage(folder, timezone)
+    return queue_log.parse(AdapterInput(b"", path.name, SETTINGS, path=path, stage=stage))
+
+
+def test_staged_calls_are_the_rows_the_arrow_path_gives(tmp_path: Any) -> None:
+    path = corpus_path("queue_log", "pbxware", "queue_log.csv")
+    in_memory = queue_log.parse(AdapterInput(b"", path.name, SETTINGS, path=path))
+    staged = _staged_parse(path, tmp_path)
+
+    assert "interactions" not in staged.datasets
+    written = staged.staged["interactions"]
+    assert written.rows == in_memory.datasets["interactions"].num_rows > 0
+    assert written.read().schema == datasets.INTERACTIONS
+    assert written.read().sort_by("key").equals(in_memory.datasets["interactions"].sort_by("key"))
+    event_at = in_memory.datasets["interactions"]["event_at"]
+    assert (written.first_at, written.last_at) == (
+        min(event_at.to_pylist()),
+        max(event_at.to_pylist()),
+    )
+    assert staged.rows_of("interactions") == written.rows
+    assert staged.datasets["agent_states"].equals(in_memory.datasets["agent_states"])
+
+
+def test_staged_calls_are_split_by_the_centres_month(tmp_path: Any) -> None:
+    # 2026-10-31 15:30 UTC is 23:30 in Shanghai (October), 16:30 UTC is 00:30 (November).
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1793460600|a|q|NONE|ENTERQUEUE||1|1\n"
+        "1793460610|a|q|SIP/1|CONNECT|10|a.1|3\n"
+        "1793460700|a|q|SIP/1|COMPLETEAGENT|10|90|1\n"
+        "1793464200|b|q|NONE|ENTERQUEUE||2|1\n"
+        "1793464230|b|q|NONE|ABANDON|1|1|30\n"
+    )
+    written = _staged_parse(log, tmp_path / "stage").staged["interactions"]
+
+    assert written.months() == ["2026-10", "2026-11"]
+    by_month = {
+        month: pq.read_table(path, columns=["callid"])["callid"].to_pylist()
+        for month, path in written.files.items()
+    }
+    assert by_month == {"2026-10": ["a"], "2026-11": ["b"]}
+    assert written.rows == 2
+    # In UTC both calls fall in October: the month is the centre's, as the store's layout is.
+    assert _staged_parse(log, tmp_path / "utc", "UTC").staged["interactions"].months() == [
+        "2026-10"
+    ]
+
+
+def test_an_import_moves_its_staged_files_into_the_store_and_leaves_no_stage(
+    settings: Settings,
+) -> None:
+    from agentladder.db import session_scope
+    from agentladder.ingest import service as ingest_service
+
+    with session_scope(settings) as session:
+        dry = ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter="queue_log",
+            data=FLAT.encode(),
+            file_name="queue_log",
+            dry_run=True,
+        )
+        report = ingest_service.import_file(
+            session=session,
+            settings=settings,
+            adapter="queue_log",
+            data=FLAT.encode(),
+            file_name="queue_log",
+        )
+    assert dry.stored == report.stored
+    assert report.stored["interactions"] == 9
+    stored = sorted(
+        path.name for path in (settings.data_dir / "events" / "interactions").rglob("*.parquet")
+    )
+    token = datasets.batch_token(report.batch_id or 0, report.file_sha256)
+    assert stored == [f"batch-{token}.s0.parquet"]
+    assert not any((settings.data_dir / datasets.STAGING).iterdir())

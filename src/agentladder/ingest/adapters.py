@@ -14,6 +14,8 @@ from agentladder.config import Settings
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from agentladder.ingest.datasets import Stage, StagedRows
+
 
 @dataclass
 class Rejected:
@@ -42,6 +44,14 @@ class ParsedFile:
     continuations: pa.Table | None = None
     # Datasets the adapter gives one row per key already (the importer need not check).
     unique_keys: set[str] = field(default_factory=set)
+    # Datasets the adapter wrote as Parquet itself (given a `Stage`), instead of `datasets`.
+    staged: dict[str, StagedRows] = field(default_factory=dict)
+
+    def rows_of(self, dataset: str) -> int:
+        """How many rows of a dataset the file gave, in `datasets` and staged."""
+        table = self.datasets.get(dataset)
+        staged = self.staged.get(dataset)
+        return (table.num_rows if table is not None else 0) + (staged.rows if staged else 0)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class AdapterInput:
     encoding: str | None = None
     # The file on disk, for adapters that read large files from it (`data` is then empty).
     path: Path | None = None
+    # Where an adapter may write its large datasets as Parquet itself; None: hand back Arrow.
+    stage: Stage | None = None
 
 
 Adapter = Callable[[AdapterInput], ParsedFile]

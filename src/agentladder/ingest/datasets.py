@@ -1,14 +1,17 @@
 """The normalized datasets (Arrow schemas) and their Parquet store, partitioned by month.
 
 Files live at `<data_dir>/events/<dataset>/month=YYYY-MM/batch-<token>.parquet`, a large
-batch's month in parts `batch-<token>.<part>.parquet` written side by side. Only files of
-batches recorded in the ledger are ever read, so a crash between writing a file and committing
-its ledger row leaves nothing that counts.
+batch's month in parts `batch-<token>.<part>.parquet` written side by side. An adapter that
+assembles its rows in DuckDB writes them as Parquet itself (`Stage`), and the importer moves
+those files into place as `batch-<token>.s<part>.parquet`. Only files of batches recorded in
+the ledger are ever read, so a crash between writing a file and committing its ledger row
+leaves nothing that counts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -16,13 +19,17 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agentladder.config import Settings
+from agentladder.config import CACHE_DIR, Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -233,8 +240,16 @@ def month_spans(table: pa.Table, settings: Settings) -> list[tuple[str, datetime
     low, high = pc.min_max(table["event_at"]).values()
     if not low.is_valid:
         return []
-    zone = ZoneInfo(settings.timezone)
-    first, last = low.as_py().astimezone(zone), high.as_py().astimezone(zone)
+    return months_between(low.as_py(), high.as_py(), settings.timezone)
+
+
+def months_between(
+    first: datetime, last: datetime, timezone: str
+) -> list[tuple[str, datetime, datetime]]:
+    """The months (YYYY-MM) of a zone from the one of `first` to the one of `last`, each with
+    its start and end in UTC."""
+    zone = ZoneInfo(timezone)
+    first, last = first.astimezone(zone), last.astimezone(zone)
     spans = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -375,3 +390,111 @@ def scan(settings: Settings, dataset: str, batches: Iterable[str]) -> pa.Table:
     if not files:
         return SCHEMAS[dataset].empty_table()
     return pq.ParquetDataset([str(f) for f in files], schema=SCHEMAS[dataset]).read()
+
+
+# Where adapters stage the Parquet they write themselves: beside the store (a rename moves a
+# file into place) and in the cache, which backups leave out and anyone may empty.
+STAGING = Path(CACHE_DIR) / "import-staging"
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    UTC_TS: "TIMESTAMPTZ",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.int64(): "BIGINT",
+    pa.date32(): "DATE",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedRows:
+    """A dataset's rows written as Parquet by its adapter, one file per centre-local month."""
+
+    dataset: str
+    files: dict[str, Path]  # month (YYYY-MM) -> file
+    rows: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+    def months(self) -> list[str]:
+        """The months the rows fall in."""
+        return sorted(self.files)
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """The rows (or some of their columns) as one table."""
+        schema = SCHEMAS[self.dataset]
+        if not self.files:
+            return schema.empty_table().select(columns or schema.names)
+        paths = [str(path) for path in self.files.values()]
+        return pq.ParquetDataset(paths, schema=schema).read(columns)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """Where an adapter writes a large dataset as Parquet itself, straight from DuckDB, instead
+    of handing it back as Arrow: no copy of the rows in Python, and DuckDB's parallel writer."""
+
+    folder: Path
+    timezone: str  # the centre's zone, whose months partition the store
+
+    def write(self, db: duckdb.DuckDBPyConnection, dataset: str, query: str) -> StagedRows:
+        """Write the rows of `query` (the dataset's columns, by name), one file per month."""
+        schema = SCHEMAS[dataset]
+        columns = ", ".join(
+            f'CAST("{field.name}" AS {_DUCKDB_TYPES[field.type]}) AS "{field.name}"'
+            for field in schema
+        )
+        # The query is the adapter's own SQL text; the paths are quoted literals.
+        rows = f"SELECT {columns} FROM ({query})"  # noqa: S608
+        first_at, last_at = db.execute(
+            f"SELECT min(event_at), max(event_at) FROM ({rows})"  # noqa: S608
+        ).fetchone() or (None, None)
+        if first_at is None or last_at is None:
+            return StagedRows(dataset, {}, 0, None, None)
+        spans = months_between(first_at, last_at, self.timezone)
+        if len(spans) > 1:
+            # DuckDB's partitioned write is twice as slow as its plain one: a file that spans
+            # months (rare for a large one) is assembled once, then written month by month.
+            db.execute(f"CREATE TEMP TABLE staged_rows AS {rows}")
+            rows = "SELECT * FROM staged_rows"
+        folder = self.folder / dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        files: dict[str, Path] = {}
+        count = 0
+        for month, start, end in spans:
+            path = folder / f"month={month}.parquet"
+            where = ""
+            if len(spans) > 1:
+                where = (
+                    f" WHERE event_at >= '{start.isoformat()}' AND event_at < '{end.isoformat()}'"
+                )
+            target = str(path).replace("'", "''")
+            written = db.execute(
+                f"COPY ({rows}{where}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchone()
+            if written and written[0]:
+                files[month] = path
+                count += int(written[0])
+            else:
+                path.unlink(missing_ok=True)
+        if len(spans) > 1:
+            db.execute("DROP TABLE staged_rows")
+        return StagedRows(dataset, files, count, first_at, last_at)
+
+
+def store_staged(settings: Settings, dataset: str, staged: StagedRows, token: str) -> list[Path]:
+    """Move a batch's staged files into the store; returns the files now in place. On failure
+    nothing of this call is left in the store."""
+    moved: list[Path] = []
+    try:
+        for number, (month, path) in enumerate(sorted(staged.files.items())):
+            folder = dataset_dir(settings, dataset) / f"month={month}"
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / f"batch-{token}.s{number}.parquet"
+            path.replace(final)
+            moved.append(final)
+    except BaseException:
+        for path in moved:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        raise
+    return moved

@@ -39,7 +39,13 @@ import pyarrow as pa
 
 from agentladder.errors import InvalidInput
 from agentladder.ingest.adapters import AdapterInput, ParsedFile, Rejected
-from agentladder.ingest.datasets import AGENT_STATES, CONTINUATIONS, INTERACTIONS, caller_salt
+from agentladder.ingest.datasets import (
+    AGENT_STATES,
+    CONTINUATIONS,
+    INTERACTIONS,
+    Stage,
+    caller_salt,
+)
 
 CALLER_END_VERBS = ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW")
 AGENT_END_VERBS = (
@@ -794,7 +800,7 @@ def parse(source: AdapterInput) -> ParsedFile:
             db.execute(ASSEMBLE_LEGS)
             db.execute(_states_sql())
             db.execute(OUTBOUND_SQL)
-            return _collect(db, layout, salt)
+            return _collect(db, layout, salt, source.stage)
         finally:
             db.close()
 
@@ -865,7 +871,9 @@ def _scalar(db: duckdb.DuckDBPyConnection, query: str) -> int:
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
-def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFile:
+def _collect(
+    db: duckdb.DuckDBPyConnection, layout: str, salt: str, stage: Stage | None
+) -> ParsedFile:
     rejected = [
         Rejected(int(line_no), "line", reason, raw or "")
         for line_no, raw, reason in db.execute(
@@ -924,12 +932,18 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         FROM states ORDER BY line_no
         """
     ).to_arrow_table()
-    # Streamed in any order (keys identify rows), so that DuckDB buffers little while the
-    # rows pile up as Arrow: together they must stay within the import's memory.
+    # Written in any order (keys identify rows), so that DuckDB buffers little.
     db.execute("SET preserve_insertion_order = false")
-    db.execute(f"SET memory_limit = '{COLLECT_MEMORY_LIMIT}'")
-    reader = db.sql(_interactions_sql(salt)).to_arrow_reader(_BATCH_ROWS)
-    interactions = pa.Table.from_batches(reader, schema=reader.schema)
+    datasets: dict[str, pa.Table] = {"agent_states": states.cast(AGENT_STATES)}
+    staged = {}
+    if stage is not None:
+        staged["interactions"] = stage.write(db, "interactions", _interactions_sql(salt))
+    else:
+        # The rows pile up as Arrow: with DuckDB's they must stay within the import's memory.
+        db.execute(f"SET memory_limit = '{COLLECT_MEMORY_LIMIT}'")
+        reader = db.sql(_interactions_sql(salt)).to_arrow_reader(_BATCH_ROWS)
+        interactions = pa.Table.from_batches(reader, schema=reader.schema)
+        datasets["interactions"] = interactions.cast(INTERACTIONS)
     notes: dict[str, Any] = {"layout": layout}
     if open_calls:
         notes["open calls (not counted as completed)"] = open_calls
@@ -944,10 +958,8 @@ def _collect(db: duckdb.DuckDBPyConnection, layout: str, salt: str) -> ParsedFil
         notes[BLANK_NOTE] = blank
     ignored = sum(unknown.values()) + quiet + orphans + blank
     return ParsedFile(
-        datasets={
-            "interactions": interactions.cast(INTERACTIONS),
-            "agent_states": states.cast(AGENT_STATES),
-        },
+        datasets=datasets,
+        staged=staged,
         unique_keys={"interactions"},
         continuations=continuations.drop_columns(["line_no"]).cast(CONTINUATIONS),
         rows_read=events + len(rejected) + blank,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from agentladder.org import service as org_service
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from agentladder.ingest.datasets import StagedRows
     from agentladder.ingest.detection import Detection
     from agentladder.org.models import User
 
@@ -305,6 +307,10 @@ def _time_range(parsed: ParsedFile) -> tuple[datetime | None, datetime | None]:
         if table.num_rows:
             lows.append(pc.min(table["event_at"]).as_py())
             highs.append(pc.max(table["event_at"]).as_py())
+    for staged in parsed.staged.values():
+        if staged.first_at is not None and staged.last_at is not None:
+            lows.append(staged.first_at)
+            highs.append(staged.last_at)
     return (min(lows) if lows else None, max(highs) if highs else None)
 
 
@@ -315,10 +321,7 @@ def _new_rows(
     batches: Iterable[str],
     unique_keys: bool = False,
 ) -> pa.Table:
-    """The rows whose key is not stored yet, once per key. A settled row supersedes a stored or
-    repeated open copy; an open row is new only if its call was never stored (two files that
-    both end with the same open call store it once)."""
-    import pyarrow as pa
+    """The rows whose key is not stored yet, once per key (see `_kept_rows`)."""
     import pyarrow.compute as pc
 
     from agentladder.ingest import datasets
@@ -328,7 +331,56 @@ def _new_rows(
     months = [month for month, _, _ in datasets.month_spans(table, settings)]
     span = pc.min_max(table["event_at"]).as_py()
     between = (span["min"], span["max"]) if span["min"] is not None else None
+    keep = _kept_rows(settings, dataset, lambda: table, months, between, batches, unique_keys)
+    # Nothing dropped (a first import, most of the time): the table as it is, not a copy.
+    return table if keep is None else table.filter(keep)
+
+
+def _new_staged_rows(
+    settings: Settings, staged: StagedRows, batches: Iterable[str], unique_keys: bool
+) -> StagedRows | pa.Table:
+    """The staged rows whose key is not stored yet: the files as written when every row is new
+    (a first import, most of the time), else the new rows as a table."""
+    if staged.rows == 0:
+        return staged
+    columns = ["key", "outcome"] if staged.dataset == "interactions" else ["key"]
+    between = None
+    if staged.first_at is not None and staged.last_at is not None:
+        between = (staged.first_at, staged.last_at)
+    keep = _kept_rows(
+        settings,
+        staged.dataset,
+        lambda: staged.read(columns),
+        staged.months(),
+        between,
+        batches,
+        unique_keys,
+    )
+    return staged if keep is None else staged.read().filter(keep)
+
+
+def _kept_rows(
+    settings: Settings,
+    dataset: str,
+    keys_of: Callable[[], pa.Table],
+    months: list[str],
+    between: tuple[datetime, datetime] | None,
+    batches: Iterable[str],
+    unique_keys: bool,
+) -> pa.Array | pa.ChunkedArray | None:
+    """Which rows to store (None: all). A settled row supersedes a stored or repeated open
+    copy; an open row is new only if its call was never stored (two files that both end with
+    the same open call store it once). `keys_of` gives the rows' key (and outcome), read only
+    when something may be dropped."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from agentladder.ingest import datasets
+
     settled, still_open = datasets.existing_keys(settings, dataset, months, batches, between)
+    if unique_keys and not len(settled) and not len(still_open):
+        return None
+    table = keys_of()
     keys = table["key"]
     is_open = (
         pc.fill_null(pc.equal(table["outcome"], "open"), False)
@@ -348,10 +400,9 @@ def _new_rows(
             if keep is None:
                 keep = pa.chunked_array([pa.repeat(True, table.num_rows)])
             keep = _once_per_key(keys, is_open, keep, repeated.combine_chunks())
-    # Nothing dropped (a first import, most of the time): the table as it is, not a copy.
     if keep is None or pc.all(keep).as_py():
-        return table
-    return table.filter(keep)
+        return None
+    return keep
 
 
 def _once_per_key(
@@ -391,8 +442,10 @@ def _complete_open_calls(settings: Settings, parsed: ParsedFile, batches: list[s
     stitched = stitching.stitch_continuations(settings, parsed.continuations, batches)
     if not stitched.calls:
         return
-    parsed.datasets["interactions"] = pa.concat_tables(
-        [parsed.datasets["interactions"], stitched.rows]
+    # The file's own calls may be staged as Parquet: then the stitched ones are its table.
+    own = parsed.datasets.get("interactions")
+    parsed.datasets["interactions"] = (
+        stitched.rows if own is None else pa.concat_tables([own, stitched.rows])
     )
     parsed.rows_accepted += stitched.events
     parsed.rows_ignored -= stitched.events
@@ -454,25 +507,70 @@ def import_file(
         return report
     if info.needs_mapping and mapping is None:
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
+    staging = settings.data_dir / datasets.STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    # Whatever happens below, the adapter's staged files go with this folder.
+    with tempfile.TemporaryDirectory(dir=staging) as folder:
+        stage = datasets.Stage(Path(folder), settings.timezone)
+        return _import_parsed(
+            session=session,
+            settings=settings,
+            info=info,
+            report=report,
+            source=AdapterInput(
+                data, report.file_name, source_settings, mapping, encoding, path, stage
+            ),
+            dry_run=dry_run,
+            imported_by_id=imported_by.id if imported_by else imported_by_id,
+            progress=progress,
+        )
+
+
+def _import_parsed(
+    *,
+    session: Session,
+    settings: Settings,
+    info: AdapterInfo,
+    report: ImportReport,
+    source: AdapterInput,
+    dry_run: bool,
+    imported_by_id: int | None,
+    progress: Callable[[str], None] | None,
+) -> ImportReport:
+    """Parse a file and store its new rows under a new batch (see `import_file`)."""
+    import pyarrow as pa
+
+    from agentladder.ingest import datasets
+
     if progress is not None:
         progress("reading")
-    parsed = info.parse(
-        AdapterInput(data, report.file_name, source_settings, mapping, encoding, path=path)
-    )
+    parsed = info.parse(source)
     batches = applied_batches(session=session)
     _complete_open_calls(settings, parsed, batches)
     fresh = {
         name: _new_rows(settings, name, table, batches, name in parsed.unique_keys)
         for name, table in parsed.datasets.items()
     }
-    main = "interactions" if "interactions" in parsed.datasets else next(iter(parsed.datasets))
+    fresh_staged: dict[str, datasets.StagedRows] = {}
+    for name, staged in parsed.staged.items():
+        kept = _new_staged_rows(settings, staged, batches, name in parsed.unique_keys)
+        if isinstance(kept, datasets.StagedRows):
+            fresh_staged[name] = kept
+        else:  # some rows were stored before: the new ones are written as a table
+            fresh[name] = kept if name not in fresh else pa.concat_tables([fresh[name], kept])
+    names = [*parsed.staged, *(name for name in parsed.datasets if name not in parsed.staged)]
+    main = "interactions" if "interactions" in names else names[0]
     report.main_dataset = main
     report.rows_read = parsed.rows_read
     report.rows_rejected = len(parsed.rejected)
     report.rows_ignored = parsed.rows_ignored
     report.rows_accepted = parsed.rows_accepted
-    report.rows_duplicate = parsed.datasets[main].num_rows - fresh[main].num_rows
-    report.stored = {name: table.num_rows for name, table in fresh.items()}
+    report.stored = {
+        name: (fresh[name].num_rows if name in fresh else 0)
+        + (fresh_staged[name].rows if name in fresh_staged else 0)
+        for name in names
+    }
+    report.rows_duplicate = parsed.rows_of(main) - report.stored[main]
     report.first_event_at, report.last_event_at = _time_range(parsed)
     report.rejected = parsed.rejected
     report.notes = parsed.notes
@@ -488,9 +586,9 @@ def import_file(
     if progress is not None:
         progress("storing")
     batch = ImportBatch(
-        adapter=adapter,
+        adapter=report.adapter,
         file_name=report.file_name,
-        file_sha256=digest,
+        file_sha256=report.file_sha256,
         rows_read=report.rows_read,
         rows_accepted=report.rows_accepted,
         rows_rejected=report.rows_rejected,
@@ -499,7 +597,7 @@ def import_file(
         first_event_at=report.first_event_at,
         last_event_at=report.last_event_at,
         details=json.dumps(parsed.notes, default=str),
-        imported_by_user_id=imported_by.id if imported_by else imported_by_id,
+        imported_by_user_id=imported_by_id,
         rejected=[
             RejectedRow(
                 line_no=r.line_no,
@@ -517,12 +615,13 @@ def import_file(
     session.add(batch)
     session.flush()
     written: list[Path] = []
+    token = datasets.batch_token(batch.id, report.file_sha256)
     try:
         for name, table in fresh.items():
             if table.num_rows:
-                written += datasets.write_batch(
-                    settings, name, table, datasets.batch_token(batch.id, digest)
-                )
+                written += datasets.write_batch(settings, name, table, token)
+        for name, staged in fresh_staged.items():
+            written += datasets.store_staged(settings, name, staged, token)
         session.flush()
     except BaseException:
         # Nothing half-written: the ledger row rolls back with the session, the files go here.
