@@ -448,7 +448,7 @@ def worker_profile_import(job: dict[str, Any]) -> dict[str, Any]:
     )
     shim.connect = lambda *a, **k: _TimedConnection(duckdb.connect(*a, **k), steps)
     queue_log.duckdb = shim  # type: ignore[assignment]
-    for name in ("_load", "_scan", "_collect"):
+    for name in ("_load", "_line_count", "_collect"):
         setattr(queue_log, name, _timed(steps, f"parse: {name}", getattr(queue_log, name)))
     # The adapter looks its parser up by name when a file is parsed.
     queue_log.parse = _timed(steps, "parse (queue_log.parse)", queue_log.parse)

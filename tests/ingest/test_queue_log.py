@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from agentladder.config import Settings
+from agentladder.errors import InvalidInput
 from agentladder.ingest import datasets, queue_log
 from agentladder.ingest.adapters import AdapterInput, ParsedFile
 from tests.conftest import corpus_path
@@ -249,8 +250,10 @@ def parse_both_readers(text: str, tmp_path: Any) -> ParsedFile:
     fast_file, exact_file = tmp_path / "fast", tmp_path / "exact"
     fast_file.write_text(text)
     exact_file.write_text(text.replace("\n", "\n\n", 1))
-    assert queue_log._load_flat_fast(duckdb.connect(), fast_file, queue_log._scan(fast_file))
-    assert not queue_log._load_flat_fast(duckdb.connect(), exact_file, queue_log._scan(exact_file))
+    assert queue_log._load_flat_fast(duckdb.connect(), fast_file, queue_log._line_count(fast_file))
+    assert not queue_log._load_flat_fast(
+        duckdb.connect(), exact_file, queue_log._line_count(exact_file)
+    )
     fast, exact = parse(fast_file.read_text()), parse(exact_file.read_text())
     # The same calls, legs and states whichever reader read them.
     for dataset in ("interactions", "agent_states"):
@@ -279,7 +282,7 @@ def test_too_many_fields_take_the_exact_reader_and_keep_the_talk_time(tmp_path: 
     )
     path = tmp_path / "long"
     path.write_text(text)
-    assert not queue_log._load_flat_fast(duckdb.connect(), path, queue_log._scan(path))
+    assert not queue_log._load_flat_fast(duckdb.connect(), path, queue_log._line_count(path))
     rows = query(
         parse(text),
         "SELECT talk_s, transferred FROM calls WHERE callid = 'c2.1' AND queue = 'sales'",
@@ -582,3 +585,16 @@ def test_an_import_moves_its_staged_files_into_the_store_and_leaves_no_stage(
     token = datasets.batch_token(report.batch_id or 0, report.file_sha256)
     assert stored == [f"batch-{token}.s0.parquet"]
     assert not any((settings.data_dir / datasets.STAGING).iterdir())
+
+
+def test_a_file_holding_every_control_character_needs_the_exact_reader_and_is_refused() -> None:
+    # A blank line sends the file to the exact reader, which splits on a character the file
+    # never holds; this one holds every candidate.
+    text = (
+        "1700000010|g1|support|NONE|ENTERQUEUE||1|1\n\n"
+        "1700000020|g1|support|NONE|INFO|\x1f\x1e\x1d\x1c\x07\n"
+    )
+    with pytest.raises(InvalidInput, match="control character"):
+        parse(text)
+    # The same characters in a regular file are read (the fast reader needs no delimiter).
+    assert accounted(parse(text.replace("\n\n", "\n")))
