@@ -3,6 +3,7 @@ and a write that fails leaves none of its files behind."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -149,3 +150,16 @@ def test_a_failed_move_leaves_no_staged_file_in_the_store(
         datasets.store_staged(settings, "interactions", staged, "6-abc")
 
     assert datasets.batch_files(settings, "interactions", ["6-abc"]) == []
+
+
+def test_what_a_killed_import_staged_is_cleared_by_the_next_one(settings: Settings) -> None:
+    root = settings.data_dir / datasets.STAGING
+    killed, running = root / "tmp-killed", root / "tmp-running"
+    for folder in (killed, running):
+        (folder / "interactions").mkdir(parents=True)
+        (folder / "interactions" / "month=2026-10.parquet").write_bytes(b"PAR1")
+    two_days_ago = datetime.now(UTC).timestamp() - 2 * 86_400
+    os.utime(killed, (two_days_ago, two_days_ago))
+
+    assert datasets.staging_root(settings) == root
+    assert sorted(path.name for path in root.iterdir()) == ["tmp-running"]

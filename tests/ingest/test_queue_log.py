@@ -562,20 +562,16 @@ def test_an_import_moves_its_staged_files_into_the_store_and_leaves_no_stage(
     from agentladder.ingest import service as ingest_service
 
     with session_scope(settings) as session:
-        dry = ingest_service.import_file(
-            session=session,
-            settings=settings,
-            adapter="queue_log",
-            data=FLAT.encode(),
-            file_name="queue_log",
-            dry_run=True,
-        )
-        report = ingest_service.import_file(
-            session=session,
-            settings=settings,
-            adapter="queue_log",
-            data=FLAT.encode(),
-            file_name="queue_log",
+        dry, report = (
+            ingest_service.import_file(
+                session=session,
+                settings=settings,
+                adapter="queue_log",
+                data=FLAT.encode(),
+                file_name="queue_log",
+                dry_run=dry_run,
+            )
+            for dry_run in (True, False)
         )
     assert dry.stored == report.stored
     assert report.stored["interactions"] == 9

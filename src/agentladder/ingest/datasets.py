@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -395,6 +396,8 @@ def scan(settings: Settings, dataset: str, batches: Iterable[str]) -> pa.Table:
 # Where adapters stage the Parquet they write themselves: beside the store (a rename moves a
 # file into place) and in the cache, which backups leave out and anyone may empty.
 STAGING = Path(CACHE_DIR) / "import-staging"
+# A stage this old belongs to an import that was killed (an import takes minutes at most).
+STALE_STAGE = timedelta(days=1)
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
     UTC_TS: "TIMESTAMPTZ",
@@ -403,6 +406,18 @@ _DUCKDB_TYPES = {
     pa.int64(): "BIGINT",
     pa.date32(): "DATE",
 }
+
+
+def staging_root(settings: Settings) -> Path:
+    """The folder imports stage their files in, cleared of what killed imports left."""
+    root = settings.data_dir / STAGING
+    root.mkdir(parents=True, exist_ok=True)
+    oldest = datetime.now(UTC).timestamp() - STALE_STAGE.total_seconds()
+    for folder in root.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < oldest:
+                shutil.rmtree(folder, ignore_errors=True)
+    return root
 
 
 @dataclasses.dataclass(frozen=True)
@@ -443,7 +458,7 @@ class Stage:
             f'CAST("{field.name}" AS {_DUCKDB_TYPES[field.type]}) AS "{field.name}"'
             for field in schema
         )
-        # The query is the adapter's own SQL text; the paths are quoted literals.
+        # The query is the adapter's own SQL text; paths enter SQL as quoted literals.
         rows = f"SELECT {columns} FROM ({query})"  # noqa: S608
         first_at, last_at = db.execute(
             f"SELECT min(event_at), max(event_at) FROM ({rows})"  # noqa: S608

@@ -507,10 +507,8 @@ def import_file(
         return report
     if info.needs_mapping and mapping is None:
         raise InvalidInput("the {adapter} adapter needs --mapping", adapter=adapter)
-    staging = settings.data_dir / datasets.STAGING
-    staging.mkdir(parents=True, exist_ok=True)
     # Whatever happens below, the adapter's staged files go with this folder.
-    with tempfile.TemporaryDirectory(dir=staging) as folder:
+    with tempfile.TemporaryDirectory(dir=datasets.staging_root(settings)) as folder:
         stage = datasets.Stage(Path(folder), settings.timezone)
         return _import_parsed(
             session=session,
