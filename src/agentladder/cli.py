@@ -26,6 +26,10 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "Import ACD/CTI files; each file is stored completely or not at all. Rotated "
         "queue_logs are imported oldest first, whatever the order given.",
     ),
+    "ingest": LazyCommand(
+        "agentladder.ingest.cli:ingest_app",
+        "Live ingest: follow a queue_log as Asterisk writes it.",
+    ),
     "demo": LazyCommand(
         "agentladder.demo.cli:demo",
         "Build a realistic synthetic call centre in the configured database and show how to "

@@ -594,3 +594,100 @@ def test_a_file_holding_every_control_character_needs_the_exact_reader_and_is_re
         parse(text)
     # The same characters in a regular file are read (the fast reader needs no delimiter).
     assert accounted(parse(text.replace("\n\n", "\n")))
+
+
+# --- a log still being written: what is in progress is carried to the next read ----------
+
+
+def _live_log(rng: random.Random, calls: int) -> list[str]:
+    """A morning of a small queue, in time order: agents log in, are added, pause, come back,
+    leave; callers ring agents who do not answer, are answered, transferred, or hang up."""
+    events: list[tuple[int, str]] = []
+    agents = [f"SIP/{n}" for n in range(201, 205)]
+    for n, agent in enumerate(agents):
+        events += [(1000 + n, f"NONE|NONE|{agent}|AGENTLOGIN|"),
+                   (1001 + n, f"NONE|support|{agent}|ADDMEMBER|")]  # fmt: skip
+        pause = rng.randint(1200, 4000)
+        events += [(pause, f"NONE|NONE|{agent}|PAUSEALL|break"),
+                   (pause, f"NONE|support|{agent}|PAUSE|break"),
+                   (pause + rng.randint(60, 900), f"NONE|NONE|{agent}|UNPAUSEALL|")]  # fmt: skip
+        events += [(6000 + n, f"NONE|support|{agent}|REMOVEMEMBER|"),
+                   (6001 + n, f"NONE|NONE|{agent}|AGENTLOGOFF|")]  # fmt: skip
+    t = 1100
+    for n in range(calls):
+        t += rng.randint(5, 120)
+        call = f"live.{n}"
+        events.append((t, f"{call}|support|NONE|ENTERQUEUE||1380013{n:04d}|1"))
+        at = t + rng.randint(1, 20)
+        for _ in range(rng.randint(0, 2)):
+            events.append((at, f"{call}|support|{rng.choice(agents)}|RINGNOANSWER|15000"))
+            at += rng.randint(1, 20)
+        agent, wait = rng.choice(agents), at - t
+        ending = rng.random()
+        if ending < 0.2:
+            events.append((at, f"{call}|support|NONE|ABANDON|1|1|{wait}"))
+            continue
+        talk = rng.randint(10, 400)
+        events.append((at, f"{call}|support|{agent}|CONNECT|{wait}|{call}.x|3"))
+        verb = "BLINDTRANSFER|8000|ctx" if ending < 0.3 else "COMPLETEAGENT"
+        events.append((at + talk, f"{call}|support|{agent}|{verb}|{wait}|{talk}|1"))
+    events.sort(key=lambda event: event[0])  # stable: same-second events keep their order
+    return [f"{1_760_000_000 + at}|{text}" for at, text in events]
+
+
+def _rows(tables: list[pa.Table]) -> set[tuple[Any, ...]]:
+    return {tuple(row.values()) for table in tables for row in table.to_pylist()}
+
+
+@hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    calls=st.integers(0, 20),
+    cuts=st.lists(st.floats(0.0, 1.0), max_size=4),
+    flat=st.booleans(),
+)
+def test_reading_a_growing_log_in_pieces_stores_what_one_read_of_it_does(
+    seed: int, calls: int, cuts: list[float], flat: bool
+) -> None:
+    lines = FLAT.splitlines() if flat else _live_log(random.Random(seed), calls)
+    whole = parse("\n".join(lines) + "\n")
+    ends = sorted({int(len(lines) * cut) for cut in cuts} | {len(lines)})
+    calls_read, states_read, carry, start = [], [], b"", 0
+    for end in ends:
+        piece = carry + "".join(line + "\n" for line in lines[start:end]).encode()
+        start = end
+        if not piece:
+            continue
+        parsed = queue_log.parse(AdapterInput(piece, "queue_log", SETTINGS, growing=True))
+        assert accounted(parsed)
+        calls_read.append(parsed.datasets["interactions"])
+        states_read.append(parsed.datasets["agent_states"])
+        carry = parsed.carry
+    if carry:  # the writer stopped: what is still open is stored as a single read stores it
+        rest = parse(carry)
+        calls_read.append(rest.datasets["interactions"])
+        states_read.append(rest.datasets["agent_states"])
+    # A row read twice (it came after the first line carried) is the same row both times.
+    assert _rows(calls_read) == _rows([whole.datasets["interactions"]])
+    assert _rows(states_read) == _rows([whole.datasets["agent_states"]])
+
+
+def test_a_growing_log_carries_the_lines_of_what_is_in_progress() -> None:
+    lines = [
+        "1760000000|NONE|NONE|SIP/1|AGENTLOGIN|",
+        "1760000010|a|q|NONE|ENTERQUEUE||1|1",
+        "1760000011|b|q|NONE|ENTERQUEUE||2|1",
+        "1760000012|b|q|SIP/2|RINGNOANSWER|1000",
+        "1760000020|a|q|SIP/1|CONNECT|10|a.1|3",
+        "1760000030|NONE|NONE|SIP/1|PAUSE|lunch",
+        "1760000090|a|q|SIP/1|COMPLETEAGENT|10|60|1",
+    ]
+    parsed = queue_log.parse(
+        AdapterInput(("\n".join(lines) + "\n").encode(), "queue_log", SETTINGS, growing=True)
+    )
+    # Call a is done; b still waits (with its ring); the login and the pause are not over.
+    assert parsed.datasets["interactions"]["callid"].to_pylist() == ["a"]
+    assert parsed.datasets["agent_states"].num_rows == 0
+    assert parsed.carry.decode().splitlines() == [lines[0], lines[2], lines[3], lines[5]]
+    assert parsed.notes[queue_log.CARRIED_NOTE] == 4
+    assert accounted(parsed)

@@ -46,6 +46,9 @@ class ParsedFile:
     unique_keys: set[str] = field(default_factory=set)
     # Datasets the adapter wrote as Parquet itself (given a `Stage`), instead of `datasets`.
     staged: dict[str, StagedRows] = field(default_factory=dict)
+    # Of a growing file (`AdapterInput.growing`): the lines of what was still in progress at
+    # its end, left out of the rows, to be read again before the lines that follow them.
+    carry: bytes = b""
 
     def rows_of(self, dataset: str) -> int:
         """How many rows of a dataset the file gave, in `datasets` and staged."""
@@ -68,6 +71,9 @@ class AdapterInput:
     path: Path | None = None
     # Where an adapter may write its large datasets as Parquet itself; None: hand back Arrow.
     stage: Stage | None = None
+    # The lines read so far of a log still being written: what is in progress at their end
+    # (a call not ended yet, an agent still paused) is handed back as `ParsedFile.carry`.
+    growing: bool = False
 
 
 Adapter = Callable[[AdapterInput], ParsedFile]

@@ -1,7 +1,9 @@
-"""`agentladder import ADAPTER FILE...`: files into the normalized store through the ledger."""
+"""`agentladder import ADAPTER FILE...`: files into the normalized store through the ledger;
+`agentladder ingest watch LOG`: a queue_log followed as it grows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,7 @@ from agentladder.config import get_settings
 from agentladder.db import session_scope
 from agentladder.errors import DomainError
 from agentladder.ingest import service as ingest_service
+from agentladder.ingest import watching
 from agentladder.ingest.service import ImportReport, load_mapping
 
 MAX_REJECTED_SHOWN = 20
@@ -166,3 +169,76 @@ def import_files(
             _print(report)
     except DomainError as exc:
         raise fail(exc) from exc
+
+
+ingest_app = typer.Typer(
+    help="Live ingest: follow a queue_log as Asterisk writes it.", no_args_is_help=True
+)
+
+
+def _print_read(read: watching.WatchRead) -> None:
+    from agentladder.ingest.queue_log import CARRIED_NOTE  # loads DuckDB: only once reading
+
+    if read.rotated_from:
+        console.print(f"rotated: read the rest of {read.rotated_from} first", highlight=False)
+    if read.missed_rotation:
+        console.print(
+            "[yellow]rotated, and the rotated file was not found: its unread rest is "
+            "missing[/yellow]"
+        )
+    report = read.report
+    if report is None:
+        return
+    new = report.stored.get("interactions", 0)
+    carried = report.notes.get(CARRIED_NOTE, 0)
+    console.print(
+        f"{local_time_text(datetime.now(UTC))} {count_text(read.lines)} lines: "
+        f"{count_text(new)} calls and legs stored, "
+        f"{count_text(report.stored.get('agent_states', 0))} agent states; "
+        f"{count_text(carried if isinstance(carried, int) else 0)} events in progress carried "
+        f"to the next read (batch {report.batch_id})",
+        highlight=False,
+    )
+
+
+@ingest_app.command("watch")
+def watch_log(
+    path: Annotated[Path, typer.Argument(help="The queue_log Asterisk writes to.")],
+    interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between reads once caught up.")
+    ] = watching.INTERVAL_S,
+    max_lines: Annotated[
+        int, typer.Option(min=1, help="Lines per batch at most (a watcher behind catches up).")
+    ] = watching.MAX_LINES,
+    once: Annotated[
+        bool, typer.Option("--once", help="Read what is there now, then stop.")
+    ] = False,
+) -> None:
+    """Follow a queue_log as it grows: every few seconds the new lines are imported as a batch
+    of the ledger, through the same adapter as a file. Survives rotation (rename or
+    copytruncate) and restarts: it resumes after the last batch it stored."""
+    settings = get_settings()
+    path = path.absolute()
+    try:
+        if once:
+            caught_up = False
+            while not caught_up:
+                with session_scope(settings) as session:
+                    read = watching.read_new_lines(
+                        session=session, settings=settings, path=path, max_lines=max_lines
+                    )
+                _print_read(read)
+                caught_up = read.caught_up
+            return
+        console.print(f"watching {path} (Ctrl+C to stop)", highlight=False)
+        watching.watch(
+            settings=settings,
+            path=path,
+            interval_s=interval,
+            max_lines=max_lines,
+            on_read=_print_read,
+        )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    except KeyboardInterrupt:
+        console.print("stopped")

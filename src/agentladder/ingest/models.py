@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -107,3 +108,31 @@ class ImportJob(Base):
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class WatchedLog(Base):
+    """A log followed as it grows (`agentladder ingest watch`): which file is being read, how
+    far, and the lines of what was in progress at the last read, which start the next one."""
+
+    __tablename__ = "watched_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    adapter: Mapped[str] = mapped_column(String(40), default="queue_log")
+    # The file at `path` when it was last read (a rename keeps them, a new file changes them).
+    device: Mapped[int | None] = mapped_column(BigInteger)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    # SHA-256 of its first bytes: tells a file cut short and written again (copytruncate), and
+    # finds its copy among the rotated files.
+    head_sha256: Mapped[str | None] = mapped_column(String(64))
+    offset_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # read, whole lines only
+    carry: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    lines_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    rotations: Mapped[int] = mapped_column(Integer, default=0)
+    # Rotations whose rotated file was not found: the rest of it, if any, was not read.
+    missed_rotations: Mapped[int] = mapped_column(Integer, default=0)
+    last_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -89,6 +89,7 @@ OUTBOUND_VERBS = (
 OUTCALL = "OUTCALL"
 OUTCALL_ANSWERED = ("ANSWER", "ANSWERED")
 ORPHANS_NOTE = "call events before their ENTERQUEUE (ignored)"
+CARRIED_NOTE = "events of calls and states in progress at the end (read again with the next lines)"
 QUIET_NOTE = "queue and configuration events without a call (ignored)"
 BLANK_NOTE = "blank lines (ignored)"
 # Known verbs that carry nothing the KPIs use.
@@ -798,7 +799,14 @@ def parse(source: AdapterInput) -> ParsedFile:
             db.execute(ASSEMBLE_LEGS)
             db.execute(_states_sql())
             db.execute(OUTBOUND_SQL)
-            return _collect(db, layout, salt, source.stage)
+            carried = _hold_back_in_progress(db) if source.growing else []
+            parsed = _collect(db, layout, salt, source.stage)
+            if carried:
+                parsed.carry = _lines_of(path, carried)
+                parsed.rows_accepted -= len(carried)
+                parsed.rows_ignored += len(carried)
+                parsed.notes[CARRIED_NOTE] = len(carried)
+            return parsed
         finally:
             db.close()
 
@@ -821,6 +829,55 @@ def _read_events(
         raise InvalidInput(
             "cannot read {file} as a queue_log: {error}", file=source.file_name, error=str(exc)
         ) from exc
+
+
+# A call still open this long after it entered the queue is stored open, not carried on (a
+# PBX that never wrote its end); ingest.stitching completes it if its end comes after all.
+MAX_CARRIED_CALL_HOURS = 24
+
+# What is in progress at the end of a growing file: calls and outbound calls without their end
+# (unless Asterisk restarted), agent states not ended. Their rows are taken out; the lines they
+# were built from are what the next read starts with (a state needs only its start line).
+HOLD_BACK_IN_PROGRESS = f"""
+CREATE TABLE carried_calls AS
+SELECT callid, queue, seg, enter_line FROM outcomes
+WHERE seg > 0 AND outcome = 'open' AND open_until = 'end_of_file'
+  AND enter_at >= (SELECT max(ts) FROM ev) - INTERVAL {MAX_CARRIED_CALL_HOURS} HOUR;
+CREATE TABLE carried_outbound AS
+SELECT callid, agent FROM outbound WHERE outcome = 'open' AND "key" LIKE '%|outbound|%';
+CREATE TABLE carried_lines AS
+SELECT e.line_no FROM ev e JOIN carried_calls c USING (callid, queue)
+WHERE e.line_no >= c.enter_line AND e.{CALL_EVENTS}
+UNION
+SELECT e.line_no FROM ev e JOIN carried_outbound o USING (callid, agent)
+WHERE e.verb IN ('OUTDIAL', {", ".join(f"'{v}'" for v in OUTBOUND_RESULTS)})
+UNION
+SELECT line_no FROM states WHERE closed_by = 'end_of_file';
+DELETE FROM outcomes USING carried_calls c
+WHERE outcomes.callid = c.callid AND outcomes.queue = c.queue AND outcomes.seg = c.seg;
+DELETE FROM legs USING carried_calls c
+WHERE legs.callid = c.callid AND legs.queue = c.queue AND legs.seg = c.seg;
+DELETE FROM outbound USING carried_outbound c
+WHERE outbound.callid = c.callid AND outbound.agent = c.agent AND outbound.outcome = 'open';
+DELETE FROM states WHERE closed_by = 'end_of_file';
+"""
+
+
+def _hold_back_in_progress(db: duckdb.DuckDBPyConnection) -> list[int]:
+    """Take what is in progress at the end out of the assembled rows; its lines, in order."""
+    db.execute(HOLD_BACK_IN_PROGRESS)
+    rows = db.execute("SELECT line_no FROM carried_lines ORDER BY line_no").fetchall()
+    return [int(line_no) for (line_no,) in rows]
+
+
+def _lines_of(path: Path, numbers: list[int]) -> bytes:
+    """The file's lines of these numbers (1-based, ascending), each with its newline."""
+    wanted, found = set(numbers), []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                found.append(line if line.endswith(b"\n") else line + b"\n")
+    return b"".join(found)
 
 
 _BATCH_ROWS = 1 << 20

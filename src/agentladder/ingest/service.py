@@ -128,6 +128,8 @@ class ImportReport:
     batch_id: int | None = None
     # The dataset `rows_duplicate` counts records of (interactions when the file has calls).
     main_dataset: str = ""
+    # Of a growing log: the lines of what was in progress at its end (see `ParsedFile.carry`).
+    carry: bytes = b""
 
     @property
     def accounting(self) -> RowAccounting:
@@ -470,11 +472,13 @@ def import_file(
     imported_by: User | None = None,
     imported_by_id: int | None = None,
     progress: Callable[[str], None] | None = None,
+    growing: bool = False,
 ) -> ImportReport:
     """Import one file (its bytes, or its path) through an adapter; with `dry_run`, report
     everything and write nothing. `timezone`: the zone of the file's local times, when not the
     centre's (or the mapping's). `progress` hears each step ("reading", "storing") as it
-    starts."""
+    starts. `growing`: the lines are the latest of a log still being written; what is in
+    progress at their end comes back in `ImportReport.carry` instead of being stored."""
     from agentladder.ingest import datasets
 
     info = get_adapter(adapter)
@@ -516,7 +520,7 @@ def import_file(
             info=info,
             report=report,
             source=AdapterInput(
-                data, report.file_name, source_settings, mapping, encoding, path, stage
+                data, report.file_name, source_settings, mapping, encoding, path, stage, growing
             ),
             dry_run=dry_run,
             imported_by_id=imported_by.id if imported_by else imported_by_id,
@@ -572,6 +576,7 @@ def _import_parsed(
     report.first_event_at, report.last_event_at = _time_range(parsed)
     report.rejected = parsed.rejected
     report.notes = parsed.notes
+    report.carry = parsed.carry
     resolve = org_service.identity_resolver(session=session)
     report.unmapped_identities = sorted(
         (identity, rows)
