@@ -157,8 +157,9 @@ def _stat(path: Path) -> os.stat_result | None:
 
 
 def watched_log(*, session: Session, path: Path, adapter: str = "queue_log") -> WatchedLog:
-    """The watch state of a log (a new one starts at the beginning of the file)."""
-    state = session.scalar(select(WatchedLog).where(WatchedLog.path == str(path)))
+    """The watch state of a log (a new one starts at the beginning of the file), locked for
+    this transaction where the database can (a second watcher of the log waits for it)."""
+    state = session.scalar(select(WatchedLog).where(WatchedLog.path == str(path)).with_for_update())
     if state is None:
         state = WatchedLog(
             path=str(path),
