@@ -89,7 +89,7 @@ OUTBOUND_VERBS = (
 OUTCALL = "OUTCALL"
 OUTCALL_ANSWERED = ("ANSWER", "ANSWERED")
 ORPHANS_NOTE = "call events before their ENTERQUEUE (ignored)"
-CARRIED_NOTE = "events of calls and states in progress at the end (read again with the next lines)"
+CARRIED_NOTE = "in progress at the end, read again with the next lines (ignored)"
 QUIET_NOTE = "queue and configuration events without a call (ignored)"
 BLANK_NOTE = "blank lines (ignored)"
 # Known verbs that carry nothing the KPIs use.

@@ -160,6 +160,9 @@ NOTE_NAMES = {
     "total lines": N_("total lines"),
     "rows with nothing to store": N_("rows with nothing to store"),
     "call events before their ENTERQUEUE": N_("call events before their ENTERQUEUE"),
+    "in progress at the end, read again with the next lines": N_(
+        "in progress at the end, read again with the next lines"
+    ),
     "queue and configuration events without a call": N_(
         "queue and configuration events without a call"
     ),
