@@ -220,23 +220,15 @@ def watch_log(
     settings = get_settings()
     path = path.absolute()
     try:
-        if once:
-            caught_up = False
-            while not caught_up:
-                with session_scope(settings) as session:
-                    read = watching.read_new_lines(
-                        session=session, settings=settings, path=path, max_lines=max_lines
-                    )
-                _print_read(read)
-                caught_up = read.caught_up
-            return
-        console.print(f"watching {path} (Ctrl+C to stop)", highlight=False)
+        if not once:
+            console.print(f"watching {path} (Ctrl+C to stop)", highlight=False)
         watching.watch(
             settings=settings,
             path=path,
             interval_s=interval,
             max_lines=max_lines,
             on_read=_print_read,
+            until_caught_up=once,
         )
     except DomainError as exc:
         raise fail(exc) from exc

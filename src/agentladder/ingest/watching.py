@@ -243,9 +243,11 @@ def watch(
     max_lines: int = MAX_LINES,
     stop: threading.Event | None = None,
     on_read: Callable[[WatchRead], None] | None = None,
+    until_caught_up: bool = False,
 ) -> None:
-    """Follow a log until `stop` is set: a batch every `interval_s` seconds, or one after the
-    other while whole batches are waiting."""
+    """Follow a log until `stop` is set (or, with `until_caught_up`, until every whole line
+    written is read): a batch every `interval_s` seconds, or one after the other while whole
+    batches are waiting."""
     from agentladder.db import session_scope
 
     stop = stop or threading.Event()
@@ -257,4 +259,6 @@ def watch(
         if on_read is not None:
             on_read(read)
         if read.caught_up:
+            if until_caught_up:
+                return
             stop.wait(interval_s)
