@@ -177,8 +177,6 @@ ingest_app = typer.Typer(
 
 
 def _print_read(read: watching.WatchRead) -> None:
-    from agentladder.ingest.queue_log import CARRIED_NOTE  # loads DuckDB: only once reading
-
     if read.rotated_from:
         console.print(f"rotated: read the rest of {read.rotated_from} first", highlight=False)
     if read.missed_rotation:
@@ -190,13 +188,12 @@ def _print_read(read: watching.WatchRead) -> None:
     if report is None:
         return
     new = report.stored.get("interactions", 0)
-    carried = report.notes.get(CARRIED_NOTE, 0)
     console.print(
         f"{local_time_text(datetime.now(UTC))} {count_text(read.lines)} lines: "
         f"{count_text(new)} calls and legs stored, "
         f"{count_text(report.stored.get('agent_states', 0))} agent states; "
-        f"{count_text(carried if isinstance(carried, int) else 0)} events in progress carried "
-        f"to the next read (batch {report.batch_id})",
+        f"{count_text(read.carried_lines)} lines in progress carried to the next read "
+        f"(batch {report.batch_id})",
         highlight=False,
     )
 

@@ -233,6 +233,11 @@ def dataset_dir(settings: Settings, dataset: str) -> Path:
     return settings.data_dir / "events" / dataset
 
 
+def month_dir(settings: Settings, dataset: str, month: str) -> Path:
+    """Where a dataset's files of one month (YYYY-MM) live."""
+    return dataset_dir(settings, dataset) / f"month={month}"
+
+
 def month_spans(table: pa.Table, settings: Settings) -> list[tuple[str, datetime, datetime]]:
     """The centre-local months (YYYY-MM) the rows' event times fall in, each with its start and
     end in UTC: found from the earliest and latest row, so no row is formatted."""
@@ -309,8 +314,8 @@ def existing_keys(
     too, and readers prefer the settled row; see `settled_interactions`). With `between`, only
     the rows within it (and `KEY_SEARCH_MARGIN` around it): adding a day to a stored month
     compares the day's keys with the keys of days around it, not the month's."""
-    root = dataset_dir(settings, dataset)
-    files = [str(path) for path in _files_of((root / f"month={m}" for m in months), batches)]
+    folders = (month_dir(settings, dataset, month) for month in months)
+    files = [str(path) for path in _files_of(folders, batches)]
     none = pa.array([], pa.string())
     if not files:
         return none, none
@@ -356,7 +361,7 @@ def write_batch(
             rows = table.filter(pc.and_(pc.greater_equal(at, start), pc.less(at, end)))
             if rows.num_rows == 0:
                 continue
-        folder = dataset_dir(settings, dataset) / f"month={month}"
+        folder = month_dir(settings, dataset, month)
         folder.mkdir(parents=True, exist_ok=True)
         parts = _parts(rows, part_rows)
         for number, part in enumerate(parts):
@@ -502,7 +507,7 @@ def store_staged(settings: Settings, dataset: str, staged: StagedRows, token: st
     moved: list[Path] = []
     try:
         for number, (month, path) in enumerate(sorted(staged.files.items())):
-            folder = dataset_dir(settings, dataset) / f"month={month}"
+            folder = month_dir(settings, dataset, month)
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / f"batch-{token}.s{number}.parquet"
             path.replace(final)

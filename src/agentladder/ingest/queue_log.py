@@ -835,8 +835,9 @@ def _read_events(
 # PBX that never wrote its end); ingest.stitching completes it if its end comes after all.
 MAX_CARRIED_CALL_HOURS = 24
 
-# What is in progress at the end of a growing file: calls and outbound calls without their end
-# (unless Asterisk restarted), agent states not ended. Their rows are taken out; the lines they
+# What is in progress at the end of a growing file: calls and dialled outbound calls without
+# their end (unless Asterisk restarted; an OUTCALL line is written when its call is over), agent
+# states not ended. Their rows are taken out; the lines they
 # were built from are what the next read starts with (a state needs only its start line).
 HOLD_BACK_IN_PROGRESS = f"""
 CREATE TABLE carried_calls AS
@@ -844,7 +845,7 @@ SELECT callid, queue, seg, enter_line FROM outcomes
 WHERE seg > 0 AND outcome = 'open' AND open_until = 'end_of_file'
   AND enter_at >= (SELECT max(ts) FROM ev) - INTERVAL {MAX_CARRIED_CALL_HOURS} HOUR;
 CREATE TABLE carried_outbound AS
-SELECT callid, agent FROM outbound WHERE outcome = 'open' AND "key" LIKE '%|outbound|%';
+SELECT callid, agent FROM outbound WHERE outcome = 'open';
 CREATE TABLE carried_lines AS
 SELECT e.line_no FROM ev e JOIN carried_calls c USING (callid, queue)
 WHERE e.line_no >= c.enter_line AND e.{CALL_EVENTS}

@@ -53,6 +53,7 @@ class WatchRead:
     rotated_from: str | None  # the rotated file whose rest was read first
     missed_rotation: bool  # the file rotated away and its copy was not found
     caught_up: bool  # False: more whole lines were waiting than one batch takes
+    carried_lines: int = 0  # lines of what is in progress, read again with the next lines
 
 
 def _first_line_sha256(path: Path) -> str | None:
@@ -227,6 +228,7 @@ def read_new_lines(
     # The same bytes imported before (by hand, say): they are stored; read them again with
     # the next lines, so that what is in progress among them is carried on.
     state.carry = data if report.already_imported else report.carry
+    read.carried_lines = state.carry.count(b"\n")
     state.lines_read += read.lines
     state.batches += 1
     state.last_batch_id = report.batch_id
